@@ -1,0 +1,65 @@
+"""The NumPy backend: executes the optimizers on float32 / float64 arrays.
+
+Dtype is preserved: float32 in, float32 out.  Hyperparameters are Python floats, which
+NumPy (NEP 50) treats as "weak" scalars that take the array's dtype, so no operation
+silently upcasts.  Scalar-only arithmetic (bias corrections) stays in Python floats,
+that is in double precision, as torch.optim computes it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from optim.context import register_context
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, (np.ndarray, np.generic))
+
+
+class NumPyContext:
+    name = "numpy"
+
+    def sqrt(self, x):
+        # torch.optim takes scalar square roots as ``x ** 0.5`` in Python floats.
+        return np.sqrt(x) if _is_array(x) else x ** 0.5
+
+    def square(self, x):
+        return x * x
+
+    def abs(self, x):
+        return np.abs(x) if _is_array(x) else abs(x)
+
+    def sign(self, x):
+        return np.sign(x)
+
+    def maximum(self, x, y):
+        return np.maximum(x, y)
+
+    def minimum(self, x, y):
+        return np.minimum(x, y)
+
+    def where(self, condition, x, y):
+        return np.where(condition, x, y)
+
+    def zeros_like(self, x):
+        return np.zeros_like(x)
+
+    def full_like(self, x, value):
+        return np.full_like(x, value)
+
+    def shape(self, x) -> tuple:
+        return tuple(np.shape(x))
+
+    def dtype(self, x) -> str:
+        return str(x.dtype)
+
+    def check_tensor(self, x, role: str) -> None:
+        if x.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{role} must be a float32 or float64 array, got dtype {x.dtype}")
+
+
+NUMPY = NumPyContext()
+register_context(np.ndarray, NUMPY)
+register_context(np.generic, NUMPY)

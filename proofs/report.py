@@ -1,0 +1,123 @@
+"""The reports: ``proofs.md`` for people, ``proofs.json`` for programs, one console line each."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+from proofs.runner import Result
+from symbolic.prover import VERDICTS
+
+
+def summary(results: list[Result], seconds: float) -> dict:
+    counts = Counter(r.verdict for r in results)
+    slowest = max(results, key=lambda r: r.seconds, default=None)
+    return {
+        "theorems": len(results),
+        **{v: counts.get(v, 0) for v in VERDICTS},
+        "as_expected": sum(r.as_expected for r in results),
+        "unexpected": [r.name for r in results if not r.as_expected],
+        "seconds": round(seconds, 3),
+        "slowest": None if slowest is None else {"name": slowest.name, "seconds": round(slowest.seconds, 3)},
+    }
+
+
+def console_line(result: Result) -> str:
+    mark = "ok " if result.as_expected else "BAD"
+    detail = result.method if result.verdict != "UNKNOWN" else result.reason
+    expected = "" if result.as_expected else f"  (expected {result.expected})"
+    return f"{mark} {result.verdict:<8} {result.seconds:6.2f}s  {result.name}  [{detail}]{expected}"
+
+
+def console_totals(s: dict) -> str:
+    verdicts = ", ".join(f"{s[v]} {v}" for v in VERDICTS)
+    slowest = f"; slowest {s['slowest']['name']} ({s['slowest']['seconds']:.2f} s)" if s["slowest"] else ""
+    line = (f"{s['theorems']} theorems: {verdicts}; {s['as_expected']} as expected, "
+            f"{len(s['unexpected'])} not; {s['seconds']:.1f} s{slowest}")
+    if s["unexpected"]:
+        line += "\nnot as expected: " + ", ".join(s["unexpected"])
+    return line
+
+
+def to_json(results: list[Result], s: dict) -> str:
+    theorems = []
+    for r in results:
+        record = asdict(r)
+        record["seconds"] = round(r.seconds, 4)
+        record["as_expected"] = r.as_expected
+        theorems.append(record)
+    return json.dumps({"theorems": theorems, "summary": s}, indent=2, ensure_ascii=False)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _anchor(name: str) -> str:
+    return name.lower().replace(".", "").replace("_", "_")
+
+
+def to_markdown(results: list[Result], s: dict) -> str:
+    out = ["# Proof report", "", console_totals(s).replace("\n", "  \n"), "",
+           "Verdicts: **PROVED** only from an exact symbolic decision; **REFUTED** only with a "
+           "counterexample checked exactly; **UNKNOWN** otherwise, with the reason.", "",
+           "| theorem | verdict | expected | method | seconds |", "| --- | --- | --- | --- | ---: |"]
+    for r in results:
+        verdict = r.verdict if r.as_expected else f"**{r.verdict}** ✗"
+        out.append(f"| [{r.name}](#{_anchor(r.name)}) | {verdict} | {r.expected} | "
+                   f"{_cell(r.method or r.reason)} | {r.seconds:.2f} |")
+    for r in results:
+        out += ["", f"## {r.name}", "", f"> {r.docstring}", "",
+                f"**Statement.** `{r.statement}`", "",
+                f"**Verdict:** {r.verdict} (expected {r.expected}) · **method:** {r.method or '—'} · "
+                f"**time:** {r.seconds:.3f} s"]
+        if r.reason:
+            out += ["", f"**Reason.** {r.reason}"]
+        if r.variables:
+            out += ["", "**Variables.**", ""] + [f"- `{v}`" for v in r.variables]
+        out += ["", "**Hypotheses.** " + (", ".join(f"`{h}`" for h in r.hypotheses) or "none")]
+        if r.hypotheses_used:
+            out += [""] + [f"- {u}" for u in r.hypotheses_used]
+        if r.shape:
+            out += ["", f"**Every shape.** {r.shape}"]
+        if r.lhs:
+            out += ["", "**Computed sides** (per entry):", "", f"- lhs = `{r.lhs}`", f"- rhs = `{r.rhs}`"]
+        if r.side_conditions:
+            out += ["", "**Side conditions.**", "", "| condition | shown by |", "| --- | --- |"]
+            out += [f"| `{_cell(c['condition'])}` | {_cell(c['by'])} |" for c in r.side_conditions]
+        if r.counterexample:
+            out += _counterexample_table(r.counterexample)
+    return "\n".join(out) + "\n"
+
+
+def _counterexample_table(ce: dict) -> list[str]:
+    rows = ["", "**Counterexample** (exact values; the difference is certified nonzero):", "",
+            "| | exact | ≈ |", "| --- | --- | --- |"]
+    for name, value in ce["values"].items():
+        rows.append(f"| {name} | `{_cell(value['exact'])}` | {value['approx']} |")
+    entry = "" if ce.get("entry") is None else f" (entry {ce['entry']})"
+    for side in ("lhs", "rhs", "difference"):
+        rows.append(f"| **{side}**{entry} | `{_cell(ce[side]['exact'])}` | {ce[side]['approx']} |")
+    return rows
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def write_reports(results: list[Result], seconds: float, folder: Path) -> dict:
+    s = summary(results, seconds)
+    write_atomically(folder / "proofs.json", to_json(results, s))
+    write_atomically(folder / "proofs.md", to_markdown(results, s))
+    return s

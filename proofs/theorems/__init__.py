@@ -1,0 +1,6 @@
+"""The library's theorems, one module per optimizer family (as in ``optim/``).
+
+Importing this package registers every theorem in ``proofs.harness.registry``.
+"""
+# In the seed's order.
+from proofs.theorems import sgd, momentum_sgd, adam, adamw, adadelta  # noqa: F401, I001

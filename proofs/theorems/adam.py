@@ -1,0 +1,69 @@
+"""Theorems about ``optim.adam`` (TorchLean ``Optim.Adam``)."""
+from optim import adam, sgd
+from optim.context import context_of
+from proofs.harness import REFUTED, Given, equation, theorem
+
+
+def arbitrary_state(x: Given) -> adam.State:
+    """Any state torch.optim.Adam accepts, with ε > 0 so that the step is defined."""
+    return adam.State(
+        lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
+        epsilon=x.positive("epsilon"), m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"),
+        t=x.natural("t"),
+    )
+
+
+def textbook_step(params, new_state):
+    """Reference (Kingma & Ba 2015, Algorithm 1): p − lr · m̂ / (√v̂ + ε) from the new moments."""
+    s = new_state
+    sqrt = context_of(params).sqrt
+    m_hat = s.m / (1 - s.beta1**s.t)
+    v_hat = s.v / (1 - s.beta2**s.t)
+    return params - s.lr * m_hat / (sqrt(v_hat) + s.epsilon)
+
+
+@theorem("Optim.Adam.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """Adam increments its bias-correction counter by exactly one every step."""
+    state = arbitrary_state(x)
+    new_state, _ = adam.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)
+
+
+@theorem("Optim.Adam.update_m_eq", statement="(update s p g).state.m = s.m · β1 + (1 − β1) · g")
+def update_m_eq(x: Given):
+    """Adam's first moment is the documented EMA of the gradient."""
+    state = arbitrary_state(x)
+    grads = x.tensor("grads")
+    new_state, _ = adam.update(state, x.tensor("params"), grads)
+    return equation(new_state.m, state.m * state.beta1 + (1 - state.beta1) * grads)
+
+
+@theorem("Optim.Adam.update_v_eq", statement="(update s p g).state.v = s.v · β2 + (1 − β2) · g²")
+def update_v_eq(x: Given):
+    """Adam's second moment is the documented EMA of the squared gradient."""
+    state = arbitrary_state(x)
+    grads = x.tensor("grads")
+    new_state, _ = adam.update(state, x.tensor("params"), grads)
+    return equation(new_state.v, state.v * state.beta2 + (1 - state.beta2) * grads * grads)
+
+
+@theorem("Optim.Adam.update_params_eq",
+         statement="(update s p g).params = p − lr · m̂ / (√v̂ + ε),  m̂ = m′/(1 − β1ᵗ′), v̂ = v′/(1 − β2ᵗ′)")
+def update_params_eq(x: Given):
+    """Adam's parameter step, computed in torch's order, is the textbook bias-corrected step."""
+    state = arbitrary_state(x)
+    params = x.tensor("params")
+    new_state, new_params = adam.update(state, params, x.tensor("grads"))
+    return equation(new_params, textbook_step(params, new_state))
+
+
+@theorem("Optim.Adam.update_params_eq_sgd", expect=REFUTED,
+         statement="(Adam.update s p g).params = (SGD.update {lr := s.lr} p g).params")
+def update_params_eq_sgd(x: Given):
+    """Adam is not SGD: the same learning rate gives a different step (refuted)."""
+    state = arbitrary_state(x)
+    params, grads = x.tensor("params"), x.tensor("grads")
+    _, adam_params = adam.update(state, params, grads)
+    _, sgd_params = sgd.update(sgd.State(lr=state.lr), params, grads)
+    return equation(adam_params, sgd_params)

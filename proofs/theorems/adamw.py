@@ -1,0 +1,81 @@
+"""Theorems about ``optim.adamw`` (TorchLean ``Optim.AdamW``)."""
+import sympy
+
+from optim import adam, adamw
+from proofs.harness import REFUTED, Given, equation, theorem
+from proofs.theorems.adam import textbook_step
+
+
+def arbitrary_state(x: Given, weight_decay=None) -> adamw.State:
+    return adamw.State(
+        lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
+        epsilon=x.positive("epsilon"),
+        weight_decay=x.nonnegative("weight_decay") if weight_decay is None else weight_decay,
+        m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"), t=x.natural("t"),
+    )
+
+
+def adam_of(s: adamw.State) -> adam.State:
+    """The seed's record { lr := s.lr, beta1 := s.beta1, …, t := s.t }."""
+    return adam.State(lr=s.lr, beta1=s.beta1, beta2=s.beta2, epsilon=s.epsilon, m=s.m, v=s.v, t=s.t)
+
+
+@theorem("Optim.AdamW.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """AdamW increments its bias-correction counter by exactly one every step."""
+    state = arbitrary_state(x)
+    new_state, _ = adamw.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)
+
+
+@theorem("Optim.AdamW.update_m_eq", statement="(update s p g).state.m = s.m · β1 + (1 − β1) · g")
+def update_m_eq(x: Given):
+    """AdamW's first moment is the documented EMA of the gradient (decay does not touch it)."""
+    state = arbitrary_state(x)
+    grads = x.tensor("grads")
+    new_state, _ = adamw.update(state, x.tensor("params"), grads)
+    return equation(new_state.m, state.m * state.beta1 + (1 - state.beta1) * grads)
+
+
+@theorem("Optim.AdamW.update_v_eq", statement="(update s p g).state.v = s.v · β2 + (1 − β2) · g²")
+def update_v_eq(x: Given):
+    """AdamW's second moment is the documented EMA of the squared gradient."""
+    state = arbitrary_state(x)
+    grads = x.tensor("grads")
+    new_state, _ = adamw.update(state, x.tensor("params"), grads)
+    return equation(new_state.v, state.v * state.beta2 + (1 - state.beta2) * grads * grads)
+
+
+@theorem("Optim.AdamW.update_params_eq",
+         statement="(update s p g).params = p̃ − lr · m̂ / (√v̂ + ε),  p̃ = p − lr · λ · p")
+def update_params_eq(x: Given):
+    """AdamW decays the parameters by lr·λ·p, then takes the textbook Adam step from them."""
+    state = arbitrary_state(x)
+    params = x.tensor("params")
+    new_state, new_params = adamw.update(state, params, x.tensor("grads"))
+    decayed = params - state.lr * state.weight_decay * params  # reference: Loshchilov & Hutter
+    return equation(new_params, textbook_step(decayed, new_state))
+
+
+@theorem("Optim.AdamW.update_weight_decay_zero_params_eq_adam_real",
+         statement="s.weight_decay = 0 ⟹ (AdamW.update s p g).params = "
+                   "(Adam.update {lr, beta1, beta2, epsilon, m, v, t := s.…} p g).params")
+def update_weight_decay_zero_params_eq_adam_real(x: Given):
+    """AdamW reduces to Adam when weight_decay = 0 (parameter-update equality), over ℝ."""
+    state = arbitrary_state(x)
+    x.assume(sympy.Eq(state.weight_decay, 0))
+    params, grads = x.tensor("params"), x.tensor("grads")
+    _, adamw_params = adamw.update(state, params, grads)
+    _, adam_params = adam.update(adam_of(state), params, grads)
+    return equation(adamw_params, adam_params)
+
+
+@theorem("Optim.AdamW.update_weight_decay_pos_params_eq_adam", expect=REFUTED,
+         statement="s.weight_decay > 0 ⟹ (AdamW.update s p g).params = (Adam.update {…} p g).params")
+def update_weight_decay_pos_params_eq_adam(x: Given):
+    """With a nonzero weight decay, AdamW is not Adam (refuted, with a counterexample)."""
+    state = arbitrary_state(x, weight_decay=x.positive("weight_decay"))
+    params, grads = x.tensor("params"), x.tensor("grads")
+    _, adamw_params = adamw.update(state, params, grads)
+    _, adam_params = adam.update(adam_of(state), params, grads)
+    return equation(adamw_params, adam_params)

@@ -1,0 +1,155 @@
+"""Sound interval bounds on an expression, from the intervals of its symbols.
+
+Used to discharge side conditions (a denominator ≠ 0, a radicand ≥ 0) from the declared
+domains and hypotheses.  Every rule returns an interval that contains every value the
+expression can take; when a rule does not apply, the answer is (−∞, ∞), which proves
+nothing.  Openness is tracked because "β ∈ [0, 1) ⇒ 1 − βᵗ⁺¹ > 0" needs the open end.
+"""
+from __future__ import annotations
+
+import sympy
+
+from symbolic.domains import Interval
+
+oo = sympy.oo
+ANY = Interval()
+
+
+def point(x) -> Interval:
+    return Interval(x, x, False, False)
+
+
+def excludes_zero(i: Interval) -> bool:
+    return i.lo > 0 or (i.lo == 0 and i.lo_open) or i.hi < 0 or (i.hi == 0 and i.hi_open)
+
+
+def nonnegative(i: Interval) -> bool:
+    return i.lo >= 0
+
+
+def bound(expr: sympy.Expr, env: dict) -> Interval:
+    """An interval containing every value of ``expr`` when each symbol s lies in env[s]."""
+    if expr.is_Number:
+        return point(expr) if expr.is_finite and expr.is_real else ANY
+    if expr.is_Symbol:
+        return env.get(expr, ANY)
+    if expr.is_Add:
+        result = point(sympy.Integer(0))
+        for arg in expr.args:
+            result = _add(result, bound(arg, env))
+        return result
+    if expr.is_Mul:
+        result = point(sympy.Integer(1))
+        for arg in expr.args:
+            result = _mul(result, bound(arg, env))
+        return result
+    if expr.is_Pow:
+        return _pow(bound(expr.base, env), expr.exp, env)
+    if isinstance(expr, sympy.Abs):
+        return _abs(bound(expr.args[0], env))
+    if isinstance(expr, (sympy.Max, sympy.Min)):
+        parts = [bound(a, env) for a in expr.args]
+        pick = max if isinstance(expr, sympy.Max) else min
+        return Interval(pick(p.lo for p in parts), pick(p.hi for p in parts), False, False)
+    if isinstance(expr, sympy.sign):
+        inner = bound(expr.args[0], env)
+        if inner.lo > 0 or (inner.lo == 0 and inner.lo_open):
+            return point(sympy.Integer(1))
+        if inner.hi < 0 or (inner.hi == 0 and inner.hi_open):
+            return point(sympy.Integer(-1))
+        return Interval(-1, 1, False, False)
+    return ANY
+
+
+def _add(a: Interval, b: Interval) -> Interval:
+    return Interval(a.lo + b.lo, a.hi + b.hi, a.lo_open or b.lo_open, a.hi_open or b.hi_open)
+
+
+def _neg(a: Interval) -> Interval:
+    return Interval(-a.hi, -a.lo, a.hi_open, a.lo_open)
+
+
+def _mul(a: Interval, b: Interval) -> Interval:
+    if a.hi <= 0:
+        return _neg(_mul(_neg(a), b))
+    if b.hi <= 0:
+        return _neg(_mul(a, _neg(b)))
+    if a.lo >= 0 and b.lo >= 0:
+        return _mul_nonnegative(a, b)
+    if all(x.is_finite for x in (a.lo, a.hi, b.lo, b.hi)):
+        corners = [x * y for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+        return Interval(min(corners), max(corners), False, False)
+    return ANY
+
+
+def _mul_nonnegative(a: Interval, b: Interval) -> Interval:
+    if a.hi == 0 or b.hi == 0:  # one factor is exactly 0
+        return point(sympy.Integer(0))
+    lo = a.lo * b.lo
+    if lo == 0:
+        zero_reachable = (a.lo == 0 and not a.lo_open) or (b.lo == 0 and not b.lo_open)
+        lo_open = not zero_reachable
+    else:
+        lo_open = a.lo_open or b.lo_open
+    hi = a.hi * b.hi
+    return Interval(lo, hi, lo_open, a.hi_open or b.hi_open or hi == oo)
+
+
+def _reciprocal(a: Interval) -> Interval:
+    positive = a.lo > 0 or (a.lo == 0 and a.lo_open)
+    if positive:
+        lo = sympy.Integer(0) if a.hi == oo else 1 / a.hi
+        hi = oo if a.lo == 0 else 1 / a.lo
+        return Interval(lo, hi, a.hi_open, a.lo_open or hi == oo)
+    if a.hi < 0 or (a.hi == 0 and a.hi_open):
+        return _neg(_reciprocal(_neg(a)))
+    return ANY
+
+
+def _abs(a: Interval) -> Interval:
+    if a.lo >= 0:
+        return a
+    if a.hi <= 0:
+        return _neg(a)
+    return Interval(sympy.Integer(0), max(-a.lo, a.hi), False, a.hi_open and a.lo_open)
+
+
+def _monotone_power(a: Interval, r) -> Interval:
+    """x ↦ x**r on x ≥ 0 for a positive rational r: increasing, keeps openness."""
+    return Interval(a.lo**r, a.hi**r, a.lo_open, a.hi_open)
+
+
+def _pow(base: Interval, exponent: sympy.Expr, env: dict) -> Interval:
+    if exponent.is_Integer:
+        n = int(exponent)
+        if n == 0:
+            return point(sympy.Integer(1))
+        if n < 0:
+            return _reciprocal(_pow(base, -exponent, env))
+        if base.lo >= 0:
+            return _monotone_power(base, n)
+        if base.hi <= 0:
+            return _monotone_power(_neg(base), n) if n % 2 == 0 else _neg(_monotone_power(_neg(base), n))
+        return _monotone_power(_abs(base), n) if n % 2 == 0 else ANY
+    if exponent.is_Rational:
+        if base.lo < 0:  # not a real number for a negative base
+            return ANY
+        if exponent < 0:
+            return _reciprocal(_monotone_power(base, -exponent))
+        return _monotone_power(base, exponent)
+    return _symbolic_power(base, bound(exponent, env))
+
+
+def _symbolic_power(base: Interval, exponent: Interval) -> Interval:
+    """x**e for x in [0, 1] and e > 0 stays in [0, 1], below 1 if x is; e ≥ 1 keeps x**e ≤ x."""
+    if base.lo < 0 or base.hi > 1:
+        return ANY
+    if exponent.lo > 0 or (exponent.lo == 0 and exponent.lo_open):
+        zero_reachable = base.lo == 0 and not base.lo_open
+        if exponent.lo >= 1:  # x**e ≤ x on [0, 1]
+            return Interval(sympy.Integer(0), base.hi, not zero_reachable, base.hi_open)
+        below_one = base.hi < 1 or base.hi_open
+        return Interval(sympy.Integer(0), sympy.Integer(1), not zero_reachable, below_one)
+    if exponent.lo >= 0:  # e may be 0: x**0 = 1
+        return Interval(sympy.Integer(0), sympy.Integer(1), False, False)
+    return ANY

@@ -1,0 +1,96 @@
+"""Variable domains: what a theorem's variables range over.
+
+Each domain knows three things: the SymPy assumptions it justifies (used only in the
+"under assumptions" stage of a decision), the interval it confines a value to (used to
+discharge side conditions such as a denominator ≠ 0), and candidate values from which
+the prover picks counterexamples (each checked exactly, never trusted).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from symbolic.tensor import SymTensor
+
+oo = sympy.oo
+R = sympy.Rational
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real interval with open or closed ends; ±oo ends are always open."""
+
+    lo: sympy.Expr = -oo
+    hi: sympy.Expr = oo
+    lo_open: bool = True
+    hi_open: bool = True
+
+    def show(self) -> str:
+        left = "(" if self.lo_open else "["
+        right = ")" if self.hi_open else "]"
+        return f"{left}{_num(self.lo)}, {_num(self.hi)}{right}"
+
+
+def _num(x) -> str:
+    return {oo: "∞", -oo: "−∞"}.get(x, str(x))
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    notation: str
+    assumptions: dict
+    interval: Interval
+    samples: tuple
+    integer: bool = False
+
+
+REAL = Domain("real", "ℝ", {"real": True}, Interval(),
+              (R(1, 2), R(-1), R(2), R(3, 10), R(-3, 2), R(1), R(0), R(5, 3), R(-2, 7), R(7)))
+POSITIVE = Domain("positive", "ℝ>0", {"positive": True}, Interval(0, oo, True, True),
+                  (R(1, 2), R(1), R(2), R(1, 10), R(3), R(7, 5), R(1, 1000)))
+NONNEGATIVE = Domain("nonnegative", "ℝ≥0", {"nonnegative": True}, Interval(0, oo, False, True),
+                     (R(1, 2), R(0), R(1), R(2), R(1, 10), R(9, 4)))
+UNIT = Domain("unit", "[0, 1)", {"nonnegative": True}, Interval(0, 1, False, True),
+              (R(1, 2), R(9, 10), R(0), R(1, 10), R(3, 4), R(99, 100)))
+CLOSED_UNIT = Domain("closed_unit", "[0, 1]", {"nonnegative": True}, Interval(0, 1, False, False),
+                     (R(1, 2), R(9, 10), R(0), R(1), R(1, 10)))
+NATURAL = Domain("natural", "ℕ", {"integer": True, "nonnegative": True}, Interval(0, oo, False, True),
+                 (R(0), R(1), R(2), R(3), R(5), R(10)), integer=True)
+
+DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL)}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A theorem variable: a scalar symbol, or a tensor of symbols (generic or explicit)."""
+
+    name: str
+    domain: Domain
+    value: object  # sympy.Symbol or SymTensor
+    symbols: tuple = field(default=())
+
+    @property
+    def is_tensor(self) -> bool:
+        return isinstance(self.value, SymTensor)
+
+    def describe(self) -> str:
+        if not self.is_tensor:
+            return f"{self.name} ∈ {self.domain.notation}"
+        shape = "every shape" if self.value.is_generic else f"shape {self.value.shape}"
+        return f"{self.name}: tensor ({shape}), entries in {self.domain.notation}"
+
+
+def plain_assumptions(domain: Domain) -> dict:
+    """The assumptions every stage may use: real (and integer for ℕ), nothing about sign."""
+    return {"integer": True} if domain.integer else {"real": True}
+
+
+def make_variable(name: str, domain: Domain, shape: tuple | None = None, tensor: bool = False) -> Variable:
+    assumptions = plain_assumptions(domain)
+    if tensor:
+        value = SymTensor.symbols(name, shape, **assumptions)
+        return Variable(name, domain, value, tuple(value.entries))
+    symbol = sympy.Symbol(name, **assumptions)
+    return Variable(name, domain, symbol, (symbol,))
