@@ -404,6 +404,8 @@ def _defined_at(recorded: set, point: dict) -> bool:
 
 def _search_counterexample(pairs, recorded, symbols, hyps, max_points, seed) -> dict | None:
     free = [s for s in symbols if s not in hyps.substitution]
+    for pair in pairs:  # a counterexample must make every divisor ≠ 0 and every radicand ≥ 0
+        recorded = recorded | _conditions_in(pair.lhs) | _conditions_in(pair.rhs)
     for base in _candidate_points(free, symbols, max_points, seed):
         point = dict(base)
         point.update({s: v.xreplace(base) for s, v in hyps.substitution.items()})

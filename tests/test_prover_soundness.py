@@ -1,0 +1,227 @@
+"""The prover says PROVED only to true statements, and REFUTED only with a real counterexample.
+
+True identities (each needing a different method) are PROVED; false ones, including each seed
+theorem with one term mutated, are never PROVED and are REFUTED where a counterexample exists;
+a claim that vanishes at every point the prover samples is still not PROVED; a slow claim
+ends UNKNOWN (timeout) within its limit.
+"""
+import time
+
+import pytest
+import sympy
+from sympy import Eq, Rational, sqrt
+
+from optim import adadelta, adam, adamw, momentum_sgd, sgd
+from proofs.harness import Given, Theorem, equation
+from proofs.runner import run_theorem
+from symbolic import PROVED, REFUTED, UNKNOWN, Claim, ClaimError, decide
+from symbolic.domains import REAL
+
+
+def verdict_of(build):
+    x = Given()
+    claim = build(x)
+    return decide(Claim(claim.lhs, claim.rhs, x.variables, x.hypotheses))
+
+
+# --------------------------------------------------------------------------- true claims
+TRUE = {
+    "square of a sum": lambda x: (lambda a, b: equation((a + b) ** 2, a**2 + 2 * a * b + b**2))(
+        x.real("a"), x.real("b")),
+    "geometric step": lambda x: (lambda b, t: equation(b * b**t, b ** (t + 1)))(x.unit("b"), x.natural("t")),
+    "ema rearranged": lambda x: (lambda m, g, b: equation(b * m + (1 - b) * g, m + (1 - b) * (g - m)))(
+        x.tensor("m"), x.tensor("g"), x.unit("b")),
+    "fraction with a safe denominator": lambda x: (lambda b: equation(1 / (1 - b) - b / (1 - b), 1))(x.unit("b")),
+    "sqrt of a square, v ≥ 0": lambda x: (lambda v: equation(sqrt(v**2), v))(x.nonnegative("v")),
+    "sqrt of a product, both ≥ 0": lambda x: (lambda a, b: equation(sqrt(a * b), sqrt(a) * sqrt(b)))(
+        x.nonnegative("a"), x.positive("b")),
+    # 1 − b ≥ 0 is not a SymPy assumption; the interval bounds show it for b ∈ [0, 1).
+    "bias-corrected root": lambda x: (lambda v, b: equation(sqrt(v / (1 - b)), sqrt(v) / sqrt(1 - b)))(
+        x.nonnegative("v"), x.unit("b")),
+    "tensor divided by itself, entries > 0": lambda x: (lambda p: equation(p / p, p * 0 + 1))(
+        x.tensor("p", entries="positive")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRUE))
+def test_true_identities_are_proved(name):
+    verdict = verdict_of(TRUE[name])
+    assert verdict.status == PROVED, verdict
+    assert all(c["discharged"] for c in verdict.side_conditions)
+
+
+def test_methods_are_named_for_what_decided():
+    assert verdict_of(TRUE["square of a sum"]).method == "normal form"
+    # SymPy merges b·bᵗ into bᵗ⁺¹ only once it knows b ≥ 0.
+    assert verdict_of(TRUE["geometric step"]).method == "normal form under assumptions (the declared domains)"
+    assert "under assumptions" in verdict_of(TRUE["sqrt of a square, v ≥ 0"]).method
+    assert "under assumptions" in verdict_of(TRUE["sqrt of a product, both ≥ 0"]).method
+    assert "radicals rewritten" in verdict_of(TRUE["bias-corrected root"]).method
+
+
+# -------------------------------------------------------------------------- false claims
+FALSE = {
+    "square of a sum without the cross term": lambda x: (lambda a, b: equation((a + b) ** 2, a**2 + b**2))(
+        x.real("a"), x.real("b")),
+    "sqrt of a square for real v": lambda x: (lambda v: equation(sqrt(v**2), v))(x.real("v")),
+    "epsilon inside the root": lambda x: (lambda v, e: equation(sqrt(v) + e, sqrt(v + e)))(
+        x.nonnegative("v"), x.positive("e")),
+    "geometric step off by one": lambda x: (lambda b, t: equation(b * b**t, b**t))(x.unit("b"), x.natural("t")),
+    "a hypothesis that does not help": lambda x: _greater_than_five_is_six(x),
+}
+
+
+def _greater_than_five_is_six(x):
+    a = x.real("a")
+    x.assume(sympy.Gt(a, 5))
+    return equation(a, 6)
+
+
+@pytest.mark.parametrize("name", sorted(FALSE))
+def test_false_identities_are_refuted_with_a_checked_counterexample(name):
+    verdict = verdict_of(FALSE[name])
+    assert verdict.status == REFUTED, verdict
+    ce = verdict.counterexample
+    assert ce["difference"]["exact"] != "0"
+    assert float(ce["lhs"]["approx"]) != pytest.approx(float(ce["rhs"]["approx"]), rel=1e-12, abs=1e-300)
+
+
+def test_a_refutation_respects_the_hypotheses():
+    ce = verdict_of(FALSE["a hypothesis that does not help"]).counterexample
+    assert Rational(ce["values"]["a"]["exact"]) > 5
+
+
+def test_a_claim_that_vanishes_at_every_sample_is_not_proved():
+    # (a − s₁)(a − s₂)… is 0 at every value the prover tries for a real variable, yet it is
+    # not the zero polynomial: sampling finds no counterexample, and must not give PROVED.
+    def build(x):
+        a = x.real("a")
+        product = sympy.Mul(*[(a - s) for s in REAL.samples])
+        return equation(product, 0)
+
+    verdict = verdict_of(build)
+    assert verdict.status == UNKNOWN
+    assert "evidence, not proof" in verdict.reason
+
+
+def test_an_identity_that_needs_an_unshown_condition_is_unknown():
+    # x/x = 1 holds only where x ≠ 0; for real x the prover may not call it proved.
+    verdict = verdict_of(lambda x: (lambda p: equation(p / p, p * 0 + 1))(x.tensor("p")))
+    assert verdict.status == UNKNOWN
+    assert "p ≠ 0" in verdict.reason
+
+
+def test_a_stated_hypothesis_discharges_the_condition():
+    def build(x):
+        p = x.tensor("p")
+        x.assume(sympy.Ne(p.entry, 0))
+        return equation(p / p, p * 0 + 1)
+
+    assert verdict_of(build).status == PROVED
+
+
+def test_bias_corrected_root_is_not_proved_when_b_may_exceed_one():
+    verdict = verdict_of(lambda x: (lambda v, b: equation(sqrt(v / (1 - b)), sqrt(v) / sqrt(1 - b)))(
+        x.nonnegative("v"), x.real("b")))
+    assert verdict.status != PROVED
+
+
+def test_sqrt_of_products_of_possibly_negative_reals_is_never_proved():
+    # √(ab) = √a·√b fails for a = b = −1; the forced rewrite must not be used without a, b ≥ 0.
+    verdict = verdict_of(lambda x: (lambda a, b: equation(sqrt(a * b), sqrt(a) * sqrt(b)))(x.real("a"), x.real("b")))
+    assert verdict.status != PROVED
+
+
+# ------------------------------------------------------- seed theorems with a mutated term
+def _adam_state(x, cls=adam.State, **extra):
+    return cls(lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
+               epsilon=x.positive("epsilon"), **extra, m=x.tensor("m"),
+               v=x.tensor("v", entries="nonnegative"), t=x.natural("t"))
+
+
+def mutated_sgd(x):
+    lr, p, g = x.real("lr"), x.tensor("p"), x.tensor("g")
+    return equation(sgd.update(sgd.State(lr), p, g)[1], p - g * lr * 2)
+
+
+def mutated_momentum_buffer(x):
+    s = momentum_sgd.State(x.real("lr"), x.real("momentum"), x.tensor("buf"))
+    g = x.tensor("g")
+    return equation(momentum_sgd.update(s, x.tensor("p"), g)[0].buf, s.buf * s.momentum - g)
+
+
+def mutated_momentum_params(x):
+    s = momentum_sgd.State(x.real("lr"), x.real("momentum"), x.tensor("buf"))
+    p, g = x.tensor("p"), x.tensor("g")
+    return equation(momentum_sgd.update(s, p, g)[1], p - s.buf * s.momentum * s.lr)  # old buffer
+
+
+def mutated_adam_time(x):
+    s = _adam_state(x)
+    return equation(adam.update(s, x.tensor("p"), x.tensor("g"))[0].t, s.t + 2)
+
+
+def mutated_adamw_time(x):
+    s = _adam_state(x, adamw.State, weight_decay=x.nonnegative("weight_decay"))
+    return equation(adamw.update(s, x.tensor("p"), x.tensor("g"))[0].t, s.t)
+
+
+def mutated_adamw_zero_decay(x):
+    s = _adam_state(x, adamw.State, weight_decay=x.nonnegative("weight_decay"))
+    x.assume(Eq(s.weight_decay, Rational(1, 10)))  # the hypothesis mutated: 1/10, not 0
+    p, g = x.tensor("p"), x.tensor("g")
+    as_adam = adam.State(s.lr, s.beta1, s.beta2, s.epsilon, s.m, s.v, s.t)
+    return equation(adamw.update(s, p, g)[1], adam.update(as_adam, p, g)[1])
+
+
+def mutated_adam_beta_swapped(x):
+    s = _adam_state(x)
+    g = x.tensor("g")
+    return equation(adam.update(s, x.tensor("p"), g)[0].m, s.m * s.beta2 + (1 - s.beta2) * g)
+
+
+def mutated_adadelta_v(x):
+    s = adadelta.State(x.nonnegative("lr"), x.closed_unit("rho"), x.positive("epsilon"),
+                       x.tensor("v", entries="nonnegative"), x.tensor("u", entries="nonnegative"))
+    g = x.tensor("g")
+    return equation(adadelta.update(s, x.tensor("p"), g)[0].v, s.v * s.rho + g * (1 - s.rho))
+
+
+MUTANTS = [mutated_sgd, mutated_momentum_buffer, mutated_momentum_params, mutated_adam_time,
+           mutated_adamw_time, mutated_adamw_zero_decay, mutated_adam_beta_swapped, mutated_adadelta_v]
+
+
+@pytest.mark.parametrize("build", MUTANTS, ids=lambda f: f.__name__)
+def test_mutated_seed_theorems_are_refuted(build):
+    verdict = verdict_of(build)
+    assert verdict.status == REFUTED, verdict
+    assert verdict.counterexample is not None
+
+
+# ------------------------------------------------------------------------ malformed claims
+def test_a_claim_with_undeclared_symbols_is_an_error():
+    a = sympy.Symbol("a", real=True)
+    with pytest.raises(ClaimError, match="undeclared"):
+        decide(Claim(a, 0, []))
+
+
+def test_a_tensor_against_a_scalar_is_an_error():
+    x = Given()
+    p = x.tensor("p")
+    with pytest.raises(ClaimError, match="tensor"):
+        decide(Claim(p, 0, x.variables))
+
+
+# ------------------------------------------------------------------------------- timeout
+def test_a_slow_claim_ends_unknown_by_timeout_within_its_limit():
+    def slow(x):
+        total = sum(x.real(n) for n in "abcdefgh")
+        return equation(total**60, (total + 1) ** 60)
+
+    theorem = Theorem("Test.slow", "(Σ)⁶⁰ = (Σ + 1)⁶⁰", PROVED, slow, "A slow claim.", __name__)
+    start = time.perf_counter()
+    result = run_theorem(theorem, time_limit=2.0)
+    elapsed = time.perf_counter() - start
+    assert result.verdict == UNKNOWN
+    assert "timeout" in result.reason
+    assert elapsed < 6.0

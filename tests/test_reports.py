@@ -1,0 +1,109 @@
+"""`python -m proofs` writes both reports, lists every theorem with the documented fields,
+and exits 0 only when every verdict is the expected one."""
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from proofs.__main__ import main
+from proofs.runner import load_library
+
+SEED = [
+    "Optim.SGD.update_eq", "Optim.MomentumSGD.update_buffer_eq", "Optim.MomentumSGD.update_params_eq",
+    "Optim.Adam.update_time_eq", "Optim.AdamW.update_time_eq",
+    "Optim.AdamW.update_weight_decay_zero_params_eq_adam_real", "Optim.Adadelta.update_v_eq",
+]
+FIELDS = {"name", "verdict", "expected", "method", "seconds", "statement", "hypotheses", "counterexample",
+          "docstring", "variables", "side_conditions", "shape"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def library_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    run = subprocess.run([sys.executable, "-m", "proofs", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    return run, out
+
+
+def test_library_run_exits_zero_and_prints_a_line_per_theorem(library_run):
+    run, _ = library_run
+    assert run.returncode == 0, run.stdout + run.stderr
+    names = [t.name for t in load_library()]
+    for name in names:
+        assert f"  {name}  [" in run.stdout, name
+    assert f"{len(names)} theorems:" in run.stdout
+
+
+def test_json_report_lists_every_theorem_with_its_fields(library_run):
+    _, out = library_run
+    report = json.loads((out / "proofs.json").read_text())
+    names = {t["name"] for t in report["theorems"]}
+    assert names == {t.name for t in load_library()}
+    assert set(SEED) <= names
+    for theorem in report["theorems"]:
+        assert FIELDS <= set(theorem), theorem["name"]
+        assert theorem["verdict"] in ("PROVED", "REFUTED", "UNKNOWN")
+        assert theorem["verdict"] == theorem["expected"]
+        assert (theorem["counterexample"] is not None) == (theorem["verdict"] == "REFUTED")
+    seed = {t["name"]: t for t in report["theorems"] if t["name"] in SEED}
+    assert all(t["verdict"] == "PROVED" for t in seed.values())
+    assert seed["Optim.SGD.update_eq"]["docstring"] == "SGD is definitionally p - lr * g."
+    summary = report["summary"]
+    assert summary["theorems"] == len(names) and summary["unexpected"] == []
+    assert summary["PROVED"] + summary["REFUTED"] + summary["UNKNOWN"] == len(names)
+
+
+def test_markdown_report_has_the_table_and_a_section_per_theorem(library_run):
+    _, out = library_run
+    text = (out / "proofs.md").read_text()
+    assert "| theorem | verdict | expected | method | seconds |" in text
+    for name in SEED:
+        assert f"## {name}" in text
+    refuted = text.split("## Optim.AdamW.update_weight_decay_pos_params_eq_adam")[1].split("\n## ")[0]
+    assert "**Counterexample**" in refuted and "| **difference** |" in refuted
+    assert "**Every shape.** every shape: the trace was elementwise" in text
+
+
+def test_an_unexpected_verdict_fails_the_run(tmp_path):
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text(textwrap.dedent('''
+        from optim import sgd
+        from proofs import Given, equation, theorem
+
+        @theorem("User.SGD.wrong", statement="(update s p g).params = p")
+        def _(x: Given):
+            """SGD does not move (false)."""
+            p = x.tensor("p")
+            return equation(sgd.update(sgd.State(x.positive("lr")), p, x.tensor("g"))[1], p)
+    '''))
+    code = main([str(wrong), "--out", str(tmp_path / "out")])
+    assert code == 1
+    report = json.loads((tmp_path / "out" / "proofs.json").read_text())
+    assert report["theorems"][0]["verdict"] == "REFUTED"
+    assert report["summary"]["unexpected"] == ["User.SGD.wrong"]
+
+
+def test_a_theorem_that_cannot_be_built_is_reported_not_crashed(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text(textwrap.dedent('''
+        from proofs import Given, theorem
+
+        @theorem("User.broken", statement="—")
+        def _(x: Given):
+            """Returns no equation."""
+            return 42
+    '''))
+    assert main([str(broken), "--out", str(tmp_path / "out")]) == 1
+    result = json.loads((tmp_path / "out" / "proofs.json").read_text())["theorems"][0]
+    assert result["verdict"] == "UNKNOWN" and "could not be built" in result["reason"]
+
+
+def test_selection_and_options(tmp_path, capsys):
+    assert main(["-k", "Optim.Adam.*", "--time-limit", "20", "--out", str(tmp_path)]) == 0
+    names = [t["name"] for t in json.loads((tmp_path / "proofs.json").read_text())["theorems"]]
+    assert names and all(n.startswith("Optim.Adam.") for n in names)
+    assert main(["-k", "no-such-theorem", "--out", str(tmp_path)]) == 2
