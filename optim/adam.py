@@ -21,6 +21,16 @@ from optim._shared import bias_correction, ema, ema_of_square
 from optim.context import context_of
 
 
+# torch.optim.Adam's checks, in torch's order (shared with AdamW).
+CHECKS = dict(
+    lr=check.learning_rate,
+    epsilon=check.epsilon,
+    beta1=check.beta(0),
+    beta2=check.beta(1),
+    t=check.step_count,
+)
+
+
 @dataclass(frozen=True)
 class State:
     lr: Any
@@ -32,14 +42,7 @@ class State:
     t: Any
 
     def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self,
-            lr=check.learning_rate,
-            epsilon=check.epsilon,
-            beta1=check.beta(0),
-            beta2=check.beta(1),
-            t=check.step_count,
-        )
+        check.validate_hyperparameters(self, **CHECKS)
 
 
 def init(

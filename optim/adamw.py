@@ -29,15 +29,7 @@ class State:
     t: Any
 
     def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self,
-            lr=check.learning_rate,
-            epsilon=check.epsilon,
-            beta1=check.beta(0),
-            beta2=check.beta(1),
-            weight_decay=check.weight_decay,
-            t=check.step_count,
-        )
+        check.validate_hyperparameters(self, **adam.CHECKS, weight_decay=check.weight_decay)
 
     def adam_state(self) -> adam.State:
         return adam.State(self.lr, self.beta1, self.beta2, self.epsilon, self.m, self.v, self.t)

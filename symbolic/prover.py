@@ -32,6 +32,7 @@ import sympy
 from symbolic.bounds import bound, excludes_zero, nonnegative
 from symbolic.certify import certainly_nonzero, enclose, is_real_number
 from symbolic.domains import Interval, Variable
+from symbolic.notation import math_text
 from symbolic.tensor import SymTensor, to_sympy
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
@@ -242,7 +243,7 @@ def _side_conditions(pairs: list[_Pair], recorded: set, hyps: _Hypotheses, assum
             continue
         how = _discharge(kind, expr, hyps, assumed)
         relation = "≠ 0" if kind == "nonzero" else "≥ 0"
-        rows.append({"condition": f"{_show(expr)} {relation}", "kind": kind,
+        rows.append({"condition": f"{math_text(expr)} {relation}", "kind": kind,
                      "discharged": how is not None, "by": how or "not shown"})
     return rows
 
@@ -272,7 +273,7 @@ def _radicands_nonnegative(pairs: list[_Pair], hyps: _Hypotheses) -> list[str] |
                 for part in parts:
                     if not nonnegative(bound(part, hyps.intervals)):
                         return None
-                    shown.append(f"{_show(part)} ≥ 0")
+                    shown.append(f"{math_text(part)} ≥ 0")
     return sorted(set(shown))
 
 
@@ -321,7 +322,9 @@ def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
         if hyps.substitution:
             method += " after substituting " + ", ".join(
                 f"{s} = {_show(v)}" for s, v in hyps.substitution.items())
-        verdict.side_conditions = _side_conditions(substituted, recorded, hyps, assumed) + extra
+        rows = _side_conditions(substituted, recorded, hyps, assumed)
+        known = {r["condition"] for r in rows}
+        verdict.side_conditions = rows + [r for r in extra if r["condition"] not in known]
         missing = [c["condition"] for c in verdict.side_conditions if not c["discharged"]]
         if not missing:
             verdict.status, verdict.method = PROVED, method

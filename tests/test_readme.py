@@ -1,0 +1,16 @@
+"""The README's examples run as shown."""
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_running_example_runs_and_moves_params_by_about_lr():
+    block = re.findall(r"```python\n(.*?)```", README, re.S)[0]
+    namespace = {}
+    exec(block, namespace)
+    # first Adam step: m̂ = g, v̂ = g², so each entry moves by lr·g/(|g| + ε) ≈ lr·sign(g)
+    np.testing.assert_allclose(namespace["params"], [1.0 - 1e-3, -2.0 - 1e-3], rtol=1e-6)
+    assert namespace["params"].dtype == np.float32 and namespace["state"].t == 1
