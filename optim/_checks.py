@@ -14,7 +14,7 @@ from typing import Any, Callable
 from optim.context import context_of
 
 
-def _is_number(x: Any) -> bool:
+def is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
@@ -22,14 +22,14 @@ def _plain_float(x: Any) -> Any:
     # A NumPy scalar (np.float64) is a "strong" type under NEP 50 and would upcast a
     # float32 array; a Python float takes the array's dtype.  Exact numbers of other
     # libraries (SymPy's Rational) are left exact.
-    if _is_number(x) and type(x).__module__.split(".")[0] in ("builtins", "numpy"):
+    if is_number(x) and type(x).__module__.split(".")[0] in ("builtins", "numpy"):
         return float(x)
     return x
 
 
 def _check(condition: Callable[[Any], bool], message: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if _is_number(value) and not condition(value):
+        if is_number(value) and not condition(value):
             raise ValueError(message.format(value))
         return _plain_float(value)
 
@@ -42,6 +42,18 @@ epsilon = _check(lambda x: 0.0 <= x, "Invalid epsilon value: {}")
 weight_decay = _check(lambda x: 0.0 <= x, "Invalid weight_decay value: {}")
 momentum = _check(lambda x: 0.0 <= x, "Invalid momentum value: {}")
 rho = _check(lambda x: 0.0 <= x <= 1.0, "Invalid rho value: {}")
+lr_decay = _check(lambda x: 0.0 <= x, "Invalid lr_decay value: {}")
+initial_accumulator_value = _check(lambda x: 0.0 <= x, "Invalid initial_accumulator_value value: {}")
+alpha = _check(lambda x: 0.0 <= x, "Invalid alpha value: {}")
+momentum_decay = _check(lambda x: 0.0 <= x, "Invalid momentum_decay value: {}")
+number = _check(lambda x: True, "")  # no condition in torch.optim; normalised to a float
+
+
+def flag(value: Any) -> bool:
+    """A boolean option (nesterov, amsgrad, …): chooses the code path, so it must be a bool."""
+    if not isinstance(value, bool):
+        raise TypeError(f"expected a bool option, got {value!r}")
+    return value
 
 
 def beta(index: int) -> Callable[[Any], Any]:
@@ -49,7 +61,7 @@ def beta(index: int) -> Callable[[Any], Any]:
 
 
 def step_count(value: Any) -> Any:
-    if _is_number(value) and not (value >= 0 and int(value) == value):
+    if is_number(value) and not (value >= 0 and int(value) == value):
         raise ValueError(f"Invalid step count: {value} (a natural number is required)")
     return value
 

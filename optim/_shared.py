@@ -1,14 +1,44 @@
 """Update pieces shared by several optimizers, written once (TorchLean's
 ``updateMomentumBuf``, Optax's small transforms).  Pure: every function returns new values.
+
+Each is written in torch.optim's order of operations, so that the NumPy results round as
+torch's single-tensor path does.
 """
 from __future__ import annotations
 
 from typing import Any
 
 
+def maximized(grads: Any, maximize: bool) -> Any:
+    """torch's ``maximize``: ascend by descending on −g."""
+    return -grads if maximize else grads
+
+
+def l2_penalty(grads: Any, params: Any, weight_decay: Any) -> Any:
+    """g + λ·p: the gradient of the loss plus λ/2·‖p‖² (``grad.add(param, alpha=λ)``)."""
+    return grads + weight_decay * params if weight_decay != 0 else grads
+
+
+def decoupled_weight_decay(params: Any, lr: Any, weight_decay: Any) -> Any:
+    """p·(1 − lr·λ): decay applied to the parameters, not the gradient (Loshchilov & Hutter)."""
+    return params * (1 - lr * weight_decay) if weight_decay != 0 else params
+
+
+def weight_decay(params: Any, grads: Any, lr: Any, weight_decay: Any, decoupled: bool) -> tuple[Any, Any]:
+    """(params, grads) after torch's weight decay: decoupled on p, or L2 on g."""
+    if decoupled:
+        return decoupled_weight_decay(params, lr, weight_decay), grads
+    return params, l2_penalty(grads, params, weight_decay)
+
+
 def ema(average: Any, x: Any, decay: Any) -> Any:
     """Exponential moving average: decay·average + (1 − decay)·x."""
     return average * decay + (1 - decay) * x
+
+
+def lerp(start: Any, end: Any, weight: Any) -> Any:
+    """start + w·(end − start), torch's ``lerp_``: the same EMA, in torch's rounding order."""
+    return start + weight * (end - start)
 
 
 def ema_of_square(average: Any, x: Any, decay: Any) -> Any:
@@ -19,8 +49,3 @@ def ema_of_square(average: Any, x: Any, decay: Any) -> Any:
 def bias_correction(beta: Any, step: Any) -> Any:
     """1 − βᵗ: divides an EMA started at zero to make it unbiased."""
     return 1 - beta**step
-
-
-def decoupled_weight_decay(params: Any, lr: Any, weight_decay: Any) -> Any:
-    """p·(1 − lr·λ): AdamW's decay, applied to the parameters, not the gradient."""
-    return params * (1 - lr * weight_decay)

@@ -3,8 +3,9 @@
     p ← p − lr · λ · p        (decoupled weight decay, first, as torch.optim does)
     then one Adam step on the decayed parameters.
 
-The code has that shape: ``decoupled_weight_decay`` followed by ``adam.update``.
-State: Adam's fields and ``weight_decay`` (torch's default 1e-2).
+As in torch.optim 2.x, AdamW *is* Adam with ``decoupled_weight_decay=True``; the code says
+exactly that.  State: Adam's seed fields with ``weight_decay`` (torch's default 1e-2), and
+torch's ``amsgrad``, ``maximize``, ``v_max``.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from typing import Any
 
 from optim import _checks as check
 from optim import adam
-from optim._shared import decoupled_weight_decay
 from optim.context import context_of
 
 
@@ -27,28 +27,26 @@ class State:
     m: Any
     v: Any
     t: Any
+    amsgrad: bool = False
+    maximize: bool = False
+    v_max: Any = None
 
     def __post_init__(self) -> None:
-        check.validate_hyperparameters(self, **adam.CHECKS, weight_decay=check.weight_decay)
+        check.validate_hyperparameters(self, **adam.CHECKS, **adam.FLAGS)
 
     def adam_state(self) -> adam.State:
-        return adam.State(self.lr, self.beta1, self.beta2, self.epsilon, self.m, self.v, self.t)
+        """This state as Adam's, with the decay decoupled."""
+        return adam.State(self.lr, self.beta1, self.beta2, self.epsilon, self.m, self.v, self.t,
+                          self.weight_decay, self.amsgrad, self.maximize, True, self.v_max)
 
 
-def init(
-    params: Any,
-    lr: Any = 1e-3,
-    beta1: Any = 0.9,
-    beta2: Any = 0.999,
-    epsilon: Any = 1e-8,
-    weight_decay: Any = 1e-2,
-) -> State:
+def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
+         weight_decay: Any = 1e-2, amsgrad: bool = False, maximize: bool = False) -> State:
     zeros = context_of(params).zeros_like
-    return State(lr, beta1, beta2, epsilon, weight_decay, zeros(params), zeros(params), t=0)
+    return State(lr, beta1, beta2, epsilon, weight_decay, zeros(params), zeros(params), 0, amsgrad,
+                 maximize, zeros(params) if amsgrad else None)
 
 
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, m=state.m, v=state.v)
-    decayed = decoupled_weight_decay(params, state.lr, state.weight_decay)
-    after, params = adam.update(state.adam_state(), decayed, grads)
-    return replace(state, m=after.m, v=after.v, t=after.t), params
+    after, params = adam.update(state.adam_state(), params, grads)
+    return replace(state, m=after.m, v=after.v, t=after.t, v_max=after.v_max), params

@@ -11,7 +11,7 @@ both scalars and tensors.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -27,6 +27,17 @@ class Context(Protocol):
     def maximum(self, x: Any, y: Any) -> Any: ...
     def minimum(self, x: Any, y: Any) -> Any: ...
     def where(self, condition: Any, x: Any, y: Any) -> Any: ...
+    def select(self, condition: Any, if_true: Callable[[], Any], if_false: Callable[[], Any]) -> Any:
+        """A branch on a *scalar* condition (RAdam's regime): NumPy runs one branch; SymPy
+        decides the condition when it can and otherwise keeps both, as a piecewise value."""
+        ...
+    def round_float32(self, x: Any) -> Any:
+        """A scalar as torch.optim stores it in a float32 state tensor (NAdam's μ product,
+        ASGD's η and μ): rounded on NumPy, exact on the reals."""
+        ...
+    def copy(self, x: Any) -> Any:
+        """A tensor that shares no memory with ``x`` (a state buffer must not alias a gradient)."""
+        ...
     def zeros_like(self, x: Any) -> Any: ...
     def full_like(self, x: Any, value: Any) -> Any: ...
 

@@ -2,8 +2,9 @@
 
 Dtype is preserved: float32 in, float32 out.  Hyperparameters are Python floats, which
 NumPy (NEP 50) treats as "weak" scalars that take the array's dtype, so no operation
-silently upcasts.  Scalar-only arithmetic (bias corrections) stays in Python floats,
-that is in double precision, as torch.optim computes it.
+silently upcasts.  Scalar-only arithmetic (bias corrections) stays in Python floats, that
+is in double precision, as torch.optim computes it; every function here returns a Python
+scalar for Python scalar inputs, never a (dtype-strong) NumPy scalar.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class NumPyContext:
 
     def sqrt(self, x):
         # torch.optim takes scalar square roots as ``x ** 0.5`` in Python floats.
-        return np.sqrt(x) if _is_array(x) else x ** 0.5
+        return np.sqrt(x) if _is_array(x) else x**0.5
 
     def square(self, x):
         return x * x
@@ -32,16 +33,25 @@ class NumPyContext:
         return np.abs(x) if _is_array(x) else abs(x)
 
     def sign(self, x):
-        return np.sign(x)
+        return np.sign(x) if _is_array(x) else float((x > 0) - (x < 0))
 
     def maximum(self, x, y):
-        return np.maximum(x, y)
+        return np.maximum(x, y) if _is_array(x) or _is_array(y) else max(x, y)
 
     def minimum(self, x, y):
-        return np.minimum(x, y)
+        return np.minimum(x, y) if _is_array(x) or _is_array(y) else min(x, y)
 
     def where(self, condition, x, y):
         return np.where(condition, x, y)
+
+    def select(self, condition, if_true, if_false):
+        return if_true() if condition else if_false()
+
+    def round_float32(self, x):
+        return float(np.float32(x))
+
+    def copy(self, x):
+        return np.array(x, copy=True)
 
     def zeros_like(self, x):
         return np.zeros_like(x)

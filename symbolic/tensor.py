@@ -208,12 +208,29 @@ class SymPyContext:
 
     def where(self, condition, x, y):
         if not isinstance(condition, SymTensor):
-            return _piecewise(to_sympy(condition), to_sympy(x), to_sympy(y))
+            tensors = [v for v in (x, y) if isinstance(v, SymTensor)]
+            if not tensors:
+                return _piecewise(to_sympy(condition), to_sympy(x), to_sympy(y))
+            condition = tensors[0].map("where", lambda _: to_sympy(condition))
         branches = [v if isinstance(v, SymTensor) else condition.map("where", lambda _: to_sympy(v)) for v in (x, y)]
         triple = zip(condition.entries, branches[0].entries, branches[1].entries)
         ops = condition.ops | branches[0].ops | branches[1].ops | {"where"}
         conditions = condition.conditions | branches[0].conditions | branches[1].conditions
         return SymTensor((_piecewise(c, a, b) for c, a, b in triple), condition.shape, ops, conditions)
+
+    def select(self, condition, if_true, if_false):
+        decided = to_sympy(condition)
+        if decided is sympy.true:
+            return if_true()
+        if decided is sympy.false:
+            return if_false()
+        return self.where(decided, if_true(), if_false())
+
+    def round_float32(self, x):
+        return to_sympy(x)  # over the reals there is no rounding
+
+    def copy(self, x):
+        return x  # symbolic tensors are immutable
 
     def zeros_like(self, x: SymTensor) -> SymTensor:
         return x.map("zeros_like", lambda _: sympy.Integer(0))
