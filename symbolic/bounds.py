@@ -28,7 +28,11 @@ def nonnegative(i: Interval) -> bool:
 
 
 def bound(expr: sympy.Expr, env: dict) -> Interval:
-    """An interval containing every value of ``expr`` when each symbol s lies in env[s]."""
+    """An interval containing every value of ``expr`` when each symbol s lies in env[s].
+
+    ``env`` may also bound whole subexpressions (a hypothesis ``ρ_t > 5``)."""
+    if expr in env:
+        return env[expr]
     if expr.is_Number:
         return point(expr) if expr.is_finite and expr.is_real else ANY
     if expr.is_Symbol:

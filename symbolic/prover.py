@@ -115,6 +115,8 @@ def _sides(lhs: Any, rhs: Any) -> tuple[list[_Pair], str, set, set]:
 @dataclass
 class _Hypotheses:
     substitution: dict                 # symbol -> expression (from Eq(symbol, expr))
+    rewrites: dict                     # subexpression -> what the hypotheses make it
+    facts: list                        # inequalities known true, as (">" | "≥", expression)
     intervals: dict                    # symbol -> Interval (domains, tightened)
     nonzero: list                      # expressions stated ≠ 0
     all: list                          # every hypothesis, checked on counterexamples
@@ -152,7 +154,7 @@ def _tighten(interval: Interval, relation: sympy.Basic, symbol_on_left: bool) ->
 
 def _prepare_hypotheses(hypotheses: Sequence[Any], symbols: dict) -> _Hypotheses:
     intervals = {s: v.domain.interval for s, v in symbols.items()}
-    prepared = _Hypotheses({}, intervals, [], [], [])
+    prepared = _Hypotheses({}, {}, [], intervals, [], [], [])
     for raw in hypotheses:
         h = _exact(raw)
         if not isinstance(h, sympy.core.relational.Relational):
@@ -168,18 +170,90 @@ def _prepare_hypotheses(hypotheses: Sequence[Any], symbols: dict) -> _Hypotheses
         elif isinstance(h, sympy.Ne):
             prepared.nonzero.append(sympy.expand(h.lhs - h.rhs))
             prepared.used.append(f"{_show(h)}: discharges side conditions")
-        elif len(h.free_symbols) == 1 and (h.lhs.is_Symbol and h.rhs.is_number or h.rhs.is_Symbol and h.lhs.is_number):
-            symbol = h.lhs if h.lhs.is_Symbol else h.rhs
-            tightened = _tighten(prepared.intervals[symbol], h, h.lhs.is_Symbol)
-            if tightened is None:
-                prepared.used.append(f"{_show(h)}: checked on counterexamples")
-            else:
-                prepared.intervals[symbol] = tightened
-                prepared.used.append(f"{_show(h)}: bounds {symbol} to {tightened.show()}")
+        elif isinstance(h, sympy.Eq) and not h.lhs.is_number:
+            prepared.rewrites[h.lhs] = h.rhs
+            prepared.used.append(f"{_show(h)}: rewrites {_show(h.lhs)} as {_show(h.rhs)}")
         else:
-            prepared.used.append(f"{_show(h)}: checked on counterexamples (not used by the proof)")
+            _relation_facts(h, prepared)
     _close_substitution(prepared.substitution)
     return prepared
+
+
+def _relation_facts(h: sympy.Basic, prepared: "_Hypotheses") -> None:
+    """An inequality hypothesis decides the branch conditions it states (a piecewise value's
+    ``ρ > 5``), the sign of its side against 0, and bounds a lone symbol."""
+    normal = _normal_relation(h)
+    if normal is not None:
+        prepared.facts.append(normal)
+    notes = ["decides the branch it names"]
+    difference = h.lhs - h.rhs
+    if isinstance(h, (sympy.StrictGreaterThan, sympy.StrictLessThan)):
+        positive = isinstance(h, sympy.StrictGreaterThan)
+        prepared.rewrites[sympy.sign(difference)] = sympy.Integer(1 if positive else -1)
+        if h.rhs == 0:
+            prepared.rewrites[sympy.sign(h.lhs)] = sympy.Integer(1 if positive else -1)
+        notes.append("fixes the sign of " + _show(difference if h.rhs != 0 else h.lhs))
+    if h.rhs.is_number or h.lhs.is_number:  # bounds a symbol, or a whole subexpression
+        side = h.lhs if h.rhs.is_number else h.rhs
+        tightened = _tighten(prepared.intervals.get(side, Interval()), h, side is h.lhs)
+        if tightened is not None:
+            prepared.intervals[side] = tightened
+            notes.append(f"bounds {_show(side)} to {tightened.show()}")
+    prepared.used.append(f"{_show(h)}: " + "; ".join(notes))
+
+
+def _normal_relation(relation: sympy.Basic) -> tuple | None:
+    """x > y, y < x, x − y > 0 all become (">", x − y); likewise "≥"."""
+    strict = isinstance(relation, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+    if isinstance(relation, (sympy.StrictGreaterThan, sympy.GreaterThan)):
+        return (">" if strict else "≥", relation.lhs - relation.rhs)
+    if isinstance(relation, (sympy.StrictLessThan, sympy.LessThan)):
+        return (">" if strict else "≥", relation.rhs - relation.lhs)
+    return None
+
+
+def _condition_value(condition: sympy.Basic, facts: list) -> sympy.Basic:
+    """true / false when a known fact decides ``condition`` (an exact identity of the two
+    sides, by ``cancel``), else the condition unchanged."""
+    normal = _normal_relation(condition)
+    if normal is None:
+        return condition
+    kind, expr = normal
+    negated = ("≥" if kind == ">" else ">", -expr)  # ¬(E > 0) is −E ≥ 0
+    for fact_kind, fact in facts:
+        def implies(target_kind: str, target: sympy.Expr) -> bool:  # E > 0 also gives E ≥ 0
+            stronger = fact_kind == target_kind or (fact_kind, target_kind) == (">", "≥")
+            return stronger and sympy.cancel(fact - target) == 0
+
+        if implies(kind, expr):
+            return sympy.true
+        if implies(*negated):
+            return sympy.false
+    return condition
+
+
+def _decide_branches(expr: sympy.Expr, facts: list) -> sympy.Expr:
+    if not facts or not expr.has(sympy.Piecewise):
+        return expr
+
+    def decide(piecewise):
+        return sympy.Piecewise(*[(e, _condition_value(c, facts)) for e, c in piecewise.args])
+
+    return expr.replace(lambda e: isinstance(e, sympy.Piecewise), decide)
+
+
+def _apply_hypotheses(expr: sympy.Expr, hyps: "_Hypotheses") -> sympy.Expr:
+    """Substitute equal variables, rewrite what the hypotheses fix, decide the branches
+    they name (to a fixed point)."""
+    expr = expr.xreplace(hyps.substitution)
+    for _ in range(4):
+        rewritten = expr.xreplace(hyps.rewrites) if hyps.rewrites else expr
+        rewritten = _decide_branches(rewritten, hyps.facts)
+        if rewritten == expr:
+            return expr
+        expr = rewritten
+    return expr
+
 
 
 def _close_substitution(substitution: dict) -> None:
@@ -217,9 +291,12 @@ def _discharge(kind: str, expr: sympy.Expr, hyps: _Hypotheses, assumed: dict) ->
         return f"interval bounds from domains and hypotheses: value in {interval.show()}"
     if kind == "nonnegative" and nonnegative(interval):
         return f"interval bounds from domains and hypotheses: value in {interval.show()}"
+    for fact_kind, fact in hyps.facts:
+        if sympy.cancel(fact - expr) == 0 and (kind == "nonnegative" or fact_kind == ">"):
+            return "a hypothesis states it"
     if kind == "nonzero":
-        factors = sympy.Mul.make_args(sympy.factor(expr))
-        if all(any(sympy.expand(f - z) == 0 or sympy.expand(f + z) == 0 for z in hyps.nonzero)
+        factors = sympy.Mul.make_args(expr)
+        if all(any(sympy.cancel(f - z) == 0 or sympy.cancel(f + z) == 0 for z in hyps.nonzero)
                or excludes_zero(bound(f, hyps.intervals)) for f in factors):
             return "hypothesis ≠ 0 (and interval bounds for the other factors)"
     with_assumptions = expr.xreplace(assumed)
@@ -232,7 +309,7 @@ def _discharge(kind: str, expr: sympy.Expr, hyps: _Hypotheses, assumed: dict) ->
 def _side_conditions(pairs: list[_Pair], recorded: set, hyps: _Hypotheses, assumed: dict) -> list[dict]:
     found = set()
     for kind, expr in recorded:
-        found.add((kind, _exact(expr).xreplace(hyps.substitution)))
+        found.add((kind, _apply_hypotheses(_exact(expr), hyps)))
     for pair in pairs:
         found |= _conditions_in(pair.lhs) | _conditions_in(pair.rhs)
     rows = []
@@ -311,8 +388,8 @@ def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
         raise ClaimError(f"the claim mentions undeclared symbols {sorted(map(str, stray))}")
     hyps = _prepare_hypotheses(claim.hypotheses, symbols)
     assumed = {s: sympy.Symbol(s.name, **v.domain.assumptions) for s, v in symbols.items()}
-    hyps.intervals.update({assumed[s]: i for s, i in list(hyps.intervals.items())})
-    substituted = [_Pair(p.lhs.xreplace(hyps.substitution), p.rhs.xreplace(hyps.substitution)) for p in pairs]
+    hyps.intervals.update({assumed[s]: i for s, i in list(hyps.intervals.items()) if s in assumed})
+    substituted = [_Pair(_apply_hypotheses(p.lhs, hyps), _apply_hypotheses(p.rhs, hyps)) for p in pairs]
     verdict = Verdict(UNKNOWN, shape=shape, hypotheses_used=hyps.used,
                       lhs=_show_sides(p.lhs for p in pairs), rhs=_show_sides(p.rhs for p in pairs))
 
@@ -322,6 +399,8 @@ def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
         if hyps.substitution:
             method += " after substituting " + ", ".join(
                 f"{s} = {_show(v)}" for s, v in hyps.substitution.items())
+        if hyps.rewrites:
+            method += " under the hypotheses"
         rows = _side_conditions(substituted, recorded, hyps, assumed)
         known = {r["condition"] for r in rows}
         verdict.side_conditions = rows + [r for r in extra if r["condition"] not in known]

@@ -1,4 +1,6 @@
 """Theorems about ``optim.adam`` (TorchLean ``Optim.Adam``)."""
+from dataclasses import replace
+
 from optim import adam, sgd
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, equation, theorem
@@ -67,3 +69,44 @@ def update_params_eq_sgd(x: Given):
     _, adam_params = adam.update(state, params, grads)
     _, sgd_params = sgd.update(sgd.State(lr=state.lr), params, grads)
     return equation(adam_params, sgd_params)
+
+
+def options_state(x: Given, **options) -> adam.State:
+    """An arbitrary Adam state with torch's options set (v_max present for amsgrad)."""
+    base = arbitrary_state(x)
+    v_max = x.tensor("v_max", entries="nonnegative") if options.get("amsgrad") else None
+    return adam.State(base.lr, base.beta1, base.beta2, base.epsilon, base.m, base.v, base.t,
+                      weight_decay=options.pop("weight_decay", 0.0), v_max=v_max, **options)
+
+
+@theorem("Optim.Adam.update_amsgrad_v_max_eq", statement="amsgrad ⟹ (update s p g).state.v_max = max(s.v_max, v′)")
+def update_amsgrad_v_max_eq(x: Given):
+    """With amsgrad, Adam keeps the running maximum of the raw second moment."""
+    state = options_state(x, amsgrad=True)
+    new_state, _ = adam.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.v_max, context_of(state.v).maximum(state.v_max, new_state.v))
+
+
+@theorem("Optim.Adam.update_amsgrad_params_eq",
+         statement="amsgrad ⟹ (update s p g).params = p − lr · m̂ / (√(v_max′ / (1 − β2ᵗ′)) + ε)")
+def update_amsgrad_params_eq(x: Given):
+    """With amsgrad, the step normalises by the maximum second moment instead of v."""
+    state = options_state(x, amsgrad=True)
+    params = x.tensor("params")
+    new_state, new_params = adam.update(state, params, x.tensor("grads"))
+    return equation(new_params, textbook_step(params, replace(new_state, v=new_state.v_max)))
+
+
+@theorem("Optim.Adam.update_decoupled_eq_adamw",
+         statement="decoupled_weight_decay ⟹ (Adam.update s p g) = (AdamW.update {s…} p g)")
+def update_decoupled_eq_adamw(x: Given):
+    """Adam with decoupled_weight_decay = True is AdamW: same moments, same parameters."""
+    from optim import adamw
+
+    state = options_state(x, weight_decay=x.nonnegative("weight_decay"), decoupled_weight_decay=True)
+    params, grads = x.tensor("params"), x.tensor("grads")
+    adam_state, adam_params = adam.update(state, params, grads)
+    w = adamw.State(state.lr, state.beta1, state.beta2, state.epsilon, state.weight_decay,
+                    state.m, state.v, state.t)
+    adamw_state, adamw_params = adamw.update(w, params, grads)
+    return equation((adam_state.m, adam_state.v, adam_params), (adamw_state.m, adamw_state.v, adamw_params))

@@ -1,0 +1,81 @@
+"""Theorems about ``optim.nadam`` (Dozat 2016; torch.optim.NAdam)."""
+from optim import nadam
+from optim.context import context_of
+from proofs.harness import Given, equation, theorem
+
+
+def arbitrary_state(x: Given, decoupled: bool = False) -> nadam.State:
+    return nadam.State(lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
+                       epsilon=x.positive("epsilon"), weight_decay=x.nonnegative("weight_decay"),
+                       momentum_decay=x.nonnegative("momentum_decay"), decoupled_weight_decay=decoupled,
+                       maximize=False, m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"),
+                       mu_product=x.unit("mu_product"), t=x.natural("t"))
+
+
+def mu(state, t):
+    """Reference (Dozat 2016, with torch's schedule): μ_t = β1 · (1 − ½ · 0.96^(t·ψ))."""
+    return state.beta1 * (1 - 0.5 * 0.96 ** (t * state.momentum_decay))
+
+
+@theorem("Optim.NAdam.update_mu_product_eq", statement="(update s p g).state.mu_product = s.mu_product · μ_{t+1}")
+def update_mu_product_eq(x: Given):
+    """NAdam's momentum product gains one factor μ_t per step (exactly, over ℝ)."""
+    state = arbitrary_state(x)
+    new, _ = nadam.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new.mu_product, state.mu_product * mu(state, state.t + 1))
+
+
+@theorem("Optim.NAdam.update_m_eq", statement="(update s p g).state.m = β1 · m + (1 − β1) · (g + λ·p)")
+def update_m_eq(x: Given):
+    """NAdam's first moment is the EMA of the L2-decayed gradient."""
+    state = arbitrary_state(x)
+    params, grads = x.tensor("params"), x.tensor("grads")
+    g = grads + state.weight_decay * params
+    return equation(nadam.update(state, params, grads)[0].m, state.beta1 * state.m + (1 - state.beta1) * g)
+
+
+def reference_params(state, new, params, g):
+    """Reference (Dozat 2016, Algorithm 2 with torch's ε):
+    p − lr·(1 − μ_t)/(1 − Πμ) · g/d − lr·μ_{t+1}/(1 − Πμ·μ_{t+1}) · m/d,  d = √(v/(1 − β2ᵗ)) + ε."""
+    sqrt = context_of(params).sqrt
+    mu_t, mu_next = mu(state, new.t), mu(state, new.t + 1)
+    d = sqrt(new.v / (1 - state.beta2**new.t)) + state.epsilon
+    return (params - state.lr * (1 - mu_t) / (1 - new.mu_product) * g / d
+            - state.lr * mu_next / (1 - new.mu_product * mu_next) * new.m / d)
+
+
+@theorem("Optim.NAdam.update_params_eq", statement="(update s p g).params = Dozat's NAdam step (see docstring of the reference)")
+def update_params_eq(x: Given):
+    """NAdam's parameter step is Dozat's Nesterov-accelerated Adam step, with L2 weight decay."""
+    state = arbitrary_state(x)
+    params, grads = x.tensor("params"), x.tensor("grads")
+    new, new_params = nadam.update(state, params, grads)
+    x.assume(*_definedness(state, new))
+    return equation(new_params, reference_params(state, new, params, grads + state.weight_decay * params))
+
+
+@theorem("Optim.NAdam.update_decoupled_params_eq", statement="decoupled ⟹ the same step from p·(1 − lr·λ), on g")
+def update_decoupled_params_eq(x: Given):
+    """With decoupled weight decay, NAdam decays p first and steps on the raw gradient."""
+    state = arbitrary_state(x, decoupled=True)
+    params, grads = x.tensor("params"), x.tensor("grads")
+    new, new_params = nadam.update(state, params, grads)
+    x.assume(*_definedness(state, new))
+    decayed = params * (1 - state.lr * state.weight_decay)
+    return equation(new_params, reference_params(state, new, decayed, grads))
+
+
+def _definedness(state, new):
+    """The momentum products stay below 1 (they are products of factors in [0, 1))."""
+    import sympy
+
+    return [sympy.Lt(new.mu_product, 1), sympy.Lt(new.mu_product * mu(state, new.t + 1), 1)]
+
+
+@theorem("Optim.NAdam.update_v_eq", statement="(update s p g).state.v = β2 · v + (1 − β2) · (g + λ·p)²")
+def update_v_eq(x: Given):
+    """NAdam's second moment is Adam's EMA of the squared (decayed) gradient."""
+    state = arbitrary_state(x)
+    params, grads = x.tensor("params"), x.tensor("grads")
+    g = grads + state.weight_decay * params
+    return equation(nadam.update(state, params, grads)[0].v, state.beta2 * state.v + (1 - state.beta2) * g * g)

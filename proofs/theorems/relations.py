@@ -1,0 +1,111 @@
+"""Relations that torch's options imply, stated for every optimizer that has the option.
+
+* ``maximize = True`` means ascending: the update with maximize on g is the update without it
+  on −g.
+* (coupled) ``weight_decay = λ`` is an L2 penalty: the update with λ on g is the update with
+  λ = 0 on g + λ·p.
+
+Each compares every state tensor and the parameters, running the optimizer's own ``update``
+twice; one theorem per optimizer and option.
+"""
+from dataclasses import fields, replace
+
+import sympy
+
+from optim import OPTIMIZERS
+from proofs.harness import Given, equation, theorem
+from proofs.theorems.radam import regime as radam_regime
+from symbolic.tensor import SymTensor
+
+NONNEGATIVE_BUFFERS = {"v", "u", "v_max", "sum", "square_avg", "step_size"}
+# torch's valid ranges (ε > 0 so that every step is defined).
+DOMAINS = {"beta1": "unit", "beta2": "unit", "rho": "closed_unit", "alpha": "unit", "t": "natural",
+           "epsilon": "positive", "lr": "nonnegative", "weight_decay": "nonnegative",
+           "momentum": "nonnegative", "lr_decay": "nonnegative", "momentum_decay": "nonnegative",
+           "mu_product": "unit", "mu": "unit", "eta": "nonnegative", "lambd": "nonnegative",
+           "etaminus": "unit", "etaplus": "positive", "step_size_min": "nonnegative",
+           "step_size_max": "positive", "t0": "nonnegative"}
+# Options that make init create every buffer, so the relation covers every branch's state.
+INIT_OPTIONS = {"SGD": dict(momentum=0.5), "RMSprop": dict(momentum=0.5, centered=True),
+                "Adam": dict(amsgrad=True), "AdamW": dict(amsgrad=True)}
+
+
+def arbitrary_state(x: Given, name: str, module, params, maximize: bool):
+    """Every number of a state made symbolic (buffers and scalars), options as init sets them."""
+    template = module.init(params, maximize=maximize, **INIT_OPTIONS.get(name, {}))
+    values = {}
+    for f in fields(template):
+        value = getattr(template, f.name)
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, SymTensor):
+            entries = "nonnegative" if f.name in NONNEGATIVE_BUFFERS else "real"
+            values[f.name] = x.tensor(f.name, entries=entries)
+        else:
+            values[f.name] = getattr(x, DOMAINS.get(f.name, "real"))(f.name)
+    return replace(template, **values)
+
+
+def _tensors(state, new_state, new_params):
+    names = [f.name for f in fields(state) if isinstance(getattr(new_state, f.name), SymTensor)]
+    return tuple(getattr(new_state, n) for n in names) + (new_params,)
+
+
+def maximize_relation(state, params, grads, module):
+    """(update with maximize on g, update without it on −g)."""
+    up = module.update(state, params, grads)
+    down = module.update(replace(state, maximize=False), params, -grads)
+    return up, down
+
+
+def weight_decay_relation(state, params, grads, module):
+    """(update with L2 weight decay λ on g, update with λ = 0 on g + λ·p)."""
+    decayed = module.update(state, params, grads)
+    plain = module.update(replace(state, weight_decay=0.0), params, grads + state.weight_decay * params)
+    return decayed, plain
+
+
+RELATIONS = {
+    "maximize": ("update_maximize_eq_neg_grads",
+                 "(update {s with maximize := true} p g) = (update {s with maximize := false} p (−g))",
+                 "{name} with maximize = True is {name} on the negated gradient", maximize_relation),
+    "weight_decay": ("update_weight_decay_eq_l2_grads",
+                     "(update s p g) = (update {s with weight_decay := 0} p (g + λ · p))",
+                     "{name}'s weight decay λ is an L2 penalty: the update without decay on g + λ·p",
+                     weight_decay_relation),
+}
+
+
+def relation_theorem(kind: str, name: str, module, regime: str = "", hypotheses=None) -> None:
+    suffix, statement, sentence, relate = RELATIONS[kind]
+
+    def build(x: Given):
+        params, grads = x.tensor("params"), x.tensor("grads")
+        state = arbitrary_state(x, name, module, params, maximize=(kind == "maximize"))
+        (left_state, left_params), (right_state, right_params) = relate(state, params, grads, module)
+        if hypotheses is not None:
+            x.assume(*hypotheses(state, left_state))
+        return equation(_tensors(state, left_state, left_params), _tensors(state, right_state, right_params))
+
+    build.__doc__ = (sentence.format(name=name) + " (every state tensor and the parameters"
+                     + (f"; {regime} regime" if regime else "") + ").")
+    theorem(f"Optim.{name}.{suffix}" + (f"_{regime}" if regime else ""), statement=statement)(build)
+
+
+# Centered RMSprop is defined where its variance estimate is ≥ 0.
+REGIMES = {"RAdam": [("rectified", lambda s, new: radam_regime(s, new.t, True)),
+                     ("unrectified", lambda s, new: radam_regime(s, new.t, False))],
+           "RMSprop": [("", lambda s, new: [sympy.Ge((new.square_avg - new.grad_avg * new.grad_avg).entry, 0)])]}
+
+
+def _has(module, field: str) -> bool:
+    return field in {f.name for f in fields(module.State)}
+
+
+for _name, _module in OPTIMIZERS.items():
+    # L2 decay applies to the gradient only where it is not decoupled (AdamW decays p).
+    coupled = _has(_module, "weight_decay") and _name != "AdamW"
+    for _kind, _applies in (("maximize", _has(_module, "maximize")), ("weight_decay", coupled)):
+        if _applies:
+            for _regime, _hypotheses in REGIMES.get(_name, [("", None)]):
+                relation_theorem(_kind, _name, _module, _regime, _hypotheses)
