@@ -38,6 +38,10 @@ def bound(expr: sympy.Expr, env: dict) -> Interval:
     if expr.is_Symbol:
         return env.get(expr, ANY)
     if expr.is_Add:
+        for key, known in env.items():  # a bounded sum inside a longer one: (q) + rest
+            if key.is_Add and key != expr and set(key.args) <= set(expr.args):
+                rest = sympy.Add(*[a for a in expr.args if a not in key.args])
+                return _add(known, bound(rest, env))
         result = point(sympy.Integer(0))
         for arg in expr.args:
             result = _add(result, bound(arg, env))

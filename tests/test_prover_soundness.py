@@ -225,3 +225,94 @@ def test_a_slow_claim_ends_unknown_by_timeout_within_its_limit():
     assert result.verdict == UNKNOWN
     assert "timeout" in result.reason
     assert elapsed < 6.0
+
+
+# ------------------------------------------- hypotheses that decide branches and signs
+def _branch(x, hypothesis, value):
+    a = x.real("a")
+    x.assume(hypothesis(a))
+    return equation(sympy.Piecewise((1, a > 5), (0, True)), value)
+
+
+@pytest.mark.parametrize("hypothesis,value,proved", [
+    (lambda a: a > 5, 1, True),
+    (lambda a: a <= 5, 0, True),
+    (lambda a: 5 < a, 1, True),                 # the same fact, written the other way round
+    (lambda a: a - 5 > 0, 1, True),             # and as a difference
+    (lambda a: a > 5, 0, False),
+    (lambda a: a <= 5, 1, False),
+    (lambda a: a >= 5, 1, False),               # a = 5 takes the other branch
+    (lambda a: a > 4, 1, False),                # does not decide a > 5
+])
+def test_branches_are_decided_only_by_hypotheses_that_imply_them(hypothesis, value, proved):
+    verdict = verdict_of(lambda x: _branch(x, hypothesis, value))
+    assert (verdict.status == PROVED) == proved, verdict
+
+
+def test_a_sign_fixed_by_a_hypothesis_is_not_the_opposite_sign():
+    def build(x, sign_value):
+        a, b = x.real("a"), x.real("b")
+        x.assume(a * b > 0)
+        return equation(sympy.sign(a * b), sign_value)
+
+    assert verdict_of(lambda x: build(x, 1)).status == PROVED
+    assert verdict_of(lambda x: build(x, -1)).status == REFUTED
+
+
+def test_an_equality_hypothesis_on_an_expression_rewrites_only_that_expression():
+    def build(x, rhs):
+        a, b = x.real("a"), x.real("b")
+        x.assume(Eq(a * b, 0))
+        return equation(a * b + a, rhs(a, b))
+
+    assert verdict_of(lambda x: build(x, lambda a, b: a)).status == PROVED
+    assert verdict_of(lambda x: build(x, lambda a, b: b)).status == REFUTED
+
+
+def test_a_subexpression_bound_by_a_hypothesis_discharges_only_what_it_implies():
+    # 1/(q − 1) with q = a² + b: the hypothesis q > 2 shows q − 1 ≠ 0; q > 0 does not.
+    def build(x, bound):
+        a, b = x.real("a"), x.real("b")
+        q = a**2 + b
+        x.assume(q > bound)
+        return equation((q - 1) / (q - 1) * a, a)
+
+    def tensors(x, bound):
+        a, b = x.tensor("a"), x.tensor("b")
+        q = a * a + b
+        x.assume(q.entry > bound)
+        return equation((q - 1) / (q - 1) * a, a)
+
+    assert verdict_of(lambda x: tensors(x, 2)).status == PROVED
+    assert verdict_of(lambda x: tensors(x, 0)).status == UNKNOWN
+
+
+def test_rprop_flipped_case_with_the_wrong_factor_is_refuted():
+    from optim import rprop
+    from optim.context import context_of
+
+    def build(x):
+        s = rprop.State(x.positive("lr"), x.unit("etaminus"), x.positive("etaplus"), x.nonnegative("lo"),
+                        x.positive("hi"), False, x.tensor("prev"), x.tensor("step", entries="nonnegative"),
+                        x.natural("t"))
+        p, g = x.tensor("p"), x.tensor("g")
+        x.assume(g.entry * s.prev.entry < 0)
+        ctx = context_of(p)
+        wrong = ctx.minimum(ctx.maximum(s.step_size * s.etaplus, s.step_size_min), s.step_size_max)
+        return equation(rprop.update(s, p, g)[0].step_size, wrong)
+
+    assert verdict_of(build).status == REFUTED
+
+
+def test_radam_outside_its_regime_is_not_the_rectified_step():
+    from optim import radam
+
+    def build(x):
+        s = radam.State(x.nonnegative("lr"), x.unit("beta1"), x.unit("beta2"), x.positive("eps"),
+                        0.0, False, False, x.tensor("m"), x.tensor("v", entries="nonnegative"), x.natural("t"))
+        p = x.tensor("p")
+        new, new_p = radam.update(s, p, x.tensor("g"))
+        x.assume(sympy.Le(radam.rho(s.beta2, new.t), 5))
+        return equation(new_p, p - s.lr * new.m / (1 - s.beta1**new.t) * 2)  # mutated: × 2
+
+    assert verdict_of(build).status != PROVED

@@ -231,9 +231,12 @@ def compare(ours_params, ours_opt, tparams, topt, where: str) -> dict[str, float
                 tvalue, value = float(tvalue), float(value)
             else:                                # buffers shaped like the param, in its dtype
                 tvalue = tvalue.detach().numpy()
-                assert isinstance(value, np.ndarray) and value.dtype == tvalue.dtype, \
-                    f"{where}: {key}[{index}] is {type(value).__name__} " \
-                    f"{getattr(value, 'dtype', '')}, torch's is {tvalue.dtype}"
+                # (a 0-d param's buffers may come back as NumPy scalars: np.float32(x) has a dtype
+                # and shape () like a 0-d array, so it is accepted)
+                assert isinstance(value, (np.ndarray, np.generic)) and value.dtype == tvalue.dtype \
+                    and value.shape == tvalue.shape, \
+                    f"{where}: {key}[{index}] is {type(value).__name__} {getattr(value, 'dtype', '')} " \
+                    f"{getattr(value, 'shape', '')}, torch's is {tvalue.dtype} {tvalue.shape}"
             errors[f"{key}[{index}]"] = normwise_error(value, tvalue)
     return errors
 
