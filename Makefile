@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TORCH  := $(VENV)/.conformance
 PROVE_ARGS ?=
 
-.PHONY: prove test venv clean
+.PHONY: prove test conformance venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# torch is the reference of the conformance tests, installed for them only.
+$(TORCH): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,conformance]'
+	touch $(TORCH)
+
 venv: $(STAMP)
 
 ## prove: prove every theorem (or those of FILE=...) and write reports/proofs.{md,json}
 prove: $(STAMP)
 	$(BIN)/python -m proofs $(FILE) --out reports $(PROVE_ARGS)
 
-## test: run the test suite
-test: $(STAMP)
+## test: run the test suite, torch.optim conformance included
+test: $(TORCH)
 	$(BIN)/python -m pytest -q
+
+## conformance: print the worst error against torch.optim per optimizer and dtype
+conformance: $(TORCH)
+	$(BIN)/python tools/measure_conformance.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
