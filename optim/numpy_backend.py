@@ -33,7 +33,12 @@ class NumPyContext:
         return np.abs(x) if _is_array(x) else abs(x)
 
     def sign(self, x):
-        return np.sign(x) if _is_array(x) else float((x > 0) - (x < 0))
+        # torch.sign(nan) is 0 on the CPU (NumPy's is nan): Rprop then leaves a NaN-gradient
+        # entry where it is, as torch does.
+        if not _is_array(x):
+            return float((x > 0) - (x < 0))
+        signs = np.sign(x)
+        return np.where(np.isnan(signs), signs.dtype.type(0), signs) if signs.dtype.kind == "f" else signs
 
     def maximum(self, x, y):
         return np.maximum(x, y) if _is_array(x) or _is_array(y) else max(x, y)

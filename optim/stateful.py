@@ -129,7 +129,7 @@ class Optimizer:
         results = [self.family.update(s, p, g) for s, (_, _, p), g in zip(states, entries, grads)]
         for (index, _, p), (state, new_p) in zip(entries, results):
             p[...] = new_p
-            self.state[index] = state
+            self.state[index] = _zero_dim_as_arrays(state)
 
     # -- saving and loading -----------------------------------------------------------
     def state_dict(self) -> dict:
@@ -195,6 +195,13 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _zero_dim_as_arrays(state: Any) -> Any:
+    """NumPy returns scalars for 0-d arithmetic; keep a 0-d parameter's buffers 0-d arrays."""
+    scalars = {f.name: np.asarray(getattr(state, f.name)) for f in fields(state)
+               if isinstance(getattr(state, f.name), np.generic)}
+    return replace(state, **scalars) if scalars else state
 
 
 def _check_buffers(state: Any, p: np.ndarray, state_names: dict) -> None:

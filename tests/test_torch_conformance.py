@@ -22,6 +22,9 @@ the normwise relative error per tensor,
 meaningless for entries at or near zero (a zero gradient entry, a momentum buffer crossing
 zero); the normwise one measures the error against the scale of the tensor.  The worst error
 over all tensors and checkpoints must be ≤ 1e-12 in float64 and ≤ 1e-5 in float32 (``TOL``).
+For the 0-d param (shape ``()``) the measure is its elementwise relative error, the most
+sensitive case: a buffer that cancels to near zero shows torch's and NumPy's last-bit
+differences (torch's CPU kernels fuse multiply-adds, NumPy rounds each operation) magnified.
 
 Also tested: NaN / Inf gradients propagate as in torch (same NaN / ±Inf entries, every
 optimizer); param groups with per-group

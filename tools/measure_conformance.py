@@ -7,6 +7,7 @@ max|ours − torch| / max(max|torch|, tiny), over all its grid cases, over the p
 state entry, at every checkpoint.  The grid, the runs and the error measure are those of
 ``tests/test_torch_conformance.py`` (imported from there, so they are defined once).
 ``--cases`` adds one row per grid case, naming the tensor and step of the worst error.
+Exit status: 0 when every case is within the test's tolerance, 1 when one is not, 2 without torch.
 """
 from __future__ import annotations
 
