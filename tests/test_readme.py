@@ -14,3 +14,19 @@ def test_running_example_runs_and_moves_params_by_about_lr():
     # first Adam step: m̂ = g, v̂ = g², so each entry moves by lr·g/(|g| + ε) ≈ lr·sign(g)
     np.testing.assert_allclose(namespace["params"], [1.0 - 1e-3, -2.0 - 1e-3], rtol=1e-6)
     assert namespace["params"].dtype == np.float32 and namespace["state"].t == 1
+
+
+def test_every_python_example_runs():
+    for block in re.findall(r"```python\n(.*?)```", README, re.S):
+        if "@theorem(" in block:  # registering would clash with the library's theorem names
+            continue
+        exec(block, {})
+
+
+def test_torch_style_example_updates_in_place():
+    block = re.findall(r"```python\n(.*?)```", README, re.S)[1]
+    namespace = {}
+    exec(block, namespace)
+    w, b, saved = namespace["w"], namespace["b"], namespace["saved"]
+    assert w.shape == (3, 2) and np.all(w < 0) and np.all(b < 0)  # moved against the gradient
+    assert set(saved["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
