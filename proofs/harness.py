@@ -19,17 +19,20 @@ The left side must come from running ``optim/``; a right side that is a formula 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Iterable
 
 import sympy
 
 from symbolic.domains import (CLOSED_UNIT, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               Variable, make_variable)
-from symbolic.prover import PROVED, REFUTED, UNKNOWN, VERDICTS
+from symbolic.forms import Obligation
+from symbolic.notation import math_text
+from symbolic.prover import PROVED, REFUTED, UNKNOWN, VERDICTS, Claim
+from symbolic.tensor import SymTensor
 
 __all__ = ["theorem", "Given", "equation", "Equation", "Theorem", "PROVED", "REFUTED", "UNKNOWN",
-           "registry"]
+           "registry", "for_every", "inequality", "induction", "simulation"]
 
 
 class TheoremError(ValueError):
@@ -45,6 +48,130 @@ class Equation:
 def equation(lhs: Any, rhs: Any) -> Equation:
     """The claim lhs = rhs (tensors entrywise; tuples componentwise)."""
     return Equation(lhs, rhs)
+
+
+@dataclass
+class ForEvery:
+    coefficient: Any
+    lhs: Any
+    rhs: Any
+
+
+def for_every(coefficient: Any, lhs: Any, rhs: Any) -> ForEvery:
+    """Non-equivalence over a coefficient: "no value of c makes lhs = rhs for all inputs".
+    Declare ``expect=REFUTED``: the refutation covers every value of c."""
+    return ForEvery(coefficient, lhs, rhs)
+
+
+@dataclass
+class Inequality:
+    lhs: Any
+    rhs: Any
+    strict: bool = False
+
+
+def inequality(lhs: Any, rhs: Any, strict: bool = False) -> Inequality:
+    """The claim lhs ≤ rhs (lhs < rhs if strict), entrywise."""
+    return Inequality(lhs, rhs, strict)
+
+
+def _values(state: Any, names: Iterable[str] | None) -> tuple[list[str], tuple]:
+    """The named fields of a state (all its symbolic ones if None), for comparison."""
+    if names is None:
+        names = [f.name for f in fields(state)
+                 if isinstance(getattr(state, f.name), (SymTensor, sympy.Basic))]
+    return list(names), tuple(getattr(state, n) for n in names)
+
+
+@dataclass
+class Induction:
+    """An invariant over the step counter, given as the closed form of state fields at step t."""
+
+    initial: Any                          # the state at step 0 (from init)
+    step: Callable[[Any], Any]            # state -> next state (one update)
+    invariant: Callable[[Any], dict]      # t -> {field: value at step t}
+    counter: Any                          # the symbolic step number t (declared natural)
+    conclusion: Callable[[Any], Equation] | None = None   # what the invariant gives, for t ≥ 1
+    counter_field: str = "t"
+
+    def obligations(self, given: "Given") -> list:
+        t = self.counter
+        at_zero = self.invariant(0)
+        base = Obligation("base case (t = 0)", _claim(
+            given, _values(self.initial, at_zero)[1], tuple(at_zero.values())), refutes_theorem=True)
+        at_t = replace(self.initial, **self.invariant(t), **{self.counter_field: t})
+        after = self.step(at_t)
+        at_next = self.invariant(t + 1)
+        names = list(at_next) + [self.counter_field]
+        step = Obligation("inductive step (t → t + 1)", _claim(
+            given, _values(after, names)[1], tuple(at_next.values()) + (t + 1,)))
+        result = [base, step]
+        if self.conclusion is not None:
+            conclusion = self.conclusion(at_t)
+            result.append(Obligation("conclusion (every step t ≥ 1)", _claim(
+                given, conclusion.lhs, conclusion.rhs, [sympy.Ge(t, 1)]), refutes_theorem=True))
+        return result
+
+    def describe(self) -> str:
+        t = self.counter
+        return "invariant at step t: " + ", ".join(f"{k} = {math_text(_entry(v))}"
+                                                   for k, v in self.invariant(t).items())
+
+
+@dataclass
+class Simulation:
+    """Optimizer B simulates A: a relation B = relate(A) holds at the start, is preserved by
+    one step of each (on the same, or related, gradients), so it holds at every step."""
+
+    step_a: Callable                      # (state, params, grads) -> (state, params)
+    step_b: Callable
+    start_a: tuple                        # (state, params) at the start
+    start_b: tuple
+    arbitrary_a: tuple                    # an arbitrary (state, params) of A, symbolic
+    relate: Callable                      # (state_a, params_a) -> (state_b, params_b)
+    grads: Any
+    grads_b: Callable | None = None       # B's gradient from A's (default: the same)
+    fields: tuple | None = None           # B's state fields the relation fixes (default: all symbolic)
+
+    def _compare(self, given, state_b, params_b, expected, name, refutes=False, extra=()):
+        names, actual = _values(state_b, self.fields)
+        _, wanted = _values(expected[0], names)
+        return Obligation(name, _claim(given, actual + (params_b,), wanted + (expected[1],), list(extra)),
+                          refutes_theorem=refutes)
+
+    def obligations(self, given: "Given") -> list:
+        initial = self._compare(given, *self.start_b, self.relate(*self.start_a),
+                                "initial relation", refutes=True)
+        state_a, params_a = self.arbitrary_a
+        state_b, params_b = self.relate(state_a, params_a)
+        next_a = self.step_a(state_a, params_a, self.grads)
+        grads_b = self.grads if self.grads_b is None else self.grads_b(self.grads)
+        next_b = self.step_b(state_b, params_b, grads_b)
+        step = self._compare(given, *next_b, self.relate(*next_a), "step preserves the relation")
+        return [initial, step]
+
+    def describe(self) -> str:
+        state_b, params_b = self.relate(*self.arbitrary_a)
+        names, values = _values(state_b, self.fields)
+        parts = [f"B.{n} = {math_text(_entry(v))}" for n, v in zip(names, values)]
+        return "relation: " + ", ".join(parts + [f"B.params = {math_text(_entry(params_b))}"])
+
+
+def induction(initial, step, invariant, counter, conclusion=None, counter_field: str = "t") -> Induction:
+    return Induction(initial, step, invariant, counter, conclusion, counter_field)
+
+
+def simulation(step_a, step_b, start_a, start_b, arbitrary_a, relate, grads, grads_b=None,
+               fields=None) -> Simulation:
+    return Simulation(step_a, step_b, start_a, start_b, arbitrary_a, relate, grads, grads_b, fields)
+
+
+def _entry(value: Any) -> Any:
+    return value.entry if isinstance(value, SymTensor) and value.is_generic else value
+
+
+def _claim(given: "Given", lhs, rhs, extra: list = ()) -> Claim:
+    return Claim(lhs, rhs, given.variables, list(given.hypotheses) + list(extra))
 
 
 class Given:
@@ -95,16 +222,21 @@ class Theorem:
     build: Callable[[Given], Equation]
     docstring: str
     module: str
-    extra: dict = field(default_factory=dict)
+    form: str = ""        # a label such as "k-step"; otherwise the form of what build returns
+    source: str = ""      # the paper or document the statement comes from
 
 
 registry: list[Theorem] = []
+FORMS = ("equation", "k-step", "induction", "simulation", "non-equivalence", "inequality")
 
 
-def theorem(name: str, *, statement: str, expect: str = PROVED) -> Callable:
-    """Register a theorem under a dotted Lean-style name, with the verdict it must get."""
+def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", source: str = "") -> Callable:
+    """Register a theorem under a dotted Lean-style name, with the verdict it must get, and
+    optionally its form label (e.g. ``"k-step"``) and the source it comes from."""
     if expect not in VERDICTS:
         raise TheoremError(f"expect must be one of {VERDICTS}, got {expect!r}")
+    if form and form not in FORMS:
+        raise TheoremError(f"form must be one of {FORMS}, got {form!r}")
 
     def register(build: Callable[[Given], Equation]) -> Callable[[Given], Equation]:
         if any(t.name == name for t in registry):
@@ -112,7 +244,7 @@ def theorem(name: str, *, statement: str, expect: str = PROVED) -> Callable:
         doc = inspect.getdoc(build)
         if not doc:
             raise TheoremError(f"theorem {name!r} needs a docstring (one sentence saying the claim)")
-        registry.append(Theorem(name, statement, expect, build, doc, build.__module__))
+        registry.append(Theorem(name, statement, expect, build, doc, build.__module__, form, source))
         return build
 
     return register

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from proofs.html import to_html
 from proofs.runner import Result
 from symbolic.prover import VERDICTS
 
@@ -64,13 +65,14 @@ def to_markdown(results: list[Result], s: dict) -> str:
     out = ["# Proof report", "", console_totals(s).replace("\n", "  \n"), "",
            "Verdicts: **PROVED** only from an exact symbolic decision; **REFUTED** only with a "
            "counterexample checked exactly; **UNKNOWN** otherwise, with the reason.", "",
-           "| theorem | verdict | expected | method | seconds |", "| --- | --- | --- | --- | ---: |"]
+           "| theorem | form | verdict | expected | method | seconds |", "| --- | --- | --- | --- | --- | ---: |"]
     for r in results:
         verdict = r.verdict if r.as_expected else f"**{r.verdict}** ✗"
-        out.append(f"| [{r.name}](#{_anchor(r.name)}) | {verdict} | {r.expected} | "
-                   f"{_cell(r.method or r.reason)} | {r.seconds:.2f} |")
+        out.append(f"| [{r.name}](#{_anchor(r.name)}) | {r.form} | {verdict} | {r.expected} | "
+                   f"{_cell(_short(r.method or r.reason))} | {r.seconds:.2f} |")
     for r in results:
         out += ["", f"## {r.name}", "", f"> {r.docstring}", "",
+                f"**Form:** {r.form}" + (f" · **source:** {r.source}" if r.source else ""), "",
                 f"**Statement.** `{r.statement}`", "",
                 f"**Verdict:** {r.verdict} (expected {r.expected}) · **method:** {r.method or '—'} · "
                 f"**time:** {r.seconds:.3f} s"]
@@ -81,6 +83,12 @@ def to_markdown(results: list[Result], s: dict) -> str:
         out += ["", "**Hypotheses.** " + (", ".join(f"`{h}`" for h in r.hypotheses) or "none")]
         if r.hypotheses_used:
             out += [""] + [f"- {u}" for u in r.hypotheses_used]
+        if r.relation:
+            out += ["", f"**{'Invariant' if r.form == 'induction' else 'Relation'}.** `{r.relation}`"]
+        if r.obligations:
+            out += ["", "**Obligations.**", "", "| obligation | verdict | method or reason |", "| --- | --- | --- |"]
+            out += [f"| {o['name']} | {o['verdict']} | {_cell(o['method'] if o['verdict'] != 'UNKNOWN' else o['reason'])} |"
+                    for o in r.obligations]
         if r.shape:
             out += ["", f"**Every shape.** {r.shape}"]
         if r.lhs:
@@ -93,7 +101,13 @@ def to_markdown(results: list[Result], s: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 def _counterexample_table(ce: dict) -> list[str]:
+    if ce.get("for_every"):
+        return _every_value_tables(ce)
     rows = ["", "**Counterexample** (exact values; the difference is certified nonzero):", "",
             "| | exact | ≈ |", "| --- | --- | --- |"]
     for name, value in ce["values"].items():
@@ -104,12 +118,26 @@ def _counterexample_table(ce: dict) -> list[str]:
     return rows
 
 
+def _every_value_tables(ce: dict) -> list[str]:
+    c = ce["for_every"]
+    rows = ["", f"**Refuted for every {c}.** At this point, {ce['lhs']['exact']}: "
+            f"{ce['rhs']['exact']}, so every other {c} is refuted here:", "", "| | value |", "| --- | --- |"]
+    rows += [f"| {k} | `{v['exact']}` |" for k, v in ce["values"].items()]
+    for exception in ce["exceptions"]:
+        rows += ["", f"{c} = `{exception['value']}` is refuted at a second point "
+                 f"(lhs `{exception['lhs']['exact']}` ≠ rhs `{exception['rhs']['exact']}`):", "",
+                 "| | value |", "| --- | --- |"]
+        rows += [f"| {k} | `{v['exact']}` |" for k, v in exception["values"].items()]
+    return rows
+
+
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is for reading
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -120,4 +148,5 @@ def write_reports(results: list[Result], seconds: float, folder: Path) -> dict:
     s = summary(results, seconds)
     write_atomically(folder / "proofs.json", to_json(results, s))
     write_atomically(folder / "proofs.md", to_markdown(results, s))
+    write_atomically(folder / "proofs.html", to_html(results, s))
     return s

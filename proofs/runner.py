@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from proofs.harness import Given, Equation, Theorem, TheoremError, registry
-from symbolic.notation import math_text
+from proofs.harness import (Equation, ForEvery, Given, Induction, Inequality, Simulation, Theorem,
+                            TheoremError, registry)
+from symbolic.forms import decide_for_every, decide_inequality, decide_obligations
+from symbolic.notation import math_text, mathml
 from symbolic.prover import UNKNOWN, Claim, decide
 from symbolic.timelimit import ChildError, TimeLimitExceeded, run_with_time_limit
 
@@ -38,22 +40,47 @@ class Result:
     lhs: str = ""
     rhs: str = ""
     counterexample: dict | None = None
+    form: str = "equation"
+    source: str = ""
+    relation: str = ""
+    obligations: list = field(default_factory=list)
+    lhs_mathml: str = ""
+    rhs_mathml: str = ""
 
     @property
     def as_expected(self) -> bool:
         return self.verdict == self.expected
 
 
+def _decide_built(built, given: Given) -> tuple[object, str, str]:
+    """(verdict, form, relation text) for whatever form the theorem returned."""
+    def claim(lhs, rhs):
+        return Claim(lhs, rhs, given.variables, given.hypotheses)
+
+    if isinstance(built, Equation):
+        return decide(claim(built.lhs, built.rhs)), "equation", ""
+    if isinstance(built, ForEvery):
+        verdict = decide_for_every(claim(built.lhs, built.rhs), built.coefficient)
+        return verdict, "non-equivalence", f"for every value of {built.coefficient}"
+    if isinstance(built, Inequality):
+        return decide_inequality(claim(built.lhs, built.rhs), built.strict), "inequality", ""
+    if isinstance(built, (Induction, Simulation)):
+        form = "induction" if isinstance(built, Induction) else "simulation"
+        return decide_obligations(form, built.obligations(given)), form, built.describe()
+    raise TheoremError("a theorem must return equation(...), for_every(...), inequality(...), "
+                       f"induction(...) or simulation(...), got {type(built).__name__}")
+
+
 def _build_and_decide(theorem: Theorem) -> dict:
     """Runs in the child: build the claim by calling optim/, then decide it."""
     given = Given()
-    claim = theorem.build(given)
-    if not isinstance(claim, Equation):
-        raise TheoremError(f"a theorem must return equation(lhs, rhs), got {type(claim).__name__}")
-    verdict = decide(Claim(claim.lhs, claim.rhs, given.variables, given.hypotheses))
+    verdict, form, relation = _decide_built(theorem.build(given), given)
     found = verdict.to_dict()
+    found["form"] = theorem.form or form
+    found["relation"] = relation
     found["variables"] = [v.describe() for v in given.variables]
     found["hypotheses"] = [math_text(h) for h in given.hypotheses]
+    found["lhs_mathml"], found["rhs_mathml"] = mathml(found["lhs"]), mathml(found["rhs"])
     found["lhs"], found["rhs"] = math_text(found["lhs"]), math_text(found["rhs"])
     return found
 
@@ -61,7 +88,8 @@ def _build_and_decide(theorem: Theorem) -> dict:
 def run_theorem(theorem: Theorem, time_limit: float = DEFAULT_TIME_LIMIT) -> Result:
     start = time.perf_counter()
     base = dict(name=theorem.name, docstring=theorem.docstring, statement=theorem.statement,
-                expected=theorem.expect, module=theorem.module)
+                expected=theorem.expect, module=theorem.module, source=theorem.source,
+                form=theorem.form or "equation")
     try:
         found = run_with_time_limit(lambda: _build_and_decide(theorem), time_limit)
     except TimeLimitExceeded:
@@ -71,9 +99,8 @@ def run_theorem(theorem: Theorem, time_limit: float = DEFAULT_TIME_LIMIT) -> Res
         return Result(**base, verdict=UNKNOWN, method="none", seconds=time.perf_counter() - start,
                       reason=f"the theorem could not be built or decided: {error.summary}")
     status = found.pop("status")
-    found.pop("hypotheses_used", None)
-    return Result(**base, verdict=status, seconds=time.perf_counter() - start,
-                  hypotheses_used=found.pop("hypotheses_used", []) or [], **found)
+    base["form"] = found.pop("form")
+    return Result(**base, verdict=status, seconds=time.perf_counter() - start, **found)
 
 
 def select(theorems: Iterable[Theorem], pattern: str | None) -> list[Theorem]:

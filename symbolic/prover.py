@@ -62,6 +62,7 @@ class Verdict:
     lhs: str = ""
     rhs: str = ""
     hypotheses_used: list = field(default_factory=list)
+    obligations: list = field(default_factory=list)   # for induction and simulation
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -380,7 +381,27 @@ def _try_prove(pairs: list[_Pair], hyps: _Hypotheses, assumed: dict) -> tuple[st
     return None
 
 
-def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
+@dataclass
+class Prepared:
+    """A claim made ready for a decision: its entry pairs, hypotheses sorted by use, symbols."""
+
+    symbols: dict
+    pairs: list
+    shape: str
+    recorded: set
+    hyps: _Hypotheses
+    assumed: dict
+    substituted: list
+
+    def verdict(self) -> Verdict:
+        return Verdict(UNKNOWN, shape=self.shape, hypotheses_used=self.hyps.used,
+                       lhs=_show_sides(p.lhs for p in self.pairs), rhs=_show_sides(p.rhs for p in self.pairs))
+
+    def side_conditions(self) -> list:
+        return _side_conditions(self.substituted, self.recorded, self.hyps, self.assumed)
+
+
+def prepare(claim: Claim) -> Prepared:
     symbols = _symbols_of(claim.variables)
     pairs, shape, ops, recorded = _sides(claim.lhs, claim.rhs)
     stray = set().union(*(p.lhs.free_symbols | p.rhs.free_symbols for p in pairs)) - set(symbols)
@@ -390,8 +411,14 @@ def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
     assumed = {s: sympy.Symbol(s.name, **v.domain.assumptions) for s, v in symbols.items()}
     hyps.intervals.update({assumed[s]: i for s, i in list(hyps.intervals.items()) if s in assumed})
     substituted = [_Pair(_apply_hypotheses(p.lhs, hyps), _apply_hypotheses(p.rhs, hyps)) for p in pairs]
-    verdict = Verdict(UNKNOWN, shape=shape, hypotheses_used=hyps.used,
-                      lhs=_show_sides(p.lhs for p in pairs), rhs=_show_sides(p.rhs for p in pairs))
+    return Prepared(symbols, pairs, shape, recorded, hyps, assumed, substituted)
+
+
+def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
+    prepared = prepare(claim)
+    symbols, pairs, recorded = prepared.symbols, prepared.pairs, prepared.recorded
+    hyps, assumed, substituted = prepared.hyps, prepared.assumed, prepared.substituted
+    verdict = prepared.verdict()
 
     proof = _try_prove(substituted, hyps, assumed)
     if proof is not None:
@@ -401,7 +428,7 @@ def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
                 f"{s} = {_show(v)}" for s, v in hyps.substitution.items())
         if hyps.rewrites:
             method += " under the hypotheses"
-        rows = _side_conditions(substituted, recorded, hyps, assumed)
+        rows = prepared.side_conditions()
         known = {r["condition"] for r in rows}
         verdict.side_conditions = rows + [r for r in extra if r["condition"] not in known]
         missing = [c["condition"] for c in verdict.side_conditions if not c["discharged"]]
