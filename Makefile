@@ -21,9 +21,10 @@ $(TORCH): $(STAMP)
 
 venv: $(STAMP)
 
-## prove: prove every theorem (or those of FILE=...) and write reports/proofs.{md,json}
+## prove: prove every theorem and write reports/proofs.{md,json,html};
+##        with FILE=my_theorems.py, prove that file's theorems into reports/my_theorems/
 prove: $(STAMP)
-	$(BIN)/python -m proofs $(FILE) --out reports $(PROVE_ARGS)
+	$(BIN)/python -m proofs $(FILE) --out reports$(if $(FILE),/$(basename $(notdir $(FILE)))) $(PROVE_ARGS)
 
 ## test: run the test suite, torch.optim conformance included
 test: $(TORCH)

@@ -5,6 +5,8 @@ A theorem file imports ``theorem``, ``Given`` and ``equation`` from here (see
 """
 import optim  # noqa: F401  (registers the NumPy backend)
 import symbolic  # noqa: F401  (registers the SymPy backend)
-from proofs.harness import PROVED, REFUTED, UNKNOWN, Given, equation, theorem
+from proofs.harness import (PROVED, REFUTED, UNKNOWN, Given, equation, for_every, induction, inequality,
+                            simulation, theorem)
 
-__all__ = ["PROVED", "REFUTED", "UNKNOWN", "Given", "equation", "theorem"]
+__all__ = ["PROVED", "REFUTED", "UNKNOWN", "Given", "equation", "for_every", "induction", "inequality",
+           "simulation", "theorem"]

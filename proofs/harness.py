@@ -55,12 +55,14 @@ class ForEvery:
     coefficient: Any
     lhs: Any
     rhs: Any
+    depends_on: tuple | None = None
 
 
-def for_every(coefficient: Any, lhs: Any, rhs: Any) -> ForEvery:
-    """Non-equivalence over a coefficient: "no value of c makes lhs = rhs for all inputs".
+def for_every(coefficient: Any, lhs: Any, rhs: Any, depends_on: tuple | None = None) -> ForEvery:
+    """Non-equivalence over a coefficient: "no value of c, however chosen from ``depends_on``
+    (default: the scalar variables, i.e. the hyperparameters), makes lhs = rhs for all data".
     Declare ``expect=REFUTED``: the refutation covers every value of c."""
-    return ForEvery(coefficient, lhs, rhs)
+    return ForEvery(coefficient, lhs, rhs, depends_on)
 
 
 @dataclass

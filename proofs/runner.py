@@ -60,7 +60,8 @@ def _decide_built(built, given: Given) -> tuple[object, str, str]:
     if isinstance(built, Equation):
         return decide(claim(built.lhs, built.rhs)), "equation", ""
     if isinstance(built, ForEvery):
-        verdict = decide_for_every(claim(built.lhs, built.rhs), built.coefficient)
+        fixed = None if built.depends_on is None else set(built.depends_on)
+        verdict = decide_for_every(claim(built.lhs, built.rhs), built.coefficient, fixed)
         return verdict, "non-equivalence", f"for every value of {built.coefficient}"
     if isinstance(built, Inequality):
         return decide_inequality(claim(built.lhs, built.rhs), built.strict), "inequality", ""
@@ -115,7 +116,7 @@ def select(theorems: Iterable[Theorem], pattern: str | None) -> list[Theorem]:
 def load_library() -> list[Theorem]:
     import proofs.theorems  # noqa: F401  (registers the library's theorems)
 
-    return list(registry)
+    return [t for t in registry if t.module.startswith("proofs.theorems.")]
 
 
 def load_file(path: str | Path) -> list[Theorem]:

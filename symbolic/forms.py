@@ -67,10 +67,16 @@ def _obligation_row(obligation: Obligation, verdict: Verdict) -> dict:
 # ---------------------------------------------------------------------------------------
 # "For every value of c, lhs ≠ rhs somewhere".
 
-def decide_for_every(claim: Claim, coefficient: sympy.Symbol, max_points: int = 200) -> Verdict:
+def decide_for_every(claim: Claim, coefficient: sympy.Symbol, fixed: set | None = None,
+                     max_points: int = 200) -> Verdict:
+    """Refute "∃ c: lhs = rhs for all data" where c may depend on the ``fixed`` variables (by
+    default the scalar ones: hyperparameters) but not on the others (tensors: the data).  The
+    witnesses for the roots of c keep the fixed variables' values."""
     prepared = prover.prepare(claim)
     if coefficient not in prepared.symbols:
         raise ClaimError(f"{coefficient} is not a declared variable of the claim")
+    if fixed is None:
+        fixed = {s for s, v in prepared.symbols.items() if not v.is_tensor and s != coefficient}
     verdict = prepared.verdict()
     variable = prepared.symbols[coefficient]
     others = {s: v for s, v in prepared.symbols.items() if s != coefficient}
@@ -83,16 +89,19 @@ def decide_for_every(claim: Claim, coefficient: sympy.Symbol, max_points: int = 
         exceptions = [z for z in _real_roots(numerator) + _real_roots(denominator)
                       if prover._in_domain(z, variable)]
         covered = {}
+        kept = {s: v for s, v in point.items() if s in fixed}
         for z in exceptions:
-            witness = _witness(prepared, points, {coefficient: z})
+            witness = _witness(prepared, points, {**kept, coefficient: z})
             if witness is None:
                 break
             covered[z] = witness
         else:
             verdict.status = REFUTED
-            verdict.method = (f"for every {coefficient}: the residual at one point is a rational function "
-                              f"of {coefficient} whose real roots are found exactly; each root is refuted "
-                              "at a second point")
+            kept_names = ", ".join(sorted(map(str, fixed))) or "nothing"
+            verdict.method = (f"for every {coefficient} (that may depend on {kept_names}): the residual at "
+                              f"one point is a rational function of {coefficient} whose real roots are "
+                              "found exactly; each root is refuted at a second point with the same "
+                              f"{kept_names}")
             verdict.counterexample = _every_value_table(prepared, coefficient, point, numerator,
                                                         denominator, covered)
             return verdict

@@ -30,3 +30,18 @@ def test_torch_style_example_updates_in_place():
     w, b, saved = namespace["w"], namespace["b"], namespace["saved"]
     assert w.shape == (3, 2) and np.all(w < 0) and np.all(b < 0)  # moved against the gradient
     assert set(saved["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+
+
+def test_user_theorem_file_example_proves(tmp_path):
+    import subprocess
+    import sys
+
+    block = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "@theorem(" in b][-1]
+    path = tmp_path / "my_theorems.py"
+    path.write_text(block)
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-m", "proofs", str(path), "--out", str(tmp_path / "out")],
+                         cwd=root, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PROVED" in run.stdout and "Mine.Ball.eq_momentum_sgd" in run.stdout
+    assert (tmp_path / "out" / "proofs.html").exists()

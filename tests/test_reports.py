@@ -17,7 +17,7 @@ SEED = [
     "Optim.AdamW.update_weight_decay_zero_params_eq_adam_real", "Optim.Adadelta.update_v_eq",
 ]
 FIELDS = {"name", "verdict", "expected", "method", "seconds", "statement", "hypotheses", "counterexample",
-          "docstring", "variables", "side_conditions", "shape"}
+          "docstring", "variables", "side_conditions", "shape", "form", "source", "relation", "obligations"}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,7 +60,7 @@ def test_json_report_lists_every_theorem_with_its_fields(library_run):
 def test_markdown_report_has_the_table_and_a_section_per_theorem(library_run):
     _, out = library_run
     text = (out / "proofs.md").read_text()
-    assert "| theorem | verdict | expected | method | seconds |" in text
+    assert "| theorem | form | verdict | expected | method | seconds |" in text
     for name in SEED:
         assert f"## {name}" in text
     refuted = text.split("## Optim.AdamW.update_weight_decay_pos_params_eq_adam")[1].split("\n## ")[0]
@@ -107,3 +107,27 @@ def test_selection_and_options(tmp_path, capsys):
     names = [t["name"] for t in json.loads((tmp_path / "proofs.json").read_text())["theorems"]]
     assert names and all(n.startswith("Optim.Adam.") for n in names)
     assert main(["-k", "no-such-theorem", "--out", str(tmp_path)]) == 2
+
+
+def test_html_report_is_self_contained_with_rendered_math(library_run):
+    _, out = library_run
+    page = (out / "proofs.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<math" in page and "http://" not in page.replace("http://www.w3.org/1998/Math/MathML", "")
+    assert "<script" not in page and "https://" not in page
+    for theorem in load_library():
+        assert f'id="t-{theorem.name.replace(".", "-")}"' in page
+        assert f'href="#t-{theorem.name.replace(".", "-")}"' in page
+
+
+def test_forms_and_sources_are_reported(library_run):
+    _, out = library_run
+    report = {t["name"]: t for t in json.loads((out / "proofs.json").read_text())["theorems"]}
+    forms = {t["form"] for t in report.values()}
+    assert {"equation", "k-step", "induction", "simulation", "non-equivalence", "inequality"} <= forms
+    induction = report["Optim.Adam.constant_grad_bias_corrected_moments_eq"]
+    assert induction["relation"].startswith("invariant at step t:")
+    assert [o["name"] for o in induction["obligations"]][:2] == ["base case (t = 0)", "inductive step (t → t + 1)"]
+    assert "Kingma & Ba 2015" in induction["source"]
+    every = report["Optim.Adam.l2_eq_adamw_for_some_coefficient"]
+    assert every["verdict"] == "REFUTED" and every["counterexample"]["for_every"] == "lambda_l2"
