@@ -177,3 +177,66 @@ def test_mutated_kingma_ba_scale_invariance_is_not_proved():
                           grads, grads_b=lambda g: c * g, fields=("m", "v", "t"))
 
     assert verdict_of(build).status != PROVED
+
+
+# ---------------------------------------------------- more mutated literature relations
+def _efficient(x, epsilon_hat):
+    state = literature.arbitrary_adam_state(x)
+    params = x.tensor("params")
+    new, new_params = adam.update(state, params, x.tensor("grads"))
+    from proofs.harness import equation
+    return equation(new_params, literature.efficient_step(params, new, epsilon_hat(state, new)))
+
+
+def _nesterov(x, params_of):
+    lr, mu = x.positive("lr"), x.positive("momentum")
+    theta, grads, v = x.tensor("theta"), x.tensor("grads"), x.tensor("v")
+
+    def torch_state(buf):
+        return sgd.State(lr=lr, momentum=mu, dampening=0, nesterov=True, buf=buf)
+
+    return simulation(literature.nesterov_step(lr, mu), sgd.update,
+                      (literature.LookAhead(0 * theta), theta), (torch_state(0 * theta), theta),
+                      (literature.LookAhead(v), theta),
+                      lambda s, p: (torch_state(-s.v / lr), params_of(p, mu, s.v)), grads, fields=("buf",))
+
+
+def _ema(x, swap):
+    b1, b2 = x.unit("beta1"), x.unit("beta2")
+    params = x.tensor("params")
+    grads = [x.tensor(f"g{i}") for i in range(1, 4)]
+    state = adam.init(params, 1, b1, b2, 1)
+    for g in grads:
+        state, params = adam.update(state, params, g)
+    beta = b2 if swap else b1
+    closed = sum(((1 - beta) * beta ** (3 - i) * g for i, g in enumerate(grads, 1)), 0 * grads[0])
+    from proofs.harness import equation
+    return equation(state.m, closed)
+
+
+MORE_MUTANTS = {
+    "efficient form with ε̂ = ε·(1 − β2ᵗ)": lambda x: _efficient(
+        x, lambda s, new: s.epsilon * (1 - s.beta2**new.t)),
+    "efficient form with β1 for β2": lambda x: _efficient(
+        x, lambda s, new: s.epsilon * sympy.sqrt(1 - s.beta1**new.t)),
+    "Nesterov with Θ = θ − μ·v": lambda x: _nesterov(x, lambda p, mu, v: p - mu * v),
+    "Nesterov with Θ = θ": lambda x: _nesterov(x, lambda p, mu, v: p),
+    "EMA closed form with β2 for β1": lambda x: _ema(x, swap=True),
+    "constant-gradient invariant with β2 in m": lambda x: _constant_swapped(x),
+}
+
+
+def _constant_swapped(x):
+    return constant_gradient(x, lambda b, t: 1 - x.variables[1].value ** t)  # β2 in m's closed form
+
+
+@pytest.mark.parametrize("name", sorted(MORE_MUTANTS))
+def test_more_mutated_relations_are_never_proved(name):
+    assert verdict_of(MORE_MUTANTS[name]).status != PROVED
+
+
+def test_the_unmutated_helpers_do_prove():
+    assert verdict_of(lambda x: _ema(x, swap=False)).status == PROVED
+    assert verdict_of(lambda x: _nesterov(x, lambda p, mu, v: p + mu * v)).status == PROVED
+    assert verdict_of(lambda x: _efficient(
+        x, lambda s, new: s.epsilon * sympy.sqrt(1 - s.beta2**new.t))).status == PROVED
