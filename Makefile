@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := $(VENV)/.conformance
 PROVE_ARGS ?=
 
-.PHONY: prove test conformance venv clean
+.PHONY: prove test conformance bench venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # torch is the reference of the conformance tests, installed for them only.
 $(TORCH): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,conformance]'
+	$(BIN)/python -m pip install --quiet -e '.[test,conformance,fast]'
 	touch $(TORCH)
 
 venv: $(STAMP)
@@ -33,6 +33,10 @@ test: $(TORCH)
 ## conformance: print the worst error against torch.optim per optimizer and dtype
 conformance: $(TORCH)
 	$(BIN)/python tools/measure_conformance.py
+
+## bench: time every optimizer against torch.optim; writes reports/bench.{md,json}
+bench: $(TORCH)
+	$(BIN)/python tools/bench.py --out reports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -9,6 +9,11 @@ A thin shell over the pure functional updates; it adds no arithmetic.
   them (a learning-rate schedule) take effect at the next step.
 * ``state_dict()`` / ``load_state_dict()`` use torch's layout and state names
   (``exp_avg``, ``step``, …) and round-trip exactly.
+* ``execution``: how the one definition runs.  ``"workspace"`` (default) traces the update and
+  replays its NumPy ufuncs in place into buffers reused between steps (bit-identical to the
+  functional run, without its temporaries); ``"fused"`` compiles the trace into one numba loop
+  (needs numba; raises ``NotFusable`` where it does not apply); ``"functional"`` calls the pure
+  update as it is.
 
 torch's execution options ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are
 accepted and ignored: they choose torch kernels, not the update.
@@ -22,6 +27,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from optim import adadelta, adagrad, adam, adamax, adamw, asgd, nadam, radam, rmsprop, rprop, sgd
+from optim._checks import check_layout
+from optim.trace import Workspace, run_fused, run_workspace, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 # torch's argument names that are spelled differently in the functional states.
@@ -34,7 +41,13 @@ class Optimizer:
     defaults: dict = {}         # torch's arguments and defaults, in torch's order
     state_names: dict = {}      # torch's state key -> functional State field
 
-    def __init__(self, params: Iterable, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, params: Iterable, *args: Any, execution: str = "workspace", **kwargs: Any) -> None:
+        if execution not in EXECUTIONS:
+            raise ValueError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
+        if execution == "fused":
+            _require_numba()
+        self.execution = execution
+        self._workspace = Workspace()
         names = list(type(self).defaults)
         if len(args) > len(names):
             raise TypeError(f"{type(self).__name__} takes at most {len(names)} hyperparameters")
@@ -126,10 +139,30 @@ class Optimizer:
         if len(grads) != len(entries):
             raise ValueError(f"step() got {len(grads)} gradients for {len(entries)} parameters")
         states = [self._prepared_state(i, group, p) for i, group, p in entries]
-        results = [self.family.update(s, p, g) for s, (_, _, p), g in zip(states, entries, grads)]
-        for (index, _, p), (state, new_p) in zip(entries, results):
-            p[...] = new_p
-            self.state[index] = _zero_dim_as_arrays(state)
+        if self.execution == "functional":
+            results = [self.family.update(s, p, g) for s, (_, _, p), g in zip(states, entries, grads)]
+            for (index, _, p), (state, new_p) in zip(entries, results):
+                p[...] = new_p
+                self.state[index] = _zero_dim_as_arrays(state)
+            return
+        for s, (_, _, p), g in zip(states, entries, grads):  # every check before any write
+            check_layout(p, g, **{k: v for k, v in _tensor_fields(s).items() if v is not None})
+        traces = [trace(self.family.update, s, p, g, list(_tensor_fields(s)))
+                  for s, (_, _, p), g in zip(states, entries, grads)]
+        for (index, _, p), s, (tape, outputs, new_state) in zip(entries, states, traces):
+            self.state[index] = self._write(tape, outputs, new_state, s, p)
+
+    def _write(self, tape, outputs, new_state, old_state, p):
+        """Write the traced step's outputs into p and the state's arrays (allocated once)."""
+        names = list(_tensor_fields(old_state))
+        destinations = [p] + [getattr(old_state, n) if getattr(old_state, n) is not None
+                              else (np.empty_like(p) if o is not None else None)
+                              for n, o in zip(names, outputs[1:])]
+        if self.execution == "fused":
+            run_fused(tape, outputs, destinations)
+        else:
+            run_workspace(tape, outputs, self._workspace, destinations)
+        return replace(new_state, **dict(zip(names, destinations[1:])))
 
     # -- saving and loading -----------------------------------------------------------
     def state_dict(self) -> dict:
@@ -195,6 +228,22 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+EXECUTIONS = ("workspace", "fused", "functional")
+
+
+def _require_numba() -> None:
+    try:
+        import numba  # noqa: F401
+    except ImportError as error:
+        raise ImportError("execution='fused' needs numba: pip install 'optlaws[fast]'") from error
+
+
+def _tensor_fields(state: Any) -> dict:
+    """The state's buffers: arrays, and fields still None that an update may create."""
+    return {f.name: getattr(state, f.name) for f in fields(state)
+            if isinstance(getattr(state, f.name), np.ndarray) or getattr(state, f.name) is None}
 
 
 def _zero_dim_as_arrays(state: Any) -> Any:

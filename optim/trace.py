@@ -1,0 +1,328 @@
+"""Fast execution generated from the single definition.
+
+The update of ``optim/<family>.py`` runs once per step on *trace* tensors: a third backend of
+the same context, whose tensors record each elementwise operation, in execution order, on a
+tape (scalars — bias corrections and other hyperparameter arithmetic — are computed in Python
+as usual and enter the tape as scalar operands).  The tape is then executed in one of two ways:
+
+* ``run_workspace``: the same NumPy ufuncs in the same order and dtype as the plain functional
+  run (so bit-identical to it), each writing with ``out=`` into a workspace of buffers that is
+  allocated once and reused between steps (buffers are recycled as soon as their value is dead).
+* ``run_fused``: the tape compiled by numba into one parallel loop that reads every input once
+  and writes every output once (no temporaries at all).  It applies only where every operation
+  is one the code generator knows; otherwise ``NotFusable`` is raised, never a silent fallback.
+
+A tape's *structure* (operations and operands, not scalar values) is the same every step unless
+a branch depends on values (RAdam's regime), so compiled kernels are cached by structure.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from optim.context import register_context
+
+
+class NotFusable(TypeError):
+    """The traced update uses an operation the fused code generator does not handle."""
+
+
+# -----------------------------------------------------------------------------------------
+# Tracing.
+
+class Tape:
+    def __init__(self, shape: tuple, dtype: np.dtype):
+        self.shape, self.dtype = shape, np.dtype(dtype)
+        self.inputs: list[np.ndarray] = []      # node i < len(inputs) is input i
+        self.ops: list[tuple] = []              # (op, operands): operand = ("node", i) | ("scalar", j)
+        self.scalars: list = []
+        self.bools: set[int] = set()            # nodes holding booleans (comparisons)
+
+    def input(self, array: np.ndarray) -> "TraceTensor":
+        if self.ops:
+            raise RuntimeError("inputs must be declared before any operation")
+        self.inputs.append(array)
+        return TraceTensor(self, len(self.inputs) - 1)
+
+    def operand(self, x) -> tuple:
+        if isinstance(x, TraceTensor):
+            if x.tape is not self:
+                raise ValueError("tensors from two different traces")
+            return ("node", x.index)
+        if isinstance(x, (np.ndarray, np.generic)) and np.ndim(x) > 0:
+            raise NotFusable("an array that is not part of the trace entered the update")
+        self.scalars.append(x.item() if isinstance(x, np.generic) else x)
+        return ("scalar", len(self.scalars) - 1)
+
+    def record(self, op: str, *operands, boolean: bool = False) -> "TraceTensor":
+        self.ops.append((op, tuple(self.operand(x) for x in operands)))
+        index = len(self.inputs) + len(self.ops) - 1
+        if boolean:
+            self.bools.add(index)
+        return TraceTensor(self, index)
+
+    def structure(self, outputs: tuple) -> tuple:
+        """What the compiled kernel depends on: everything but the scalar values."""
+        return (self.dtype.str, len(self.inputs), tuple(self.ops), outputs)
+
+
+class TraceTensor:
+    __slots__ = ("tape", "index")
+    __array_priority__ = 1000
+
+    def __init__(self, tape: Tape, index: int):
+        self.tape, self.index = tape, index
+
+    @property
+    def shape(self):
+        return self.tape.shape
+
+    @property
+    def dtype(self):
+        return self.tape.dtype
+
+    def _op(self, op, other=None, reverse=False, boolean=False):
+        operands = (self,) if other is None else ((other, self) if reverse else (self, other))
+        return self.tape.record(op, *operands, boolean=boolean)
+
+    def __add__(self, o): return self._op("add", o)
+    def __radd__(self, o): return self._op("add", o, True)
+    def __sub__(self, o): return self._op("sub", o)
+    def __rsub__(self, o): return self._op("sub", o, True)
+    def __mul__(self, o): return self._op("mul", o)
+    def __rmul__(self, o): return self._op("mul", o, True)
+    def __truediv__(self, o): return self._op("div", o)
+    def __rtruediv__(self, o): return self._op("div", o, True)
+    def __pow__(self, o): return self._op("pow", o)
+    def __neg__(self): return self._op("neg")
+    def __gt__(self, o): return self._op("gt", o, boolean=True)
+    def __lt__(self, o): return self._op("lt", o, boolean=True)
+    def __ge__(self, o): return self._op("ge", o, boolean=True)
+    def __le__(self, o): return self._op("le", o, boolean=True)
+
+    def __bool__(self):
+        raise TypeError("a traced tensor has no truth value")
+
+
+class TraceContext:
+    name = "trace"
+
+    def _unary(op):
+        def apply(self, x):
+            return x.tape.record(op, x) if isinstance(x, TraceTensor) else SCALAR[op](x)
+        return apply
+
+    sqrt, abs, sign = _unary("sqrt"), _unary("abs"), _unary("sign")
+
+    def square(self, x):
+        return x * x
+
+    def _binary(op):
+        def apply(self, x, y):
+            tensor = x if isinstance(x, TraceTensor) else y
+            if not isinstance(tensor, TraceTensor):
+                return SCALAR[op](x, y)
+            return tensor.tape.record(op, x, y)
+        return apply
+
+    maximum, minimum = _binary("maximum"), _binary("minimum")
+
+    def where(self, condition, x, y):
+        return condition.tape.record("where", condition, x, y)
+
+    def select(self, condition, if_true, if_false):
+        return if_true() if condition else if_false()
+
+    def round_float32(self, x):
+        return float(np.float32(x))
+
+    def copy(self, x):
+        return x.tape.record("copy", x)
+
+    def zeros_like(self, x):
+        return x.tape.record("full", 0.0)
+
+    def full_like(self, x, value):
+        return x.tape.record("full", value)
+
+    def shape(self, x):
+        return x.shape
+
+    def dtype(self, x):
+        return str(x.dtype)
+
+    def check_tensor(self, x, role):
+        if not isinstance(x, TraceTensor):
+            raise TypeError(f"{role} must be a traced tensor, got {type(x).__name__}")
+
+
+SCALAR = {"sqrt": lambda x: x**0.5, "abs": abs, "sign": lambda x: float((x > 0) - (x < 0)),
+          "maximum": max, "minimum": min}
+TRACE = TraceContext()
+register_context(TraceTensor, TRACE)
+
+
+def trace(update, state, params: np.ndarray, grads: np.ndarray, tensor_fields: list[str]):
+    """Run ``update`` on trace tensors.  Returns the tape, the output nodes (params first, then
+    each tensor field of the new state, or None) and the new state (scalars are real values)."""
+    from dataclasses import replace
+
+    tape = Tape(params.shape, params.dtype)
+    p, g = tape.input(params), tape.input(grads)
+    traced = {name: tape.input(getattr(state, name)) for name in tensor_fields
+              if getattr(state, name) is not None}
+    new_state, new_params = update(replace(state, **traced), p, g)
+    outputs = [new_params] + [getattr(new_state, name) for name in tensor_fields]
+    for out in outputs:
+        if out is not None and not isinstance(out, TraceTensor):
+            raise NotFusable("an output of the update is not a traced tensor")
+    return tape, [None if o is None else o.index for o in outputs], new_state
+
+
+# -----------------------------------------------------------------------------------------
+# Executing a tape with NumPy ufuncs into a reused workspace.
+
+def _sign(x, out):
+    np.sign(x, out=out)
+    np.copyto(out, 0, where=np.isnan(out))  # torch.sign(nan) is 0 on the CPU
+    return out
+
+
+UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+          "pow": np.power, "neg": np.negative, "sqrt": np.sqrt, "abs": np.absolute,
+          "maximum": np.maximum, "minimum": np.minimum, "gt": np.greater, "lt": np.less,
+          "ge": np.greater_equal, "le": np.less_equal}
+
+
+class Workspace:
+    """Buffers reused between steps, keyed by (shape, dtype); recycled when a value is dead."""
+
+    def __init__(self):
+        self.pool: dict[tuple, list[np.ndarray]] = {}
+
+    def take(self, shape, dtype) -> np.ndarray:
+        free = self.pool.get((shape, np.dtype(dtype)))
+        return free.pop() if free else np.empty(shape, dtype)
+
+    def give(self, array: np.ndarray) -> None:
+        self.pool.setdefault((array.shape, array.dtype), []).append(array)
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for arrays in self.pool.values() for a in arrays)
+
+
+CHUNK = 1 << 16  # elements per block: small enough for cache, large enough to amortise Python
+
+
+def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list,
+                  chunk: int = CHUNK) -> None:
+    """Write the output nodes into ``destinations``, block by block: the same ufuncs, order
+    and dtype as the functional run (so the same bits), with block-sized buffers reused
+    between blocks and steps, so the workspace is bounded whatever the parameter size."""
+    first_op = len(tape.inputs)
+    last_use = {}
+    for position, (_, operands) in enumerate(tape.ops):
+        for kind, index in operands:
+            if kind == "node":
+                last_use[index] = first_op + position
+    keep = {o for o in outputs if o is not None}
+    flat_inputs = [a.reshape(-1) for a in tape.inputs]
+    flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
+    size = flat_inputs[0].size
+    for start in range(0, max(size, 1), chunk):
+        block = slice(start, min(start + chunk, size))
+        values = {i: a[block] for i, a in enumerate(flat_inputs)}
+        length = values[0].size
+        for position, (op, operands) in enumerate(tape.ops):
+            node = first_op + position
+            args = [values[i] if kind == "node" else tape.scalars[i] for kind, i in operands]
+            out = workspace.take((length,), bool if node in tape.bools else tape.dtype)
+            _apply(op, args, out)
+            values[node] = out
+            for index in {i for kind, i in operands if kind == "node" and i >= first_op
+                          and last_use.get(i) == node and i not in keep}:
+                workspace.give(values.pop(index))  # dead: its buffer serves the next operation
+        results = [None if o is None else values[o] for o in outputs]
+        for destination, value in zip(flat_outputs, results):
+            if value is not None:
+                np.copyto(destination[block], value)
+        for index, value in values.items():  # every block buffer goes back to the pool
+            if index >= first_op:
+                workspace.give(value)
+
+
+def _apply(op: str, args: list, out: np.ndarray) -> None:
+    if op in UFUNCS:
+        UFUNCS[op](*args, out=out)
+    elif op == "sign":
+        _sign(args[0], out)
+    elif op == "where":
+        np.copyto(out, args[2])
+        np.copyto(out, args[1], where=args[0])
+    elif op == "copy":
+        np.copyto(out, args[0])
+    elif op == "full":
+        out.fill(args[0])
+    else:
+        raise NotFusable(f"unknown traced operation {op}")
+
+
+# -----------------------------------------------------------------------------------------
+# Compiling a tape into one fused numba loop.
+
+_KERNELS: dict[tuple, object] = {}
+
+_EXPRESSIONS = {
+    "add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}", "pow": "{0} ** {1}",
+    "neg": "-{0}", "sqrt": "np.sqrt({0})", "abs": "abs({0})",
+    "sign": "(one if {0} > zero else (-one if {0} < zero else zero))",
+    "maximum": "({0} if ({0} >= {1} or {0} != {0}) else {1})",
+    "minimum": "({0} if ({0} <= {1} or {0} != {0}) else {1})",
+    "gt": "{0} > {1}", "lt": "{0} < {1}", "ge": "{0} >= {1}", "le": "{0} <= {1}",
+    "where": "({1} if {0} else {2})", "copy": "{0}", "full": "{0}",
+}
+
+
+def _source(tape: Tape, outputs: list) -> str:
+    kind = "float32" if tape.dtype == np.float32 else "float64"
+    inputs = [f"a{i}" for i in range(len(tape.inputs))]
+    outs = [f"o{k}" for k, o in enumerate(outputs) if o is not None]
+    lines = [f"def kernel({', '.join(inputs + outs + ['scalars'])}):",
+             f"    one, zero = np.{kind}(1), np.{kind}(0)"]
+    lines += [f"    s{j} = np.{kind}(scalars[{j}])" for j in range(len(tape.scalars))]
+    lines.append(f"    for i in prange({inputs[0]}.size):")
+    lines += [f"        x{i} = a{i}[i]" for i in range(len(tape.inputs))]
+    first = len(tape.inputs)
+    for position, (op, operands) in enumerate(tape.ops):
+        names = [f"x{i}" if k == "node" else f"s{i}" for k, i in operands]
+        if op not in _EXPRESSIONS:
+            raise NotFusable(f"no fused code for {op}")
+        lines.append(f"        x{first + position} = {_EXPRESSIONS[op].format(*names)}")
+    lines += [f"        o{k}[i] = x{o}" for k, o in enumerate(outputs) if o is not None]
+    return "\n".join(lines)
+
+
+def compile_tape(tape: Tape, outputs: list):
+    key = tape.structure(tuple(outputs))
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        try:
+            import numba
+        except ImportError as error:
+            raise NotFusable("the fused path needs numba: pip install 'optlaws[fast]'") from error
+        namespace = {"np": np, "prange": numba.prange}
+        exec(_source(tape, outputs), namespace)  # generated from the traced update, not user input
+        kernel = numba.njit(parallel=True, fastmath=False, cache=False)(namespace["kernel"])
+        _KERNELS[key] = kernel
+    return kernel
+
+
+def run_fused(tape: Tape, outputs: list, destinations: list) -> None:
+    """Compute the outputs in one pass and write them into ``destinations`` (which may be the
+    input arrays themselves: each element is read before it is written)."""
+    kernel = compile_tape(tape, outputs)
+    if not all(d.flags.c_contiguous for d, o in zip(destinations, outputs) if o is not None):
+        raise NotFusable("the fused path writes in place and needs C-contiguous arrays")
+    flat_inputs = [a.reshape(-1) for a in tape.inputs]
+    flat_outputs = [d.reshape(-1) for d, o in zip(destinations, outputs) if o is not None]
+    scalars = np.array(tape.scalars, dtype=np.float64) if tape.scalars else np.zeros(1)
+    kernel(*flat_inputs, *flat_outputs, scalars)

@@ -1,0 +1,99 @@
+"""The workspace and fused executions of the one definition agree with the functional run:
+the workspace path bit for bit, the fused path to within 1 ulp, for every optimizer, both dtypes."""
+import os
+
+import numpy as np
+import pytest
+
+import optim
+from optim.trace import NotFusable, Tape, TraceTensor, run_fused
+
+try:
+    import numba  # noqa: F401
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+OPTIONS = {  # every option whose code path differs
+    "SGD": [dict(momentum=0.9, nesterov=True, weight_decay=0.1), dict(momentum=0.5, dampening=0.2, maximize=True)],
+    "Adam": [dict(amsgrad=True, weight_decay=0.1), dict(decoupled_weight_decay=True, weight_decay=0.1)],
+    "AdamW": [dict(amsgrad=True, maximize=True)],
+    "Adadelta": [dict(weight_decay=0.1)],
+    "Adagrad": [dict(lr_decay=0.01, initial_accumulator_value=0.1)],
+    "RMSprop": [dict(centered=True, momentum=0.5), dict(weight_decay=0.1)],
+    "Adamax": [dict(weight_decay=0.1)],
+    "NAdam": [dict(decoupled_weight_decay=True, weight_decay=0.1)],
+    "RAdam": [dict(betas=(0.9, 0.7))],
+    "Rprop": [dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))],
+    "ASGD": [dict(t0=3, lambd=0.01)],
+}
+CASES = [(n, o, d) for n, opts in OPTIONS.items() for o in opts for d in (np.float32, np.float64)]
+IDS = [f"{n}-{'-'.join(map(str, o))}-{d.__name__}" for n, o, d in CASES]
+
+
+def run(name, options, dtype, execution, steps=12):
+    rng = np.random.default_rng(7)
+    params = [rng.standard_normal((33, 5)).astype(dtype), rng.standard_normal(7).astype(dtype)]
+    opt = optim.TORCH_OPTIMIZERS[name](params, lr=0.05, execution=execution, **options)
+    history = []
+    for step in range(steps):
+        grads = [rng.standard_normal(p.shape).astype(dtype) for p in params]
+        if step % 4 == 3:
+            grads[0][0, 0] = 0.0  # Rprop's zero-product case, and exact zeros elsewhere
+        opt.step(grads)
+        history.append(([p.copy() for p in params], opt.state_dict()))
+    return history
+
+
+@pytest.mark.parametrize("name,options,dtype", CASES, ids=IDS)
+def test_workspace_path_is_bit_identical_to_the_functional_update(name, options, dtype):
+    for (a, sa), (b, sb) in zip(run(name, options, dtype, "functional"), run(name, options, dtype, "workspace")):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+        for i in sa["state"]:
+            for key, value in sa["state"][i].items():
+                np.testing.assert_array_equal(value, sb["state"][i][key])
+                assert np.asarray(sb["state"][i][key]).dtype == np.asarray(value).dtype
+
+
+@pytest.mark.skipif(not HAVE_NUMBA and os.environ.get("CI") != "true",
+                    reason="numba is not installed (pip install 'optlaws[fast]')")
+@pytest.mark.parametrize("name,options,dtype", CASES, ids=IDS)
+def test_fused_path_agrees_within_one_ulp(name, options, dtype):
+    for (a, sa), (b, sb) in zip(run(name, options, dtype, "functional"), run(name, options, dtype, "fused")):
+        for x, y in zip(a, b):
+            np.testing.assert_array_max_ulp(x, y, maxulp=1)
+        for i in sa["state"]:
+            for key, value in sa["state"][i].items():
+                if isinstance(value, np.ndarray):
+                    np.testing.assert_array_max_ulp(value, sb["state"][i][key], maxulp=1)
+                else:
+                    assert value == sb["state"][i][key]
+
+
+def test_workspace_is_bounded_by_the_block_size_not_the_parameter_size():
+    big = np.zeros(1_000_000, np.float32)
+    opt = optim.Adam([big], lr=0.1)
+    opt.step([np.ones_like(big)])
+    opt.step([np.ones_like(big)])
+    assert opt._workspace.nbytes() < 16 * (1 << 16) * 4   # a few block buffers, not 1M-sized ones
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+def test_the_fused_path_is_never_chosen_where_it_does_not_apply():
+    tape = Tape((3,), np.float64)
+    x = tape.input(np.ones(3))
+    y = tape.record("erf", x)  # an operation the generator does not know
+    with pytest.raises(NotFusable):
+        run_fused(tape, [y.index], [np.empty(3)])
+    strided = np.ones((3, 4))[:, 0]
+    opt = optim.SGD([np.ones(3)], lr=0.1, execution="fused")
+    opt.param_groups[0]["params"][0] = strided  # not contiguous: cannot be written in place
+    with pytest.raises(NotFusable):
+        opt.step([np.ones(3)])
+    assert isinstance(y, TraceTensor)
+
+
+def test_unknown_execution_is_rejected():
+    with pytest.raises(ValueError, match="execution"):
+        optim.Adam([np.ones(2)], execution="turbo")
