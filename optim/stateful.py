@@ -36,6 +36,23 @@ RENAMED = {"eps": ("epsilon",), "betas": ("beta1", "beta2"), "etas": ("etaminus"
            "step_sizes": ("step_size_min", "step_size_max")}
 
 
+def functional_arguments(settings: dict) -> dict:
+    """torch's arguments -> the functional init's keyword arguments (betas -> beta1, beta2, …)."""
+    out = {}
+    for key, value in settings.items():
+        if key == "params":
+            continue
+        if key in RENAMED:
+            names = RENAMED[key]
+            values = tuple(value) if len(names) > 1 else (value,)
+            if len(values) != len(names):
+                raise ValueError(f"{key} must have {len(names)} values, got {value!r}")
+            out.update(zip(names, values))
+        else:
+            out[key] = value
+    return out
+
+
 class Optimizer:
     family: Any = None          # the functional module: State, init, update
     defaults: dict = {}         # torch's arguments and defaults, in torch's order
@@ -98,20 +115,7 @@ class Optimizer:
         self.param_groups.append({"params": params, **settings})
 
     def _functional(self, settings: dict) -> dict:
-        """torch's arguments -> the functional init's keyword arguments."""
-        out = {}
-        for key, value in settings.items():
-            if key == "params":
-                continue
-            if key in RENAMED:
-                names = RENAMED[key]
-                values = tuple(value) if len(names) > 1 else (value,)
-                if len(values) != len(names):
-                    raise ValueError(f"{key} must have {len(names)} values, got {value!r}")
-                out.update(zip(names, values))
-            else:
-                out[key] = value
-        return out
+        return functional_arguments(settings)
 
     def _check(self, settings: dict) -> None:
         """Validate hyperparameters with torch's messages, before any state exists."""

@@ -107,7 +107,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         super().__init__(params, settings)
 
     def _functional(self, group: dict) -> dict:
-        kwargs = stateful.Optimizer._functional(self, {k: group[k] for k in self.defaults_})
+        kwargs = stateful.functional_arguments({k: group[k] for k in self.defaults_})
         self.family.init(torch.zeros(0), **kwargs)
         return kwargs
 
@@ -134,7 +134,9 @@ class TorchOptimizer(torch.optim.Optimizer):
 
     def _load(self, p, settings):
         saved = self.state[p]
-        blank = self.family.init(p.detach(), **settings)
+        # Fresh buffers at the first step only; afterwards every buffer comes from the state.
+        like = torch.zeros(0, dtype=p.dtype, device=p.device) if saved else p.detach()
+        blank = self.family.init(like, **settings)
         values = {field: saved[name] for name, field in self.state_names.items() if name in saved}
         if "t" in values:
             values["t"] = int(values["t"])
