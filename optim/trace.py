@@ -210,7 +210,7 @@ class Workspace:
         return sum(a.nbytes for arrays in self.pool.values() for a in arrays)
 
 
-CHUNK = 1 << 16  # elements per block: small enough for cache, large enough to amortise Python
+CHUNK = 1 << 17  # elements per block: small enough for cache, large enough to amortise Python
 
 
 def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list,
@@ -228,26 +228,28 @@ def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations:
     flat_inputs = [a.reshape(-1) for a in tape.inputs]
     flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
     size = flat_inputs[0].size
+    width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix
     for start in range(0, max(size, 1), chunk):
         block = slice(start, min(start + chunk, size))
         values = {i: a[block] for i, a in enumerate(flat_inputs)}
         length = values[0].size
+        buffers = {}
         for position, (op, operands) in enumerate(tape.ops):
             node = first_op + position
             args = [values[i] if kind == "node" else tape.scalars[i] for kind, i in operands]
-            out = workspace.take((length,), bool if node in tape.bools else tape.dtype)
+            buffers[node] = workspace.take((width,), bool if node in tape.bools else tape.dtype)
+            values[node] = out = buffers[node][:length]
             _apply(op, args, out)
-            values[node] = out
             for index in {i for kind, i in operands if kind == "node" and i >= first_op
                           and last_use.get(i) == node and i not in keep}:
-                workspace.give(values.pop(index))  # dead: its buffer serves the next operation
+                values.pop(index)
+                workspace.give(buffers.pop(index))  # dead: its buffer serves the next operation
         results = [None if o is None else values[o] for o in outputs]
         for destination, value in zip(flat_outputs, results):
             if value is not None:
                 np.copyto(destination[block], value)
-        for index, value in values.items():  # every block buffer goes back to the pool
-            if index >= first_op:
-                workspace.give(value)
+        for buffer in buffers.values():  # every block buffer goes back to the pool
+            workspace.give(buffer)
 
 
 def _apply(op: str, args: list, out: np.ndarray) -> None:
