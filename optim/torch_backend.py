@@ -22,6 +22,16 @@ def _is_tensor(x) -> bool:
     return isinstance(x, torch.Tensor)
 
 
+def _extremum(x, y, elementwise, clamp_side: str, scalar):
+    """max/min of two tensors, a tensor and a number (a clamp), or two numbers."""
+    if _is_tensor(x) and _is_tensor(y):
+        return elementwise(x, y)
+    if _is_tensor(x) or _is_tensor(y):
+        tensor, bound = (x, y) if _is_tensor(x) else (y, x)
+        return torch.clamp(tensor, **{clamp_side: bound})
+    return scalar(x, y)
+
+
 class TorchContext:
     name = "torch"
 
@@ -38,20 +48,10 @@ class TorchContext:
         return torch.sign(x) if _is_tensor(x) else float((x > 0) - (x < 0))
 
     def maximum(self, x, y):
-        if _is_tensor(x) and _is_tensor(y):
-            return torch.maximum(x, y)
-        if _is_tensor(x) or _is_tensor(y):
-            tensor, other = (x, y) if _is_tensor(x) else (y, x)
-            return torch.clamp(tensor, min=other)
-        return max(x, y)
+        return _extremum(x, y, torch.maximum, "min", max)
 
     def minimum(self, x, y):
-        if _is_tensor(x) and _is_tensor(y):
-            return torch.minimum(x, y)
-        if _is_tensor(x) or _is_tensor(y):
-            tensor, other = (x, y) if _is_tensor(x) else (y, x)
-            return torch.clamp(tensor, max=other)
-        return min(x, y)
+        return _extremum(x, y, torch.minimum, "max", min)
 
     def where(self, condition, x, y):
         like = next(v for v in (x, y, condition) if _is_tensor(v))

@@ -227,6 +227,7 @@ def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations:
     keep = {o for o in outputs if o is not None}
     flat_inputs = [a.reshape(-1) for a in tape.inputs]
     flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
+    direct = _direct_outputs(tape, outputs, destinations, flat_outputs, last_use)
     size = flat_inputs[0].size
     width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix
     for start in range(0, max(size, 1), chunk):
@@ -237,19 +238,37 @@ def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations:
         for position, (op, operands) in enumerate(tape.ops):
             node = first_op + position
             args = [values[i] if kind == "node" else tape.scalars[i] for kind, i in operands]
-            buffers[node] = workspace.take((width,), bool if node in tape.bools else tape.dtype)
-            values[node] = out = buffers[node][:length]
+            if node in direct:  # computed straight into its destination: no copy afterwards
+                out = direct[node][block]
+            else:
+                buffers[node] = workspace.take((width,), bool if node in tape.bools else tape.dtype)
+                out = buffers[node][:length]
+            values[node] = out
             _apply(op, args, out)
             for index in {i for kind, i in operands if kind == "node" and i >= first_op
                           and last_use.get(i) == node and i not in keep}:
                 values.pop(index)
                 workspace.give(buffers.pop(index))  # dead: its buffer serves the next operation
-        results = [None if o is None else values[o] for o in outputs]
-        for destination, value in zip(flat_outputs, results):
-            if value is not None:
-                np.copyto(destination[block], value)
+        for destination, node in zip(flat_outputs, outputs):
+            if node is not None and direct.get(node) is not destination:
+                np.copyto(destination[block], values[node])
         for buffer in buffers.values():  # every block buffer goes back to the pool
             workspace.give(buffer)
+
+
+def _direct_outputs(tape: Tape, outputs: list, destinations: list, flat_outputs: list, last_use: dict) -> dict:
+    """Output nodes that may be written straight into their destination: every input that
+    may share memory with that destination (the old value of the same buffer) is read for
+    the last time before the node is computed."""
+    first_op = len(tape.inputs)
+    direct = {}
+    for destination, flat, node in zip(destinations, flat_outputs, outputs):
+        if node is None or node < first_op or node in direct or node in tape.bools:
+            continue
+        aliases = [j for j, a in enumerate(tape.inputs) if np.may_share_memory(a, destination)]
+        if all(last_use.get(j, -1) < node for j in aliases):
+            direct[node] = flat
+    return direct
 
 
 def _apply(op: str, args: list, out: np.ndarray) -> None:

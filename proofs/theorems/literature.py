@@ -14,6 +14,8 @@ from optim.context import context_of
 from proofs.harness import (REFUTED, Given, equation, for_every, induction, inequality, simulation,
                             theorem)
 from proofs.theorems.adam import arbitrary_state as arbitrary_adam_state
+from proofs.theorems.adamw import adam_of
+from proofs.theorems.adamw import arbitrary_state as arbitrary_adamw_state
 
 LH2019 = "Loshchilov & Hutter 2019, Decoupled Weight Decay Regularization"
 KB2015 = "Kingma & Ba 2015, Adam: A Method for Stochastic Optimization"
@@ -273,8 +275,6 @@ def nesterov_eq_look_ahead(x: Given):
          statement="p·(1 − lr·λ) then the Adam step  =  the Adam step, then − lr·λ·p (decay of the old p)")
 def adamw_decay_before_or_after(x: Given):
     """AdamW's decoupled decay of the old parameters may come before or after the Adam step."""
-    from proofs.theorems.adamw import adam_of, arbitrary_state as arbitrary_adamw_state
-
     state = arbitrary_adamw_state(x)
     params, grads = x.tensor("params"), x.tensor("grads")
     _, before = adamw.update(state, params, grads)
@@ -286,8 +286,6 @@ def adamw_decay_before_or_after(x: Given):
          statement="AdamW = the Adam step, then the new parameters decayed by (1 − lr·λ)")
 def adamw_decay_of_new_params(x: Given):
     """Decaying the *new* parameters instead of the old ones is a different optimizer (refuted)."""
-    from proofs.theorems.adamw import adam_of, arbitrary_state as arbitrary_adamw_state
-
     state = arbitrary_adamw_state(x)
     params, grads = x.tensor("params"), x.tensor("grads")
     _, torch_params = adamw.update(state, params, grads)
@@ -299,8 +297,6 @@ def adamw_decay_of_new_params(x: Given):
          statement="λ = 0 ⟹ AdamW and Adam have the same m, v, t and parameters at every step")
 def adamw_zero_decay_eq_adam_every_step(x: Given):
     """AdamW with weight_decay = 0 equals Adam for every number of steps."""
-    from proofs.theorems.adamw import adam_of, arbitrary_state as arbitrary_adamw_state
-
     state = arbitrary_adamw_state(x)
     x.assume(sympy.Eq(state.weight_decay, 0))
     params, grads = x.tensor("params"), x.tensor("grads")
