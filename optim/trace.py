@@ -17,6 +17,9 @@ a branch depends on values (RAdam's regime), so compiled kernels are cached by s
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from optim.context import register_context
@@ -194,23 +197,46 @@ UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_
 
 
 class Workspace:
-    """Buffers reused between steps, keyed by (shape, dtype); recycled when a value is dead."""
+    """Buffers reused between steps, keyed by (lane, shape, dtype); recycled when a value is dead."""
 
     def __init__(self):
         self.pool: dict[tuple, list[np.ndarray]] = {}
 
-    def take(self, shape, dtype) -> np.ndarray:
-        free = self.pool.get((shape, np.dtype(dtype)))
+    def take(self, shape, dtype, lane: int = 0) -> np.ndarray:
+        free = self.pool.get((lane, shape, np.dtype(dtype)))
         return free.pop() if free else np.empty(shape, dtype)
 
-    def give(self, array: np.ndarray) -> None:
-        self.pool.setdefault((array.shape, array.dtype), []).append(array)
+    def give(self, array: np.ndarray, lane: int = 0) -> None:
+        self.pool.setdefault((lane, array.shape, array.dtype), []).append(array)
 
     def nbytes(self) -> int:
         return sum(a.nbytes for arrays in self.pool.values() for a in arrays)
 
 
+_THREADS = max(1, os.cpu_count() or 1)
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="optlaws")
+    return _POOL
+
+
 CHUNK = 1 << 17  # elements per block: small enough for cache, large enough to amortise Python
+
+
+def _identities(tape: Tape) -> dict:
+    """Nodes that are x·1 for a traced x: IEEE x·1 is x, bit for bit, so they alias x."""
+    first_op, alias = len(tape.inputs), {}
+    for position, (op, operands) in enumerate(tape.ops):
+        nodes = [i for kind, i in operands if kind == "node"]
+        ones = [i for kind, i in operands if kind == "scalar" and type(tape.scalars[i]) in (int, float)
+                and tape.scalars[i] == 1]
+        if op == "mul" and len(nodes) == 1 and len(ones) == 1:
+            alias[first_op + position] = alias.get(nodes[0], nodes[0])
+    return alias
 
 
 def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list,
@@ -219,51 +245,68 @@ def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations:
     and dtype as the functional run (so the same bits), with block-sized buffers reused
     between blocks and steps, so the workspace is bounded whatever the parameter size."""
     first_op = len(tape.inputs)
-    last_use = {}
+    alias = _identities(tape)
+    root = lambda i: alias.get(i, i)  # noqa: E731
+    last_use = {}  # of each value, through its aliases too
     for position, (_, operands) in enumerate(tape.ops):
         for kind, index in operands:
             if kind == "node":
-                last_use[index] = first_op + position
-    keep = {o for o in outputs if o is not None}
+                last_use[root(index)] = first_op + position
+    keep = {root(o) for o in outputs if o is not None}
     flat_inputs = [a.reshape(-1) for a in tape.inputs]
     flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
-    direct = _direct_outputs(tape, outputs, destinations, flat_outputs, last_use)
+    direct = _direct_outputs(tape, outputs, destinations, flat_outputs, last_use, alias)
     size = flat_inputs[0].size
     width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix
-    for start in range(0, max(size, 1), chunk):
-        block = slice(start, min(start + chunk, size))
+    starts = range(0, max(size, 1), chunk)
+    lanes = min(len(starts), _THREADS)
+
+    def run_lane(lane: int) -> None:  # blocks are independent: lanes run them in parallel
+        for start in starts[lane::lanes]:
+            _run_block(slice(start, min(start + chunk, size)), lane)
+
+    def _run_block(block: slice, lane: int) -> None:
         values = {i: a[block] for i, a in enumerate(flat_inputs)}
         length = values[0].size
         buffers = {}
         for position, (op, operands) in enumerate(tape.ops):
             node = first_op + position
-            args = [values[i] if kind == "node" else tape.scalars[i] for kind, i in operands]
+            if node in alias:
+                values[node] = values[alias[node]]
+                continue
+            args = [values[root(i)] if kind == "node" else tape.scalars[i] for kind, i in operands]
             if node in direct:  # computed straight into its destination: no copy afterwards
                 out = direct[node][block]
             else:
-                buffers[node] = workspace.take((width,), bool if node in tape.bools else tape.dtype)
+                kind = bool if node in tape.bools else tape.dtype
+                buffers[node] = workspace.take((width,), kind, lane)
                 out = buffers[node][:length]
             values[node] = out
             _apply(op, args, out)
-            for index in {i for kind, i in operands if kind == "node" and i >= first_op
-                          and last_use.get(i) == node and i not in keep}:
-                values.pop(index)
-                workspace.give(buffers.pop(index))  # dead: its buffer serves the next operation
+            for index in {root(i) for kind, i in operands if kind == "node"}:
+                if index in buffers and last_use.get(index) == node and index not in keep:
+                    workspace.give(buffers.pop(index), lane)  # dead: its buffer serves the next operation
         for destination, node in zip(flat_outputs, outputs):
             if node is not None and direct.get(node) is not destination:
-                np.copyto(destination[block], values[node])
+                np.copyto(destination[block], values[root(node)])
         for buffer in buffers.values():  # every block buffer goes back to the pool
-            workspace.give(buffer)
+            workspace.give(buffer, lane)
+
+    if lanes <= 1:
+        run_lane(0)
+    else:  # NumPy's ufuncs release the GIL, so lanes use every core as torch's kernels do
+        list(_pool().map(run_lane, range(lanes)))
 
 
-def _direct_outputs(tape: Tape, outputs: list, destinations: list, flat_outputs: list, last_use: dict) -> dict:
+def _direct_outputs(tape: Tape, outputs: list, destinations: list, flat_outputs: list, last_use: dict,
+                    alias: dict) -> dict:
     """Output nodes that may be written straight into their destination: every input that
     may share memory with that destination (the old value of the same buffer) is read for
     the last time before the node is computed."""
     first_op = len(tape.inputs)
     direct = {}
     for destination, flat, node in zip(destinations, flat_outputs, outputs):
-        if node is None or node < first_op or node in direct or node in tape.bools:
+        if node is None or node < first_op or node in direct or node in tape.bools or node in alias:
             continue
         aliases = [j for j, a in enumerate(tape.inputs) if np.may_share_memory(a, destination)]
         if all(last_use.get(j, -1) < node for j in aliases):
