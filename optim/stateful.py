@@ -123,11 +123,7 @@ class Optimizer:
 
     # -- stepping ---------------------------------------------------------------------
     def _indexed(self):
-        index = 0
-        for group in self.param_groups:
-            for p in group["params"]:
-                yield index, group, p
-                index += 1
+        return self._indexed_in(self.param_groups)
 
     def _prepared_state(self, index: int, group: dict, p: np.ndarray) -> Any:
         settings = self._functional(group)

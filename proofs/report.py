@@ -58,7 +58,7 @@ def _cell(text: str) -> str:
 
 
 def _anchor(name: str) -> str:
-    return name.lower().replace(".", "").replace("_", "_")
+    return name.lower().replace(".", "")
 
 
 def to_markdown(results: list[Result], s: dict) -> str:

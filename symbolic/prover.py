@@ -403,7 +403,7 @@ class Prepared:
 
 def prepare(claim: Claim) -> Prepared:
     symbols = _symbols_of(claim.variables)
-    pairs, shape, ops, recorded = _sides(claim.lhs, claim.rhs)
+    pairs, shape, _, recorded = _sides(claim.lhs, claim.rhs)
     stray = set().union(*(p.lhs.free_symbols | p.rhs.free_symbols for p in pairs)) - set(symbols)
     if stray:
         raise ClaimError(f"the claim mentions undeclared symbols {sorted(map(str, stray))}")
