@@ -1,0 +1,113 @@
+"""Obligations: what a theorem hands to the decider, as plain data.
+
+Building a theorem runs ``optim/`` code on symbolic values (``symbolic.tensor``) in an
+untrusted child process.  What comes back is only this: for every execution path, the
+obligations of the theorem's form, each a list of entry pairs to compare, with the
+hypotheses, the path's branch conditions and every definedness condition met while tracing.
+The decider (``symbolic.prover``) sees nothing else: no optimizer, no theorem file, no
+symbolic tensor.
+
+Soundness contract between the two sides:
+
+* every ``pairs`` entry lists one scalar comparison; a state is flattened field by field,
+  recursively, so nothing is left out (a structural mismatch — a buffer against ``None``,
+  ``True`` against ``False`` — is the pair ``(0, 1)``);
+* ``conditions`` holds every division, root and power the execution performed, on its
+  operand *before* SymPy simplified anything, so ``(a·b)/b`` still demands ``b ≠ 0``;
+* ``path`` holds the branch conditions the execution took; the paths of one theorem cover
+  every point of the domains (each undecided branch was explored both ways);
+* no SymPy ``Float`` ever appears: floats became their exact rational values on entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+NONZERO, NONNEGATIVE, POWER = "nonzero", "nonnegative", "power"
+EQUAL, AT_MOST, LESS, FOR_EVERY = "=", "≤", "<", "for every"
+RELATIONS = (EQUAL, AT_MOST, LESS, FOR_EVERY)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A definedness condition recorded while tracing.
+
+    * ``nonzero``: ``expr ≠ 0`` (a divisor);
+    * ``nonnegative``: ``expr ≥ 0`` (a square root's radicand);
+    * ``power``: ``expr ** exponent`` is a real number: the exponent is a natural number, or
+      an integer and ``expr ≠ 0``, or ``expr > 0``, or ``expr = 0`` and ``exponent > 0``.
+    """
+
+    kind: str
+    expr: sympy.Expr
+    exponent: sympy.Expr | None = None
+    origin: str = ""          # the operation that needed it: "div", "sqrt", "pow", …
+
+    def show(self) -> str:
+        if self.kind == NONZERO:
+            return f"{self.expr} ≠ 0"
+        if self.kind == NONNEGATIVE:
+            return f"{self.expr} ≥ 0"
+        return f"({self.expr})^({self.exponent}) defined"
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """A theorem variable: its name, domain (a key of ``symbolic.domains.DOMAINS``) and the
+    SymPy symbols standing for it (one for a scalar or a generic tensor, one per entry for
+    an explicit shape)."""
+
+    name: str
+    domain: str
+    symbols: tuple
+    tensor: bool = False
+    shape: tuple | None = None     # None: every shape (one generic entry)
+
+    def describe(self) -> str:
+        from symbolic.domains import DOMAINS
+        notation = DOMAINS[self.domain].notation
+        if not self.tensor:
+            return f"{self.name} ∈ {notation}"
+        shape = "every shape" if self.shape is None else f"shape {self.shape}"
+        return f"{self.name}: tensor ({shape}), entries in {notation}"
+
+
+@dataclass
+class Obligation:
+    """One statement to decide: every pair's ``lhs relation rhs``, under the hypotheses and
+    the path conditions, wherever the conditions hold.
+
+    ``refutes_theorem``: a counterexample to this obligation is one to the theorem (an
+    equation, a base case); otherwise (an inductive step) a counterexample only shows the
+    invariant is not inductive, and the theorem stays UNKNOWN.
+
+    ``coefficient`` and ``fixed`` are for the ``for every`` relation only: "no value of the
+    coefficient (possibly depending on the ``fixed`` symbols) makes every pair equal".
+    """
+
+    name: str
+    relation: str
+    pairs: list                                   # [(label, lhs expr, rhs expr)]
+    hypotheses: list = field(default_factory=list)
+    path: list = field(default_factory=list)      # sympy relations: the branches taken
+    conditions: list = field(default_factory=list)  # [Condition]
+    shape: str = ""
+    ops: list = field(default_factory=list)
+    refutes_theorem: bool = True
+    coefficient: sympy.Symbol | None = None
+    fixed: list | None = None
+
+
+@dataclass
+class TheoremData:
+    """Everything the decider gets for one theorem: its variables and the obligations of
+    every execution path (``paths``: the path conditions, one list per path, in the order
+    explored; ``obligations`` carry their own path)."""
+
+    variables: list                               # [VariableSpec]
+    obligations: list                             # [Obligation]
+    form: str = "equation"
+    relation: str = ""                            # how the form relates the sides, for people
+    hypotheses: list = field(default_factory=list)
+    paths: int = 1
