@@ -17,7 +17,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import ema_of_square, l2_penalty, maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,14 @@ class State:
         )
 
 
+@init_rule
 def init(params: Any, lr: Any = 1.0, rho: Any = 0.9, epsilon: Any = 1e-6, weight_decay: Any = 0.0,
          maximize: bool = False) -> State:
     zeros = context_of(params).zeros_like
     return State(lr, rho, epsilon, zeros(params), zeros(params), weight_decay, maximize, 0)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, v=state.v, u=state.u)
     sqrt = context_of(params).sqrt

@@ -16,7 +16,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import l2_penalty, maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class State:
         )
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-2, lr_decay: Any = 0.0, weight_decay: Any = 0.0,
          initial_accumulator_value: Any = 0.0, epsilon: Any = 1e-10, maximize: bool = False) -> State:
     initial = check.initial_accumulator_value(initial_accumulator_value)
@@ -48,6 +49,7 @@ def decayed_lr(lr: Any, lr_decay: Any, t: Any) -> Any:
     return lr / (1 + (t - 1) * lr_decay)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, sum=state.sum)
     sqrt = context_of(params).sqrt

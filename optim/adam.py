@@ -22,7 +22,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import bias_correction, ema_of_square, lerp, maximized, weight_decay
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 # torch.optim.Adam's checks, in torch's order (shared with AdamW and the Adam family).
 CHECKS = dict(
@@ -55,6 +55,7 @@ class State:
         check.validate_hyperparameters(self, **CHECKS, **FLAGS, decoupled_weight_decay=check.flag)
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
          weight_decay: Any = 0.0, amsgrad: bool = False, maximize: bool = False,
          decoupled_weight_decay: bool = False) -> State:
@@ -81,6 +82,7 @@ def moment_buffers(state: Any) -> dict:
     return buffers
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, **moment_buffers(state))
     t = state.t + 1

@@ -17,7 +17,7 @@ from typing import Any
 from optim import _checks as check
 from optim import adam
 from optim._shared import bias_correction, l2_penalty, lerp, maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,14 @@ class State:
         check.validate_hyperparameters(self, **adam.CHECKS, maximize=check.flag)
 
 
+@init_rule
 def init(params: Any, lr: Any = 2e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
          weight_decay: Any = 0.0, maximize: bool = False) -> State:
     zeros = context_of(params).zeros_like
     return State(lr, beta1, beta2, epsilon, weight_decay, maximize, zeros(params), zeros(params), 0)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, m=state.m, u=state.u)
     ctx = context_of(params)

@@ -14,7 +14,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim import adam
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class State:
                           self.weight_decay, self.amsgrad, self.maximize, True, self.v_max)
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
          weight_decay: Any = 1e-2, amsgrad: bool = False, maximize: bool = False) -> State:
     zeros = context_of(params).zeros_like
@@ -47,6 +48,7 @@ def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsi
                  maximize, zeros(params) if amsgrad else None)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     after, params = adam.update(state.adam_state(), params, grads)
     return replace(state, m=after.m, v=after.v, t=after.t, v_max=after.v_max), params

@@ -17,7 +17,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import l2_penalty, maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class State:
         )
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-2, lambd: Any = 1e-4, alpha: Any = 0.75, t0: Any = 1e6,
          weight_decay: Any = 0.0, maximize: bool = False) -> State:
     ctx = context_of(params)
@@ -48,6 +49,7 @@ def init(params: Any, lr: Any = 1e-2, lambd: Any = 1e-4, alpha: Any = 0.75, t0: 
                  ctx.zeros_like(params), 0)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, ax=state.ax)
     ctx = context_of(params)

@@ -11,6 +11,8 @@ both scalars and tensors.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any, Callable, Protocol, runtime_checkable
 
 
@@ -64,3 +66,43 @@ def context_of(x: Any) -> Context:
         f"optlaws optimizers work on NumPy float arrays or symbolic tensors; "
         f"got {type(x).__name__}"
     )
+
+
+def adopt_state(state: Any, context: Context) -> Any:
+    """``state`` with each field as ``context`` holds it.  Only the symbolic backend adopts
+    (a number becomes an exact symbolic value before any arithmetic on it); NumPy's fields
+    are used as they are."""
+    adopt = getattr(context, "adopt", None)
+    if adopt is None:
+        return state
+    changes = {}
+    for f in dataclasses.fields(state):
+        value = getattr(state, f.name)
+        adopted = adopt(value)
+        if adopted is not value:
+            changes[f.name] = adopted
+    return dataclasses.replace(state, **changes) if changes else state
+
+
+def update_rule(state_type: type) -> Callable:
+    """Declares an optimizer's pure ``update(state, params, grads)``: it refuses another
+    optimizer's state (``radam.update(adam_state, …)`` would run on the wrong fields), and
+    the backend adopts the state before the update's first operation."""
+    def declare(update: Callable) -> Callable:
+        @functools.wraps(update)
+        def run(state: Any, params: Any, grads: Any) -> Any:
+            if not isinstance(state, state_type):
+                raise TypeError(f"{update.__module__}.update needs a {state_type.__module__}.State, "
+                                f"got {type(state).__module__}.{type(state).__qualname__}")
+            return update(adopt_state(state, context_of(params)), params, grads)
+        return run
+    return declare
+
+
+def init_rule(init: Callable) -> Callable:
+    """Declares an optimizer's pure ``init(params, **hyperparameters)``: its state is adopted
+    by the backend of ``params``."""
+    @functools.wraps(init)
+    def run(params: Any, *args: Any, **kwargs: Any) -> Any:
+        return adopt_state(init(params, *args, **kwargs), context_of(params))
+    return run

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from optim import _checks as check
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,12 @@ class State:
         check.validate_hyperparameters(self, lr=check.learning_rate, momentum=check.momentum)
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-3, momentum: Any = 0.9) -> State:
     return State(lr=lr, momentum=momentum, buf=context_of(params).zeros_like(params))
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, buf=state.buf)
     buf = state.buf * state.momentum + grads

@@ -20,7 +20,7 @@ from typing import Any
 from optim import _checks as check
 from optim import adam
 from optim._shared import bias_correction, ema_of_square, lerp, maximized, weight_decay
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class State:
         )
 
 
+@init_rule
 def init(params: Any, lr: Any = 2e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
          weight_decay: Any = 0.0, momentum_decay: Any = 4e-3, decoupled_weight_decay: bool = False,
          maximize: bool = False) -> State:
@@ -58,6 +59,7 @@ def momentum_coefficient(beta1: Any, momentum_decay: Any, t: Any) -> Any:
     return beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, m=state.m, v=state.v)
     ctx = context_of(params)

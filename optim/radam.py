@@ -19,9 +19,9 @@ from typing import Any
 from optim import _checks as check
 from optim import adam
 from optim._shared import bias_correction, ema_of_square, lerp, maximized, weight_decay
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
-RECTIFICATION_THRESHOLD = 5.0  # torch's: rectify only once the variance is tractable
+RECTIFICATION_THRESHOLD = 5  # torch: rectify once the variance is tractable (ρ_t > 5.0; an int keeps it exact)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class State:
                                        maximize=check.flag)
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
          weight_decay: Any = 0.0, decoupled_weight_decay: bool = False, maximize: bool = False) -> State:
     zeros = context_of(params).zeros_like
@@ -65,6 +66,7 @@ def rectification_squared(beta2: Any, t: Any) -> Any:
     return (rho_t - 4) * (rho_t - 2) * rho_max / ((rho_max - 4) * (rho_max - 2) * rho_t)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, m=state.m, v=state.v)
     ctx = context_of(params)

@@ -18,7 +18,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import ema_of_square, l2_penalty, lerp, maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class State:
         )
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-2, alpha: Any = 0.99, epsilon: Any = 1e-8, weight_decay: Any = 0.0,
          momentum: Any = 0.0, centered: bool = False, maximize: bool = False) -> State:
     zeros = context_of(params).zeros_like
@@ -62,6 +63,7 @@ def _buffers(state: State) -> dict:
     return buffers
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, **_buffers(state))
     sqrt = context_of(params).sqrt

@@ -16,7 +16,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class State:
             raise ValueError(f"Invalid eta values: {self.etaminus}, {self.etaplus}")
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-2, etaminus: Any = 0.5, etaplus: Any = 1.2,
          step_size_min: Any = 1e-6, step_size_max: Any = 50.0, maximize: bool = False) -> State:
     ctx = context_of(params)
@@ -49,6 +50,7 @@ def init(params: Any, lr: Any = 1e-2, etaminus: Any = 0.5, etaplus: Any = 1.2,
                  ctx.zeros_like(params), ctx.full_like(params, lr), 0)
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     check.check_layout(params, grads, prev=state.prev, step_size=state.step_size)
     ctx = context_of(params)

@@ -18,7 +18,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim._shared import l2_penalty, maximized
-from optim.context import context_of
+from optim.context import context_of, init_rule, update_rule
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class State:
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
 
+@init_rule
 def init(params: Any, lr: Any = 1e-3, momentum: Any = 0.0, dampening: Any = 0.0,
          weight_decay: Any = 0.0, nesterov: bool = False, maximize: bool = False) -> State:
     """No buffer yet: torch creates the momentum buffer from the first gradient."""
@@ -54,6 +55,7 @@ def momentum_buffer(buf: Any, grads: Any, momentum: Any, dampening: Any) -> Any:
     return buf * momentum + (1 - dampening) * grads
 
 
+@update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     buffers = {} if state.buf is None else {"buf": state.buf}
     check.check_layout(params, grads, **buffers)

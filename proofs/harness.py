@@ -1,9 +1,10 @@
-"""Authoring theorems: what a theorem file uses.
+"""Authoring theorems: what a theorem file uses, and how a theorem becomes data.
 
 A theorem is a function that receives ``Given`` (where it declares its variables, each with
-a domain, and its hypotheses), calls the optimizers of ``optim/`` on them, and returns
-``equation(lhs, rhs)``.  The decorator ``@theorem`` registers it with its Lean-style name,
-its statement in math notation, and the verdict it must get::
+a domain, and its hypotheses), calls the optimizers of ``optim/`` on them, and returns a
+form: ``equation(lhs, rhs)``, ``inequality``, ``induction``, ``simulation`` or
+``for_every``.  The decorator ``@theorem`` registers it with its Lean-style name, its
+statement in math notation, and the verdict it must get::
 
     @theorem("Optim.SGD.update_eq", statement="(update s p g).params = p − s.lr · g")
     def _(x: Given):
@@ -15,165 +16,42 @@ its statement in math notation, and the verdict it must get::
 
 The left side must come from running ``optim/``; a right side that is a formula is a
 *reference* (the seed's or a paper's equation), never a copy of the optimizer.
+
+``build_theorem`` runs the build on every execution path (``symbolic.paths``) and returns
+only data (``symbolic.obligation.TheoremData``): this module is the untrusted side, and
+runs in a child process that the decider never shares.
 """
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import sympy
 
-from symbolic.domains import (CLOSED_UNIT, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
+from proofs.forms import Form, Goal
+from proofs.forms.equation import Equation, Inequality, equation, inequality
+from proofs.forms.for_every import ForEvery, for_every
+from proofs.forms.induction import Induction, induction
+from proofs.forms.simulation import Simulation, simulation
+from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               Variable, make_variable)
-from symbolic.forms import Obligation
-from symbolic.notation import math_text
-from symbolic.prover import PROVED, REFUTED, UNKNOWN, VERDICTS, Claim
-from symbolic.tensor import SymTensor
+from symbolic.flatten import compare
+from symbolic.obligation import AT_MOST, LESS, NONNEGATIVE as GE0, NONZERO, Condition, Obligation, TheoremData, \
+    VariableSpec
+from symbolic.paths import explore
+from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor
 
-__all__ = ["theorem", "Given", "equation", "Equation", "Theorem", "PROVED", "REFUTED", "UNKNOWN",
-           "registry", "for_every", "inequality", "induction", "simulation"]
+PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
+VERDICTS = (PROVED, REFUTED, UNKNOWN)
+
+__all__ = ["theorem", "Given", "equation", "inequality", "induction", "simulation", "for_every",
+           "Equation", "Inequality", "Induction", "Simulation", "ForEvery", "Theorem", "TheoremError",
+           "PROVED", "REFUTED", "UNKNOWN", "registry", "build_theorem"]
 
 
 class TheoremError(ValueError):
     """A theorem that cannot be built: bad declaration, duplicate name, wrong return value."""
-
-
-@dataclass
-class Equation:
-    lhs: Any
-    rhs: Any
-
-
-def equation(lhs: Any, rhs: Any) -> Equation:
-    """The claim lhs = rhs (tensors entrywise; tuples componentwise)."""
-    return Equation(lhs, rhs)
-
-
-@dataclass
-class ForEvery:
-    coefficient: Any
-    lhs: Any
-    rhs: Any
-    depends_on: tuple | None = None
-
-
-def for_every(coefficient: Any, lhs: Any, rhs: Any, depends_on: tuple | None = None) -> ForEvery:
-    """Non-equivalence over a coefficient: "no value of c, however chosen from ``depends_on``
-    (default: the scalar variables, i.e. the hyperparameters), makes lhs = rhs for all data".
-    Declare ``expect=REFUTED``: the refutation covers every value of c."""
-    return ForEvery(coefficient, lhs, rhs, depends_on)
-
-
-@dataclass
-class Inequality:
-    lhs: Any
-    rhs: Any
-    strict: bool = False
-
-
-def inequality(lhs: Any, rhs: Any, strict: bool = False) -> Inequality:
-    """The claim lhs ≤ rhs (lhs < rhs if strict), entrywise."""
-    return Inequality(lhs, rhs, strict)
-
-
-def _values(state: Any, names: Iterable[str] | None) -> tuple[list[str], tuple]:
-    """The named fields of a state (all its symbolic ones if None), for comparison."""
-    if names is None:
-        names = [f.name for f in fields(state)
-                 if isinstance(getattr(state, f.name), (SymTensor, sympy.Basic))]
-    return list(names), tuple(getattr(state, n) for n in names)
-
-
-@dataclass
-class Induction:
-    """An invariant over the step counter, given as the closed form of state fields at step t."""
-
-    initial: Any                          # the state at step 0 (from init)
-    step: Callable[[Any], Any]            # state -> next state (one update)
-    invariant: Callable[[Any], dict]      # t -> {field: value at step t}
-    counter: Any                          # the symbolic step number t (declared natural)
-    conclusion: Callable[[Any], Equation] | None = None   # what the invariant gives, for t ≥ 1
-    counter_field: str = "t"
-
-    def obligations(self, given: "Given") -> list:
-        t = self.counter
-        at_zero = self.invariant(0)
-        base = Obligation("base case (t = 0)", _claim(
-            given, _values(self.initial, at_zero)[1], tuple(at_zero.values())), refutes_theorem=True)
-        at_t = replace(self.initial, **self.invariant(t), **{self.counter_field: t})
-        after = self.step(at_t)
-        at_next = self.invariant(t + 1)
-        names = list(at_next) + [self.counter_field]
-        step = Obligation("inductive step (t → t + 1)", _claim(
-            given, _values(after, names)[1], tuple(at_next.values()) + (t + 1,)))
-        result = [base, step]
-        if self.conclusion is not None:
-            conclusion = self.conclusion(at_t)
-            result.append(Obligation("conclusion (every step t ≥ 1)", _claim(
-                given, conclusion.lhs, conclusion.rhs, [sympy.Ge(t, 1)]), refutes_theorem=True))
-        return result
-
-    def describe(self) -> str:
-        t = self.counter
-        return "invariant at step t: " + ", ".join(f"{k} = {math_text(_entry(v))}"
-                                                   for k, v in self.invariant(t).items())
-
-
-@dataclass
-class Simulation:
-    """Optimizer B simulates A: a relation B = relate(A) holds at the start, is preserved by
-    one step of each (on the same, or related, gradients), so it holds at every step."""
-
-    step_a: Callable                      # (state, params, grads) -> (state, params)
-    step_b: Callable
-    start_a: tuple                        # (state, params) at the start
-    start_b: tuple
-    arbitrary_a: tuple                    # an arbitrary (state, params) of A, symbolic
-    relate: Callable                      # (state_a, params_a) -> (state_b, params_b)
-    grads: Any
-    grads_b: Callable | None = None       # B's gradient from A's (default: the same)
-    fields: tuple | None = None           # B's state fields the relation fixes (default: all symbolic)
-
-    def _compare(self, given, state_b, params_b, expected, name, refutes=False, extra=()):
-        names, actual = _values(state_b, self.fields)
-        _, wanted = _values(expected[0], names)
-        return Obligation(name, _claim(given, actual + (params_b,), wanted + (expected[1],), list(extra)),
-                          refutes_theorem=refutes)
-
-    def obligations(self, given: "Given") -> list:
-        initial = self._compare(given, *self.start_b, self.relate(*self.start_a),
-                                "initial relation", refutes=True)
-        state_a, params_a = self.arbitrary_a
-        state_b, params_b = self.relate(state_a, params_a)
-        next_a = self.step_a(state_a, params_a, self.grads)
-        grads_b = self.grads if self.grads_b is None else self.grads_b(self.grads)
-        next_b = self.step_b(state_b, params_b, grads_b)
-        step = self._compare(given, *next_b, self.relate(*next_a), "step preserves the relation")
-        return [initial, step]
-
-    def describe(self) -> str:
-        state_b, params_b = self.relate(*self.arbitrary_a)
-        names, values = _values(state_b, self.fields)
-        parts = [f"B.{n} = {math_text(_entry(v))}" for n, v in zip(names, values)]
-        return "relation: " + ", ".join(parts + [f"B.params = {math_text(_entry(params_b))}"])
-
-
-def induction(initial, step, invariant, counter, conclusion=None, counter_field: str = "t") -> Induction:
-    return Induction(initial, step, invariant, counter, conclusion, counter_field)
-
-
-def simulation(step_a, step_b, start_a, start_b, arbitrary_a, relate, grads, grads_b=None,
-               fields=None) -> Simulation:
-    return Simulation(step_a, step_b, start_a, start_b, arbitrary_a, relate, grads, grads_b, fields)
-
-
-def _entry(value: Any) -> Any:
-    return value.entry if isinstance(value, SymTensor) and value.is_generic else value
-
-
-def _claim(given: "Given", lhs, rhs, extra: list = ()) -> Claim:
-    return Claim(lhs, rhs, given.variables, list(given.hypotheses) + list(extra))
 
 
 class Given:
@@ -182,8 +60,11 @@ class Given:
     def __init__(self) -> None:
         self.variables: list[Variable] = []
         self.hypotheses: list[sympy.Basic] = []
+        self.conditions: set = set()     # definedness of what the hypotheses compute
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TheoremError(f"a variable name must be an identifier, got {name!r}")
         if any(v.name == name for v in self.variables):
             raise TheoremError(f"variable {name!r} is declared twice")
         variable = make_variable(name, domain, shape=shape, tensor=tensor)
@@ -191,29 +72,51 @@ class Given:
         return variable.value
 
     # scalars
-    def real(self, name: str): return self._declare(name, REAL)
-    def positive(self, name: str): return self._declare(name, POSITIVE)
-    def nonnegative(self, name: str): return self._declare(name, NONNEGATIVE)
-    def unit(self, name: str):
+    def real(self, name: str) -> SymScalar: return self._declare(name, REAL)
+    def positive(self, name: str) -> SymScalar: return self._declare(name, POSITIVE)
+    def nonnegative(self, name: str) -> SymScalar: return self._declare(name, NONNEGATIVE)
+    def unit(self, name: str) -> SymScalar:
         """A value in [0, 1): a β or momentum coefficient as torch.optim accepts it."""
         return self._declare(name, UNIT)
-    def closed_unit(self, name: str): return self._declare(name, CLOSED_UNIT)
-    def natural(self, name: str): return self._declare(name, NATURAL)
+    def closed_unit(self, name: str) -> SymScalar: return self._declare(name, CLOSED_UNIT)
+    def natural(self, name: str) -> SymScalar: return self._declare(name, NATURAL)
+
+    def scalar(self, name: str, domain: str) -> SymScalar:
+        """A scalar in any domain of ``symbolic.domains.DOMAINS`` by name."""
+        if domain not in DOMAINS:
+            raise TheoremError(f"unknown domain {domain!r}; one of {sorted(DOMAINS)}")
+        return self._declare(name, DOMAINS[domain])
 
     # tensors
-    def tensor(self, name: str, entries: str = "real", shape: tuple | None = None):
-        """A tensor of every shape (``shape=None``: one generic entry) or of an explicit shape."""
-        domains = {"real": REAL, "positive": POSITIVE, "nonnegative": NONNEGATIVE}
-        if entries not in domains:
-            raise TheoremError(f"tensor entries must be one of {sorted(domains)}, got {entries!r}")
-        return self._declare(name, domains[entries], tensor=True, shape=shape)
+    def tensor(self, name: str, entries: str = "real", shape: tuple | None = None) -> SymTensor:
+        """A tensor of every shape (``shape=None``: one generic entry) or of an explicit shape,
+        with entries in a domain of ``symbolic.domains.DOMAINS`` (real, positive, …)."""
+        if entries not in DOMAINS or DOMAINS[entries].integer:
+            raise TheoremError(f"tensor entries must be one of "
+                               f"{sorted(k for k, d in DOMAINS.items() if not d.integer)}, got {entries!r}")
+        if shape is not None and (not isinstance(shape, tuple) or not all(isinstance(d, int) and d > 0 for d in shape)):
+            raise TheoremError(f"a tensor's shape must be a tuple of positive ints, got {shape!r}")
+        return self._declare(name, DOMAINS[entries], tensor=True, shape=shape)
 
     def assume(self, *hypotheses: Any) -> None:
-        """Hypotheses as SymPy relations: ``x.assume(sympy.Eq(wd, 0))``."""
+        """Hypotheses: relations on the variables, written with Python's operators
+        (``x.assume(lr > 0)``) or as SymPy relations (``sympy.Eq(state.weight_decay, 0)``)."""
         for h in hypotheses:
-            if not isinstance(h, sympy.core.relational.Relational):
-                raise TheoremError(f"a hypothesis must be a SymPy relation, got {h!r}")
-            self.hypotheses.append(h)
+            if isinstance(h, SymBool):
+                self.conditions |= set(h.conditions)
+                h = h.expr
+            elif isinstance(h, bool):
+                h = sympy.true if h else sympy.false
+            if isinstance(h, Sym) or not isinstance(h, sympy.logic.boolalg.Boolean):
+                raise TheoremError(f"a hypothesis must be a relation (==, !=, <, ≤, >, ≥), got {h!r}")
+            if h.has(sympy.Float):
+                raise TheoremError(f"the hypothesis {h} holds a rounded SymPy Float: write exact numbers")
+            if h is not sympy.true:
+                self.hypotheses.append(h)
+
+    def specs(self) -> list[VariableSpec]:
+        return [VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
+                             v.value.shape if v.is_tensor else None) for v in self.variables]
 
 
 @dataclass
@@ -221,7 +124,7 @@ class Theorem:
     name: str
     statement: str
     expect: str
-    build: Callable[[Given], Equation]
+    build: Callable[[Given], Form]
     docstring: str
     module: str
     form: str = ""        # a label such as "k-step"; otherwise the form of what build returns
@@ -240,7 +143,7 @@ def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", 
     if form and form not in FORMS:
         raise TheoremError(f"form must be one of {FORMS}, got {form!r}")
 
-    def register(build: Callable[[Given], Equation]) -> Callable[[Given], Equation]:
+    def register(build: Callable[[Given], Form]) -> Callable[[Given], Form]:
         if any(t.name == name for t in registry):
             raise TheoremError(f"theorem {name!r} is defined twice")
         doc = inspect.getdoc(build)
@@ -250,3 +153,56 @@ def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", 
         return build
 
     return register
+
+
+# ---------------------------------------------------------------------------------------
+# From a theorem to data.
+
+def _run_build(theorem: Theorem) -> tuple[Given, Form, list[Goal]]:
+    given = Given()
+    built = theorem.build(given)
+    if not isinstance(built, Form):
+        raise TheoremError("a theorem must return equation(...), inequality(...), for_every(...), "
+                           f"induction(...) or simulation(...), got {type(built).__name__}")
+    return given, built, built.goals(given)
+
+
+def _hypothesis_conditions(goal: Goal) -> tuple[list, set]:
+    relations, conditions = [], set()
+    for h in goal.hypotheses:
+        if isinstance(h, SymBool):
+            conditions |= set(h.conditions)
+            h = h.expr
+        relations.append(h)
+    return relations, conditions
+
+
+def _obligation(goal: Goal, given: Given, path) -> Obligation:
+    compared = compare(goal.lhs, goal.rhs, inequality=goal.relation in (AT_MOST, LESS))
+    extra, extra_conditions = _hypothesis_conditions(goal)
+    coefficient = goal.coefficient.expr if isinstance(goal.coefficient, SymScalar) else goal.coefficient
+    return Obligation(
+        name=goal.name, relation=goal.relation, pairs=compared.pairs,
+        hypotheses=list(given.hypotheses) + extra, path=list(path.conditions),
+        conditions=sorted(compared.conditions | path.definedness | given.conditions | extra_conditions,
+                          key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
+        shape=compared.shape(), ops=sorted(compared.ops), refutes_theorem=goal.refutes_theorem,
+        coefficient=coefficient, fixed=goal.fixed)
+
+
+def build_theorem(theorem: Theorem) -> TheoremData:
+    """Run the theorem's build and its form's goals on every execution path; the data the
+    decider gets.  Every path must declare the same variables."""
+    paths = explore(lambda: _run_build(theorem))
+    first_given, first_form, _ = paths[0].result
+    specs = first_given.specs()
+    obligations = []
+    for path in paths:
+        given, form, goals = path.result
+        if given.specs() != specs:
+            raise TheoremError("the theorem declares different variables on different execution paths: "
+                               "declare every variable before branching")
+        obligations += [_obligation(goal, given, path) for goal in goals]
+    return TheoremData(variables=specs, obligations=obligations, form=first_form.name,
+                       relation=first_form.describe(), hypotheses=list(first_given.hypotheses),
+                       paths=len(paths))

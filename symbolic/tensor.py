@@ -1,71 +1,286 @@
-"""The SymPy backend: tensors whose entries are SymPy expressions over the reals.
+"""The SymPy backend: symbolic values whose every operation is recorded as it executes.
 
-A ``SymTensor`` is either
+Optimizer code runs unchanged on three kinds of value:
 
-* **generic** (``shape is None``): one expression standing for the entry at an arbitrary
-  index of a tensor of arbitrary shape.  Only elementwise operations exist for it; any
-  other operation raises ``NotElementwise``.  So when an optimizer's update runs to the end
-  on generic tensors, the trace was elementwise, and a fact proved about the one generic
-  entry holds at every index of every shape (DESIGN.md rule 2).
-* **explicit** (``shape`` a tuple): every entry spelled out, for updates that are not
-  elementwise; a proof about it covers that shape only, and the report names the shape.
+* ``SymScalar`` — a real number (a hyperparameter, a bias correction, a step counter);
+* ``SymTensor`` — a tensor: **generic** (``shape is None``: one expression standing for the
+  entry at an arbitrary index of a tensor of arbitrary shape; only elementwise operations
+  exist for it, so a finished trace proves "every shape") or **explicit** (every entry
+  spelled out, for updates that are not elementwise; a proof covers that shape only);
+* ``SymBool`` — a condition (``lr > 0``, ``momentum != 0``): using it in an ``if`` asks the
+  path explorer (``symbolic.paths``) to decide it or to run both ways.
 
-Every tensor remembers the operations that produced it (``ops``), so the report can show
-what the trace did.
+Why wrappers and not bare SymPy expressions: SymPy evaluates at construction, so
+``(a·b)/b`` is already ``a`` and ``Float(0.1)·3`` is already rounded before anything can
+look at it.  Every operation here first records what makes it defined — a divisor ≠ 0, a
+radicand ≥ 0, a power's base and exponent — on its operands *before* SymPy sees the result,
+and every Python number becomes its exact value before any arithmetic.  Nothing leaves this
+world silently: NumPy functions, ``float()``, a shape's length, a raw SymPy expression with
+symbols in it, all raise.
 """
 from __future__ import annotations
 
+import fractions
 import itertools
+import math
+import numbers
 from typing import Any, Callable, Iterable
 
 import sympy
 
 from optim.context import register_context
-
-GENERIC_SHAPE = ("*",)
+from symbolic.obligation import NONNEGATIVE, NONZERO, POWER, Condition
 
 
 class NotElementwise(TypeError):
     """A non-elementwise operation was asked of a generic (every-shape) tensor."""
 
 
-def to_sympy(x: Any) -> sympy.Expr:
-    """Lift a scalar to SymPy exactly: a Python float becomes the rational it stores."""
+class SymbolicValueError(TypeError):
+    """A symbolic value was used where only a concrete one works (float(), NumPy, ...)."""
+
+
+class EveryShape:
+    """The shape of a generic tensor: equal to itself, with no length, no dimensions to
+    read and no size, so no code can branch on a concrete shape it does not have."""
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, EveryShape)
+
+    def __hash__(self) -> int:
+        return hash(EveryShape)
+
+    def _refuse(self, *_: Any) -> Any:
+        raise NotElementwise("a tensor of every shape has no concrete dimensions: state the theorem "
+                             "on an explicit shape (x.tensor(name, shape=(…)))")
+
+    __len__ = __iter__ = __getitem__ = __index__ = __int__ = _refuse
+
+    def __repr__(self) -> str:
+        return "every shape"
+
+
+EVERY_SHAPE = EveryShape()
+GENERIC_SHAPE = EVERY_SHAPE
+
+
+# ---------------------------------------------------------------------------------------
+# Exact entry of Python and NumPy numbers.
+
+def exact(x: Any) -> sympy.Expr:
+    """A concrete number as the exact real it stores; raises for anything that could hide an
+    operation (a SymPy expression with symbols) or has no exact real value (nan, a Float)."""
     if isinstance(x, sympy.Basic):
-        return x
+        return _exact_sympy(x)
     if isinstance(x, bool):
-        return sympy.true if x else sympy.false
-    if isinstance(x, float):
-        return sympy.Rational(x)
-    return sympy.sympify(x, strict=True)
+        return sympy.Integer(int(x))
+    if isinstance(x, numbers.Integral):
+        return sympy.Integer(int(x))
+    if isinstance(x, fractions.Fraction):
+        return sympy.Rational(x.numerator, x.denominator)
+    if isinstance(x, numbers.Real):  # Python float, NumPy float32/float64 scalars
+        value = float(x)
+        if not math.isfinite(value):
+            raise ValueError(f"{x!r} has no real value: a symbolic computation needs finite numbers")
+        numerator, denominator = value.as_integer_ratio()  # the binary value, exactly
+        return sympy.Rational(numerator, denominator)
+    if hasattr(x, "__array__") and hasattr(x, "shape"):
+        raise SymbolicValueError("a NumPy array cannot enter a symbolic computation: use the "
+                                 "theorem's symbolic tensors")
+    raise SymbolicValueError(f"{type(x).__name__} is not a number a symbolic computation accepts")
 
 
-class SymTensor:
-    __slots__ = ("entries", "shape", "ops", "conditions")
-    __array_priority__ = 1000  # a NumPy scalar on the left defers to us
+def _exact_sympy(x: sympy.Basic) -> sympy.Expr:
+    if x in (sympy.true, sympy.false):
+        return sympy.Integer(1 if x is sympy.true else 0)
+    if x.has(sympy.Float):
+        raise SymbolicValueError(f"the SymPy Float in {x} was already rounded: pass Python floats "
+                                 "or exact numbers (sympy.Rational)")
+    if x.free_symbols or not x.is_number:
+        raise SymbolicValueError(
+            f"a raw SymPy expression ({x}) cannot enter a symbolic computation: SymPy may already "
+            "have simplified away a division or a root in it. Build values from the theorem's "
+            "variables (x.real(…), x.tensor(…)) and the context's functions (ctx.sqrt, …)")
+    if x.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
+        raise ValueError(f"{x} is not a finite real number")
+    return x
 
-    def __init__(
-        self,
-        entries: Iterable[Any],
-        shape: tuple | None,
-        ops: frozenset = frozenset(),
-        conditions: frozenset = frozenset(),
-    ):
-        self.entries = tuple(entries)
-        self.shape = shape
+
+def to_sympy(x: Any) -> sympy.Expr:
+    """The exact SymPy value of a number or of a symbolic scalar (kept for callers that only
+    need the expression; operations should go through the wrappers)."""
+    if isinstance(x, SymScalar):
+        return x.expr
+    return exact(x)
+
+
+# ---------------------------------------------------------------------------------------
+# Recording definedness.
+
+def _power_conditions(base: sympy.Expr, exponent: sympy.Expr) -> set:
+    """What makes base**exponent a real number, as recorded conditions."""
+    if exponent.is_Integer:
+        return set() if exponent >= 0 else {Condition(NONZERO, base, origin="pow")}
+    if exponent.is_Rational:
+        found = {Condition(NONNEGATIVE, base, origin="pow")}
+        if exponent < 0:
+            found.add(Condition(NONZERO, base, origin="pow"))
+        return found
+    return {Condition(POWER, base, exponent, origin="pow")}
+
+
+def _division(a: sympy.Expr, b: sympy.Expr) -> tuple[sympy.Expr, set]:
+    return a / b, {Condition(NONZERO, b, origin="div")}
+
+
+def _power(a: sympy.Expr, b: sympy.Expr) -> tuple[sympy.Expr, set]:
+    return a**b, _power_conditions(a, b)
+
+
+def _sqrt(a: sympy.Expr) -> tuple[sympy.Expr, set]:
+    return sympy.sqrt(a), {Condition(NONNEGATIVE, a, origin="sqrt")}
+
+
+def _total(fn: Callable[..., sympy.Expr]) -> Callable[..., tuple[sympy.Expr, set]]:
+    """An operation defined everywhere: it adds no condition."""
+    return lambda *args: (fn(*args), set())
+
+
+ADD = _total(lambda a, b: a + b)
+SUB = _total(lambda a, b: a - b)
+MUL = _total(lambda a, b: a * b)
+NEG = _total(lambda a: -a)
+ABS = _total(sympy.Abs)
+SIGN = _total(sympy.sign)
+SQUARE = _total(lambda a: a * a)
+MAX = _total(sympy.Max)
+MIN = _total(sympy.Min)
+RELATIONS = {"lt": sympy.Lt, "le": sympy.Le, "gt": sympy.Gt, "ge": sympy.Ge, "eq": sympy.Eq, "ne": sympy.Ne}
+
+
+class Sym:
+    """What every symbolic value has: the operations that produced it and the definedness
+    conditions they needed."""
+
+    __slots__ = ("ops", "conditions")
+    _op_priority = 100.0          # SymPy defers to our operators (Rational(1, 2) * x)
+    __array_ufunc__ = None        # NumPy defers too, and its ufuncs refuse us
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise SymbolicValueError(
+            f"numpy.{func.__name__} on a symbolic value: NumPy would treat it as a 0-d object array "
+            "and compute something else. Use the context (ctx.sqrt, ctx.maximum, …); reductions "
+            "need an explicit shape (tensor.sum())")
+
+    def __array__(self, *_: Any, **__: Any):
+        raise SymbolicValueError("a symbolic value cannot become a NumPy array")
+
+    def _no_value(self, *_: Any) -> Any:
+        raise SymbolicValueError(f"{type(self).__name__} has no concrete value (float(), int(), "
+                                 "math functions): use the context's functions")
+
+    __float__ = __int__ = __index__ = __complex__ = __round__ = __trunc__ = _no_value
+    __hash__ = object.__hash__
+
+
+def _operand(x: Any) -> tuple[Any, frozenset, frozenset]:
+    """(expression or entries, ops, conditions) of an operand."""
+    if isinstance(x, Sym):
+        return x, x.ops, x.conditions
+    return exact(x), frozenset(), frozenset()
+
+
+class SymScalar(Sym):
+    """A symbolic real number."""
+
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Any, ops: Iterable[str] = (), conditions: Iterable[Condition] = ()):
+        # Results of recorded operations arrive as SymPy values and are kept as they are;
+        # anything else is a number entering the symbolic world, made exact.
+        self.expr = expr if isinstance(expr, sympy.Basic) else exact(expr)
         self.ops = frozenset(ops)
-        # Definedness conditions met while tracing: ("nonzero", divisor) and
-        # ("nonnegative", radicand).  Recorded here because SymPy's automatic evaluation
-        # may cancel a divisor (x/x -> 1) before the prover sees the final expression.
         self.conditions = frozenset(conditions)
-        expected = 1 if shape is None else _size(shape)
+
+    @classmethod
+    def symbol(cls, name: str, **assumptions: Any) -> "SymScalar":
+        return cls(sympy.Symbol(name, **assumptions))
+
+    def _sympy_(self) -> sympy.Expr:
+        """Lets hypotheses be written as SymPy relations: ``sympy.Eq(state.weight_decay, 0)``."""
+        return self.expr
+
+    def apply(self, op: str, fn, *others: Any) -> "Sym":
+        operands = [_operand(o) for o in others]
+        if any(isinstance(o[0], SymTensor) for o in operands):  # broadcast onto the tensor
+            tensor = next(o[0] for o in operands if isinstance(o[0], SymTensor))
+            return tensor.broadcast(self).apply(op, fn, *others)
+        exprs = [self.expr] + [o[0].expr if isinstance(o[0], SymScalar) else o[0] for o in operands]
+        value, needed = fn(*exprs)
+        ops = self.ops.union(*(o[1] for o in operands)) | {op}
+        conditions = self.conditions.union(*(o[2] for o in operands)) | needed
+        if op in RELATIONS:
+            return SymBool(value, ops, conditions)
+        return SymScalar(value, ops, conditions)
+
+    def __repr__(self) -> str:
+        return f"SymScalar({self.expr})"
+
+    def __bool__(self) -> bool:
+        return bool(self != 0)
+
+
+class SymBool:
+    """A condition on symbolic values.  ``bool()`` of it is a branch: decided when it is a
+    constant, otherwise the path explorer runs the code both ways (``symbolic.paths``)."""
+
+    __slots__ = ("expr", "ops", "conditions")
+
+    def __init__(self, expr: sympy.Basic, ops: frozenset = frozenset(), conditions: frozenset = frozenset()):
+        self.expr = expr
+        self.ops = ops
+        self.conditions = conditions
+
+    def __bool__(self) -> bool:
+        from symbolic.paths import branch
+        return branch(self.expr, self.conditions)
+
+    def _sympy_(self) -> sympy.Basic:
+        return self.expr
+
+    def __invert__(self) -> "SymBool":
+        return SymBool(sympy.Not(self.expr), self.ops, self.conditions)
+
+    def __and__(self, other: "SymBool") -> "SymBool":
+        return SymBool(sympy.And(self.expr, other.expr), self.ops | other.ops, self.conditions | other.conditions)
+
+    def __or__(self, other: "SymBool") -> "SymBool":
+        return SymBool(sympy.Or(self.expr, other.expr), self.ops | other.ops, self.conditions | other.conditions)
+
+    def __repr__(self) -> str:
+        return f"SymBool({self.expr})"
+
+
+class SymTensor(Sym):
+    """A symbolic tensor: generic (``shape`` None, one entry for every index of every shape)
+    or explicit (``shape`` a tuple, every entry)."""
+
+    __slots__ = ("entries", "shape")
+
+    def __init__(self, entries: Iterable[Any], shape: tuple | None, ops: Iterable[str] = (),
+                 conditions: Iterable[Condition] = ()):
+        self.entries = tuple(e if isinstance(e, sympy.Basic) else exact(e) for e in entries)
+        self.shape = None if shape is None else tuple(shape)
+        self.ops = frozenset(ops)
+        self.conditions = frozenset(conditions)
+        expected = 1 if shape is None else math.prod(self.shape)
         if len(self.entries) != expected:
             raise ValueError(f"{len(self.entries)} entries for shape {shape}")
 
     # -- construction -------------------------------------------------------------
     @classmethod
     def generic(cls, entry: Any) -> "SymTensor":
-        return cls((to_sympy(entry),), None)
+        return cls((entry,), None)
 
     @classmethod
     def symbols(cls, name: str, shape: tuple | None = None, **assumptions: Any) -> "SymTensor":
@@ -80,66 +295,69 @@ class SymTensor:
 
     @property
     def entry(self) -> sympy.Expr:
-        """The generic entry (only for generic tensors)."""
+        """The generic entry, as a SymPy expression (for writing hypotheses)."""
         if not self.is_generic:
             raise NotElementwise("entry is defined for generic tensors; use .entries")
         return self.entries[0]
 
+    def broadcast(self, scalar: SymScalar) -> "SymTensor":
+        """A scalar as a tensor of this one's shape (NumPy's broadcasting of a 0-d value)."""
+        return SymTensor((scalar.expr,) * len(self.entries), self.shape, scalar.ops, scalar.conditions)
+
     # -- elementwise machinery ----------------------------------------------------
-    def map(self, op: str, fn: Callable[[sympy.Expr], sympy.Expr]) -> "SymTensor":
-        conditions = self.conditions
-        if op == "sqrt":
-            conditions = conditions | {("nonnegative", e) for e in self.entries}
-        return SymTensor((fn(e) for e in self.entries), self.shape, self.ops | {op}, conditions)
+    def apply(self, op: str, fn, *others: Any) -> "SymTensor":
+        columns = [self.entries]
+        ops, conditions = set(self.ops) | {op}, set(self.conditions)
+        for other in others:
+            value, other_ops, other_conditions = _operand(other)
+            ops |= other_ops
+            conditions |= other_conditions
+            if isinstance(value, SymTensor):
+                if value.shape != self.shape:
+                    raise ValueError(f"shape mismatch in {op}: {_show(self.shape)} and {_show(value.shape)}")
+                columns.append(value.entries)
+            else:
+                scalar = value.expr if isinstance(value, SymScalar) else value
+                columns.append((scalar,) * len(self.entries))
+        entries = []
+        for args in zip(*columns):
+            result, needed = fn(*args)
+            entries.append(result)
+            conditions |= needed
+        return SymTensor(entries, self.shape, ops, conditions)
 
-    def zip(self, other: Any, op: str, fn: Callable[[Any, Any], Any], reverse: bool = False) -> "SymTensor":
-        if isinstance(other, SymTensor):
-            if other.shape != self.shape:
-                raise ValueError(f"shape mismatch in {op}: {_show(self.shape)} and {_show(other.shape)}")
-            others = other.entries
-            ops, conditions = self.ops | other.ops | {op}, self.conditions | other.conditions
-        else:
-            others = (to_sympy(other),) * len(self.entries)
-            ops, conditions = self.ops | {op}, self.conditions
-        pairs = list(zip(others, self.entries) if reverse else zip(self.entries, others))
-        if op == "div":
-            conditions = conditions | {("nonzero", b) for _, b in pairs}
-        return SymTensor((fn(a, b) for a, b in pairs), self.shape, ops, conditions)
-
-    def rzip(self, other: Any, op: str, fn: Callable[[Any, Any], Any]) -> "SymTensor":
-        return self.zip(other, op, fn, reverse=True)
-
-    def __add__(self, o): return self.zip(o, "add", lambda a, b: a + b)
-    def __radd__(self, o): return self.rzip(o, "add", lambda a, b: a + b)
-    def __sub__(self, o): return self.zip(o, "sub", lambda a, b: a - b)
-    def __rsub__(self, o): return self.rzip(o, "sub", lambda a, b: a - b)
-    def __mul__(self, o): return self.zip(o, "mul", lambda a, b: a * b)
-    def __rmul__(self, o): return self.rzip(o, "mul", lambda a, b: a * b)
-    def __truediv__(self, o): return self.zip(o, "div", lambda a, b: a / b)
-    def __rtruediv__(self, o): return self.rzip(o, "div", lambda a, b: a / b)
-    def __pow__(self, o): return self.zip(o, "pow", lambda a, b: a**b)
-    def __neg__(self): return self.map("neg", lambda a: -a)
-    def __lt__(self, o): return self.zip(o, "lt", sympy.Lt)
-    def __le__(self, o): return self.zip(o, "le", sympy.Le)
-    def __gt__(self, o): return self.zip(o, "gt", sympy.Gt)
-    def __ge__(self, o): return self.zip(o, "ge", sympy.Ge)
-
-    __hash__ = object.__hash__
-
-    def __bool__(self):
-        raise TypeError("a symbolic tensor has no truth value; use where()")
+    def __bool__(self) -> bool:
+        if self.is_generic:
+            raise NotElementwise("the truth value of a tensor of every shape is undefined "
+                                 "(NumPy refuses it for more than one entry): use ctx.where")
+        if len(self.entries) != 1:
+            raise ValueError("the truth value of a tensor with more than one entry is ambiguous "
+                             "(as in NumPy): use ctx.where")
+        from symbolic.paths import branch
+        entry = self.entries[0]
+        return branch(entry if _is_condition(entry) else sympy.Ne(entry, 0), self.conditions)
 
     # -- operations that are not elementwise ---------------------------------------
-    def sum(self) -> sympy.Expr:
+    def sum(self) -> SymScalar:
         if self.is_generic:
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape")
-        return sympy.Add(*self.entries)
+        return SymScalar(sympy.Add(*self.entries), self.ops | {"sum"}, self.conditions)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index) -> SymScalar:
         if self.is_generic:
             raise NotElementwise("indexing a generic tensor: state the theorem on an explicit shape")
-        flat = _flat_index(index, self.shape)
-        return self.entries[flat]
+        return SymScalar(self.entries[_flat_index(index, self.shape)], self.ops | {"index"}, self.conditions)
+
+    def __len__(self) -> int:
+        if self.is_generic:
+            raise NotElementwise("a tensor of every shape has no length: state the theorem on an explicit shape")
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        raise NotElementwise("iterating over a symbolic tensor: use elementwise operations, or index "
+                             "an explicit shape")
 
     def __repr__(self) -> str:
         if self.is_generic:
@@ -147,11 +365,34 @@ class SymTensor:
         return f"SymTensor{self.shape}({list(self.entries)})"
 
 
-def _size(shape: tuple) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+def _define_operators(klass: type) -> None:
+    """Python's operators, the same for scalars and tensors: each names its operation and how
+    it is defined."""
+    binary = {"add": ADD, "sub": SUB, "mul": MUL, "truediv": _division, "pow": _power}
+    for name, fn in binary.items():
+        setattr(klass, f"__{name}__", lambda self, o, n=name, f=fn: self.apply(n, f, o))
+        setattr(klass, f"__r{name}__",
+                lambda self, o, n=name, f=fn: _lift(o).apply(n, f, self))
+    for name in RELATIONS:
+        setattr(klass, f"__{name}__", lambda self, o, n=name: self.apply(n, _total(RELATIONS[n]), o))
+    klass.__neg__ = lambda self: self.apply("neg", NEG)
+    klass.__pos__ = lambda self: self
+    klass.__abs__ = lambda self: self.apply("abs", ABS)
+
+
+def _lift(x: Any) -> Sym:
+    """A value as a symbolic one: a number becomes an exact symbolic scalar."""
+    value, _, _ = _operand(x)
+    return value if isinstance(value, Sym) else SymScalar(value)
+
+
+for _klass in (SymScalar, SymTensor):
+    _define_operators(_klass)
+
+
+def _is_condition(e: sympy.Basic) -> bool:
+    """A truth value (a relation, And/Or/Not, true/false), not a number."""
+    return isinstance(e, sympy.logic.boolalg.Boolean)
 
 
 def _show(shape: tuple | None) -> str:
@@ -164,90 +405,99 @@ def _flat_index(index, shape) -> int:
         raise IndexError(f"index {index} for shape {shape}")
     flat = 0
     for i, d in zip(index, shape):
-        if not 0 <= i < d:
+        if not isinstance(i, int) or not 0 <= i < d:
             raise IndexError(f"index {index} for shape {shape}")
         flat = flat * d + i
     return flat
 
 
-def _scalar_or_map(op: str, fn: Callable[[sympy.Expr], sympy.Expr]):
+# ---------------------------------------------------------------------------------------
+# The context.
+
+def _unary(op: str, fn):
     def apply(self, x):
-        if isinstance(x, SymTensor):
-            return x.map(op, fn)
-        return fn(to_sympy(x))
+        return _lift(x).apply(op, fn)
 
     return apply
 
 
-def _binary(op: str, fn: Callable[[Any, Any], Any]):
+def _binary(op: str, fn):
     def apply(self, x, y):
-        if isinstance(x, SymTensor):
-            return x.zip(y, op, fn)
-        if isinstance(y, SymTensor):
-            return y.rzip(x, op, fn)
-        return fn(to_sympy(x), to_sympy(y))
+        return _lift(x).apply(op, fn, y)  # a scalar x broadcasts onto a tensor y, in order
 
     return apply
 
 
-def _piecewise(condition, x, y):
-    return sympy.Piecewise((x, condition), (y, True))
+def _choose(condition: sympy.Basic, a: sympy.Expr, b: sympy.Expr) -> tuple[sympy.Expr, set]:
+    """One entry of ``where``: decided when the condition is a constant, else piecewise."""
+    if condition in (sympy.true, sympy.false):
+        return (a if condition is sympy.true else b), set()
+    if not _is_condition(condition):
+        if condition.is_number:
+            return (a if condition != 0 else b), set()
+        condition = sympy.Ne(condition, 0)
+    return sympy.Piecewise((a, condition), (b, True)), set()
 
 
 class SymPyContext:
-    """The context of ``SymTensor``: symbolic reals (TorchLean's proof backend over ℝ)."""
+    """The context of symbolic values: symbolic reals (TorchLean's proof backend over ℝ)."""
 
     name = "sympy"
 
-    sqrt = _scalar_or_map("sqrt", sympy.sqrt)
-    square = _scalar_or_map("square", lambda a: a**2)
-    abs = _scalar_or_map("abs", sympy.Abs)
-    sign = _scalar_or_map("sign", sympy.sign)
-    maximum = _binary("maximum", sympy.Max)
-    minimum = _binary("minimum", sympy.Min)
+    sqrt = _unary("sqrt", _sqrt)
+    square = _unary("square", SQUARE)
+    abs = _unary("abs", ABS)
+    sign = _unary("sign", SIGN)
+    maximum = _binary("maximum", MAX)
+    minimum = _binary("minimum", MIN)
 
     def where(self, condition, x, y):
+        """Elementwise choice on a tensor condition, as a piecewise value (NumPy evaluates both
+        sides, so both sides' definedness stays recorded).  A scalar condition is a branch."""
         if not isinstance(condition, SymTensor):
-            tensors = [v for v in (x, y) if isinstance(v, SymTensor)]
-            if not tensors:
-                return _piecewise(to_sympy(condition), to_sympy(x), to_sympy(y))
-            condition = tensors[0].map("where", lambda _: to_sympy(condition))
-        branches = [v if isinstance(v, SymTensor) else condition.map("where", lambda _: to_sympy(v)) for v in (x, y)]
-        triple = zip(condition.entries, branches[0].entries, branches[1].entries)
-        ops = condition.ops | branches[0].ops | branches[1].ops | {"where"}
-        conditions = condition.conditions | branches[0].conditions | branches[1].conditions
-        return SymTensor((_piecewise(c, a, b) for c, a, b in triple), condition.shape, ops, conditions)
+            return self.select(condition, lambda: x, lambda: y)
+        return condition.apply("where", _choose, x, y)
 
     def select(self, condition, if_true, if_false):
-        decided = to_sympy(condition)
-        if decided is sympy.true:
-            return if_true()
-        if decided is sympy.false:
-            return if_false()
-        return self.where(decided, if_true(), if_false())
+        """A branch on a scalar condition: a Python ``if``, so the path explorer decides it or
+        runs both ways (each path demands only its own branch's definedness)."""
+        return if_true() if condition else if_false()
 
     def round_float32(self, x):
-        return to_sympy(x)  # over the reals there is no rounding
+        return _lift(x)  # over the reals there is no rounding
 
     def copy(self, x):
-        return x  # symbolic tensors are immutable
+        return x  # symbolic values are immutable
 
     def zeros_like(self, x: SymTensor) -> SymTensor:
-        return x.map("zeros_like", lambda _: sympy.Integer(0))
+        return SymTensor((sympy.Integer(0),) * len(x.entries), x.shape, x.ops | {"zeros_like"})
 
     def full_like(self, x: SymTensor, value: Any) -> SymTensor:
-        return x.map("full_like", lambda _: to_sympy(value))
+        return x.apply("full_like", lambda _, v: (v, set()), value)
 
-    def shape(self, x: SymTensor) -> tuple:
-        return GENERIC_SHAPE if x.is_generic else x.shape
+    def shape(self, x: Any) -> Any:
+        if isinstance(x, SymTensor):
+            return EVERY_SHAPE if x.is_generic else x.shape
+        return ()
 
-    def dtype(self, x: SymTensor) -> str:
+    def dtype(self, x: Any) -> str:
         return "real"
 
     def check_tensor(self, x: Any, role: str) -> None:
         if not isinstance(x, SymTensor):
             raise TypeError(f"{role} must be a SymTensor, got {type(x).__name__}")
 
+    def adopt(self, value: Any) -> Any:
+        """A state field as the symbolic world holds it: a number becomes an exact symbolic
+        scalar *before* optimizer code does arithmetic on it (1 − lr·λ on two Python floats
+        would round); flags, None, strings and symbolic values stay as they are."""
+        if value is None or isinstance(value, (bool, str, Sym)):
+            return value
+        if isinstance(value, (numbers.Real, sympy.Basic, fractions.Fraction)):
+            return SymScalar(exact(value))
+        return value
+
 
 SYMPY = SymPyContext()
 register_context(SymTensor, SYMPY)
+register_context(SymScalar, SYMPY)

@@ -1,0 +1,119 @@
+"""Exploring every execution path of code that branches on symbolic values.
+
+Python's ``if``, ``and``, ``==``-then-``if`` and ``bool()`` on a symbolic condition cannot be
+answered by SymPy (``Symbol('mu') != 0`` is structurally ``True``, which would silently take
+the momentum branch for every μ).  Here a branch is answered by the explorer instead:
+
+* a constant condition (``1 > 0``) is simply taken;
+* a condition already decided on this path (or its negation) gets the same answer, so a
+  k-step unrolling that tests ``weight_decay != 0`` at every step forks once, not 2ᵏ times;
+* any other condition forks: the code is run again from the start for each answer, and each
+  run records its branch conditions as the path's conditions.
+
+So the paths of one build cover every point of the domains, each with the exact code that
+runs there.  Which paths are feasible, under which hypotheses, is for the decider to show
+(a path it cannot rule out must hold too).  Exploration is re-execution, so the explored code
+must be deterministic — a theorem build is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sympy
+
+MAX_PATHS = 64
+
+
+class BranchError(RuntimeError):
+    """A branch on a symbolic value outside an exploration, or too many paths."""
+
+
+@dataclass
+class Path:
+    """One execution: the branch conditions it took (as true relations), the definedness
+    conditions of what it branched on, and what the code returned."""
+
+    conditions: list = field(default_factory=list)
+    definedness: set = field(default_factory=set)
+    result: Any = None
+
+
+class _Run:
+    def __init__(self, forced: list[bool]):
+        self.forced = forced          # answers for the first forks of this run
+        self.forks = 0
+        self.taken: dict = {}         # condition -> answer, on this path
+        self.taken_order: list = []  # (condition, answer) for each fork, in order
+        self.path = Path()
+        self.alternatives: list[list[bool]] = []
+
+    def answer(self, condition: sympy.Basic, definedness: frozenset) -> bool:
+        self.path.definedness |= set(definedness)
+        if condition is sympy.true or condition is sympy.false:
+            return condition is sympy.true
+        if condition in self.taken:
+            return self.taken[condition]
+        negation = _negate(condition)
+        if negation in self.taken:
+            return not self.taken[negation]
+        if self.forks < len(self.forced):
+            choice = self.forced[self.forks]
+        else:
+            choice = True
+            self.alternatives.append(self.forced_so_far() + [False])
+        self.forks += 1
+        self._take(condition, choice)
+        return choice
+
+    def forced_so_far(self) -> list[bool]:
+        return [self.taken_order[i][1] for i in range(self.forks)]
+
+    def _take(self, condition: sympy.Basic, choice: bool) -> None:
+        self.taken[condition] = choice
+        self.taken_order.append((condition, choice))
+        self.path.conditions.append(condition if choice else _negate(condition))
+
+
+def _negate(condition: sympy.Basic) -> sympy.Basic:
+    negated = getattr(condition, "negated", None)
+    return negated if negated is not None else sympy.Not(condition)
+
+
+_current: list[_Run] = []
+
+
+def branch(condition: sympy.Basic, definedness: frozenset = frozenset()) -> bool:
+    """The answer to a branch on ``condition`` in the running exploration."""
+    if condition in (sympy.true, sympy.false):
+        if _current:
+            _current[-1].path.definedness |= set(definedness)
+        return condition is sympy.true
+    if not _current:
+        raise BranchError(
+            f"a branch on the symbolic condition {condition} outside a theorem build: symbolic "
+            "code that branches must run under symbolic.paths.explore (the prover does this)")
+    return _current[-1].answer(condition, definedness)
+
+
+def explore(fn: Callable[[], Any], max_paths: int = MAX_PATHS) -> list[Path]:
+    """Run ``fn`` once per execution path; the paths in the order explored.  An exception on
+    any path propagates, with the path's conditions attached as ``error.path``."""
+    pending: list[list[bool]] = [[]]
+    paths: list[Path] = []
+    while pending:
+        if len(paths) >= max_paths:
+            raise BranchError(f"more than {max_paths} execution paths: the branches on symbolic values "
+                              "multiply; fix some hyperparameters or add hypotheses that decide them")
+        run = _Run(pending.pop())
+        _current.append(run)
+        try:
+            run.path.result = fn()
+        except Exception as error:
+            error.path = list(run.path.conditions)  # type: ignore[attr-defined]
+            raise
+        finally:
+            _current.pop()
+        paths.append(run.path)
+        pending.extend(reversed(run.alternatives))
+    return paths
