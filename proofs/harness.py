@@ -57,10 +57,12 @@ class TheoremError(ValueError):
 class Given:
     """The variables and hypotheses of one theorem, declared as the theorem is built."""
 
-    def __init__(self) -> None:
+    def __init__(self, concrete: Any = None) -> None:
         self.variables: list[Variable] = []
         self.hypotheses: list[sympy.Basic] = []
         self.conditions: set = set()     # definedness of what the hypotheses compute
+        # The second check (proofs.crosscheck) binds every variable to exact numbers.
+        self.concrete = concrete
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -69,7 +71,19 @@ class Given:
             raise TheoremError(f"variable {name!r} is declared twice")
         variable = make_variable(name, domain, shape=shape, tensor=tensor)
         self.variables.append(variable)
-        return variable.value
+        return variable.value if self.concrete is None else self._concrete_value(variable)
+
+    def _concrete_value(self, variable: Variable) -> Any:
+        values = self.concrete
+        try:
+            if not variable.is_tensor:
+                return SymScalar(values.scalars[variable.name])
+            if variable.value.is_generic:
+                return SymTensor(values.tensors[variable.name], values.shape)
+            return SymTensor([values.scalars[s.name] for s in variable.symbols], variable.value.shape)
+        except KeyError as missing:
+            raise TheoremError(f"the second check has no value for {missing}: the theorem declared a "
+                               "variable the symbolic build did not") from None
 
     # scalars
     def real(self, name: str) -> SymScalar: return self._declare(name, REAL)

@@ -1,0 +1,181 @@
+"""The second check of every PROVED: the theorem's own code, run again on exact numbers.
+
+A PROVED rests on the symbolic trace (one generic entry, the explored paths) and on the
+decider.  This check depends on neither.  It runs the theorem's build once more with every
+variable bound to an exact rational — each generic tensor as an *explicit* tensor of several
+shapes, with its own value in every entry — so the optimizer code runs on real inputs,
+branches are decided by the numbers themselves, and every goal the form states is checked
+at that point, exactly (or with certified intervals where roots appear).
+
+Two halves, in two processes:
+
+* ``sample`` (trusted, in the runner's process): exact points inside every domain where every
+  hypothesis holds, entry by entry for the tensors;
+* ``evaluate`` (untrusted, in the child that imports the theorem file): the build and the
+  form's goals on those numbers, returned as data;
+
+and ``judge`` (trusted) compares.  A goal that fails, or a value that is undefined, at a
+point that satisfies the domains and hypotheses contradicts the PROVED: the runner reports it
+as an internal error and the verdict becomes UNKNOWN.  Agreement is evidence, not proof.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from symbolic.certify import certainly_nonzero, enclose
+from symbolic.domains import DOMAINS
+from symbolic.obligation import AT_MOST, EQUAL, LESS, TheoremData
+
+SHAPES = ((1,), (3,), (2, 2))
+TRIES = 40
+
+
+@dataclass
+class Assignment:
+    """Exact values for every variable: scalars (and explicit tensors' entries) by symbol name;
+    each generic tensor as an explicit tensor of ``shape``, its entries in row-major order."""
+
+    scalars: dict = field(default_factory=dict)
+    tensors: dict = field(default_factory=dict)
+    shape: tuple = (1,)
+
+    def describe(self) -> str:
+        parts = [f"{k} = {v}" for k, v in self.scalars.items()]
+        parts += [f"{k} = {list(map(str, v))}" for k, v in self.tensors.items()]
+        return f"shape {self.shape}: " + ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Trusted: choosing points.
+
+def _sample(domain_name: str, rng: random.Random) -> sympy.Rational:
+    domain = DOMAINS[domain_name]
+    if rng.random() < 0.5:
+        return rng.choice(domain.samples)
+    interval = domain.interval
+    lo, hi = sympy.sympify(interval.lo), sympy.sympify(interval.hi)
+    lo = lo if lo.is_finite else sympy.Integer(-5)
+    hi = hi if hi.is_finite else lo + 10
+    if domain.integer:
+        return sympy.Integer(rng.randint(int(lo), int(min(hi, lo + 8))))
+    value = lo + (hi - lo) * sympy.Rational(rng.randint(1, 99), 100)
+    return value
+
+
+def _holds(hypothesis: sympy.Basic, values: dict) -> bool:
+    try:
+        return hypothesis.xreplace(values) is sympy.true
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+
+
+def sample(data: TheoremData, count: int = 2, seed: int = 0) -> list[Assignment]:
+    """Up to ``count`` assignments for each shape in ``SHAPES`` where every hypothesis holds."""
+    rng = random.Random(seed)
+    generic = [v for v in data.variables if v.tensor and v.shape is None]
+    generic_symbols = {v.symbols[0] for v in generic}
+    scalar_hypotheses = [h for h in data.hypotheses if not h.free_symbols & generic_symbols]
+    entry_hypotheses = [h for h in data.hypotheses if h.free_symbols & generic_symbols]
+    found: list[Assignment] = []
+    for shape in SHAPES if generic else ((1,),):
+        made = 0
+        for _ in range(TRIES):
+            if made == count:
+                break
+            assignment = _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng)
+            if assignment is not None:
+                found.append(assignment)
+                made += 1
+    return found
+
+
+def _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng) -> Assignment | None:
+    scalars = {}
+    for v in data.variables:
+        if not (v.tensor and v.shape is None):
+            for symbol in v.symbols:
+                scalars[symbol] = _sample(v.domain, rng)
+    if not all(_holds(h, scalars) for h in scalar_hypotheses):
+        return None
+    entries = {v.name: [] for v in generic}
+    for _ in range(math.prod(shape)):
+        for _ in range(TRIES):
+            values = {v.symbols[0]: _sample(v.domain, rng) for v in generic}
+            if all(_holds(h, {**scalars, **values}) for h in entry_hypotheses):
+                break
+        else:
+            return None
+        for v in generic:
+            entries[v.name].append(values[v.symbols[0]])
+    return Assignment({s.name: value for s, value in scalars.items()}, entries, shape)
+
+
+# ---------------------------------------------------------------------------------------
+# Untrusted: running the theorem on the numbers (in the child that imported its file).
+
+def evaluate(theorem: Any, assignment: Assignment) -> list[dict]:
+    """Each goal of the theorem's form at ``assignment``: its name, relation, whether its own
+    hypotheses hold there, and its entry pairs as exact numbers."""
+    from proofs.harness import Given
+    from symbolic import tensor
+    from symbolic.flatten import compare
+
+    tensor.CONCRETE_CHECK = True
+    try:
+        given = Given(concrete=assignment)
+        form = theorem.build(given)
+        results = []
+        for goal in form.goals(given):
+            applies = all(_truth(h) for h in goal.hypotheses)
+            compared = compare(goal.lhs, goal.rhs, inequality=goal.relation in (AT_MOST, LESS))
+            results.append({"name": goal.name, "relation": goal.relation, "applies": applies,
+                            "pairs": [(label, a, b) for label, a, b in compared.pairs]})
+        return results
+    finally:
+        tensor.CONCRETE_CHECK = False
+
+
+def _truth(hypothesis: Any) -> bool:
+    expr = getattr(hypothesis, "expr", hypothesis)
+    return sympy.sympify(expr) is sympy.true
+
+
+# ---------------------------------------------------------------------------------------
+# Trusted: judging.
+
+def _undefined(x: sympy.Expr) -> bool:
+    return not x.is_number or x.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I)
+
+
+def _disagrees(relation: str, a: sympy.Expr, b: sympy.Expr) -> bool:
+    """True only when the pair certainly violates the relation."""
+    if relation == EQUAL:
+        return certainly_nonzero(sympy.expand(a - b))
+    difference = b - a
+    if difference.is_Rational:
+        return difference < 0 or (relation == LESS and difference == 0)
+    try:
+        box = enclose(difference)
+    except Exception:
+        return False
+    return box.b < 0
+
+
+def judge(results: list[dict], assignment: Assignment) -> str | None:
+    """None when every applicable goal holds at the point; else what failed, for the report."""
+    for result in results:
+        if not result["applies"] or result["relation"] not in (EQUAL, AT_MOST, LESS):
+            continue
+        for label, a, b in result["pairs"]:
+            if _undefined(a) or _undefined(b):
+                return (f"{result['name']}, {label or 'value'}: undefined ({a} vs {b}) at "
+                        f"{assignment.describe()}")
+            if _disagrees(result["relation"], a, b):
+                return (f"{result['name']}, {label or 'value'}: {a} {result['relation']} {b} fails at "
+                        f"{assignment.describe()}")
+    return None
