@@ -30,7 +30,15 @@ def nonnegative(i: Interval) -> bool:
 def bound(expr: sympy.Expr, env: dict) -> Interval:
     """An interval containing every value of ``expr`` when each symbol s lies in env[s].
 
-    ``env`` may also bound whole subexpressions (a hypothesis ``ρ_t > 5``)."""
+    ``env`` may also bound whole subexpressions (a hypothesis ``ρ_t > 5``).  A comparison
+    SymPy cannot decide on the interval ends gives (−∞, ∞), which proves nothing."""
+    try:
+        return _bound(expr, env)
+    except (TypeError, ValueError, RecursionError):
+        return ANY
+
+
+def _bound(expr: sympy.Expr, env: dict) -> Interval:
     if expr in env:
         return env[expr]
     if expr.is_Number:
@@ -59,6 +67,9 @@ def bound(expr: sympy.Expr, env: dict) -> Interval:
         parts = [bound(a, env) for a in expr.args]
         pick = max if isinstance(expr, sympy.Max) else min
         return Interval(pick(p.lo for p in parts), pick(p.hi for p in parts), False, False)
+    if isinstance(expr, sympy.Piecewise):  # one of the branches: their hull
+        parts = [bound(value, env) for value, _ in expr.args]
+        return _hull(parts)
     if isinstance(expr, sympy.sign):
         inner = bound(expr.args[0], env)
         if inner.lo > 0 or (inner.lo == 0 and inner.lo_open):
@@ -69,6 +80,14 @@ def bound(expr: sympy.Expr, env: dict) -> Interval:
     return ANY
 
 
+def _hull(parts: list) -> Interval:
+    lo = min(p.lo for p in parts)
+    hi = max(p.hi for p in parts)
+    lo_open = all(p.lo_open for p in parts if p.lo == lo)
+    hi_open = all(p.hi_open for p in parts if p.hi == hi)
+    return Interval(lo, hi, lo_open, hi_open)
+
+
 def _add(a: Interval, b: Interval) -> Interval:
     return Interval(a.lo + b.lo, a.hi + b.hi, a.lo_open or b.lo_open, a.hi_open or b.hi_open)
 
@@ -77,7 +96,17 @@ def _neg(a: Interval) -> Interval:
     return Interval(-a.hi, -a.lo, a.hi_open, a.lo_open)
 
 
+def is_zero(a: Interval) -> bool:
+    return a.lo == 0 and a.hi == 0
+
+
 def _mul(a: Interval, b: Interval) -> Interval:
+    """Terminates: a [0, 0] factor answers at once; each sign flip below leaves a factor
+    with lo ≥ 0, which the next call handles without flipping it again."""
+    if is_zero(a) or is_zero(b):
+        return point(sympy.Integer(0))
+    if a.lo >= 0 and b.lo >= 0:
+        return _mul_nonnegative(a, b)
     if a.hi <= 0:
         return _neg(_mul(_neg(a), b))
     if b.hi <= 0:

@@ -29,6 +29,15 @@ def _iv(expr: sympy.Expr):
         for arg in expr.args:
             total = total * _iv(arg)
         return total
+    if isinstance(expr, (sympy.Max, sympy.Min)):
+        parts = [_iv(a) for a in expr.args]
+        pick = max if isinstance(expr, sympy.Max) else min
+        return iv.mpf([pick(p.a for p in parts), pick(p.b for p in parts)])
+    if expr.is_Pow and not expr.exp.is_Rational and expr.exp.is_number:
+        base, exponent = _iv(expr.base), _iv(expr.exp)
+        if not base.a > 0:
+            raise Uncertifiable(f"a real power of a possibly nonpositive number: {expr}")
+        return iv.exp(iv.log(base) * exponent)
     if expr.is_Pow and expr.exp.is_Rational:
         base = _iv(expr.base)
         if expr.exp.is_Integer:
@@ -58,7 +67,7 @@ def certainly_nonzero(value: sympy.Expr) -> bool:
     for digits in (30, 120):
         try:
             box = enclose(value, digits)
-        except (Uncertifiable, ZeroDivisionError, ValueError):
+        except (Uncertifiable, ZeroDivisionError, ValueError, TypeError):
             return False
         if box.a > 0 or box.b < 0:
             return True
@@ -70,3 +79,22 @@ def is_real_number(value: sympy.Expr) -> bool:
     if not value.is_number or value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
         return False
     return value.is_real is True
+
+
+def compare(a, b) -> str | None:
+    """"<", "=" or ">" for exact real numbers ``a`` and ``b``, certified; None if not shown."""
+    difference = sympy.sympify(a) - sympy.sympify(b)
+    if not is_real_number(difference):
+        return None
+    if difference.is_Rational:
+        return ">" if difference > 0 else "<" if difference < 0 else "="
+    for digits in (30, 120):
+        try:
+            box = enclose(difference, digits)
+        except (Uncertifiable, ZeroDivisionError, ValueError, TypeError):
+            return None
+        if box.a > 0:
+            return ">"
+        if box.b < 0:
+            return "<"
+    return "=" if sympy.cancel(difference) == 0 else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from symbolic.tensor import SymTensor
+from symbolic.tensor import SymScalar, SymTensor
 
 oo = sympy.oo
 R = sympy.Rational
@@ -44,6 +44,19 @@ class Domain:
     interval: Interval
     samples: tuple
     integer: bool = False
+    nonzero: bool = False      # 0 excluded although the interval contains it (ℝ∖{0})
+
+    def contains(self, value) -> bool:
+        """Whether the exact real number ``value`` lies in the domain (False if not shown)."""
+        from symbolic.certify import compare
+        if self.integer and value.is_integer is not True:
+            return False
+        if self.nonzero and compare(value, 0) not in ("<", ">"):
+            return False
+        i = self.interval
+        low = compare(value, i.lo) if i.lo != -oo else ">"
+        high = compare(value, i.hi) if i.hi != oo else "<"
+        return (low == ">" or (low == "=" and not i.lo_open)) and (high == "<" or (high == "=" and not i.hi_open))
 
 
 REAL = Domain("real", "ℝ", {"real": True}, Interval(),
@@ -59,7 +72,12 @@ CLOSED_UNIT = Domain("closed_unit", "[0, 1]", {"nonnegative": True}, Interval(0,
 NATURAL = Domain("natural", "ℕ", {"integer": True, "nonnegative": True}, Interval(0, oo, False, True),
                  (R(0), R(1), R(2), R(3), R(5), R(10)), integer=True)
 
-DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL)}
+NEGATIVE = Domain("negative", "ℝ<0", {"negative": True}, Interval(-oo, 0, True, True),
+                  (R(-1, 2), R(-1), R(-2), R(-1, 10), R(-3), R(-7, 5), R(-1, 1000)))
+NONZERO = Domain("nonzero", "ℝ∖{0}", {"real": True, "nonzero": True}, Interval(),
+                 (R(1, 2), R(-1), R(2), R(3, 10), R(-3, 2), R(1), R(5, 3), R(-2, 7), R(7)), nonzero=True)
+
+DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL, NEGATIVE, NONZERO)}
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,7 @@ class Variable:
 
     name: str
     domain: Domain
-    value: object  # sympy.Symbol or SymTensor
+    value: object  # SymScalar or SymTensor
     symbols: tuple = field(default=())
 
     @property
@@ -92,5 +110,5 @@ def make_variable(name: str, domain: Domain, shape: tuple | None = None, tensor:
     if tensor:
         value = SymTensor.symbols(name, shape, **assumptions)
         return Variable(name, domain, value, tuple(value.entries))
-    symbol = sympy.Symbol(name, **assumptions)
-    return Variable(name, domain, symbol, (symbol,))
+    value = SymScalar.symbol(name, **assumptions)
+    return Variable(name, domain, value, (value.expr,))
