@@ -500,7 +500,7 @@ class SymPyContext:
         if value is None or isinstance(value, (bool, str, Sym)):
             return value
         if isinstance(value, (numbers.Real, sympy.Basic, fractions.Fraction)):
-            return SymScalar(exact(value))
+            return SymScalar(exact(value))  # a raw SymPy expression with symbols is refused
         return value
 
 

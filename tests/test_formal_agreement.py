@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from optim import OPTIMIZERS
 from optim.numpy_backend import NUMPY
 from symbolic import SymTensor
+from symbolic.tensor import SymScalar
+from symbolic.paths import explore
 
 FLAGS = ("nesterov", "maximize", "amsgrad", "decoupled_weight_decay", "centered")
 NONNEGATIVE_TENSORS = {"v", "u", "v_max", "sum", "square_avg", "step_size"}
@@ -55,7 +57,14 @@ def _init(name, params, config):
 
 
 def symbolic_run(name, config):
-    """The update on symbols from an arbitrary state: input symbols and output expressions."""
+    """The update on symbols from an arbitrary state, on every execution path: the input
+    symbols, and for each path its branch conditions and output expressions."""
+    found = {}
+    paths = explore(lambda: _symbolic_outputs(name, config, found))
+    return found["symbols"], [(path.conditions, path.result) for path in paths]
+
+
+def _symbolic_outputs(name, config, found):
     module = OPTIMIZERS[name]
     base = _init(name, SymTensor.symbols("params", real=True), config)
     symbols, values = {}, {}
@@ -68,14 +77,16 @@ def symbolic_run(name, config):
             symbols[f.name] = values[f.name].entry
         else:
             assumptions = {"integer": True, "nonnegative": True} if f.name == "t" else {"real": True}
-            values[f.name] = symbols[f.name] = sympy.Symbol(f.name, **assumptions)
+            values[f.name] = SymScalar.symbol(f.name, **assumptions)
+            symbols[f.name] = values[f.name].expr
     params, grads = SymTensor.symbols("params", real=True), SymTensor.symbols("grads", real=True)
     new_state, new_params = module.update(replace(base, **values), params, grads)
     outputs = {"params": new_params.entry}
     outputs.update({k: getattr(new_state, k) for k in values})
     outputs = {k: (v.entry if isinstance(v, SymTensor) else v) for k, v in outputs.items()}
     symbols.update(params=params.entry, grads=grads.entry)
-    return symbols, outputs
+    found["symbols"] = symbols
+    return {k: getattr(v, "expr", v) for k, v in outputs.items()}
 
 
 @st.composite
@@ -113,8 +124,9 @@ def numeric_state(draw, name, config, size=3):
 def test_sympy_expression_equals_numpy_float64(name, config, data, monkeypatch):
     monkeypatch.setattr(NUMPY, "round_float32", lambda x: x)  # the same for every example
     module = OPTIMIZERS[name]
-    symbols, outputs = SYMBOLIC[(name, tuple(sorted(config.items())))]
+    symbols, paths = SYMBOLIC[(name, tuple(sorted(config.items())))]
     state, params, grads = data.draw(numeric_state(name, config))
+    outputs = _the_path_taken(paths, symbols, state)
     new_state, new_params = module.update(state, params, grads)
     numeric = {"params": new_params, **{k: getattr(new_state, k) for k in outputs if k != "params"}}
     for i in range(params.size):
@@ -130,6 +142,16 @@ def test_sympy_expression_equals_numpy_float64(name, config, data, monkeypatch):
             scale = max(1.0, abs(exact), abs(params[i]))
             # 1e-10, not 1e-12: centered RMSprop's v − ḡ² cancels and amplifies rounding.
             assert abs(got - exact) <= 1e-10 * scale, (output, i, got, exact)
+
+
+def _the_path_taken(paths, symbols, state):
+    """The outputs of the one path whose branch conditions hold at the numeric state."""
+    point = {symbols[k]: sympy.Rational(float(getattr(state, k))) for k in symbols
+             if k not in ("params", "grads") and not isinstance(getattr(state, k), np.ndarray)}
+    taken = [outputs for conditions, outputs in paths
+             if all(c.xreplace(point) is sympy.true for c in conditions)]
+    assert len(taken) == 1, f"{len(taken)} paths hold at {point}: {[c for c, _ in paths]}"
+    return taken[0]
 
 
 SYMBOLIC = {(name, tuple(sorted(config.items()))): symbolic_run(name, config)
