@@ -1,2 +1,2 @@
 import optim  # noqa: F401  (registers the NumPy backend)
-import symbolic  # noqa: F401  (registers the SymPy backend)
+import symbolic.tensor  # noqa: F401  (registers the SymPy backend)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from optim import OPTIMIZERS
 from optim.numpy_backend import NUMPY
-from symbolic import SymTensor
+from symbolic.tensor import SymTensor
 from symbolic.tensor import SymScalar
 from symbolic.paths import explore
 
