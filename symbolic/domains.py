@@ -26,6 +26,14 @@ class Interval:
     lo_open: bool = True
     hi_open: bool = True
 
+    def __post_init__(self):
+        # Ends are exact SymPy numbers: a Python int end made 1/hi a binary float once.
+        for end in ("lo", "hi"):
+            value = getattr(self, end)
+            if isinstance(value, float):
+                raise TypeError(f"interval end {value!r} is a float; use an exact number")
+            object.__setattr__(self, end, sympy.sympify(value))
+
     def show(self) -> str:
         left = "(" if self.lo_open else "["
         right = ")" if self.hi_open else "]"

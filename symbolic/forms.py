@@ -1,248 +1,337 @@
-"""Decisions for the theorem forms beyond one equation.
+"""The decider's relations beyond one equation: inequalities and "for every value".
 
-* **Obligations** (induction over steps, simulation between optimizers): a list of equations,
-  each decided by ``prover.decide``.  PROVED only if every obligation is PROVED.  A refuted
-  obligation refutes the theorem only where it is an instance of the theorem itself (the base
-  case of an invariant, the initial relation); a refuted inductive step means the invariant or
-  relation is not inductive: UNKNOWN, naming the obligation and showing its counterexample.
-* **For every value** (non-equivalence): "no value of c makes lhs = rhs".  At one point P of
-  the other variables the residual is a rational function r(c); its numerator's real roots are
-  computed exactly (``Poly.real_roots``).  Every c that is not a root (nor a pole) is refuted
-  at P; each root is refuted at a second point.  So every value of c is covered.
-* **Inequality** lhs ≤ rhs (or <): PROVED when interval bounds show rhs − lhs ≥ 0 (> 0) after
-  bringing it to one fraction; REFUTED by a point where the difference is certified negative.
+* **Inequality** lhs ≤ rhs (or <), pair by pair.  PROVED when rhs − lhs is shown ≥ 0 (> 0):
+  interval bounds (of the difference and of its normal form), sign facts from the
+  hypotheses, SymPy's assumptions on sign-carrying dummies (sums of squares, products of
+  known signs), the numerator and denominator of the normal form factored and signed
+  factor by factor, or by squaring when both sides are shown ≥ 0 (rhs ≥ lhs ⇔ rhs² ≥ lhs²).
+  Where none of these decide, z3's nonlinear real arithmetic may (the method says so).  A
+  SymPy decision that z3 also shows is ``confirmed_by = "z3"``.  REFUTED by an admissible
+  point where rhs − lhs is certified < 0 (≤ 0 for <).
+* **For every** (non-equivalence): "no value of the coefficient c, possibly depending on the
+  ``fixed`` symbols, makes every pair equal for all the other variables".  At an admissible
+  point P of the other variables the residual of a pair is a rational function r(c); its
+  numerator's and denominator's real roots (and those of every divisor that mentions c) are
+  found exactly.  Every other c in c's domain is refuted at P; each root z is refuted at a
+  second admissible point that keeps the fixed symbols' values.  Every point used satisfies
+  the domains, hypotheses, path conditions and recorded conditions.  REFUTED then means "no
+  c works".  If a root makes every pair provably equal, the verdict is PROVED ("c = z works").
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sympy
 
-from symbolic import prover
-from symbolic.bounds import bound
-from symbolic.certify import certainly_nonzero, enclose, is_real_number
-from symbolic.notation import math_text
-from symbolic.prover import PROVED, REFUTED, UNKNOWN, Claim, ClaimError, Verdict
-
-
-@dataclass
-class Obligation:
-    name: str
-    claim: Claim
-    refutes_theorem: bool = False  # is a counterexample to it one to the theorem itself?
-
-
-def decide_obligations(form: str, obligations: list[Obligation]) -> Verdict:
-    decided = [(o, prover.decide(o.claim)) for o in obligations]
-    verdict = Verdict(UNKNOWN, shape=decided[0][1].shape if decided else "")
-    verdict.obligations = [_obligation_row(o, v) for o, v in decided]
-    verdict.side_conditions = [dict(c, condition=f"[{o.name}] {c['condition']}")
-                               for o, v in decided for c in v.side_conditions]
-    verdict.hypotheses_used = sorted({h for _, v in decided for h in v.hypotheses_used})
-    failing = [(o, v) for o, v in decided if v.status != PROVED]
-    if not failing:
-        verdict.status = PROVED
-        verdict.method = f"{form}: " + "; ".join(f"{o.name} ({v.method})" for o, v in decided)
-        return verdict
-    obligation, failed = failing[0]
-    if failed.status == REFUTED and obligation.refutes_theorem:
-        verdict.status, verdict.method = REFUTED, f"{form}: counterexample to the {obligation.name}"
-        verdict.counterexample = failed.counterexample
-        return verdict
-    verdict.method = "none"
-    verdict.counterexample = failed.counterexample
-    what = {REFUTED: "is false (counterexample below)", UNKNOWN: "is undecided"}[failed.status]
-    verdict.reason = (f"the {obligation.name} obligation {what}: the "
-                      f"{'invariant' if form == 'induction' else 'relation'} is not shown to be "
-                      f"preserved. {failed.reason}").strip()
-    return verdict
-
-
-def _obligation_row(obligation: Obligation, verdict: Verdict) -> dict:
-    return {"name": obligation.name, "verdict": verdict.status, "method": verdict.method,
-            "reason": verdict.reason, "lhs": math_text(verdict.lhs), "rhs": math_text(verdict.rhs),
-            "counterexample": verdict.counterexample}
-
-
-# ---------------------------------------------------------------------------------------
-# "For every value of c, lhs ≠ rhs somewhere".
-
-def decide_for_every(claim: Claim, coefficient: sympy.Symbol, fixed: set | None = None,
-                     max_points: int = 200) -> Verdict:
-    """Refute "∃ c: lhs = rhs for all data" where c may depend on the ``fixed`` variables (by
-    default the scalar ones: hyperparameters) but not on the others (tensors: the data).  The
-    witnesses for the roots of c keep the fixed variables' values."""
-    prepared = prover.prepare(claim)
-    if coefficient not in prepared.symbols:
-        raise ClaimError(f"{coefficient} is not a declared variable of the claim")
-    if fixed is None:
-        fixed = {s for s, v in prepared.symbols.items() if not v.is_tensor and s != coefficient}
-    verdict = prepared.verdict()
-    variable = prepared.symbols[coefficient]
-    others = {s: v for s, v in prepared.symbols.items() if s != coefficient}
-    points = list(_valid_points(prepared, others, max_points))
-    for point in points:
-        residual = _residual_in(prepared, point, coefficient)
-        if residual is None:
-            continue
-        numerator, denominator = residual
-        exceptions = [z for z in _real_roots(numerator) + _real_roots(denominator)
-                      if prover._in_domain(z, variable)]
-        covered = {}
-        kept = {s: v for s, v in point.items() if s in fixed}
-        for z in exceptions:
-            witness = _witness(prepared, points, {**kept, coefficient: z})
-            if witness is None:
-                break
-            covered[z] = witness
-        else:
-            verdict.status = REFUTED
-            kept_names = ", ".join(sorted(map(str, fixed))) or "nothing"
-            verdict.method = (f"for every {coefficient} (that may depend on {kept_names}): the residual at "
-                              f"one point is a rational function of {coefficient} whose real roots are "
-                              "found exactly; each root is refuted at a second point with the same "
-                              f"{kept_names}")
-            verdict.counterexample = _every_value_table(prepared, coefficient, point, numerator,
-                                                        denominator, covered)
-            return verdict
-    verdict.method = "none"
-    verdict.reason = (f"no point among {len(points)} made the residual a nonzero rational function of "
-                      f"{coefficient} whose roots could all be refuted")
-    return verdict
-
-
-def _valid_points(prepared, free: dict, count: int):
-    """Candidate values of the variables in ``free`` that respect domains and hypotheses."""
-    seen = set()
-    for base in prover._candidate_points([s for s in free if s not in prepared.hyps.substitution],
-                                         prepared.symbols, count, 1):
-        key = tuple(sorted((str(k), v) for k, v in base.items()))
-        if key in seen:
-            continue
-        seen.add(key)
-        yield base
-
-
-def _residual_in(prepared, point: dict, coefficient: sympy.Symbol):
-    """(numerator, denominator) polynomials in the coefficient of the first entry whose residual
-    at ``point`` is a nonzero rational function of it, or None."""
-    for pair in prepared.pairs:
-        residual = (pair.lhs - pair.rhs).xreplace(point)
-        residual = residual.xreplace({s: v.xreplace(point) for s, v in prepared.hyps.substitution.items()})
-        if residual.free_symbols - {coefficient}:
-            continue
-        # The coefficient's domain (c ≥ 0, say) lets SymPy drop |g + c·p| for positive g, p.
-        with_domain = prepared.assumed[coefficient]
-        residual = residual.xreplace({coefficient: with_domain}).xreplace({with_domain: coefficient})
-        numerator, denominator = sympy.fraction(sympy.cancel(sympy.together(residual)))
-        try:
-            top = sympy.Poly(numerator, coefficient, domain="QQ")
-            bottom = sympy.Poly(denominator, coefficient, domain="QQ")
-        except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded):
-            continue
-        if not top.is_zero:
-            return top, bottom
-    return None
-
-
-def _real_roots(poly: sympy.Poly) -> list:
-    return [] if poly.degree() <= 0 else sorted(set(poly.real_roots()), key=lambda r: float(r))
-
-
-def _witness(prepared, points, fixed: dict):
-    """A point where the claim fails with ``fixed`` values (checked exactly), or None."""
-    for base in points:
-        point = {**base, **fixed}
-        point.update({s: v.xreplace(point) for s, v in prepared.hyps.substitution.items()})
-        if not all(prover._holds(h, point) for h in prepared.hyps.all):
-            continue
-        for pair in prepared.pairs:
-            left, right = pair.lhs.xreplace(point), pair.rhs.xreplace(point)
-            if is_real_number(left) and is_real_number(right) and certainly_nonzero(left - right):
-                return {"values": {str(k): prover._value(v) for k, v in base.items()},
-                        "lhs": prover._value(left), "rhs": prover._value(right)}
-    return None
-
-
-def _every_value_table(prepared, coefficient, point, numerator, denominator, covered) -> dict:
-    return {
-        "values": {str(k): prover._value(v) for k, v in point.items()},
-        "lhs": {"exact": f"residual(lhs − rhs) = ({math_text(numerator.as_expr())}) / "
-                         f"({math_text(denominator.as_expr())})", "approx": ""},
-        "rhs": {"exact": f"zero only for {coefficient} ∈ {{{', '.join(map(str, covered)) or '∅'}}}",
-                "approx": ""},
-        "difference": {"exact": f"nonzero for every other {coefficient}", "approx": ""},
-        "for_every": str(coefficient),
-        "exceptions": [{"value": str(z), **w} for z, w in covered.items()],
-        "entry": None,
-    }
-
+from symbolic import z3check
+from symbolic.certify import certainly_nonzero, compare, is_real_number
+from symbolic.knowledge import ClaimError, show, undefined
+from symbolic.obligation import NONZERO
+from symbolic.prover import (PROVED, REFUTED, UNKNOWN, Setting, Verdict, _confirm, _residual, counterexample,
+                             missing_text, prove_equal)
+from symbolic.search import _try, search, value_of
 
 # ---------------------------------------------------------------------------------------
 # Inequalities.
 
-def decide_inequality(claim: Claim, strict: bool = False, max_points: int = 200) -> Verdict:
-    """lhs ≤ rhs (lhs < rhs if strict), entrywise."""
-    prepared = prover.prepare(claim)
-    verdict = prepared.verdict()
-    relation = "<" if strict else "≤"
-    shown = []
-    for pair in prepared.substituted:
-        difference = pair.rhs - pair.lhs
-        with_domains = difference.xreplace(prepared.assumed)  # |lr·x| = lr·|x| needs lr ≥ 0
-        forms = (difference, sympy.cancel(sympy.together(difference)), with_domains,
-                 sympy.cancel(sympy.together(with_domains)))
-        for form in forms:
-            interval = bound(form, prepared.hyps.intervals)
-            if (interval.lo > 0 or (interval.lo == 0 and interval.lo_open)) if strict else interval.lo >= 0:
-                shown.append(f"rhs − lhs = {math_text(form)} ∈ {interval.show()}")
-                break
-        else:
-            break
-    else:
-        rows = prepared.side_conditions()
-        missing = [c["condition"] for c in rows if not c["discharged"]]
-        verdict.side_conditions = rows
-        if not missing:
-            verdict.status = PROVED
-            verdict.method = f"interval bounds on rhs − lhs ({'; '.join(shown)})"
-            return verdict
-        verdict.reason = "the bound holds where defined, but these are not shown: " + "; ".join(missing)
-        return verdict
-    counterexample = _inequality_counterexample(prepared, strict, max_points)
-    if counterexample is not None:
-        verdict.status, verdict.method = REFUTED, "counterexample, checked by certified intervals"
-        verdict.counterexample = counterexample
-        return verdict
-    verdict.method = "none"
-    verdict.reason = (f"interval bounds do not show lhs {relation} rhs, and no counterexample among "
-                      f"{max_points} candidate points (evidence, not proof)")
-    return verdict
+
+def _signs_of_factors(e, k) -> tuple | None:
+    """(nonnegative, positive) for a product whose factors each have a shown sign."""
+    try:
+        coefficient, factors = sympy.factor_list(e)
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return None
+    negative_count, strict = (1 if coefficient < 0 else 0), coefficient != 0
+    for factor, power in factors:
+        if power % 2 == 0:
+            strict = strict and bool(k.how_nonzero(factor))
+            continue
+        if k.how_positive(factor):
+            continue
+        if k.how_positive(-factor):
+            negative_count += 1
+            continue
+        if k.how_nonnegative(factor):
+            strict = False
+            continue
+        if k.how_nonnegative(-factor):
+            negative_count += 1
+            strict = False
+            continue
+        return None
+    return (negative_count % 2 == 0, strict and negative_count % 2 == 0)
 
 
-def _inequality_counterexample(prepared, strict: bool, count: int):
-    free = [s for s in prepared.symbols if s not in prepared.hyps.substitution]
-    recorded = set(prepared.recorded)
-    for pair in prepared.pairs:
-        recorded |= prover._conditions_in(pair.lhs) | prover._conditions_in(pair.rhs)
-    for base in prover._candidate_points(free, prepared.symbols, count, 0):
-        point = dict(base)
-        point.update({s: v.xreplace(base) for s, v in prepared.hyps.substitution.items()})
-        if not all(prover._in_domain(point[s], prepared.symbols[s]) for s in point):
-            continue
-        if not all(prover._holds(h, point) for h in prepared.hyps.all) or not prover._defined_at(recorded, point):
-            continue
-        for index, pair in enumerate(prepared.pairs):
-            left, right = pair.lhs.xreplace(point), pair.rhs.xreplace(point)
-            if not (is_real_number(left) and is_real_number(right)):
-                break
-            difference = right - left
-            try:
-                box = enclose(difference) if not difference.is_Rational else None
-            except Exception:
-                continue
-            violated = (difference < 0 or (strict and difference == 0)) if box is None else box.b < 0
-            if violated:
-                return prover._describe_counterexample(point, prepared.symbols, left, right, left - right,
-                                                       index, len(prepared.pairs))
+def _shows(difference, strict: bool, k) -> str | None:
+    how = k.how_positive(difference) if strict else k.how_nonnegative(difference)
+    if how:
+        return how
+    signed = k.with_signs(difference)
+    try:
+        numerator, denominator = sympy.fraction(sympy.cancel(sympy.together(signed)))
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return None
+    top = _signs_of_factors(k.without_signs(numerator), k)
+    bottom = k.how_positive(k.without_signs(denominator))
+    if top is not None and bottom and (top[1] if strict else top[0]):
+        return "the normal form's numerator and denominator signed factor by factor"
     return None
+
+
+def _prove_at_most(lhs, rhs, strict: bool, k, depth: int = 0) -> str | None:
+    difference = rhs - lhs
+    how = _shows(difference, strict, k)
+    if how:
+        return f"rhs − lhs {'>' if strict else '≥'} 0: {how}"
+    if depth == 0 and k.how_nonnegative(lhs) and k.how_nonnegative(rhs):
+        squared = sympy.expand(rhs**2 - lhs**2)
+        how = _shows(squared, strict, k)
+        if how:
+            return f"both sides ≥ 0, so squaring: rhs² − lhs² = {show(squared)} {'>' if strict else '≥'} 0 ({how})"
+    if depth == 0 and k.how_nonnegative(-lhs) and (k.how_positive(rhs) if strict else k.how_nonnegative(rhs)):
+        return "lhs ≤ 0 ≤ rhs" if not strict else "lhs ≤ 0 < rhs"
+    return None
+
+
+def decide_inequality(s: Setting, strict: bool = False) -> Verdict:
+    v = s.verdict()
+    k = s.k
+    relation = "<" if strict else "≤"
+    shown, finals, open_pairs, z3_pairs = [], [], [], []
+    for label, lhs, rhs in s.pairs:
+        left, right = k.apply(lhs), k.apply(rhs)
+        if undefined(left) or undefined(right):
+            v.method = "none"
+            v.reason = f"{s.where(label)}: a side is undefined after applying the hypotheses"
+            return v
+        finals += [left, right]
+        how = _prove_at_most(left, right, strict, k)
+        if how:
+            shown.append(f"{label}: {how}")
+            continue
+        negation = sympy.Gt(lhs, rhs) if not strict else sympy.Ge(lhs, rhs)
+        if z3check.AVAILABLE and sympy.count_ops(negation) <= 400 and z3check.unsat(
+                s.symbols, s.domain_intervals, s.relations, negation, ms=2000):
+            z3_pairs.append(label)
+            shown.append(f"{label}: z3 nonlinear real arithmetic (SymPy had no decision)")
+            continue
+        open_pairs.append((label, left, right))
+    if not open_pairs:
+        rows = s.demands(finals)
+        v.side_conditions = rows
+        method = "; ".join(shown)
+        missing = missing_text(rows)
+        if missing:
+            v.method = method + " (where defined)"
+            v.reason = (f"obligation {s.ob.name!r}, path {s.path_text()}: lhs {relation} rhs holds where "
+                        f"defined, but not shown: {missing}. State it as a hypothesis.")
+            return v
+        v.status, v.method = PROVED, method
+        if not z3_pairs and _confirm(s, [sympy.Gt(lhs, rhs) if not strict else sympy.Ge(lhs, rhs)
+                                         for _, lhs, rhs in s.pairs]):
+            v.confirmed_by = "z3"
+        return v
+
+    def test(point):
+        for index, (label, lhs, rhs) in enumerate(s.pairs):
+            left, right = lhs.xreplace(point), rhs.xreplace(point)
+            if not (is_real_number(left) and is_real_number(right)):
+                return None
+            c = compare(right, left)
+            if c == "<" or (strict and c == "="):
+                return counterexample(s, point, index, left, right, left - right)
+        return None
+
+    exprs = [e for _, lhs, rhs in s.pairs for e in (lhs, rhs)]
+    found, tried = search(s.space(), test, exprs)
+    if found is not None:
+        v.status, v.method = REFUTED, "counterexample, checked by certified intervals"
+        v.counterexample = found
+        return v
+    label, left, right = open_pairs[0]
+    v.method = "none"
+    v.reason = (f"{s.where(label)}: not shown lhs {relation} rhs (rhs − lhs = {_residual(right, left, k)}) by "
+                f"interval bounds, sign facts, squaring{', z3' if z3check.AVAILABLE else ''}; no counterexample "
+                f"among {tried} admissible points (evidence, not proof)")
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+# "For every value of c, some pair differs".
+
+def _fixed_symbols(s: Setting, coefficient) -> set:
+    ob = s.ob
+    if ob.fixed is None:
+        return {x for x, spec in s.specs.items() if not spec.tensor and x != coefficient}
+    fixed = set()
+    by_name = {}
+    for x, spec in s.specs.items():
+        by_name.setdefault(spec.name, []).append(x)
+        by_name.setdefault(str(x), []).append(x)
+    for item in ob.fixed:
+        if isinstance(item, sympy.Symbol) and item in s.symbols:
+            fixed.add(item)
+        elif str(item) in by_name:
+            fixed.update(by_name[str(item)])
+        else:
+            raise ClaimError(f"fixed: {item!r} names no variable of the theorem")
+    fixed.discard(coefficient)
+    return fixed
+
+
+def _roots(poly) -> list:
+    return [] if poly.degree() <= 0 else sorted(set(poly.real_roots()), key=lambda r: float(r))
+
+
+def _poly(e, c):
+    numerator, denominator = sympy.fraction(sympy.cancel(sympy.together(e)))
+    return sympy.Poly(numerator, c, domain="QQ"), sympy.Poly(denominator, c, domain="QQ")
+
+
+def decide_for_every(s: Setting) -> Verdict:
+    v = s.verdict()
+    c = s.ob.coefficient
+    if c is None or c not in s.symbols:
+        raise ClaimError(f"for every: the coefficient {c} is not a declared variable")
+    fixed = _fixed_symbols(s, c)
+    domain = s.symbols[c]
+    if any(c in r.free_symbols for r in s.relations) or c in s.k.substitution:
+        v.method = "none"
+        v.reason = (f"obligation {s.ob.name!r}: the coefficient {c} appears in a hypothesis or path "
+                    "condition; the for-every decision needs it free")
+        return v
+    with_c = [x for x in s.required if c in x.expr.free_symbols or
+              (x.exponent is not None and c in x.exponent.free_symbols)]
+    if any(x.kind != NONZERO for x in with_c):
+        v.method = "none"
+        v.reason = (f"obligation {s.ob.name!r}: a root or power of an expression in {c} "
+                    "(defined only on part of its domain) is not supported by the for-every decision")
+        return v
+    without_c = [x for x in s.required if x not in with_c]
+    space = s.space(without_c)
+    full_space = s.space()
+    signed_c = sympy.Dummy(c.name, **({"integer": True} if domain.integer else {"real": True}),
+                           **{key: val for key, val in s.k.dummies[c].assumptions0.items()
+                              if key in ("positive", "nonnegative", "negative", "nonpositive")})
+    witnesses_pool = []
+    for base in space.candidates(120):
+        base = {x: val for x, val in base.items() if x != c}
+        point = _complete_without(space, base, c)  # c's value matters only for its domain
+        if point is None:
+            continue
+        point.pop(c, None)
+        witnesses_pool.append(base)
+        residual = None
+        for label, lhs, rhs in s.pairs:
+            r = (lhs - rhs).xreplace(point)
+            if r.free_symbols - {c} or undefined(r):
+                continue
+            r = r.xreplace({c: signed_c}).xreplace({signed_c: c})
+            try:
+                top, bottom = _poly(r, c)
+            except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded, ValueError, TypeError):
+                continue
+            if not top.is_zero:
+                residual = (top, bottom)
+                break
+        if residual is None:
+            continue
+        top, bottom = residual
+        exceptions = _roots(top) + _roots(bottom)
+        for x in with_c:
+            try:
+                a, b = _poly(x.expr.xreplace(point), c)
+                exceptions += _roots(a) + _roots(b)
+            except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded, ValueError, TypeError):
+                exceptions = None
+                break
+        if exceptions is None:
+            continue
+        exceptions = [z for z in dict.fromkeys(exceptions) if domain.contains(z)]
+        kept = {x: val for x, val in point.items() if x in fixed}
+        covered = {}
+        for z in exceptions:
+            witness = _witness(s, full_space, witnesses_pool, kept, c, z)
+            if witness is None:
+                break
+            covered[z] = witness
+        else:
+            v.status = REFUTED
+            names = ", ".join(sorted(map(str, fixed))) or "nothing"
+            v.method = (f"for every {c} (that may depend on {names}): at one admissible point the residual is "
+                        f"a rational function of {c} whose real roots are found exactly; each root is refuted "
+                        f"at a second admissible point with the same {names}")
+            v.counterexample = {
+                "values": space.describe(point),
+                "lhs": {"exact": f"residual(lhs − rhs) = ({show(top.as_expr())}) / ({show(bottom.as_expr())})",
+                        "approx": ""},
+                "rhs": {"exact": f"zero or undefined only for {c} ∈ {{{', '.join(map(show, covered)) or '∅'}}}",
+                        "approx": ""},
+                "difference": {"exact": f"nonzero for every other {c}", "approx": ""},
+                "for_every": str(c), "obligation": s.ob.name, "path": s.path_text(),
+                "exceptions": [{"value": show(z), **w} for z, w in covered.items()], "entry": None,
+            }
+            return v
+        # An exception no point refutes: perhaps it works.
+        for z in exceptions:
+            if z in covered:
+                continue
+            works = _works(s, c, z)
+            if works:
+                v.status = PROVED
+                v.method = f"{c} = {show(z)} makes every pair equal ({works}): some value of {c} works"
+                return v
+        break
+    v.method = "none"
+    v.reason = (f"obligation {s.ob.name!r}, path {s.path_text()}: no admissible point made the residual a "
+                f"nonzero rational function of {c} whose exceptional roots could all be refuted at admissible "
+                "points")
+    return v
+
+
+def _complete_without(space, base, c):
+    """Admissibility of a point without the coefficient (its domain may exclude 0)."""
+    for value in space.symbols[c].samples:
+        point = _try(space.complete, {**base, c: value})
+        if point is not None:
+            return point
+    return None
+
+
+def _witness(s: Setting, space, pool, kept: dict, c, z) -> dict | None:
+    candidates = list(pool) + list(space.candidates(80))
+    for base in candidates:
+        point = _try(space.complete, {**base, **kept, c: z})
+        if point is None:
+            continue
+        found = _try(_differs, s, space, point)
+        if found is not None:
+            return found
+    return None
+
+
+def _differs(s: Setting, space, point: dict) -> dict | None:
+    for label, lhs, rhs in s.pairs:
+        left, right = lhs.xreplace(point), rhs.xreplace(point)
+        if is_real_number(left) and is_real_number(right) and certainly_nonzero(left - right):
+            return {"values": space.describe(point), "pair": label, "lhs": value_of(left), "rhs": value_of(right)}
+    return None
+
+
+def _works(s: Setting, c, z) -> str | None:
+    """Whether c = z makes every pair equal (exactly, every condition discharged)."""
+    finals, methods = [], []
+    for _, lhs, rhs in s.pairs:
+        left, right = s.k.apply(lhs.xreplace({c: z})), s.k.apply(rhs.xreplace({c: z}))
+        if undefined(left) or undefined(right):
+            return None
+        method = prove_equal(left, right, s.k)
+        if method is None:
+            return None
+        finals += [left, right]
+        methods.append(method)
+    rows = s.demands(finals, {c: z})
+    if any(not r["discharged"] for r in rows):
+        return None
+    return " + ".join(dict.fromkeys(methods))
+
+
+__all__ = ["decide_inequality", "decide_for_every", "PROVED", "REFUTED", "UNKNOWN"]

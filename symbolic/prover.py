@@ -1,54 +1,51 @@
-"""The prover: decides an equation between symbolic values under domains and hypotheses.
+"""The trusted decider: verdicts on obligation data (``symbolic.obligation``).
+
+It never imports ``proofs/``, ``optim/`` or a theorem file: it sees only SymPy expressions,
+variables with domains, hypotheses, path conditions and the definedness conditions the
+untrusted builder recorded.
 
 Verdicts (DESIGN.md rule 1):
 
 * PROVED, only from an exact symbolic decision, with its method:
-  - ``definitional``: both sides are the same expression (after SymPy's automatic
-    evaluation and any equality hypotheses substituted);
-  - ``normal form``: ``cancel(lhs − rhs)`` is 0, a rational-function identity with roots
-    and symbolic powers kept as independent atoms;
-  - ``... under assumptions``: the same, once the symbols carry their declared domains
-    (e.g. √(v²) = v needs v ≥ 0), or after rewriting √(ab) = √a·√b, which is only done
-    when every radicand factor is shown ≥ 0 from the domains;
-  and only when every side condition (divisor ≠ 0, radicand ≥ 0) is discharged from the
-  domains and hypotheses.  Otherwise the identity holds only "where defined": UNKNOWN.
-* REFUTED, only with a counterexample: exact rational values for every variable that
-  satisfy the domains and hypotheses, make both sides defined, and give a difference that
-  is certified nonzero (exactly, or by outward-rounded interval arithmetic).
-* UNKNOWN, with the reason, in every other case.  Sampling alone never yields PROVED:
-  points are only ever used to build counterexamples.
+  - ``definitional``: both sides are the same expression (after the hypotheses are applied);
+  - ``normal form``: ``cancel(lhs − rhs)`` is 0 (roots and symbolic powers are atoms);
+  - ``… under the proven signs``: the same once each symbol is a dummy carrying only the
+    signs shown from its domain and the hypotheses (v ≥ 0 makes √(v²) = v);
+  - ``… radicals rewritten``: SymPy's *non-forced* ``expand_power_base``/``powdenest`` on
+    radicands whose factors are shown ≥ 0 (such factors become sign-carrying dummies);
+  - for ``≤``/``<``: interval bounds, sign facts, squaring nonnegative sides, or z3 (said so);
+  and only when every definedness condition is discharged: the recorded ones, every partial
+  operation left in the final expressions, and the definedness of every expression a
+  decision rested on.  Otherwise UNKNOWN "holds where defined, but not shown: …".
+  ``force=True`` rewrites and ``simplify`` are never used.
+* REFUTED, only with a counterexample (``symbolic.search``): a point inside every domain,
+  satisfying every hypothesis and path condition, where every condition holds, and whose
+  difference is certified nonzero exactly or by outward-rounded interval arithmetic.
+* UNKNOWN, with a reason naming the obligation, the path, the pair and what remained.
 
-The prover knows nothing of optimizers: a claim is two sides, variables and hypotheses.
+A path whose conditions contradict the hypotheses is infeasible and demands nothing; a
+theorem whose own hypotheses are contradictory is PROVED *vacuously*, and says so.
 """
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
 
 import sympy
 
-from symbolic.bounds import bound, excludes_zero, nonnegative
-from symbolic.certify import certainly_nonzero, enclose, is_real_number
-from symbolic.domains import Interval, Variable
-from symbolic.notation import math_text
-from symbolic.tensor import SymTensor, to_sympy
+from symbolic import z3check
+from symbolic.certify import certainly_nonzero, is_real_number
+from symbolic.domains import DOMAINS
+from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
+from symbolic.obligation import (AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+                                 Obligation, TheoremData, VariableSpec)
+from symbolic.search import Space, search, value_of
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
 VERDICTS = (PROVED, REFUTED, UNKNOWN)
 
-
-class ClaimError(ValueError):
-    """A claim that cannot be decided as stated (mismatched sides, unknown symbols, ...)."""
-
-
-@dataclass
-class Claim:
-    lhs: Any
-    rhs: Any
-    variables: Sequence[Variable]
-    hypotheses: Sequence[sympy.Basic] = ()
+__all__ = ["PROVED", "REFUTED", "UNKNOWN", "VERDICTS", "ClaimError", "Verdict", "decide_obligation",
+           "decide_theorem"]
 
 
 @dataclass
@@ -62,494 +59,426 @@ class Verdict:
     lhs: str = ""
     rhs: str = ""
     hypotheses_used: list = field(default_factory=list)
-    obligations: list = field(default_factory=list)   # for induction and simulation
+    obligations: list = field(default_factory=list)   # one row per obligation (decide_theorem)
+    vacuous: bool = False            # PROVED because the hypotheses are contradictory
+    infeasible: bool = False         # PROVED because the path's conditions are contradictory
+    confirmed_by: str = ""           # a second procedure that agreed with PROVED ("z3")
+    paths: list = field(default_factory=list)         # per path: conditions and outcome
+    name: str = ""                   # the obligation's name (decide_obligation)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 # ---------------------------------------------------------------------------------------
-# Preparing a claim: pairs of entries, hypotheses sorted by use, side conditions.
+# The setting of one obligation.
 
-@dataclass
-class _Pair:
-    lhs: sympy.Expr
-    rhs: sympy.Expr
+class Setting:
+    """An obligation with its variables, knowledge and admissible points."""
 
+    def __init__(self, ob: Obligation, variables: list, seed: int = 0, extra_hypotheses: list = ()):
+        if ob.relation not in RELATIONS:
+            raise ClaimError(f"unknown relation {ob.relation!r}; expected one of {RELATIONS}")
+        self.ob = ob
+        self.seed = seed
+        self.symbols, self.labels, self.specs = {}, {}, {}
+        for spec in variables:
+            if spec.domain not in DOMAINS:
+                raise ClaimError(f"variable {spec.name}: unknown domain {spec.domain!r}")
+            for s in spec.symbols:
+                if s in self.symbols:
+                    raise ClaimError(f"two variables share the symbol {s}")
+                self.symbols[s] = DOMAINS[spec.domain]
+                self.specs[s] = spec
+                generic = spec.tensor and spec.shape is None
+                self.labels[s] = spec.name + " (every entry)" if generic else (
+                    spec.name if not spec.tensor else str(s))
+        self.pairs = []
+        for entry in ob.pairs:
+            if len(entry) != 3:
+                raise ClaimError("each pair must be (label, lhs, rhs)")
+            label, lhs, rhs = entry
+            self.pairs.append((str(label), exact(lhs), exact(rhs)))
+        self.conditions = [Condition(c.kind, exact(c.expr), None if c.exponent is None else exact(c.exponent),
+                                     c.origin) for c in ob.conditions]
+        hypotheses = list(extra_hypotheses) + [h for h in ob.hypotheses if h not in list(extra_hypotheses)]
+        self.hypotheses = [exact(h) for h in hypotheses]
+        self.path = [exact(p) for p in ob.path]
+        stray = set()
+        for _, lhs, rhs in self.pairs:
+            stray |= (lhs.free_symbols | rhs.free_symbols) - set(self.symbols)
+        for c in self.conditions:
+            stray |= c.expr.free_symbols - set(self.symbols)
+            if c.exponent is not None:
+                stray |= c.exponent.free_symbols - set(self.symbols)
+        if stray:
+            raise ClaimError(f"obligation {ob.name!r} mentions undeclared symbols {sorted(map(str, stray))}")
+        self.relations = self.hypotheses + self.path
+        self.theory = Knowledge(self.symbols, [(h, "hypothesis") for h in self.hypotheses])
+        self.k = self.theory if not self.path else Knowledge(
+            self.symbols, [(h, "hypothesis") for h in self.hypotheses] + [(p, "path condition") for p in self.path])
+        self.domain_intervals = {s: d.interval for s, d in self.symbols.items()}
+        # What a counterexample must satisfy: every recorded condition, every partial
+        # operation in the sides as written, and in the conditions themselves.
+        required = list(self.conditions)
+        for _, lhs, rhs in self.pairs:
+            required += partial_conditions(lhs) + partial_conditions(rhs)
+        for c in list(required):
+            required += partial_conditions(c.expr) + partial_conditions(c.exponent)
+        self.required = _unique(required)
 
-def _exact(expr: Any) -> sympy.Expr:
-    """SymPy Floats (from Python floats in scalar code) become the rationals they store."""
-    expr = to_sympy(expr)
-    floats = expr.atoms(sympy.Float)
-    return expr.xreplace({f: sympy.Rational(f) for f in floats}) if floats else expr
+    def path_text(self) -> str:
+        return " ∧ ".join(show(p) for p in self.path) if self.path else "the only path"
 
+    def verdict(self, status: str = UNKNOWN) -> Verdict:
+        return Verdict(status, shape=self.ob.shape, name=self.ob.name, hypotheses_used=self.k.describe(),
+                       lhs=_show_sides(lhs for _, lhs, _ in self.pairs),
+                       rhs=_show_sides(rhs for _, _, rhs in self.pairs))
 
-def _sides(lhs: Any, rhs: Any) -> tuple[list[_Pair], str, set, set]:
-    """Entry pairs, how every shape is covered, the trace's ops, and its recorded conditions."""
-    if isinstance(lhs, (tuple, list)) or isinstance(rhs, (tuple, list)):
-        if not (isinstance(lhs, (tuple, list)) and isinstance(rhs, (tuple, list)) and len(lhs) == len(rhs)):
-            raise ClaimError("both sides must be sequences of the same length")
-        pairs, shapes, ops, conditions = [], [], set(), set()
-        for a, b in zip(lhs, rhs):
-            p, s, o, c = _sides(a, b)
-            pairs += p
-            shapes.append(s)
-            ops |= o
-            conditions |= c
-        return pairs, "; ".join(dict.fromkeys(shapes)), ops, conditions
-    if isinstance(lhs, SymTensor) != isinstance(rhs, SymTensor):
-        raise ClaimError("one side is a tensor and the other a scalar")
-    if not isinstance(lhs, SymTensor):
-        return [_Pair(_exact(lhs), _exact(rhs))], "scalar claim", set(), set()
-    if lhs.shape != rhs.shape:
-        raise ClaimError(f"the sides have different shapes: {lhs.shape} and {rhs.shape}")
-    pairs = [_Pair(_exact(a), _exact(b)) for a, b in zip(lhs.entries, rhs.entries)]
-    ops = set(lhs.ops | rhs.ops)
-    if lhs.is_generic:
-        shape = ("every shape: the trace was elementwise (ops: " + ", ".join(sorted(ops) or ["none"])
-                 + "), so one generic entry stands for every index of every shape")
-    else:
-        shape = f"explicit shape {lhs.shape}: all {len(pairs)} entries compared"
-    return pairs, shape, ops, set(lhs.conditions | rhs.conditions)
+    def space(self, conditions: list | None = None) -> Space:
+        return Space(self.symbols, self.labels, self.relations,
+                     self.required if conditions is None else conditions, self.k, self.seed)
 
+    def where(self, label: str) -> str:
+        return f"obligation {self.ob.name!r}, path {self.path_text()}, pair {label!r}"
 
-@dataclass
-class _Hypotheses:
-    substitution: dict                 # symbol -> expression (from Eq(symbol, expr))
-    rewrites: dict                     # subexpression -> what the hypotheses make it
-    facts: list                        # inequalities known true, as (">" | "≥", expression)
-    intervals: dict                    # symbol -> Interval (domains, tightened)
-    nonzero: list                      # expressions stated ≠ 0
-    all: list                          # every hypothesis, checked on counterexamples
-    used: list                         # what the report says about each
-
-
-def _symbols_of(variables: Sequence[Variable]) -> dict:
-    table = {}
-    for variable in variables:
-        for symbol in variable.symbols:
-            if symbol in table:
-                raise ClaimError(f"two variables share the symbol {symbol}")
-            table[symbol] = variable
-    return table
-
-
-def _tighten(interval: Interval, relation: sympy.Basic, symbol_on_left: bool) -> Interval | None:
-    kind = type(relation)
-    if not symbol_on_left:
-        kind = {sympy.StrictLessThan: sympy.StrictGreaterThan, sympy.LessThan: sympy.GreaterThan,
-                sympy.StrictGreaterThan: sympy.StrictLessThan, sympy.GreaterThan: sympy.LessThan}.get(kind)
-    value = relation.rhs if symbol_on_left else relation.lhs
-    if kind in (sympy.StrictLessThan, sympy.LessThan):
-        opened = kind is sympy.StrictLessThan
-        if value < interval.hi or (value == interval.hi and opened):
-            return Interval(interval.lo, value, interval.lo_open, opened)
-        return interval
-    if kind in (sympy.StrictGreaterThan, sympy.GreaterThan):
-        opened = kind is sympy.StrictGreaterThan
-        if value > interval.lo or (value == interval.lo and opened):
-            return Interval(value, interval.hi, opened, interval.hi_open)
-        return interval
-    return None
-
-
-def _prepare_hypotheses(hypotheses: Sequence[Any], symbols: dict) -> _Hypotheses:
-    intervals = {s: v.domain.interval for s, v in symbols.items()}
-    prepared = _Hypotheses({}, {}, [], intervals, [], [], [])
-    for raw in hypotheses:
-        h = _exact(raw)
-        if not isinstance(h, sympy.core.relational.Relational):
-            raise ClaimError(f"a hypothesis must be a relation (Eq, Ne, <, ≤, >, ≥), got {raw!r}")
-        unknown = h.free_symbols - set(symbols)
-        if unknown:
-            raise ClaimError(f"hypothesis {h} mentions undeclared symbols {sorted(map(str, unknown))}")
-        prepared.all.append(h)
-        if isinstance(h, sympy.Eq) and h.lhs in symbols and h.lhs not in h.rhs.free_symbols \
-                and h.lhs not in prepared.substitution:
-            prepared.substitution[h.lhs] = h.rhs
-            prepared.used.append(f"{_show(h)}: substituted")
-        elif isinstance(h, sympy.Ne):
-            prepared.nonzero.append(sympy.expand(h.lhs - h.rhs))
-            prepared.used.append(f"{_show(h)}: discharges side conditions")
-        elif isinstance(h, sympy.Eq) and not h.lhs.is_number:
-            prepared.rewrites[h.lhs] = h.rhs
-            prepared.used.append(f"{_show(h)}: rewrites {_show(h.lhs)} as {_show(h.rhs)}")
-        else:
-            _relation_facts(h, prepared)
-    _close_substitution(prepared.substitution)
-    return prepared
-
-
-def _relation_facts(h: sympy.Basic, prepared: "_Hypotheses") -> None:
-    """An inequality hypothesis decides the branch conditions it states (a piecewise value's
-    ``ρ > 5``), the sign of its side against 0, and bounds a lone symbol."""
-    normal = _normal_relation(h)
-    if normal is not None:
-        prepared.facts.append(normal)
-    notes = ["decides the branch it names"]
-    difference = h.lhs - h.rhs
-    if isinstance(h, (sympy.StrictGreaterThan, sympy.StrictLessThan)):
-        positive = isinstance(h, sympy.StrictGreaterThan)
-        prepared.rewrites[sympy.sign(difference)] = sympy.Integer(1 if positive else -1)
-        if h.rhs == 0:
-            prepared.rewrites[sympy.sign(h.lhs)] = sympy.Integer(1 if positive else -1)
-        notes.append("fixes the sign of " + _show(difference if h.rhs != 0 else h.lhs))
-    if h.rhs.is_number or h.lhs.is_number:  # bounds a symbol, or a whole subexpression
-        side = h.lhs if h.rhs.is_number else h.rhs
-        tightened = _tighten(prepared.intervals.get(side, Interval()), h, side is h.lhs)
-        if tightened is not None:
-            prepared.intervals[side] = tightened
-            notes.append(f"bounds {_show(side)} to {tightened.show()}")
-    prepared.used.append(f"{_show(h)}: " + "; ".join(notes))
-
-
-def _normal_relation(relation: sympy.Basic) -> tuple | None:
-    """x > y, y < x, x − y > 0 all become (">", x − y); likewise "≥"."""
-    strict = isinstance(relation, (sympy.StrictGreaterThan, sympy.StrictLessThan))
-    if isinstance(relation, (sympy.StrictGreaterThan, sympy.GreaterThan)):
-        return (">" if strict else "≥", relation.lhs - relation.rhs)
-    if isinstance(relation, (sympy.StrictLessThan, sympy.LessThan)):
-        return (">" if strict else "≥", relation.rhs - relation.lhs)
-    return None
-
-
-def _condition_value(condition: sympy.Basic, facts: list) -> sympy.Basic:
-    """true / false when a known fact decides ``condition`` (an exact identity of the two
-    sides, by ``cancel``), else the condition unchanged."""
-    normal = _normal_relation(condition)
-    if normal is None:
-        return condition
-    kind, expr = normal
-    negated = ("≥" if kind == ">" else ">", -expr)  # ¬(E > 0) is −E ≥ 0
-    for fact_kind, fact in facts:
-        def implies(target_kind: str, target: sympy.Expr) -> bool:  # E > 0 also gives E ≥ 0
-            stronger = fact_kind == target_kind or (fact_kind, target_kind) == (">", "≥")
-            return stronger and sympy.cancel(fact - target) == 0
-
-        if implies(kind, expr):
-            return sympy.true
-        if implies(*negated):
-            return sympy.false
-    return condition
-
-
-def _decide_branches(expr: sympy.Expr, facts: list) -> sympy.Expr:
-    if not facts or not expr.has(sympy.Piecewise):
-        return expr
-
-    def decide(piecewise):
-        return sympy.Piecewise(*[(e, _condition_value(c, facts)) for e, c in piecewise.args])
-
-    return expr.replace(lambda e: isinstance(e, sympy.Piecewise), decide)
-
-
-def _apply_hypotheses(expr: sympy.Expr, hyps: "_Hypotheses") -> sympy.Expr:
-    """Substitute equal variables, rewrite what the hypotheses fix, decide the branches
-    they name (to a fixed point)."""
-    expr = expr.xreplace(hyps.substitution)
-    for _ in range(4):
-        rewritten = expr.xreplace(hyps.rewrites) if hyps.rewrites else expr
-        rewritten = _decide_branches(rewritten, hyps.facts)
-        if rewritten == expr:
-            return expr
-        expr = rewritten
-    return expr
-
-
-
-def _close_substitution(substitution: dict) -> None:
-    """Make each substituted value free of substituted symbols (x = y, y = 0 gives x = 0)."""
-    for _ in range(len(substitution)):
-        for symbol, value in substitution.items():
-            substitution[symbol] = value.xreplace(substitution)
-    for symbol, value in substitution.items():
-        if value.free_symbols & set(substitution):
-            raise ClaimError(f"equality hypotheses are circular at {symbol}")
-
-
-def _show(expr: Any) -> str:
-    return sympy.sstr(expr) if isinstance(expr, sympy.Basic) else str(expr)
-
-
-# ---------------------------------------------------------------------------------------
-# Side conditions: every divisor ≠ 0 and every radicand ≥ 0 must follow from the domains.
-
-def _conditions_in(expr: sympy.Expr) -> set:
-    found = set()
-    for node in sympy.preorder_traversal(expr):
-        if node.is_Pow and node.exp.is_number:
-            if node.exp.is_negative:
-                found.add(("nonzero", node.base))
-            if node.exp.is_Rational and not node.exp.is_Integer:
-                found.add(("nonnegative", node.base))
-    return found
-
-
-def _discharge(kind: str, expr: sympy.Expr, hyps: _Hypotheses, assumed: dict) -> str | None:
-    """How ``expr`` is shown ≠ 0 (or ≥ 0) from domains and hypotheses, or None."""
-    interval = bound(expr, hyps.intervals)
-    if kind == "nonzero" and excludes_zero(interval):
-        return f"interval bounds from domains and hypotheses: value in {interval.show()}"
-    if kind == "nonnegative" and nonnegative(interval):
-        return f"interval bounds from domains and hypotheses: value in {interval.show()}"
-    for fact_kind, fact in hyps.facts:
-        if sympy.cancel(fact - expr) == 0 and (kind == "nonnegative" or fact_kind == ">"):
-            return "a hypothesis states it"
-    if kind == "nonzero":
-        factors = sympy.Mul.make_args(expr)
-        if all(any(sympy.cancel(f - z) == 0 or sympy.cancel(f + z) == 0 for z in hyps.nonzero)
-               or excludes_zero(bound(f, hyps.intervals)) for f in factors):
-            return "hypothesis ≠ 0 (and interval bounds for the other factors)"
-    with_assumptions = expr.xreplace(assumed)
-    holds = with_assumptions.is_nonzero if kind == "nonzero" else with_assumptions.is_nonnegative
-    if holds:
-        return "SymPy's assumptions from the declared domains"
-    return None
-
-
-def _side_conditions(pairs: list[_Pair], recorded: set, hyps: _Hypotheses, assumed: dict) -> list[dict]:
-    found = set()
-    for kind, expr in recorded:
-        found.add((kind, _apply_hypotheses(_exact(expr), hyps)))
-    for pair in pairs:
-        found |= _conditions_in(pair.lhs) | _conditions_in(pair.rhs)
-    rows = []
-    for kind, expr in sorted(found, key=lambda c: (c[0], sympy.default_sort_key(c[1]))):
-        if expr.is_number and kind == "nonzero" and expr != 0:
-            continue
-        if expr.is_number and kind == "nonnegative" and expr >= 0:
-            continue
-        how = _discharge(kind, expr, hyps, assumed)
-        relation = "≠ 0" if kind == "nonzero" else "≥ 0"
-        rows.append({"condition": f"{math_text(expr)} {relation}", "kind": kind,
-                     "discharged": how is not None, "by": how or "not shown"})
-    return rows
-
-
-# ---------------------------------------------------------------------------------------
-# Deciding.
-
-def _all_zero(differences) -> bool:
-    return all(d == 0 for d in differences)
-
-
-def _radical_rewrite(expr: sympy.Expr) -> sympy.Expr:
-    """√(ab) → √a·√b and (x^a)^b → x^(ab): sound only for nonnegative bases (checked)."""
-    return sympy.powdenest(sympy.expand_power_base(expr, force=True), force=True)
-
-
-def _radicands_nonnegative(pairs: list[_Pair], hyps: _Hypotheses) -> list[str] | None:
-    """Every base under a non-integer power, and each of its factors, shown ≥ 0; else None."""
-    shown = []
-    for pair in pairs:
-        for side in (pair.lhs, pair.rhs):
-            for node in sympy.preorder_traversal(side):
-                if not (node.is_Pow and not node.exp.is_Integer):
+    # -- definedness -------------------------------------------------------------------
+    def demands(self, finals: list, replace: dict | None = None) -> list:
+        """Every condition a PROVED needs, in applied form, with how each is discharged
+        (``replace``: values fixed for some symbols, e.g. a for-every coefficient)."""
+        todo = list(self.conditions)
+        if replace:
+            todo = [Condition(c.kind, c.expr.xreplace(replace),
+                              None if c.exponent is None else c.exponent.xreplace(replace), c.origin) for c in todo]
+        for e in finals:
+            todo += partial_conditions(e, "the final expression")
+        rows, seen, looked = [], set(), 0
+        while True:
+            while todo:
+                c = todo.pop(0)
+                expr = self.k.apply(c.expr)
+                exponent = None if c.exponent is None else self.k.apply(c.exponent)
+                key = (c.kind, expr, exponent)
+                if key in seen:
                     continue
-                parts = [node.base, *sympy.Mul.make_args(node.base)]
-                parts += [p.base for p in list(parts) if p.is_Pow]
-                for part in parts:
-                    if not nonnegative(bound(part, hyps.intervals)):
-                        return None
-                    shown.append(f"{math_text(part)} ≥ 0")
-    return sorted(set(shown))
+                seen.add(key)
+                todo += partial_conditions(c.expr, "inside a condition") + partial_conditions(expr, "inside a condition")
+                if exponent is not None:
+                    todo += partial_conditions(c.exponent, "inside an exponent")
+                if (c.kind == NONZERO and expr.is_number and not undefined(expr)
+                        and certainly_nonzero(expr)):
+                    continue
+                if c.kind == NONNEGATIVE and expr.is_Rational and expr >= 0:
+                    continue
+                applied = Condition(c.kind, expr, exponent, c.origin)
+                how = None if undefined(expr) or undefined(exponent) else self.k.discharge(applied)
+                text = applied.show()
+                if undefined(expr) or undefined(exponent):
+                    text = f"{Condition(c.kind, c.expr, c.exponent).show()} (undefined after the substitutions)"
+                elif expr.is_number and how is None:
+                    text += " (false)"
+                rows.append({"condition": text, "kind": c.kind, "origin": c.origin,
+                             "discharged": how is not None, "by": how or "not shown"})
+            if looked == len(self.k.decided):
+                return rows
+            for e in self.k.decided[looked:]:
+                todo += partial_conditions(e, "an expression a decision rested on")
+            looked = len(self.k.decided)
 
 
-def _only_field_operations(pairs: list[_Pair]) -> bool:
-    """+, ·, powers and roots only: the forced radical rewrite is justified for nothing else."""
-    return not any(side.atoms(sympy.Function) for p in pairs for side in (p.lhs, p.rhs))
-
-
-def _try_prove(pairs: list[_Pair], hyps: _Hypotheses, assumed: dict) -> tuple[str, list] | None:
-    """(method, extra side-condition rows) if an exact decision shows every pair equal."""
-    if all(p.lhs == p.rhs for p in pairs):
-        return "definitional", []
-    if _all_zero(sympy.cancel(p.lhs - p.rhs) for p in pairs):
-        return "normal form", []
-    strong = [_Pair(p.lhs.xreplace(assumed), p.rhs.xreplace(assumed)) for p in pairs]
-    if all(p.lhs == p.rhs for p in strong):
-        return "definitional under assumptions (the declared domains)", []
-    if _all_zero(sympy.cancel(p.lhs - p.rhs) for p in strong):
-        return "normal form under assumptions (the declared domains)", []
-    radicands = _radicands_nonnegative(strong, hyps) if _only_field_operations(strong) else None
-    if radicands:
-        rewritten = (sympy.cancel(_radical_rewrite(p.lhs) - _radical_rewrite(p.rhs)) for p in strong)
-        if _all_zero(rewritten):
-            rows = [{"condition": r, "kind": "nonnegative", "discharged": True,
-                     "by": "interval bounds (needed by the rewrite √(ab) = √a·√b)"} for r in radicands]
-            return "normal form under assumptions (radicals rewritten; radicands shown ≥ 0)", rows
-    return None
-
-
-@dataclass
-class Prepared:
-    """A claim made ready for a decision: its entry pairs, hypotheses sorted by use, symbols."""
-
-    symbols: dict
-    pairs: list
-    shape: str
-    recorded: set
-    hyps: _Hypotheses
-    assumed: dict
-    substituted: list
-
-    def verdict(self) -> Verdict:
-        return Verdict(UNKNOWN, shape=self.shape, hypotheses_used=self.hyps.used,
-                       lhs=_show_sides(p.lhs for p in self.pairs), rhs=_show_sides(p.rhs for p in self.pairs))
-
-    def side_conditions(self) -> list:
-        return _side_conditions(self.substituted, self.recorded, self.hyps, self.assumed)
-
-
-def prepare(claim: Claim) -> Prepared:
-    symbols = _symbols_of(claim.variables)
-    pairs, shape, _, recorded = _sides(claim.lhs, claim.rhs)
-    stray = set().union(*(p.lhs.free_symbols | p.rhs.free_symbols for p in pairs)) - set(symbols)
-    if stray:
-        raise ClaimError(f"the claim mentions undeclared symbols {sorted(map(str, stray))}")
-    hyps = _prepare_hypotheses(claim.hypotheses, symbols)
-    assumed = {s: sympy.Symbol(s.name, **v.domain.assumptions) for s, v in symbols.items()}
-    hyps.intervals.update({assumed[s]: i for s, i in list(hyps.intervals.items()) if s in assumed})
-    substituted = [_Pair(_apply_hypotheses(p.lhs, hyps), _apply_hypotheses(p.rhs, hyps)) for p in pairs]
-    return Prepared(symbols, pairs, shape, recorded, hyps, assumed, substituted)
-
-
-def decide(claim: Claim, max_points: int = 200, seed: int = 0) -> Verdict:
-    prepared = prepare(claim)
-    symbols, pairs, recorded = prepared.symbols, prepared.pairs, prepared.recorded
-    hyps, assumed, substituted = prepared.hyps, prepared.assumed, prepared.substituted
-    verdict = prepared.verdict()
-
-    proof = _try_prove(substituted, hyps, assumed)
-    if proof is not None:
-        method, extra = proof
-        if hyps.substitution:
-            method += " after substituting " + ", ".join(
-                f"{s} = {_show(v)}" for s, v in hyps.substitution.items())
-        if hyps.rewrites:
-            method += " under the hypotheses"
-        rows = prepared.side_conditions()
-        known = {r["condition"] for r in rows}
-        verdict.side_conditions = rows + [r for r in extra if r["condition"] not in known]
-        missing = [c["condition"] for c in verdict.side_conditions if not c["discharged"]]
-        if not missing:
-            verdict.status, verdict.method = PROVED, method
-            return verdict
-        verdict.method = method + " (where defined)"
-        verdict.reason = ("the identity holds wherever both sides are defined, but the domains and "
-                          "hypotheses do not show: " + "; ".join(missing) + ". State it as a hypothesis.")
-        return verdict
-
-    counterexample = _search_counterexample(pairs, recorded, symbols, hyps, max_points, seed)
-    if counterexample is not None:
-        verdict.status, verdict.method = REFUTED, "counterexample, checked exactly"
-        verdict.counterexample = counterexample
-        return verdict
-    residual = _show(sympy.cancel(substituted[0].lhs - substituted[0].rhs))
-    verdict.method = "none"
-    verdict.reason = (f"no exact decision: the normal form of lhs − rhs is {_shorten(residual)}, not 0; "
-                      f"and no counterexample among {max_points} candidate points (that is evidence, not proof)")
-    return verdict
+def _unique(conditions: list) -> list:
+    out, seen = [], set()
+    for c in conditions:
+        key = (c.kind, c.expr, c.exponent)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
 
 def _show_sides(entries) -> str:
-    shown = [_show(e) for e in entries]
-    return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+    shown = [show(e) for e in entries]
+    text = shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+    return text if len(text) <= 2000 else text[:2000] + " …"
 
 
 def _shorten(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
+def missing_text(rows: list) -> str:
+    return "; ".join(r["condition"] for r in rows if not r["discharged"])
+
+
 # ---------------------------------------------------------------------------------------
-# Refuting: candidate points, each checked exactly.
+# Deciding an equation exactly.
 
-def _candidate_points(free: list, symbols: dict, count: int, seed: int):
-    rng = random.Random(seed)
-    samples = {s: symbols[s].domain.samples for s in free}
-    yield {s: samples[s][0] for s in free}
-    for i in range(count - 1):
-        yield {s: (samples[s][i % len(samples[s])] if i < 8 else rng.choice(samples[s])) for s in free}
-
-
-def _in_domain(value: sympy.Expr, variable: Variable) -> bool:
-    interval = variable.domain.interval
-    if not is_real_number(value):
-        return False
-    if variable.domain.integer and not value.is_integer:
-        return False
-    above = value > interval.lo or (value == interval.lo and not interval.lo_open)
-    below = value < interval.hi or (value == interval.hi and not interval.hi_open)
-    return bool(above and below)
-
-
-def _holds(relation: sympy.Basic, point: dict) -> bool:
-    value = relation.xreplace(point)
-    if value in (sympy.true, sympy.false):
-        return bool(value)
-    difference = value.lhs - value.rhs  # decide the sign with certified intervals
-    if isinstance(value, sympy.Ne):
-        return certainly_nonzero(difference)
-    if isinstance(value, sympy.Eq) or not is_real_number(difference):
-        return False
+def _zero(e) -> bool:
     try:
-        box = enclose(difference)
-    except Exception:
+        return e == 0 or sympy.cancel(e) == 0
+    except (sympy.PolynomialError, TypeError, ValueError):
         return False
-    strict = isinstance(value, (sympy.StrictGreaterThan, sympy.StrictLessThan))
-    positive_side = isinstance(value, (sympy.StrictGreaterThan, sympy.GreaterThan))
-    return (box.a > 0 or (not strict and box.a >= 0)) if positive_side else (box.b < 0 or (not strict and box.b <= 0))
 
 
-def _defined_at(recorded: set, point: dict) -> bool:
-    for kind, expr in recorded:
-        value = _exact(expr).xreplace(point)
-        if kind == "nonzero" and not certainly_nonzero(value):
+def _factored(base):
+    try:
+        return sympy.factor(base) if sympy.count_ops(base) <= 80 else base
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return base
+
+
+def _radicals(e, k: Knowledge):
+    """Radicands factored (exposing squares), their factors of known sign replaced by
+    sign-carrying dummies, then SymPy's non-forced expand_power_base and powdenest."""
+    e = e.replace(lambda n: n.is_Pow and not n.exp.is_Integer and not n.base.is_Atom,
+                  lambda n: sympy.Pow(_factored(n.base), n.exp))
+    mapping = {}
+    for node in list(sympy.preorder_traversal(e)):
+        if not (node.is_Pow and not node.exp.is_Integer):
+            continue
+        for f in sympy.Mul.make_args(node.base):
+            g = f.base if f.is_Pow and f.exp.is_Integer else f
+            if g.is_number or g.is_Symbol or g in mapping:
+                continue
+            if sympy.expand(-g) in mapping:
+                mapping[g] = -mapping[sympy.expand(-g)]
+                continue
+            original = k.without_signs(g)
+            if k.how_positive(original):
+                mapping[g] = sympy.Dummy("P", positive=True)
+            elif k.how_nonnegative(original):
+                mapping[g] = sympy.Dummy("N", nonnegative=True)
+            elif k.how_positive(-original):
+                mapping[g] = -sympy.Dummy("P", positive=True)
+            elif k.how_nonnegative(-original):
+                mapping[g] = -sympy.Dummy("N", nonnegative=True)
+            else:
+                continue
+            k.decided.append(original)
+    if mapping:
+        extra = {sympy.expand(-g): -v for g, v in mapping.items()}
+        e = e.xreplace({**extra, **mapping})
+    return sympy.powdenest(sympy.expand_power_base(e))
+
+
+def prove_equal(lhs, rhs, k: Knowledge) -> str | None:
+    """The method that shows lhs = rhs wherever both are defined, or None."""
+    if lhs == rhs:
+        return "definitional"
+    d = lhs - rhs
+    if _zero(d):
+        return "normal form"
+    signed = k.with_signs(d)
+    if _zero(signed):
+        return "normal form under the proven signs"
+    try:
+        if _zero(_radicals(signed, k)):
+            return "normal form under the proven signs, radicals rewritten (non-forced)"
+    except (sympy.PolynomialError, TypeError, ValueError, RecursionError):
+        pass
+    return None
+
+
+def _residual(lhs, rhs, k: Knowledge) -> str:
+    try:
+        return _shorten(show(sympy.cancel(k.with_signs(lhs - rhs)).xreplace(
+            {d: s for s, d in k.dummies.items()})))
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return _shorten(show(lhs - rhs))
+
+
+def _confirm(setting: Setting, negations: list) -> bool:
+    """z3 shows every negation unsat under the domains, hypotheses and path."""
+    if not z3check.AVAILABLE:
+        return False
+    for negation in negations:
+        if sympy.count_ops(negation) > 400:
             return False
-        if kind == "nonnegative" and not (is_real_number(value) and _holds(sympy.Ge(value, 0), {})):
+        if not z3check.unsat(setting.symbols, setting.domain_intervals, setting.relations, negation, ms=1000):
             return False
     return True
 
 
-def _search_counterexample(pairs, recorded, symbols, hyps, max_points, seed) -> dict | None:
-    free = [s for s in symbols if s not in hyps.substitution]
-    for pair in pairs:  # a counterexample must make every divisor ≠ 0 and every radicand ≥ 0
-        recorded = recorded | _conditions_in(pair.lhs) | _conditions_in(pair.rhs)
-    for base in _candidate_points(free, symbols, max_points, seed):
-        point = dict(base)
-        point.update({s: v.xreplace(base) for s, v in hyps.substitution.items()})
-        if not all(_in_domain(point[s], symbols[s]) for s in point):
+def _decide_equation(s: Setting) -> Verdict:
+    v = s.verdict()
+    k = s.k
+    methods, finals, failures, undefined_pairs = [], [], [], []
+    for label, lhs, rhs in s.pairs:
+        left, right = k.apply(lhs), k.apply(rhs)
+        if undefined(left) or undefined(right):
+            side = "lhs" if undefined(left) else "rhs"
+            undefined_pairs.append(f"{s.where(label)}: the {side} is undefined after applying the hypotheses "
+                                   f"({show(left if side == 'lhs' else right)}): a divisor became 0 or a root "
+                                   "negative")
             continue
-        if not all(_holds(h, point) for h in hyps.all) or not _defined_at(recorded, point):
-            continue
-        for index, pair in enumerate(pairs):
-            left, right = pair.lhs.xreplace(point), pair.rhs.xreplace(point)
+        finals += [left, right]
+        method = prove_equal(left, right, k)
+        if method is None:
+            failures.append((label, left, right))
+        else:
+            methods.append(method)
+    if undefined_pairs:
+        v.method = "none"
+        v.reason = "; ".join(undefined_pairs)
+        v.side_conditions = s.demands(finals)
+        return v
+    if not failures:
+        rows = s.demands(finals)
+        v.side_conditions = rows
+        method = " + ".join(dict.fromkeys(methods)) or "definitional"
+        if k.substitution:
+            method += " after substituting " + ", ".join(f"{a} = {show(b)}" for a, b in k.substitution.items())
+        missing = missing_text(rows)
+        if missing:
+            v.method = method + " (where defined)"
+            v.reason = (f"{s.where(s.pairs[0][0]) if len(s.pairs) == 1 else f'obligation {s.ob.name!r}, path {s.path_text()}'}: "
+                        f"every pair holds where defined, but not shown: {missing}. State it as a hypothesis.")
+            return v
+        v.status, v.method = PROVED, method
+        if _confirm(s, [sympy.Ne(lhs, rhs) for _, lhs, rhs in s.pairs]):
+            v.confirmed_by = "z3"
+        return v
+    found, tried = _search_equation(s)
+    if found is not None:
+        v.status, v.method = REFUTED, "counterexample, checked exactly or by certified intervals"
+        v.counterexample = found
+        return v
+    label, left, right = failures[0]
+    v.method = "none"
+    v.reason = (f"{s.where(label)}: no exact decision — lhs − rhs reduces to {_residual(left, right, k)}, "
+                f"not shown 0; no counterexample among {tried} admissible points (evidence, not proof)"
+                + (f"; {len(failures) - 1} more pair(s) undecided" if len(failures) > 1 else ""))
+    return v
+
+
+def _search_equation(s: Setting):
+    def test(point):
+        for index, (label, lhs, rhs) in enumerate(s.pairs):
+            left, right = lhs.xreplace(point), rhs.xreplace(point)
             if not (is_real_number(left) and is_real_number(right)):
-                break  # undefined here: not a counterexample
+                return None
             difference = left - right
             if certainly_nonzero(difference):
-                return _describe_counterexample(point, symbols, left, right, difference, index, len(pairs))
+                return counterexample(s, point, index, left, right, difference)
+        return None
+
+    exprs = [e for _, lhs, rhs in s.pairs for e in (lhs, rhs)]
+    return search(s.space(), test, exprs, seconds=_budget(exprs))
+
+
+def _budget(exprs) -> float:
+    size = sum(sympy.count_ops(e) for e in exprs)
+    return 1.0 if size > 2000 else 2.0
+
+
+def counterexample(s: Setting, point: dict, index: int, left, right, difference) -> dict:
+    label = s.pairs[index][0]
+    return {"values": s.space([]).describe(point), "entry": None if len(s.pairs) == 1 else index,
+            "pair": label, "obligation": s.ob.name, "path": s.path_text(),
+            "lhs": value_of(left), "rhs": value_of(right), "difference": value_of(difference)}
+
+
+# ---------------------------------------------------------------------------------------
+# Public API.
+
+def _infeasible(s: Setting) -> Verdict | None:
+    """PROVED (vacuous or infeasible path) when the relations are shown contradictory."""
+    for k, relations, vacuous in ((s.theory, s.hypotheses, True), (s.k, s.relations, False)):
+        reason = k.contradiction
+        how = ""
+        if reason is None and relations and z3check.unsat(s.symbols, s.domain_intervals, relations, ms=1000):
+            reason, how = "z3 nonlinear real arithmetic: unsat", " (shown by z3)"
+        if reason is None:
+            continue
+        v = s.verdict(PROVED)
+        if vacuous:
+            v.vacuous = True
+            v.method = f"vacuous: the hypotheses are contradictory ({reason}){how}"
+        else:
+            v.infeasible = True
+            v.method = f"infeasible path: {s.path_text()} contradicts the hypotheses and domains ({reason}){how}"
+        return v
     return None
 
 
-def _value(x: sympy.Expr) -> dict:
-    exact = _show(x)
-    approx = exact if x.is_Rational and x.q == 1 else f"{float(sympy.N(x, 20)):.10g}"
-    return {"exact": exact, "approx": approx}
+def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_hypotheses: list = ()) -> Verdict:
+    """Decide one obligation under its hypotheses and path (``extra_hypotheses``: the
+    theorem's, added where the obligation does not already list them)."""
+    s = Setting(ob, variables, seed, list(extra_hypotheses))
+    shortcut = _infeasible(s)
+    if shortcut is not None:
+        return shortcut
+    if ob.relation == EQUAL:
+        return _decide_equation(s)
+    from symbolic import forms
+    if ob.relation in (AT_MOST, LESS):
+        return forms.decide_inequality(s, strict=ob.relation == LESS)
+    return forms.decide_for_every(s)
 
 
-def _describe_counterexample(point, symbols, left, right, difference, index, count) -> dict:
-    values = {}
-    for symbol, value in point.items():
-        variable = symbols[symbol]
-        label = variable.name if not variable.is_tensor or variable.value.is_generic else str(symbol)
-        if variable.is_tensor and variable.value.is_generic:
-            label += " (every entry)"
-        values[label] = _value(value)
-    return {
-        "values": values,
-        "entry": None if count == 1 else index,
-        "lhs": _value(left),
-        "rhs": _value(right),
-        "difference": _value(difference),
-    }
+def _row(ob: Obligation, v: Verdict) -> dict:
+    return {"name": ob.name, "verdict": v.status, "method": v.method, "reason": v.reason,
+            "path": " ∧ ".join(show(p) for p in ob.path) or "the only path", "lhs": v.lhs, "rhs": v.rhs,
+            "counterexample": v.counterexample, "confirmed_by": v.confirmed_by, "infeasible": v.infeasible,
+            "refutes_theorem": ob.refutes_theorem, "side_conditions": v.side_conditions}
+
+
+def decide_theorem(data: TheoremData, seed: int = 0) -> Verdict:
+    """PROVED if every obligation of every path is PROVED (an infeasible path counts, as it
+    demands nothing); REFUTED if an obligation that refutes the theorem is refuted; else
+    UNKNOWN naming the first failing obligation."""
+    start = time.monotonic()
+    hypotheses = list(data.hypotheses)
+    probe = Setting(Obligation("hypotheses", EQUAL, []), data.variables, seed, hypotheses)
+    vacuous = _infeasible(probe)
+    if vacuous is not None:
+        vacuous.name = ""
+        vacuous.shape = data.obligations[0].shape if data.obligations else ""
+        vacuous.lhs = vacuous.rhs = ""
+        return vacuous
+    decided = [(ob, decide_obligation(ob, data.variables, seed, extra_hypotheses=hypotheses))
+               for ob in data.obligations]
+    v = Verdict(UNKNOWN, shape=decided[0][1].shape if decided else "")
+    v.obligations = [_row(ob, o) for ob, o in decided]
+    v.side_conditions = [dict(c, condition=f"[{ob.name}] {c['condition']}") for ob, o in decided
+                         for c in o.side_conditions]
+    v.hypotheses_used = list(dict.fromkeys(h for _, o in decided for h in o.hypotheses_used))
+    if len(decided) == 1:
+        v.lhs, v.rhs = decided[0][1].lhs, decided[0][1].rhs
+    paths = {}
+    for ob, o in decided:
+        key = " ∧ ".join(show(p) for p in ob.path) or "the only path"
+        entry = paths.setdefault(key, {"path": key, "obligations": 0, "infeasible": True, "verdicts": []})
+        entry["obligations"] += 1
+        entry["infeasible"] = entry["infeasible"] and o.infeasible
+        entry["verdicts"].append(o.status)
+    v.paths = list(paths.values())
+    if not decided:
+        v.reason = "the theorem produced no obligation"
+        return v
+    failing = [(ob, o) for ob, o in decided if o.status != PROVED]
+    if not failing:
+        v.status = PROVED
+        if len(decided) == 1:
+            v.method = decided[0][1].method
+        else:
+            v.method = "; ".join(f"{ob.name} [{' ∧ '.join(show(p) for p in ob.path) or 'the only path'}] "
+                                 f"({o.method})" for ob, o in decided)
+        feasible = [o for _, o in decided if not o.infeasible]
+        if feasible and all(o.confirmed_by == "z3" for o in feasible):
+            v.confirmed_by = "z3"
+        return v
+    refuting = [(ob, o) for ob, o in failing if o.status == REFUTED and ob.refutes_theorem]
+    if refuting:
+        ob, o = refuting[0]
+        v.status, v.method = REFUTED, f"counterexample to obligation {ob.name!r} ({o.method})"
+        v.counterexample = o.counterexample
+        return v
+    ob, o = failing[0]
+    v.method = "none"
+    v.counterexample = o.counterexample
+    what = ("is false (counterexample below), but a counterexample to it is not one to the theorem"
+            if o.status == REFUTED else "is undecided")
+    v.reason = f"obligation {ob.name!r} {what}: {o.reason or o.method}".strip()
+    del start
+    return v

@@ -1,0 +1,550 @@
+"""What the domains, hypotheses and path conditions establish, used soundly by the decider.
+
+``Knowledge`` reads the relations an obligation is stated under (the theorem's hypotheses
+and its path's branch conditions) by meaning:
+
+* ``Eq(symbol, value)`` substitutes ``value`` for the symbol (sequentially, so no cycle
+  can form); the value must lie in the symbol's domain: a value outside it makes the
+  relations contradictory, and a symbolic value inherits the domain as new facts;
+* ``Ne(a, b)`` is the fact ``a − b ≠ 0``;
+* ``<, ≤, >, ≥`` are facts ``E > 0`` / ``E ≥ 0``; one with a number on one side bounds the
+  other side (a symbol, or a whole subexpression such as ``ρ_t``) by an interval;
+* other equalities are facts both ways and rewrite their left side.
+
+It answers sign questions (``decide``, ``how_nonzero``, ``how_nonnegative``, …) from interval
+bounds, matching facts (equal as rational functions, by ``cancel``), structure (a product of
+nonzero factors is nonzero) and SymPy's assumptions on dummies that carry only *proven*
+signs.  A decision about an expression that rewrites it (``cancel``) is only valid where the
+expression is defined: every expression a decision rested on is kept in ``decided`` and the
+decider demands its definedness like any other side condition.
+
+It detects contradictions it can see: a substituted value outside its domain, an empty
+interval, a fact whose bound says it is false, ``E > 0`` against ``E ≤ 0``, ``E ≠ 0`` for an
+``E`` that is 0.  Nothing here uses ``force=True`` or ``simplify``.
+"""
+from __future__ import annotations
+
+import sympy
+
+from symbolic.bounds import bound, excludes_zero, is_zero
+from symbolic.certify import compare
+from symbolic.domains import Interval
+from symbolic.obligation import NONNEGATIVE, NONZERO, POWER, Condition
+
+UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I)
+GT, GE = ">", "≥"
+
+
+class ClaimError(ValueError):
+    """An obligation that cannot be decided as stated (undeclared symbols, bad relation, …)."""
+
+
+def undefined(expr) -> bool:
+    """``zoo``, ``nan``, ``±oo`` or ``I`` inside: some operation was undefined over ℝ."""
+    return isinstance(expr, sympy.Basic) and expr.has(*UNDEFINED)
+
+
+def show(expr) -> str:
+    return sympy.sstr(expr) if isinstance(expr, sympy.Basic) else str(expr)
+
+
+def exact(expr):
+    """SymPy Floats (the data contract has none) become the rationals they store."""
+    expr = sympy.sympify(expr)
+    floats = expr.atoms(sympy.Float)
+    return expr.xreplace({f: sympy.Rational(f) for f in floats}) if floats else expr
+
+
+def partial_conditions(expr, origin: str = "scan") -> list:
+    """Every partial operation left in ``expr``: a negative power needs its base ≠ 0, a
+    fractional power its base ≥ 0 (and ≠ 0 if negative), a symbolic power the ``power``
+    condition.  Undecided ``Piecewise`` nodes are scanned whole (every branch may be taken)."""
+    found = []
+    if not isinstance(expr, sympy.Basic):
+        return found
+    for node in sympy.preorder_traversal(expr):
+        if not node.is_Pow:
+            continue
+        e = node.exp
+        if e.is_Integer:
+            if e < 0:
+                found.append(Condition(NONZERO, node.base, origin=origin))
+        elif e.is_Rational:
+            found.append(Condition(NONNEGATIVE, node.base, origin=origin))
+            if e < 0:
+                found.append(Condition(NONZERO, node.base, origin=origin))
+        else:
+            found.append(Condition(POWER, node.base, e, origin=origin))
+    return found
+
+
+def normal_relation(relation) -> tuple | None:
+    """(kind, E) with kind ">", "≥", "=", "≠" and the relation meaning ``E kind 0``."""
+    if isinstance(relation, sympy.StrictGreaterThan):
+        return GT, relation.lhs - relation.rhs
+    if isinstance(relation, sympy.StrictLessThan):
+        return GT, relation.rhs - relation.lhs
+    if isinstance(relation, sympy.GreaterThan):
+        return GE, relation.lhs - relation.rhs
+    if isinstance(relation, sympy.LessThan):
+        return GE, relation.rhs - relation.lhs
+    if isinstance(relation, sympy.Eq):
+        return "=", relation.lhs - relation.rhs
+    if isinstance(relation, sympy.Ne):
+        return "≠", relation.lhs - relation.rhs
+    return None
+
+
+def empty(i: Interval) -> bool:
+    try:
+        return bool(i.lo > i.hi or (i.lo == i.hi and (i.lo_open or i.hi_open)))
+    except TypeError:
+        return False
+
+
+def intersect(a: Interval, b: Interval) -> Interval:
+    try:
+        if a.lo > b.lo or (a.lo == b.lo and a.lo_open):
+            lo, lo_open = a.lo, a.lo_open
+        else:
+            lo, lo_open = b.lo, b.lo_open
+        if a.hi < b.hi or (a.hi == b.hi and a.hi_open):
+            hi, hi_open = a.hi, a.hi_open
+        else:
+            hi, hi_open = b.hi, b.hi_open
+        return Interval(lo, hi, lo_open, hi_open)
+    except TypeError:
+        return a
+
+
+def _same(a, b) -> bool:
+    """Equal as rational functions (roots and powers as atoms)."""
+    try:
+        return sympy.cancel(a - b) == 0
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return False
+
+
+class Knowledge:
+    """Everything the relations establish; ``contradiction`` is set (a reason) if they are
+    shown contradictory, in which case no other answer matters."""
+
+    def __init__(self, symbols: dict, relations: list, check_symbols: bool = True):
+        self.symbols = symbols                      # Symbol -> Domain
+        self.intervals = {s: d.interval for s, d in symbols.items()}
+        self.substitution: dict = {}
+        self.rewrites: dict = {}
+        self.facts: list = []                       # (kind, E): E > 0 or E ≥ 0
+        self.nonzero: list = []                     # E with E ≠ 0
+        self.opaque: list = []                      # relations only checked at points
+        self.used: list = []                        # what each relation did, for the report
+        self.decided: list = []                     # expressions decisions rested on
+        self.contradiction: str | None = None
+        self._domain_values: list = []
+        self._pending: list = []
+        flat = []
+        for relation, source in relations:
+            relation = exact(relation)
+            if check_symbols and isinstance(relation, sympy.Basic):
+                stray = relation.free_symbols - set(symbols)
+                if stray:
+                    raise ClaimError(f"{source} {show(relation)} mentions undeclared symbols "
+                                     f"{sorted(map(str, stray))}")
+            flat += [(r, source) for r in self._flatten(relation, source)]
+        for relation, source in flat:
+            if self.contradiction is None and isinstance(relation, sympy.Eq):
+                self._equality(relation, source)
+        for symbol, value in self._domain_values:
+            if self.contradiction is None:
+                self._inherit_domain(symbol, value)
+        for relation, source in self._pending + [(r, s) for r, s in flat if not isinstance(r, sympy.Eq)]:
+            if self.contradiction is None:
+                self._relation(relation, source)
+        if self.contradiction is None:
+            self._check_consistency()
+        self.dummies = self._make_dummies() if self.contradiction is None else {}
+        self.env = dict(self.intervals)
+        self.env.update({d: self.intervals[s] for s, d in self.dummies.items()})
+
+    # ---------------------------------------------------------------- reading relations
+    def _flatten(self, relation, source) -> list:
+        if relation is sympy.true or relation is True:
+            return []
+        if relation is sympy.false or relation is False:
+            self.contradiction = f"{source} is false"
+            return []
+        if isinstance(relation, sympy.And):
+            return [r for a in relation.args for r in self._flatten(a, source)]
+        if isinstance(relation, sympy.core.relational.Relational):
+            return [relation]
+        if isinstance(relation, sympy.logic.boolalg.Boolean):
+            self.opaque.append(relation)
+            self.used.append(f"{show(relation)}: checked at every counterexample point only")
+            return []
+        raise ClaimError(f"{source} must be a relation (Eq, Ne, <, ≤, >, ≥), got {relation!r}")
+
+    def subst(self, expr):
+        return expr.xreplace(self.substitution) if self.substitution and isinstance(expr, sympy.Basic) else expr
+
+    def _equality(self, relation, source) -> None:
+        r = self.subst(relation)
+        if r is sympy.true:
+            self.used.append(f"{show(relation)} ({source}): implied by the substitutions")
+            return
+        if r is sympy.false:
+            self.contradiction = f"{show(relation)} ({source}) is false after substituting the others"
+            return
+        if undefined(r.lhs) or undefined(r.rhs):
+            self.contradiction = f"{show(relation)} ({source}) has an undefined side: it never holds"
+            return
+        for symbol, value in ((r.lhs, r.rhs), (r.rhs, r.lhs)):
+            if symbol in self.symbols and symbol not in self.substitution and symbol not in value.free_symbols:
+                updated = {k: v.xreplace({symbol: value}) for k, v in self.substitution.items()}
+                for k, v in updated.items():
+                    if undefined(v):
+                        self.contradiction = (f"{show(relation)} ({source}) makes {k} = {show(v)}, "
+                                              "which is undefined")
+                        return
+                updated[symbol] = value
+                self.substitution = updated
+                self._domain_values.append((symbol, value))
+                self.used.append(f"{show(relation)} ({source}): substituted")
+                return
+        self._pending.append((relation, source))
+
+    def _inherit_domain(self, symbol, value) -> None:
+        """The substituted value must lie in the symbol's domain."""
+        domain = self.symbols[symbol]
+        value = self.subst(value)
+        where = f"{symbol} = {show(value)}"
+        if value.is_number:
+            if not domain.contains(value):
+                self.contradiction = f"{where} lies outside {symbol}'s domain {domain.notation}"
+            return
+        if domain.integer and value.is_integer is False:
+            self.contradiction = f"{where} is not an integer, but {symbol} ∈ {domain.notation}"
+            return
+        i = domain.interval
+        source = f"{symbol}'s domain {domain.notation}, carried by {where}"
+        if i.lo != -sympy.oo:
+            self._relation((sympy.Gt if i.lo_open else sympy.Ge)(value, i.lo, evaluate=False), source)
+        if i.hi != sympy.oo and self.contradiction is None:
+            self._relation((sympy.Lt if i.hi_open else sympy.Le)(value, i.hi, evaluate=False), source)
+        if domain.nonzero and self.contradiction is None:
+            self._relation(sympy.Ne(value, 0, evaluate=False), source)
+        if domain.integer:
+            self.opaque.append(sympy.Eq(value, value))  # integrality: checked at points via the domain
+
+    def _relation(self, relation, source) -> None:
+        r = self.subst(relation)
+        if r is sympy.true:
+            self.used.append(f"{show(relation)} ({source}): implied by the substitutions")
+            return
+        if r is sympy.false:
+            self.contradiction = f"{show(relation)} ({source}) is false after substitution"
+            return
+        if not isinstance(r, sympy.core.relational.Relational):
+            self.opaque.append(r)
+            return
+        if undefined(r.lhs) or undefined(r.rhs):
+            self.contradiction = f"{show(relation)} ({source}) has an undefined side: it never holds"
+            return
+        kind, e = normal_relation(r)
+        if e.is_number:
+            c = compare(e, 0)
+            holds = {GT: c == ">", GE: c in (">", "="), "=": c == "=", "≠": c in ("<", ">")}[kind]
+            if c is not None and not holds:
+                self.contradiction = f"{show(relation)} ({source}) is false"
+            elif c is None:
+                self.opaque.append(r)
+            return
+        notes = []
+        if kind == "≠":
+            if _same(e, 0):
+                self.contradiction = f"{show(relation)} ({source}): both sides are the same"
+                return
+            self.nonzero.append(e)
+            notes.append("a nonzero fact")
+        elif kind == "=":
+            c = sympy.cancel(e)
+            if c.is_number and c != 0:
+                self.contradiction = f"{show(relation)} ({source}): the sides differ by {show(c)}"
+                return
+            self.facts += [(GE, e), (GE, -e)]
+            if not r.lhs.is_number:
+                self.rewrites[r.lhs] = r.rhs
+                notes.append(f"rewrites {show(r.lhs)} as {show(r.rhs)}")
+            if r.rhs.is_number or r.lhs.is_number:
+                side, number = (r.lhs, r.rhs) if r.rhs.is_number else (r.rhs, r.lhs)
+                self._tighten(side, Interval(number, number, False, False))
+        else:
+            self.facts.append((kind, e))
+            notes.append("a sign fact")
+            if r.rhs.is_number or r.lhs.is_number:
+                side = r.lhs if r.rhs.is_number else r.rhs
+                number = r.rhs if r.rhs.is_number else r.lhs
+                upper = isinstance(r, (sympy.StrictLessThan, sympy.LessThan)) == (side is r.lhs)
+                strict = kind == GT
+                limit = (Interval(-sympy.oo, number, True, strict) if upper
+                         else Interval(number, sympy.oo, strict, True))
+                self._tighten(side, limit)
+                notes.append(f"bounds {show(side)} to {self.intervals.get(side, limit).show()}")
+        self.used.append(f"{show(relation)} ({source}): " + "; ".join(notes))
+
+    def _tighten(self, key, limit: Interval) -> None:
+        current = self.intervals.get(key)
+        if current is None:
+            current = bound(key, self.intervals)
+        self.intervals[key] = intersect(current, limit)
+        if empty(self.intervals[key]):
+            self.contradiction = f"{show(key)} would lie in the empty set {self.intervals[key].show()}"
+
+    def _check_consistency(self) -> None:
+        for key, i in self.intervals.items():
+            if empty(i):
+                self.contradiction = f"{show(key)} would lie in the empty set {i.show()}"
+                return
+        for kind, e in self.facts:
+            b = bound(e, self.intervals)
+            try:
+                impossible = bool((b.hi <= 0) if kind == GT else (b.hi < 0 or (b.hi == 0 and b.hi_open)))
+            except TypeError:
+                impossible = False
+            if impossible:
+                self.contradiction = (f"{show(e)} {kind} 0 is stated, but the domains and other relations "
+                                      f"put it in {b.show()}")
+                return
+        for i, (k1, e1) in enumerate(self.facts):
+            for k2, e2 in self.facts[i + 1:]:
+                if GT in (k1, k2) and _same(e1, -e2):
+                    self.contradiction = f"{show(e1)} {k1} 0 and {show(e2)} {k2} 0 contradict each other"
+                    return
+        for e in self.nonzero:
+            if is_zero(bound(e, self.intervals)):
+                self.contradiction = f"{show(e)} ≠ 0 is stated, but it is 0"
+                return
+
+    def _make_dummies(self) -> dict:
+        dummies = {}
+        for s, domain in self.symbols.items():
+            if s in self.substitution:
+                continue
+            i = self.intervals[s]
+            facts = {"integer": True} if domain.integer else {"real": True}
+            try:
+                if i.lo > 0 or (i.lo == 0 and i.lo_open):
+                    facts["positive"] = True
+                elif i.lo >= 0:
+                    facts["nonnegative"] = True
+                if i.hi < 0 or (i.hi == 0 and i.hi_open):
+                    facts["negative"] = True
+                elif i.hi <= 0:
+                    facts["nonpositive"] = True
+            except TypeError:
+                pass
+            if domain.nonzero or any(_same(e, s) or _same(e, -s) for e in self.nonzero):
+                facts["nonzero"] = True
+            dummies[s] = sympy.Dummy(s.name, **facts)
+        return dummies
+
+    def with_signs(self, expr):
+        """``expr`` over dummies carrying the proven sign facts of each symbol."""
+        return expr.xreplace(self.dummies)
+
+    def without_signs(self, expr):
+        return expr.xreplace({d: s for s, d in self.dummies.items()})
+
+    # ----------------------------------------------------------------- sign questions
+    def _bounds(self, e) -> list:
+        out = [bound(e, self.env)]
+        if e.is_Add or e.is_Mul or e.is_Pow:
+            try:
+                together = sympy.cancel(sympy.together(e))
+                if together != e:
+                    out.append(bound(together, self.env))
+            except (sympy.PolynomialError, TypeError, ValueError):
+                pass
+        return out
+
+    def _assumed(self, e, attribute: str) -> bool:
+        try:
+            return getattr(self.with_signs(e), attribute) is True
+        except (TypeError, ValueError, RecursionError, AttributeError):
+            return False
+
+    def how_positive(self, e) -> str | None:
+        for b in self._bounds(e):
+            if b.lo > 0 or (b.lo == 0 and b.lo_open):
+                return f"interval bounds: value in {b.show()}"
+        if any(k == GT and _same(f, e) for k, f in self.facts):
+            return "a hypothesis or path condition states it"
+        if self._assumed(e, "is_positive"):
+            return "SymPy's assumptions from the proven signs"
+        return None
+
+    def how_nonnegative(self, e) -> str | None:
+        for b in self._bounds(e):
+            if b.lo >= 0:
+                return f"interval bounds: value in {b.show()}"
+        if any(_same(f, e) for _, f in self.facts):
+            return "a hypothesis or path condition states it"
+        if self._assumed(e, "is_nonnegative"):
+            return "SymPy's assumptions from the proven signs"
+        return None
+
+    def how_nonzero(self, e, depth: int = 0) -> str | None:
+        if e.is_number:
+            return "a nonzero number" if compare(e, 0) in ("<", ">") else None
+        for b in self._bounds(e):
+            if excludes_zero(b):
+                return f"interval bounds: value in {b.show()}"
+        if any(_same(z, e) or _same(z, -e) for z in self.nonzero):
+            return "a hypothesis or path condition states it"
+        if self.how_positive(e) or self.how_positive(-e):
+            return "its sign is known: " + (self.how_positive(e) or self.how_positive(-e))
+        if depth < 6:
+            if e.is_Mul and all(self.how_nonzero(f, depth + 1) for f in e.args):
+                return "every factor is nonzero"
+            if e.is_Pow and self.how_nonzero(e.base, depth + 1):
+                return "a power of a nonzero base"
+            if isinstance(e, sympy.Abs) and self.how_nonzero(e.args[0], depth + 1):
+                return "the absolute value of a nonzero value"
+        if self._assumed(e, "is_nonzero"):
+            return "SymPy's assumptions from the proven signs"
+        return None
+
+    def how_zero(self, e) -> str | None:
+        if _same(e, 0):
+            return "normal form 0"
+        if _same(self.with_signs(e), 0):
+            return "normal form 0 under the proven signs"
+        return None
+
+    def decide(self, kind: str, e) -> bool | None:
+        """Whether ``E kind 0`` holds wherever E is defined (E's definedness is recorded in
+        ``decided`` for the decider to demand)."""
+        e = self.subst(e)
+        if undefined(e):
+            return None
+        if e.is_number:
+            c = compare(e, 0)
+            if c is None:
+                return None
+            return {GT: c == ">", GE: c in (">", "="), "=": c == "=", "≠": c in ("<", ">")}[kind]
+        answer = None
+        if kind in (GT, GE):
+            positive = self.how_positive(e) if kind == GT else self.how_nonnegative(e)
+            if positive:
+                answer = True
+            elif (self.how_nonnegative(-e) if kind == GT else self.how_positive(-e)):
+                answer = False
+        else:
+            if self.how_zero(e):
+                answer = kind == "="
+            elif self.how_nonzero(e):
+                answer = kind == "≠"
+        if answer is not None:
+            self.decided.append(e)
+        return answer
+
+    def decide_condition(self, condition) -> bool | None:
+        if condition in (sympy.true, True):
+            return True
+        if condition in (sympy.false, False):
+            return False
+        if isinstance(condition, sympy.And):
+            values = [self.decide_condition(a) for a in condition.args]
+            return False if False in values else (True if all(v is True for v in values) else None)
+        if isinstance(condition, sympy.Or):
+            values = [self.decide_condition(a) for a in condition.args]
+            return True if True in values else (False if all(v is False for v in values) else None)
+        if isinstance(condition, sympy.Not):
+            value = self.decide_condition(condition.args[0])
+            return None if value is None else not value
+        normal = normal_relation(condition)
+        return None if normal is None else self.decide(*normal)
+
+    # ---------------------------------------------------------------- applying it
+    def apply(self, expr):
+        """Substitute, rewrite what the relations fix, and decide the branches, signs,
+        absolute values and max/min they settle (to a fixed point)."""
+        if not isinstance(expr, sympy.Basic):
+            return expr
+        expr = self.subst(exact(expr))
+        for _ in range(6):
+            new = expr.xreplace(self.rewrites) if self.rewrites else expr
+            if not undefined(new):
+                new = new.replace(lambda n: isinstance(n, (sympy.Piecewise, sympy.sign, sympy.Abs,
+                                                           sympy.Max, sympy.Min)), self._decide_node)
+            if new == expr:
+                return expr
+            expr = new
+        return expr
+
+    def _decide_node(self, node):
+        if isinstance(node, sympy.Piecewise):
+            kept = []
+            for value, condition in node.args:
+                decision = self.decide_condition(condition)
+                if decision is True:
+                    if not kept:
+                        return value
+                    kept.append((value, True))
+                    break
+                if decision is None:
+                    kept.append((value, condition))
+            if not kept or len(kept) == len(node.args):
+                return node
+            return sympy.Piecewise(*kept)
+        if isinstance(node, sympy.sign):
+            e = node.args[0]
+            if self.decide(GT, e):
+                return sympy.Integer(1)
+            if self.decide(GT, -e):
+                return sympy.Integer(-1)
+            if self.decide("=", e):
+                return sympy.Integer(0)
+            return node
+        if isinstance(node, sympy.Abs):
+            e = node.args[0]
+            if self.decide(GE, e):
+                return e
+            if self.decide(GE, -e):
+                return -e
+            return node
+        if isinstance(node, (sympy.Max, sympy.Min)) and len(node.args) == 2:
+            a, b = node.args
+            first = self.decide(GE, a - b) if isinstance(node, sympy.Max) else self.decide(GE, b - a)
+            if first:
+                return a
+            second = self.decide(GE, b - a) if isinstance(node, sympy.Max) else self.decide(GE, a - b)
+            if second:
+                return b
+        return node
+
+    # ---------------------------------------------------------------- conditions
+    def discharge(self, condition: Condition) -> str | None:
+        """How the condition is shown from the domains and relations, or None."""
+        e = self.apply(condition.expr)
+        if undefined(e):
+            return None
+        if condition.kind == NONZERO:
+            return self.how_nonzero(e)
+        if condition.kind == NONNEGATIVE:
+            return self.how_nonnegative(e)
+        exponent = self.apply(condition.exponent)
+        if undefined(exponent):
+            return None
+        integer = exponent.is_integer is True or self._assumed(exponent, "is_integer")
+        if integer and (how := self.how_nonnegative(exponent)):
+            return f"a natural exponent ({how})"
+        if integer and (how := self.how_nonzero(e)):
+            return f"an integer exponent and a nonzero base ({how})"
+        if how := self.how_positive(e):
+            return f"a positive base ({how})"
+        if (how := self.how_nonnegative(e)) and self.how_positive(exponent):
+            return f"a nonnegative base ({how}) and a positive exponent"
+        return None
+
+    def describe(self) -> list:
+        return list(self.used)
