@@ -54,10 +54,16 @@ class Assignment:
 # Trusted: choosing points.
 
 def _sample(domain_name: str, rng: random.Random) -> sympy.Rational:
+    """A value of the domain: often a closed end (0 for [0, 1), where branches like μ ≠ 0
+    switch), often one of the domain's typical values, otherwise a random rational."""
     domain = DOMAINS[domain_name]
-    if rng.random() < 0.5:
-        return rng.choice(domain.samples)
     interval = domain.interval
+    ends = [e for e, opened in ((interval.lo, interval.lo_open), (interval.hi, interval.hi_open)) if not opened]
+    roll = rng.random()
+    if ends and roll < 0.3:
+        return sympy.sympify(rng.choice(ends))
+    if roll < 0.65:
+        return rng.choice(domain.samples)
     lo, hi = sympy.sympify(interval.lo), sympy.sympify(interval.hi)
     lo = lo if lo.is_finite else sympy.Integer(-5)
     hi = hi if hi.is_finite else lo + 10

@@ -231,5 +231,5 @@ def test_the_second_check_agrees_with_every_proof(build):
 def test_the_second_check_catches_a_false_claim():
     theorem = Theorem("User.theorem", "", PROVED, sgd_dampened_momentum_step, "a false claim", __name__)
     data = build_theorem(theorem)
-    failures = [judge(evaluate(theorem, p), p) for p in sample(data, count=4)]
+    failures = [judge(evaluate(theorem, p), p) for p in sample(data, count=8)]
     assert any(failures), "points with μ = 0 and τ ≠ 0 expose the false step"
