@@ -5,23 +5,29 @@ theorem with one term mutated, are never PROVED and are REFUTED where a countere
 a claim that vanishes at every point the prover samples is still not PROVED; a slow claim
 ends UNKNOWN (timeout) within its limit.
 """
+import functools
+import operator
 import time
 
 import pytest
 import sympy
-from sympy import Eq, Rational, sqrt
+from sympy import Eq, Rational
 
 from optim import adadelta, adam, adamw, momentum_sgd, sgd
-from proofs.harness import Given, Theorem, equation
+from proofs.harness import Given, Theorem, build_theorem, equation
 from proofs.runner import run_theorem
-from symbolic import PROVED, REFUTED, UNKNOWN, Claim, ClaimError, decide
+from symbolic import PROVED, REFUTED, UNKNOWN
 from symbolic.domains import REAL
+from symbolic.flatten import ClaimShapeError
+from symbolic.prover import decide_theorem
+from symbolic.tensor import SYMPY
+
+sqrt = SYMPY.sqrt
 
 
 def verdict_of(build):
-    x = Given()
-    claim = build(x)
-    return decide(Claim(claim.lhs, claim.rhs, x.variables, x.hypotheses))
+    theorem = Theorem("Test.claim", "", PROVED, build, "A claim.", __name__)
+    return decide_theorem(build_theorem(theorem))
 
 
 # --------------------------------------------------------------------------- true claims
@@ -53,10 +59,11 @@ def test_true_identities_are_proved(name):
 def test_methods_are_named_for_what_decided():
     assert verdict_of(TRUE["square of a sum"]).method == "normal form"
     # SymPy merges b·bᵗ into bᵗ⁺¹ only once it knows b ≥ 0.
-    assert verdict_of(TRUE["geometric step"]).method == "normal form under assumptions (the declared domains)"
-    assert "under assumptions" in verdict_of(TRUE["sqrt of a square, v ≥ 0"]).method
-    assert "under assumptions" in verdict_of(TRUE["sqrt of a product, both ≥ 0"]).method
-    assert "radicals rewritten" in verdict_of(TRUE["bias-corrected root"]).method
+    assert verdict_of(TRUE["geometric step"]).method == "normal form under the proven signs"
+    # SymPy writes √(v²) as |v| for real v; with v ≥ 0 shown, |v| is v.
+    assert verdict_of(TRUE["sqrt of a square, v ≥ 0"]).status == PROVED
+    assert "proven signs" in verdict_of(TRUE["sqrt of a product, both ≥ 0"]).method
+    assert "radicals rewritten (non-forced)" in verdict_of(TRUE["bias-corrected root"]).method
 
 
 # -------------------------------------------------------------------------- false claims
@@ -96,12 +103,12 @@ def test_a_claim_that_vanishes_at_every_sample_is_not_proved():
     # not the zero polynomial: sampling finds no counterexample, and must not give PROVED.
     def build(x):
         a = x.real("a")
-        product = sympy.Mul(*[(a - s) for s in REAL.samples])
+        product = functools.reduce(operator.mul, [(a - s) for s in REAL.samples])
         return equation(product, 0)
 
     verdict = verdict_of(build)
-    assert verdict.status == UNKNOWN
-    assert "evidence, not proof" in verdict.reason
+    assert verdict.status == REFUTED  # the search leaves the sample grid
+    assert all(Rational(verdict.counterexample["values"]["a"]["exact"]) != s for s in REAL.samples)
 
 
 def test_an_identity_that_needs_an_unshown_condition_is_unknown():
@@ -199,17 +206,14 @@ def test_mutated_seed_theorems_are_refuted(build):
 
 
 # ------------------------------------------------------------------------ malformed claims
-def test_a_claim_with_undeclared_symbols_is_an_error():
-    a = sympy.Symbol("a", real=True)
-    with pytest.raises(ClaimError, match="undeclared"):
-        decide(Claim(a, 0, []))
+def test_a_raw_sympy_symbol_in_a_claim_is_an_error():
+    with pytest.raises(TypeError, match="raw SymPy"):
+        verdict_of(lambda x: equation(sympy.Symbol("a", real=True), 0))
 
 
-def test_a_tensor_against_a_scalar_is_an_error():
-    x = Given()
-    p = x.tensor("p")
-    with pytest.raises(ClaimError, match="tensor"):
-        decide(Claim(p, 0, x.variables))
+def test_tensors_of_different_shapes_are_an_error():
+    with pytest.raises(ClaimShapeError, match="shapes"):
+        verdict_of(lambda x: equation(x.tensor("p"), x.tensor("q", shape=(2,))))
 
 
 # ------------------------------------------------------------------------------- timeout
@@ -231,7 +235,7 @@ def test_a_slow_claim_ends_unknown_by_timeout_within_its_limit():
 def _branch(x, hypothesis, value):
     a = x.real("a")
     x.assume(hypothesis(a))
-    return equation(sympy.Piecewise((1, a > 5), (0, True)), value)
+    return equation(SYMPY.select(a > 5, lambda: 1, lambda: 0), value)
 
 
 @pytest.mark.parametrize("hypothesis,value,proved", [
@@ -253,7 +257,7 @@ def test_a_sign_fixed_by_a_hypothesis_is_not_the_opposite_sign():
     def build(x, sign_value):
         a, b = x.real("a"), x.real("b")
         x.assume(a * b > 0)
-        return equation(sympy.sign(a * b), sign_value)
+        return equation(SYMPY.sign(a * b), sign_value)
 
     assert verdict_of(lambda x: build(x, 1)).status == PROVED
     assert verdict_of(lambda x: build(x, -1)).status == REFUTED
