@@ -37,8 +37,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               Variable, make_variable)
 from symbolic.flatten import compare
-from symbolic.obligation import AT_MOST, LESS, NONNEGATIVE as GE0, NONZERO, Condition, Obligation, TheoremData, \
-    VariableSpec
+from symbolic.obligation import AT_MOST, LESS, Obligation, TheoremData, VariableSpec
 from symbolic.paths import explore
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor
 
@@ -93,6 +92,8 @@ class Given:
         """A value in [0, 1): a β or momentum coefficient as torch.optim accepts it."""
         return self._declare(name, UNIT)
     def closed_unit(self, name: str) -> SymScalar: return self._declare(name, CLOSED_UNIT)
+    def negative(self, name: str) -> SymScalar: return self._declare(name, DOMAINS["negative"])
+    def nonzero(self, name: str) -> SymScalar: return self._declare(name, DOMAINS["nonzero"])
     def natural(self, name: str) -> SymScalar: return self._declare(name, NATURAL)
 
     def scalar(self, name: str, domain: str) -> SymScalar:
@@ -111,6 +112,19 @@ class Given:
         if shape is not None and (not isinstance(shape, tuple) or not all(isinstance(d, int) and d > 0 for d in shape)):
             raise TheoremError(f"a tensor's shape must be a tuple of positive ints, got {shape!r}")
         return self._declare(name, DOMAINS[entries], tensor=True, shape=shape)
+
+    def fresh(self, name: str, like: Any, entries: str = "real") -> Any:
+        """A new variable for a form (an arbitrary field of a state): a tensor of ``like``'s
+        shape, or a scalar, with values in ``entries``; named ``name``, or ``name_2``, … where
+        that name or one of its entry symbols is taken."""
+        taken = {v.name for v in self.variables} | {str(s) for v in self.variables for s in v.symbols}
+        candidate, n = name, 1
+        while candidate in taken or any(s.startswith(candidate + "_") for s in taken):
+            n += 1
+            candidate = f"{name}_{n}"
+        if isinstance(like, SymTensor):
+            return self.tensor(candidate, entries, like.shape)
+        return self.scalar(candidate, entries)
 
     def assume(self, *hypotheses: Any) -> None:
         """Hypotheses: relations on the variables, written with Python's operators
