@@ -24,10 +24,10 @@ import sympy
 from symbolic import z3check
 from symbolic.certify import certainly_nonzero, compare, is_real_number
 from symbolic.knowledge import ClaimError, show, undefined
-from symbolic.obligation import NONZERO
+from symbolic.obligation import NONNEGATIVE, NONZERO
 from symbolic.prover import (PROVED, REFUTED, UNKNOWN, Setting, Verdict, _confirm, _residual, counterexample,
                              missing_text, prove_equal)
-from symbolic.search import _try, search, value_of
+from symbolic.search import Space, _try, holds, search, value_of
 
 # ---------------------------------------------------------------------------------------
 # Inequalities.
@@ -193,24 +193,39 @@ def decide_for_every(s: Setting) -> Verdict:
         raise ClaimError(f"for every: the coefficient {c} is not a declared variable")
     fixed = _fixed_symbols(s, c)
     domain = s.symbols[c]
-    if any(c in r.free_symbols for r in s.relations) or c in s.k.substitution:
+    with_c_relations = [r for r in s.relations if c in r.free_symbols]
+    if any(r.free_symbols - fixed - {c} for r in with_c_relations):
         v.method = "none"
-        v.reason = (f"obligation {s.ob.name!r}: the coefficient {c} appears in a hypothesis or path "
-                    "condition; the for-every decision needs it free")
+        v.reason = (f"obligation {s.ob.name!r}: a hypothesis or path condition ties {c} to a variable it may "
+                    "not depend on; the for-every decision does not cover that")
         return v
     with_c = [x for x in s.required if c in x.expr.free_symbols or
               (x.exponent is not None and c in x.exponent.free_symbols)]
-    if any(x.kind != NONZERO for x in with_c):
+    if any(x.kind not in (NONZERO, NONNEGATIVE) for x in with_c):
         v.method = "none"
-        v.reason = (f"obligation {s.ob.name!r}: a root or power of an expression in {c} "
-                    "(defined only on part of its domain) is not supported by the for-every decision")
+        v.reason = (f"obligation {s.ob.name!r}: a power with {c} in it is not supported by the for-every "
+                    "decision")
         return v
     without_c = [x for x in s.required if x not in with_c]
-    space = s.space(without_c)
+    space = Space(s.symbols, s.labels, [r for r in s.relations if r not in with_c_relations], without_c, s.k,
+                  s.seed)
     full_space = s.space()
-    signed_c = sympy.Dummy(c.name, **({"integer": True} if domain.integer else {"real": True}),
-                           **{key: val for key, val in s.k.dummies[c].assumptions0.items()
-                              if key in ("positive", "nonnegative", "negative", "nonpositive")})
+    i = domain.interval
+    signs = {}
+    if i.lo > 0 or (i.lo == 0 and i.lo_open):
+        signs["positive"] = True
+    elif i.lo >= 0:
+        signs["nonnegative"] = True
+    if i.hi < 0 or (i.hi == 0 and i.hi_open):
+        signs["negative"] = True
+    elif i.hi <= 0:
+        signs["nonpositive"] = True
+    # Only c's domain: every value considered lies in it, so SymPy may drop |g + c·p| on it.
+    signed_c = sympy.Dummy(c.name, **({"integer": True} if domain.integer else {"real": True}), **signs)
+
+    def in_c(e, point):
+        return e.xreplace(point).xreplace({c: signed_c}).xreplace({signed_c: c})
+
     witnesses_pool = []
     for base in space.candidates(120):
         base = {x: val for x, val in base.items() if x != c}
@@ -219,12 +234,17 @@ def decide_for_every(s: Setting) -> Verdict:
             continue
         point.pop(c, None)
         witnesses_pool.append(base)
+        if not all(_nonnegative_for_every(in_c(x.expr, point), c, domain) for x in with_c if x.kind == NONNEGATIVE):
+            continue
+
+        def admissible(z):
+            return domain.contains(z) and all(holds(r, {**point, c: z}) is True for r in with_c_relations)
+
         residual = None
         for label, lhs, rhs in s.pairs:
-            r = (lhs - rhs).xreplace(point)
+            r = in_c(lhs - rhs, point)
             if r.free_symbols - {c} or undefined(r):
                 continue
-            r = r.xreplace({c: signed_c}).xreplace({signed_c: c})
             try:
                 top, bottom = _poly(r, c)
             except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded, ValueError, TypeError):
@@ -237,15 +257,17 @@ def decide_for_every(s: Setting) -> Verdict:
         top, bottom = residual
         exceptions = _roots(top) + _roots(bottom)
         for x in with_c:
+            if x.kind != NONZERO:
+                continue
             try:
-                a, b = _poly(x.expr.xreplace(point), c)
+                a, b = _poly(in_c(x.expr, point), c)
                 exceptions += _roots(a) + _roots(b)
             except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded, ValueError, TypeError):
                 exceptions = None
                 break
         if exceptions is None:
             continue
-        exceptions = [z for z in dict.fromkeys(exceptions) if domain.contains(z)]
+        exceptions = [z for z in dict.fromkeys(exceptions) if admissible(z)]
         kept = {x: val for x, val in point.items() if x in fixed}
         covered = {}
         for z in exceptions:
@@ -275,6 +297,11 @@ def decide_for_every(s: Setting) -> Verdict:
             if z in covered:
                 continue
             works = _works(s, c, z)
+            if works and s.path:
+                v.method = "none"
+                v.reason = (f"obligation {s.ob.name!r}: {c} = {show(z)} makes every pair equal on the path "
+                            f"{s.path_text()} ({works})")
+                return v
             if works:
                 v.status = PROVED
                 v.method = f"{c} = {show(z)} makes every pair equal ({works}): some value of {c} works"
@@ -285,6 +312,33 @@ def decide_for_every(s: Setting) -> Verdict:
                 f"nonzero rational function of {c} whose exceptional roots could all be refuted at admissible "
                 "points")
     return v
+
+
+def _nonnegative_for_every(e, c, domain) -> bool:
+    """p(c) ≥ 0 for every c in the domain, decided exactly: the sign of a polynomial is
+    constant between consecutive real roots, so one rational point per gap decides it."""
+    if undefined(e) or e.free_symbols - {c}:
+        return False
+    if not e.free_symbols:
+        return compare(e, 0) in (">", "=")
+    try:
+        top, bottom = _poly(e, c)
+    except (sympy.PolynomialError, sympy.CoercionFailed, sympy.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    if bottom.degree() > 0:
+        return False
+    cuts = {sympy.Rational(str(sympy.N(r, 50))) for r in _roots(top)}
+    cuts |= {end for end in (domain.interval.lo, domain.interval.hi) if end.is_finite}
+    cuts = sorted(cuts)
+    if not cuts:
+        cuts = [sympy.Integer(0)]
+    # The domain's ends are cuts too, so each gap between consecutive cuts lies wholly
+    # inside or outside the domain; the sign is constant on it.
+    probes = cuts + [(a + b) / 2 for a, b in zip(cuts, cuts[1:])] + [cuts[0] - 1, cuts[-1] + 1]
+    for x in probes:
+        if domain.contains(x) and top.eval(x) / bottom.eval(x) < 0:
+            return False
+    return True
 
 
 def _complete_without(space, base, c):

@@ -24,6 +24,8 @@ interval, a fact whose bound says it is false, ``E > 0`` against ``E ≤ 0``, ``
 """
 from __future__ import annotations
 
+import functools
+
 import sympy
 
 from symbolic.bounds import bound, excludes_zero, is_zero
@@ -117,8 +119,15 @@ def intersect(a: Interval, b: Interval) -> Interval:
         return a
 
 
+@functools.lru_cache(maxsize=4096)
 def _same(a, b) -> bool:
-    """Equal as rational functions (roots and powers as atoms)."""
+    """Equal as rational functions (roots and powers as atoms).  False means only "not
+    shown": expressions over different symbols are not compared (speed)."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a == b:
+        return True
+    if a.free_symbols != b.free_symbols:
+        return False
     try:
         return sympy.cancel(a - b) == 0
     except (sympy.PolynomialError, TypeError, ValueError):

@@ -381,12 +381,15 @@ def counterexample(s: Setting, point: dict, index: int, left, right, difference)
 # ---------------------------------------------------------------------------------------
 # Public API.
 
-def _infeasible(s: Setting) -> Verdict | None:
+def _infeasible(s: Setting, check_hypotheses: bool = True) -> Verdict | None:
     """PROVED (vacuous or infeasible path) when the relations are shown contradictory."""
-    for k, relations, vacuous in ((s.theory, s.hypotheses, True), (s.k, s.relations, False)):
+    checks = [(s.theory, s.hypotheses, True)] if check_hypotheses else []
+    if s.path:
+        checks.append((s.k, s.relations, False))
+    for k, relations, vacuous in checks:
         reason = k.contradiction
         how = ""
-        if reason is None and relations and z3check.unsat(s.symbols, s.domain_intervals, relations, ms=1000):
+        if reason is None and relations and z3check.unsat(s.symbols, s.domain_intervals, relations, ms=500):
             reason, how = "z3 nonlinear real arithmetic: unsat", " (shown by z3)"
         if reason is None:
             continue
@@ -401,11 +404,12 @@ def _infeasible(s: Setting) -> Verdict | None:
     return None
 
 
-def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_hypotheses: list = ()) -> Verdict:
+def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_hypotheses: list = (),
+                      _check_hypotheses: bool = True) -> Verdict:
     """Decide one obligation under its hypotheses and path (``extra_hypotheses``: the
     theorem's, added where the obligation does not already list them)."""
     s = Setting(ob, variables, seed, list(extra_hypotheses))
-    shortcut = _infeasible(s)
+    shortcut = _infeasible(s, check_hypotheses=_check_hypotheses)
     if shortcut is not None:
         return shortcut
     if ob.relation == EQUAL:
@@ -423,6 +427,27 @@ def _row(ob: Obligation, v: Verdict) -> dict:
             "refutes_theorem": ob.refutes_theorem, "side_conditions": v.side_conditions}
 
 
+def _for_every_theorem(v: Verdict, decided: list) -> Verdict:
+    """"No c works" holds only if it is shown on every feasible path: paths may split c's
+    range (c = 0, c ≠ 0), and a path not refuted may hold the c that works."""
+    feasible = [(ob, o) for ob, o in decided if not o.infeasible]
+    if feasible and all(o.status == REFUTED for _, o in feasible):
+        ob, o = feasible[0]
+        v.status = REFUTED
+        v.method = "; ".join(f"[{' ∧ '.join(show(p) for p in b.path) or 'the only path'}] {r.method}"
+                             for b, r in feasible) if len(feasible) > 1 else o.method
+        v.counterexample = o.counterexample
+        return v
+    if len(feasible) == 1 and feasible[0][1].status == PROVED and not feasible[0][0].path:
+        v.status, v.method = PROVED, feasible[0][1].method
+        return v
+    ob, o = next(((b, r) for b, r in feasible if r.status != REFUTED), feasible[0] if feasible else decided[0])
+    v.method = "none"
+    v.reason = (f"obligation {ob.name!r} on path {' ∧ '.join(show(p) for p in ob.path) or 'the only path'} "
+                f"is {o.status}: {o.reason or o.method}")
+    return v
+
+
 def decide_theorem(data: TheoremData, seed: int = 0) -> Verdict:
     """PROVED if every obligation of every path is PROVED (an infeasible path counts, as it
     demands nothing); REFUTED if an obligation that refutes the theorem is refuted; else
@@ -436,7 +461,10 @@ def decide_theorem(data: TheoremData, seed: int = 0) -> Verdict:
         vacuous.shape = data.obligations[0].shape if data.obligations else ""
         vacuous.lhs = vacuous.rhs = ""
         return vacuous
-    decided = [(ob, decide_obligation(ob, data.variables, seed, extra_hypotheses=hypotheses))
+    # The theorem's hypotheses were shown consistent-or-not above; an obligation's own
+    # hypotheses (an inductive step's) and its path are checked with it.
+    decided = [(ob, decide_obligation(ob, data.variables, seed, extra_hypotheses=hypotheses,
+                                      _check_hypotheses=set(ob.hypotheses) - set(hypotheses) != set()))
                for ob in data.obligations]
     v = Verdict(UNKNOWN, shape=decided[0][1].shape if decided else "")
     v.obligations = [_row(ob, o) for ob, o in decided]
@@ -456,6 +484,8 @@ def decide_theorem(data: TheoremData, seed: int = 0) -> Verdict:
     if not decided:
         v.reason = "the theorem produced no obligation"
         return v
+    if any(ob.relation == FOR_EVERY for ob, _ in decided):
+        return _for_every_theorem(v, decided)
     failing = [(ob, o) for ob, o in decided if o.status != PROVED]
     if not failing:
         v.status = PROVED

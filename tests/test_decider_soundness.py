@@ -541,3 +541,17 @@ def test_theorem_level_confirmation_and_paths():
     assert v.status == PROVED and v.paths and v.paths[0]["path"] == "the only path"
     if z3check.AVAILABLE:
         assert v.confirmed_by == "z3"
+
+
+def test_for_every_split_into_paths_on_the_coefficient():
+    (c, vc), (g, vg) = var("c"), var("g")
+
+    def theorem(hypotheses):
+        obs = [Obligation("no c", "for every", [("p", c * g, Abs(g))], hypotheses=hypotheses, path=[path],
+                          coefficient=c, fixed=[], conditions=[nonnegative((c * g + g) ** 2)])
+               for path in (Eq(c, 0), Ne(c, 0))]
+        return decide_theorem(TheoremData([vc, vg], obs, paths=2, hypotheses=hypotheses))
+
+    assert theorem([]).status == REFUTED
+    # With g > 0, c = 1 works on the path c ≠ 0: "no c works" must not be REFUTED.
+    assert theorem([Gt(g, 0)]).status != REFUTED
