@@ -381,7 +381,7 @@ class Knowledge:
         except (TypeError, ValueError, RecursionError, AttributeError):
             return False
 
-    def how_positive(self, e) -> str | None:
+    def how_positive(self, e, depth: int = 0) -> str | None:
         for b in self._bounds(e):
             if b.lo > 0 or (b.lo == 0 and b.lo_open):
                 return f"interval bounds: value in {b.show()}"
@@ -389,9 +389,11 @@ class Knowledge:
             return "a hypothesis or path condition states it"
         if self._assumed(e, "is_positive"):
             return "SymPy's assumptions from the proven signs"
+        if depth < 5 and self._structurally(e, True, depth):
+            return "the signs of its parts"
         return None
 
-    def how_nonnegative(self, e) -> str | None:
+    def how_nonnegative(self, e, depth: int = 0) -> str | None:
         for b in self._bounds(e):
             if b.lo >= 0:
                 return f"interval bounds: value in {b.show()}"
@@ -399,7 +401,39 @@ class Knowledge:
             return "a hypothesis or path condition states it"
         if self._assumed(e, "is_nonnegative"):
             return "SymPy's assumptions from the proven signs"
+        if depth < 5 and self._structurally(e, False, depth):
+            return "the signs of its parts"
         return None
+
+    def _structurally(self, e, strict: bool, depth: int) -> bool:
+        """Sign from the parts, without rewriting (valid wherever ``e`` is defined): a sum
+        of nonnegative terms (one positive), a product of factors of known sign, a power of
+        a positive base or an even power of a nonzero one."""
+        pos = lambda x: self.how_positive(x, depth + 1)      # noqa: E731
+        nonneg = lambda x: self.how_nonnegative(x, depth + 1)  # noqa: E731
+        if e.is_Add:
+            if not all(nonneg(a) for a in e.args):
+                return False
+            return not strict or any(pos(a) for a in e.args)
+        if e.is_Mul:
+            negative = 0
+            for f in e.args:
+                if (pos(f) if strict else nonneg(f)):
+                    continue
+                if (pos(-f) if strict else nonneg(-f)):
+                    negative += 1
+                    continue
+                return False
+            return negative % 2 == 0
+        if e.is_Pow:
+            if pos(e.base):
+                return True
+            if e.exp.is_Integer and e.exp % 2 == 0:
+                return bool(self.how_nonzero(e.base, depth + 1)) if strict else True
+            return not strict and e.exp.is_positive is True and bool(nonneg(e.base))
+        if isinstance(e, sympy.Abs):
+            return bool(self.how_nonzero(e.args[0], depth + 1)) if strict else True
+        return False
 
     def how_nonzero(self, e, depth: int = 0) -> str | None:
         if e.is_number:
@@ -409,8 +443,9 @@ class Knowledge:
                 return f"interval bounds: value in {b.show()}"
         if any(_same(z, e) or _same(z, -e) for z in self.nonzero):
             return "a hypothesis or path condition states it"
-        if self.how_positive(e) or self.how_positive(-e):
-            return "its sign is known: " + (self.how_positive(e) or self.how_positive(-e))
+        sign = self.how_positive(e, depth) or self.how_positive(-e, depth)
+        if sign:
+            return "its sign is known: " + sign
         if depth < 6:
             if e.is_Mul and all(self.how_nonzero(f, depth + 1) for f in e.args):
                 return "every factor is nonzero"

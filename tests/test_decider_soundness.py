@@ -555,3 +555,13 @@ def test_for_every_split_into_paths_on_the_coefficient():
     assert theorem([]).status == REFUTED
     # With g > 0, c = 1 works on the path c ≠ 0: "no c works" must not be REFUTED.
     assert theorem([Gt(g, 0)]).status != REFUTED
+
+
+def test_signs_of_parts_discharge_a_divisor():
+    # β2·v + g²·(1 − β2) ≠ 0 for g ≠ 0, v ≥ 0, β2 ∈ [0, 1): no single interval or assumption shows it.
+    (b, vb), (v_, vv), (g, vg), (x, vx) = var("b", "unit"), var("v", "nonnegative"), var("g", "nonzero"), var("x")
+    e = b * v_ + g**2 * (1 - b)
+    assert decide((x * e / e, x), [vb, vv, vg, vx], conditions=[nonzero(e)]).status == PROVED
+    (h, vh) = var("h")
+    e = b * v_ + h**2 * (1 - b)
+    assert decide((x * e / e, x), [vb, vv, vh, vx], conditions=[nonzero(e)]).status == UNKNOWN
