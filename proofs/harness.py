@@ -24,7 +24,7 @@ runs in a child process that the decider never shares.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import sympy
@@ -35,7 +35,7 @@ from proofs.forms.for_every import ForEvery, for_every
 from proofs.forms.induction import Induction, induction
 from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
-                              Variable, make_variable)
+                              plain_assumptions)
 from symbolic.flatten import compare
 from symbolic.obligation import AT_MOST, LESS, Obligation, TheoremData, VariableSpec
 from symbolic.paths import explore
@@ -51,6 +51,35 @@ __all__ = ["theorem", "Given", "equation", "inequality", "induction", "simulatio
 
 class TheoremError(ValueError):
     """A theorem that cannot be built: bad declaration, duplicate name, wrong return value."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A theorem variable: a scalar symbol, or a tensor of symbols (generic or explicit)."""
+
+    name: str
+    domain: Domain
+    value: object  # SymScalar or SymTensor
+    symbols: tuple = field(default=())
+
+    @property
+    def is_tensor(self) -> bool:
+        return isinstance(self.value, SymTensor)
+
+    def describe(self) -> str:
+        if not self.is_tensor:
+            return f"{self.name} ∈ {self.domain.notation}"
+        shape = "every shape" if self.value.is_generic else f"shape {self.value.shape}"
+        return f"{self.name}: tensor ({shape}), entries in {self.domain.notation}"
+
+
+def make_variable(name: str, domain: Domain, shape: tuple | None = None, tensor: bool = False) -> Variable:
+    assumptions = plain_assumptions(domain)
+    if tensor:
+        value = SymTensor.symbols(name, shape, **assumptions)
+        return Variable(name, domain, value, tuple(value.entries))
+    value = SymScalar.symbol(name, **assumptions)
+    return Variable(name, domain, value, (value.expr,))
 
 
 class Given:

@@ -7,11 +7,10 @@ the prover picks counterexamples (each checked exactly, never trusted).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy
 
-from symbolic.tensor import SymScalar, SymTensor
 
 oo = sympy.oo
 R = sympy.Rational
@@ -88,35 +87,6 @@ NONZERO = Domain("nonzero", "ℝ∖{0}", {"real": True, "nonzero": True}, Interv
 DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL, NEGATIVE, NONZERO)}
 
 
-@dataclass(frozen=True)
-class Variable:
-    """A theorem variable: a scalar symbol, or a tensor of symbols (generic or explicit)."""
-
-    name: str
-    domain: Domain
-    value: object  # SymScalar or SymTensor
-    symbols: tuple = field(default=())
-
-    @property
-    def is_tensor(self) -> bool:
-        return isinstance(self.value, SymTensor)
-
-    def describe(self) -> str:
-        if not self.is_tensor:
-            return f"{self.name} ∈ {self.domain.notation}"
-        shape = "every shape" if self.value.is_generic else f"shape {self.value.shape}"
-        return f"{self.name}: tensor ({shape}), entries in {self.domain.notation}"
-
-
 def plain_assumptions(domain: Domain) -> dict:
     """The assumptions every stage may use: real (and integer for ℕ), nothing about sign."""
     return {"integer": True} if domain.integer else {"real": True}
-
-
-def make_variable(name: str, domain: Domain, shape: tuple | None = None, tensor: bool = False) -> Variable:
-    assumptions = plain_assumptions(domain)
-    if tensor:
-        value = SymTensor.symbols(name, shape, **assumptions)
-        return Variable(name, domain, value, tuple(value.entries))
-    value = SymScalar.symbol(name, **assumptions)
-    return Variable(name, domain, value, (value.expr,))
