@@ -152,7 +152,10 @@ class Given:
             n += 1
             candidate = f"{name}_{n}"
         if isinstance(like, SymTensor):
-            return self.tensor(candidate, entries, like.shape)
+            shape = like.shape
+            if self.concrete is not None and candidate in self.concrete.tensors:
+                shape = None  # generic in the symbolic build; the second check binds it at its shape
+            return self.tensor(candidate, entries, shape)
         return self.scalar(candidate, entries)
 
     def assume(self, *hypotheses: Any) -> None:

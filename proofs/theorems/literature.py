@@ -35,13 +35,14 @@ def decoupled_sgd_step(decay, alpha):
 def sgd_l2_eq_decoupled_weight_decay(x: Given):
     """For SGD, an L2 penalty λ′/2·‖θ‖² is decoupled weight decay λ when λ′ = λ/α, at every step."""
     alpha, decay, l2 = x.positive("alpha"), x.nonnegative("lambda"), x.nonnegative("lambda_l2")
-    x.assume(sympy.Eq(l2, decay / alpha))
+    x.assume(sympy.Eq(decay, l2 * alpha))  # λ′ = λ/α, as λ = λ′·α (α > 0): the same hypothesis
     params, grads = x.tensor("theta"), x.tensor("grads")
     state = sgd.State(lr=alpha, weight_decay=l2)
+    # B (the reference) carries A's state through unchanged: the relation is the identity on
+    # every field, hyperparameters and the (absent) momentum buffer included.
     return simulation(
         step_a=sgd.update, step_b=decoupled_sgd_step(decay, alpha),
-        start_a=(state, params), start_b=(state, params), arbitrary_a=(state, params),
-        relate=lambda s, p: (s, p), grads=grads, fields=(),
+        start_a=(state, params), start_b=(state, params), relate=lambda s, p: (s, p), grads=grads,
     )
 
 
@@ -88,27 +89,20 @@ def adam_efficient_form_constant_epsilon_eq(x: Given):
     return equation(new_params, efficient_step(params, new, state.epsilon))
 
 
-def adam_without_epsilon(x: Given):
-    state = arbitrary_adam_state(x)
-    return replace(state, epsilon=sympy.Integer(0))
-
-
 @theorem("Optim.Adam.gradient_scale_invariant", form="simulation", source=f"{KB2015}, §2.1",
-         statement="ε = 0, c > 0 ⟹ Adam on c·g has m = c·m, v = c²·v and the same parameters, at every step")
+         statement="ε = 0, c > 0, gradients with no zero entry ⟹ Adam on c·g has m = c·m, v = c²·v and the "
+                   "same parameters (every other field equal), at every step")
 def adam_gradient_scale_invariant(x: Given):
     """With ε = 0, Adam's trajectory is invariant when every gradient is multiplied by the same c > 0."""
     c = x.positive("c")
-    state, params, grads = adam_without_epsilon(x), x.tensor("params"), x.tensor("grads")
-    scaled = replace(state, m=c * state.m, v=c * c * state.v)
-    # Where both steps are defined: ε = 0 needs v′ > 0 in each run.
-    next_v = adam.update(state, params, grads)[0].v
-    scaled_v = adam.update(scaled, params, c * grads)[0].v
-    x.assume(sympy.Gt(next_v.entry, 0), sympy.Gt(scaled_v.entry, 0))
-    start = adam.init(params, state.lr, state.beta1, state.beta2, 0)
+    lr, beta1, beta2 = x.nonnegative("lr"), x.unit("beta1"), x.unit("beta2")
+    # ε = 0: a step is defined where v′ > 0, which a gradient entry ≠ 0 gives (v stays ≥ 0).
+    params, grads = x.tensor("params"), x.tensor("grads", entries="nonzero")
+    start = adam.init(params, lr, beta1, beta2, 0)
     return simulation(
         step_a=adam.update, step_b=adam.update, start_a=(start, params), start_b=(start, params),
-        arbitrary_a=(state, params), relate=lambda s, p: (replace(s, m=c * s.m, v=c * c * s.v), p),
-        grads=grads, grads_b=lambda g: c * g, fields=("m", "v", "t"),
+        relate=lambda s, p: (replace(s, m=c * s.m, v=c * c * s.v), p), grads=grads, grads_b=lambda g: c * g,
+        domains={"v": "nonnegative"},
     )
 
 
@@ -211,12 +205,11 @@ def heavy_ball_step(lr, momentum):
 def momentum_eq_heavy_ball(x: Given):
     """PyTorch-style momentum is the heavy ball of Sutskever et al. under v = lr·b, at every step."""
     lr, momentum = x.real("lr"), x.real("momentum")
-    params, grads, buf = x.tensor("params"), x.tensor("grads"), x.tensor("buf")
+    params, grads = x.tensor("params"), x.tensor("grads")
     start = momentum_sgd.init(params, lr, momentum)
     return simulation(
         step_a=momentum_sgd.update, step_b=heavy_ball_step(lr, momentum),
         start_a=(start, params), start_b=(HeavyBall(0 * params), params),
-        arbitrary_a=(momentum_sgd.State(lr, momentum, buf), params),
         relate=lambda s, p: (HeavyBall(s.lr * s.buf), p), grads=grads,
     )
 
@@ -255,18 +248,18 @@ def nesterov_step(lr, momentum):
 def nesterov_eq_look_ahead(x: Given):
     """torch's Nesterov form is Sutskever's look-ahead Nesterov momentum under Θ = θ + μ·v, buf = −v/lr."""
     lr, momentum = x.positive("lr"), x.positive("momentum")
-    theta, grads, v = x.tensor("theta"), x.tensor("grads"), x.tensor("v")
+    theta, grads = x.tensor("theta"), x.tensor("grads")
 
     def torch_state(buf):
         return sgd.State(lr=lr, momentum=momentum, dampening=0, nesterov=True, buf=buf)
 
-    def relate(state, params):  # A is Sutskever's (velocity, θ); B is torch's (buffer, Θ)
+    def relate(state, params):  # A is Sutskever's (velocity, θ); B is torch's whole state and Θ
         return torch_state(-state.v / lr), params + momentum * state.v
 
     return simulation(
         step_a=nesterov_step(lr, momentum), step_b=sgd.update,
         start_a=(LookAhead(0 * theta), theta), start_b=(torch_state(0 * theta), theta),
-        arbitrary_a=(LookAhead(v), theta), relate=relate, grads=grads, fields=("buf",),
+        relate=relate, grads=grads,
     )
 
 
@@ -294,15 +287,17 @@ def adamw_decay_of_new_params(x: Given):
 
 
 @theorem("Optim.AdamW.weight_decay_zero_eq_adam_every_step", form="simulation", source="TorchLean seed, extended",
-         statement="λ = 0 ⟹ AdamW and Adam have the same m, v, t and parameters at every step")
+         statement="λ = 0 ⟹ AdamW and Adam (same hyperparameters) have the same state, every field, and "
+                   "parameters at every step")
 def adamw_zero_decay_eq_adam_every_step(x: Given):
     """AdamW with weight_decay = 0 equals Adam for every number of steps."""
-    state = arbitrary_adamw_state(x)
-    x.assume(sympy.Eq(state.weight_decay, 0))
+    lr, beta1, beta2, epsilon = x.nonnegative("lr"), x.unit("beta1"), x.unit("beta2"), x.positive("epsilon")
+    decay = x.nonnegative("weight_decay")
+    x.assume(sympy.Eq(decay, 0))
     params, grads = x.tensor("params"), x.tensor("grads")
-    start = adamw.init(params, state.lr, state.beta1, state.beta2, state.epsilon, state.weight_decay)
+    start = adamw.init(params, lr, beta1, beta2, epsilon, decay)
     return simulation(
         step_a=adamw.update, step_b=adam.update, start_a=(start, params),
-        start_b=(adam_of(start), params), arbitrary_a=(state, params),
-        relate=lambda s, p: (adam_of(s), p), grads=grads, fields=("m", "v", "t"),
+        start_b=(adam_of(start), params), relate=lambda s, p: (adam_of(s), p), grads=grads,
+        domains={"v": "nonnegative"},
     )
