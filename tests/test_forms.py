@@ -424,7 +424,7 @@ def test_for_every_goal_and_its_dependencies():
 
     data = data_of(build)
     (ob,) = data.obligations
-    assert ob.relation == FOR_EVERY and str(ob.coefficient) == "c" and ob.fixed == ["lr"]
+    assert ob.relation == FOR_EVERY and str(ob.coefficient) == "c" and list(map(str, ob.fixed)) == ["lr"]
     assert data_of(lambda x: build(x, depends_on=())).obligations[0].fixed == []
     with pytest.raises(TheoremError, match="names no declared variable"):
         data_of(lambda x: build(x, depends_on=("learning_rate",)))

@@ -58,10 +58,11 @@ class ForEvery:
                 if v.name not in fixed:
                     fixed.append(v.name)
         symbol = c.value.expr
+        symbols = {v.name: v.value.expr for v in given.variables if not v.is_tensor}
         self.description = (f"for every value of {c.name}" + (f" (that may depend on {', '.join(fixed)})"
                                                              if fixed else " (a constant)"))
         return [Goal(f"no value of {c.name} makes lhs = rhs", FOR_EVERY, self.lhs, self.rhs,
-                     refutes_theorem=True, coefficient=symbol, fixed=fixed)]
+                     refutes_theorem=True, coefficient=symbol, fixed=[symbols[n] for n in fixed])]
 
     def describe(self) -> str:
         return self.description or f"for every value of {self.coefficient}"
