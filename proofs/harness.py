@@ -98,6 +98,10 @@ class Given:
         if any(v.name == name for v in self.variables):
             raise TheoremError(f"variable {name!r} is declared twice")
         variable = make_variable(name, domain, shape=shape, tensor=tensor)
+        taken = {s.name for v in self.variables for s in v.symbols}
+        clash = sorted(s.name for s in variable.symbols if s.name in taken)
+        if clash:  # tensor m of shape (2,) has entries m_0, m_1: a scalar m_1 would alias one
+            raise TheoremError(f"variable {name!r} would reuse the symbol(s) {clash} of another variable")
         self.variables.append(variable)
         return variable.value if self.concrete is None else self._concrete_value(variable)
 

@@ -96,6 +96,12 @@ def branch(condition: sympy.Basic, definedness: frozenset = frozenset()) -> bool
     return _current[-1].answer(condition, definedness)
 
 
+def conditions_so_far() -> list:
+    """The branch conditions the running exploration has taken so far on this path (none
+    outside an exploration)."""
+    return list(_current[-1].path.conditions) if _current else []
+
+
 def explore(fn: Callable[[], Any], max_paths: int = MAX_PATHS) -> list[Path]:
     """Run ``fn`` once per execution path; the paths in the order explored.  An exception on
     any path propagates, with the path's conditions attached as ``error.path``."""

@@ -232,8 +232,7 @@ def symbols_of_condition(condition: Any) -> set:
 
 def paths_taken() -> list:
     """The branch conditions the running build has taken so far (none outside a build)."""
-    current = getattr(paths, "_current", None)
-    return list(current[-1].path.conditions) if current else []
+    return paths.conditions_so_far()
 
 
 def induction(initial: Any, step: Callable, invariant: Callable, counter: Any, conclusion: Callable | None = None,
