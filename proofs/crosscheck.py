@@ -5,7 +5,9 @@ decider.  This check depends on neither.  It runs the theorem's build once more 
 variable bound to an exact rational — each generic tensor as an *explicit* tensor of several
 shapes, with its own value in every entry — so the optimizer code runs on real inputs,
 branches are decided by the numbers themselves, and every goal the form states is checked
-at that point, exactly (or with certified intervals where roots appear).
+at that point, exactly (or with certified intervals where roots appear).  For an induction or
+a simulation it also runs the real trajectories from the actual initial states, k = 1 … 5 steps,
+and checks the invariant (or relation) and the conclusion after each.
 
 Two halves, in two processes:
 
@@ -32,6 +34,7 @@ from symbolic.domains import DOMAINS
 from symbolic.obligation import AT_MOST, EQUAL, LESS, TheoremData
 
 SHAPES = ((1,), (3,), (2, 2))
+RUN_STEPS = 5   # induction and simulation: the real runs of k = 1 … 5 steps from the actual start
 TRIES = 40
 
 
@@ -135,8 +138,11 @@ def evaluate(theorem: Any, assignment: Assignment) -> list[dict]:
     try:
         given = Given(concrete=assignment)
         form = theorem.build(given)
+        goals = form.goals(given)
+        if hasattr(form, "actual_runs"):
+            goals += form.actual_runs(given, RUN_STEPS)
         results = []
-        for goal in form.goals(given):
+        for goal in goals:
             applies = all(_truth(h) for h in goal.hypotheses)
             compared = compare(goal.lhs, goal.rhs, inequality=goal.relation in (AT_MOST, LESS))
             results.append({"name": goal.name, "relation": goal.relation, "applies": applies,

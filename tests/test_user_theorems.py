@@ -233,3 +233,20 @@ def test_the_second_check_catches_a_false_claim():
     data = build_theorem(theorem)
     failures = [judge(evaluate(theorem, p), p) for p in sample(data, count=8)]
     assert any(failures), "points with μ = 0 and τ ≠ 0 expose the false step"
+
+
+def linear_moment_invariant(x: Given):
+    """m_t = t·(1 − β1)·g: true after one step from zero, false after two (β1 ≠ 0)."""
+    lr, beta1, beta2, eps = x.positive("lr"), x.unit("beta1"), x.unit("beta2"), x.positive("eps")
+    params, g, t = x.tensor("params"), x.tensor("g"), x.natural("t")
+    from proofs.harness import induction
+    return induction(adam.init(params, lr, beta1, beta2, eps), lambda s: adam.update(s, params, g)[0],
+                     lambda k: {"m": k * (1 - beta1) * g, "v": (1 - beta2**k) * g * g}, t)
+
+
+def test_the_second_check_runs_the_actual_steps_of_an_induction():
+    theorem = Theorem("User.theorem", "", PROVED, linear_moment_invariant, "a false invariant", __name__)
+    assert run(linear_moment_invariant).status != PROVED
+    data = build_theorem(theorem)
+    failures = [judge(evaluate(theorem, p), p) for p in sample(data, count=3)]
+    assert any(f and "the actual run after 2 steps" in f for f in failures), failures

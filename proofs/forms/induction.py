@@ -193,6 +193,20 @@ class Induction:
                     hypotheses=list(goal.hypotheses) + [at_one], refutes_theorem=True))
         return goals
 
+    def actual_runs(self, given: Any, steps: int) -> list[Goal]:
+        """The real run from the actual initial state, for the second check on numbers: after k
+        steps (k = 1 … steps) the invariant's fields at k and the counter k, and the conclusion."""
+        names = field_names(self.initial, "induction: the initial state")
+        state, goals = self.initial, []
+        for k in range(1, steps + 1):
+            state = self.step(state)
+            claimed = dataclasses.replace(state, **self._invariant_at(k, names), **{self.counter_field: k})
+            goals.append(Goal(f"the actual run after {k} steps", EQUAL, state, claimed))
+            if self.conclusion is not None:
+                goals += [dataclasses.replace(g, name=f"conclusion after {k} steps of the actual run")
+                          for g in self._conclusion(state, given)]
+        return goals
+
     def _conclusion(self, state: Any, given: Any) -> list[Goal]:
         form = self.conclusion(state)
         if getattr(form, "name", None) not in ("equation", "inequality"):

@@ -142,6 +142,16 @@ class Simulation:
                 goals.append(Goal(f"A's step keeps {n} ∈ {domain}", relation, lhs, rhs, refutes_theorem=False))
         return goals
 
+    def actual_runs(self, given: Any, steps: int) -> list[Goal]:
+        """The real runs from the actual starts, for the second check on numbers: after k steps
+        of each (k = 1 … steps), B's whole state and params are relate(A's)."""
+        a, b, goals = self.start_a, self.start_b, []
+        for k in range(1, steps + 1):
+            a = self._pair(self.step_a(*a, self.grads), "step_a(...)")
+            b = self._pair(self.step_b(*b, self._b_grads()), "step_b(...)")
+            goals.append(Goal(f"the actual runs after {k} steps", EQUAL, b, self._pair(self.relate(*a), "relate(...)")))
+        return goals
+
     def _describe(self, a: tuple, fresh_fields: list, kept_fields: list, counter: str | None,
                   domains: dict) -> str:
         state_b, params_b = self.relate(*a)
