@@ -1,22 +1,45 @@
-"""Running theorems: each built and decided in a child process under a hard time limit."""
+"""Running theorems: built in untrusted children, decided in clean ones, all under hard limits.
+
+A theorem file is user code, and so are the library's theorem modules as far as the runner
+is concerned.  The process that runs ``python -m proofs`` (the parent) never imports one:
+
+1. **Listing.** A child forked from the parent imports the theorem file (or
+   ``proofs.theorems``) under the time limit and answers the theorems it registered as
+   plain data (:class:`TheoremInfo`: name, statement, expected verdict, docstring, module,
+   form, source).  A file that cannot be imported is a :class:`TheoremFileError`.
+2. **Building.** For each theorem, a fresh child of the parent imports the file again, finds
+   the theorem by name, runs ``proofs.harness.build_theorem`` on it (symbolic execution of
+   ``optim/``) and answers ``symbolic.wire.encode(data)``: JSON text, nothing else.
+3. **Deciding.** The parent decodes that text with ``symbolic.wire.decode`` (the trust
+   boundary: an allowlist of SymPy heads, no eval, no pickle) and forks another child, which
+   has never seen user code, to run ``symbolic.prover.decide_theorem`` on it in the time
+   the theorem has left.  Its verdict comes back as JSON too.
+
+Every channel carries JSON text only (``symbolic.timelimit``).  A child that dies, hangs,
+prints garbage or answers malformed data gives UNKNOWN with a one-line reason; a builder that
+answers a verdict is not believed, since only obligations are read from it.  Theorems run
+``jobs`` at a time; each has its own limit, and one that hangs takes no other down.
+"""
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import importlib.util
+import math
+import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from proofs.harness import (Equation, ForEvery, Given, Induction, Inequality, Simulation, Theorem,
-                            TheoremError, registry)
-from symbolic.forms import decide_for_every, decide_inequality, decide_obligations
-from symbolic.notation import math_text, mathml
-from symbolic.prover import UNKNOWN, Claim, decide
-from symbolic.timelimit import ChildError, TimeLimitExceeded, run_with_time_limit
+from symbolic import wire
+from symbolic.timelimit import Child, ChildError, TimeLimitExceeded, run_with_time_limit, wait
 
+UNKNOWN = "UNKNOWN"
+VERDICTS = ("PROVED", "REFUTED", "UNKNOWN")
 DEFAULT_TIME_LIMIT = 30.0
+LIBRARY = "proofs.theorems"   # the source of the library's theorems (a package, not a file)
 
 
 @dataclass
@@ -46,86 +69,49 @@ class Result:
     obligations: list = field(default_factory=list)
     lhs_mathml: str = ""
     rhs_mathml: str = ""
+    vacuous: bool = False          # PROVED because the hypotheses contradict each other
+    confirmed_by: list = field(default_factory=list)   # second checks that agreed with the decision
+    paths: int = 1                 # execution paths the build explored
 
     @property
     def as_expected(self) -> bool:
         return self.verdict == self.expected
 
 
-def _decide_built(built, given: Given) -> tuple[object, str, str]:
-    """(verdict, form, relation text) for whatever form the theorem returned."""
-    def claim(lhs, rhs):
-        return Claim(lhs, rhs, given.variables, given.hypotheses)
+@dataclass(frozen=True)
+class TheoremInfo:
+    """What the parent knows of a theorem: plain data listed by the child that imported it.
+    ``source_file`` is the theorem file (None: the library) that a builder imports again."""
 
-    if isinstance(built, Equation):
-        return decide(claim(built.lhs, built.rhs)), "equation", ""
-    if isinstance(built, ForEvery):
-        fixed = None if built.depends_on is None else set(built.depends_on)
-        verdict = decide_for_every(claim(built.lhs, built.rhs), built.coefficient, fixed)
-        return verdict, "non-equivalence", f"for every value of {built.coefficient}"
-    if isinstance(built, Inequality):
-        return decide_inequality(claim(built.lhs, built.rhs), built.strict), "inequality", ""
-    if isinstance(built, (Induction, Simulation)):
-        form = "induction" if isinstance(built, Induction) else "simulation"
-        return decide_obligations(form, built.obligations(given)), form, built.describe()
-    raise TheoremError("a theorem must return equation(...), for_every(...), inequality(...), "
-                       f"induction(...) or simulation(...), got {type(built).__name__}")
+    name: str
+    statement: str
+    expect: str
+    docstring: str
+    module: str
+    form: str = ""
+    source: str = ""
+    source_file: str | None = None
 
 
-def _build_and_decide(theorem: Theorem) -> dict:
-    """Runs in the child: build the claim by calling optim/, then decide it."""
-    given = Given()
-    verdict, form, relation = _decide_built(theorem.build(given), given)
-    found = verdict.to_dict()
-    found["form"] = theorem.form or form
-    found["relation"] = relation
-    found["variables"] = [v.describe() for v in given.variables]
-    found["hypotheses"] = [math_text(h) for h in given.hypotheses]
-    found["lhs_mathml"], found["rhs_mathml"] = mathml(found["lhs"]), mathml(found["rhs"])
-    found["lhs"], found["rhs"] = math_text(found["lhs"]), math_text(found["rhs"])
-    return found
+class TheoremFileError(Exception):
+    """A theorem file that cannot be loaded: missing, a syntax error, an exception at import,
+    an import that does not finish in time, or no ``@theorem`` in it.  ``str()`` is one line."""
 
 
-def run_theorem(theorem: Theorem, time_limit: float = DEFAULT_TIME_LIMIT) -> Result:
-    start = time.perf_counter()
-    base = dict(name=theorem.name, docstring=theorem.docstring, statement=theorem.statement,
-                expected=theorem.expect, module=theorem.module, source=theorem.source,
-                form=theorem.form or "equation")
-    try:
-        found = run_with_time_limit(lambda: _build_and_decide(theorem), time_limit)
-    except TimeLimitExceeded:
-        return Result(**base, verdict=UNKNOWN, method="none", seconds=time.perf_counter() - start,
-                      reason=f"timeout: no decision within the {time_limit:g} s limit")
-    except ChildError as error:
-        return Result(**base, verdict=UNKNOWN, method="none", seconds=time.perf_counter() - start,
-                      reason=f"the theorem could not be built or decided: {error.summary}")
-    status = found.pop("status")
-    base["form"] = found.pop("form")
-    return Result(**base, verdict=status, seconds=time.perf_counter() - start, **found)
+# ------------------------------------------------------------------- in the child processes
+def _import_theorems(source_file: str | None) -> list:
+    """Import the library's theorem modules or one theorem file; the theorems they registered.
+    Runs only in children (and in tests that want the objects themselves)."""
+    from proofs.harness import TheoremError, registry
 
-
-def select(theorems: Iterable[Theorem], pattern: str | None) -> list[Theorem]:
-    """Theorems whose name matches a glob (``Optim.Adam.*``) or contains a substring."""
-    theorems = list(theorems)
-    if not pattern:
-        return theorems
-    wildcard = any(c in pattern for c in "*?[")
-    return [t for t in theorems if (fnmatch.fnmatchcase(t.name, pattern) if wildcard else pattern in t.name)]
-
-
-def load_library() -> list[Theorem]:
-    import proofs.theorems  # noqa: F401  (registers the library's theorems)
-
-    return [t for t in registry if t.module.startswith("proofs.theorems.")]
-
-
-def load_file(path: str | Path) -> list[Theorem]:
-    """Import a user's theorem file and return the theorems it registered."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no theorem file at {path}")
+    if source_file is None:
+        importlib.import_module(LIBRARY)
+        return [t for t in registry if t.module.startswith(LIBRARY + ".")]
+    path = Path(source_file)
     before = len(registry)
-    spec = importlib.util.spec_from_file_location(f"user_theorems_{path.stem}", path)
+    spec = importlib.util.spec_from_file_location(f"user_theorems_{_module_name(path)}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path} cannot be imported as a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -135,10 +121,325 @@ def load_file(path: str | Path) -> list[Theorem]:
     return list(added)
 
 
-def run_all(theorems: list[Theorem], time_limit: float, on_result: Callable[[Result], None]) -> list[Result]:
-    results = []
-    for theorem in theorems:
-        result = run_theorem(theorem, time_limit)
-        on_result(result)
-        results.append(result)
-    return results
+def _module_name(path: Path) -> str:
+    stem = "".join(c if c.isalnum() or c == "_" else "_" for c in path.stem)
+    return stem or "file"
+
+
+def _info(theorem, source_file: str | None) -> dict:
+    return {"name": theorem.name, "statement": theorem.statement, "expect": theorem.expect,
+            "docstring": theorem.docstring, "module": theorem.module, "form": theorem.form or "",
+            "source": theorem.source or "", "source_file": source_file}
+
+
+def _list_in_child(source_file: str | None) -> list:
+    return [_info(t, source_file) for t in _import_theorems(source_file)]
+
+
+def _build_in_child(source_file: str | None, name: str) -> str:
+    matches = [t for t in _import_theorems(source_file) if t.name == name]
+    if len(matches) != 1:
+        raise LookupError(f"importing the theorem file again gave {len(matches)} theorems named {name!r}")
+    return _build(matches[0])
+
+
+def _build(theorem) -> str:
+    from proofs.harness import build_theorem
+
+    return wire.encode(build_theorem(theorem))
+
+
+def _decide_in_child(data) -> dict:
+    """In a child forked from the clean parent: decide, and describe the verdict as JSON data."""
+    from symbolic.prover import decide_theorem
+
+    verdict = decide_theorem(data)
+    return _describe(verdict, data)
+
+
+# ------------------------------------------------------------------- verdicts as plain data
+def _plain(value: Any) -> Any:
+    """JSON data for a verdict's value: SymPy objects become their text."""
+    import sympy
+
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, sympy.Basic):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, dict):
+        out = {str(k): _plain(v) for k, v in value.items()}
+        if "status" in out and "verdict" not in out:   # nested verdicts, as the reports read them
+            out["verdict"] = out["status"]
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _mathml(data, side: int) -> str:
+    """Presentation MathML of the first obligation's sides, built from the expressions
+    themselves (never by parsing text)."""
+    from sympy.printing.mathml import mathml
+
+    if not data.obligations or not data.obligations[0].pairs:
+        return ""
+    try:
+        parts = [mathml(pair[side], printer="presentation") for pair in data.obligations[0].pairs[:8]]
+    except Exception:  # noqa: BLE001 (a report nicety, never a verdict)
+        return ""
+    return ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>'
+            + "<mo>,</mo>".join(parts) + "</mrow></math>")
+
+
+_RESULT_FIELDS = {f.name for f in fields(Result)}
+
+
+def _describe(verdict, data) -> dict:
+    from symbolic.notation import math_text
+
+    if is_dataclass(verdict) and not isinstance(verdict, type):
+        found = _plain(verdict)
+    elif hasattr(verdict, "__dict__") and hasattr(verdict, "status"):
+        found = _plain(dict(vars(verdict)))
+    else:
+        raise TypeError(f"decide_theorem returned a {type(verdict).__name__}, not a verdict")
+    found["verdict"] = found.pop("status")
+    for side in ("lhs", "rhs"):
+        found[side] = math_text(getattr(verdict, side, "") or "")
+    if found["lhs"]:
+        found["lhs_mathml"], found["rhs_mathml"] = _mathml(data, 1), _mathml(data, 2)
+    found["variables"] = [v.describe() for v in data.variables]
+    found["hypotheses"] = [math_text(h) for h in data.hypotheses]
+    found["relation"] = data.relation
+    found["paths"] = data.paths
+    found["form"] = data.form
+    if isinstance(found.get("confirmed_by"), str):
+        found["confirmed_by"] = [found["confirmed_by"]] if found["confirmed_by"] else []
+    return {k: v for k, v in found.items() if k in _RESULT_FIELDS}
+
+
+# ----------------------------------------------------------------------- the parent's side
+def _base(info: TheoremInfo) -> dict:
+    return dict(name=info.name, docstring=info.docstring, statement=info.statement, expected=info.expect,
+                module=info.module, source=info.source, form=info.form or "equation")
+
+
+def _unknown(info: TheoremInfo, reason: str, started: float) -> Result:
+    return Result(**_base(info), verdict=UNKNOWN, method="none", reason=" ".join(reason.split()),
+                  seconds=time.monotonic() - started)
+
+
+def _result(info: TheoremInfo, found: Any, started: float) -> Result:
+    """A Result from the decider child's answer (checked: it is JSON, so check its shape)."""
+    if not isinstance(found, dict) or found.get("verdict") not in VERDICTS:
+        return _unknown(info, "the decider answered a malformed verdict", started)
+    base = _base(info)
+    form = found.pop("form", "") or ""
+    if not info.form and isinstance(form, str) and form:
+        base["form"] = form
+    values = {k: v for k, v in found.items() if k in _RESULT_FIELDS and k not in base and k != "seconds"}
+    values.setdefault("method", "")
+    values.setdefault("reason", "")
+    return Result(**base, **values, seconds=time.monotonic() - started)
+
+
+class _Job:
+    """One theorem on its way through build → decode → decide, each stage in a child."""
+
+    def __init__(self, info: TheoremInfo, build: Callable[[], str], time_limit: float):
+        self.info, self.build, self.time_limit = info, build, time_limit
+        self.stage = "build"
+        self.child: Child | None = None
+        self.result: Result | None = None
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self._spawn(self.build, self.time_limit)
+
+    def _spawn(self, fn: Callable[[], Any], seconds: float) -> None:
+        try:
+            self.child = Child(fn, seconds)
+        except OSError as error:
+            self._finish(_unknown(self.info, f"no child process could be started: {error}", self.started))
+
+    def advance(self) -> None:
+        """The current child is done (answered or out of time): take the next step."""
+        child, self.child = self.child, None
+        try:
+            answer = child.result()
+        except TimeLimitExceeded:
+            what = "no obligations" if self.stage == "build" else "no decision"
+            self._finish(_unknown(self.info, f"timeout: {what} within the {self.time_limit:g} s limit",
+                                  self.started))
+            return
+        except ChildError as error:
+            reason = (f"the theorem could not be built: {error.summary}" if self.stage == "build"
+                      else f"the decider failed: {error.summary}")
+            self._finish(_unknown(self.info, reason, self.started))
+            return
+        if self.stage == "decide":
+            self._finish(_result(self.info, answer, self.started))
+            return
+        if not isinstance(answer, str):
+            self._finish(_unknown(self.info, "the theorem builder answered something that is not an "
+                                             "obligation message", self.started))
+            return
+        try:
+            data = wire.decode(answer)
+        except Exception as error:  # noqa: BLE001 (WireError, or anything the decoder missed)
+            self._finish(_unknown(self.info, f"the theorem builder sent malformed obligations: {error}",
+                                  self.started))
+            return
+        left = self.time_limit - (time.monotonic() - self.started)
+        if left <= 0:
+            self._finish(_unknown(self.info, f"timeout: no decision within the {self.time_limit:g} s limit",
+                                  self.started))
+            return
+        self.stage = "decide"
+        self._spawn(lambda: _decide_in_child(data), left)
+
+    def _finish(self, result: Result) -> None:
+        self.stage, self.result = "done", result
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+            try:
+                self.child.result()
+            except (TimeLimitExceeded, ChildError):
+                pass
+            self.child = None
+
+
+def _job(theorem, time_limit: float) -> _Job:
+    """A job for a listed theorem (its file is imported again in the builder) or, for tests
+    and tools, a Theorem object this process already holds (built in a fork of it)."""
+    if isinstance(theorem, TheoremInfo):
+        return _Job(theorem, lambda: _build_in_child(theorem.source_file, theorem.name), time_limit)
+    info = TheoremInfo(**{k: v for k, v in _info(theorem, None).items() if k != "source_file"})
+    return _Job(info, lambda: _build(theorem), time_limit)
+
+
+def run_all(theorems: Iterable, time_limit: float, on_result: Callable[[Result], None] = lambda r: None,
+            jobs: int = 1) -> list[Result]:
+    """Run every theorem, ``jobs`` at a time; ``on_result`` sees the results in order."""
+    _check_time_limit(time_limit)
+    _prepare_parent()
+    pending = [_job(t, time_limit) for t in theorems]
+    running: list[_Job] = []
+    reported = 0
+    queue = list(pending)
+    try:
+        while queue or running:
+            while queue and len(running) < max(1, jobs):
+                job = queue.pop(0)
+                job.start()
+                if job.stage != "done":
+                    running.append(job)
+            for child in wait([j.child for j in running]):
+                job = next(j for j in running if j.child is child)
+                job.advance()
+                if job.stage == "done" or job.child is None:
+                    running.remove(job)
+            while reported < len(pending) and pending[reported].result is not None:
+                on_result(pending[reported].result)
+                reported += 1
+    finally:
+        for job in running:
+            job.stop()
+    return [j.result for j in pending]
+
+
+def run_theorem(theorem, time_limit: float = DEFAULT_TIME_LIMIT) -> Result:
+    """One theorem (a ``TheoremInfo`` or a ``Theorem`` object) through build and decision."""
+    return run_all([theorem], time_limit)[0]
+
+
+def _prepare_parent() -> None:
+    """Import, before any child runs user code, what the decider children will need: they
+    are forks of this process, so they get these modules as they were loaded here, whatever
+    a theorem file later does to the files on disk or to its own copy of them."""
+    import symbolic.notation  # noqa: F401
+    import symbolic.prover  # noqa: F401
+    import sympy.printing.mathml  # noqa: F401
+
+
+def _check_time_limit(seconds: float) -> None:
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"the time limit must be a finite positive number of seconds, got {seconds!r}")
+
+
+# --------------------------------------------------------------------------------- listing
+def list_theorems(files: Iterable[str | Path] = (), time_limit: float = DEFAULT_TIME_LIMIT) -> list[TheoremInfo]:
+    """The theorems of the given files (none: the library), each file imported in a child
+    under ``time_limit``; raises ``TheoremFileError`` (one line) for a file that cannot be loaded."""
+    _check_time_limit(time_limit)
+    _prepare_parent()
+    sources: list[str | None] = [str(Path(f).resolve()) for f in files] or [None]
+    found: list[TheoremInfo] = []
+    seen: dict[str, str] = {}
+    for source in sources:
+        shown = source or LIBRARY
+        if source is not None and not Path(source).is_file():
+            raise TheoremFileError(f"{shown}: no such theorem file")
+        try:
+            listed = run_with_time_limit(lambda: _list_in_child(source), time_limit)
+        except TimeLimitExceeded:
+            raise TheoremFileError(f"{shown}: importing it did not finish within {time_limit:g} s") from None
+        except ChildError as error:
+            raise TheoremFileError(f"{shown}: {error.summary}") from None
+        for info in _checked_listing(listed, shown):
+            if info.name in seen:
+                raise TheoremFileError(f"{shown}: theorem {info.name!r} is also defined in {seen[info.name]}")
+            seen[info.name] = shown
+            found.append(TheoremInfo(**{**asdict(info), "source_file": source}))
+    return found
+
+
+def _checked_listing(listed: Any, shown: str) -> list[TheoremInfo]:
+    keys = {f.name for f in fields(TheoremInfo)}
+    if not isinstance(listed, list) or not listed:
+        raise TheoremFileError(f"{shown}: the import answered no theorem list")
+    infos = []
+    for item in listed:
+        if not (isinstance(item, dict) and set(item) == keys
+                and all(isinstance(item[k], str) for k in keys - {"source_file"})
+                and item["expect"] in VERDICTS):
+            raise TheoremFileError(f"{shown}: the import answered a malformed theorem list")
+        infos.append(TheoremInfo(**item))
+    return infos
+
+
+def select(theorems: Iterable, pattern: str | None) -> list:
+    """Theorems whose name matches a glob (``Optim.Adam.*``) or contains a substring."""
+    theorems = list(theorems)
+    if not pattern:
+        return theorems
+    wildcard = any(c in pattern for c in "*?[")
+    return [t for t in theorems if (fnmatch.fnmatchcase(t.name, pattern) if wildcard else pattern in t.name)]
+
+
+def load_library() -> list:
+    """The library's ``Theorem`` objects, imported into *this* process (for tests and tools;
+    ``python -m proofs`` never calls it)."""
+    return _import_theorems(None)
+
+
+def load_file(path: str | Path) -> list:
+    """A theorem file's ``Theorem`` objects, imported into *this* process (for tests and
+    tools; ``python -m proofs`` imports theorem files only in children)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no theorem file at {path}")
+    return _import_theorems(str(path))
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
