@@ -231,7 +231,7 @@ def test_a_builder_that_answers_anything_but_obligations_is_unknown(tmp_path, an
         import json, os
 {textwrap.indent(textwrap.dedent(ANSWERS[answer]).strip(), " " * 8)}
         import stat
-        terminal = {(os.fstat(fd).st_dev, os.fstat(fd).st_ino) for fd in (1, 2)}
+        terminal = {{(os.fstat(fd).st_dev, os.fstat(fd).st_ino) for fd in (1, 2)}}
         for fd in range(3, 256):
             try:
                 info = os.fstat(fd)
