@@ -70,8 +70,10 @@ class Result:
     lhs_mathml: str = ""
     rhs_mathml: str = ""
     vacuous: bool = False          # PROVED because the hypotheses contradict each other
-    confirmed_by: list = field(default_factory=list)   # second checks that agreed with the decision
-    paths: int = 1                 # execution paths the build explored
+    infeasible: bool = False       # PROVED because the path's conditions contradict each other
+    confirmed_by: str = ""         # a second procedure that agreed with PROVED ("z3")
+    paths: list = field(default_factory=list)   # the decider's rows, one per execution path
+    path_count: int = 1            # execution paths the build explored
 
     @property
     def as_expected(self) -> bool:
@@ -215,10 +217,10 @@ def _describe(verdict, data) -> dict:
     found["variables"] = [v.describe() for v in data.variables]
     found["hypotheses"] = [math_text(h) for h in data.hypotheses]
     found["relation"] = data.relation
-    found["paths"] = data.paths
+    found["path_count"] = data.paths
     found["form"] = data.form
-    if isinstance(found.get("confirmed_by"), str):
-        found["confirmed_by"] = [found["confirmed_by"]] if found["confirmed_by"] else []
+    if isinstance(found.get("confirmed_by"), (list, tuple)):
+        found["confirmed_by"] = ", ".join(map(str, found["confirmed_by"]))
     return {k: v for k, v in found.items() if k in _RESULT_FIELDS}
 
 
