@@ -74,6 +74,7 @@ class Result:
     confirmed_by: str = ""         # a second procedure that agreed with PROVED ("z3")
     paths: list = field(default_factory=list)   # the decider's rows, one per execution path
     path_count: int = 1            # execution paths the build explored
+    second_check: str = ""         # how a PROVED was checked again on exact numbers
 
     @property
     def as_expected(self) -> bool:
@@ -151,12 +152,71 @@ def _build(theorem) -> str:
     return wire.encode(build_theorem(theorem))
 
 
-def _decide_in_child(data) -> dict:
-    """In a child forked from the clean parent: decide, and describe the verdict as JSON data."""
+def _decide_in_child(data, second_check: bool = True) -> dict:
+    """In a child forked from the clean parent: decide, and describe the verdict as JSON data;
+    for a PROVED, also choose the second check's points (``proofs.crosscheck.sample``)."""
     from symbolic.prover import decide_theorem
 
     verdict = decide_theorem(data)
-    return _describe(verdict, data)
+    answer = {"verdict": _describe(verdict, data), "points": None}
+    if second_check and answer["verdict"]["verdict"] == "PROVED":
+        from proofs.crosscheck import sample
+
+        answer["points"] = wire.encode_value([{"scalars": p.scalars, "tensors": p.tensors, "shape": tuple(p.shape)}
+                                              for p in sample(data)])
+    return answer
+
+
+def _assignments(points: Any) -> list:
+    from proofs.crosscheck import Assignment
+
+    if not isinstance(points, list):
+        raise TypeError("the points are not a list")
+    return [Assignment(dict(p["scalars"]), {k: list(v) for k, v in p["tensors"].items()}, tuple(p["shape"]))
+            for p in points]
+
+
+def _evaluate(theorem, points_text: str) -> str:
+    """Untrusted (in a child that has the theorem): the theorem's goals at each point."""
+    from proofs.crosscheck import evaluate
+
+    return wire.encode_value([evaluate(theorem, a) for a in _assignments(wire.decode_value(points_text))])
+
+
+def _evaluate_in_child(source_file: str | None, name: str, points_text: str) -> str:
+    matches = [t for t in _import_theorems(source_file) if t.name == name]
+    if len(matches) != 1:
+        raise LookupError(f"importing the theorem file again gave {len(matches)} theorems named {name!r}")
+    return _evaluate(matches[0], points_text)
+
+
+def _judge_in_child(results: Any, points: Any) -> dict:
+    """Clean (a fork of the parent): compare what the theorem computed at each point with the
+    PROVED.  ``results`` came from untrusted code through the wire: check its shape first."""
+    from proofs.crosscheck import RUN_STEPS, judge
+
+    assignments = _assignments(points)
+    if not (isinstance(results, list) and len(results) == len(assignments)):
+        raise ValueError("the second check answered a result per point for a different number of points")
+    for goals in results:
+        if not (isinstance(goals, list) and all(
+                isinstance(g, dict) and isinstance(g.get("name"), str) and isinstance(g.get("relation"), str)
+                and isinstance(g.get("applies"), bool) and isinstance(g.get("pairs"), list)
+                and all(isinstance(p, tuple) and len(p) == 3 and isinstance(p[0], str) for p in g["pairs"])
+                for g in goals)):
+            raise ValueError("the second check answered malformed goals")
+    for goals, point in zip(results, assignments):
+        failure = judge(goals, point)
+        if failure is not None:
+            return {"failure": failure, "summary": f"disagrees at {point.describe()}"}
+    if not assignments:
+        return {"failure": None, "summary": "no point satisfying the domains and hypotheses was found: not run"}
+    shapes = sorted({p.shape for p in assignments}, key=len)
+    applied = sum(g["applies"] for goals in results for g in goals)
+    runs = any("actual run" in g["name"] for goals in results for g in goals)
+    return {"failure": None,
+            "summary": (f"agrees at {len(assignments)} exact points (shapes {', '.join(map(str, shapes))}), "
+                        f"{applied} goal checks" + (f", real runs of 1…{RUN_STEPS} steps" if runs else ""))}
 
 
 # ------------------------------------------------------------------- verdicts as plain data
@@ -250,14 +310,24 @@ def _result(info: TheoremInfo, found: Any, started: float) -> Result:
 
 
 class _Job:
-    """One theorem on its way through build → decode → decide, each stage in a child."""
+    """One theorem on its way through its stages, each in a child under what is left of the
+    theorem's limit:
 
-    def __init__(self, info: TheoremInfo, build: Callable[[], str], time_limit: float):
-        self.info, self.build, self.time_limit = info, build, time_limit
+    ``build`` (untrusted: obligations as wire text) → ``decide`` (clean: the verdict, and for a
+    PROVED the second check's points) → ``evaluate`` (untrusted: the theorem run again on those
+    exact numbers, as wire text) → ``judge`` (clean: do the numbers agree with the PROVED?).
+    """
+
+    def __init__(self, info: TheoremInfo, build: Callable[[], str], evaluate: Callable[[str], str],
+                 time_limit: float, second_check: bool = True):
+        self.info, self.build, self.evaluate, self.time_limit = info, build, evaluate, time_limit
+        self.second_check = second_check
         self.stage = "build"
         self.child: Child | None = None
         self.result: Result | None = None
         self.started = 0.0
+        self.found: dict = {}
+        self.points_text = ""
 
     def start(self) -> None:
         self.started = time.monotonic()
@@ -269,41 +339,86 @@ class _Job:
         except OSError as error:
             self._finish(_unknown(self.info, f"no child process could be started: {error}", self.started))
 
+    def _next(self, stage: str, fn: Callable[[], Any]) -> None:
+        left = self.time_limit - (time.monotonic() - self.started)
+        if left <= 0:
+            self._fail(TimeLimitExceeded())
+            return
+        self.stage = stage
+        self._spawn(fn, left)
+
+    def _fail(self, error: Exception) -> None:
+        timeout = isinstance(error, TimeLimitExceeded)
+        reason = {
+            "build": (f"timeout: no obligations within the {self.time_limit:g} s limit" if timeout else
+                      f"the theorem could not be built: {getattr(error, 'summary', error)}"),
+            "decide": (f"timeout: no decision within the {self.time_limit:g} s limit" if timeout else
+                       f"the decider failed: {getattr(error, 'summary', error)}"),
+            "evaluate": (f"timeout: the second check of the PROVED did not finish within the "
+                         f"{self.time_limit:g} s limit" if timeout else
+                         f"the second check of the PROVED could not run the theorem on numbers: "
+                         f"{getattr(error, 'summary', error)}"),
+            "judge": (f"timeout: the second check of the PROVED was not judged within the "
+                      f"{self.time_limit:g} s limit" if timeout else
+                      f"the second check of the PROVED failed: {getattr(error, 'summary', error)}"),
+        }[self.stage]
+        self._finish(_unknown(self.info, reason, self.started))
+
     def advance(self) -> None:
         """The current child is done (answered or out of time): take the next step."""
         child, self.child = self.child, None
         try:
             answer = child.result()
-        except TimeLimitExceeded:
-            what = "no obligations" if self.stage == "build" else "no decision"
-            self._finish(_unknown(self.info, f"timeout: {what} within the {self.time_limit:g} s limit",
-                                  self.started))
+        except (TimeLimitExceeded, ChildError) as error:
+            self._fail(error)
             return
-        except ChildError as error:
-            reason = (f"the theorem could not be built: {error.summary}" if self.stage == "build"
-                      else f"the decider failed: {error.summary}")
-            self._finish(_unknown(self.info, reason, self.started))
-            return
-        if self.stage == "decide":
-            self._finish(_result(self.info, answer, self.started))
-            return
+        getattr(self, "_after_" + self.stage)(answer)
+
+    def _after_build(self, answer: Any) -> None:
         if not isinstance(answer, str):
-            self._finish(_unknown(self.info, "the theorem builder answered something that is not an "
-                                             "obligation message", self.started))
+            self._fail(ChildError("the theorem builder answered something that is not an obligation message"))
             return
         try:
             data = wire.decode(answer)
         except Exception as error:  # noqa: BLE001 (WireError, or anything the decoder missed)
-            self._finish(_unknown(self.info, f"the theorem builder sent malformed obligations: {error}",
-                                  self.started))
+            self._fail(ChildError(f"the theorem builder sent malformed obligations: {error}"))
             return
-        left = self.time_limit - (time.monotonic() - self.started)
-        if left <= 0:
-            self._finish(_unknown(self.info, f"timeout: no decision within the {self.time_limit:g} s limit",
-                                  self.started))
+        self._next("decide", lambda: _decide_in_child(data, self.second_check))
+
+    def _after_decide(self, answer: Any) -> None:
+        if not (isinstance(answer, dict) and isinstance(answer.get("verdict"), dict)):
+            self._fail(ChildError("the decider answered a malformed verdict"))
             return
-        self.stage = "decide"
-        self._spawn(lambda: _decide_in_child(data), left)
+        self.found, points = answer["verdict"], answer.get("points")
+        if self.found.get("verdict") != "PROVED" or not isinstance(points, str):
+            self._finish(_result(self.info, self.found, self.started))
+            return
+        self.points_text = points
+        self._next("evaluate", lambda: self.evaluate(points))
+
+    def _after_evaluate(self, answer: Any) -> None:
+        if not isinstance(answer, str):
+            self._fail(ChildError("it answered something that is not a data message"))
+            return
+        try:
+            results = wire.decode_value(answer)
+            points = wire.decode_value(self.points_text)
+        except Exception as error:  # noqa: BLE001
+            self._fail(ChildError(f"it sent malformed data: {error}"))
+            return
+        self._next("judge", lambda: _judge_in_child(results, points))
+
+    def _after_judge(self, answer: Any) -> None:
+        if not (isinstance(answer, dict) and isinstance(answer.get("failure"), (str, type(None)))
+                and isinstance(answer.get("summary"), str)):
+            self._fail(ChildError("the judge answered malformed data"))
+            return
+        found = dict(self.found)
+        found["second_check"] = answer["summary"]
+        if answer["failure"] is not None:
+            found.update(verdict=UNKNOWN, reason="internal error: the decision says PROVED but the second "
+                         f"check disagrees: {answer['failure']}")
+        self._finish(_result(self.info, found, self.started))
 
     def _finish(self, result: Result) -> None:
         self.stage, self.result = "done", result
@@ -318,21 +433,25 @@ class _Job:
             self.child = None
 
 
-def _job(theorem, time_limit: float) -> _Job:
+def _job(theorem, time_limit: float, second_check: bool = True) -> _Job:
     """A job for a listed theorem (its file is imported again in the builder) or, for tests
     and tools, a Theorem object this process already holds (built in a fork of it)."""
     if isinstance(theorem, TheoremInfo):
-        return _Job(theorem, lambda: _build_in_child(theorem.source_file, theorem.name), time_limit)
+        return _Job(theorem, lambda: _build_in_child(theorem.source_file, theorem.name),
+                    lambda points: _evaluate_in_child(theorem.source_file, theorem.name, points),
+                    time_limit, second_check)
     info = TheoremInfo(**{k: v for k, v in _info(theorem, None).items() if k != "source_file"})
-    return _Job(info, lambda: _build(theorem), time_limit)
+    return _Job(info, lambda: _build(theorem), lambda points: _evaluate(theorem, points), time_limit,
+                second_check)
 
 
 def run_all(theorems: Iterable, time_limit: float, on_result: Callable[[Result], None] = lambda r: None,
-            jobs: int = 1) -> list[Result]:
-    """Run every theorem, ``jobs`` at a time; ``on_result`` sees the results in order."""
+            jobs: int = 1, second_check: bool = True) -> list[Result]:
+    """Run every theorem, ``jobs`` at a time; ``on_result`` sees the results in order.
+    ``second_check=False`` skips rerunning each PROVED on exact numbers (for tests)."""
     _check_time_limit(time_limit)
     _prepare_parent()
-    pending = [_job(t, time_limit) for t in theorems]
+    pending = [_job(t, time_limit, second_check) for t in theorems]
     running: list[_Job] = []
     reported = 0
     queue = list(pending)
@@ -366,6 +485,7 @@ def _prepare_parent() -> None:
     """Import, before any child runs user code, what the decider children will need: they
     are forks of this process, so they get these modules as they were loaded here, whatever
     a theorem file later does to the files on disk or to its own copy of them."""
+    import proofs.crosscheck  # noqa: F401
     import symbolic.notation  # noqa: F401
     import symbolic.prover  # noqa: F401
     import sympy.printing.mathml  # noqa: F401

@@ -30,7 +30,8 @@ only (no cycles), every node's nesting depth is at most :data:`MAX_DEPTH`, and t
 node count and every number's size are bounded.
 
 A VALUE is ``null``, ``true``/``false``, a JSON integer, a string, a JSON list (a Python
-list), ``{"tuple": [VALUE, ...]}``, ``{"expr": index}``, or ``{"type": NAME, "fields":
+list), ``{"tuple": [VALUE, ...]}``, ``{"dict": [[key, VALUE], ...]}`` (string keys),
+``{"expr": index}``, or ``{"type": NAME, "fields":
 {field: VALUE}}`` for the four dataclasses of :mod:`symbolic.obligation` (``Condition``,
 ``VariableSpec``, ``Obligation``, ``TheoremData``).  The fields every decider relies on are
 type-checked on arrival.
@@ -185,6 +186,10 @@ class _Encoder:
             return [self.value(v, depth + 1) for v in value]
         if isinstance(value, tuple):
             return {"tuple": [self.value(v, depth + 1) for v in value]}
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                raise WireError("only dicts with string keys can be sent")
+            return {"dict": [[k, self.value(v, depth + 1)] for k, v in value.items()]}
         if is_dataclass(value) and type(value).__name__ in _DATACLASSES \
                 and type(value) is _DATACLASSES[type(value).__name__]:
             return {"type": type(value).__name__,
@@ -203,6 +208,24 @@ def encode(data: TheoremData) -> str:
     if len(text) > MAX_TEXT:
         raise WireError(f"the obligations are too large to send ({len(text)} characters)")
     return text
+
+
+def encode_value(value: Any) -> str:
+    """Plain data with expressions in it (None, bools, ints, strings, lists, tuples, dicts with
+    string keys, allowed SymPy expressions) as JSON text: points of the second check and what
+    the theorem computes at them."""
+    encoder = _Encoder()
+    data = encoder.value(value)
+    text = json.dumps({"wire": MAGIC, "version": VERSION, "nodes": encoder.nodes, "data": data},
+                      ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if len(text) > MAX_TEXT:
+        raise WireError(f"the data is too large to send ({len(text)} characters)")
+    return text
+
+
+def decode_value(text: str) -> Any:
+    """What :func:`encode_value` sent, under the same allowlist and bounds as :func:`decode`."""
+    return _decode_message(text)
 
 
 def encode_expr(expr: sympy.Basic) -> str:
@@ -346,6 +369,13 @@ class _Decoder:
             return self.expr(value["expr"])
         if set(value) == {"tuple"} and isinstance(value["tuple"], list):
             return tuple(self.value(v, depth + 1) for v in value["tuple"])
+        if set(value) == {"dict"} and isinstance(value["dict"], list):
+            items = value["dict"]
+            if not all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in items):
+                raise WireError("a dict is a list of [string key, value] items")
+            if len({k for k, _ in items}) != len(items):
+                raise WireError("a dict with a repeated key")
+            return {k: self.value(v, depth + 1) for k, v in items}
         if set(value) == {"type", "fields"} and isinstance(value["fields"], dict):
             cls = _DATACLASSES.get(value["type"]) if isinstance(value["type"], str) else None
             if cls is None:

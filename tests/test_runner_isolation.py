@@ -400,3 +400,32 @@ def test_run_all_keeps_the_order_of_the_theorems(tmp_path):
     seen = []
     results = run_all(listed, 30, seen.append, jobs=2)
     assert [r.name for r in results] == [r.name for r in seen] == ["User.SGD.false", "User.SGD.true"]
+
+
+# ------------------------------------------------------------------- the second check
+SECOND = '''
+@theorem("User.second.{name}", statement="—")
+def _(x: Given):
+    """Claims p = p symbolically; on the second check's numbers it does something else."""
+    p = x.tensor("p")
+    if x.concrete is not None:
+        {concrete}
+    return equation(p, p)
+'''
+
+
+@pytest.mark.parametrize("name,concrete,reason", [
+    ("agrees", "pass", None),
+    ("disagrees", "return equation(p, p + 1)", "internal error: the decision says PROVED but the second check disagrees"),
+    ("raises", "raise RuntimeError('not on numbers')",
+     "the second check of the PROVED could not run the theorem on numbers: RuntimeError: not on numbers"),
+    ("dies", "import os; os._exit(0)", "the second check of the PROVED could not run the theorem on numbers"),
+])
+def test_a_proved_is_checked_again_on_numbers_in_the_theorem_child(tmp_path, name, concrete, reason):
+    path = write(tmp_path, f"second_{name}.py", HEADER, SECOND.format(name=name, concrete=concrete))
+    _, results = prove(path, tmp_path)
+    result = results[f"User.second.{name}"]
+    if reason is None:
+        assert result["verdict"] == "PROVED" and result["second_check"].startswith("agrees at 6 exact points")
+    else:
+        assert result["verdict"] == "UNKNOWN" and result["reason"].startswith(reason), result["reason"]
