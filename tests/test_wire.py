@@ -374,3 +374,15 @@ def test_sizes_are_bounded(monkeypatch):
     monkeypatch.setattr(wire, "MAX_NODES", 10)
     with pytest.raises(WireError, match="nodes"):
         decode_expr(message([["Integer", str(i)] for i in range(20)]))
+
+
+def test_plain_values_with_expressions_round_trip():
+    value = [{"scalars": {"lr": sympy.Rational(1, 3)}, "tensors": {"g": [sympy.Integer(2), sympy.sqrt(2)]},
+              "shape": (2,)}, None, True, 3, "x"]
+    assert wire.decode_value(wire.encode_value(value)) == value
+    with pytest.raises(WireError):
+        wire.encode_value({1: a})
+    with pytest.raises(WireError, match="repeated"):
+        wire.decode_value(message([A], {"dict": [["k", 1], ["k", 2]]}))
+    with pytest.raises(WireError):
+        wire.decode_value(message([A], {"dict": [[1, 2]]}))
