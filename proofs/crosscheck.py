@@ -109,6 +109,10 @@ def _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng) -> A
         if not (v.tensor and v.shape is None):
             for symbol in v.symbols:
                 scalars[symbol] = _sample(v.domain, rng)
+    _solve_equalities(scalar_hypotheses, scalars)
+    domains = {s: DOMAINS[v.domain] for v in data.variables if not (v.tensor and v.shape is None) for s in v.symbols}
+    if not all(domains[s].contains(value) for s, value in scalars.items()):
+        return None
     if not all(_holds(h, scalars) for h in scalar_hypotheses):
         return None
     entries = {v.name: [] for v in generic}
@@ -122,6 +126,18 @@ def _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng) -> A
         for v in generic:
             entries[v.name].append(values[v.symbols[0]])
     return Assignment({s.name: value for s, value in scalars.items()}, entries, shape)
+
+
+def _solve_equalities(hypotheses: list, scalars: dict) -> None:
+    """An equality hypothesis on a lone scalar (dampening = 0, λ = λ′·α) is met by setting that
+    scalar, so points are found where random values would almost never hit it.  Whether the
+    value lies in the scalar's domain, and the other hypotheses hold, the caller checks."""
+    for _ in range(len(hypotheses)):
+        for h in hypotheses:
+            if isinstance(h, sympy.Eq) and h.lhs in scalars and h.lhs not in h.rhs.free_symbols:
+                value = h.rhs.xreplace(scalars)
+                if value.is_Rational:
+                    scalars[h.lhs] = value
 
 
 # ---------------------------------------------------------------------------------------

@@ -213,6 +213,9 @@ def _judge_in_child(results: Any, points: Any) -> dict:
         return {"failure": None, "summary": "no point satisfying the domains and hypotheses was found: not run"}
     shapes = sorted({p.shape for p in assignments}, key=len)
     applied = sum(g["applies"] for goals in results for g in goals)
+    if not applied:
+        return {"failure": "no goal applied at any point: the second check checked nothing",
+                "summary": "checked nothing"}
     runs = any("actual run" in g["name"] for goals in results for g in goals)
     return {"failure": None,
             "summary": (f"agrees at {len(assignments)} exact points (shapes {', '.join(map(str, shapes))}), "
