@@ -16,6 +16,11 @@ math{font-size:1.05em;overflow-x:auto;max-width:100%}.doc{font-style:italic}
 """
 
 
+def trust(r) -> list:
+    from proofs.report import trust as lines  # one list of facts for both reports
+    return lines(r)
+
+
 def _verdict(verdict: str) -> str:
     return f'<b class="{verdict}">{verdict}</b>'
 
@@ -63,6 +68,9 @@ def _section(r) -> str:
              f"{escape(r.method or '—')} · <b>time:</b> {r.seconds:.3f} s</p>"]
     if r.reason:
         parts.append(f"<p><b>Reason.</b> {escape(r.reason)}</p>")
+    if trust(r):
+        parts.append("<p><b>How it was established.</b></p><ul>" + "".join(
+            f"<li>{escape(line)}</li>" for line in trust(r)) + "</ul>")
     if r.variables:
         parts.append("<p><b>Variables.</b></p><ul>" + "".join(f"<li><code>{escape(v)}</code></li>"
                                                           for v in r.variables) + "</ul>")
@@ -99,7 +107,11 @@ def to_html(results: list, summary: dict) -> str:
     head = (f"<h1>Proof report</h1><p>{summary['theorems']} theorems: {counts}; {summary['as_expected']} as "
             f"expected, {len(summary['unexpected'])} not; {summary['seconds']:.1f} s"
             + (f"; slowest {escape(slowest['name'])} ({slowest['seconds']:.2f} s)" if slowest else "") + ".</p>"
-            "<p>PROVED only from an exact symbolic decision; REFUTED only with a counterexample checked "
+            + (f"<p>Of {summary['PROVED']} PROVED: {summary['proved_confirmed_by_z3']} confirmed by z3, "
+               f"{summary['proved_second_checked']} agreed with the second check on exact numbers"
+               + (f", <b>{summary['proved_vacuous']} vacuous</b>" if summary["proved_vacuous"] else "") + ".</p>"
+               if summary["PROVED"] else "")
+            + "<p>PROVED only from an exact symbolic decision; REFUTED only with a counterexample checked "
             "exactly; UNKNOWN otherwise, with the reason.</p>")
     table = _table(["theorem", "form", "verdict", "expected", "method", "s"], rows)
     body = head + table + "".join(_section(r) for r in results)

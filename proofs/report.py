@@ -13,12 +13,32 @@ from proofs.runner import Result
 from symbolic.prover import VERDICTS
 
 
+def trust(r: Result) -> list[str]:
+    """How a verdict was established, beyond its method: for people, in every report."""
+    lines = []
+    infeasible = sum(1 for p in r.paths if p.get("infeasible"))
+    if r.path_count > 1 or infeasible:
+        lines.append(f"execution paths explored: {r.path_count}"
+                     + (f" ({infeasible} shown infeasible under the hypotheses)" if infeasible else ""))
+    if r.verdict == "PROVED":
+        if r.vacuous:
+            lines.append("VACUOUS: the hypotheses contradict each other, so the statement says nothing")
+        lines.append("second decision procedure: " + (f"confirmed by {r.confirmed_by}" if r.confirmed_by
+                                                       else "not confirmed (SymPy's decision alone)"))
+        lines.append("second check on exact numbers: " + (r.second_check or "not run"))
+    return lines
+
+
 def summary(results: list[Result], seconds: float) -> dict:
     counts = Counter(r.verdict for r in results)
     slowest = max(results, key=lambda r: r.seconds, default=None)
+    proved = [r for r in results if r.verdict == "PROVED"]
     return {
         "theorems": len(results),
         **{v: counts.get(v, 0) for v in VERDICTS},
+        "proved_confirmed_by_z3": sum("z3" in r.confirmed_by for r in proved),
+        "proved_second_checked": sum(r.second_check.startswith("agrees") for r in proved),
+        "proved_vacuous": sum(r.vacuous for r in proved),
         "as_expected": sum(r.as_expected for r in results),
         "unexpected": [r.name for r in results if not r.as_expected],
         "seconds": round(seconds, 3),
@@ -38,6 +58,10 @@ def console_totals(s: dict) -> str:
     slowest = f"; slowest {s['slowest']['name']} ({s['slowest']['seconds']:.2f} s)" if s["slowest"] else ""
     line = (f"{s['theorems']} theorems: {verdicts}; {s['as_expected']} as expected, "
             f"{len(s['unexpected'])} not; {s['seconds']:.1f} s{slowest}")
+    if s["PROVED"]:
+        line += (f"\nof {s['PROVED']} PROVED: {s['proved_confirmed_by_z3']} confirmed by z3, "
+                 f"{s['proved_second_checked']} agreed with the second check on exact numbers"
+                 + (f", {s['proved_vacuous']} VACUOUS" if s["proved_vacuous"] else ""))
     if s["unexpected"]:
         line += "\nnot as expected: " + ", ".join(s["unexpected"])
     return line
@@ -78,6 +102,8 @@ def to_markdown(results: list[Result], s: dict) -> str:
                 f"**time:** {r.seconds:.3f} s"]
         if r.reason:
             out += ["", f"**Reason.** {r.reason}"]
+        if trust(r):
+            out += ["", "**How it was established.**", ""] + [f"- {line}" for line in trust(r)]
         if r.variables:
             out += ["", "**Variables.**", ""] + [f"- `{v}`" for v in r.variables]
         out += ["", "**Hypotheses.** " + (", ".join(f"`{h}`" for h in r.hypotheses) or "none")]
