@@ -149,6 +149,7 @@ class Knowledge:
         self.used: list = []                        # what each relation did, for the report
         self.decided: list = []                     # expressions decisions rested on
         self.contradiction: str | None = None
+        self._nodes: dict = {}                      # node -> (decided node, expressions it rested on)
         self._domain_values: list = []
         self._pending: list = []
         flat = []
@@ -526,6 +527,18 @@ class Knowledge:
         return expr
 
     def _decide_node(self, node):
+        """``_decide_node_once``, remembered: ``apply`` meets the same branch, sign and absolute
+        value in every pair and at every round; what a decision rested on is recorded again."""
+        if node not in self._nodes:
+            before = len(self.decided)
+            decided = self._decide_node_once(node)
+            self._nodes[node] = (decided, self.decided[before:])
+        else:
+            decided, rested_on = self._nodes[node]
+            self.decided.extend(rested_on)
+        return self._nodes[node][0]
+
+    def _decide_node_once(self, node):
         if isinstance(node, sympy.Piecewise):
             kept = []
             for value, condition in node.args:
