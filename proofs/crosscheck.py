@@ -157,9 +157,10 @@ def evaluate(theorem: Any, assignment: Assignment) -> list[dict]:
         goals = form.goals(given)
         if hasattr(form, "actual_runs"):
             goals += form.actual_runs(given, RUN_STEPS)
+        inside = not given.violated  # a hypothesis of the path taken here fails: not a point of it
         results = []
         for goal in goals:
-            applies = all(_truth(h) for h in goal.hypotheses)
+            applies = inside and all(_truth(h) for h in goal.hypotheses)
             compared = compare(goal.lhs, goal.rhs, inequality=goal.relation in (AT_MOST, LESS))
             results.append({"name": goal.name, "relation": goal.relation, "applies": applies,
                             "pairs": [(label, a, b) for label, a, b in compared.pairs]})

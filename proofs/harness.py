@@ -37,7 +37,8 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import AT_MOST, LESS, Obligation, TheoremData, VariableSpec
+from symbolic.obligation import AT_MOST, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+    TheoremData, VariableSpec
 from symbolic.paths import explore
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor
 
@@ -82,6 +83,24 @@ def make_variable(name: str, domain: Domain, shape: tuple | None = None, tensor:
     return Variable(name, domain, value, (value.expr,))
 
 
+def _relations(h: Any) -> list[tuple]:
+    """A hypothesis as (SymPy relation, definedness conditions) pairs: one, or one per entry of
+    an explicit tensor of conditions."""
+    if isinstance(h, SymBool):
+        return [(h.expr, h.conditions)]
+    if isinstance(h, SymTensor) and all(_is_relation(e) for e in h.entries):
+        return [(e, h.conditions) for e in h.entries]
+    if isinstance(h, bool):
+        return [(sympy.true if h else sympy.false, frozenset())]
+    if isinstance(h, Sym) or not _is_relation(h):
+        raise TheoremError(f"a hypothesis must be a relation (==, !=, <, ≤, >, ≥), got {h!r}")
+    return [(h, frozenset())]
+
+
+def _is_relation(h: Any) -> bool:
+    return isinstance(h, sympy.logic.boolalg.Boolean) and not isinstance(h, sympy.Expr)
+
+
 class Given:
     """The variables and hypotheses of one theorem, declared as the theorem is built."""
 
@@ -89,8 +108,10 @@ class Given:
         self.variables: list[Variable] = []
         self.hypotheses: list[sympy.Basic] = []
         self.conditions: set = set()     # definedness of what the hypotheses compute
-        # The second check (proofs.crosscheck) binds every variable to exact numbers.
+        # The second check (proofs.crosscheck) binds every variable to exact numbers; a
+        # hypothesis that is false there puts the point outside the statement.
         self.concrete = concrete
+        self.violated: list = []
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -164,19 +185,31 @@ class Given:
 
     def assume(self, *hypotheses: Any) -> None:
         """Hypotheses: relations on the variables, written with Python's operators
-        (``x.assume(lr > 0)``) or as SymPy relations (``sympy.Eq(state.weight_decay, 0)``)."""
+        (``x.assume(lr > 0)``, ``x.assume(g * prev > 0)`` for every entry of a tensor) or as SymPy
+        relations (``sympy.Eq(state.weight_decay, 0)``).  A hypothesis computed with a division
+        or a root holds only where that is defined: ``x.assume(c == b / b)`` also assumes b ≠ 0."""
         for h in hypotheses:
-            if isinstance(h, SymBool):
-                self.conditions |= set(h.conditions)
-                h = h.expr
-            elif isinstance(h, bool):
-                h = sympy.true if h else sympy.false
-            if isinstance(h, Sym) or not isinstance(h, sympy.logic.boolalg.Boolean):
-                raise TheoremError(f"a hypothesis must be a relation (==, !=, <, ≤, >, ≥), got {h!r}")
-            if h.has(sympy.Float):
-                raise TheoremError(f"the hypothesis {h} holds a rounded SymPy Float: write exact numbers")
-            if h is not sympy.true:
-                self.hypotheses.append(h)
+            for relation, conditions in _relations(h):
+                if self.concrete is not None:
+                    if relation is not sympy.true:
+                        self.violated.append(relation)
+                    continue
+                if relation.has(sympy.Float):
+                    raise TheoremError(f"the hypothesis {relation} holds a rounded SymPy Float: write exact numbers")
+                if relation is not sympy.true:
+                    self.hypotheses.append(relation)
+                for condition in sorted(conditions, key=lambda c: (c.kind, sympy.default_sort_key(c.expr))):
+                    self._assume_defined(condition)
+
+    def _assume_defined(self, condition: Condition) -> None:
+        """Part of a hypothesis: where it is defined.  A divisor ≠ 0 or a radicand ≥ 0 is
+        assumed with it; a power's definedness, not a single relation, is demanded instead."""
+        if condition.kind == NONZERO:
+            self.hypotheses.append(sympy.Ne(condition.expr, 0))
+        elif condition.kind == AT_LEAST_ZERO:
+            self.hypotheses.append(sympy.Ge(condition.expr, 0))
+        else:
+            self.conditions.add(condition)
 
     def specs(self) -> list[VariableSpec]:
         return [VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
@@ -267,6 +300,8 @@ def build_theorem(theorem: Theorem) -> TheoremData:
             raise TheoremError("the theorem declares different variables on different execution paths: "
                                "declare every variable before branching")
         obligations += [_obligation(goal, given, path) for goal in goals]
+    # A hypothesis stated on one path only (after a branch, or computed from a path's values)
+    # belongs to that path's obligations; the theorem's own are those every path states.
+    common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]
     return TheoremData(variables=specs, obligations=obligations, form=first_form.name,
-                       relation=first_form.describe(), hypotheses=list(first_given.hypotheses),
-                       paths=len(paths))
+                       relation=first_form.describe(), hypotheses=common, paths=len(paths))

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import sympy
 
 MAX_PATHS = 64
+MAX_QUERIES = 10_000
 
 
 class BranchError(RuntimeError):
@@ -40,15 +41,20 @@ class Path:
 
 
 class _Run:
-    def __init__(self, forced: list[bool]):
-        self.forced = forced          # answers for the first forks of this run
+    def __init__(self, forced: list[tuple]):
+        self.forced = forced          # (condition, answer) for the first forks of this run
         self.forks = 0
+        self.queries = 0
         self.taken: dict = {}         # condition -> answer, on this path
-        self.taken_order: list = []  # (condition, answer) for each fork, in order
+        self.taken_order: list = []   # (condition, answer) for each fork, in order
         self.path = Path()
-        self.alternatives: list[list[bool]] = []
+        self.alternatives: list[list[tuple]] = []
 
     def answer(self, condition: sympy.Basic, definedness: frozenset) -> bool:
+        self.queries += 1
+        if self.queries > MAX_QUERIES:
+            raise BranchError(f"more than {MAX_QUERIES} branches on symbolic values on one path: a loop "
+                              f"whose condition is symbolic ({condition}) never ends on symbols")
         self.path.definedness |= set(definedness)
         if condition is sympy.true or condition is sympy.false:
             return condition is sympy.true
@@ -58,21 +64,25 @@ class _Run:
         if negation in self.taken:
             return not self.taken[negation]
         if self.forks < len(self.forced):
-            choice = self.forced[self.forks]
+            expected, choice = self.forced[self.forks]
+            if condition != expected:
+                raise BranchError(_NONDETERMINISTIC + f" (a re-run asked {condition} where the first run "
+                                  f"asked {expected})")
         else:
             choice = True
-            self.alternatives.append(self.forced_so_far() + [False])
+            self.alternatives.append(self.taken_order + [(condition, False)])
         self.forks += 1
         self._take(condition, choice)
         return choice
 
-    def forced_so_far(self) -> list[bool]:
-        return [self.taken_order[i][1] for i in range(self.forks)]
-
     def _take(self, condition: sympy.Basic, choice: bool) -> None:
         self.taken[condition] = choice
-        self.taken_order.append((condition, choice))
+        self.taken_order = self.taken_order + [(condition, choice)]
         self.path.conditions.append(condition if choice else _negate(condition))
+
+
+_NONDETERMINISTIC = ("the build is not deterministic: each execution path is explored by running it "
+                     "again, and the runs branched differently (module-level state, caches, randomness?)")
 
 
 def _negate(condition: sympy.Basic) -> sympy.Basic:
@@ -105,7 +115,9 @@ def conditions_so_far() -> list:
 def explore(fn: Callable[[], Any], max_paths: int = MAX_PATHS) -> list[Path]:
     """Run ``fn`` once per execution path; the paths in the order explored.  An exception on
     any path propagates, with the path's conditions attached as ``error.path``."""
-    pending: list[list[bool]] = [[]]
+    from symbolic import tensor  # the refusals raised while the code runs
+
+    pending: list[list[tuple]] = [[]]
     paths: list[Path] = []
     while pending:
         if len(paths) >= max_paths:
@@ -113,6 +125,7 @@ def explore(fn: Callable[[], Any], max_paths: int = MAX_PATHS) -> list[Path]:
                               "multiply; fix some hyperparameters or add hypotheses that decide them")
         run = _Run(pending.pop())
         _current.append(run)
+        tensor.REFUSALS.clear()
         try:
             run.path.result = fn()
         except Exception as error:
@@ -120,6 +133,12 @@ def explore(fn: Callable[[], Any], max_paths: int = MAX_PATHS) -> list[Path]:
             raise
         finally:
             _current.pop()
+        if tensor.REFUSALS:
+            raise BranchError(
+                f"the code caught a refused symbolic operation and went on ({tensor.REFUSALS[0]}): what it "
+                "computed on symbols is not what it computes on numbers")
+        if run.forks < len(run.forced):
+            raise BranchError(_NONDETERMINISTIC + " (a re-run ended before reaching a branch the first run took)")
         paths.append(run.path)
         pending.extend(reversed(run.alternatives))
     return paths

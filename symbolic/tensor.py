@@ -32,12 +32,34 @@ from optim.context import register_context
 from symbolic.obligation import NONNEGATIVE, NONZERO, POWER, Condition
 
 
-class NotElementwise(TypeError):
+# Every refusal raised while a build runs, so the path explorer can reject a build that caught
+# one and went on: code like ``try: math.floor(v) except TypeError: v`` computes something on
+# symbols that it would not compute on numbers.
+REFUSALS: list = []
+
+
+class Refusal(Exception):
+    """A symbolic value cannot do what was asked.  Recorded as it is raised (``REFUSALS``)."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        REFUSALS.append(self)
+
+
+class NotElementwise(Refusal, TypeError):
     """A non-elementwise operation was asked of a generic (every-shape) tensor."""
 
 
-class SymbolicValueError(TypeError):
-    """A symbolic value was used where only a concrete one works (float(), NumPy, ...)."""
+class SymbolicValueError(Refusal, TypeError):
+    """A symbolic value was used where only a concrete one works (float(), NumPy, hash, ...)."""
+
+
+class AmbiguousTruth(Refusal, ValueError):
+    """The truth value of a tensor with several entries (NumPy's ValueError)."""
+
+
+class NotFinite(Refusal, ValueError):
+    """nan or an infinity entering a symbolic computation."""
 
 
 class EveryShape:
@@ -45,7 +67,13 @@ class EveryShape:
     read and no size, so no code can branch on a concrete shape it does not have."""
 
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, EveryShape)
+        if isinstance(other, EveryShape):
+            return True  # the tensors of one theorem share its arbitrary shape
+        raise NotElementwise(f"comparing every shape with the concrete shape {other!r}: a tensor of every "
+                             "shape has no concrete shape to branch on")
+
+    def __ne__(self, other: Any) -> bool:
+        return not self == other
 
     def __hash__(self) -> int:
         return hash(EveryShape)
@@ -82,12 +110,16 @@ def exact(x: Any) -> sympy.Expr:
         return sympy.Integer(int(x))
     if isinstance(x, fractions.Fraction):
         return sympy.Rational(x.numerator, x.denominator)
-    if isinstance(x, numbers.Real):  # Python float, NumPy float32/float64 scalars
-        value = float(x)
-        if not math.isfinite(value):
-            raise ValueError(f"{x!r} has no real value: a symbolic computation needs finite numbers")
-        numerator, denominator = value.as_integer_ratio()  # the binary value, exactly
-        return sympy.Rational(numerator, denominator)
+    if isinstance(x, numbers.Real):  # Python float, NumPy float16/32/64 and longdouble scalars
+        ratio = getattr(x, "as_integer_ratio", None)
+        if ratio is None:
+            raise SymbolicValueError(f"{type(x).__name__} has no exact binary value to enter a symbolic "
+                                     "computation")
+        try:
+            numerator, denominator = ratio()  # the stored value, exactly (longdouble too)
+        except (OverflowError, ValueError):
+            raise NotFinite(f"{x!r} has no real value: a symbolic computation needs finite numbers") from None
+        return sympy.Rational(int(numerator), int(denominator))
     if hasattr(x, "__array__") and hasattr(x, "shape"):
         raise SymbolicValueError("a NumPy array cannot enter a symbolic computation: use the "
                                  "theorem's symbolic tensors")
@@ -105,8 +137,10 @@ def _exact_sympy(x: sympy.Basic) -> sympy.Expr:
             f"a raw SymPy expression ({x}) cannot enter a symbolic computation: SymPy may already "
             "have simplified away a division or a root in it. Build values from the theorem's "
             "variables (x.real(…), x.tensor(…)) and the context's functions (ctx.sqrt, …)")
-    if x.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
-        raise ValueError(f"{x} is not a finite real number")
+    if not x.is_Rational:  # Pow(-1, 1/2, evaluate=False) is a number, and not a real one
+        raise SymbolicValueError(
+            f"the raw SymPy number {x} is not rational: SymPy may hide an operation in it (an "
+            "unevaluated root of a negative number). Compute it with the context (ctx.sqrt(2))")
     return x
 
 
@@ -184,7 +218,11 @@ class Sym:
                                  "math functions): use the context's functions")
 
     __float__ = __int__ = __index__ = __complex__ = __round__ = __trunc__ = _no_value
-    __hash__ = object.__hash__
+
+    def __hash__(self) -> int:
+        # Identity hashing would make {a: 1}.get(a + 0) miss where numbers would hit.
+        raise SymbolicValueError("a symbolic value is not hashable (as a NumPy array is not): it cannot "
+                                 "be a dict key or a set member")
 
 
 def _operand(x: Any) -> tuple[Any, frozenset, frozenset]:
@@ -211,7 +249,14 @@ class SymScalar(Sym):
         return cls(sympy.Symbol(name, **assumptions))
 
     def _sympy_(self) -> sympy.Expr:
-        """Lets hypotheses be written as SymPy relations: ``sympy.Eq(state.weight_decay, 0)``."""
+        """Lets hypotheses be written as SymPy relations: ``sympy.Eq(state.weight_decay, 0)``;
+        refused for a value computed with a division, root or power, whose definedness the
+        SymPy expression would lose (write ``x.assume(c == b / b)`` instead)."""
+        if self.conditions:
+            raise SymbolicValueError(
+                f"{self.expr} was computed with a division, root or power: as a SymPy expression it "
+                "would lose where it is defined. Write the hypothesis with Python's operators "
+                "(x.assume(value > 0), x.assume(value == other)), which keep it")
         return self.expr
 
     def apply(self, op: str, fn, *others: Any) -> "Sym":
@@ -250,7 +295,16 @@ class SymBool:
         return branch(self.expr, self.conditions)
 
     def _sympy_(self) -> sympy.Basic:
+        if self.conditions:
+            raise SymbolicValueError(f"the condition {self.expr} was computed with a division, root or "
+                                     "power: pass it to x.assume directly, which keeps its definedness")
         return self.expr
+
+    def _refuse(self, *_: Any) -> Any:
+        raise SymbolicValueError("a symbolic condition cannot be compared or hashed: use it in an `if`, "
+                                 "or combine conditions with &, | and ~")
+
+    __eq__ = __ne__ = __hash__ = _refuse
 
     def __invert__(self) -> "SymBool":
         return SymBool(sympy.Not(self.expr), self.ops, self.conditions)
@@ -302,6 +356,11 @@ class SymTensor(Sym):
         """The generic entry, as a SymPy expression (for writing hypotheses)."""
         if CONCRETE_CHECK:  # hypotheses are checked by the sampler, not re-read here
             return self.entries[0]
+        if self.conditions:
+            raise SymbolicValueError(
+                "entry of a tensor computed with a division, root or power: as a SymPy expression it "
+                "would lose where it is defined. Write the hypothesis on the tensor itself "
+                "(x.assume(v > 0)), which keeps it")
         if not self.is_generic:
             raise NotElementwise("entry is defined for generic tensors; use .entries")
         return self.entries[0]
@@ -337,8 +396,8 @@ class SymTensor(Sym):
             raise NotElementwise("the truth value of a tensor of every shape is undefined "
                                  "(NumPy refuses it for more than one entry): use ctx.where")
         if len(self.entries) != 1:
-            raise ValueError("the truth value of a tensor with more than one entry is ambiguous "
-                             "(as in NumPy): use ctx.where")
+            raise AmbiguousTruth("the truth value of a tensor with more than one entry is ambiguous "
+                                 "(as in NumPy): use ctx.where")
         from symbolic.paths import branch
         entry = self.entries[0]
         return branch(entry if _is_condition(entry) else sympy.Ne(entry, 0), self.conditions)
@@ -397,8 +456,9 @@ for _klass in (SymScalar, SymTensor):
 
 
 def _is_condition(e: sympy.Basic) -> bool:
-    """A truth value (a relation, And/Or/Not, true/false), not a number."""
-    return isinstance(e, sympy.logic.boolalg.Boolean)
+    """A truth value (a relation, And/Or/Not, true/false), not a number (a SymPy Symbol is both
+    an expression and a Boolean: here it is a number)."""
+    return isinstance(e, sympy.logic.boolalg.Boolean) and not isinstance(e, sympy.Expr)
 
 
 def _show(shape: tuple | None) -> str:

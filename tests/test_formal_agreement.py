@@ -81,9 +81,9 @@ def _symbolic_outputs(name, config, found):
             symbols[f.name] = values[f.name].expr
     params, grads = SymTensor.symbols("params", real=True), SymTensor.symbols("grads", real=True)
     new_state, new_params = module.update(replace(base, **values), params, grads)
-    outputs = {"params": new_params.entry}
+    outputs = {"params": new_params.entries[0]}
     outputs.update({k: getattr(new_state, k) for k in values})
-    outputs = {k: (v.entry if isinstance(v, SymTensor) else v) for k, v in outputs.items()}
+    outputs = {k: (v.entries[0] if isinstance(v, SymTensor) else v) for k, v in outputs.items()}
     symbols.update(params=params.entry, grads=grads.entry)
     found["symbols"] = symbols
     return {k: getattr(v, "expr", v) for k, v in outputs.items()}

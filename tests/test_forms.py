@@ -475,7 +475,7 @@ def test_inequality_proved_and_refuted():
 def _lh1(x, coefficient):
     alpha, decay = x.positive("alpha"), x.nonnegative("lambda")
     l2 = x.nonnegative("lambda_l2")
-    x.assume(sympy.Eq(decay, coefficient(l2, alpha)))
+    x.assume(decay == coefficient(l2, alpha))
     p, g = x.tensor("p"), x.tensor("g")
     state = sgd.State(lr=alpha, weight_decay=l2)
     return simulation(sgd.update, literature.decoupled_sgd_step(decay, alpha), (state, p), (state, p),

@@ -43,6 +43,10 @@ class ForEvery:
         return found[0]
 
     def goals(self, given: Any) -> list[Goal]:
+        if getattr(given, "concrete", None) is not None:
+            # The second check on numbers: a "for every" goal is not judged at a point, and the
+            # coefficient is a number there, not the variable.
+            return [Goal("no value of the coefficient makes lhs = rhs", FOR_EVERY, self.lhs, self.rhs)]
         c = self._variable_named(self.coefficient, given, "the coefficient")
         if c.is_tensor:
             raise theorem_error(f"for_every: the coefficient {c.name} must be a scalar variable, not a tensor")

@@ -145,7 +145,7 @@ def domain_goals(value: Any, domain: str) -> list[tuple]:
 def show(value: Any) -> str:
     """A field's value for people (the generic entry of a tensor)."""
     if isinstance(value, SymTensor):
-        return math_text(value.entry) if value.is_generic else f"tensor {value.shape}"
+        return math_text(value.entries[0]) if value.is_generic else f"tensor {value.shape}"
     if isinstance(value, SymScalar):
         return math_text(value.expr)
     return repr(value)

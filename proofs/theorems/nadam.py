@@ -67,9 +67,7 @@ def update_decoupled_params_eq(x: Given):
 
 def _definedness(state, new):
     """The momentum products stay below 1 (they are products of factors in [0, 1))."""
-    import sympy
-
-    return [sympy.Lt(new.mu_product, 1), sympy.Lt(new.mu_product * mu(state, new.t + 1), 1)]
+    return [new.mu_product < 1, new.mu_product * mu(state, new.t + 1) < 1]
 
 
 @theorem("Optim.NAdam.update_v_eq", statement="(update s p g).state.v = β2 · v + (1 − β2) · (g + λ·p)²")

@@ -24,9 +24,9 @@ def regime(state, t, rectified: bool) -> list:
     (ρ∞ > 5, i.e. β2 > 2/3; r_t² > 0; ρ_t ≠ 0), stated so the side conditions can be shown."""
     rho_t = radam.rho(state.beta2, t)
     if not rectified:
-        return [sympy.Le(rho_t, radam.RECTIFICATION_THRESHOLD)]
-    return [sympy.Gt(rho_t, radam.RECTIFICATION_THRESHOLD), sympy.Gt(state.beta2, sympy.Rational(2, 3)),
-            sympy.Gt(radam.rectification_squared(state.beta2, t), 0), sympy.Ne(rho_t, 0)]
+        return [rho_t <= radam.RECTIFICATION_THRESHOLD]
+    return [rho_t > radam.RECTIFICATION_THRESHOLD, state.beta2 > sympy.Rational(2, 3),
+            radam.rectification_squared(state.beta2, t) > 0, rho_t != 0]
 
 
 @theorem("Optim.RAdam.update_m_eq", statement="(update s p g).state.m = β1 · m + (1 − β1) · (g + λ·p)")
