@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from proofs import tripwire
 from symbolic import wire
 from symbolic.timelimit import Child, ChildError, TimeLimitExceeded, run_with_time_limit, wait
 
@@ -140,10 +141,13 @@ def _list_in_child(source_file: str | None) -> list:
 
 
 def _build_in_child(source_file: str | None, name: str) -> str:
+    before = tripwire.fingerprint()
     matches = [t for t in _import_theorems(source_file) if t.name == name]
     if len(matches) != 1:
         raise LookupError(f"importing the theorem file again gave {len(matches)} theorems named {name!r}")
-    return _build(matches[0])
+    built = _build(matches[0])
+    tripwire.check(before)
+    return built
 
 
 def _build(theorem) -> str:
@@ -184,10 +188,13 @@ def _evaluate(theorem, points_text: str) -> str:
 
 
 def _evaluate_in_child(source_file: str | None, name: str, points_text: str) -> str:
+    before = tripwire.fingerprint()
     matches = [t for t in _import_theorems(source_file) if t.name == name]
     if len(matches) != 1:
         raise LookupError(f"importing the theorem file again gave {len(matches)} theorems named {name!r}")
-    return _evaluate(matches[0], points_text)
+    evaluated = _evaluate(matches[0], points_text)
+    tripwire.check(before)
+    return evaluated
 
 
 def _judge_in_child(results: Any, points: Any) -> dict:

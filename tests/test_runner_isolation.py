@@ -429,3 +429,25 @@ def test_a_proved_is_checked_again_on_numbers_in_the_theorem_child(tmp_path, nam
         assert result["verdict"] == "PROVED" and result["second_check"].startswith("agrees at 6 exact points")
     else:
         assert result["verdict"] == "UNKNOWN" and result["reason"].startswith(reason), result["reason"]
+
+
+def test_a_theorem_file_that_patches_the_tracer_cannot_be_proved(tmp_path):
+    """Replacing SymScalar.__truediv__ with one that records no divisor would make (a·b)/b = a
+    'PROVED': the build notices the replaced method and fails instead."""
+    source = tmp_path / "patched.py"
+    source.write_text(
+        "import sympy\n"
+        "from symbolic.tensor import SymScalar\n"
+        "from proofs import Given, equation, theorem, REFUTED\n"
+        "def _div(self, o):\n"
+        "    return SymScalar(self.expr / (o.expr if isinstance(o, SymScalar) else sympy.sympify(o)))\n"
+        "SymScalar.__truediv__ = _div\n"
+        "@theorem('Trust.patched', statement='(a·b)/b = a', expect=REFUTED)\n"
+        "def _(x: Given):\n"
+        "    '''Recorder patched at import.'''\n"
+        "    a, b = x.real('a'), x.real('b')\n"
+        "    return equation((a * b) / b, a)\n")
+    from proofs.runner import list_theorems, run_all
+    [result] = run_all(list_theorems([str(source)]), time_limit=30)
+    assert result.verdict == "UNKNOWN"
+    assert "replaced code the proof is about" in result.reason and "SymScalar.__truediv__" in result.reason
