@@ -84,23 +84,40 @@ def _holds(hypothesis: sympy.Basic, values: dict) -> bool:
 
 
 def sample(data: TheoremData, count: int = 2, seed: int = 0) -> list[Assignment]:
-    """Up to ``count`` assignments for each shape in ``SHAPES`` where every hypothesis holds."""
+    """Points for each execution path: up to ``count`` assignments for each shape in ``SHAPES``
+    (one when there are more than two paths) where the path's hypotheses and conditions hold,
+    so the code takes that path there and its statement applies."""
     rng = random.Random(seed)
     generic = [v for v in data.variables if v.tensor and v.shape is None]
     generic_symbols = {v.symbols[0] for v in generic}
-    scalar_hypotheses = [h for h in data.hypotheses if not h.free_symbols & generic_symbols]
-    entry_hypotheses = [h for h in data.hypotheses if h.free_symbols & generic_symbols]
+    paths = _path_hypotheses(data)
+    per_shape = count if len(paths) <= 2 else 1
     found: list[Assignment] = []
-    for shape in SHAPES if generic else ((1,),):
-        made = 0
-        for _ in range(TRIES):
-            if made == count:
-                break
-            assignment = _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng)
-            if assignment is not None:
-                found.append(assignment)
-                made += 1
+    for hypotheses in paths:
+        scalar_hypotheses = [h for h in hypotheses if not h.free_symbols & generic_symbols]
+        entry_hypotheses = [h for h in hypotheses if h.free_symbols & generic_symbols]
+        for shape in SHAPES if generic else ((1,),):
+            made = 0
+            for _ in range(TRIES):
+                if made == per_shape:
+                    break
+                assignment = _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng)
+                if assignment is not None:
+                    found.append(assignment)
+                    made += 1
     return found
+
+
+def _path_hypotheses(data: TheoremData) -> list[list]:
+    """Per execution path: its conditions and the hypotheses all its obligations share."""
+    by_path: dict = {}
+    for ob in data.obligations:
+        key = tuple(ob.path)
+        shared = by_path.get(key)
+        by_path[key] = list(ob.hypotheses) if shared is None else [h for h in shared if h in ob.hypotheses]
+    if not by_path:
+        return [list(data.hypotheses)]
+    return [list(path) + hypotheses for path, hypotheses in by_path.items()]
 
 
 def _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng) -> Assignment | None:
@@ -161,12 +178,20 @@ def evaluate(theorem: Any, assignment: Assignment) -> list[dict]:
         results = []
         for goal in goals:
             applies = inside and all(_truth(h) for h in goal.hypotheses)
+            if not applies:  # outside the goal's statement: its values may not even be real
+                results.append({"name": goal.name, "relation": goal.relation, "applies": False, "pairs": []})
+                continue
             compared = compare(goal.lhs, goal.rhs, inequality=goal.relation in (AT_MOST, LESS))
-            results.append({"name": goal.name, "relation": goal.relation, "applies": applies,
-                            "pairs": [(label, a, b) for label, a, b in compared.pairs]})
+            results.append({"name": goal.name, "relation": goal.relation, "applies": True,
+                            "pairs": [(label, _real_or_nan(a), _real_or_nan(b)) for label, a, b in compared.pairs]})
         return results
     finally:
         tensor.CONCRETE_CHECK = False
+
+
+def _real_or_nan(value: Any) -> Any:
+    """A value that is not a real number (a root of a negative number) as nan: undefined."""
+    return sympy.nan if isinstance(value, sympy.Basic) and value.has(sympy.I) else value
 
 
 def _truth(hypothesis: Any) -> bool:

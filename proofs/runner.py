@@ -286,6 +286,13 @@ def _describe(verdict, data) -> dict:
         found["lhs_mathml"], found["rhs_mathml"] = _mathml(data, 1), _mathml(data, 2)
     found["variables"] = [v.describe() for v in data.variables]
     found["hypotheses"] = [math_text(h) for h in data.hypotheses]
+    # Hypotheses a path states on its own (computed from that path's values) are shown with it.
+    for ob in data.obligations:
+        own = [h for h in ob.hypotheses if h not in data.hypotheses]
+        if own and ob.path:
+            shown = f"on the path {' ∧ '.join(math_text(p) for p in ob.path)}: " + ", ".join(map(math_text, own))
+            if shown not in found["hypotheses"]:
+                found["hypotheses"].append(shown)
     found["relation"] = data.relation
     found["path_count"] = data.paths
     found["form"] = data.form
