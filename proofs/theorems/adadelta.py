@@ -44,3 +44,11 @@ def update_params_eq(x: Given):
     params, grads = x.tensor("params"), x.tensor("grads")
     new_state, new_params = adadelta.update(state, params, grads)
     return equation(new_params, params - state.lr * reference_delta(state, new_state, grads))
+
+
+@theorem("Optim.Adadelta.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """Adadelta counts its steps: the counter goes up by exactly one every step (torch's ``step``)."""
+    state = arbitrary_state(x)
+    new_state, _ = adadelta.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)

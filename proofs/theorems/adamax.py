@@ -38,3 +38,11 @@ def update_params_eq(x: Given):
     params = x.tensor("params")
     new, new_params = adamax.update(state, params, x.tensor("grads"))
     return equation(new_params, params - state.lr / (1 - state.beta1**new.t) * new.m / new.u)
+
+
+@theorem("Optim.Adamax.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """Adamax counts its steps: the counter goes up by exactly one every step (torch's ``step``)."""
+    state = arbitrary_state(x)
+    new_state, _ = adamax.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)

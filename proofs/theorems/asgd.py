@@ -37,3 +37,11 @@ def update_eta_mu_eq(x: Given):
     ctx = context_of(params)
     eta = state.lr / (1 + state.lambd * state.lr * new.t) ** state.alpha
     return equation((new.eta, new.mu), (eta, 1 / ctx.maximum(1, new.t - state.t0)))
+
+
+@theorem("Optim.ASGD.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """ASGD counts its steps: the counter goes up by exactly one every step (torch's ``step``)."""
+    state = arbitrary_state(x)
+    new_state, _ = asgd.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)

@@ -72,3 +72,11 @@ def update_v_eq(x: Given):
     params, grads = x.tensor("params"), x.tensor("grads")
     g = grads + state.weight_decay * params
     return equation(radam.update(state, params, grads)[0].v, state.beta2 * state.v + (1 - state.beta2) * g * g)
+
+
+@theorem("Optim.RAdam.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """RAdam counts its steps: the counter goes up by exactly one every step (torch's ``step``)."""
+    state = arbitrary_state(x)
+    new_state, _ = radam.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)

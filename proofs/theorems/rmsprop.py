@@ -85,3 +85,12 @@ def update_momentum_params_eq(x: Given):
     params = x.tensor("params")
     new_state, new_params = rmsprop.update(state, params, x.tensor("grads"))
     return equation(new_params, params - state.lr * new_state.momentum_buffer)
+
+
+@theorem("Optim.RMSprop.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """RMSprop counts its steps: the counter goes up by exactly one every step (torch's ``step``;
+    centered with momentum, the path that passes through every branch)."""
+    state = arbitrary_state(x, centered=True, momentum=True)
+    new_state, _ = rmsprop.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)

@@ -54,3 +54,11 @@ def update_zero_product_eq(x: Given):
     new, new_params = rprop.update(state, params, grads)
     step = clamp(ctx, state.step_size, state)
     return equation((new.step_size, new_params, new.prev), (step, params - ctx.sign(grads) * step, grads))
+
+
+@theorem("Optim.Rprop.update_time_eq", statement="(update s p g).state.t = s.t + 1")
+def update_time_eq(x: Given):
+    """Rprop counts its steps: the counter goes up by exactly one every step (torch's ``step``)."""
+    state = arbitrary_state(x)
+    new_state, _ = rprop.update(state, x.tensor("params"), x.tensor("grads"))
+    return equation(new_state.t, state.t + 1)
