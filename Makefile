@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := $(VENV)/.conformance
 PROVE_ARGS ?=
 
-.PHONY: prove test conformance bench venv clean
+.PHONY: prove test conformance bench mutants venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ conformance: $(TORCH)
 ## bench: time every optimizer against torch.optim; writes reports/bench.{md,json}
 bench: $(TORCH)
 	$(BIN)/python tools/bench.py --out reports
+
+## mutants: judge a sample of single-point AST mutants of optim/ by the proofs and the fast tests;
+##          prints the kill rate and the survivors (MUTANTS_ARGS="--sample 40 --seed 1 --jobs 2")
+mutants: $(TORCH)
+	$(BIN)/python tools/mutants.py $(MUTANTS_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
