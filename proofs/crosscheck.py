@@ -151,10 +151,14 @@ def _solve_equalities(hypotheses: list, scalars: dict) -> None:
     value lies in the scalar's domain, and the other hypotheses hold, the caller checks."""
     for _ in range(len(hypotheses)):
         for h in hypotheses:
-            if isinstance(h, sympy.Eq) and h.lhs in scalars and h.lhs not in h.rhs.free_symbols:
-                value = h.rhs.xreplace(scalars)
-                if value.is_Rational:
-                    scalars[h.lhs] = value
+            if not isinstance(h, sympy.Eq):
+                continue
+            for symbol, other in ((h.lhs, h.rhs), (h.rhs, h.lhs)):  # a = 1/3, or 1/3 = a
+                if symbol in scalars and symbol not in other.free_symbols:
+                    value = other.xreplace(scalars)
+                    if value.is_Rational:
+                        scalars[symbol] = value
+                    break
 
 
 # ---------------------------------------------------------------------------------------

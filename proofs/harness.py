@@ -37,7 +37,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import AT_MOST, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+from symbolic.obligation import AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from symbolic.paths import explore
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor
@@ -94,7 +94,19 @@ def _relations(h: Any) -> list[tuple]:
         return [(sympy.true if h else sympy.false, frozenset())]
     if isinstance(h, Sym) or not _is_relation(h):
         raise TheoremError(f"a hypothesis must be a relation (==, !=, <, ≤, >, ≥), got {h!r}")
+    partial = _partial_operations(h)
+    if partial:
+        raise TheoremError(f"the SymPy hypothesis {h} holds {partial[0]}, a division, root or power whose "
+                           "definedness SymPy does not record: write it with Python's operators on the "
+                           "theorem's values (x.assume(ctx.sqrt(g) > 1)), which keep it")
     return [(h, frozenset())]
+
+
+def _partial_operations(h: sympy.Basic) -> list:
+    """Divisions, roots and powers that are not natural in a raw SymPy hypothesis: SymPy would
+    not record where they are defined (inside an Or, nothing says which side needs it)."""
+    return [node for node in sympy.preorder_traversal(h)
+            if isinstance(node, sympy.Pow) and not (node.exp.is_Integer and node.exp >= 0)]
 
 
 def _is_relation(h: Any) -> bool:
@@ -287,19 +299,32 @@ def _obligation(goal: Goal, given: Given, path) -> Obligation:
         coefficient=coefficient, fixed=goal.fixed)
 
 
+def _branch_defined(before: tuple, definedness: frozenset, given: Given) -> Obligation:
+    """The code evaluated a branch condition after the branches ``before``: it must be defined
+    there, whichever way it then went (a way shown infeasible demands nothing else)."""
+    return Obligation(
+        name="a branch condition is defined where the code evaluates it", relation=EQUAL, pairs=[],
+        hypotheses=list(given.hypotheses), path=list(before),
+        conditions=sorted(set(definedness) | given.conditions, key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
+        shape="scalar claim", refutes_theorem=False)
+
+
 def build_theorem(theorem: Theorem) -> TheoremData:
     """Run the theorem's build and its form's goals on every execution path; the data the
     decider gets.  Every path must declare the same variables."""
     paths = explore(lambda: _run_build(theorem))
     first_given, first_form, _ = paths[0].result
     specs = first_given.specs()
-    obligations = []
+    obligations, branches = [], {}
     for path in paths:
         given, form, goals = path.result
         if given.specs() != specs:
             raise TheoremError("the theorem declares different variables on different execution paths: "
                                "declare every variable before branching")
         obligations += [_obligation(goal, given, path) for goal in goals]
+        for before, definedness in path.branches:
+            branches.setdefault((before, definedness), given)
+    obligations += [_branch_defined(before, definedness, given) for (before, definedness), given in branches.items()]
     # A hypothesis stated on one path only (after a branch, or computed from a path's values)
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]

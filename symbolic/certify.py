@@ -54,8 +54,13 @@ def _iv(expr: sympy.Expr):
 
 def enclose(expr: sympy.Expr, digits: int = 30):
     """An interval (mpmath.iv) certainly containing the exact value of ``expr``."""
-    with mpmath.workdps(digits):
+    # mpmath.workdps sets the precision of mpmath.mp only; the interval context has its own.
+    saved = mpmath.iv.dps
+    mpmath.iv.dps = digits
+    try:
         return _iv(sympy.sympify(expr))
+    finally:
+        mpmath.iv.dps = saved
 
 
 def certainly_nonzero(value: sympy.Expr) -> bool:

@@ -38,6 +38,10 @@ class Path:
     conditions: list = field(default_factory=list)
     definedness: set = field(default_factory=set)
     result: Any = None
+    # Each branch's own definedness, with the conditions taken before it: the code evaluates a
+    # branch condition on every path that reaches it, so it must be defined there even where
+    # the branch then leads to an infeasible path.
+    branches: list = field(default_factory=list)
 
 
 class _Run:
@@ -56,6 +60,8 @@ class _Run:
             raise BranchError(f"more than {MAX_QUERIES} branches on symbolic values on one path: a loop "
                               f"whose condition is symbolic ({condition}) never ends on symbols")
         self.path.definedness |= set(definedness)
+        if definedness:
+            self.path.branches.append((tuple(self.path.conditions), frozenset(definedness)))
         if condition is sympy.true or condition is sympy.false:
             return condition is sympy.true
         if condition in self.taken:
@@ -97,7 +103,10 @@ def branch(condition: sympy.Basic, definedness: frozenset = frozenset()) -> bool
     """The answer to a branch on ``condition`` in the running exploration."""
     if condition in (sympy.true, sympy.false):
         if _current:
-            _current[-1].path.definedness |= set(definedness)
+            path = _current[-1].path
+            path.definedness |= set(definedness)
+            if definedness:
+                path.branches.append((tuple(path.conditions), frozenset(definedness)))
         return condition is sympy.true
     if not _current:
         raise BranchError(

@@ -427,10 +427,32 @@ def _row(ob: Obligation, v: Verdict) -> dict:
             "refutes_theorem": ob.refutes_theorem, "side_conditions": v.side_conditions}
 
 
+def _one_point_for_all(feasible: list) -> bool:
+    """Whether refutations on several paths cover every coefficient together: always when no
+    path condition mentions the coefficient (the path is then fixed by the other variables, so
+    any one refuted path covers every c); otherwise only when every refutation is at the same
+    values of the variables the coefficient may depend on."""
+    coefficient = feasible[0][0].coefficient
+    if not any(coefficient in getattr(p, "free_symbols", set()) for ob, _ in feasible for p in ob.path):
+        return True
+    fixed = [str(s) for s in (feasible[0][0].fixed or [])]
+    seen = set()
+    for _, o in feasible:
+        values = (o.counterexample or {}).get("values", {})
+        seen.add(tuple((name, str(values.get(name, {}).get("exact"))) for name in fixed))
+    return len(seen) == 1
+
+
 def _for_every_theorem(v: Verdict, decided: list) -> Verdict:
     """"No c works" holds only if it is shown on every feasible path: paths may split c's
     range (c = 0, c ≠ 0), and a path not refuted may hold the c that works."""
     feasible = [(ob, o) for ob, o in decided if not o.infeasible]
+    if len(feasible) > 1 and all(o.status == REFUTED for _, o in feasible) and not _one_point_for_all(feasible):
+        v.method = "none"
+        v.reason = ("each execution path was refuted, but at different values of the variables the coefficient "
+                    "may depend on, and the paths' conditions involve the coefficient: a coefficient that "
+                    "switches path with those variables is not refuted")
+        return v
     if feasible and all(o.status == REFUTED for _, o in feasible):
         ob, o = feasible[0]
         v.status = REFUTED

@@ -187,3 +187,37 @@ def test_the_second_check_reruns_a_for_every_theorem():
     data = build_theorem(theorem)
     for point in sample(data, count=1):
         assert judge(evaluate(theorem, point), point) is None  # runs; a for-every goal is not judged
+
+
+# --------------------------------------------------------------------- the second pass
+def test_a_sympy_hypothesis_hiding_a_root_inside_an_or_is_refused():
+    from optim import sgd
+    from proofs.harness import TheoremError, inequality
+
+    def build(x: Given):
+        lr, p, g = x.positive("lr"), x.tensor("p"), x.tensor("g")
+        x.assume(sympy.Or(g.entry < -1, sympy.sqrt(g.entry) > 1))  # holds at g = −2, where q > p
+        return inequality(sgd.update(sgd.State(lr=lr), p, g)[1], p)
+
+    with pytest.raises(TheoremError, match="definedness"):
+        run(build)
+
+
+def test_a_branch_condition_undefined_wherever_it_is_evaluated_is_not_proved():
+    def build(x: Given):
+        a = x.real("a")
+        x.assume(sympy.Eq(sympy.Rational(1, 3), a.expr))
+        if 1 / (a - sympy.Rational(1, 3)) == 5:  # divides by zero at the only admissible point
+            return equation(a, a + 1)
+        return equation(a, a + 1)
+
+    assert run(build).status != PROVED
+
+
+def test_for_every_is_not_refuted_by_paths_refuted_at_different_points():
+    def build(x: Given):
+        c, a, g = x.real("c"), x.real("a"), x.tensor("g")
+        lhs = (c - 2 * a) * g * (a - sympy.Rational(1, 2)) if c > a else (c - 2 * a) * g
+        return for_every(c, lhs, g * 0)  # c = 2a works on both paths
+
+    assert run(build).status != REFUTED
