@@ -4,9 +4,28 @@
 
 torch is optional (``pip install 'optlaws[torch]'``): importing this module imports torch;
 nothing else in ``optim`` does.
+
+Never a silent wrong result:
+
+* a step is all or nothing: every group's hyperparameters, every gradient and every state entry
+  are checked and every update computed before the first param or state is written;
+* ``torch.compile`` runs the step eagerly (the eager result, bit for bit; ``fullgraph=True`` is
+  refused with the reason);
+* torch's execution options are accepted at the value that means this implementation
+  (``foreach``/``fused`` None or False, ``capturable``/``differentiable`` False) and refused
+  otherwise, never ignored;
+* sparse gradients: torch's sparse Adagrad and momentum-free SGD (the update on the rows the
+  gradient touches), torch's error for every other optimizer, before anything changes;
+* ``load_state_dict`` takes torch.optim's state (its 0-d tensors read with ``.item()``, as torch
+  reads them) and refuses a malformed one (missing or unknown entries, wrong shape, dtype or
+  type, a bad step count, string keys from JSON) before anything changes; the state is saved in
+  torch's layout (``step``, ``mu_product``, ``eta``, ``mu`` as 0-d tensors).
 """
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
 from dataclasses import fields, replace
 from typing import Any, Callable
 
@@ -90,70 +109,364 @@ TORCH = TorchContext()
 register_context(torch.Tensor, TORCH)
 
 
+# Execution options of torch.optim's constructors.  They choose torch's kernels; this backend has
+# one implementation (the functional update, one param at a time, under no_grad), so each is
+# accepted only at the value that means that implementation, and refused otherwise.
+OPTION_NO_OPS = {"foreach": (None, False), "fused": (None, False),
+                 "capturable": (False,), "differentiable": (False,)}
+OPTION_REASONS = {
+    "foreach": "the multi-tensor kernels are torch's; this backend steps one parameter at a time",
+    "fused": "the fused kernels are torch's; this backend runs the functional update",
+    "capturable": "CUDA-graph capture needs the state on the device and no host syncs",
+    "differentiable": "the step runs under no_grad: gradients do not flow through it",
+}
+
+
+def _torch_options(name: str, defaults: dict) -> dict:
+    """The arguments of torch.optim.<name> 2.x beyond the hyperparameters, with torch's defaults."""
+    reference = getattr(torch.optim, name, None)
+    if reference is None:
+        return {k: v[0] for k, v in OPTION_NO_OPS.items()}
+    signature = inspect.signature(reference.__init__)
+    options = {k: p.default for k, p in signature.parameters.items()
+               if k not in ("self", "params") and k not in defaults}
+    unknown = set(options) - set(OPTION_NO_OPS)
+    if unknown:   # a torch release with an argument this backend has never heard of
+        raise RuntimeError(f"torch.optim.{name} has arguments {sorted(unknown)} that "
+                           f"optim.torch_backend.{name} does not know")
+    return options
+
+
+def _check_option(key: str, value: Any) -> None:
+    if not any(value is allowed for allowed in OPTION_NO_OPS[key]):
+        shown = "True" if value is True else repr(value)
+        raise ValueError(f"{key}={shown} is not implemented by optim.torch_backend "
+                         f"({OPTION_REASONS[key]}); use {key}={OPTION_NO_OPS[key][0]!r} or torch.optim")
+
+
+def _real_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_hyperparameter(key: str, value: Any, default: Any, allow_nan: bool) -> None:
+    """The kind of each hyperparameter, as torch's default has it: a bool option is a bool, a
+    number is a real Python number (not NaN), a pair is a pair of them."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"{key} must be a bool, got {value!r}")
+        return
+    if isinstance(default, tuple):
+        if not isinstance(value, (tuple, list)) or len(value) != len(default):
+            raise TypeError(f"{key} must be a tuple of {len(default)} numbers, got {value!r}")
+        for item in value:
+            _check_number(key, item, allow_nan)
+        return
+    _check_number(key, value, allow_nan)
+
+
+def _check_number(key: str, value: Any, allow_nan: bool) -> None:
+    if isinstance(value, torch.Tensor):
+        raise TypeError(f"{key} must be a Python number; a Tensor {key} (torch's capturable path) is "
+                        f"not implemented by optim.torch_backend: pass float({key})")
+    if not _real_number(value):
+        raise TypeError(f"{key} must be a real number, got {value!r}")
+    if not allow_nan and math.isnan(value):
+        raise ValueError(f"{key} must not be NaN")
+
+
+SCALAR_STATE = ("mu_product", "eta", "mu")   # 0-d tensors in torch.optim, read with .item()
+# torch.optim's errors for a sparse gradient (2.13), raised here before anything changes.
+SPARSE_ERRORS = {
+    "Adam": "Adam does not support sparse gradients, please consider SparseAdam instead",
+    "AdamW": "Adam does not support sparse gradients, please consider SparseAdam instead",
+    **{name: f"{name} does not support sparse gradients"
+       for name in ("Adadelta", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")},
+}
+
+
+# Dynamo traced this step wrongly (its per-parameter state got mixed across params after a graph
+# break in the validation: one param's step went 1 -> 3 -> 5, another stayed at 1), so it does not
+# trace it: a compiled step runs this step eagerly and gives the eager result, bit for bit.
+COMPILE_REASON = ("optim.torch_backend runs its step eagerly under torch.compile (the same result as "
+                  "without compile, no speed-up); fullgraph=True cannot include it")
+
+
+def _scalar_dtype() -> torch.dtype:
+    """torch.optim's dtype for ``step`` and the scalar state tensors (``_get_scalar_dtype``)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
 class TorchOptimizer(torch.optim.Optimizer):
-    """A ``torch.optim.Optimizer`` whose step is the functional ``family.update``."""
+    """A ``torch.optim.Optimizer`` whose step is the functional ``family.update``.
+
+    A step is all or nothing: every group's hyperparameters, every gradient and every state entry
+    are checked and every update computed (the functional update is pure) before the first param
+    or state is written.  Under ``torch.compile`` the step runs eagerly (dynamo is disabled for
+    it), so a compiled step is the eager step, bit for bit.
+    """
 
     family: Any = None
     defaults_: dict = {}
     state_names: dict = {}
+    options_: dict = {}
 
     def __init__(self, params, **hyperparameters):
-        unknown = set(hyperparameters) - set(self.defaults_) - set(stateful.TORCH_EXECUTION_OPTIONS)
+        unknown = set(hyperparameters) - set(self.defaults_) - set(self.options_)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}")
-        settings = {k: v for k, v in {**self.defaults_, **hyperparameters}.items()
-                    if k not in stateful.TORCH_EXECUTION_OPTIONS}
-        self._functional(settings)  # validation with torch's messages, before any state
+        settings = {**self.defaults_, **self.options_, **hyperparameters}
+        self._settings(settings)  # validation with torch's messages, before any state
         super().__init__(params, settings)
 
+    # -- hyperparameters ----------------------------------------------------------------------
     def _functional(self, group: dict) -> dict:
         kwargs = stateful.functional_arguments({k: group[k] for k in self.defaults_})
         self.family.init(torch.zeros(0), **kwargs)
         return kwargs
 
+    def _settings(self, group: dict) -> dict:
+        """The group's functional arguments, after checking every hyperparameter and option."""
+        if not isinstance(group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(group).__name__}")
+        missing = [k for k in self.defaults_ if k not in group]
+        if missing:
+            raise ValueError(f"param group is missing hyperparameters {missing}")
+        for key, default in self.defaults_.items():
+            _check_hyperparameter(key, group[key], default, allow_nan=True)
+        for key in self.options_:
+            if key in group:
+                _check_option(key, group[key])
+        kwargs = self._functional(group)   # torch's conditions and messages
+        for key, default in self.defaults_.items():
+            _check_hyperparameter(key, group[key], default, allow_nan=False)
+        return kwargs
+
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
-        self._functional(self.param_groups[-1])
+        try:
+            self._settings(self.param_groups[-1])
+        except Exception:
+            self.param_groups.pop()
+            raise
 
+    # -- the step -----------------------------------------------------------------------------
+    @torch.compiler.disable(reason=COMPILE_REASON)
     @torch.no_grad()
     def step(self, closure: Callable | None = None):
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            settings = self._functional(group)
+        plan, seen = [], set()
+        for index, group in enumerate(self.param_groups):
+            try:
+                settings = self._settings(group)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"param group {index}: {error}") from error
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._load(p, settings)
-                new_state, new_p = self.family.update(state, p.detach(), p.grad)
+                if id(p) in seen:
+                    raise ValueError("a parameter appears twice in the param groups: a step would "
+                                     "update it twice (torch.optim only warns); remove the duplicate")
+                seen.add(id(p))
+                rows = self._sparse_rows(p.grad, settings)
+                values = self._checked_entry(p, self.state[p], settings, "state")
+                state = self._state(p, settings, values)
+                plan.append((p, rows, state))
+        results = [self._update(p, rows, state) for p, rows, state in plan]
+        for (p, rows, _), (new_state, new_p) in zip(plan, results):   # nothing written before here
+            if rows is None:
                 p.copy_(new_p)
-                self._save(p, new_state)
+            else:
+                p.index_put_(*new_p)   # (indices, the new rows)
+            self._save(p, new_state)
         return loss
 
-    def _load(self, p, settings):
-        saved = self.state[p]
+    def _update(self, p, rows, state):
+        if rows is None:
+            new_state, new_p = self.family.update(state, p.detach(), p.grad)
+            self._check_result(p, new_p, p.shape)
+            return new_state, new_p
+        # A sparse gradient (torch's sparse Adagrad, SGD): the update on the rows it touches.
+        indices, values = rows
+        buffers = {f.name: getattr(state, f.name) for f in fields(state)
+                   if _is_tensor(getattr(state, f.name)) and getattr(state, f.name).shape == p.shape}
+        local = replace(state, **{k: v[indices] for k, v in buffers.items()})
+        new_local, new_rows = self.family.update(local, p.detach()[indices], values)
+        self._check_result(p, new_rows, values.shape)
+        merged = {}
+        for name, full in buffers.items():
+            written = full.clone()   # the old buffer stays as it was until the write phase
+            written.index_put_(indices, getattr(new_local, name))
+            merged[name] = written
+        return replace(new_local, **merged), (indices, new_rows)
+
+    @staticmethod
+    def _check_result(p, new, shape):
+        if new.dtype != p.dtype or tuple(new.shape) != tuple(shape):
+            raise RuntimeError(f"the update gave a {new.dtype} {tuple(new.shape)} result for a {p.dtype} "
+                               f"{tuple(shape)} parameter; nothing was written")
+
+    def _sparse_rows(self, grad, settings):
+        """None for a dense gradient; for a sparse one, torch's behaviour or torch's error."""
+        if grad.layout == torch.strided:
+            return None
+        name = type(self).__name__
+        if name in SPARSE_ERRORS:
+            raise RuntimeError(SPARSE_ERRORS[name])
+        if settings.get("weight_decay", 0) != 0:
+            if name == "Adagrad":
+                raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+            raise RuntimeError(f"{name}: weight_decay is not compatible with sparse gradients "
+                               "(torch.optim.SGD fails with: add(sparse, dense) is not supported)")
+        if name == "SGD" and settings.get("momentum", 0) != 0:
+            raise RuntimeError("SGD with momentum and sparse gradients is not implemented by "
+                               "optim.torch_backend (torch.optim.SGD keeps a sparse momentum buffer); "
+                               "use momentum=0, dense gradients or torch.optim.SGD")
+        if grad.layout != torch.sparse_coo:
+            raise RuntimeError(f"{name}: sparse gradients must be sparse COO tensors, got {grad.layout}")
+        grad = grad.coalesce()   # the update is non-linear: one value per index, as torch does
+        return tuple(grad._indices()), grad._values()
+
+    # -- state ----------------------------------------------------------------------------------
+    def _expected(self, settings: dict, dtype) -> set:
+        """The state entries a step with these settings keeps (what torch.optim keeps)."""
+        kinds = self.__dict__.setdefault("_kinds", {})
+        key = (repr(sorted(settings.items())), dtype)
+        if key not in kinds:
+            empty = torch.zeros(0, dtype=dtype)
+            probe, _ = self.family.update(self.family.init(empty, **settings), empty, empty)
+            kinds[key] = {name for name, field in self.state_names.items()
+                                if getattr(probe, field) is not None}
+        return kinds[key]
+
+    def _checked_entry(self, p, saved, settings, where, any_device=False) -> dict:
+        """The functional fields of a saved state entry, after checking each against ``p``."""
+        if not isinstance(saved, dict):
+            raise TypeError(f"{where}: a parameter's state must be a dict, got {type(saved).__name__}")
+        unknown = set(saved) - set(self.state_names)
+        if unknown:
+            raise ValueError(f"{where}: unknown {type(self).__name__} state entries {sorted(map(str, unknown))} "
+                             f"(known: {sorted(self.state_names)})")
+        if not saved:
+            return {}
+        expected = self._expected(settings, p.dtype)
+        missing = expected - set(saved)
+        if missing:
+            raise ValueError(f"{where}: the state misses {sorted(missing)}; with these hyperparameters "
+                             f"a {type(self).__name__} state has {sorted(expected)}")
+        values = {}
+        for name, value in saved.items():
+            field = self.state_names[name]
+            if field == "t":
+                values[field] = _step_count(value, f"{where}: step")
+            elif name in SCALAR_STATE:
+                values[field] = _scalar(value, f"{where}: {name}")
+            else:
+                _check_buffer(value, p, f"{where}: {name}", any_device)
+                values[field] = value
+        return values
+
+    def _state(self, p, settings, values):
         # Fresh buffers at the first step only; afterwards every buffer comes from the state.
-        like = torch.zeros(0, dtype=p.dtype, device=p.device) if saved else p.detach()
+        like = torch.zeros(0, dtype=p.dtype, device=p.device) if values else p.detach()
         blank = self.family.init(like, **settings)
-        values = {field: saved[name] for name, field in self.state_names.items() if name in saved}
-        if "t" in values:
-            values["t"] = int(values["t"])
         names = {f.name for f in fields(blank)}
         return replace(blank, **values, **{k: v for k, v in settings.items() if k in names})
 
     def _save(self, p, state):
-        entry = self.state[p]
+        entry = {}
         for name, field in self.state_names.items():
             value = getattr(state, field)
-            if value is not None:
-                entry[name] = torch.tensor(float(value)) if field == "t" else value
+            if value is None:
+                continue
+            if field == "t" or name in SCALAR_STATE:   # torch's 0-d tensors
+                value = torch.tensor(float(value), dtype=_scalar_dtype())
+            entry[name] = value
+        self.state[p] = entry
+
+    # -- loading --------------------------------------------------------------------------------
+    def load_state_dict(self, state_dict: dict) -> None:
+        """torch's ``load_state_dict``, after checking every group and state entry against this
+        optimizer: a malformed state dict is refused before anything changes."""
+        self._check_state_dict(state_dict)
+        super().load_state_dict(state_dict)
+
+    def _check_state_dict(self, state_dict) -> None:
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("a state dict is a dict with 'state' and 'param_groups'")
+        groups, state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not isinstance(state, dict):
+            raise TypeError("state_dict['param_groups'] must be a list and state_dict['state'] a dict")
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        owners = {}
+        for index, (saved, current) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f"loaded param group {index} must be a dict with a 'params' list")
+            if len(saved["params"]) != len(current["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                                 "the size of optimizer's group")
+            try:
+                settings = self._settings(saved)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"loaded param group {index}: {error}") from error
+            for saved_id, p in zip(saved["params"], current["params"]):
+                owners[saved_id] = (p, settings)
+        for key, entry in state.items():
+            if key not in owners:
+                if isinstance(key, str) and key.lstrip("-").isdigit():
+                    raise TypeError(f"loaded state has the string key {key!r} where torch has an int "
+                                    "(a JSON round trip?): convert the keys with int() before loading")
+                raise ValueError(f"loaded state has an entry for {key!r}, which no param group lists")
+            p, settings = owners[key]
+            self._checked_entry(p, entry, settings, f"loaded state of parameter {key!r}", any_device=True)
+
+
+def _step_count(value, where) -> int:
+    if _is_tensor(value):
+        if value.numel() != 1 or value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{where} must be a real number or a 0-d tensor, got a {value.dtype} "
+                            f"tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if not _real_number(value):
+        raise TypeError(f"{where} must be a number, got {value!r}")
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        raise ValueError(f"{where} must be a whole number of steps >= 0, got {value!r}")
+    return int(value)
+
+
+def _scalar(value, where) -> float:
+    if _is_tensor(value):
+        if value.dim() != 0 or value.dtype not in FLOATING:
+            raise TypeError(f"{where} must be a 0-d floating tensor or a number, got a {value.dtype} "
+                            f"tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if not _real_number(value):
+        raise TypeError(f"{where} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where} must be finite, got {value!r}")
+    return float(value)
+
+
+def _check_buffer(value, p, where, any_device) -> None:
+    if not _is_tensor(value):
+        raise TypeError(f"{where} must be a tensor, got {type(value).__name__}")
+    if value.layout != torch.strided:
+        raise ValueError(f"{where} must be a dense tensor, got layout {value.layout}")
+    if tuple(value.shape) != tuple(p.shape):
+        raise ValueError(f"{where} has shape {tuple(value.shape)} but the parameter has {tuple(p.shape)}")
+    if value.dtype != p.dtype:
+        raise TypeError(f"{where} has dtype {value.dtype} but the parameter has {p.dtype}")
+    if not any_device and value.device != p.device:
+        raise ValueError(f"{where} is on {value.device} but the parameter is on {p.device}")
 
 
 def _torch_optimizer(cls: type) -> type:
     return type(cls.__name__, (TorchOptimizer,), {
         "family": cls.family, "defaults_": dict(cls.defaults), "state_names": dict(cls.state_names),
+        "options_": _torch_options(cls.__name__, cls.defaults),
         "__doc__": f"torch.optim.{cls.__name__}'s interface; the update is optim.{cls.family.__name__.split('.')[-1]}.update.",
     })
 

@@ -134,7 +134,7 @@ def test_one_float32_step_from_the_same_state_is_within_the_rounding_bound(name)
         ours = getattr(torch_backend, name)(mine, **SETTINGS[name])
         for q, (_, grad, saved) in zip(mine, before):
             q.grad = grad.clone()
-            if saved:   # ours keeps NAdam's mu_product and ASGD's eta, mu as Python floats
+            if saved:   # ours also takes NAdam's mu_product and ASGD's eta, mu as Python floats
                 ours.state[q] = {k: float(v) if k in SCALAR_KEYS and k != "step" else v.clone()
                                  for k, v in saved.items()}
         reference.step()
