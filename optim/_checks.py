@@ -11,6 +11,8 @@ import numbers
 from dataclasses import fields
 from typing import Any, Callable
 
+import numpy as np
+
 from optim.context import context_of
 
 
@@ -27,8 +29,42 @@ def _plain_float(x: Any) -> Any:
     return x
 
 
-def _check(condition: Callable[[Any], bool], message: str) -> Callable[[Any], Any]:
+def _not_a_real_number(x: Any) -> str | None:
+    """Why ``x`` cannot be a real hyperparameter, or None.  Only what is certainly not a real
+    number is refused here: a symbolic value of the prover (a SymPy expression) passes."""
+    if isinstance(x, bool) or isinstance(x, np.bool_):
+        return "a bool"
+    if x is None:
+        return "None"
+    if isinstance(x, (str, bytes, list, tuple, dict, set, frozenset)):
+        return f"a {type(x).__name__}"
+    if isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real):
+        return f"a complex number ({type(x).__name__})"
+    if isinstance(x, np.ndarray):
+        if x.ndim != 0:
+            return f"an array of shape {x.shape}"
+        if x.dtype.kind not in "fiu":
+            return f"a 0-d array of dtype {x.dtype}"
+    return None
+
+
+def real(x: Any, name: str, label: str | None = None) -> Any:
+    """``x`` as a real hyperparameter: a 0-d NumPy array is its value (torch accepts a 0-d
+    tensor); a string, None, list, complex or bool is refused with a TypeError."""
+    reason = _not_a_real_number(x)
+    if reason is not None:
+        raise TypeError(f"{label or 'Invalid ' + name + ' value'}: {x!r} ({name} must be a real number, "
+                        f"got {reason})")
+    if isinstance(x, np.ndarray):
+        return x.item()
+    return x
+
+
+def _check(condition: Callable[[Any], bool], message: str, name: str) -> Callable[[Any], Any]:
+    label = message.replace(": {}", "")
+
     def check(value: Any) -> Any:
+        value = real(value, name, label)
         if is_number(value) and not condition(value):
             raise ValueError(message.format(value))
         return _plain_float(value)
@@ -37,30 +73,40 @@ def _check(condition: Callable[[Any], bool], message: str) -> Callable[[Any], An
 
 
 # torch.optim's conditions, written as torch writes them (``not 0.0 <= x`` also rejects NaN).
-learning_rate = _check(lambda x: 0.0 <= x, "Invalid learning rate: {}")
-epsilon = _check(lambda x: 0.0 <= x, "Invalid epsilon value: {}")
-weight_decay = _check(lambda x: 0.0 <= x, "Invalid weight_decay value: {}")
-momentum = _check(lambda x: 0.0 <= x, "Invalid momentum value: {}")
-rho = _check(lambda x: 0.0 <= x <= 1.0, "Invalid rho value: {}")
-lr_decay = _check(lambda x: 0.0 <= x, "Invalid lr_decay value: {}")
-initial_accumulator_value = _check(lambda x: 0.0 <= x, "Invalid initial_accumulator_value value: {}")
-alpha = _check(lambda x: 0.0 <= x, "Invalid alpha value: {}")
-momentum_decay = _check(lambda x: 0.0 <= x, "Invalid momentum_decay value: {}")
-number = _check(lambda x: True, "")  # no condition in torch.optim; normalised to a float
+# A value that is not a real number at all (a string, None, a list, a complex, a bool) is a
+# TypeError, as torch's comparison raises one, but with the hyperparameter's name.
+learning_rate = _check(lambda x: 0.0 <= x, "Invalid learning rate: {}", "lr")
+epsilon = _check(lambda x: 0.0 <= x, "Invalid epsilon value: {}", "eps")
+weight_decay = _check(lambda x: 0.0 <= x, "Invalid weight_decay value: {}", "weight_decay")
+momentum = _check(lambda x: 0.0 <= x, "Invalid momentum value: {}", "momentum")
+rho = _check(lambda x: 0.0 <= x <= 1.0, "Invalid rho value: {}", "rho")
+lr_decay = _check(lambda x: 0.0 <= x, "Invalid lr_decay value: {}", "lr_decay")
+initial_accumulator_value = _check(lambda x: 0.0 <= x, "Invalid initial_accumulator_value value: {}",
+                                   "initial_accumulator_value")
+alpha = _check(lambda x: 0.0 <= x, "Invalid alpha value: {}", "alpha")
+momentum_decay = _check(lambda x: 0.0 <= x, "Invalid momentum_decay value: {}", "momentum_decay")
+
+
+def number(value: Any) -> Any:
+    """A real hyperparameter with no condition in torch.optim; normalised to a float."""
+    return _plain_float(real(value, "hyperparameter", "Invalid hyperparameter value"))
 
 
 def flag(value: Any) -> bool:
     """A boolean option (nesterov, amsgrad, …): chooses the code path, so it must be a bool."""
+    if isinstance(value, np.bool_):
+        return bool(value)
     if not isinstance(value, bool):
         raise TypeError(f"expected a bool option, got {value!r}")
     return value
 
 
 def beta(index: int) -> Callable[[Any], Any]:
-    return _check(lambda x: 0.0 <= x < 1.0, f"Invalid beta parameter at index {index}: {{}}")
+    return _check(lambda x: 0.0 <= x < 1.0, f"Invalid beta parameter at index {index}: {{}}", f"betas[{index}]")
 
 
 def step_count(value: Any) -> Any:
+    value = real(value, "step", "Invalid step count")
     if is_number(value) and not (value >= 0 and int(value) == value):
         raise ValueError(f"Invalid step count: {value} (a natural number is required)")
     return value
@@ -71,7 +117,13 @@ def validate_hyperparameters(state: Any, **checks: Callable[[Any], Any]) -> None
     names = {f.name for f in fields(state)}
     for name, check in checks.items():
         assert name in names, name
-        object.__setattr__(state, name, check(getattr(state, name)))
+        try:
+            value = check(getattr(state, name))
+        except TypeError as error:  # name the field when the check could not
+            if name in str(error):
+                raise
+            raise TypeError(f"{name}: {error}") from None
+        object.__setattr__(state, name, value)
 
 
 def check_layout(params: Any, grads: Any, **buffers: Any) -> None:

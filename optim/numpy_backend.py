@@ -53,6 +53,10 @@ class NumPyContext:
         return if_true() if condition else if_false()
 
     def round_float32(self, x):
+        if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "fiu":
+            x = x.item()  # a 0-d array hyperparameter is its value
+        if not isinstance(x, (int, float, np.integer, np.floating)) or isinstance(x, bool):
+            raise TypeError(f"a real number was expected, got {x!r} ({type(x).__name__})")
         return float(np.float32(x))
 
     def copy(self, x):

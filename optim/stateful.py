@@ -26,14 +26,31 @@ from typing import Any, Iterable
 
 import numpy as np
 
+try:
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:  # NumPy < 2
+    byte_bounds = np.byte_bounds
+
 from optim import adadelta, adagrad, adam, adamax, adamw, asgd, nadam, radam, rmsprop, rprop, sgd
-from optim._checks import check_layout
-from optim.trace import Workspace, run_fused, run_workspace, trace
+from optim._checks import check_layout, real
+from optim.trace import Workspace, compile_tape, run_fused, run_workspace, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 # torch's argument names that are spelled differently in the functional states.
 RENAMED = {"eps": ("epsilon",), "betas": ("beta1", "beta2"), "etas": ("etaminus", "etaplus"),
            "step_sizes": ("step_size_min", "step_size_max")}
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _pair(key: str, value: Any) -> tuple:
+    """torch's pair arguments (betas, etas, step_sizes): a tuple or list of two values."""
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "fiu":
+        value = tuple(value.tolist())
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{key} must be a pair of real numbers, got {value!r}")
+    if len(value) != 2:
+        raise ValueError(f"{key} must have 2 values, got {value!r}")
+    return tuple(value)
 
 
 def functional_arguments(settings: dict) -> dict:
@@ -44,13 +61,81 @@ def functional_arguments(settings: dict) -> dict:
             continue
         if key in RENAMED:
             names = RENAMED[key]
-            values = tuple(value) if len(names) > 1 else (value,)
-            if len(values) != len(names):
-                raise ValueError(f"{key} must have {len(names)} values, got {value!r}")
+            values = _pair(key, value) if len(names) > 1 else (value,)
             out.update(zip(names, values))
         else:
             out[key] = value
     return out
+
+
+def _plain(array: np.ndarray) -> np.ndarray:
+    """An ndarray subclass (np.matrix, np.memmap) as a plain ndarray on the same memory: the
+    update's arithmetic is elementwise whatever the subclass makes of ``*``."""
+    return array if type(array) is np.ndarray else array.view(np.ndarray)
+
+
+def _self_overlapping(a: np.ndarray) -> bool:
+    """Whether two elements of ``a`` may share memory (a writeable stride-0 or as_strided view).
+    Sufficient for disjointness: each stride, by size, spans at least the dimensions below it."""
+    if a.size <= 1:
+        return False
+    span = a.itemsize
+    for stride, n in sorted((abs(st), n) for n, st in zip(a.shape, a.strides) if n > 1):
+        if stride < span:
+            return True
+        span += stride * (n - 1)
+    return False
+
+
+def _check_param(p: Any) -> None:
+    """A param the optimizer can update in place, or an error before anything changes."""
+    if isinstance(p, np.ma.MaskedArray):
+        raise TypeError("params must not be masked arrays: the update would ignore the mask")
+    if not isinstance(p, np.ndarray):
+        raise TypeError(f"params must be NumPy arrays, got {type(p).__name__}")
+    if p.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"params must be float32 or float64 arrays, got dtype {p.dtype}")
+    if not p.flags.writeable:
+        raise ValueError("params must be writeable arrays: step() updates them in place")
+    if _self_overlapping(p):
+        raise ValueError(f"a param's elements overlap in memory (shape {p.shape}, strides {p.strides}): "
+                         f"it cannot be updated in place")
+
+
+def _bounds(a: np.ndarray) -> tuple:
+    return byte_bounds(a)
+
+
+def _overlapping_pairs(arrays: list) -> list:
+    """Pairs (i, j), i < j, of non-empty arrays whose memory ranges intersect (a sweep over
+    the sorted ranges: cheap for the usual disjoint params)."""
+    spans = sorted((*_bounds(a), i) for i, a in enumerate(arrays) if a.size)
+    pairs, active = [], []
+    for low, high, i in spans:
+        active = [(h, j) for h, j in active if h > low]
+        pairs += [(min(i, j), max(i, j)) for _, j in active]
+        active.append((high, i))
+    return pairs
+
+
+def _check_distinct(groups: list) -> None:
+    """No array twice, no two params on overlapping memory: each would be updated twice."""
+    seen: dict[int, int] = {}
+    flat = []
+    for number, group in enumerate(groups):
+        for p in group:
+            if id(p) in seen:
+                if seen[id(p)] == number:
+                    raise ValueError("a parameter group contains duplicate parameters (the same array "
+                                     "twice; torch warns 'optimizer contains a parameter group with "
+                                     "duplicate parameters'): it would be updated twice")
+                raise ValueError("some parameters appear in more than one parameter group")
+            seen[id(p)] = number
+            flat.append(p)
+    for i, j in _overlapping_pairs(flat):
+        if np.shares_memory(flat[i], flat[j]):
+            raise ValueError(f"params {i} and {j} overlap in memory (views of one buffer, shapes "
+                             f"{flat[i].shape} and {flat[j].shape}): updating both would be wrong")
 
 
 class Optimizer:
@@ -82,6 +167,9 @@ class Optimizer:
         self._check(self.defaults)
         self.param_groups: list[dict] = []
         self.state: dict[int, Any] = {}   # global param index -> functional State
+        if isinstance(params, (np.ndarray, dict, set)):
+            raise TypeError("params argument given to the optimizer should be an iterable of arrays or "
+                            f"dicts, but got {type(params).__name__}")
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -92,19 +180,19 @@ class Optimizer:
 
     # -- groups and hyperparameters --------------------------------------------------
     def add_param_group(self, group: dict) -> None:
+        if not isinstance(group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(group).__name__}")
         group = dict(group)
+        if "params" not in group:
+            raise ValueError("a param group needs its 'params'")
         params = group.pop("params")
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs")
         params = [params] if isinstance(params, np.ndarray) else list(params)
         for p in params:
-            if not isinstance(p, np.ndarray):
-                raise TypeError(f"params must be NumPy arrays, got {type(p).__name__}")
-            if p.dtype not in (np.float32, np.float64):
-                raise TypeError(f"params must be float32 or float64 arrays, got dtype {p.dtype}")
-            if not p.flags.writeable:
-                raise ValueError("params must be writeable arrays: step() updates them in place")
-        known = [q for g in self.param_groups for q in g["params"]]
-        if any(p is q for p in params for q in known):
-            raise ValueError("some parameters appear in more than one parameter group")
+            _check_param(p)
+        _check_distinct([g["params"] for g in self.param_groups] + [params])
         for key in TORCH_EXECUTION_OPTIONS:
             group.pop(key, None)
         unknown = set(group) - set(self.defaults)
@@ -115,48 +203,103 @@ class Optimizer:
         self.param_groups.append({"params": params, **settings})
 
     def _functional(self, settings: dict) -> dict:
-        return functional_arguments(settings)
+        # A 0-d array hyperparameter (torch accepts a 0-d tensor) is its value.
+        return {k: v.item() if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "fiu" else v
+                for k, v in functional_arguments(settings).items()}
 
     def _check(self, settings: dict) -> None:
-        """Validate hyperparameters with torch's messages, before any state exists."""
+        """Validate hyperparameters with torch's messages, before any state exists: a real
+        hyperparameter that is not a real number (a string, None, a list, a complex, a bool)
+        is a TypeError naming it; a 0-d array is its value."""
+        for key, default in type(self).defaults.items():
+            if isinstance(default, float) and key in settings:
+                real(settings[key], key, "Invalid learning rate" if key == "lr" else f"Invalid {key} value")
         self.family.init(np.zeros(0), **self._functional(settings))
+
+    def _settings(self, group: dict) -> dict:
+        return {k: v for k, v in group.items() if k != "params" and k not in TORCH_EXECUTION_OPTIONS}
+
+    def _expected_state(self, settings: dict, dtype: np.dtype) -> dict:
+        """torch's state keys a stepped param of this group has: key -> True for a buffer
+        (an array like the param), False for a scalar (found by one update of a 1-element
+        proxy, so it follows the options: max_exp_avg_sq only with amsgrad, …)."""
+        proxy = np.zeros(1, dtype)
+        state = self.family.init(proxy, **self._functional(settings))
+        state, _ = self.family.update(state, proxy, np.zeros(1, dtype))
+        return {key: isinstance(getattr(state, field), np.ndarray)
+                for key, field in self.state_names.items() if getattr(state, field) is not None}
 
     # -- stepping ---------------------------------------------------------------------
     def _indexed(self):
         return self._indexed_in(self.param_groups)
 
-    def _prepared_state(self, index: int, group: dict, p: np.ndarray) -> Any:
-        settings = self._functional(group)
+    def _prepared_state(self, index: int, group: dict, p: np.ndarray, expected: dict) -> Any:
+        settings = self._functional(self._settings(group))
         state = self.state.get(index)
         if state is None:
-            return self.family.init(p, **settings)
+            state = self.family.init(p, **settings)
+            buffers = {f.name: np.asarray(getattr(state, f.name), order="C") for f in fields(state)
+                       if isinstance(getattr(state, f.name), np.ndarray)}
+            return replace(state, **buffers)   # C order whatever the param's layout
         names = {f.name for f in fields(state)}
-        return replace(state, **{k: v for k, v in settings.items() if k in names})
+        state = replace(state, **{k: v for k, v in settings.items() if k in names})
+        for key in expected:
+            if getattr(state, self.state_names[key]) is None:
+                raise ValueError(f"parameter {index} has no {key!r} state (the group's options changed "
+                                 f"after its first step?): its step would need it")
+        return state
 
     def step(self, grads: Iterable[np.ndarray]) -> None:
+        """One step of every param, or an error and no change at all: every group, param,
+        grad and hyperparameter is checked before anything is written."""
+        if isinstance(grads, np.ndarray):
+            raise TypeError("step() takes a list of gradients, one per parameter")
         grads = list(grads)
         entries = list(self._indexed())
         if len(grads) != len(entries):
             raise ValueError(f"step() got {len(grads)} gradients for {len(entries)} parameters")
-        states = [self._prepared_state(i, group, p) for i, group, p in entries]
+        for _, _, p in entries:
+            _check_param(p)
+        _check_distinct([g["params"] for g in self.param_groups])
+        expected = {}
+        for group in self.param_groups:
+            settings = self._settings(group)
+            self._check(settings)
+            for dtype in {p.dtype for p in group["params"]}:
+                expected[id(group), dtype] = self._expected_state(settings, dtype)
+        for g in grads:
+            if isinstance(g, np.ma.MaskedArray):
+                raise TypeError("grads must not be masked arrays: the update would ignore the mask")
+        grads = [_plain(g) if isinstance(g, np.ndarray) else g for g in grads]
+        params = [_plain(p) for _, _, p in entries]
+        states = [self._prepared_state(i, group, p, expected[id(group), p.dtype])
+                  for (i, group, _), p in zip(entries, params)]
+        for s, p, g in zip(states, params, grads):
+            check_layout(p, g, **{k: v for k, v in _tensor_fields(s).items() if v is not None})
         if self.execution == "functional":
-            results = [self.family.update(s, p, g) for s, (_, _, p), g in zip(states, entries, grads)]
-            for (index, _, p), (state, new_p) in zip(entries, results):
-                p[...] = new_p
+            results = [self.family.update(s, p, g) for s, p, g in zip(states, params, grads)]
+            for (index, _, _), p, (state, new_p) in zip(entries, params, results):
+                np.copyto(p, new_p)
                 self.state[index] = _zero_dim_as_arrays(state)
             return
-        for s, (_, _, p), g in zip(states, entries, grads):  # every check before any write
-            check_layout(p, g, **{k: v for k, v in _tensor_fields(s).items() if v is not None})
+        # A grad on memory that a param uses is read after that param is written: copy it first.
+        written = len(params)
+        for i, j in _overlapping_pairs(params + [np.asarray(g) for g in grads]):
+            if i < written <= j:
+                grads[j - written] = np.array(grads[j - written], copy=True)
         traces = [trace(self.family.update, s, p, g, list(_tensor_fields(s)))
-                  for s, (_, _, p), g in zip(states, entries, grads)]
-        for (index, _, p), s, (tape, outputs, new_state) in zip(entries, states, traces):
+                  for s, p, g in zip(states, params, grads)]
+        if self.execution == "fused":   # every kernel compiled (or refused) before any write
+            for tape, outputs, _ in traces:
+                compile_tape(tape, outputs)
+        for (index, _, _), p, s, (tape, outputs, new_state) in zip(entries, params, states, traces):
             self.state[index] = self._write(tape, outputs, new_state, s, p)
 
     def _write(self, tape, outputs, new_state, old_state, p):
         """Write the traced step's outputs into p and the state's arrays (allocated once)."""
         names = list(_tensor_fields(old_state))
         destinations = [p] + [getattr(old_state, n) if getattr(old_state, n) is not None
-                              else (np.empty_like(p) if o is not None else None)
+                              else (np.empty(p.shape, p.dtype) if o is not None else None)
                               for n, o in zip(names, outputs[1:])]
         if self.execution == "fused":
             run_fused(tape, outputs, destinations)
@@ -183,36 +326,101 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        groups = state_dict["param_groups"]
+        """Load torch's layout (``state``: param index -> torch's state names; ``param_groups``
+        with ``params`` indices), checked whole against this optimizer before anything changes:
+        keys, counts, every buffer's type, shape and dtype, every scalar and hyperparameter.
+        A missing buffer is an error, never zero-filled.  A state dict that went through JSON
+        (string keys, lists for arrays) is refused: convert it back (int keys, arrays of the
+        params' dtypes) first."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"a state dict is a dict, got {type(state_dict).__name__}")
+        missing = {"state", "param_groups"} - set(state_dict)
+        if missing:
+            raise ValueError(f"the state dict has no {sorted(missing)} entry")
+        extra = set(state_dict) - {"state", "param_groups"}
+        if extra:
+            raise ValueError(f"unexpected entries in the state dict: {sorted(extra, key=str)}")
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_state, dict):
+            raise TypeError(f"the state dict's 'state' must be a dict, got {type(saved_state).__name__}")
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+            raise TypeError("the state dict's 'param_groups' must be a list of dicts")
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         for saved, current in zip(groups, self.param_groups):
+            if not isinstance(saved.get("params"), (list, tuple)):
+                raise TypeError("each saved param group needs 'params', a list of param indices")
             if len(saved["params"]) != len(current["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match "
                                  "the size of optimizer's group")
-        new_groups = []
-        for saved, current in zip(groups, self.param_groups):
-            settings = {k: _copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-            self._check({**self.defaults, **settings})
-            new_groups.append({"params": current["params"], **self.defaults, **settings})
         order = [i for g in groups for i in g["params"]]
+        for i in order:
+            if not _is_index(i):
+                raise TypeError(f"a saved param index must be an int, got {i!r} ({type(i).__name__})")
+        if len(set(order)) != len(order):
+            twice = sorted({i for i in order if order.count(i) > 1})
+            raise ValueError(f"saved param index {twice} appears more than once in 'param_groups'")
+        new_groups = []
+        for number, (saved, current) in enumerate(zip(groups, self.param_groups)):
+            settings = {k: _copy.deepcopy(v) for k, v in saved.items()
+                        if k != "params" and k not in TORCH_EXECUTION_OPTIONS}
+            unknown = set(settings) - set(self.defaults)
+            if unknown:
+                raise ValueError(f"saved param group {number} has unknown hyperparameters {sorted(unknown)}")
+            absent = set(self.defaults) - set(settings)
+            if absent:
+                raise ValueError(f"saved param group {number} lacks hyperparameters {sorted(absent)}")
+            self._check(settings)
+            new_groups.append({"params": current["params"], **settings})
+        for key in saved_state:
+            if not _is_index(key):
+                raise TypeError(f"state keys are int param indices, got {key!r} ({type(key).__name__}): "
+                                f"a state dict that went through JSON is refused; convert its keys with "
+                                f"int() and its buffers with np.asarray(..., dtype=the param's dtype)")
+        unknown = set(saved_state) - set(order)
+        if unknown:
+            raise ValueError(f"state for param indices {sorted(unknown)} that no saved group holds")
+        index_of = dict(zip(order, range(len(order))))
         entries = list(self._indexed_in(new_groups))
         new_state = {}
-        for saved_index, (index, group, p) in zip(order, entries):
-            if saved_index not in state_dict["state"]:
-                continue
-            saved = state_dict["state"][saved_index]
-            unknown = set(saved) - set(self.state_names)
-            if unknown:
-                raise ValueError(f"unknown state entries for parameter {saved_index}: {sorted(unknown)}")
-            blank = self.family.init(p, **self._functional(group))
-            values = {self.state_names[k]: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
-                      for k, v in saved.items()}
-            state = replace(blank, **values)
-            _check_buffers(state, p, self.state_names)
-            new_state[index] = state
+        for saved_index, entry in saved_state.items():
+            index, group, p = entries[index_of[saved_index]]
+            new_state[index] = self._loaded_state(saved_index, entry, group, _plain(p))
         self.param_groups = new_groups
         self.state = new_state
+
+    def _loaded_state(self, saved_index: int, entry: Any, group: dict, p: np.ndarray) -> Any:
+        where = f"saved state of parameter {saved_index}"
+        if not isinstance(entry, dict):
+            raise TypeError(f"{where} must be a dict of torch's state names, got {type(entry).__name__}")
+        settings = self._settings(group)
+        expected = self._expected_state(settings, p.dtype)
+        unexpected = set(entry) - set(expected)
+        if unexpected:
+            raise ValueError(f"{where} has unexpected entries {sorted(unexpected, key=str)} for this "
+                             f"optimizer and its group's options (expected {sorted(expected)})")
+        missing = set(expected) - set(entry)
+        if missing:
+            raise ValueError(f"{where} lacks {sorted(missing)} (a missing buffer is never zero-filled)")
+        values = {}
+        for key, value in entry.items():
+            if expected[key]:
+                if not isinstance(value, np.ndarray) or isinstance(value, np.ma.MaskedArray):
+                    hint = " (a state dict that went through JSON?)" if isinstance(value, list) else ""
+                    raise TypeError(f"{where}: {key} must be a NumPy array, got {type(value).__name__}{hint}")
+                if value.shape != p.shape:
+                    raise ValueError(f"{where}: {key} has shape {value.shape} but the parameter has {p.shape}")
+                if value.dtype != p.dtype:
+                    raise TypeError(f"{where}: {key} has dtype {value.dtype} but the parameter has {p.dtype}")
+                values[self.state_names[key]] = np.array(value, order="C", copy=True)
+            else:
+                real(value, key, f"{where}: invalid {key}")
+                values[self.state_names[key]] = _copy.deepcopy(value)
+        blank = self.family.init(p, **self._functional(settings))
+        try:
+            return replace(blank, **values)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from None
 
     @staticmethod
     def _indexed_in(groups):
@@ -228,6 +436,10 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _is_index(i: Any) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
 EXECUTIONS = ("workspace", "fused", "functional")
@@ -251,16 +463,6 @@ def _zero_dim_as_arrays(state: Any) -> Any:
     scalars = {f.name: np.asarray(getattr(state, f.name)) for f in fields(state)
                if isinstance(getattr(state, f.name), np.generic)}
     return replace(state, **scalars) if scalars else state
-
-
-def _check_buffers(state: Any, p: np.ndarray, state_names: dict) -> None:
-    for field in state_names.values():
-        value = getattr(state, field)
-        if isinstance(value, np.ndarray):
-            if value.shape != p.shape:
-                raise ValueError(f"loaded {field} has shape {value.shape} but the parameter has {p.shape}")
-            if value.dtype != p.dtype:
-                raise TypeError(f"loaded {field} has dtype {value.dtype} but the parameter has {p.dtype}")
 
 
 def _optimizer(name: str, family: Any, defaults: dict, state_names: dict, doc: str) -> type:

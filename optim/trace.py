@@ -239,11 +239,35 @@ def _identities(tape: Tape) -> dict:
     return alias
 
 
+def _in_place_targets(destinations: list, outputs: list) -> tuple[list, list]:
+    """Where each output is computed: the destination itself when its memory is one C-order
+    block (a flat view of it is the array), else a C-order scratch copied into it at the end
+    (a transpose, a Fortran-order array, a strided or reversed view, …): no layout is
+    ever skipped, whatever its strides."""
+    targets, late = [], []
+    for destination, node in zip(destinations, outputs):
+        if node is None or destination is None or destination.flags.c_contiguous:
+            targets.append(destination)
+        else:
+            scratch = np.empty(destination.shape, destination.dtype)
+            targets.append(scratch)
+            late.append((destination, scratch))
+    return targets, late
+
+
 def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list,
                   chunk: int = CHUNK) -> None:
-    """Write the output nodes into ``destinations``, block by block: the same ufuncs, order
-    and dtype as the functional run (so the same bits), with block-sized buffers reused
-    between blocks and steps, so the workspace is bounded whatever the parameter size."""
+    """Write the output nodes into ``destinations`` (arrays of any layout), block by block: the
+    same ufuncs, order and dtype as the functional run (so the same bits), with block-sized
+    buffers reused between blocks and steps, so the workspace is bounded whatever the
+    parameter size."""
+    targets, late = _in_place_targets(destinations, outputs)
+    _run_workspace(tape, outputs, workspace, targets, chunk)
+    for destination, scratch in late:
+        np.copyto(destination, scratch)
+
+
+def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list, chunk: int) -> None:
     first_op = len(tape.inputs)
     alias = _identities(tape)
     root = lambda i: alias.get(i, i)  # noqa: E731
@@ -255,6 +279,9 @@ def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations:
     keep = {root(o) for o in outputs if o is not None}
     flat_inputs = [a.reshape(-1) for a in tape.inputs]
     flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
+    for flat, d in zip(flat_outputs, destinations):
+        if flat is not None and d.size and not np.shares_memory(flat, d):  # never a silent copy
+            raise AssertionError("a workspace output is not a view of its destination")
     direct = _direct_outputs(tape, outputs, destinations, flat_outputs, last_use, alias)
     size = flat_inputs[0].size
     width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix
@@ -381,12 +408,18 @@ def compile_tape(tape: Tape, outputs: list):
 
 
 def run_fused(tape: Tape, outputs: list, destinations: list) -> None:
-    """Compute the outputs in one pass and write them into ``destinations`` (which may be the
-    input arrays themselves: each element is read before it is written)."""
+    """Compute the outputs in one pass and write them into ``destinations`` (arrays of any
+    layout, which may be the input arrays themselves: each element is read before it is
+    written; a destination that is not one C-order block is computed into a scratch and
+    copied into it)."""
     kernel = compile_tape(tape, outputs)
-    if not all(d.flags.c_contiguous for d, o in zip(destinations, outputs) if o is not None):
-        raise NotFusable("the fused path writes in place and needs C-contiguous arrays")
-    flat_inputs = [a.reshape(-1) for a in tape.inputs]
-    flat_outputs = [d.reshape(-1) for d, o in zip(destinations, outputs) if o is not None]
+    targets, late = _in_place_targets(destinations, outputs)
+    flat_inputs = [np.asarray(a).reshape(-1) for a in tape.inputs]  # a copy where not C-order
+    flat_outputs = [d.reshape(-1) for d, o in zip(targets, outputs) if o is not None]
+    for flat, d in zip(flat_outputs, (d for d, o in zip(targets, outputs) if o is not None)):
+        if d.size and not np.shares_memory(flat, d):  # never a silent copy
+            raise AssertionError("a fused output is not a view of its destination")
     scalars = np.array(tape.scalars, dtype=np.float64) if tape.scalars else np.zeros(1)
     kernel(*flat_inputs, *flat_outputs, scalars)
+    for destination, scratch in late:
+        np.copyto(destination, scratch)

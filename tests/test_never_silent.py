@@ -1,0 +1,577 @@
+"""No silent wrong result on the NumPy side (issue 9).
+
+* Every layout (transposes, Fortran order, column slices, strided and reversed views, 0-d,
+  empty) is updated in place by every execution path, with the functional result; a layout
+  that cannot be updated (read-only, self-overlapping, overlapping another param) is refused
+  before anything changes.
+* A step is all or nothing: a bad hyperparameter, param or gradient in the *last* group or
+  param leaves every param and every state buffer bit-identical.
+* Hyperparameters are real numbers (a 0-d array counts, as a 0-d tensor does in torch); a
+  string, None, list, complex or bool is refused at construction and, when a schedule writes
+  it into a group, at the next step before anything changes.
+* The same array twice, or overlapping views of one buffer, are refused.
+* ``load_state_dict`` is strict: keys, counts, buffer types, shapes and dtypes, step values;
+  a missing buffer is an error; a state dict that went through JSON is refused clearly.
+* The functional layout check compares every state buffer with params.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import fields, replace
+
+import numpy as np
+import pytest
+
+import optim
+from optim.stateful import functional_arguments
+
+try:
+    import numba  # noqa: F401
+    PATHS = ("functional", "workspace", "fused")
+except ImportError:  # pragma: no cover
+    PATHS = ("functional", "workspace")
+
+# One setting per optimizer that creates every buffer it can have.
+OPTIONS = {
+    "SGD": dict(momentum=0.9, nesterov=True, weight_decay=0.1),
+    "Adam": dict(amsgrad=True, weight_decay=0.1),
+    "AdamW": dict(amsgrad=True),
+    "Adadelta": dict(weight_decay=0.1),
+    "Adagrad": dict(lr_decay=0.01, initial_accumulator_value=0.1),
+    "RMSprop": dict(centered=True, momentum=0.5),
+    "Adamax": dict(weight_decay=0.1),
+    "NAdam": dict(),
+    "RAdam": dict(betas=(0.9, 0.7)),
+    "Rprop": dict(),
+    "ASGD": dict(t0=1),
+}
+NAMES = sorted(OPTIONS)
+
+
+def _values(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+# Each layout: (seed, dtype) -> a writeable array that is a view with that layout.
+LAYOUTS = {
+    "contiguous": lambda s, d: _values((4, 3), d, s),
+    "transpose": lambda s, d: _values((3, 4), d, s).T,
+    "fortran": lambda s, d: np.asfortranarray(_values((4, 3), d, s)),
+    "column_slice": lambda s, d: _values((4, 5), d, s)[:, :2],
+    "step_slice": lambda s, d: _values((8, 6), d, s)[::2, ::2],
+    "negative_strides": lambda s, d: _values((4, 3), d, s)[::-1, ::-1],
+    "strided_1d": lambda s, d: _values(10, d, s)[1::3],
+    "transposed_3d": lambda s, d: _values((2, 3, 4), d, s).transpose(2, 0, 1),
+    "zero_d": lambda s, d: np.array(_values((), d, s)),
+    "zero_d_view": lambda s, d: _values(5, d, s)[2, ...],
+    "empty": lambda s, d: np.zeros((0, 3), d),
+    "empty_view": lambda s, d: _values((3, 4), d, s)[:, 4:],
+}
+DTYPES = (np.float32, np.float64)
+
+
+def _reference(cls, settings, p0, grads):
+    """The functional result on contiguous copies: params and the state after each step."""
+    state = cls.family.init(np.array(p0, order="C"), **functional_arguments(settings))
+    p = np.array(p0, order="C")
+    for g in grads:
+        state, p = cls.family.update(state, p, np.array(g, order="C"))
+    return p, state
+
+
+def _assert_close(actual, expected, path):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape and actual.dtype == expected.dtype
+    if path == "fused":   # one fused loop: within 1 ulp of the ufunc sequence, as test_fast_paths
+        np.testing.assert_array_max_ulp(actual, expected, maxulp=1)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_layout_is_updated_in_place_with_the_functional_result(name, layout, dtype, path):
+    cls = optim.TORCH_OPTIMIZERS[name]
+    odd = LAYOUTS[layout](1, dtype)
+    plain = _values(5, dtype, 2)
+    p0 = [odd.copy(), plain.copy()]
+    grads = [[LAYOUTS[layout](10 + k, dtype), _values(5, dtype, 20 + k)] for k in range(3)]
+    opt = cls([odd, plain], lr=0.05, execution=path, **OPTIONS[name])
+    for g in grads:
+        opt.step(g)
+    assert opt.param_groups[0]["params"][0] is odd   # the user's own array, updated in place
+    settings = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
+    saved = opt.state_dict()["state"]
+    for index, (p, start) in enumerate(zip((odd, plain), p0)):
+        expected_p, expected_state = _reference(cls, settings, start, [g[index] for g in grads])
+        _assert_close(p, expected_p, path)
+        if p.size:
+            assert not np.array_equal(p, start), "the param was never updated"
+        for key, field in cls.state_names.items():
+            value = getattr(expected_state, field)
+            if value is None:
+                continue
+            if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == np.ndim(start):
+                _assert_close(saved[index][key], value, path)
+            else:
+                assert saved[index][key] == value, (key, saved[index][key], value)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_fused_and_workspace_paths_read_grads_of_any_layout(path):
+    # A grad that is a reversed view of a buffer, with a param in Fortran order.
+    p = np.asfortranarray(_values((5, 4), np.float64, 3))
+    start = p.copy()
+    g = _values((5, 4), np.float64, 4)[::-1]
+    opt = optim.Adam([p], lr=0.1, execution=path)
+    opt.step([g])
+    expected, _ = _reference(optim.Adam, {**optim.Adam.defaults, "lr": 0.1}, start, [g])
+    _assert_close(p, expected, path)
+
+
+# ---------------------------------------------------------------------------------------
+# Layouts that cannot be updated in place are refused before anything changes.
+# ---------------------------------------------------------------------------------------
+
+def _snapshot(opt, params):
+    return [p.copy() for p in params], copy.deepcopy(opt.state_dict())
+
+
+def _assert_nothing_changed(opt, params, snapshot):
+    old_params, old_state = snapshot
+    for p, q in zip(params, old_params):
+        assert p.dtype == q.dtype and p.shape == q.shape and p.tobytes() == q.tobytes()
+    new_state = opt.state_dict()
+    assert new_state["param_groups"] == old_state["param_groups"]
+    assert new_state["state"].keys() == old_state["state"].keys()
+    for i, entry in old_state["state"].items():
+        assert new_state["state"][i].keys() == entry.keys()
+        for key, value in entry.items():
+            mine = new_state["state"][i][key]
+            assert type(mine) is type(value)
+            if isinstance(value, np.ndarray):
+                assert mine.dtype == value.dtype and mine.tobytes() == value.tobytes(), (i, key)
+            else:
+                assert mine == value, (i, key)
+
+
+def test_read_only_params_are_refused_at_construction():
+    p = np.ones(3)
+    p.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        optim.Adam([p])
+    with pytest.raises(ValueError, match="writeable"):
+        optim.Adam([np.broadcast_to(np.ones(3), (2, 3))])
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_param_made_read_only_later_is_refused_before_anything_changes(path):
+    params = [np.ones(3), np.full((2, 2), 2.0)]
+    opt = optim.Adam(params, lr=0.1, execution=path)
+    opt.step([np.ones(3), np.ones((2, 2))])
+    params[1].flags.writeable = False
+    snapshot = _snapshot(opt, params)
+    with pytest.raises(ValueError, match="writeable"):
+        opt.step([np.ones(3), np.ones((2, 2))])
+    _assert_nothing_changed(opt, params, snapshot)
+
+
+def test_a_param_whose_elements_overlap_is_refused():
+    base = np.zeros(4)
+    overlapping = np.lib.stride_tricks.as_strided(base, shape=(3, 3), strides=(8, 8))
+    assert overlapping.flags.writeable
+    with pytest.raises(ValueError, match="overlap"):
+        optim.SGD([overlapping], lr=0.1)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_ndarray_subclasses_are_updated_in_place_and_masked_arrays_refused():
+    m = np.asmatrix(np.ones((2, 2)))
+    opt = optim.SGD([m], lr=0.5)
+    opt.step([np.ones((2, 2))])
+    np.testing.assert_array_equal(np.asarray(m), np.full((2, 2), 0.5))
+    with pytest.raises(TypeError, match="masked"):
+        optim.SGD([np.ma.masked_array(np.ones(3), mask=[0, 1, 0])], lr=0.1)
+
+
+# ---------------------------------------------------------------------------------------
+# All-or-nothing steps: inject each failure in the last group / the last param.
+# ---------------------------------------------------------------------------------------
+
+def _two_groups(path, name="Adam"):
+    params = [np.asfortranarray(_values((3, 2), np.float64, 1)), _values(4, np.float64, 2),
+              _values((2, 2), np.float64, 3).T, _values(3, np.float64, 4)]
+    opt = optim.TORCH_OPTIMIZERS[name]([{"params": params[:2]}, {"params": params[2:], "lr": 0.01}],
+                                       lr=0.1, execution=path)
+    grads = [np.ones_like(p) for p in params]
+    opt.step(grads)
+    opt.step([-g for g in grads])
+    return opt, params, grads
+
+
+def _group_edit(key, value):
+    def edit(opt, params, grads):
+        opt.param_groups[-1][key] = value
+        return grads
+    return edit
+
+
+def _grad_edit(make):
+    def edit(opt, params, grads):
+        return grads[:-1] + [make(grads[-1])]
+    return edit
+
+
+def _param_edit(make):
+    def edit(opt, params, grads):
+        opt.param_groups[-1]["params"][-1] = make(params)
+        return grads
+    return edit
+
+
+def _read_only(a):
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+FAILURES = {
+    "negative lr": (_group_edit("lr", -1.0), ValueError, "Invalid learning rate: -1.0"),
+    "nan lr": (_group_edit("lr", float("nan")), ValueError, "Invalid learning rate: nan"),
+    "string lr": (_group_edit("lr", "0.1"), TypeError, "lr"),
+    "None lr": (_group_edit("lr", None), TypeError, "lr"),
+    "list lr": (_group_edit("lr", [0.1]), TypeError, "lr"),
+    "complex lr": (_group_edit("lr", 0.1 + 1j), TypeError, "lr"),
+    "bool lr": (_group_edit("lr", True), TypeError, "lr"),
+    "1-d array lr": (_group_edit("lr", np.array([0.1])), TypeError, "lr"),
+    "complex 0-d lr": (_group_edit("lr", np.array(0.1 + 1j)), TypeError, "lr"),
+    "bad beta": (_group_edit("betas", (0.9, 1.0)), ValueError, "Invalid beta parameter at index 1: 1.0"),
+    "string beta": (_group_edit("betas", (0.9, "0.99")), TypeError, "beta"),
+    "one beta": (_group_edit("betas", (0.9,)), ValueError, "betas"),
+    "string eps": (_group_edit("eps", "1e-8"), TypeError, "eps"),
+    "non-bool amsgrad": (_group_edit("amsgrad", 1), TypeError, "bool"),
+    "amsgrad switched on": (_group_edit("amsgrad", True), ValueError, "max_exp_avg_sq"),
+    "grad of another shape": (_grad_edit(lambda g: np.ones(4)), ValueError, "shape"),
+    "grad of another dtype": (_grad_edit(lambda g: g.astype(np.float32)), TypeError, "float32"),
+    "integer grad": (_grad_edit(lambda g: g.astype(np.int64)), TypeError, "int64"),
+    "list grad": (_grad_edit(lambda g: g.tolist()), TypeError, "list"),
+    "None grad": (_grad_edit(lambda g: None), TypeError, "NoneType"),
+    "complex grad": (_grad_edit(lambda g: g.astype(complex)), TypeError, "complex"),
+    "too few grads": (lambda opt, params, grads: grads[:-1], ValueError, "3 gradients for 4"),
+    "read-only param": (_param_edit(lambda ps: _read_only(ps[-1])), ValueError, "writeable"),
+    "integer param": (_param_edit(lambda ps: np.arange(3)), TypeError, "int"),
+    "duplicate param": (_param_edit(lambda ps: ps[0]), ValueError, "more than one"),
+    "overlapping param": (_param_edit(lambda ps: ps[1][1:]), ValueError, "overlap"),
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("failure", FAILURES)
+def test_a_failing_step_changes_nothing(failure, path):
+    edit, error, match = FAILURES[failure]
+    opt, params, grads = _two_groups(path)
+    bad_grads = edit(opt, params, [g.copy() for g in grads])
+    snapshot = _snapshot(opt, params + opt.param_groups[-1]["params"][-1:])
+    with pytest.raises(error, match=match):
+        opt.step(bad_grads)
+    _assert_nothing_changed(opt, params + opt.param_groups[-1]["params"][-1:], snapshot)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("path", PATHS)
+def test_an_invalid_lr_in_the_second_group_changes_nothing(name, path):
+    opt, params, grads = _two_groups(path, name)
+    for bad, error in ((-1.0, ValueError), ("0.1", TypeError), (None, TypeError), (0.1j, TypeError)):
+        opt.param_groups[1]["lr"] = bad
+        snapshot = _snapshot(opt, params)
+        with pytest.raises(error):
+            opt.step(grads)
+        _assert_nothing_changed(opt, params, snapshot)
+    opt.param_groups[1]["lr"] = 0.01    # fixed by the user: the next step works
+    opt.step(grads)
+
+
+# ---------------------------------------------------------------------------------------
+# Hyperparameter types at construction.
+# ---------------------------------------------------------------------------------------
+
+BAD_VALUES = {"string": "0.1", "None": None, "list": [0.1], "complex": 0.1 + 0.2j, "bool": True,
+              "1-d array": np.array([0.1]), "complex numpy": np.complex128(0.1),
+              "string array": np.array("0.1")}
+FLOAT_KEYS = sorted({(name, key) for name, cls in optim.TORCH_OPTIMIZERS.items()
+                     for key, value in cls.defaults.items() if isinstance(value, float)})
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES)
+@pytest.mark.parametrize("name,key", FLOAT_KEYS)
+def test_a_hyperparameter_that_is_not_a_real_number_is_refused_at_construction(name, key, bad):
+    cls = optim.TORCH_OPTIMIZERS[name]
+    with pytest.raises(TypeError, match=key):
+        cls([np.ones(2)], **{key: BAD_VALUES[bad]})
+    opt = cls([np.ones(2)])
+    with pytest.raises(TypeError, match=key):
+        opt.add_param_group({"params": [np.ones(2)], key: BAD_VALUES[bad]})
+    assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pair_hyperparameters_are_pairs_of_real_numbers(name):
+    cls = optim.TORCH_OPTIMIZERS[name]
+    for key, value in cls.defaults.items():
+        if not isinstance(value, tuple):
+            continue
+        for bad in (None, "ab", (value[0],), (value[0], "x"), (value[0], 1j), value[0]):
+            with pytest.raises((TypeError, ValueError), match=key.rstrip("s")):
+                cls([np.ones(2)], **{key: bad})
+        cls([np.ones(2)], **{key: list(value)})   # a list of two numbers is a pair, as in torch
+
+
+def test_the_functional_init_refuses_non_numbers():
+    for bad in BAD_VALUES.values():
+        with pytest.raises(TypeError, match="lr"):
+            optim.adam.init(np.ones(2), lr=bad)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("name", NAMES)
+def test_a_zero_d_array_lr_is_its_float_value(name, path):
+    # torch accepts a 0-d tensor lr; a 0-d array lr here is the same as its float value.
+    cls = optim.TORCH_OPTIMIZERS[name]
+    a, b = _values(5, np.float32, 1), _values(5, np.float32, 1)
+    opt_a = cls([a], lr=np.array(0.05), execution=path)
+    opt_b = cls([b], lr=0.05, execution=path)
+    for k in range(3):
+        g = _values(5, np.float32, 10 + k)
+        opt_a.step([g])
+        opt_b.step([g])
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32
+    p = np.ones(3, np.float32)
+    _, q = optim.adam.update(optim.adam.init(p, lr=np.array(0.1)), p, np.ones(3, np.float32))
+    _, r = optim.adam.update(optim.adam.init(p, lr=0.1), p, np.ones(3, np.float32))
+    np.testing.assert_array_equal(q, r)
+    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
+        cls([np.ones(2)], lr=np.array(-1.0))
+
+
+# ---------------------------------------------------------------------------------------
+# Duplicates and overlapping views.
+# ---------------------------------------------------------------------------------------
+
+def test_the_same_array_twice_in_a_group_is_refused():
+    p = np.ones(3)
+    with pytest.raises(ValueError, match="duplicate"):
+        optim.SGD([p, p], lr=0.1)
+
+
+def test_the_same_array_in_two_groups_is_refused():
+    p = np.ones(3)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        opt.add_param_group({"params": [np.ones(2), p]})
+    assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("views", [
+    lambda x: (x[:3], x[2:]),
+    lambda x: (x, x[::2]),
+    lambda x: (x.reshape(2, 3), x[1:4]),
+    lambda x: (x.reshape(2, 3).T, x.reshape(2, 3)[:, 1]),
+])
+def test_overlapping_views_of_one_buffer_are_refused(views):
+    a, b = views(np.zeros(6))
+    with pytest.raises(ValueError, match="overlap"):
+        optim.SGD([a, b], lr=0.1)
+    with pytest.raises(ValueError, match="overlap"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1)
+    opt = optim.SGD([a], lr=0.1)
+    with pytest.raises(ValueError, match="overlap"):
+        opt.add_param_group({"params": [b]})
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_disjoint_views_of_one_buffer_are_updated_each_once(path):
+    base = np.arange(12, dtype=np.float64)
+    views = [base[0::2], base[1::2].reshape(2, 3)]   # interleaved, disjoint
+    opt = optim.SGD(views, lr=0.5, execution=path)
+    opt.step([np.ones(6), np.ones((2, 3))])
+    np.testing.assert_array_equal(base, np.arange(12) - 0.5)
+
+
+# ---------------------------------------------------------------------------------------
+# Strict load_state_dict.
+# ---------------------------------------------------------------------------------------
+
+def _trained(name="Adam", **options):
+    params = [_values((2, 3), np.float32, 1), _values(4, np.float32, 2), _values(3, np.float32, 3)]
+    opt = optim.TORCH_OPTIMIZERS[name]([{"params": params[:2]}, {"params": params[2:], "lr": 0.01}],
+                                       lr=0.1, **options)
+    for k in range(2):
+        opt.step([_values(p.shape, np.float32, 10 + k) for p in params])
+    return opt, params
+
+
+def _set(path, value):
+    def corrupt(sd):
+        target = sd
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value(target[path[-1]]) if callable(value) else value
+    return corrupt
+
+
+def _delete(path):
+    def corrupt(sd):
+        target = sd
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+    return corrupt
+
+
+def _json(sd):
+    def encode(x):
+        return x.tolist() if isinstance(x, np.ndarray) else x
+    text = json.dumps({"state": {i: {k: encode(v) for k, v in e.items()} for i, e in sd["state"].items()},
+                       "param_groups": sd["param_groups"]})
+    loaded = json.loads(text)
+    sd.clear()
+    sd.update(loaded)
+
+
+CORRUPTIONS = {
+    "missing state": (_delete(("state",)), ValueError, "state"),
+    "missing param_groups": (_delete(("param_groups",)), ValueError, "param_groups"),
+    "extra top-level key": (_set(("extra",), 1), ValueError, "extra"),
+    "not a dict": (lambda sd: sd.update(state=[]), TypeError, "state"),
+    "one group fewer": (_set(("param_groups",), lambda g: g[:1]), ValueError, "parameter groups"),
+    "a param fewer": (_set(("param_groups", 1, "params"), lambda ps: ps[:0]), ValueError, "size"),
+    "duplicate param index": (_set(("param_groups", 1, "params"), [0]), ValueError, "index"),
+    "string param index": (_set(("param_groups", 1, "params"), ["2"]), TypeError, "index"),
+    "missing buffer": (_delete(("state", 2, "exp_avg")), ValueError, "exp_avg"),
+    "missing step": (_delete(("state", 2, "step")), ValueError, "step"),
+    "missing max_exp_avg_sq": (_delete(("state", 2, "max_exp_avg_sq")), ValueError, "max_exp_avg_sq"),
+    "unknown buffer": (_set(("state", 2, "momentum_buffer"), np.zeros(3, np.float32)), ValueError,
+                       "momentum_buffer"),
+    "list buffer": (_set(("state", 2, "exp_avg"), lambda a: a.tolist()), TypeError, "exp_avg"),
+    "buffer of another shape": (_set(("state", 2, "exp_avg"), np.zeros(4, np.float32)), ValueError,
+                                "shape"),
+    "buffer of another dtype": (_set(("state", 2, "exp_avg_sq"), np.zeros(3)), TypeError, "float64"),
+    "integer buffer": (_set(("state", 2, "exp_avg"), np.zeros(3, np.int32)), TypeError, "int32"),
+    "string step": (_set(("state", 2, "step"), "2"), TypeError, "step"),
+    "negative step": (_set(("state", 2, "step"), -1), ValueError, "step"),
+    "fractional step": (_set(("state", 2, "step"), 1.5), ValueError, "step"),
+    "None step": (_set(("state", 2, "step"), None), TypeError, "step"),
+    "state of an unknown param": (_set(("state", 7), {}), ValueError, "7"),
+    "string state key": (lambda sd: sd["state"].update({"2": sd["state"].pop(2)}), TypeError, "JSON"),
+    "string lr": (_set(("param_groups", 1, "lr"), "0.1"), TypeError, "lr"),
+    "negative lr": (_set(("param_groups", 1, "lr"), -0.1), ValueError, "Invalid learning rate"),
+    "unknown group key": (_set(("param_groups", 1, "momentum"), 0.9), ValueError, "momentum"),
+    "missing group key": (_delete(("param_groups", 1, "eps")), ValueError, "eps"),
+    "amsgrad off with its buffer": (_set(("param_groups", 1, "amsgrad"), False), ValueError,
+                                    "max_exp_avg_sq"),
+    "JSON round trip": (_json, TypeError, "JSON"),
+}
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS)
+def test_load_state_dict_refuses_a_bad_state_dict_and_changes_nothing(corruption):
+    corrupt, error, match = CORRUPTIONS[corruption]
+    opt, params = _trained(amsgrad=True)
+    twin, twin_params = _trained(amsgrad=True)
+    snapshot = _snapshot(opt, params)
+    bad = copy.deepcopy(opt.state_dict())
+    corrupt(bad)
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(bad)
+    _assert_nothing_changed(opt, params, snapshot)
+    grads = [np.full(p.shape, 0.5, np.float32) for p in params]
+    opt.step(grads)
+    twin.step(grads)
+    for p, q in zip(params, twin_params):
+        assert p.tobytes() == q.tobytes()
+
+
+def test_load_state_dict_accepts_torchs_execution_options_and_a_list_for_betas():
+    opt, params = _trained()
+    sd = copy.deepcopy(opt.state_dict())
+    for group in sd["param_groups"]:
+        group.update(foreach=None, fused=None, capturable=False, differentiable=False)
+        group["betas"] = list(group["betas"])
+    fresh = optim.Adam([{"params": [p.copy() for p in params[:2]]}, {"params": [params[2].copy()]}])
+    fresh.load_state_dict(sd)
+    assert fresh.state[0].t == 2
+
+
+def test_a_param_without_state_may_stay_without_state():
+    opt, params = _trained("SGD", momentum=0.9)
+    sd = copy.deepcopy(opt.state_dict())
+    del sd["state"][1]                     # as if it had never had a gradient
+    opt.load_state_dict(sd)
+    assert 1 not in opt.state
+    sd = copy.deepcopy(opt.state_dict())
+    del sd["state"][0]["momentum_buffer"]  # but a stepped SGD with momentum has its buffer
+    with pytest.raises(ValueError, match="momentum_buffer"):
+        opt.load_state_dict(sd)
+    plain, _ = _trained("SGD")             # without momentum there is no buffer at all
+    plain.load_state_dict(copy.deepcopy(plain.state_dict()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_state_dict_round_trip_is_accepted_and_exact(name):
+    opt, params = _trained(name, **OPTIONS[name])
+    sd = copy.deepcopy(opt.state_dict())
+    resumed_params = [p.copy() for p in params]
+    resumed = optim.TORCH_OPTIMIZERS[name]([{"params": resumed_params[:2]}, {"params": resumed_params[2:]}],
+                                           lr=0.1, **OPTIONS[name])
+    resumed.load_state_dict(sd)
+    grads = [np.full(p.shape, 0.25, np.float32) for p in params]
+    opt.step(grads)
+    resumed.step(grads)
+    for p, q in zip(params, resumed_params):
+        assert p.tobytes() == q.tobytes()
+
+
+# ---------------------------------------------------------------------------------------
+# The functional layout check compares every buffer with params.
+# ---------------------------------------------------------------------------------------
+
+FUNCTIONAL_OPTIONS = {
+    "SGD": dict(momentum=0.9), "MomentumSGD": dict(), "Adam": dict(amsgrad=True), "AdamW": dict(amsgrad=True),
+    "Adadelta": dict(), "Adagrad": dict(), "RMSprop": dict(centered=True, momentum=0.5), "Adamax": dict(),
+    "NAdam": dict(), "RAdam": dict(), "Rprop": dict(), "ASGD": dict(),
+}
+
+
+def _buffer_cases():
+    for name, module in optim.OPTIMIZERS.items():
+        p = np.ones(3)
+        state, _ = module.update(module.init(p, **FUNCTIONAL_OPTIONS[name]), p, np.ones(3))
+        for f in fields(state):
+            if isinstance(getattr(state, f.name), np.ndarray):
+                yield name, f.name
+
+
+BUFFER_CASES = list(_buffer_cases())
+MALFORMED = {"shape": (lambda b: np.zeros(4), ValueError), "row": (lambda b: b.reshape(1, 3), ValueError),
+             "dtype": (lambda b: b.astype(np.float32), TypeError), "list": (lambda b: b.tolist(), TypeError),
+             "int": (lambda b: b.astype(np.int64), TypeError), "scalar": (lambda b: np.float64(0), ValueError)}
+
+
+@pytest.mark.parametrize("malformed", MALFORMED)
+@pytest.mark.parametrize("name,buffer", BUFFER_CASES)
+def test_every_state_buffer_is_checked_against_params(name, buffer, malformed):
+    module = optim.OPTIMIZERS[name]
+    p, g = np.ones(3), np.ones(3)
+    state, _ = module.update(module.init(p, **FUNCTIONAL_OPTIONS[name]), p, g)
+    make, error = MALFORMED[malformed]
+    bad = replace(state, **{buffer: make(getattr(state, buffer))})
+    with pytest.raises(error, match=buffer if malformed != "list" else "list"):
+        module.update(bad, p, g)
+    np.testing.assert_array_equal(p, np.ones(3))
