@@ -3,17 +3,34 @@
 A thin shell over the pure functional updates; it adds no arithmetic.
 
 * ``opt.step(grads)`` updates the param arrays in place (grads in the order of the params,
-  group after group).  Every grad is checked (count, shape, dtype) and every state built
-  before any array is written, so a bad call changes nothing.
+  group after group), whatever their layout: transposed, Fortran order, sliced, strided or
+  reversed views, 0-d, empty (a destination that is not one C-order block is computed into
+  a scratch and copied into it).  A step is all or nothing: every group's hyperparameters,
+  every param (a writeable float array, no two params on overlapping memory, no array
+  twice), every grad (count, type, shape, dtype) and every state is checked, and every fused
+  kernel compiled, before any array is written; a failure changes nothing.
+* Hyperparameters are real numbers: a string, None, a list, a complex or a bool is a
+  TypeError naming it (torch raises a bare comparison TypeError, and accepts a bool); a 0-d
+  array is its value, as torch accepts a 0-d tensor.  Checked at construction, at
+  ``add_param_group`` and, for values a schedule writes into ``param_groups``, at the next
+  step, before anything changes.
 * ``param_groups`` is a list of dicts with per-group hyperparameters, as in torch; edits to
   them (a learning-rate schedule) take effect at the next step.
 * ``state_dict()`` / ``load_state_dict()`` use torch's layout and state names
-  (``exp_avg``, ``step``, …) and round-trip exactly.
+  (``exp_avg``, ``step``, …) and round-trip exactly.  Loading is strict and whole: the keys,
+  the groups' sizes, indices and hyperparameters, and each param's state (exactly the
+  entries its group's options give it; buffers NumPy arrays of the param's shape and dtype;
+  scalars real) are checked before anything changes.  A missing buffer is an error, never
+  zero-filled.  A state dict that went through JSON (string keys, lists for arrays) is
+  refused with a message saying so: convert it back first.
+* Duplicates: the same array twice in a group is refused (torch warns), in two groups too
+  (torch's "some parameters appear in more than one parameter group"), and so are views of
+  one buffer that overlap (each would be updated twice); disjoint views are fine.
 * ``execution``: how the one definition runs.  ``"workspace"`` (default) traces the update and
   replays its NumPy ufuncs in place into buffers reused between steps (bit-identical to the
   functional run, without its temporaries); ``"fused"`` compiles the trace into one numba loop
-  (needs numba; raises ``NotFusable`` where it does not apply); ``"functional"`` calls the pure
-  update as it is.
+  (needs numba; raises ``NotFusable`` where it does not apply, before any write); ``"functional"``
+  calls the pure update as it is.
 
 torch's execution options ``foreach``, ``fused``, ``capturable`` and ``differentiable`` are
 accepted and ignored: they choose torch kernels, not the update.

@@ -575,3 +575,23 @@ def test_every_state_buffer_is_checked_against_params(name, buffer, malformed):
     with pytest.raises(error, match=buffer if malformed != "list" else "list"):
         module.update(bad, p, g)
     np.testing.assert_array_equal(p, np.ones(3))
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("aliasing", ["shifted", "itself", "other_param"])
+def test_a_grad_on_a_params_memory_is_read_before_it_is_written(path, aliasing):
+    base = _values(12, np.float64, 5)
+    if aliasing == "shifted":      # grad = the same buffer two elements further
+        params, grads = [base[:8]], lambda: [base[2:10]]
+    elif aliasing == "itself":     # the param is its own gradient
+        params, grads = [base[:8]], lambda: [base[:8]]
+    else:                          # the second param's grad is the first param
+        params, grads = [base[:6], base[6:]], lambda: [np.ones(6), base[:6]]
+    expected = []
+    for p, g in zip(params, grads()):
+        ref, _ = _reference(optim.Adam, {**optim.Adam.defaults, "lr": 0.1}, p.copy(), [g.copy()])
+        expected.append(ref)
+    opt = optim.Adam(params, lr=0.1, execution=path)
+    opt.step(grads())
+    for p, ref in zip(params, expected):
+        _assert_close(p, ref, path)
