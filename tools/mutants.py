@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORK = Path(tempfile.gettempdir()) / "mutants"
+WORK = Path(os.environ.get("MUTANTS_DIR", Path(tempfile.gettempdir()) / "mutants"))
 FAST_TESTS = [
     "tests/test_defaults.py",
     "tests/test_layout_every_buffer.py",
