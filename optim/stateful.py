@@ -158,6 +158,7 @@ def _check_distinct(groups: list) -> None:
 class Optimizer:
     family: Any = None          # the functional module: State, init, update
     defaults: dict = {}         # torch's arguments and defaults, in torch's order
+    positional: int = 0         # how many of them torch takes by position
     state_names: dict = {}      # torch's state key -> functional State field
 
     def __init__(self, params: Iterable, *args: Any, execution: str = "workspace", **kwargs: Any) -> None:
@@ -168,8 +169,12 @@ class Optimizer:
         self.execution = execution
         self._workspace = Workspace()
         names = list(type(self).defaults)
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__} takes at most {len(names)} hyperparameters")
+        positional = names[:type(self).positional]
+        if len(args) > len(positional):
+            # torch takes no more by position (maximize is keyword-only; Adadelta's 5th is foreach):
+            # binding one more to a hyperparameter would silently change the update.
+            raise TypeError(f"{type(self).__name__} takes at most {len(positional)} positional hyperparameters "
+                            f"({', '.join(positional)}), as torch.optim.{type(self).__name__} does; got {len(args)}")
         given = dict(zip(names, args))
         for key in kwargs:
             if key in given:
@@ -482,51 +487,53 @@ def _zero_dim_as_arrays(state: Any) -> Any:
     return replace(state, **scalars) if scalars else state
 
 
-def _optimizer(name: str, family: Any, defaults: dict, state_names: dict, doc: str) -> type:
-    return type(name, (Optimizer,), {"family": family, "defaults": defaults,
+def _optimizer(name: str, family: Any, defaults: dict, state_names: dict, doc: str, positional: int) -> type:
+    """``positional``: how many of ``defaults`` torch takes by position (the rest are keyword-only
+    in torch, or follow an execution option such as ``foreach``)."""
+    return type(name, (Optimizer,), {"family": family, "defaults": defaults, "positional": positional,
                                      "state_names": state_names, "__doc__": doc})
 
 
 SGD = _optimizer("SGD", sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                                   nesterov=False, maximize=False),
-                 {"momentum_buffer": "buf"}, "torch.optim.SGD over NumPy arrays (see optim.sgd).")
+                 {"momentum_buffer": "buf"}, "torch.optim.SGD over NumPy arrays (see optim.sgd).", positional=5)
 Adam = _optimizer("Adam", adam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                                      amsgrad=False, maximize=False, decoupled_weight_decay=False),
                   {"step": "t", "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"},
-                  "torch.optim.Adam over NumPy arrays (see optim.adam).")
+                  "torch.optim.Adam over NumPy arrays (see optim.adam).", positional=5)
 AdamW = _optimizer("AdamW", adamw, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                                         amsgrad=False, maximize=False),
                    {"step": "t", "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"},
-                   "torch.optim.AdamW over NumPy arrays (see optim.adamw).")
+                   "torch.optim.AdamW over NumPy arrays (see optim.adamw).", positional=5)
 Adadelta = _optimizer("Adadelta", adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
                       {"step": "t", "square_avg": "v", "acc_delta": "u"},
-                      "torch.optim.Adadelta over NumPy arrays (see optim.adadelta).")
+                      "torch.optim.Adadelta over NumPy arrays (see optim.adadelta).", positional=4)
 Adagrad = _optimizer("Adagrad", adagrad, dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                                               initial_accumulator_value=0.0, eps=1e-10, maximize=False),
-                     {"step": "t", "sum": "sum"}, "torch.optim.Adagrad over NumPy arrays (see optim.adagrad).")
+                     {"step": "t", "sum": "sum"}, "torch.optim.Adagrad over NumPy arrays (see optim.adagrad).", positional=5)
 RMSprop = _optimizer("RMSprop", rmsprop, dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                                               centered=False, maximize=False),
                      {"step": "t", "square_avg": "square_avg", "grad_avg": "grad_avg",
                       "momentum_buffer": "momentum_buffer"},
-                     "torch.optim.RMSprop over NumPy arrays (see optim.rmsprop).")
+                     "torch.optim.RMSprop over NumPy arrays (see optim.rmsprop).", positional=6)
 Adamax = _optimizer("Adamax", adamax, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                                            maximize=False),
                     {"step": "t", "exp_avg": "m", "exp_inf": "u"},
-                    "torch.optim.Adamax over NumPy arrays (see optim.adamax).")
+                    "torch.optim.Adamax over NumPy arrays (see optim.adamax).", positional=4)
 NAdam = _optimizer("NAdam", nadam, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                                         momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False),
                    {"step": "t", "mu_product": "mu_product", "exp_avg": "m", "exp_avg_sq": "v"},
-                   "torch.optim.NAdam over NumPy arrays (see optim.nadam).")
+                   "torch.optim.NAdam over NumPy arrays (see optim.nadam).", positional=6)
 RAdam = _optimizer("RAdam", radam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                                         decoupled_weight_decay=False, maximize=False),
                    {"step": "t", "exp_avg": "m", "exp_avg_sq": "v"},
-                   "torch.optim.RAdam over NumPy arrays (see optim.radam).")
+                   "torch.optim.RAdam over NumPy arrays (see optim.radam).", positional=5)
 Rprop = _optimizer("Rprop", rprop, dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False),
                    {"step": "t", "prev": "prev", "step_size": "step_size"},
-                   "torch.optim.Rprop over NumPy arrays (see optim.rprop).")
+                   "torch.optim.Rprop over NumPy arrays (see optim.rprop).", positional=3)
 ASGD = _optimizer("ASGD", asgd, dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False),
                   {"step": "t", "eta": "eta", "mu": "mu", "ax": "ax"},
-                  "torch.optim.ASGD over NumPy arrays (see optim.asgd).")
+                  "torch.optim.ASGD over NumPy arrays (see optim.asgd).", positional=5)
 
 TORCH_OPTIMIZERS = {cls.__name__: cls for cls in
                     (SGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax, NAdam, RAdam, Rprop, ASGD)}

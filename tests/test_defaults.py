@@ -128,11 +128,6 @@ def test_positional_arguments_bind_as_in_torch(name):
         assert same(opt.param_groups[0][key], value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "optim.stateful.Optimizer binds positional arguments to its defaults' order, past torch's "
-    "positional parameters: SGD(p, lr, 0, 0, 0, False, True) gives maximize=True where torch raises "
-    "TypeError; Adadelta(p, 1.0, 0.9, 1e-6, 0, True) gives maximize=True where torch's 5th "
-    "positional parameter is foreach (an execution option): a silently different update"))
 @pytest.mark.parametrize("name", NAMES)
 def test_a_positional_argument_past_torchs_is_refused(name):
     """One positional argument more than torch's positional hyperparameters must not be bound to
