@@ -72,6 +72,17 @@ FAMILY_CLASS = {"sgd": "SGD", "momentum_sgd": "MomentumSGD", "adam": "Adam", "ad
 
 # Mutants argued equivalent by hand: (file, stripped source line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("optim/trace.py", "lanes = min(len(starts), _THREADS)", "arguments swapped"):
+        "min of two Python ints is symmetric (no NaN, no ties that differ: equal ints are identical)",
+    ("optim/trace.py", "width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix",
+     "arguments swapped"):
+        "min(chunk, size): both are Python ints (a block length and an array size), and min of two ints "
+        "is symmetric",
+    ("optim/torch_backend.py", "return torch.sqrt(x) if _is_tensor(x) else x**0.5",
+     "condition `_is_tensor(x)` → False (if branch dropped)"):
+        "for a tensor, x**0.5 is torch.pow(x, 0.5), which ATen dispatches to sqrt (pow_tensor_scalar "
+        "special-cases the exponent 0.5 on CPU and CUDA): the same kernel, the same bits, NaN for x < 0 "
+        "in both",
 }
 
 
