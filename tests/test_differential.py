@@ -17,7 +17,9 @@ rounding difference back, and each comparison stays within that analysis.
 
 ``LayoutMachine`` does the same with params that are non-contiguous NumPy views (transposed,
 sliced, strided) and also checks that the entries of the base arrays outside the views are left
-alone.
+alone.  After a ``load_state_dict``, NAdam and ASGD are compared within float32's TOL: torch then
+casts its float32 scalar state (mu_product, eta, mu) to float64 and stops rounding it to float32,
+where an uninterrupted torch run, and ours, keep rounding it.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from test_torch_conformance import GRID, TOL  # noqa: E402
 NAMES = sorted(GRID)
 SHAPES = [(3, 4), (5,), (), (2, 1, 3)]
 LAYOUTS = ["contiguous", "transposed", "sliced", "strided"]
-SETTINGS = settings(max_examples=25, stateful_step_count=12, deadline=None,
+SETTINGS = settings(max_examples=100, stateful_step_count=15, deadline=None,
                     suppress_health_check=list(HealthCheck))
 
 
@@ -72,6 +74,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.label, self.kwargs = data.draw(st.sampled_from(GRID[name]), label="setting")
         self.rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
         self.ours, self.bases, self.theirs, self.scales = [], [], [], {}
+        self.loaded = False
         count = data.draw(st.integers(1, 2), label="params")
         for _ in range(count):
             self._new_param(data)
@@ -127,6 +130,7 @@ class DifferentialMachine(RuleBasedStateMachine):
                                foreach=False)
         self.opt.load_state_dict(ours)
         self.ref.load_state_dict(theirs)
+        self.loaded = True
 
     # -- after every operation -------------------------------------------------------------
     @invariant()
@@ -175,7 +179,12 @@ class DifferentialMachine(RuleBasedStateMachine):
         scale = max(self.scales.get(key, 0.0), float(np.max(np.abs(b[finite]), initial=0.0)))
         self.scales[key] = scale
         err = float(np.max(np.abs(a[finite] - b[finite]), initial=0.0))
-        assert err <= TOL["float64"] * max(scale, np.finfo(np.float64).tiny), \
+        # After a load_state_dict, torch casts its float32 scalar state (NAdam's mu_product, ASGD's
+        # eta and mu) to the param's dtype and goes on in float64, where an uninterrupted torch run
+        # (and ours, which round-trips exactly) rounds them to float32: from then on the two differ
+        # by float32 roundings of those scalars, so float32's TOL applies.
+        tol = TOL["float32"] if self.loaded and self.name in ("NAdam", "ASGD") else TOL["float64"]
+        assert err <= tol * max(scale, np.finfo(np.float64).tiny), \
             f"{self.name}[{self.label}] {key}: error {err:.3g} over scale {scale:.3g}"
 
 
@@ -185,12 +194,17 @@ class LayoutMachine(DifferentialMachine):
 
 TestDifferential = DifferentialMachine.TestCase
 TestDifferential.settings = SETTINGS
+TestDifferentialLayouts = LayoutMachine.TestCase
+TestDifferentialLayouts.settings = SETTINGS
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "optim.stateful's default execution ('workspace') never writes a non-C-contiguous param "
-    "(W.T, x[:, :2], x[::2]) while its state advances (issue 9): the params differ from torch's "
-    "after the first step"))
-def test_differential_on_non_contiguous_layouts():
-    LayoutMachine.TestCase.settings = SETTINGS
-    LayoutMachine.TestCase("runTest").runTest()
+def test_stateless_sgd_state_dict_has_no_entries():
+    """SGD without momentum has no state: no entry in state_dict()["state"], as in torch."""
+    p = np.ones(3)
+    opt = optim.SGD([p], lr=0.05)
+    opt.step([np.ones(3)])
+    t = torch.ones(3, dtype=torch.float64)
+    t.grad = torch.ones(3, dtype=torch.float64)
+    ref = torch.optim.SGD([t], lr=0.05)
+    ref.step()
+    assert opt.state_dict()["state"] == ref.state_dict()["state"] == {}
