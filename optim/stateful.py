@@ -338,7 +338,8 @@ class Optimizer:
                 value = getattr(s, field)
                 if value is not None:
                     entry[torch_name] = value.copy() if isinstance(value, np.ndarray) else value
-            state[index] = entry
+            if entry:  # as torch: a param with nothing to keep (SGD without momentum) has no entry
+                state[index] = entry
         groups, start = [], 0
         for group in self.param_groups:
             count = len(group["params"])
