@@ -60,6 +60,10 @@ FAST_TESTS = [
     "tests/test_torch_conformance.py",
     "tests/test_torch_backend.py",
     "tests/test_fast_paths.py",
+    # the never-silent suites: layouts, all-or-nothing steps, duplicates, strict loading, options
+    "tests/test_never_silent.py",
+    "tests/test_torch_never_silent.py",
+    "tests/test_torch_api.py",
 ]
 # The conformance tests in float64 only (float32 runs the same code), without the slow rounding analysis.
 FAST_K = "not float32 and not tol_covers and not rounding_bound"
