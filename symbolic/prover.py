@@ -38,7 +38,7 @@ from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
 from symbolic.obligation import (AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
-                                 Obligation, TheoremData, VariableSpec)
+                                 Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"

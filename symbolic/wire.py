@@ -47,7 +47,7 @@ import sympy
 from sympy.core.relational import (Equality, GreaterThan, LessThan, StrictGreaterThan, StrictLessThan,
                                    Unequality)
 from sympy.functions.elementary.piecewise import ExprCondPair
-from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
+from sympy.logic.boolalg import And, Not, Or
 
 from symbolic.obligation import (FOR_EVERY, NONNEGATIVE, NONZERO, POWER, RELATIONS, Condition,
                                  Obligation, TheoremData, VariableSpec)
