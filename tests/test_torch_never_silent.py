@@ -432,6 +432,18 @@ def test_malformed_groups_are_refused():
         assert_same(snapshot(opt), before)
 
 
+@pytest.mark.parametrize("group", ["not a dict", {"lr": 0.1}, {"params": 0}, {"params": "01"}],
+                         ids=["not a dict", "no params", "params an int", "params a string"])
+def test_a_group_that_is_not_a_dict_with_a_params_list_is_refused(group):
+    opt, sd = malformed()
+    bad = copy.deepcopy(sd)
+    bad["param_groups"][0] = group
+    before = snapshot(opt)
+    with pytest.raises(ValueError, match="must be a dict with a 'params' list"):
+        opt.load_state_dict(bad)
+    assert_same(snapshot(opt), before)
+
+
 def test_a_json_round_trip_with_string_keys_is_refused_not_dropped():
     opt, sd = malformed()
     bad = copy.deepcopy(sd)
