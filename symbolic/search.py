@@ -292,28 +292,30 @@ def search(space: Space, test, exprs: list, count: int = 200, seconds: float = 3
     start = time.monotonic()
     valid = []
     tried = 0
+
+    def probe(base):
+        """(admissible, description or None) of the point ``base`` completes to."""
+        nonlocal tried
+        point = _try(space.complete, base)
+        if point is None:
+            return False, None
+        tried += 1
+        return True, _try(test, point)
+
     for base in space.candidates(count):
         if time.monotonic() - start > seconds:
             break
-        point = _try(space.complete, base)
-        if point is None:
-            continue
-        tried += 1
-        found = _try(test, point)
+        admissible, found = probe(base)
         if found is not None:
             return found, tried
-        if len(valid) < 8:
+        if admissible and len(valid) < 8:
             valid.append(base)
     switch_exprs = switches(list(exprs) + list(space.relations))
     for base in valid:
         for moved in space.neighbours(base, switch_exprs):
             if time.monotonic() - start > seconds * 2:
                 return None, tried
-            point = _try(space.complete, moved)
-            if point is None:
-                continue
-            tried += 1
-            found = _try(test, point)
+            found = probe(moved)[1]
             if found is not None:
                 return found, tried
     return None, tried
