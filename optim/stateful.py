@@ -155,11 +155,24 @@ def _check_distinct(groups: list) -> None:
                              f"{flat[i].shape} and {flat[j].shape}): updating both would be wrong")
 
 
+def check_constructor_only(name: str, keys: tuple, group: dict, defaults: dict) -> None:
+    """Refuse a group value of a hyperparameter that torch.optim reads from the constructor only."""
+    for key in keys:
+        if key in group and group[key] != defaults[key]:
+            raise ValueError(
+                f"torch.optim.{name} takes {key} from its constructor only and ignores a param group's: "
+                f"this group has {group[key]!r}, the optimizer {defaults[key]!r}; pass {key} to the constructor")
+
+
 class Optimizer:
     family: Any = None          # the functional module: State, init, update
     defaults: dict = {}         # torch's arguments and defaults, in torch's order
     positional: int = 0         # how many of them torch takes by position
     state_names: dict = {}      # torch's state key -> functional State field
+    # Hyperparameters torch reads from the constructor's arguments only, never from a param group
+    # (Adagrad's initial_accumulator_value): a group giving another value is refused, not ignored.
+    constructor_only: tuple = ()
+    state_at_construction: bool = False   # torch builds the state in __init__ (Adagrad)
 
     def __init__(self, params: Iterable, *args: Any, execution: str = "workspace", **kwargs: Any) -> None:
         if execution not in EXECUTIONS:
@@ -199,6 +212,8 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        if self.state_at_construction:   # the params given here only, as torch: later ones at their first step
+            self.state = {index: self._initial_state(group, p) for index, group, p in self._indexed()}
 
     # -- groups and hyperparameters --------------------------------------------------
     def add_param_group(self, group: dict) -> None:
@@ -221,7 +236,7 @@ class Optimizer:
         if unknown:
             raise TypeError(f"unexpected hyperparameters in a param group: {sorted(unknown)}")
         settings = {**self.defaults, **group}
-        self._check(settings)
+        self._check_group(settings)
         self.param_groups.append({"params": params, **settings})
 
     def _functional(self, settings: dict) -> dict:
@@ -237,6 +252,11 @@ class Optimizer:
             if isinstance(default, float) and key in settings:
                 real(settings[key], key, "Invalid learning rate" if key == "lr" else f"Invalid {key} value")
         self.family.init(np.zeros(0), **self._functional(settings))
+
+    def _check_group(self, settings: dict) -> None:
+        """A group's hyperparameters: valid, and none that torch would silently ignore."""
+        self._check(settings)
+        check_constructor_only(type(self).__name__, self.constructor_only, settings, self.defaults)
 
     def _settings(self, group: dict) -> dict:
         return {k: v for k, v in group.items() if k != "params" and k not in TORCH_EXECUTION_OPTIONS}
@@ -255,14 +275,17 @@ class Optimizer:
     def _indexed(self):
         return self._indexed_in(self.param_groups)
 
+    def _initial_state(self, group: dict, p: np.ndarray) -> Any:
+        state = self.family.init(_plain(p), **self._functional(self._settings(group)))
+        buffers = {f.name: np.asarray(getattr(state, f.name), order="C") for f in fields(state)
+                   if isinstance(getattr(state, f.name), np.ndarray)}
+        return replace(state, **buffers)   # C order whatever the param's layout
+
     def _prepared_state(self, index: int, group: dict, p: np.ndarray, expected: dict) -> Any:
         settings = self._functional(self._settings(group))
         state = self.state.get(index)
         if state is None:
-            state = self.family.init(p, **settings)
-            buffers = {f.name: np.asarray(getattr(state, f.name), order="C") for f in fields(state)
-                       if isinstance(getattr(state, f.name), np.ndarray)}
-            return replace(state, **buffers)   # C order whatever the param's layout
+            return self._initial_state(group, p)
         names = {f.name for f in fields(state)}
         state = replace(state, **{k: v for k, v in settings.items() if k in names})
         for key in expected:
@@ -286,7 +309,7 @@ class Optimizer:
         expected = {}
         for group in self.param_groups:
             settings = self._settings(group)
-            self._check(settings)
+            self._check_group(settings)
             for dtype in {p.dtype for p in group["params"]}:
                 expected[id(group), dtype] = self._expected_state(settings, dtype)
         for g in grads:
@@ -393,7 +416,7 @@ class Optimizer:
             absent = set(self.defaults) - set(settings)
             if absent:
                 raise ValueError(f"saved param group {number} lacks hyperparameters {sorted(absent)}")
-            self._check(settings)
+            self._check_group(settings)
             new_groups.append({"params": current["params"], **settings})
         for key in saved_state:
             if not _is_index(key):
@@ -488,11 +511,13 @@ def _zero_dim_as_arrays(state: Any) -> Any:
     return replace(state, **scalars) if scalars else state
 
 
-def _optimizer(name: str, family: Any, defaults: dict, state_names: dict, doc: str, positional: int) -> type:
+def _optimizer(name: str, family: Any, defaults: dict, state_names: dict, doc: str, positional: int,
+               **torch_quirks: Any) -> type:
     """``positional``: how many of ``defaults`` torch takes by position (the rest are keyword-only
-    in torch, or follow an execution option such as ``foreach``)."""
+    in torch, or follow an execution option such as ``foreach``); ``torch_quirks``:
+    ``constructor_only``, ``state_at_construction`` (see ``Optimizer``)."""
     return type(name, (Optimizer,), {"family": family, "defaults": defaults, "positional": positional,
-                                     "state_names": state_names, "__doc__": doc})
+                                     "state_names": state_names, "__doc__": doc, **torch_quirks})
 
 
 SGD = _optimizer("SGD", sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -511,7 +536,8 @@ Adadelta = _optimizer("Adadelta", adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weig
                       "torch.optim.Adadelta over NumPy arrays (see optim.adadelta).", positional=4)
 Adagrad = _optimizer("Adagrad", adagrad, dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                                               initial_accumulator_value=0.0, eps=1e-10, maximize=False),
-                     {"step": "t", "sum": "sum"}, "torch.optim.Adagrad over NumPy arrays (see optim.adagrad).", positional=5)
+                     {"step": "t", "sum": "sum"}, "torch.optim.Adagrad over NumPy arrays (see optim.adagrad).", positional=5,
+                     constructor_only=("initial_accumulator_value",), state_at_construction=True)
 RMSprop = _optimizer("RMSprop", rmsprop, dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                                               centered=False, maximize=False),
                      {"step": "t", "square_avg": "square_avg", "grad_avg": "grad_avg",

@@ -217,6 +217,10 @@ class TorchOptimizer(torch.optim.Optimizer):
         settings = {**self.defaults_, **self.options_, **hyperparameters}
         self._settings(settings)  # validation with torch's messages, before any state
         super().__init__(params, settings)
+        if self.state_at_construction:   # as torch: the params given here, later ones at their first step
+            for group in self.param_groups:
+                for p in group["params"]:
+                    self._save(p, self.family.init(p.detach(), **self._settings(group)))
 
     # -- hyperparameters ----------------------------------------------------------------------
     def _functional(self, group: dict) -> dict:
@@ -239,6 +243,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         kwargs = self._functional(group)   # torch's conditions and messages
         for key, default in self.defaults_.items():
             _check_hyperparameter(key, group[key], default, allow_nan=False)
+        # self.defaults is not yet set while __init__ checks its own arguments
+        stateful.check_constructor_only(type(self).__name__, self.constructor_only, group,
+                                        getattr(self, "defaults", group))
         return kwargs
 
     def add_param_group(self, param_group: dict) -> None:
@@ -466,6 +473,7 @@ def _check_buffer(value, p, where, any_device) -> None:
 def _torch_optimizer(cls: type) -> type:
     return type(cls.__name__, (TorchOptimizer,), {
         "family": cls.family, "defaults_": dict(cls.defaults), "state_names": dict(cls.state_names),
+        "constructor_only": cls.constructor_only, "state_at_construction": cls.state_at_construction,
         "options_": _torch_options(cls.__name__, cls.defaults),
         "__doc__": f"torch.optim.{cls.__name__}'s interface; the update is optim.{cls.family.__name__.split('.')[-1]}.update.",
     })

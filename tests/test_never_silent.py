@@ -595,3 +595,49 @@ def test_a_grad_on_a_params_memory_is_read_before_it_is_written(path, aliasing):
     opt.step(grads())
     for p, ref in zip(params, expected):
         _assert_close(p, ref, path)
+
+
+# ---------------------------------------------------------------------------------------
+# Adagrad: torch builds the state in __init__ and reads initial_accumulator_value from the
+# constructor only (a param group's value is silently ignored by torch): ours builds the same
+# state and refuses a group value that torch would ignore, before anything changes.
+# ---------------------------------------------------------------------------------------
+def test_adagrad_has_torchs_state_right_after_construction():
+    a, b = np.zeros((2, 3)), np.zeros(4, np.float32)
+    opt = optim.Adagrad([a, b], lr=0.1, initial_accumulator_value=0.25)
+    sd = opt.state_dict()["state"]
+    assert sorted(sd) == [0, 1]
+    for index, p in enumerate((a, b)):      # torch: step = tensor(0.), sum = full_like(p, 0.25)
+        assert sd[index]["step"] == 0
+        assert sd[index]["sum"].dtype == p.dtype
+        np.testing.assert_array_equal(sd[index]["sum"], np.full(p.shape, 0.25))
+    opt.add_param_group({"params": [np.zeros(2)], "lr": 0.5})   # torch: no state before its first step
+    assert sorted(opt.state_dict()["state"]) == [0, 1]
+    opt.step([np.ones((2, 3)), np.ones(4, np.float32), np.ones(2)])
+    # sum = 0.25 + 1 for the first params; the added one starts at the constructor's 0.25 too
+    for index in range(3):
+        np.testing.assert_array_equal(opt.state_dict()["state"][index]["sum"], 1.25)
+
+
+def test_a_group_initial_accumulator_value_that_torch_ignores_is_refused():
+    with pytest.raises(ValueError, match="initial_accumulator_value from its constructor only"):
+        optim.Adagrad([{"params": [np.zeros(2)], "initial_accumulator_value": 0.5}], lr=0.1)
+    same = optim.Adagrad([{"params": [np.zeros(2)], "initial_accumulator_value": 0.5}],
+                         initial_accumulator_value=0.5)            # the constructor's own value: fine
+    assert same.state[0].sum.tolist() == [0.5, 0.5]
+    params = [np.zeros(2), np.ones(3)]
+    opt = optim.Adagrad(params, lr=0.1)
+    before = _snapshot(opt, params)
+    with pytest.raises(ValueError, match="this group has 0.7, the optimizer 0.0"):
+        opt.add_param_group({"params": [np.zeros(2)], "initial_accumulator_value": 0.7})
+    assert len(opt.param_groups) == 1
+    opt.param_groups[0]["initial_accumulator_value"] = 0.3        # written by hand after construction
+    with pytest.raises(ValueError, match="constructor only"):
+        opt.step([np.ones(2), np.ones(3)])
+    opt.param_groups[0]["initial_accumulator_value"] = 0.0
+    _assert_nothing_changed(opt, params, before)
+    sd = copy.deepcopy(opt.state_dict())
+    sd["param_groups"][0]["initial_accumulator_value"] = 0.3
+    with pytest.raises(ValueError, match="constructor only"):
+        opt.load_state_dict(sd)
+    _assert_nothing_changed(opt, params, before)

@@ -464,3 +464,38 @@ def test_an_lr_scheduler_still_works():
     again = torch_backend.Adam(copy.deepcopy(model).parameters(), **SETTINGS["Adam"])
     again.load_state_dict(opt.state_dict())   # the group carries initial_lr: a scheduler's key
     assert again.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == SETTINGS["Adam"]["lr"] / 2
+
+
+def test_adagrad_state_at_construction_and_group_values_are_torchs():
+    """torch.optim.Adagrad builds step and sum in __init__ from the constructor's
+    initial_accumulator_value and ignores a group's: ours has the same state and refuses a
+    group value torch would ignore (construction, add_param_group, a later edit, loading)."""
+    ours_p, ref_p = torch.zeros(2, 3, dtype=torch.float64), torch.zeros(2, 3, dtype=torch.float64)
+    ours = torch_backend.Adagrad([ours_p], lr=0.1, initial_accumulator_value=0.25)
+    ref = torch.optim.Adagrad([ref_p], lr=0.1, initial_accumulator_value=0.25)
+    mine, theirs = ours.state_dict()["state"], ref.state_dict()["state"]
+    assert sorted(mine) == sorted(theirs) == [0]
+    assert mine[0]["step"].dtype == theirs[0]["step"].dtype and float(mine[0]["step"]) == 0.0
+    assert torch.equal(mine[0]["sum"], theirs[0]["sum"])
+    with pytest.raises(ValueError, match="initial_accumulator_value from its constructor only"):
+        torch_backend.Adagrad([{"params": [torch.zeros(2)], "initial_accumulator_value": 0.5}], lr=0.1)
+    with pytest.raises(ValueError, match="constructor only"):
+        ours.add_param_group({"params": [torch.zeros(2)], "initial_accumulator_value": 0.7})
+    assert len(ours.param_groups) == 1
+    before = copy.deepcopy(ours.state_dict())
+    ours_p.grad = torch.ones(2, 3, dtype=torch.float64)
+    ours.param_groups[0]["initial_accumulator_value"] = 0.3
+    with pytest.raises(ValueError, match="constructor only"):
+        ours.step()
+    ours.param_groups[0]["initial_accumulator_value"] = 0.25
+    assert torch.equal(ours_p, torch.zeros(2, 3, dtype=torch.float64))
+    assert torch.equal(ours.state_dict()["state"][0]["sum"], before["state"][0]["sum"])
+    bad = copy.deepcopy(before)
+    bad["param_groups"][0]["initial_accumulator_value"] = 0.3
+    with pytest.raises(ValueError, match="constructor only"):
+        ours.load_state_dict(bad)
+    ref_p.grad = torch.ones(2, 3, dtype=torch.float64)
+    ours.step()
+    ref.step()
+    assert torch.equal(ours_p, ref_p)
+    assert torch.equal(ours.state_dict()["state"][0]["sum"], ref.state_dict()["state"][0]["sum"])
