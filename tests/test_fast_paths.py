@@ -113,3 +113,29 @@ def test_a_strided_param_is_updated_in_place_not_skipped(execution):
 def test_unknown_execution_is_rejected():
     with pytest.raises(ValueError, match="execution"):
         optim.Adam([np.ones(2)], execution="turbo")
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_a_param_of_many_blocks_is_updated_whole_on_any_thread_count(name, threads, monkeypatch):
+    """Blocks are shared out to lanes (threads): every block of a param several blocks long,
+    the short last one included, is written, bit-identical to the functional run, whatever
+    the number of threads this machine has (forced to 1 and 3 here)."""
+    import optim.trace
+    monkeypatch.setattr(optim.trace, "_THREADS", threads)
+    size = 3 * optim.trace.CHUNK + 17
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(size)
+    grads = [rng.standard_normal(size) for _ in range(2)]
+    results = {}
+    for execution in ("functional", "workspace"):
+        p = start.copy()
+        opt = optim.TORCH_OPTIMIZERS[name]([p], lr=0.05, **OPTIONS[name][0], execution=execution)
+        for g in grads:
+            opt.step([g])
+        results[execution] = (p, opt.state_dict()["state"][0] if opt.state_dict()["state"] else {})
+    (p_f, s_f), (p_w, s_w) = results["functional"], results["workspace"]
+    assert not np.array_equal(p_f, start)
+    np.testing.assert_array_equal(p_w, p_f)
+    for key, value in s_f.items():
+        np.testing.assert_array_equal(s_w[key], value)
