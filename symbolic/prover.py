@@ -4,7 +4,7 @@ It never imports ``proofs/``, ``optim/`` or a theorem file: it sees only SymPy e
 variables with domains, hypotheses, path conditions and the definedness conditions the
 untrusted builder recorded.
 
-Verdicts (DESIGN.md rule 1):
+Verdicts (docs/ARCHITECTURE.md, "The trust story"):
 
 * PROVED, only from an exact symbolic decision, with its method:
   - ``definitional``: both sides are the same expression (after the hypotheses are applied);

@@ -1,8 +1,8 @@
 """A second decision procedure: z3's nonlinear real arithmetic (z3-solver, pinned in
 pyproject.toml; the version is in ``VERSION``).
 
-Encoding (PROVER-NOTES.md): every symbol is a z3 real (an integer for ℕ) confined to its
-domain; ``x**(p/q)`` is ``y**p`` for a fresh ``y ≥ 0`` with ``y**q = x`` (and ``x ≥ 0``);
+Encoding (see docs/ARCHITECTURE.md, "The trust story"): every symbol is a z3 real (an integer
+for ℕ) confined to its domain; ``x**(p/q)`` is ``y**p`` for a fresh ``y ≥ 0`` with ``y**q = x`` (and ``x ≥ 0``);
 ``x**-n`` is ``r**n`` for a fresh ``r`` with ``r·x = 1`` (and ``x ≠ 0``): division is never
 z3's total division.  Anything else (a symbolic power ``βᵗ``, a ``Piecewise``) is a fresh
 real confined to the interval that ``bounds.bound`` gives it — sound, only weaker.
