@@ -1,119 +1,226 @@
-"""``proofs.html``: one self-contained page, readable offline in a browser.
+"""``proofs.html``: the report model (``proofs.report``) as one self-contained page.
 
-Math is MathML (rendered natively by browsers; no script, no CDN, no network); the summary at
-the top links to each theorem.
+Math is presentation MathML printed from the SymPy expressions (``symbolic.notation``),
+rendered natively by browsers: no network, no external script or style.  The page has a
+sidebar of groups (optimizer family, then update rules / option relations / literature), a
+search box and verdict filters (a few lines of inline script; without it every theorem is
+shown), the verdicts that are not the expected ones at the top, a summary table, and a
+section per theorem whose blocks are those of ``proofs.report.layout``.  Formulas and wide
+tables scroll inside their own box, never the page.
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from html import escape
 
+from proofs.report import (LEGEND, SUMMARY_HEADER, Code, Formulas, Items, Link, Math, Para, Report, Strong,
+                           Table, Theorem, Verdict, layout, summary_row, totals)
+from symbolic.notation import mathml
+
 CSS = """
-body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0;max-width:100%}td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f3f3f3}code{background:#f6f6f6;padding:0 .2rem}.PROVED{color:#0a6b2a}.REFUTED{color:#9a3b00}
-.UNKNOWN{color:#555}.bad{background:#ffe9e9}section{border-top:1px solid #ddd;margin-top:1.5rem}
-math{font-size:1.05em;overflow-x:auto;max-width:100%}.doc{font-style:italic}
+*{box-sizing:border-box}[hidden]{display:none!important}
+body{margin:0;font-family:system-ui,sans-serif;color:#222;line-height:1.45}
+nav{position:fixed;top:0;left:0;bottom:0;width:16rem;overflow:auto;padding:1rem;background:#f7f7f7;
+border-right:1px solid #ddd;font-size:.9rem}
+nav ul{list-style:none;margin:0;padding-left:.8rem}nav>ul{padding-left:0}nav li{margin:.15rem 0}
+nav a{text-decoration:none}nav .n{color:#777;font-size:.8rem}nav .verdict.unexpected{font-size:.75rem}
+main{margin-left:16rem;padding:0 2rem 4rem;max-width:80rem;min-width:0;overflow-wrap:break-word}
+@media (max-width:50rem){nav{position:static;width:auto;border-right:0;border-bottom:1px solid #ddd}
+main{margin-left:0;padding:0 1rem}}
+.controls{position:sticky;top:0;z-index:1;background:#fff;padding:.6rem 0;border-bottom:1px solid #ddd}
+.controls input[type=search]{width:100%;max-width:30rem;font-size:1rem;padding:.3rem .5rem}
+.controls fieldset{border:0;margin:.4rem 0 0;padding:0}.controls label{margin-right:.9rem;white-space:nowrap}
+#shown{color:#555;font-size:.9rem;margin:.3rem 0 0}
+#alert{border:2px solid #b00020;background:#fff0f0;padding:.4rem 1rem;margin:1rem 0}
+#alert.ok{border-color:#0a6b2a;background:#f2fbf4}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:.5rem 0}
+td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}th{background:#f3f3f3}
+#summary td,#summary th{word-break:normal;overflow-wrap:normal;hyphens:none}
+#summary td.nowrap{white-space:nowrap}td.num{text-align:right}
+code{background:#f4f4f4;padding:0 .2rem;overflow-wrap:anywhere}
+.formula{overflow-x:auto;overflow-y:hidden;max-width:100%;margin:.3rem 0;padding:.2rem .6rem;
+border-left:3px solid #ddd;background:#fcfcfc}
+.formula math{display:inline math;math-style:normal;font-size:1.1em;margin:.2rem 0}.label{color:#666;font-size:.8rem}
+.verdict{font-weight:bold}.PROVED{color:#0a6b2a}.REFUTED{color:#9a3b00}.UNKNOWN{color:#555}
+.verdict.unexpected{background:#b00020;color:#fff;padding:0 .3rem;border-radius:3px}
+tr.unexpected td{background:#ffe6e9}
+article{border-top:1px solid #ddd;margin-top:1.5rem}
+article.unexpected{border:2px solid #b00020;background:#fff7f8;padding:0 .8rem}
+.doc{font-style:italic}.collection{color:#666;font-size:.9rem;margin:0}
+h2.family{margin-top:2.5rem;border-bottom:2px solid #333}
+"""
+
+SCRIPT = """
+(function () {
+  var search = document.getElementById('search'), shown = document.getElementById('shown');
+  var theorems = [].slice.call(document.querySelectorAll('article.theorem'));
+  var rows = [].slice.call(document.querySelectorAll('#summary tbody tr'));
+  function visible(el, verdict, terms) {
+    var d = el.dataset;
+    if (verdict === 'unexpected' ? d.unexpected !== '1' : verdict !== 'all' && d.verdict !== verdict) return false;
+    return terms.every(function (t) { return d.search.indexOf(t) >= 0; });
+  }
+  function filter() {
+    var verdict = document.querySelector('input[name=verdict]:checked').value;
+    var terms = search.value.toLowerCase().split(/\\s+/).filter(Boolean), count = 0;
+    theorems.forEach(function (el) { el.hidden = !visible(el, verdict, terms); if (!el.hidden) count++; });
+    rows.forEach(function (el) { el.hidden = !visible(el, verdict, terms); });
+    [].forEach.call(document.querySelectorAll('section.group, div.collection-group'), function (g) {
+      g.hidden = !g.querySelector('article.theorem:not([hidden])');
+    });
+    shown.textContent = count + ' of ' + theorems.length + ' theorems shown';
+  }
+  search.addEventListener('input', filter);
+  [].forEach.call(document.querySelectorAll('input[name=verdict]'), function (r) {
+    r.addEventListener('change', filter);
+  });
+  filter();
+})();
 """
 
 
-def trust(r) -> list:
-    from proofs.report import trust as lines  # one list of facts for both reports
-    return lines(r)
+def ident(prefix: str, name: str) -> str:
+    """An id for an element: ``t-Optim-SGD-update_eq``."""
+    return prefix + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
-def _verdict(verdict: str) -> str:
-    return f'<b class="{verdict}">{verdict}</b>'
+def _name(text: str) -> str:
+    """A dotted name that may break after its dots, never inside a word."""
+    return "<wbr>".join(escape(part) + "." for part in text.split(".")[:-1]) + (
+        "<wbr>" if "." in text else "") + escape(text.split(".")[-1])
 
 
-def _anchor(name: str) -> str:
-    return "t-" + name.replace(".", "-")
+def math_box(m: Math) -> str:
+    label = f'<div class="label">{escape(m.label)}</div>' if m.label else ""
+    return f'<div class="formula">{label}{mathml(m.expr, m.relation, m.rhs)}</div>'
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+def inline(part) -> str:
+    if isinstance(part, str):
+        return escape(part)
+    if isinstance(part, Code):
+        return f"<code>{escape(part.text)}</code>"
+    if isinstance(part, Strong):
+        return f"<b>{escape(part.text)}</b>"
+    if isinstance(part, Math):
+        return mathml(part.expr, part.relation, part.rhs, display=False)
+    if isinstance(part, Verdict):
+        return f'<span class="verdict {part.verdict}{" unexpected" if part.unexpected else ""}">{part.verdict}</span>'
+    if isinstance(part, Link):
+        return f'<a href="#{ident("t-", part.theorem)}">{_name(part.text)}</a>'
+    raise TypeError(f"no HTML for {type(part).__name__}")
 
 
-def _side(mathml: str, text: str) -> str:
-    return mathml or f"<code>{escape(text)}</code>"
+def line(parts: list) -> str:
+    return "".join(inline(p) for p in parts)
 
 
-def _counterexample(ce: dict) -> str:
-    if ce.get("for_every"):
-        c = escape(ce["for_every"])
-        parts = [f"<p><b>Refuted for every {c}.</b> At the point below, {escape(ce['lhs']['exact'])}: "
-                 f"{escape(ce['rhs']['exact'])}; every other {c} is refuted there.</p>",
-                 _table(["variable", "value"], [[escape(k), f"<code>{escape(v['exact'])}</code>"]
-                                                for k, v in ce["values"].items()])]
-        for e in ce["exceptions"]:
-            parts.append(f"<p>{c} = <code>{escape(e['value'])}</code> is refuted at a second point "
-                         f"(lhs {escape(e['lhs']['exact'])} ≠ rhs {escape(e['rhs']['exact'])}):</p>")
-            parts.append(_table(["variable", "value"], [[escape(k), f"<code>{escape(v['exact'])}</code>"]
-                                                        for k, v in e["values"].items()]))
-        return "".join(parts)
-    rows = [[escape(k), f"<code>{escape(v['exact'])}</code>", escape(v["approx"])] for k, v in ce["values"].items()]
-    rows += [[f"<b>{side}</b>", f"<code>{escape(ce[side]['exact'])}</code>", escape(ce[side]["approx"])]
-             for side in ("lhs", "rhs", "difference")]
-    return "<p><b>Counterexample</b> (exact; the difference is certified nonzero):</p>" + _table(
-        ["", "exact", "≈"], rows)
+def table(header: list, rows: list, row_attributes: list | None = None, cell_classes: list | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    classes = cell_classes or [""] * len(header)
+    body = "".join(f"<tr{attributes}>" + "".join(f"<td{c}>{line(cell)}</td>" for c, cell in zip(classes, row))
+                   + "</tr>" for row, attributes in zip(rows, row_attributes or [""] * len(rows)))
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _section(r) -> str:
-    parts = [f'<section id="{_anchor(r.name)}"><h2>{escape(r.name)}</h2>',
-             f'<p class="doc">{escape(r.docstring)}</p>',
-             f"<p><b>Form:</b> {escape(r.form)}" + (f" · <b>source:</b> {escape(r.source)}" if r.source else "") + "</p>",
-             f"<p><b>Statement.</b> <code>{escape(r.statement)}</code></p>",
-             f"<p><b>Verdict:</b> {_verdict(r.verdict)} (expected {r.expected}) · <b>method:</b> "
-             f"{escape(r.method or '—')} · <b>time:</b> {r.seconds:.3f} s</p>"]
-    if r.reason:
-        parts.append(f"<p><b>Reason.</b> {escape(r.reason)}</p>")
-    if trust(r):
-        parts.append("<p><b>How it was established.</b></p><ul>" + "".join(
-            f"<li>{escape(line)}</li>" for line in trust(r)) + "</ul>")
-    if r.variables:
-        parts.append("<p><b>Variables.</b></p><ul>" + "".join(f"<li><code>{escape(v)}</code></li>"
-                                                          for v in r.variables) + "</ul>")
-    hypotheses = ", ".join(f"<code>{escape(h)}</code>" for h in r.hypotheses) or "none"
-    parts.append(f"<p><b>Hypotheses.</b> {hypotheses}</p>")
-    if r.relation:
-        label = "Invariant" if r.form == "induction" else "Relation"
-        parts.append(f"<p><b>{label}.</b> <code>{escape(r.relation)}</code></p>")
-    if r.obligations:
-        parts.append(_table(["obligation", "verdict", "method or reason"],
-                            [[escape(o["name"]), _verdict(o["verdict"]),
-                              escape(o["method"] if o["verdict"] != "UNKNOWN" else o["reason"])]
-                             for o in r.obligations]))
-    if r.shape:
-        parts.append(f"<p><b>Every shape.</b> {escape(r.shape)}</p>")
-    if r.lhs:
-        parts.append("<p><b>Computed sides</b> (per entry):</p>")
-        parts.append(_table(["side", "value"], [["lhs", _side(r.lhs_mathml, r.lhs)],
-                                                ["rhs", _side(r.rhs_mathml, r.rhs)]]))
-    if r.side_conditions:
-        parts.append("<p><b>Side conditions.</b></p>" + _table(
-            ["condition", "shown by"], [[f"<code>{escape(c['condition'])}</code>", escape(c["by"])]
-                                        for c in r.side_conditions]))
-    if r.counterexample:
-        parts.append(_counterexample(r.counterexample))
-    return "".join(parts) + "</section>"
+def block(b) -> str:
+    if isinstance(b, Para):
+        role = f' class="{b.role}"' if b.role else ""
+        return f"<p{role}>{line(b.parts)}</p>"
+    if isinstance(b, Items):
+        return "<ul>" + "".join(f"<li>{line(item)}</li>" for item in b.items) + "</ul>"
+    if isinstance(b, Table):
+        return table(b.header, b.rows)
+    if isinstance(b, Formulas):
+        return "".join(math_box(m) for m in b.formulas)
+    raise TypeError(f"no HTML for {type(b).__name__}")
 
 
-def to_html(results: list, summary: dict) -> str:
-    rows = [[f'<a href="#{_anchor(r.name)}">{escape(r.name)}</a>', escape(r.form), _verdict(r.verdict),
-             r.expected, escape((r.method or r.reason)[:140]), f"{r.seconds:.2f}"] for r in results]
-    counts = ", ".join(f"{summary[v]} {v}" for v in ("PROVED", "REFUTED", "UNKNOWN"))
-    slowest = summary["slowest"]
-    head = (f"<h1>Proof report</h1><p>{summary['theorems']} theorems: {counts}; {summary['as_expected']} as "
-            f"expected, {len(summary['unexpected'])} not; {summary['seconds']:.1f} s"
-            + (f"; slowest {escape(slowest['name'])} ({slowest['seconds']:.2f} s)" if slowest else "") + ".</p>"
-            + (f"<p>Of {summary['PROVED']} PROVED: {summary['proved_confirmed_by_z3']} confirmed by z3, "
-               f"{summary['proved_second_checked']} agreed with the second check on exact numbers"
-               + (f", <b>{summary['proved_vacuous']} vacuous</b>" if summary["proved_vacuous"] else "") + ".</p>"
-               if summary["PROVED"] else "")
-            + "<p>PROVED only from an exact symbolic decision; REFUTED only with a counterexample checked "
-            "exactly; UNKNOWN otherwise, with the reason.</p>")
-    table = _table(["theorem", "form", "verdict", "expected", "method", "s"], rows)
-    body = head + table + "".join(_section(r) for r in results)
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>optlaws proof report</title>"
-            f"<style>{CSS}</style></head><body>{body}</body></html>\n")
+def _data(t: Theorem) -> str:
+    """The attributes the filters read."""
+    words = " ".join([t.name, t.family, t.collection, t.form, t.docstring, t.statement, t.verdict]).lower()
+    return (f' data-verdict="{t.verdict}" data-unexpected="{int(not t.as_expected)}"'
+            f' data-search="{escape(words)}"')
+
+
+def section(t: Theorem) -> str:
+    unexpected = "" if t.as_expected else " unexpected"
+    head = (f'<h3>{_name(t.name)} {inline(Verdict(t.verdict, not t.as_expected))}</h3>'
+            + ("" if t.as_expected else f'<p><b>Not as expected:</b> {t.verdict}, expected {t.expected}.</p>'))
+    return (f'<article id="{ident("t-", t.name)}" class="theorem{unexpected}"{_data(t)}>{head}'
+            + "".join(block(b) for b in layout(t)) + "</article>")
+
+
+def _count(theorems: list) -> str:
+    counts = Counter(t.verdict for t in theorems)
+    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+
+
+def sidebar(report: Report) -> str:
+    items = []
+    for family, collections in report.families():
+        inner = "".join(f'<li><a href="#{ident("g-", family + "--" + c)}">{escape(c)}</a> '
+                        f'<span class="n">{len(ts)}</span></li>' for c, ts in collections)
+        every = [t for _, ts in collections for t in ts]
+        bad = sum(not t.as_expected for t in every)
+        items.append(f'<li><a href="#{ident("g-", family)}">{_name(family)}</a> <span class="n">{len(every)}'
+                     + (f' · <span class="verdict unexpected">{bad} unexpected</span>' if bad else "")
+                     + f"</span><ul>{inner}</ul></li>")
+    return ('<nav aria-label="Groups"><p><a href="#top"><b>Proof report</b></a></p><ul>'
+            '<li><a href="#alert">Not as expected</a></li><li><a href="#summary">Summary table</a></li></ul>'
+            f"<p><b>Groups</b></p><ul>{''.join(items)}</ul></nav>")
+
+
+def controls(report: Report) -> str:
+    s = report.summary
+    choices = [("all", f"all ({s['theorems']})")] + [(v, f"{v} ({s[v]})") for v in ("PROVED", "REFUTED", "UNKNOWN")]
+    choices.append(("unexpected", f"unexpected ({len(s['unexpected'])})"))
+    radios = "".join(f'<label><input type="radio" name="verdict" value="{v}"{" checked" if v == "all" else ""}> '
+                     f"{escape(text)}</label>" for v, text in choices)
+    return ('<div class="controls"><input type="search" id="search" placeholder="Search names, docstrings, '
+            'statements…" aria-label="Search theorems">'
+            f'<fieldset><legend hidden>Verdict</legend>{radios}</fieldset>'
+            f'<p id="shown">{s["theorems"]} of {s["theorems"]} theorems shown</p></div>')
+
+
+def alert(report: Report) -> str:
+    bad = [t for t in report.theorems if not t.as_expected]
+    if not bad:
+        return f'<section id="alert" class="ok"><p>All {len(report.theorems)} verdicts are the expected ones.</p></section>'
+    rows = [[[Link(t.name, t.name)], [Verdict(t.verdict, True)], [t.expected], [t.reason or t.method]] for t in bad]
+    return (f'<section id="alert"><h2>Not as expected: {len(bad)}</h2>'
+            + table(["theorem", "verdict", "expected", "method or reason"], rows) + "</section>")
+
+
+def summary_table(report: Report) -> str:
+    rows = [summary_row(t) for t in report.theorems]
+    attributes = [f' class="{"" if t.as_expected else "unexpected"}"{_data(t)}' for t in report.theorems]
+    return ('<section id="summary"><h2>Summary</h2>'
+            + table(SUMMARY_HEADER, rows, attributes, ["", "", ' class="nowrap"', ' class="nowrap"', "",
+                                                       ' class="num"'])
+            + "</section>")
+
+
+def groups(report: Report) -> str:
+    out = []
+    for family, collections in report.families():
+        parts = [f'<section class="group" id="{ident("g-", family)}"><h2 class="family">{_name(family)}</h2>']
+        for collection, theorems in collections:
+            parts.append(f'<div class="collection-group" id="{ident("g-", family + "--" + collection)}">'
+                         f'<p class="collection">{escape(family)} · {escape(collection)} · {_count(theorems)}</p>'
+                         + "".join(section(t) for t in theorems) + "</div>")
+        out.append("".join(parts) + "</section>")
+    return "".join(out)
+
+
+def to_html(report: Report) -> str:
+    s = report.summary
+    head = ('<header id="top"><h1>Proof report</h1>' + "".join(f"<p>{escape(t)}.</p>" for t in totals(s))
+            + f"<p>{escape(LEGEND)}</p>" + controls(report) + "</header>")
+    body = sidebar(report) + "<main>" + head + alert(report) + summary_table(report) + groups(report) + "</main>"
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>optlaws proof report</title><style>{CSS}</style></head><body>{body}"
+            f"<script>{SCRIPT}</script></body></html>\n")

@@ -68,14 +68,13 @@ class Result:
     source: str = ""
     relation: str = ""
     obligations: list = field(default_factory=list)
-    lhs_mathml: str = ""
-    rhs_mathml: str = ""
     vacuous: bool = False          # PROVED because the hypotheses contradict each other
     infeasible: bool = False       # PROVED because the path's conditions contradict each other
     confirmed_by: str = ""         # a second procedure that agreed with PROVED ("z3")
     paths: list = field(default_factory=list)   # the decider's rows, one per execution path
     path_count: int = 1            # execution paths the build explored
     second_check: str = ""         # how a PROVED was checked again on exact numbers
+    math: dict = field(default_factory=dict)    # the expressions the reports print (SymPy; see _math)
 
     @property
     def as_expected(self) -> bool:
@@ -252,19 +251,32 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _mathml(data, side: int) -> str:
-    """Presentation MathML of the first obligation's sides, built from the expressions
-    themselves (never by parsing text)."""
-    from sympy.printing.mathml import mathml
+MAX_PAIRS = 8   # sides per obligation that the reports print
 
-    if not data.obligations or not data.obligations[0].pairs:
-        return ""
+
+def _math(data) -> str:
+    """The theorem's expressions for the reports, as wire text (``symbolic.wire``): its
+    hypotheses and, per obligation, its path, its own hypotheses and its sides.  The parent
+    decodes them under the wire's allowlist and prints them: the reports never parse text."""
+    own = set(data.hypotheses)
     try:
-        parts = [mathml(pair[side], printer="presentation") for pair in data.obligations[0].pairs[:8]]
+        return wire.encode_value({
+            "hypotheses": list(data.hypotheses),
+            "obligations": [{"name": ob.name, "relation": ob.relation, "coefficient": ob.coefficient,
+                             "path": list(ob.path), "hypotheses": [h for h in ob.hypotheses if h not in own],
+                             "pairs": [list(p) for p in ob.pairs[:MAX_PAIRS]],
+                             "more": max(0, len(ob.pairs) - MAX_PAIRS)} for ob in data.obligations]})
     except Exception:  # noqa: BLE001 (a report nicety, never a verdict)
         return ""
-    return ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>'
-            + "<mo>,</mo>".join(parts) + "</mrow></math>")
+
+
+def _read_math(text: Any) -> dict:
+    """What :func:`_math` sent, as SymPy (``{}`` for anything malformed)."""
+    try:
+        value = wire.decode_value(text) if isinstance(text, str) and text else {}
+    except Exception:  # noqa: BLE001 (a report nicety, never a verdict)
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 _RESULT_FIELDS = {f.name for f in fields(Result)}
@@ -282,8 +294,7 @@ def _describe(verdict, data) -> dict:
     found["verdict"] = found.pop("status")
     for side in ("lhs", "rhs"):
         found[side] = math_text(getattr(verdict, side, "") or "")
-    if found["lhs"]:
-        found["lhs_mathml"], found["rhs_mathml"] = _mathml(data, 1), _mathml(data, 2)
+    found["math"] = _math(data)
     found["variables"] = [v.describe() for v in data.variables]
     found["hypotheses"] = [math_text(h) for h in data.hypotheses]
     # Hypotheses a path states on its own (computed from that path's values) are shown with it.
@@ -323,6 +334,7 @@ def _result(info: TheoremInfo, found: Any, started: float) -> Result:
     values = {k: v for k, v in found.items() if k in _RESULT_FIELDS and k not in base and k != "seconds"}
     values.setdefault("method", "")
     values.setdefault("reason", "")
+    values["math"] = _read_math(values.get("math"))
     return Result(**base, **values, seconds=time.monotonic() - started)
 
 
