@@ -28,6 +28,12 @@ prove: $(STAMP)
 
 ## test: run the test suite, torch.optim conformance included
 test: $(TORCH)
+	@# The HTML report's browser test drives Debian's headless Chromium (tests/test_report_browser.py).
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  || echo "make test: chromium could not be installed; the browser test skips (fails if CI is set)"; \
+	fi
 	$(BIN)/python -m pytest -q
 	@# torch's CPU kernels round differently (AVX2 and AVX-512 fuse multiply-adds, the default
 	@# kernel does not) and torch picks one by CPU: run the torch comparisons again under every
