@@ -40,13 +40,13 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:l
 #summary td,#summary th{word-break:normal;overflow-wrap:normal;hyphens:none}
 #summary td.nowrap{white-space:nowrap}td.num{text-align:right}
 code{background:#f4f4f4;padding:0 .2rem;overflow-wrap:anywhere}
-.formula{overflow-x:auto;overflow-y:hidden;max-width:100%;margin:.3rem 0;padding:.2rem .6rem;
-border-left:3px solid #ddd;background:#fcfcfc}
-.formula math{display:inline math;math-style:normal;font-size:1.1em;margin:.2rem 0}.label{color:#666;font-size:.8rem}
+.formula{overflow-x:auto;overflow-y:hidden;max-width:100%;margin:.2rem 0;padding:.1rem .6rem;
+border-left:3px solid #ddd;background:#fcfcfc;display:flex;align-items:baseline;gap:1rem}
+.formula math{display:inline math;math-style:normal;font-size:1.1em;margin:.2rem 0}.label{color:#666;font-size:.8rem;flex:0 0 auto;min-width:7rem}
 .verdict{font-weight:bold}.PROVED{color:#0a6b2a}.REFUTED{color:#9a3b00}.UNKNOWN{color:#555}
 .verdict.unexpected{background:#b00020;color:#fff;padding:0 .3rem;border-radius:3px}
 tr.unexpected td{background:#ffe6e9}
-article{border-top:1px solid #ddd;margin-top:1.5rem}
+article{border-top:1px solid #ddd;margin-top:1.5rem}article p{margin:.4rem 0}article ul{margin:.2rem 0}
 article.unexpected{border:2px solid #b00020;background:#fff7f8;padding:0 .8rem}
 .doc{font-style:italic}.collection{color:#666;font-size:.9rem;margin:0}
 h2.family{margin-top:2.5rem;border-bottom:2px solid #333}
@@ -93,7 +93,7 @@ def _name(text: str) -> str:
 
 
 def math_box(m: Math) -> str:
-    label = f'<div class="label">{escape(m.label)}</div>' if m.label else ""
+    label = f'<span class="label">{escape(m.label)}</span>' if m.label else ""
     return f'<div class="formula">{label}{mathml(m.expr, m.relation, m.rhs)}</div>'
 
 

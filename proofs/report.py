@@ -365,7 +365,7 @@ def layout(t: Theorem) -> list:
     if t.established:
         blocks += [Para([Strong("How it was established.")]), Items([[line] for line in t.established])]
     if t.variables:
-        blocks += [Para([Strong("Variables.")]), Items([[Code(v)] for v in t.variables])]
+        blocks.append(Para([Strong("Variables."), " "] + _joined(t.variables, " · ")))
     blocks.append(Para([Strong("Hypotheses."), " "] + (_joined(t.hypotheses) or ["none"])))
     if t.hypotheses_used:
         blocks += [Para(["Facts the decision used:"]), Items([[u] for u in t.hypotheses_used])]

@@ -251,7 +251,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-MAX_PAIRS = 8   # sides per obligation that the reports print
+MAX_PAIRS = 12   # sides per obligation that the reports print
 
 
 def _math(data) -> str:

@@ -28,6 +28,7 @@ __all__ = ["MathMLPrinter", "TextPrinter", "math_text", "mathml"]
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _RELATION = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+_OPERATORS = {"-": "\u2212"}
 _GREEK = re.compile(r"([A-Za-z]+?)(\d*)")   # a symbol's *name*: a Greek letter's name and a number
 
 
@@ -139,8 +140,13 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def __init__(self, settings=None):
         super().__init__({"mul_symbol": "dot", **(settings or {})})
         # SymPy writes entities (``&#xB7;``) as raw text and leaves ``<`` unescaped: make every
-        # text node a real character node, which the DOM escapes when it writes the page.
-        self.dom.createTextNode = lambda data: Document.createTextNode(self.dom, html.unescape(str(data)))
+        # text node a real character node, which the DOM escapes when it writes the page; the
+        # operator SymPy spells "-" is the minus sign.
+        def text(data):
+            data = html.unescape(str(data))
+            return Document.createTextNode(self.dom, _OPERATORS.get(data, data))
+
+        self.dom.createTextNode = text
 
     def _element(self, tag: str, text: str | None = None, **attributes) -> object:
         node = self.dom.createElement(tag)
