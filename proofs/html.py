@@ -38,7 +38,7 @@ main{margin-left:0;padding:0 1rem}}
 table{border-collapse:collapse;margin:.5rem 0}
 td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}th{background:#f3f3f3}
 #summary td,#summary th{word-break:normal;overflow-wrap:normal;hyphens:none}
-#summary td.nowrap{white-space:nowrap}td.num{text-align:right}
+#summary table{width:100%;font-size:.92rem}#summary td.nowrap{white-space:nowrap}#summary td.method{min-width:14rem}td.num{text-align:right}
 code{background:#f4f4f4;padding:0 .2rem;overflow-wrap:anywhere}
 .formula{overflow-x:auto;overflow-y:hidden;max-width:100%;margin:.2rem 0;padding:.1rem .6rem;
 border-left:3px solid #ddd;background:#fcfcfc;display:flex;align-items:baseline;gap:1rem}
@@ -198,7 +198,7 @@ def summary_table(report: Report) -> str:
     rows = [summary_row(t) for t in report.theorems]
     attributes = [f' class="{"" if t.as_expected else "unexpected"}"{_data(t)}' for t in report.theorems]
     return ('<section id="summary"><h2>Summary</h2>'
-            + table(SUMMARY_HEADER, rows, attributes, ["", "", ' class="nowrap"', ' class="nowrap"', "",
+            + table(SUMMARY_HEADER, rows, attributes, ["", ' class="nowrap"', ' class="nowrap"', ' class="method"',
                                                        ' class="num"'])
             + "</section>")
 

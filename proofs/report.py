@@ -300,11 +300,11 @@ def short(text: str, limit: int = 160) -> str:
 
 
 def summary_row(t: Theorem) -> list:
-    return [[Link(t.name, t.name)], [t.form], [Verdict(t.verdict, not t.as_expected)], [t.expected],
-            [short(t.method or t.reason)], [f"{t.seconds:.2f}"]]
+    verdict = [Verdict(t.verdict, not t.as_expected)] + ([f" (expected {t.expected})"] if not t.as_expected else [])
+    return [[Link(t.name, t.name)], [t.form], verdict, [short(t.method or t.reason, 110)], [f"{t.seconds:.2f}"]]
 
 
-SUMMARY_HEADER = ["theorem", "form", "verdict", "expected", "method", "seconds"]
+SUMMARY_HEADER = ["theorem", "form", "verdict", "method or reason", "seconds"]
 
 
 def _goal_blocks(t: Theorem) -> list:

@@ -101,12 +101,15 @@ def test_every_formula_fits_its_container_or_scrolls_inside_its_own_box(page, re
     assert any(b["scroll"] > b["visible"] + 1 for b in boxes), "no wide formula: the scroll case went unchecked"
 
 
-def test_summary_cells_break_only_between_words(page):
+def test_summary_cells_break_only_between_words_and_the_table_fits(page):
     styles = page.execute_script("""
         return [].map.call(document.querySelectorAll('#summary td, #summary th'), function (c) {
           var s = getComputedStyle(c); return [s.wordBreak, s.overflowWrap, s.hyphens];
         });""")
     assert styles and all(s == ["normal", "normal", "none"] for s in styles), set(map(tuple, styles))
+    wide, visible = page.execute_script("var box = document.querySelector('#summary .scroll');"
+                                        "return [box.scrollWidth, box.clientWidth]")
+    assert wide <= visible + 1   # the whole table is in view at 1280 px, no sideways scrolling
 
 
 def test_search_hides_the_theorems_that_do_not_match(page, report):

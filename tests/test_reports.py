@@ -60,7 +60,7 @@ def test_json_report_lists_every_theorem_with_its_fields(library_run):
 def test_markdown_report_has_the_table_and_a_section_per_theorem(library_run):
     _, out = library_run
     text = (out / "proofs.md").read_text()
-    assert "| theorem | form | verdict | expected | method | seconds |" in text
+    assert "| theorem | form | verdict | method or reason | seconds |" in text
     for name in SEED:
         assert f"### {name}" in text
     for family in ("Optim.SGD", "Optim.Adam", "Optim.Adagrad"):
