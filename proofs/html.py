@@ -46,7 +46,7 @@ border-left:3px solid #ddd;background:#fcfcfc;display:flex;align-items:baseline;
 .verdict{font-weight:bold}.PROVED{color:#0a6b2a}.REFUTED{color:#9a3b00}.UNKNOWN{color:#555}
 .verdict.unexpected{background:#b00020;color:#fff;padding:0 .3rem;border-radius:3px}
 tr.unexpected td{background:#ffe6e9}
-article{border-top:1px solid #ddd;margin-top:1.5rem}article p{margin:.4rem 0}article ul{margin:.2rem 0}
+article,section,.collection-group{scroll-margin-top:7.5rem}article{border-top:1px solid #ddd;margin-top:1.5rem}article p{margin:.4rem 0}article ul{margin:.2rem 0}
 article.unexpected{border:2px solid #b00020;background:#fff7f8;padding:0 .8rem}
 .doc{font-style:italic}.collection{color:#666;font-size:.9rem;margin:0}
 h2.family{margin-top:2.5rem;border-bottom:2px solid #333}
@@ -218,7 +218,7 @@ def groups(report: Report) -> str:
 def to_html(report: Report) -> str:
     s = report.summary
     head = ('<header id="top"><h1>Proof report</h1>' + "".join(f"<p>{escape(t)}.</p>" for t in totals(s))
-            + f"<p>{escape(LEGEND)}</p>" + controls(report) + "</header>")
+            + f"<p>{escape(LEGEND)}</p></header>" + controls(report))
     body = sidebar(report) + "<main>" + head + alert(report) + summary_table(report) + groups(report) + "</main>"
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

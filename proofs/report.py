@@ -319,7 +319,7 @@ def _goal_blocks(t: Theorem) -> list:
         blocks.append(Para(line))
         if goal.hypotheses:
             blocks.append(Para(["assuming also "] + _joined(goal.hypotheses)))
-        if goal.coefficient is not None:
+        if goal.coefficient is not None and str(goal.coefficient) not in goal.name:
             blocks.append(Para(["for no value of ", Math(goal.coefficient), " are all of these equal:"]))
         blocks.append(Formulas([Math(f.lhs, f.relation, f.rhs, f.label) for f in goal.formulas]))
         if goal.more:
