@@ -31,6 +31,14 @@ def weight_decay(params: Any, grads: Any, lr: Any, weight_decay: Any, decoupled:
     return params, l2_penalty(grads, params, weight_decay)
 
 
+def gradient_preamble(state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+    """(params, grads) after the first lines of torch's updates, in torch's order: g ← −g if
+    ``state.maximize``; then weight decay λ = ``state.weight_decay``: p ← p·(1 − lr·λ) if
+    ``state.decoupled_weight_decay``, else g ← g + λ·p (a state without that option: L2)."""
+    decoupled = getattr(state, "decoupled_weight_decay", False)
+    return weight_decay(params, maximized(grads, state.maximize), state.lr, state.weight_decay, decoupled)
+
+
 def ema(average: Any, x: Any, decay: Any) -> Any:
     """Exponential moving average: decay·average + (1 − decay)·x."""
     return average * decay + (1 - decay) * x

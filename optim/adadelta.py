@@ -12,44 +12,35 @@ State: the seed's ``lr``, ``rho``, ``epsilon``, ``v`` (torch's square_avg), ``u`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim._shared import ema_of_square, l2_penalty, maximized
-from optim.context import context_of, init_rule, update_rule
+from optim import fields
+from optim._shared import ema_of_square, gradient_preamble
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
+@fields.state
 class State:
-    lr: Any
-    rho: Any
-    epsilon: Any
-    v: Any
-    u: Any
-    weight_decay: Any = 0.0
-    maximize: bool = False
-    t: Any = 0
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, lr=check.learning_rate, rho=check.rho, epsilon=check.epsilon,
-            weight_decay=check.weight_decay, maximize=check.flag, t=check.step_count,
-        )
+    lr: Any = fields.lr(1.0)
+    rho: Any = fields.hyper(0.9, check=check.rho, domain="closed_unit")
+    epsilon: Any = fields.epsilon(1e-6)
+    v: Any = fields.buffer(torch="square_avg", domain="nonnegative")
+    u: Any = fields.buffer(torch="acc_delta", domain="nonnegative")
+    weight_decay: Any = fields.weight_decay()
+    maximize: bool = fields.flag()
+    t: Any = fields.step()
 
 
-@init_rule
-def init(params: Any, lr: Any = 1.0, rho: Any = 0.9, epsilon: Any = 1e-6, weight_decay: Any = 0.0,
-         maximize: bool = False) -> State:
-    zeros = context_of(params).zeros_like
-    return State(lr, rho, epsilon, zeros(params), zeros(params), weight_decay, maximize, 0)
+init = fields.init_function(State)
 
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, v=state.v, u=state.u)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     sqrt = context_of(params).sqrt
-    g = l2_penalty(maximized(grads, state.maximize), params, state.weight_decay)
+    _, g = gradient_preamble(state, params, grads)
     v = ema_of_square(state.v, g, state.rho)
     delta = sqrt(state.u + state.epsilon) / sqrt(v + state.epsilon) * g
     u = ema_of_square(state.u, delta, state.rho)

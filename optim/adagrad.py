@@ -11,37 +11,34 @@ State: ``lr``, ``lr_decay``, ``weight_decay``, ``epsilon``, ``maximize``, ``sum`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim._shared import l2_penalty, maximized
-from optim.context import context_of, init_rule, update_rule
+from optim import fields
+from optim._shared import gradient_preamble
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
+def _initial_sum(ctx: Any, params: Any, hyperparameters: dict) -> Any:
+    return ctx.full_like(params, hyperparameters["initial_accumulator_value"])
+
+
+@fields.state
 class State:
-    lr: Any
-    lr_decay: Any
-    weight_decay: Any
-    epsilon: Any
-    maximize: bool
-    sum: Any
-    t: Any
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, lr=check.learning_rate, lr_decay=check.lr_decay, weight_decay=check.weight_decay,
-            epsilon=check.epsilon, maximize=check.flag, t=check.step_count,
-        )
+    lr: Any = fields.lr(1e-2)
+    lr_decay: Any = fields.hyper(0.0, check=check.lr_decay, domain="nonnegative")
+    weight_decay: Any = fields.weight_decay()
+    # init's (and torch's constructor's) argument, not kept: the value sum starts at
+    initial_accumulator_value: Any = fields.init_only(0.0, check=check.initial_accumulator_value,
+                                                      domain="nonnegative")
+    epsilon: Any = fields.epsilon(1e-10)
+    maximize: bool = fields.flag()
+    sum: Any = fields.buffer(torch="sum", init=_initial_sum, domain="nonnegative")
+    t: Any = fields.step()
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-2, lr_decay: Any = 0.0, weight_decay: Any = 0.0,
-         initial_accumulator_value: Any = 0.0, epsilon: Any = 1e-10, maximize: bool = False) -> State:
-    initial = check.initial_accumulator_value(initial_accumulator_value)
-    return State(lr, lr_decay, weight_decay, epsilon, maximize,
-                 context_of(params).full_like(params, initial), 0)
+init = fields.init_function(State)
 
 
 def decayed_lr(lr: Any, lr_decay: Any, t: Any) -> Any:
@@ -51,10 +48,10 @@ def decayed_lr(lr: Any, lr_decay: Any, t: Any) -> Any:
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, sum=state.sum)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     sqrt = context_of(params).sqrt
     t = state.t + 1
-    g = l2_penalty(maximized(grads, state.maximize), params, state.weight_decay)
+    _, g = gradient_preamble(state, params, grads)
     total = state.sum + g * g
     clr = decayed_lr(state.lr, state.lr_decay, t)
     return replace(state, sum=total, t=t), params - clr * (g / (sqrt(total) + state.epsilon))

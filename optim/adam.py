@@ -12,56 +12,45 @@
 ``p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)``; the prover shows both equal the
 textbook forms above (``Optim.Adam.update_m_eq``, ``Optim.Adam.update_params_eq``).
 
-State: the seed's ``lr``, ``beta1``, ``beta2``, ``epsilon``, ``m``, ``v``, ``t``; then torch's
-``weight_decay``, ``amsgrad``, ``maximize``, ``decoupled_weight_decay`` and ``v_max``.
+State: the seed's ``lr``, ``beta1``, ``beta2``, ``epsilon``, ``m``, ``v``, ``t``, and torch's
+``weight_decay``, ``amsgrad``, ``maximize``, ``decoupled_weight_decay`` and ``v_max``; each field
+declared once (``optim.fields``): its default, torch's name, its check, its domain.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim._shared import bias_correction, ema_of_square, lerp, maximized, weight_decay
-from optim.context import context_of, init_rule, update_rule
-
-# torch.optim.Adam's checks, in torch's order (shared with AdamW and the Adam family).
-CHECKS = dict(
-    lr=check.learning_rate,
-    epsilon=check.epsilon,
-    beta1=check.beta(0),
-    beta2=check.beta(1),
-    weight_decay=check.weight_decay,
-    t=check.step_count,
-)
-FLAGS = dict(amsgrad=check.flag, maximize=check.flag)
+from optim import fields
+from optim._shared import bias_correction, ema_of_square, gradient_preamble, lerp
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
-class State:
-    lr: Any
-    beta1: Any
-    beta2: Any
-    epsilon: Any
-    m: Any
-    v: Any
-    t: Any
-    weight_decay: Any = 0.0
-    amsgrad: bool = False
-    maximize: bool = False
-    decoupled_weight_decay: bool = False
-    v_max: Any = None
+@fields.state(checked_first=("lr", "epsilon"))   # torch.optim.Adam checks ε before the betas
+class Hyperparameters:
+    """The hyperparameters of the Adam family (Adam, AdamW, Adamax, NAdam, RAdam), declared once;
+    each family's State extends it (and may give another default: ``fields.lr(2e-3)``)."""
 
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(self, **CHECKS, **FLAGS, decoupled_weight_decay=check.flag)
+    lr: Any = fields.lr(1e-3)
+    beta1: Any = fields.hyper(0.9, torch=("betas", 0), check=check.beta(0), domain="unit")
+    beta2: Any = fields.hyper(0.999, torch=("betas", 1), check=check.beta(1), domain="unit")
+    epsilon: Any = fields.epsilon(1e-8)
+    weight_decay: Any = fields.weight_decay()
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
-         weight_decay: Any = 0.0, amsgrad: bool = False, maximize: bool = False,
-         decoupled_weight_decay: bool = False) -> State:
-    zeros = context_of(params).zeros_like
-    return State(lr, beta1, beta2, epsilon, zeros(params), zeros(params), 0, weight_decay, amsgrad,
-                 maximize, decoupled_weight_decay, zeros(params) if amsgrad else None)
+@fields.state
+class State(Hyperparameters):
+    m: Any = fields.buffer(torch="exp_avg")
+    v: Any = fields.buffer(torch="exp_avg_sq", domain="nonnegative")
+    t: Any = fields.step()
+    amsgrad: bool = fields.flag()
+    maximize: bool = fields.flag()
+    decoupled_weight_decay: bool = fields.flag()
+    v_max: Any = fields.buffer(torch="max_exp_avg_sq", when="amsgrad", domain="nonnegative")
+
+
+init = fields.init_function(State)
 
 
 def adaptive_step(params: Any, m: Any, v: Any, t: Any, state: Any) -> Any:
@@ -72,22 +61,11 @@ def adaptive_step(params: Any, m: Any, v: Any, t: Any, state: Any) -> Any:
     return params - step_size * (m / denom)
 
 
-def moment_buffers(state: Any) -> dict:
-    """The tensors of an Adam-like state, for the layout check (v_max only with amsgrad)."""
-    buffers = {"m": state.m, "v": state.v}
-    if state.amsgrad:
-        if state.v_max is None:
-            raise ValueError("amsgrad needs the v_max buffer: build the state with init(..., amsgrad=True)")
-        buffers["v_max"] = state.v_max
-    return buffers
-
-
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **moment_buffers(state))
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     t = state.t + 1
-    params, g = weight_decay(params, maximized(grads, state.maximize), state.lr, state.weight_decay,
-                             state.decoupled_weight_decay)
+    params, g = gradient_preamble(state, params, grads)
     m = lerp(state.m, g, 1 - state.beta1)
     v = ema_of_square(state.v, g, state.beta2)
     v_max = context_of(v).maximum(state.v_max, v) if state.amsgrad else state.v_max

@@ -12,49 +12,42 @@ proofs read them as exact reals.  State: ``lr``, ``lambd``, ``alpha``, ``t0``,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim._shared import l2_penalty, maximized
-from optim.context import context_of, init_rule, update_rule
+from optim import fields
+from optim._shared import gradient_preamble
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
+def _initial_eta(ctx: Any, params: Any, hyperparameters: dict) -> Any:
+    return ctx.round_float32(hyperparameters["lr"])   # torch: tensor(lr), float32
+
+
+@fields.state(checked_first=("lr", "weight_decay"))   # torch.optim.ASGD's order
 class State:
-    lr: Any
-    lambd: Any
-    alpha: Any
-    t0: Any
-    weight_decay: Any
-    maximize: bool
-    eta: Any
-    mu: Any
-    ax: Any
-    t: Any
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, lr=check.learning_rate, weight_decay=check.weight_decay, lambd=check.number,
-            alpha=check.number, t0=check.number, eta=check.number, mu=check.number,
-            maximize=check.flag, t=check.step_count,
-        )
+    lr: Any = fields.lr(1e-2)
+    lambd: Any = fields.hyper(1e-4, domain="nonnegative")
+    alpha: Any = fields.hyper(0.75, domain="unit")
+    t0: Any = fields.hyper(1e6, domain="nonnegative")
+    weight_decay: Any = fields.weight_decay()
+    maximize: bool = fields.flag()
+    eta: Any = fields.scalar(_initial_eta, check=check.number, domain="nonnegative")   # float32 in torch
+    mu: Any = fields.scalar(1.0, check=check.number, domain="unit")                    # float32 in torch
+    ax: Any = fields.buffer(torch="ax")
+    t: Any = fields.step()
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-2, lambd: Any = 1e-4, alpha: Any = 0.75, t0: Any = 1e6,
-         weight_decay: Any = 0.0, maximize: bool = False) -> State:
-    ctx = context_of(params)
-    return State(lr, lambd, alpha, t0, weight_decay, maximize, ctx.round_float32(lr), 1.0,
-                 ctx.zeros_like(params), 0)
+init = fields.init_function(State)
 
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, ax=state.ax)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
-    g = l2_penalty(maximized(grads, state.maximize), params, state.weight_decay)
+    params, g = gradient_preamble(state, params, grads)
     params = params * (1 - state.lambd * state.eta)
     params = params - state.eta * g
     ax = state.ax + (params - state.ax) * state.mu if state.mu != 1 else ctx.copy(params)

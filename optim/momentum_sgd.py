@@ -8,30 +8,26 @@ torch.optim.SGD with dampening = 0).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim.context import context_of, init_rule, update_rule
+from optim import fields
+from optim.context import update_rule
 
 
-@dataclass(frozen=True)
+@fields.state
 class State:
-    lr: Any
-    momentum: Any
-    buf: Any
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(self, lr=check.learning_rate, momentum=check.momentum)
+    lr: Any = fields.lr(1e-3)
+    momentum: Any = fields.momentum(0.9)
+    buf: Any = fields.buffer(torch="momentum_buffer")
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-3, momentum: Any = 0.9) -> State:
-    return State(lr=lr, momentum=momentum, buf=context_of(params).zeros_like(params))
+init = fields.init_function(State)
 
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, buf=state.buf)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     buf = state.buf * state.momentum + grads
     return replace(state, buf=buf), params - buf * state.lr

@@ -14,44 +14,28 @@ State: ``lr``, ``beta1``, ``beta2``, ``epsilon``, ``weight_decay``, ``momentum_d
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from optim import adam, fields
 from optim import _checks as check
-from optim import adam
-from optim._shared import bias_correction, ema_of_square, lerp, maximized, weight_decay
-from optim.context import context_of, init_rule, update_rule
+from optim._shared import bias_correction, ema_of_square, gradient_preamble, lerp
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
-class State:
-    lr: Any
-    beta1: Any
-    beta2: Any
-    epsilon: Any
-    weight_decay: Any
-    momentum_decay: Any
-    decoupled_weight_decay: bool
-    maximize: bool
-    m: Any
-    v: Any
-    mu_product: Any
-    t: Any
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, **adam.CHECKS, momentum_decay=check.momentum_decay,
-            decoupled_weight_decay=check.flag, maximize=check.flag,
-        )
+@fields.state
+class State(adam.Hyperparameters):
+    lr: Any = fields.lr(2e-3)
+    momentum_decay: Any = fields.hyper(4e-3, check=check.momentum_decay, domain="nonnegative")
+    decoupled_weight_decay: bool = fields.flag()
+    maximize: bool = fields.flag()
+    m: Any = fields.buffer(torch="exp_avg")
+    v: Any = fields.buffer(torch="exp_avg_sq", domain="nonnegative")
+    mu_product: Any = fields.scalar(1.0, domain="unit")   # a float32 tensor in torch
+    t: Any = fields.step()
 
 
-@init_rule
-def init(params: Any, lr: Any = 2e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
-         weight_decay: Any = 0.0, momentum_decay: Any = 4e-3, decoupled_weight_decay: bool = False,
-         maximize: bool = False) -> State:
-    zeros = context_of(params).zeros_like
-    return State(lr, beta1, beta2, epsilon, weight_decay, momentum_decay, decoupled_weight_decay,
-                 maximize, zeros(params), zeros(params), 1.0, 0)
+init = fields.init_function(State)
 
 
 def momentum_coefficient(beta1: Any, momentum_decay: Any, t: Any) -> Any:
@@ -61,11 +45,10 @@ def momentum_coefficient(beta1: Any, momentum_decay: Any, t: Any) -> Any:
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, m=state.m, v=state.v)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
-    params, g = weight_decay(params, maximized(grads, state.maximize), state.lr, state.weight_decay,
-                             state.decoupled_weight_decay)
+    params, g = gradient_preamble(state, params, grads)
     mu = momentum_coefficient(state.beta1, state.momentum_decay, t)
     mu_next = momentum_coefficient(state.beta1, state.momentum_decay, t + 1)
     mu_product = ctx.round_float32(state.mu_product * ctx.round_float32(mu))

@@ -13,41 +13,27 @@ State: ``lr``, ``beta1``, ``beta2``, ``epsilon``, ``weight_decay``, ``decoupled_
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from optim import adam, fields
 from optim import _checks as check
-from optim import adam
-from optim._shared import bias_correction, ema_of_square, lerp, maximized, weight_decay
-from optim.context import context_of, init_rule, update_rule
+from optim._shared import bias_correction, ema_of_square, gradient_preamble, lerp
+from optim.context import context_of, update_rule
 
 RECTIFICATION_THRESHOLD = 5  # torch: rectify once the variance is tractable (ρ_t > 5.0; an int keeps it exact)
 
 
-@dataclass(frozen=True)
-class State:
-    lr: Any
-    beta1: Any
-    beta2: Any
-    epsilon: Any
-    weight_decay: Any
-    decoupled_weight_decay: bool
-    maximize: bool
-    m: Any
-    v: Any
-    t: Any
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(self, **adam.CHECKS, decoupled_weight_decay=check.flag,
-                                       maximize=check.flag)
+@fields.state
+class State(adam.Hyperparameters):
+    decoupled_weight_decay: bool = fields.flag()
+    maximize: bool = fields.flag()
+    m: Any = fields.buffer(torch="exp_avg")
+    v: Any = fields.buffer(torch="exp_avg_sq", domain="nonnegative")
+    t: Any = fields.step()
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-3, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-8,
-         weight_decay: Any = 0.0, decoupled_weight_decay: bool = False, maximize: bool = False) -> State:
-    zeros = context_of(params).zeros_like
-    return State(lr, beta1, beta2, epsilon, weight_decay, decoupled_weight_decay, maximize,
-                 zeros(params), zeros(params), 0)
+init = fields.init_function(State)
 
 
 def rho_inf(beta2: Any) -> Any:
@@ -68,11 +54,10 @@ def rectification_squared(beta2: Any, t: Any) -> Any:
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, m=state.m, v=state.v)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
-    params, g = weight_decay(params, maximized(grads, state.maximize), state.lr, state.weight_decay,
-                             state.decoupled_weight_decay)
+    params, g = gradient_preamble(state, params, grads)
     m = lerp(state.m, g, 1 - state.beta1)
     v = ema_of_square(state.v, g, state.beta2)
     m_hat = m / bias_correction(state.beta1, t)

@@ -13,61 +13,38 @@ only), ``t``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim._shared import ema_of_square, l2_penalty, lerp, maximized
-from optim.context import context_of, init_rule, update_rule
+from optim import fields
+from optim._shared import ema_of_square, gradient_preamble, lerp
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
+@fields.state(checked_first=("lr", "epsilon", "momentum", "weight_decay"))   # torch.optim.RMSprop's order
 class State:
-    lr: Any
-    alpha: Any
-    epsilon: Any
-    weight_decay: Any
-    momentum: Any
-    centered: bool
-    maximize: bool
-    square_avg: Any
-    grad_avg: Any
-    momentum_buffer: Any
-    t: Any
-
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, lr=check.learning_rate, epsilon=check.epsilon, momentum=check.momentum,
-            weight_decay=check.weight_decay, alpha=check.alpha, centered=check.flag,
-            maximize=check.flag, t=check.step_count,
-        )
+    lr: Any = fields.lr(1e-2)
+    alpha: Any = fields.hyper(0.99, check=check.alpha, domain="unit")
+    epsilon: Any = fields.epsilon(1e-8)
+    weight_decay: Any = fields.weight_decay()
+    momentum: Any = fields.momentum(0.0)
+    centered: bool = fields.flag()
+    maximize: bool = fields.flag()
+    square_avg: Any = fields.buffer(torch="square_avg", domain="nonnegative")
+    grad_avg: Any = fields.buffer(torch="grad_avg", when="centered")
+    momentum_buffer: Any = fields.buffer(torch="momentum_buffer", when="momentum")
+    t: Any = fields.step()
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-2, alpha: Any = 0.99, epsilon: Any = 1e-8, weight_decay: Any = 0.0,
-         momentum: Any = 0.0, centered: bool = False, maximize: bool = False) -> State:
-    zeros = context_of(params).zeros_like
-    return State(lr, alpha, epsilon, weight_decay, momentum, centered, maximize, zeros(params),
-                 zeros(params) if centered else None,
-                 zeros(params) if momentum != 0 else None, 0)
-
-
-def _buffers(state: State) -> dict:
-    optional = {"grad_avg": state.centered, "momentum_buffer": state.momentum != 0}
-    buffers = {"square_avg": state.square_avg}
-    for name, needed in optional.items():
-        if needed:
-            if getattr(state, name) is None:
-                raise ValueError(f"this RMSprop state needs {name}: build it with init(...)")
-            buffers[name] = getattr(state, name)
-    return buffers
+init = fields.init_function(State)
 
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **_buffers(state))
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     sqrt = context_of(params).sqrt
-    g = l2_penalty(maximized(grads, state.maximize), params, state.weight_decay)
+    _, g = gradient_preamble(state, params, grads)
     square_avg = ema_of_square(state.square_avg, g, state.alpha)
     grad_avg = state.grad_avg
     if state.centered:

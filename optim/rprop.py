@@ -11,48 +11,43 @@ State: ``lr`` (the initial step size), ``etaminus``, ``etaplus``, ``step_size_mi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
+from optim import fields
 from optim._shared import maximized
-from optim.context import context_of, init_rule, update_rule
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
+def _initial_step_size(ctx: Any, params: Any, hyperparameters: dict) -> Any:
+    return ctx.full_like(params, hyperparameters["lr"])   # torch: full_like(grad, lr)
+
+
+@fields.state
 class State:
-    lr: Any
-    etaminus: Any
-    etaplus: Any
-    step_size_min: Any
-    step_size_max: Any
-    maximize: bool
-    prev: Any
-    step_size: Any
-    t: Any
+    lr: Any = fields.lr(1e-2)
+    etaminus: Any = fields.hyper(0.5, torch=("etas", 0), domain="unit")
+    etaplus: Any = fields.hyper(1.2, torch=("etas", 1), domain="positive")
+    step_size_min: Any = fields.hyper(1e-6, torch=("step_sizes", 0), domain="nonnegative")
+    step_size_max: Any = fields.hyper(50.0, torch=("step_sizes", 1), domain="positive")
+    maximize: bool = fields.flag()
+    prev: Any = fields.buffer(torch="prev")
+    step_size: Any = fields.buffer(torch="step_size", init=_initial_step_size, domain="nonnegative")
+    t: Any = fields.step()
 
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, lr=check.learning_rate, etaminus=check.number, etaplus=check.number,
-            step_size_min=check.number, step_size_max=check.number, maximize=check.flag,
-            t=check.step_count,
-        )
+    def cross_check(self) -> None:
         if check.is_number(self.etaminus) and check.is_number(self.etaplus) \
                 and not 0.0 < self.etaminus < 1.0 < self.etaplus:
             raise ValueError(f"Invalid eta values: {self.etaminus}, {self.etaplus}")
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-2, etaminus: Any = 0.5, etaplus: Any = 1.2,
-         step_size_min: Any = 1e-6, step_size_max: Any = 50.0, maximize: bool = False) -> State:
-    ctx = context_of(params)
-    return State(lr, etaminus, etaplus, step_size_min, step_size_max, maximize,
-                 ctx.zeros_like(params), ctx.full_like(params, lr), 0)
+init = fields.init_function(State)
 
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, prev=state.prev, step_size=state.step_size)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     g = maximized(grads, state.maximize)
     agreement = ctx.sign(g * state.prev)

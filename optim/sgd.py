@@ -13,39 +13,32 @@ momentum step).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from optim import _checks as check
-from optim._shared import l2_penalty, maximized
-from optim.context import context_of, init_rule, update_rule
+from optim import fields
+from optim._shared import gradient_preamble
+from optim.context import context_of, update_rule
 
 
-@dataclass(frozen=True)
+@fields.state(checked_first=("lr", "momentum", "weight_decay"))   # torch.optim.SGD's order
 class State:
-    lr: Any
-    momentum: Any = 0.0
-    dampening: Any = 0.0
-    weight_decay: Any = 0.0
-    nesterov: bool = False
-    maximize: bool = False
-    buf: Any = None
+    lr: Any = fields.lr(1e-3)
+    momentum: Any = fields.momentum(0.0)
+    dampening: Any = fields.hyper(0.0)
+    weight_decay: Any = fields.weight_decay()
+    nesterov: bool = fields.flag()
+    maximize: bool = fields.flag()
+    buf: Any = fields.buffer(torch="momentum_buffer", init=None)   # torch makes it from the first gradient
 
-    def __post_init__(self) -> None:
-        check.validate_hyperparameters(
-            self, lr=check.learning_rate, momentum=check.momentum, weight_decay=check.weight_decay,
-            dampening=check.number, nesterov=check.flag, maximize=check.flag,
-        )
+    def cross_check(self) -> None:
         if self.nesterov and check.is_number(self.momentum) and check.is_number(self.dampening) \
                 and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
 
-@init_rule
-def init(params: Any, lr: Any = 1e-3, momentum: Any = 0.0, dampening: Any = 0.0,
-         weight_decay: Any = 0.0, nesterov: bool = False, maximize: bool = False) -> State:
-    """No buffer yet: torch creates the momentum buffer from the first gradient."""
-    return State(lr, momentum, dampening, weight_decay, nesterov, maximize)
+init = fields.init_function(State, "No buffer yet: torch creates the momentum buffer from the first gradient.")
 
 
 def momentum_buffer(buf: Any, grads: Any, momentum: Any, dampening: Any) -> Any:
@@ -57,9 +50,8 @@ def momentum_buffer(buf: Any, grads: Any, momentum: Any, dampening: Any) -> Any:
 
 @update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    buffers = {} if state.buf is None else {"buf": state.buf}
-    check.check_layout(params, grads, **buffers)
-    g = l2_penalty(maximized(grads, state.maximize), params, state.weight_decay)
+    check.check_layout(params, grads, **fields.layout_buffers(state))
+    _, g = gradient_preamble(state, params, grads)
     if state.momentum != 0:
         buf = momentum_buffer(state.buf, g, state.momentum, state.dampening)
         g = g + state.momentum * buf if state.nesterov else buf

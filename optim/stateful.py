@@ -38,7 +38,7 @@ accepted and ignored: they choose torch kernels, not the update.
 from __future__ import annotations
 
 import copy as _copy
-from dataclasses import fields, replace
+from dataclasses import fields as dataclass_fields, replace
 from typing import Any, Iterable
 
 import numpy as np
@@ -48,14 +48,14 @@ try:
 except ImportError:  # NumPy < 2
     byte_bounds = np.byte_bounds
 
-from optim import adadelta, adagrad, adam, adamax, adamw, asgd, nadam, radam, rmsprop, rprop, sgd
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
+                   rprop, sgd)
 from optim._checks import check_layout, real
+from optim.registry import FAMILIES, family_of
 from optim.trace import Workspace, compile_tape, run_fused, run_workspace, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
-# torch's argument names that are spelled differently in the functional states.
-RENAMED = {"eps": ("epsilon",), "betas": ("beta1", "beta2"), "etas": ("etaminus", "etaplus"),
-           "step_sizes": ("step_size_min", "step_size_max")}
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -70,18 +70,29 @@ def _pair(key: str, value: Any) -> tuple:
     return tuple(value)
 
 
-def functional_arguments(settings: dict) -> dict:
-    """torch's arguments -> the functional init's keyword arguments (betas -> beta1, beta2, …)."""
+def _every_torch_argument() -> dict:
+    """torch's argument -> the functional init's arguments, over every family (one meaning each)."""
+    out: dict = {}
+    for family in FAMILIES:
+        for key, names in fields.torch_arguments(family.module.State).items():
+            assert out.setdefault(key, names) == names, key
+    return out
+
+
+_TORCH_ARGUMENTS = _every_torch_argument()
+
+
+def functional_arguments(settings: dict, family: Any = None) -> dict:
+    """torch's arguments -> the functional init's keyword arguments (betas -> beta1, beta2, …),
+    as ``family``'s State declares them (default: as every family does)."""
+    renamed = fields.torch_arguments(family.State) if family is not None else _TORCH_ARGUMENTS
     out = {}
     for key, value in settings.items():
         if key == "params":
             continue
-        if key in RENAMED:
-            names = RENAMED[key]
-            values = _pair(key, value) if len(names) > 1 else (value,)
-            out.update(zip(names, values))
-        else:
-            out[key] = value
+        names = renamed.get(key, (key,))
+        values = _pair(key, value) if len(names) > 1 else (value,)
+        out.update(zip(names, values))
     return out
 
 
@@ -164,7 +175,22 @@ def check_constructor_only(name: str, keys: tuple, group: dict, defaults: dict) 
                 f"this group has {group[key]!r}, the optimizer {defaults[key]!r}; pass {key} to the constructor")
 
 
+def torch_interface(family: Any) -> dict:
+    """What a torch-style class of ``family`` is, from its declarations and its registry line."""
+    defaults = fields.torch_defaults(family.State)
+    positional = family_of(family).torch_positional
+    # Init arguments the state does not keep (Adagrad's initial_accumulator_value): torch reads
+    # them from the constructor only and builds the state there; a group's other value is refused.
+    constructor_only = fields.init_only_arguments(family.State)
+    return {"defaults": defaults, "positional": len(defaults) if positional is None else positional,
+            "state_names": fields.state_names(family.State), "constructor_only": constructor_only,
+            "state_at_construction": bool(constructor_only)}
+
+
 class Optimizer:
+    """A torch-style optimizer over NumPy arrays; a subclass names its family (``family = adam``)
+    and gets the rest from the family's declarations (``torch_interface``)."""
+
     family: Any = None          # the functional module: State, init, update
     defaults: dict = {}         # torch's arguments and defaults, in torch's order
     positional: int = 0         # how many of them torch takes by position
@@ -173,6 +199,14 @@ class Optimizer:
     # (Adagrad's initial_accumulator_value): a group giving another value is refused, not ignored.
     constructor_only: tuple = ()
     state_at_construction: bool = False   # torch builds the state in __init__ (Adagrad)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in cls.__dict__:
+            for key, value in torch_interface(cls.family).items():
+                setattr(cls, key, value)
+            if cls.__doc__ is None:
+                cls.__doc__ = f"torch.optim.{cls.__name__} over NumPy arrays (see {cls.family.__name__})."
 
     def __init__(self, params: Iterable, *args: Any, execution: str = "workspace", **kwargs: Any) -> None:
         if execution not in EXECUTIONS:
@@ -242,7 +276,7 @@ class Optimizer:
     def _functional(self, settings: dict) -> dict:
         # A 0-d array hyperparameter (torch accepts a 0-d tensor) is its value.
         return {k: v.item() if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "fiu" else v
-                for k, v in functional_arguments(settings).items()}
+                for k, v in functional_arguments(settings, self.family).items()}
 
     def _check(self, settings: dict) -> None:
         """Validate hyperparameters with torch's messages, before any state exists: a real
@@ -277,8 +311,7 @@ class Optimizer:
 
     def _initial_state(self, group: dict, p: np.ndarray) -> Any:
         state = self.family.init(_plain(p), **self._functional(self._settings(group)))
-        buffers = {f.name: np.asarray(getattr(state, f.name), order="C") for f in fields(state)
-                   if isinstance(getattr(state, f.name), np.ndarray)}
+        buffers = {n: np.asarray(v, order="C") for n, v in _buffers(state).items() if isinstance(v, np.ndarray)}
         return replace(state, **buffers)   # C order whatever the param's layout
 
     def _prepared_state(self, index: int, group: dict, p: np.ndarray, expected: dict) -> Any:
@@ -286,7 +319,7 @@ class Optimizer:
         state = self.state.get(index)
         if state is None:
             return self._initial_state(group, p)
-        names = {f.name for f in fields(state)}
+        names = {f.name for f in dataclass_fields(state)}
         state = replace(state, **{k: v for k, v in settings.items() if k in names})
         for key in expected:
             if getattr(state, self.state_names[key]) is None:
@@ -320,7 +353,7 @@ class Optimizer:
         states = [self._prepared_state(i, group, p, expected[id(group), p.dtype])
                   for (i, group, _), p in zip(entries, params)]
         for s, p, g in zip(states, params, grads):
-            check_layout(p, g, **{k: v for k, v in _tensor_fields(s).items() if v is not None})
+            check_layout(p, g, **{k: v for k, v in _buffers(s).items() if v is not None})
         if self.execution == "functional":
             results = [self.family.update(s, p, g) for s, p, g in zip(states, params, grads)]
             for (index, _, _), p, (state, new_p) in zip(entries, params, results):
@@ -332,7 +365,7 @@ class Optimizer:
         for i, j in _overlapping_pairs(params + [np.asarray(g) for g in grads]):
             if i < written <= j:
                 grads[j - written] = np.array(grads[j - written], copy=True)
-        traces = [trace(self.family.update, s, p, g, list(_tensor_fields(s)))
+        traces = [trace(self.family.update, s, p, g, list(fields.buffers(s)))
                   for s, p, g in zip(states, params, grads)]
         if self.execution == "fused":   # every kernel compiled (or refused) before any write
             for tape, outputs, _ in traces:
@@ -342,7 +375,7 @@ class Optimizer:
 
     def _write(self, tape, outputs, new_state, old_state, p):
         """Write the traced step's outputs into p and the state's arrays (allocated once)."""
-        names = list(_tensor_fields(old_state))
+        names = list(fields.buffers(old_state))
         destinations = [p] + [getattr(old_state, n) if getattr(old_state, n) is not None
                               else (np.empty(p.shape, p.dtype) if o is not None else None)
                               for n, o in zip(names, outputs[1:])]
@@ -498,69 +531,71 @@ def _require_numba() -> None:
         raise ImportError("execution='fused' needs numba: pip install 'optlaws[fast]'") from error
 
 
-def _tensor_fields(state: Any) -> dict:
-    """The state's buffers: arrays, and fields still None that an update may create."""
-    return {f.name: getattr(state, f.name) for f in fields(state)
-            if isinstance(getattr(state, f.name), np.ndarray) or getattr(state, f.name) is None}
+def _buffers(state: Any) -> dict:
+    """The state's buffers (declared in its State): arrays, or None until an option or an update
+    creates them."""
+    return {name: getattr(state, name) for name in fields.buffers(state)}
 
 
 def _zero_dim_as_arrays(state: Any) -> Any:
     """NumPy returns scalars for 0-d arithmetic; keep a 0-d parameter's buffers 0-d arrays."""
-    scalars = {f.name: np.asarray(getattr(state, f.name)) for f in fields(state)
+    scalars = {f.name: np.asarray(getattr(state, f.name)) for f in dataclass_fields(state)
                if isinstance(getattr(state, f.name), np.generic)}
     return replace(state, **scalars) if scalars else state
 
 
-def _optimizer(name: str, family: Any, defaults: dict, state_names: dict, doc: str, positional: int,
-               **torch_quirks: Any) -> type:
-    """``positional``: how many of ``defaults`` torch takes by position (the rest are keyword-only
-    in torch, or follow an execution option such as ``foreach``); ``torch_quirks``:
-    ``constructor_only``, ``state_at_construction`` (see ``Optimizer``)."""
-    return type(name, (Optimizer,), {"family": family, "defaults": defaults, "positional": positional,
-                                     "state_names": state_names, "__doc__": doc, **torch_quirks})
+# One class per family of the registry (optim.registry); each gets its defaults, positional
+# arguments, state names and torch's construction quirks from the family's declarations.
+class SGD(Optimizer):
+    family = sgd
 
 
-SGD = _optimizer("SGD", sgd, dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                                  nesterov=False, maximize=False),
-                 {"momentum_buffer": "buf"}, "torch.optim.SGD over NumPy arrays (see optim.sgd).", positional=5)
-Adam = _optimizer("Adam", adam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                     amsgrad=False, maximize=False, decoupled_weight_decay=False),
-                  {"step": "t", "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"},
-                  "torch.optim.Adam over NumPy arrays (see optim.adam).", positional=5)
-AdamW = _optimizer("AdamW", adamw, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                                        amsgrad=False, maximize=False),
-                   {"step": "t", "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"},
-                   "torch.optim.AdamW over NumPy arrays (see optim.adamw).", positional=5)
-Adadelta = _optimizer("Adadelta", adadelta, dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
-                      {"step": "t", "square_avg": "v", "acc_delta": "u"},
-                      "torch.optim.Adadelta over NumPy arrays (see optim.adadelta).", positional=4)
-Adagrad = _optimizer("Adagrad", adagrad, dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                                              initial_accumulator_value=0.0, eps=1e-10, maximize=False),
-                     {"step": "t", "sum": "sum"}, "torch.optim.Adagrad over NumPy arrays (see optim.adagrad).", positional=5,
-                     constructor_only=("initial_accumulator_value",), state_at_construction=True)
-RMSprop = _optimizer("RMSprop", rmsprop, dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                                              centered=False, maximize=False),
-                     {"step": "t", "square_avg": "square_avg", "grad_avg": "grad_avg",
-                      "momentum_buffer": "momentum_buffer"},
-                     "torch.optim.RMSprop over NumPy arrays (see optim.rmsprop).", positional=6)
-Adamax = _optimizer("Adamax", adamax, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                           maximize=False),
-                    {"step": "t", "exp_avg": "m", "exp_inf": "u"},
-                    "torch.optim.Adamax over NumPy arrays (see optim.adamax).", positional=4)
-NAdam = _optimizer("NAdam", nadam, dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                        momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False),
-                   {"step": "t", "mu_product": "mu_product", "exp_avg": "m", "exp_avg_sq": "v"},
-                   "torch.optim.NAdam over NumPy arrays (see optim.nadam).", positional=6)
-RAdam = _optimizer("RAdam", radam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                        decoupled_weight_decay=False, maximize=False),
-                   {"step": "t", "exp_avg": "m", "exp_avg_sq": "v"},
-                   "torch.optim.RAdam over NumPy arrays (see optim.radam).", positional=5)
-Rprop = _optimizer("Rprop", rprop, dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=False),
-                   {"step": "t", "prev": "prev", "step_size": "step_size"},
-                   "torch.optim.Rprop over NumPy arrays (see optim.rprop).", positional=3)
-ASGD = _optimizer("ASGD", asgd, dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False),
-                  {"step": "t", "eta": "eta", "mu": "mu", "ax": "ax"},
-                  "torch.optim.ASGD over NumPy arrays (see optim.asgd).", positional=5)
+class MomentumSGD(Optimizer):
+    """TorchLean's momentum SGD (no torch.optim class) with the torch-style interface (see optim.momentum_sgd)."""
+    family = momentum_sgd
 
-TORCH_OPTIMIZERS = {cls.__name__: cls for cls in
-                    (SGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax, NAdam, RAdam, Rprop, ASGD)}
+
+class Adam(Optimizer):
+    family = adam
+
+
+class AdamW(Optimizer):
+    family = adamw
+
+
+class Adadelta(Optimizer):
+    family = adadelta
+
+
+class Adagrad(Optimizer):
+    family = adagrad
+
+
+class RMSprop(Optimizer):
+    family = rmsprop
+
+
+class Adamax(Optimizer):
+    family = adamax
+
+
+class NAdam(Optimizer):
+    family = nadam
+
+
+class RAdam(Optimizer):
+    family = radam
+
+
+class Rprop(Optimizer):
+    family = rprop
+
+
+class ASGD(Optimizer):
+    family = asgd
+
+
+CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
+                                         NAdam, RAdam, Rprop, ASGD)}
+# The classes torch.optim has, compared with it by the tests.
+TORCH_OPTIMIZERS = {family.name: CLASSES[family.name] for family in FAMILIES if family.torch_positional is not None}

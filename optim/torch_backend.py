@@ -26,12 +26,13 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from dataclasses import fields, replace
+from dataclasses import fields as dataclass_fields, replace
 from typing import Any, Callable
 
 import torch
 
-from optim import stateful
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
+                   rprop, sgd, stateful)
 from optim.context import register_context
 
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -174,13 +175,12 @@ def _check_number(key: str, value: Any, allow_nan: bool) -> None:
         raise ValueError(f"{key} must not be NaN")
 
 
-SCALAR_STATE = ("mu_product", "eta", "mu")   # 0-d tensors in torch.optim, read with .item()
-# torch.optim's errors for a sparse gradient (2.13), raised here before anything changes.
-SPARSE_ERRORS = {
+# torch.optim's optimizers that take a sparse gradient (Adagrad, SGD without momentum); the others
+# raise torch's error (2.13) here, before anything changes.
+SPARSE = ("SGD", "Adagrad")
+_SPARSE_ERRORS = {
     "Adam": "Adam does not support sparse gradients, please consider SparseAdam instead",
     "AdamW": "Adam does not support sparse gradients, please consider SparseAdam instead",
-    **{name: f"{name} does not support sparse gradients"
-       for name in ("Adadelta", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")},
 }
 
 
@@ -209,6 +209,25 @@ class TorchOptimizer(torch.optim.Optimizer):
     defaults_: dict = {}
     state_names: dict = {}
     options_: dict = {}
+    scalar_state: dict = {}   # torch's 0-d tensor state name -> True for the step counter
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" not in cls.__dict__:
+            return
+        interface = stateful.torch_interface(cls.family)
+        cls.defaults_ = interface["defaults"]
+        cls.state_names = interface["state_names"]
+        cls.constructor_only = interface["constructor_only"]
+        cls.state_at_construction = interface["state_at_construction"]
+        cls.options_ = _torch_options(cls.__name__, cls.defaults_)
+        declared = fields.declarations(cls.family.State)
+        cls.scalar_state = {name: declared.fields[field].domain == "natural"
+                            for name, field in cls.state_names.items()
+                            if declared.fields[field].kind == fields.SCALAR}
+        if cls.__doc__ is None:
+            cls.__doc__ = (f"torch.optim.{cls.__name__}'s interface; the update is "
+                           f"{cls.family.__name__}.update.")
 
     def __init__(self, params, **hyperparameters):
         unknown = set(hyperparameters) - set(self.defaults_) - set(self.options_)
@@ -224,7 +243,7 @@ class TorchOptimizer(torch.optim.Optimizer):
 
     # -- hyperparameters ----------------------------------------------------------------------
     def _functional(self, group: dict) -> dict:
-        kwargs = stateful.functional_arguments({k: group[k] for k in self.defaults_})
+        kwargs = stateful.functional_arguments({k: group[k] for k in self.defaults_}, self.family)
         self.family.init(torch.zeros(0), **kwargs)
         return kwargs
 
@@ -297,8 +316,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             return new_state, new_p
         # A sparse gradient (torch's sparse Adagrad, SGD): the update on the rows it touches.
         indices, values = rows
-        buffers = {f.name: getattr(state, f.name) for f in fields(state)
-                   if _is_tensor(getattr(state, f.name)) and getattr(state, f.name).shape == p.shape}
+        buffers = {name: getattr(state, name) for name in fields.buffers(state) if getattr(state, name) is not None}
         local = replace(state, **{k: v[indices] for k, v in buffers.items()})
         new_local, new_rows = self.family.update(local, p.detach()[indices], values)
         self._check_result(p, new_rows, values.shape)
@@ -320,8 +338,8 @@ class TorchOptimizer(torch.optim.Optimizer):
         if grad.layout == torch.strided:
             return None
         name = type(self).__name__
-        if name in SPARSE_ERRORS:
-            raise RuntimeError(SPARSE_ERRORS[name])
+        if name not in SPARSE:
+            raise RuntimeError(_SPARSE_ERRORS.get(name, f"{name} does not support sparse gradients"))
         if settings.get("weight_decay", 0) != 0:
             if name == "Adagrad":
                 raise RuntimeError("weight_decay option is not compatible with sparse gradients")
@@ -366,9 +384,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         values = {}
         for name, value in saved.items():
             field = self.state_names[name]
-            if field == "t":
-                values[field] = _step_count(value, f"{where}: step")
-            elif name in SCALAR_STATE:
+            if self.scalar_state.get(name):    # the step counter
+                values[field] = _step_count(value, f"{where}: {name}")
+            elif name in self.scalar_state:
                 values[field] = _scalar(value, f"{where}: {name}")
             else:
                 _check_buffer(value, p, f"{where}: {name}", any_device)
@@ -379,7 +397,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         # Fresh buffers at the first step only; afterwards every buffer comes from the state.
         like = torch.zeros(0, dtype=p.dtype, device=p.device) if values else p.detach()
         blank = self.family.init(like, **settings)
-        names = {f.name for f in fields(blank)}
+        names = {f.name for f in dataclass_fields(blank)}
         return replace(blank, **values, **{k: v for k, v in settings.items() if k in names})
 
     def _save(self, p, state):
@@ -388,7 +406,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             value = getattr(state, field)
             if value is None:
                 continue
-            if field == "t" or name in SCALAR_STATE:   # torch's 0-d tensors
+            if name in self.scalar_state:   # torch's 0-d tensors
                 value = torch.tensor(float(value), dtype=_scalar_dtype())
             entry[name] = value
         self.state[p] = entry
@@ -470,14 +488,58 @@ def _check_buffer(value, p, where, any_device) -> None:
         raise ValueError(f"{where} is on {value.device} but the parameter is on {p.device}")
 
 
-def _torch_optimizer(cls: type) -> type:
-    return type(cls.__name__, (TorchOptimizer,), {
-        "family": cls.family, "defaults_": dict(cls.defaults), "state_names": dict(cls.state_names),
-        "constructor_only": cls.constructor_only, "state_at_construction": cls.state_at_construction,
-        "options_": _torch_options(cls.__name__, cls.defaults),
-        "__doc__": f"torch.optim.{cls.__name__}'s interface; the update is optim.{cls.family.__name__.split('.')[-1]}.update.",
-    })
+# One class per family of the registry (optim.registry), each a torch.optim.Optimizer whose defaults,
+# state names and construction quirks come from the family's declarations.
+class SGD(TorchOptimizer):
+    family = sgd
 
 
-OPTIMIZERS = {name: _torch_optimizer(cls) for name, cls in stateful.TORCH_OPTIMIZERS.items()}
-globals().update(OPTIMIZERS)
+class MomentumSGD(TorchOptimizer):
+    """TorchLean's momentum SGD (no torch.optim class) as a torch.optim.Optimizer; the update is optim.momentum_sgd.update."""
+    family = momentum_sgd
+
+
+class Adam(TorchOptimizer):
+    family = adam
+
+
+class AdamW(TorchOptimizer):
+    family = adamw
+
+
+class Adadelta(TorchOptimizer):
+    family = adadelta
+
+
+class Adagrad(TorchOptimizer):
+    family = adagrad
+
+
+class RMSprop(TorchOptimizer):
+    family = rmsprop
+
+
+class Adamax(TorchOptimizer):
+    family = adamax
+
+
+class NAdam(TorchOptimizer):
+    family = nadam
+
+
+class RAdam(TorchOptimizer):
+    family = radam
+
+
+class Rprop(TorchOptimizer):
+    family = rprop
+
+
+class ASGD(TorchOptimizer):
+    family = asgd
+
+
+CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
+                                         NAdam, RAdam, Rprop, ASGD)}
+# The classes torch.optim has (the tests compare them with it).
+OPTIMIZERS = {name: CLASSES[name] for name in stateful.TORCH_OPTIMIZERS}

@@ -152,13 +152,13 @@ def mutated_sgd(x):
 
 
 def mutated_momentum_buffer(x):
-    s = momentum_sgd.State(x.real("lr"), x.real("momentum"), x.tensor("buf"))
+    s = momentum_sgd.State(lr=x.real("lr"), momentum=x.real("momentum"), buf=x.tensor("buf"))
     g = x.tensor("g")
     return equation(momentum_sgd.update(s, x.tensor("p"), g)[0].buf, s.buf * s.momentum - g)
 
 
 def mutated_momentum_params(x):
-    s = momentum_sgd.State(x.real("lr"), x.real("momentum"), x.tensor("buf"))
+    s = momentum_sgd.State(lr=x.real("lr"), momentum=x.real("momentum"), buf=x.tensor("buf"))
     p, g = x.tensor("p"), x.tensor("g")
     return equation(momentum_sgd.update(s, p, g)[1], p - s.buf * s.momentum * s.lr)  # old buffer
 
@@ -177,7 +177,7 @@ def mutated_adamw_zero_decay(x):
     s = _adam_state(x, adamw.State, weight_decay=x.nonnegative("weight_decay"))
     x.assume(Eq(s.weight_decay, Rational(1, 10)))  # the hypothesis mutated: 1/10, not 0
     p, g = x.tensor("p"), x.tensor("g")
-    as_adam = adam.State(s.lr, s.beta1, s.beta2, s.epsilon, s.m, s.v, s.t)
+    as_adam = adam.State(lr=s.lr, beta1=s.beta1, beta2=s.beta2, epsilon=s.epsilon, m=s.m, v=s.v, t=s.t)
     return equation(adamw.update(s, p, g)[1], adam.update(as_adam, p, g)[1])
 
 
@@ -188,8 +188,8 @@ def mutated_adam_beta_swapped(x):
 
 
 def mutated_adadelta_v(x):
-    s = adadelta.State(x.nonnegative("lr"), x.closed_unit("rho"), x.positive("epsilon"),
-                       x.tensor("v", entries="nonnegative"), x.tensor("u", entries="nonnegative"))
+    s = adadelta.State(lr=x.nonnegative("lr"), rho=x.closed_unit("rho"), epsilon=x.positive("epsilon"),
+                       v=x.tensor("v", entries="nonnegative"), u=x.tensor("u", entries="nonnegative"))
     g = x.tensor("g")
     return equation(adadelta.update(s, x.tensor("p"), g)[0].v, s.v * s.rho + g * (1 - s.rho))
 
@@ -296,9 +296,9 @@ def test_rprop_flipped_case_with_the_wrong_factor_is_refuted():
     from optim.context import context_of
 
     def build(x):
-        s = rprop.State(x.positive("lr"), x.unit("etaminus"), x.positive("etaplus"), x.nonnegative("lo"),
-                        x.positive("hi"), False, x.tensor("prev"), x.tensor("step", entries="nonnegative"),
-                        x.natural("t"))
+        s = rprop.State(lr=x.positive("lr"), etaminus=x.unit("etaminus"), etaplus=x.positive("etaplus"),
+                        step_size_min=x.nonnegative("lo"), step_size_max=x.positive("hi"), maximize=False,
+                        prev=x.tensor("prev"), step_size=x.tensor("step", entries="nonnegative"), t=x.natural("t"))
         p, g = x.tensor("p"), x.tensor("g")
         x.assume(g.entry * s.prev.entry < 0)
         ctx = context_of(p)
@@ -312,8 +312,9 @@ def test_radam_outside_its_regime_is_not_the_rectified_step():
     from optim import radam
 
     def build(x):
-        s = radam.State(x.nonnegative("lr"), x.unit("beta1"), x.unit("beta2"), x.positive("eps"),
-                        0.0, False, False, x.tensor("m"), x.tensor("v", entries="nonnegative"), x.natural("t"))
+        s = radam.State(lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
+                        epsilon=x.positive("eps"), weight_decay=0.0, decoupled_weight_decay=False, maximize=False,
+                        m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"), t=x.natural("t"))
         p = x.tensor("p")
         new, new_p = radam.update(s, p, x.tensor("g"))
         x.assume(radam.rho(s.beta2, new.t) <= 5)

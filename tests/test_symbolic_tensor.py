@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sympy
 
-from optim import adam, adamw, radam, sgd
+from optim import _shared, adam, adamw, radam, sgd
 from symbolic.obligation import NONNEGATIVE, NONZERO, POWER, Condition
 from symbolic.paths import BranchError, explore
 from symbolic.tensor import SYMPY, NotElementwise, SymbolicValueError, SymScalar, SymTensor
@@ -88,7 +88,7 @@ def test_hyperparameters_given_as_floats_are_adopted_exactly_by_update():
     params, grads = SymTensor.symbols("p", real=True), SymTensor.symbols("g", real=True)
     state = adamw.init(params, lr=1e-3, weight_decay=1e-17)
     assert isinstance(state.lr, SymScalar)
-    decayed = explore(lambda: adam.weight_decay(params, grads, state.lr, state.weight_decay, True)[0])
+    decayed = explore(lambda: _shared.weight_decay(params, grads, state.lr, state.weight_decay, True)[0])
     factor = entry(decayed[0].result) / params.entry
     assert factor != 1  # 1 − 1e-3·1e-17 in floats is 1.0; over the reals it is not
     assert factor == 1 - R(*(1e-3).as_integer_ratio()) * R(*(1e-17).as_integer_ratio())
@@ -244,7 +244,7 @@ def test_update_refuses_another_optimizers_state():
 
 def test_states_are_adopted_but_not_changed_in_place():
     params = SymTensor.symbols("p", real=True)
-    state = replace(adam.State(1e-3, 0.9, 0.999, 1e-8, params * 0, params * 0, 0))
+    state = replace(adam.State(lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, m=params * 0, v=params * 0, t=0))
     assert isinstance(state.lr, float)  # the caller's state is never mutated
     new_state, _ = adam.update(state, params, params)
     assert isinstance(new_state.lr, SymScalar) and new_state.lr.expr == R(*(1e-3).as_integer_ratio())

@@ -198,7 +198,7 @@ def test_contradictory_hypotheses_give_a_vacuous_proof_that_says_so():
 def adam_with_beta1_zero_and_symbolic_counter(x: Given):
     lr, beta2, eps, t = x.positive("lr"), x.unit("beta2"), x.positive("eps"), x.natural("t")
     params, grads, m, v = x.tensor("params"), x.tensor("grads"), x.tensor("m"), x.tensor("v", "nonnegative")
-    state = adam.State(lr, 0.0, beta2, eps, m, v, t)
+    state = adam.State(lr=lr, beta1=0.0, beta2=beta2, epsilon=eps, m=m, v=v, t=t)
     new = adam.update(state, params, grads)[0]
     return equation(new.m, grads)
 

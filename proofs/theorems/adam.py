@@ -75,8 +75,8 @@ def options_state(x: Given, **options) -> adam.State:
     """An arbitrary Adam state with torch's options set (v_max present for amsgrad)."""
     base = arbitrary_state(x)
     v_max = x.tensor("v_max", entries="nonnegative") if options.get("amsgrad") else None
-    return adam.State(base.lr, base.beta1, base.beta2, base.epsilon, base.m, base.v, base.t,
-                      weight_decay=options.pop("weight_decay", 0.0), v_max=v_max, **options)
+    return adam.State(lr=base.lr, beta1=base.beta1, beta2=base.beta2, epsilon=base.epsilon, m=base.m, v=base.v,
+                      t=base.t, weight_decay=options.pop("weight_decay", 0.0), v_max=v_max, **options)
 
 
 @theorem("Optim.Adam.update_amsgrad_v_max_eq", statement="amsgrad ⟹ (update s p g).state.v_max = max(s.v_max, v′)")
@@ -106,7 +106,7 @@ def update_decoupled_eq_adamw(x: Given):
     state = options_state(x, weight_decay=x.nonnegative("weight_decay"), decoupled_weight_decay=True)
     params, grads = x.tensor("params"), x.tensor("grads")
     adam_state, adam_params = adam.update(state, params, grads)
-    w = adamw.State(state.lr, state.beta1, state.beta2, state.epsilon, state.weight_decay,
-                    state.m, state.v, state.t)
+    w = adamw.State(lr=state.lr, beta1=state.beta1, beta2=state.beta2, epsilon=state.epsilon,
+                    weight_decay=state.weight_decay, m=state.m, v=state.v, t=state.t)
     adamw_state, adamw_params = adamw.update(w, params, grads)
     return equation((adam_state.m, adam_state.v, adam_params), (adamw_state.m, adamw_state.v, adamw_params))
