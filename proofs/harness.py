@@ -113,6 +113,21 @@ def _is_relation(h: Any) -> bool:
     return isinstance(h, sympy.logic.boolalg.Boolean) and not isinstance(h, sympy.Expr)
 
 
+_DECLARED = object()   # a field left to its declaration
+
+
+def _present(declaration: Any, values: dict) -> bool:
+    """Whether an arbitrary state has this buffer: not one the first update creates, and not one
+    an option left out (a flag that is off, a hyperparameter given as 0; a symbolic one may be
+    nonzero, so the buffer is there)."""
+    if declaration.initial is None:
+        return False
+    if declaration.when is None:
+        return True
+    option = values[declaration.when]
+    return bool(option) if isinstance(option, (bool, int, float)) else True
+
+
 class Given:
     """The variables and hypotheses of one theorem, declared as the theorem is built."""
 
@@ -194,6 +209,48 @@ class Given:
                 shape = None  # generic in the symbolic build; the second check binds it at its shape
             return self.tensor(candidate, entries, shape)
         return self.scalar(candidate, entries)
+
+    # the library's optimizers, from the declarations of their States (optim.fields)
+    def state(self, family: Any, **given: Any) -> Any:
+        """An arbitrary state of an optimizer family (``x.state(optim.adam)``), from the
+        declarations of its ``State``: every real hyperparameter, scalar and buffer is a fresh
+        variable named as its field, in its declared domain (ε > 0, β ∈ [0, 1), t ∈ ℕ, v ≥ 0, …),
+        declared in field order; every flag takes its default; a buffer that an option leaves out
+        (Adam's v_max without amsgrad, a momentum buffer with momentum = 0) or that the first update
+        creates (SGD's momentum buffer) is None.  ``given`` sets fields: a domain name (a str)
+        declares that variable in that domain instead (``lr="positive"``, ``buf="real"``); any
+        other value is the field's value (``amsgrad=True``, ``weight_decay=0.0``, ``buf=None``)."""
+        return family.State(**self._declared(family, given, state=True))
+
+    def hyperparameters(self, family: Any, **given: Any) -> dict:
+        """The arguments of ``family.init`` as ``state`` declares them: every real hyperparameter
+        (and init-only argument) a fresh variable in its declared domain, flags at their defaults;
+        ``given`` as for ``state``.  ``family.init(params, **x.hyperparameters(family))``."""
+        return self._declared(family, given, state=False)
+
+    def _declared(self, family: Any, given: dict, state: bool) -> dict:
+        from optim import fields
+
+        declared = fields.declarations(family.State)
+        entries = declared.fields if state else declared.arguments
+        unknown = sorted(set(given) - set(entries))
+        if unknown:
+            raise TheoremError(f"{family.__name__}.State has no {unknown}: its fields are {list(entries)}")
+        values: dict = {}
+        for name, declaration in entries.items():
+            value = given.get(name, _DECLARED)
+            domain = value if isinstance(value, str) else declaration.domain
+            if declaration.kind == fields.FLAG:
+                values[name] = declaration.default if value is _DECLARED else value
+            elif not isinstance(value, str) and value is not _DECLARED:
+                values[name] = value
+            elif declaration.kind != fields.BUFFER:
+                values[name] = self.scalar(name, domain)
+            elif value is _DECLARED and not _present(declaration, values):
+                values[name] = None
+            else:
+                values[name] = self.tensor(name, entries=domain)
+        return values
 
     def assume(self, *hypotheses: Any) -> None:
         """Hypotheses: relations on the variables, written with Python's operators

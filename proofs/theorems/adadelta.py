@@ -5,11 +5,9 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> adadelta.State:
-    """Any state torch.optim.Adadelta accepts, with ε > 0 so that δ is defined."""
-    return adadelta.State(
-        lr=x.nonnegative("lr"), rho=x.closed_unit("rho"), epsilon=x.positive("epsilon"),
-        v=x.tensor("v", entries="nonnegative"), u=x.tensor("u", entries="nonnegative"),
-    )
+    """Any state torch.optim.Adadelta accepts (its declared domains: ε > 0 so that δ is defined),
+    at step 0, without weight decay."""
+    return x.state(adadelta, weight_decay=0.0, t=0)
 
 
 def reference_delta(state, new_state, grads):

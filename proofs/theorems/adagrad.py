@@ -5,9 +5,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> adagrad.State:
-    return adagrad.State(lr=x.nonnegative("lr"), lr_decay=x.nonnegative("lr_decay"),
-                         weight_decay=x.nonnegative("weight_decay"), epsilon=x.positive("epsilon"),
-                         maximize=False, sum=x.tensor("sum", entries="nonnegative"), t=x.natural("t"))
+    return x.state(adagrad)
 
 
 @theorem("Optim.Adagrad.update_time_eq", statement="(update s p g).state.t = s.t + 1")

@@ -1,18 +1,15 @@
 """Theorems about ``optim.adam`` (TorchLean ``Optim.Adam``)."""
 from dataclasses import replace
 
-from optim import adam, sgd
+from optim import adam, fields, sgd
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, equation, theorem
 
 
-def arbitrary_state(x: Given) -> adam.State:
-    """Any state torch.optim.Adam accepts, with ε > 0 so that the step is defined."""
-    return adam.State(
-        lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
-        epsilon=x.positive("epsilon"), m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"),
-        t=x.natural("t"),
-    )
+def arbitrary_state(x: Given, **options) -> adam.State:
+    """Any state torch.optim.Adam accepts (its declared domains: ε > 0 so that the step is defined),
+    without weight decay unless ``options`` say otherwise; v_max present with amsgrad."""
+    return x.state(adam, **{"weight_decay": 0.0, **options})
 
 
 def textbook_step(params, new_state):
@@ -71,18 +68,10 @@ def update_params_eq_sgd(x: Given):
     return equation(adam_params, sgd_params)
 
 
-def options_state(x: Given, **options) -> adam.State:
-    """An arbitrary Adam state with torch's options set (v_max present for amsgrad)."""
-    base = arbitrary_state(x)
-    v_max = x.tensor("v_max", entries="nonnegative") if options.get("amsgrad") else None
-    return adam.State(lr=base.lr, beta1=base.beta1, beta2=base.beta2, epsilon=base.epsilon, m=base.m, v=base.v,
-                      t=base.t, weight_decay=options.pop("weight_decay", 0.0), v_max=v_max, **options)
-
-
 @theorem("Optim.Adam.update_amsgrad_v_max_eq", statement="amsgrad ⟹ (update s p g).state.v_max = max(s.v_max, v′)")
 def update_amsgrad_v_max_eq(x: Given):
     """With amsgrad, Adam keeps the running maximum of the raw second moment."""
-    state = options_state(x, amsgrad=True)
+    state = arbitrary_state(x, amsgrad=True)
     new_state, _ = adam.update(state, x.tensor("params"), x.tensor("grads"))
     return equation(new_state.v_max, context_of(state.v).maximum(state.v_max, new_state.v))
 
@@ -91,7 +80,7 @@ def update_amsgrad_v_max_eq(x: Given):
          statement="amsgrad ⟹ (update s p g).params = p − lr · m̂ / (√(v_max′ / (1 − β2ᵗ′)) + ε)")
 def update_amsgrad_params_eq(x: Given):
     """With amsgrad, the step normalises by the maximum second moment instead of v."""
-    state = options_state(x, amsgrad=True)
+    state = arbitrary_state(x, amsgrad=True)
     params = x.tensor("params")
     new_state, new_params = adam.update(state, params, x.tensor("grads"))
     return equation(new_params, textbook_step(params, replace(new_state, v=new_state.v_max)))
@@ -103,10 +92,9 @@ def update_decoupled_eq_adamw(x: Given):
     """Adam with decoupled_weight_decay = True is AdamW: same moments, same parameters."""
     from optim import adamw
 
-    state = options_state(x, weight_decay=x.nonnegative("weight_decay"), decoupled_weight_decay=True)
+    state = x.state(adam, decoupled_weight_decay=True)
     params, grads = x.tensor("params"), x.tensor("grads")
     adam_state, adam_params = adam.update(state, params, grads)
-    w = adamw.State(lr=state.lr, beta1=state.beta1, beta2=state.beta2, epsilon=state.epsilon,
-                    weight_decay=state.weight_decay, m=state.m, v=state.v, t=state.t)
+    w = fields.convert(state, adamw.State, drop=("decoupled_weight_decay",))
     adamw_state, adamw_params = adamw.update(w, params, grads)
     return equation((adam_state.m, adam_state.v, adam_params), (adamw_state.m, adamw_state.v, adamw_params))

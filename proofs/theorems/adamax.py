@@ -5,10 +5,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> adamax.State:
-    return adamax.State(lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
-                        epsilon=x.positive("epsilon"), weight_decay=x.nonnegative("weight_decay"),
-                        maximize=False, m=x.tensor("m"), u=x.tensor("u", entries="nonnegative"),
-                        t=x.natural("t"))
+    return x.state(adamax)
 
 
 @theorem("Optim.Adamax.update_m_eq", statement="(update s p g).state.m = β1 · m + (1 − β1) · g̃")

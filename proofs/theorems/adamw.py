@@ -1,23 +1,19 @@
 """Theorems about ``optim.adamw`` (TorchLean ``Optim.AdamW``)."""
 import sympy
 
-from optim import adam, adamw
+from optim import adam, adamw, fields
 from proofs.harness import REFUTED, Given, equation, theorem
 from proofs.theorems.adam import textbook_step
 
 
-def arbitrary_state(x: Given, weight_decay=None) -> adamw.State:
-    return adamw.State(
-        lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
-        epsilon=x.positive("epsilon"),
-        weight_decay=x.nonnegative("weight_decay") if weight_decay is None else weight_decay,
-        m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"), t=x.natural("t"),
-    )
+def arbitrary_state(x: Given, **given) -> adamw.State:
+    """Any state torch.optim.AdamW accepts (its declared domains), without amsgrad."""
+    return x.state(adamw, **given)
 
 
 def adam_of(s: adamw.State) -> adam.State:
-    """The seed's record { lr := s.lr, beta1 := s.beta1, …, t := s.t }."""
-    return adam.State(lr=s.lr, beta1=s.beta1, beta2=s.beta2, epsilon=s.epsilon, m=s.m, v=s.v, t=s.t)
+    """The seed's record { lr := s.lr, beta1 := s.beta1, …, t := s.t } (no weight decay)."""
+    return fields.convert(s, adam.State, weight_decay=0.0)
 
 
 @theorem("Optim.AdamW.update_time_eq", statement="(update s p g).state.t = s.t + 1")
@@ -74,7 +70,7 @@ def update_weight_decay_zero_params_eq_adam_real(x: Given):
          statement="s.weight_decay > 0 ⟹ (AdamW.update s p g).params = (Adam.update {…} p g).params")
 def update_weight_decay_pos_params_eq_adam(x: Given):
     """With a nonzero weight decay, AdamW is not Adam (refuted, with a counterexample)."""
-    state = arbitrary_state(x, weight_decay=x.positive("weight_decay"))
+    state = arbitrary_state(x, weight_decay="positive")
     params, grads = x.tensor("params"), x.tensor("grads")
     _, adamw_params = adamw.update(state, params, grads)
     _, adam_params = adam.update(adam_of(state), params, grads)

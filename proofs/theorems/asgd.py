@@ -5,9 +5,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> asgd.State:
-    return asgd.State(lr=x.positive("lr"), lambd=x.nonnegative("lambd"), alpha=x.nonnegative("alpha"),
-                      t0=x.nonnegative("t0"), weight_decay=x.nonnegative("weight_decay"), maximize=False,
-                      eta=x.nonnegative("eta"), mu=x.unit("mu"), ax=x.tensor("ax"), t=x.natural("t"))
+    return x.state(asgd, lr="positive", alpha="nonnegative")
 
 
 @theorem("Optim.ASGD.update_params_eq", statement="(update s p g).params = p · (1 − lambd · η) − η · (g + λ·p)")

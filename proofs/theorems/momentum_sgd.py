@@ -6,7 +6,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> momentum_sgd.State:
-    return momentum_sgd.State(lr=x.real("lr"), momentum=x.real("momentum"), buf=x.tensor("buf"))
+    return x.state(momentum_sgd, lr="real", momentum="real")
 
 
 @theorem("Optim.MomentumSGD.update_buffer_eq",

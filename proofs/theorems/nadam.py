@@ -5,11 +5,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given, decoupled: bool = False) -> nadam.State:
-    return nadam.State(lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
-                       epsilon=x.positive("epsilon"), weight_decay=x.nonnegative("weight_decay"),
-                       momentum_decay=x.nonnegative("momentum_decay"), decoupled_weight_decay=decoupled,
-                       maximize=False, m=x.tensor("m"), v=x.tensor("v", entries="nonnegative"),
-                       mu_product=x.unit("mu_product"), t=x.natural("t"))
+    return x.state(nadam, decoupled_weight_decay=decoupled)
 
 
 def mu(state, t):

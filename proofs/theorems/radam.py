@@ -7,10 +7,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> radam.State:
-    return radam.State(lr=x.nonnegative("lr"), beta1=x.unit("beta1"), beta2=x.unit("beta2"),
-                       epsilon=x.positive("epsilon"), weight_decay=x.nonnegative("weight_decay"),
-                       decoupled_weight_decay=False, maximize=False, m=x.tensor("m"),
-                       v=x.tensor("v", entries="nonnegative"), t=x.natural("t"))
+    return x.state(radam)
 
 
 def paper_rho(beta2, t):

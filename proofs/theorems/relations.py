@@ -8,46 +8,24 @@
 Each compares every state tensor and the parameters, running the optimizer's own ``update``
 twice; one theorem per optimizer and option.
 """
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import sympy
 
-from optim import OPTIMIZERS
+from optim import OPTIMIZERS, fields
 from proofs.harness import Given, equation, theorem
 from proofs.theorems.radam import regime as radam_regime
-from symbolic.tensor import SymTensor
-
-NONNEGATIVE_BUFFERS = {"v", "u", "v_max", "sum", "square_avg", "step_size"}
-# torch's valid ranges (ε > 0 so that every step is defined).
-DOMAINS = {"beta1": "unit", "beta2": "unit", "rho": "closed_unit", "alpha": "unit", "t": "natural",
-           "epsilon": "positive", "lr": "nonnegative", "weight_decay": "nonnegative",
-           "momentum": "nonnegative", "lr_decay": "nonnegative", "momentum_decay": "nonnegative",
-           "mu_product": "unit", "mu": "unit", "eta": "nonnegative", "lambd": "nonnegative",
-           "etaminus": "unit", "etaplus": "positive", "step_size_min": "nonnegative",
-           "step_size_max": "positive", "t0": "nonnegative"}
-# Options that make init create every buffer, so the relation covers every branch's state.
-INIT_OPTIONS = {"SGD": dict(momentum=0.5), "RMSprop": dict(momentum=0.5, centered=True),
-                "Adam": dict(amsgrad=True), "AdamW": dict(amsgrad=True)}
 
 
-def arbitrary_state(x: Given, name: str, module, params, maximize: bool):
-    """Every number of a state made symbolic (buffers and scalars), options as init sets them."""
-    template = module.init(params, maximize=maximize, **INIT_OPTIONS.get(name, {}))
-    values = {}
-    for f in fields(template):
-        value = getattr(template, f.name)
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, SymTensor):
-            entries = "nonnegative" if f.name in NONNEGATIVE_BUFFERS else "real"
-            values[f.name] = x.tensor(f.name, entries=entries)
-        else:
-            values[f.name] = getattr(x, DOMAINS.get(f.name, "real"))(f.name)
-    return replace(template, **values)
+def arbitrary_state(x: Given, module, maximize: bool):
+    """Every number of a state symbolic, in its declared domain (buffers and scalars too), with
+    the flags that create a buffer on (amsgrad, centered), so the relation covers every branch's
+    state."""
+    return x.state(module, maximize=maximize, **dict.fromkeys(fields.creating_flags(module.State), True))
 
 
 def _tensors(state, new_state, new_params):
-    names = [f.name for f in fields(state) if isinstance(getattr(new_state, f.name), SymTensor)]
+    names = [n for n in fields.buffers(state) if getattr(new_state, n) is not None]
     return tuple(getattr(new_state, n) for n in names) + (new_params,)
 
 
@@ -81,7 +59,7 @@ def relation_theorem(kind: str, name: str, module, regime: str = "", hypotheses=
 
     def build(x: Given):
         params, grads = x.tensor("params"), x.tensor("grads")
-        state = arbitrary_state(x, name, module, params, maximize=(kind == "maximize"))
+        state = arbitrary_state(x, module, maximize=(kind == "maximize"))
         (left_state, left_params), (right_state, right_params) = relate(state, params, grads, module)
         if hypotheses is not None:
             x.assume(*hypotheses(state, left_state))
@@ -99,7 +77,7 @@ REGIMES = {"RAdam": [("rectified", lambda s, new: radam_regime(s, new.t, True)),
 
 
 def _has(module, field: str) -> bool:
-    return field in {f.name for f in fields(module.State)}
+    return field in fields.declarations(module.State).fields
 
 
 for _name, _module in OPTIMIZERS.items():

@@ -7,14 +7,8 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given, *, centered: bool, momentum: bool) -> rmsprop.State:
-    return rmsprop.State(
-        lr=x.nonnegative("lr"), alpha=x.unit("alpha"), epsilon=x.positive("epsilon"),
-        weight_decay=x.nonnegative("weight_decay"),
-        momentum=x.positive("momentum") if momentum else 0.0, centered=centered, maximize=False,
-        square_avg=x.tensor("square_avg", entries="nonnegative"),
-        grad_avg=x.tensor("grad_avg") if centered else None,
-        momentum_buffer=x.tensor("momentum_buffer") if momentum else None, t=x.natural("t"),
-    )
+    """Any RMSprop state (its declared domains); with momentum, μ > 0 and its buffer."""
+    return x.state(rmsprop, momentum="positive" if momentum else 0.0, centered=centered)
 
 
 def decayed(state, params, grads):

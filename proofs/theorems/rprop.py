@@ -7,10 +7,7 @@ from proofs.harness import Given, equation, theorem
 
 
 def arbitrary_state(x: Given) -> rprop.State:
-    return rprop.State(lr=x.positive("lr"), etaminus=x.unit("etaminus"), etaplus=x.positive("etaplus"),
-                       step_size_min=x.nonnegative("step_size_min"), step_size_max=x.positive("step_size_max"),
-                       maximize=False, prev=x.tensor("prev"), step_size=x.tensor("step_size", entries="nonnegative"),
-                       t=x.natural("t"))
+    return x.state(rprop, lr="positive")
 
 
 def clamp(ctx, value, state):

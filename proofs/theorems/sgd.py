@@ -16,11 +16,8 @@ def update_eq(x: Given):
 
 def momentum_state(x: Given, *, first_step: bool, nesterov: bool = False, maximize: bool = False):
     """Any torch SGD state with momentum μ, dampening τ, weight decay λ (τ = 0 with nesterov)."""
-    return sgd.State(
-        lr=x.real("lr"), momentum=x.positive("momentum"),
-        dampening=0 if nesterov else x.real("dampening"), weight_decay=x.nonnegative("weight_decay"),
-        nesterov=nesterov, maximize=maximize, buf=None if first_step else x.tensor("buf"),
-    )
+    return x.state(sgd, lr="real", momentum="positive", dampening=0 if nesterov else "real",
+                   nesterov=nesterov, maximize=maximize, buf=None if first_step else "real")
 
 
 @theorem("Optim.SGD.update_weight_decay_params_eq",
