@@ -452,7 +452,8 @@ CORRUPTIONS = {
     "not a dict": (lambda sd: sd.update(state=[]), TypeError, "state"),
     "one group fewer": (_set(("param_groups",), lambda g: g[:1]), ValueError, "parameter groups"),
     "a param fewer": (_set(("param_groups", 1, "params"), lambda ps: ps[:0]), ValueError, "size"),
-    "duplicate param index": (_set(("param_groups", 1, "params"), [0]), ValueError, "index"),
+    "duplicate param index": (_set(("param_groups", 1, "params"), [0]), ValueError,
+                              r"saved param index \[0\] appears more than once"),
     "string param index": (_set(("param_groups", 1, "params"), ["2"]), TypeError, "index"),
     "missing buffer": (_delete(("state", 2, "exp_avg")), ValueError, "exp_avg"),
     "missing step": (_delete(("state", 2, "step")), ValueError, "step"),
@@ -641,3 +642,34 @@ def test_a_group_initial_accumulator_value_that_torch_ignores_is_refused():
     with pytest.raises(ValueError, match="constructor only"):
         opt.load_state_dict(sd)
     _assert_nothing_changed(opt, params, before)
+
+
+# ---------------------------------------------------------------------------------------
+# Boolean options choose the code path: only a bool (or a NumPy bool) is one.  torch takes
+# any truthy value, so amsgrad="no" would silently turn amsgrad on.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_an_option_that_is_not_a_bool_is_refused_and_a_numpy_bool_is_its_value(name):
+    cls = optim.TORCH_OPTIMIZERS[name]
+    options = [k for k, v in cls.defaults.items() if isinstance(v, bool)]
+    assert "maximize" in options
+    for key in options:
+        extra = dict(momentum=0.9) if key == "nesterov" else {}
+        for bad in ("no", 1, 0, None, 1.0, [True]):
+            with pytest.raises(TypeError, match="bool"):
+                cls([np.ones(2)], lr=0.1, **extra, **{key: bad})
+        params = [np.ones(3), np.ones(3)]
+        numpy_bool = cls([params[0]], lr=0.1, **extra, **{key: np.bool_(True)})
+        plain = cls([params[1]], lr=0.1, **extra, **{key: True})
+        for _ in range(2):
+            numpy_bool.step([np.array([0.5, -1.0, 2.0])])
+            plain.step([np.array([0.5, -1.0, 2.0])])
+        assert params[0].tobytes() == params[1].tobytes(), key
+        before = _snapshot(plain, params[1:])
+        plain.param_groups[0][key] = "yes"          # written into the group later: refused at the step
+        with pytest.raises(TypeError, match="bool"):
+            plain.step([np.ones(3)])
+        plain.param_groups[0][key] = True
+        _assert_nothing_changed(plain, params[1:], before)
+    with pytest.raises(TypeError, match="bool"):
+        cls.family.init(np.ones(2), maximize="no")

@@ -499,3 +499,35 @@ def test_adagrad_state_at_construction_and_group_values_are_torchs():
     ref.step()
     assert torch.equal(ours_p, ref_p)
     assert torch.equal(ours.state_dict()["state"][0]["sum"], ref.state_dict()["state"][0]["sum"])
+
+
+def _nan_cases():
+    """Every real hyperparameter of every optimizer (each entry of a pair), set to NaN."""
+    for name in NAMES:
+        signature = inspect.signature(getattr(torch.optim, name).__init__)
+        for key, parameter in signature.parameters.items():
+            default = parameter.default
+            if isinstance(default, bool) or key in ("self", "params"):
+                continue
+            if isinstance(default, tuple):
+                for i in range(len(default)):
+                    yield name, key, tuple(float("nan") if j == i else v for j, v in enumerate(default))
+            elif isinstance(default, (int, float)):
+                yield name, key, float("nan")
+
+
+@pytest.mark.parametrize("name,key,value", list(_nan_cases()))
+def test_a_nan_hyperparameter_gets_torchs_message_or_a_clear_error(name, key, value):
+    """Where torch.optim refuses a NaN hyperparameter, the torch backend raises its ValueError
+    with its exact message; where torch accepts one (SGD's momentum …), which would fill every
+    param with NaN, ours refuses it with a ValueError."""
+    try:
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))], **{key: value})
+        expected = None
+    except ValueError as error:
+        expected = str(error)
+    for make in (lambda: getattr(torch_backend, name)([torch.nn.Parameter(torch.ones(2))], **{key: value}),):
+        with pytest.raises(ValueError) as raised:
+            make()
+        if expected is not None:
+            assert str(raised.value) == expected
