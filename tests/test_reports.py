@@ -221,7 +221,8 @@ def test_an_unexpected_verdict_is_listed_at_the_top_and_highlighted(small):
     from proofs.markdown import to_markdown
 
     report, _, _ = small
-    wrong = Result(name="User.SGD.wrong", docstring="SGD does not move (false).", statement="p' = p",
+    wrong = Result(name="User.SGD.wrong", docstring="SGD does not move (false) <script>x</script> & a < b",
+                   statement="p' = p <b>",
                    expected="PROVED", verdict="REFUTED", method="counterexample", reason="", seconds=0.5,
                    module="user_theorems_wrong")
     base = [r for r in report.theorems]
@@ -235,5 +236,9 @@ def test_an_unexpected_verdict_is_listed_at_the_top_and_highlighted(small):
     assert 'id="t-User-SGD-wrong" class="theorem unexpected"' in page and 'data-unexpected="1"' in page
     assert text.index("## Not as expected") < text.index("| theorem |")
     assert "- [User.SGD.wrong](#usersgdwrong): REFUTED, expected PROVED" in text
+    html5lib = pytest.importorskip("html5lib")
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(page)
+    assert parser.errors == [] and "<script>x" not in page and "&lt;script&gt;x" in page
     ok = to_html(report)
     assert 'id="alert" class="ok"' in ok and "unexpected" not in ok.split('id="alert"')[1].split("</section>")[0]
