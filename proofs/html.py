@@ -42,7 +42,7 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:l
 code{background:#f4f4f4;padding:0 .2rem;overflow-wrap:anywhere}
 .formula{overflow-x:auto;overflow-y:hidden;max-width:100%;margin:.2rem 0;padding:.1rem .6rem;
 border-left:3px solid #ddd;background:#fcfcfc;display:flex;align-items:baseline;gap:1rem}
-.formula math{display:inline math;math-style:normal;font-size:1.1em;margin:.2rem 0}.label{color:#666;font-size:.8rem;flex:0 0 auto;min-width:7rem}
+.formula math{display:inline math;math-style:normal;font-size:1.1em;margin:.2rem 0}.label{color:#666;font-size:.8rem;flex:0 0 auto;min-width:7rem}math mtd{text-align:left;padding:0 .25em}
 .verdict{font-weight:bold}.PROVED{color:#0a6b2a}.REFUTED{color:#9a3b00}.UNKNOWN{color:#555}
 .verdict.unexpected{background:#b00020;color:#fff;padding:0 .3rem;border-radius:3px}
 tr.unexpected td{background:#ffe6e9}

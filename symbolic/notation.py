@@ -206,7 +206,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self._row(self._element("mo", "¬"), self.parenthesize(expr.args[0], PRECEDENCE["Not"]))
 
     def _print_Piecewise(self, expr):
-        table = self.dom.createElement("mtable")
+        table = self._element("mtable", columnalign="left left")
         for value, condition in expr.args:
             cells = [self._print(value), self._row(self._element("mtext", "otherwise\u00a0")) if condition is S.true
                      else self._row(self._element("mtext", "if\u00a0"), self._print(condition))]
@@ -214,7 +214,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
             for cell in cells:
                 row.appendChild(self._wrap("mtd", cell))
             table.appendChild(row)
-        return self._row(self._element("mo", "{"), table)
+        return self._row(self._element("mo", "{", stretchy="true", fence="true", form="prefix"), table)
 
 
 _TEXT = TextPrinter()
