@@ -18,7 +18,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import ema_of_square, gradient_preamble
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 @fields.state
@@ -36,9 +36,8 @@ class State:
 init = fields.init_function(State)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     sqrt = context_of(params).sqrt
     _, g = gradient_preamble(state, params, grads)
     v = ema_of_square(state.v, g, state.rho)

@@ -17,7 +17,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import gradient_preamble
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 def _initial_sum(ctx: Any, params: Any, hyperparameters: dict) -> Any:
@@ -41,17 +41,16 @@ class State:
 init = fields.init_function(State)
 
 
-def decayed_lr(lr: Any, lr_decay: Any, t: Any) -> Any:
+def _decayed_lr(lr: Any, lr_decay: Any, t: Any) -> Any:
     """lr / (1 + (t − 1)·lr_decay) at step t ≥ 1."""
     return lr / (1 + (t - 1) * lr_decay)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     sqrt = context_of(params).sqrt
     t = state.t + 1
     _, g = gradient_preamble(state, params, grads)
     total = state.sum + g * g
-    clr = decayed_lr(state.lr, state.lr_decay, t)
+    clr = _decayed_lr(state.lr, state.lr_decay, t)
     return replace(state, sum=total, t=t), params - clr * (g / (sqrt(total) + state.epsilon))

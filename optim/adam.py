@@ -24,7 +24,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import bias_correction, ema_of_square, gradient_preamble, lerp
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 @fields.state(checked_first=("lr", "epsilon"))   # torch.optim.Adam checks ε before the betas
@@ -53,7 +53,7 @@ class State(Hyperparameters):
 init = fields.init_function(State)
 
 
-def adaptive_step(params: Any, m: Any, v: Any, t: Any, state: Any) -> Any:
+def _adaptive_step(params: Any, m: Any, v: Any, t: Any, state: Any) -> Any:
     """p − lr · m̂ / (√v̂ + ε) for moments already updated to step t (torch's order)."""
     sqrt = context_of(params).sqrt
     step_size = state.lr / bias_correction(state.beta1, t)
@@ -61,13 +61,12 @@ def adaptive_step(params: Any, m: Any, v: Any, t: Any, state: Any) -> Any:
     return params - step_size * (m / denom)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     t = state.t + 1
     params, g = gradient_preamble(state, params, grads)
     m = lerp(state.m, g, 1 - state.beta1)
     v = ema_of_square(state.v, g, state.beta2)
     v_max = context_of(v).maximum(state.v_max, v) if state.amsgrad else state.v_max
     new_state = replace(state, m=m, v=v, t=t, v_max=v_max)
-    return new_state, adaptive_step(params, m, v_max if state.amsgrad else v, t, state)
+    return new_state, _adaptive_step(params, m, v_max if state.amsgrad else v, t, state)

@@ -15,9 +15,8 @@ from dataclasses import replace
 from typing import Any
 
 from optim import adam, fields
-from optim import _checks as check
 from optim._shared import bias_correction, gradient_preamble, lerp
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 @fields.state
@@ -32,9 +31,8 @@ class State(adam.Hyperparameters):
 init = fields.init_function(State)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
     params, g = gradient_preamble(state, params, grads)

@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Any
 
 from optim import adam, fields
-from optim.context import update_rule
 
 
 @fields.state
@@ -35,7 +34,7 @@ def as_adam(state: State) -> adam.State:
     return fields.convert(state, adam.State, decoupled_weight_decay=True)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     after, params = adam.update(as_adam(state), params, grads)
     return replace(state, m=after.m, v=after.v, t=after.t, v_max=after.v_max), params

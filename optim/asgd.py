@@ -18,7 +18,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import gradient_preamble
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 def _initial_eta(ctx: Any, params: Any, hyperparameters: dict) -> Any:
@@ -42,9 +42,8 @@ class State:
 init = fields.init_function(State)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
     params, g = gradient_preamble(state, params, grads)

@@ -41,8 +41,11 @@ import inspect
 from dataclasses import MISSING, dataclass
 from typing import Any, Callable
 
+import functools
+
 from optim import _checks
 from optim.context import context_of, init_rule
+from optim.context import update_rule as _update_rule
 
 HYPER, FLAG, BUFFER, SCALAR, INIT_ONLY = "hyperparameter", "flag", "buffer", "scalar", "init-only"
 _KEY = "optlaws"
@@ -58,13 +61,15 @@ class Declaration:
     """What one field (or init-only argument) of a State is."""
 
     kind: str
-    default: Any = dataclasses.field(default_factory=lambda: MISSING)  # init's default (hyperparameters, flags, init-only arguments)
+    # init's default (hyperparameters, flags, init-only arguments); MISSING: none
+    default: Any = dataclasses.field(default_factory=lambda: MISSING)
     torch: Any = None              # torch's name: "lr", ("betas", 0); None: the field's name
     check: Callable | None = None  # validates and normalises, with torch's message
     domain: str | None = None      # the prover's domain (for a buffer: of its entries)
     when: str | None = None        # buffer: the flag (or nonzero hyperparameter) that creates it
-    initial: Any = dataclasses.field(default_factory=lambda: MISSING)  # buffer, scalar: the value at init (a constant or f(ctx, params, h));
-    #                                a buffer with None is created by the first update
+    # buffer, scalar: the value at init, a constant or f(ctx, params, hyperparameters); a buffer
+    # with None is created by the first update
+    initial: Any = dataclasses.field(default_factory=lambda: MISSING)
 
     def initial_value(self, ctx: Any, params: Any, hyperparameters: dict) -> Any:
         if self.when is not None and not creates(hyperparameters[self.when]):
@@ -222,6 +227,19 @@ def init_function(state_type: type, doc: str = "") -> Callable:
     init.__module__ = state_type.__module__
     init.__doc__ = doc or f"A fresh {state_type.__module__}.State for ``params`` (see optim.fields)."
     return init_rule(init)
+
+
+def update_rule(state_type: type) -> Callable:
+    """Declares a family's pure ``update(state, params, grads)``: ``optim.context.update_rule``
+    (the state's type; the backend adopts the state), then the layout of params, grads and every
+    buffer the state's options need (``layout_buffers``), before the update's first operation."""
+    def declare(update: Callable) -> Callable:
+        @functools.wraps(update)
+        def checked(state: Any, params: Any, grads: Any) -> Any:
+            _checks.check_layout(params, grads, **layout_buffers(state))
+            return update(state, params, grads)
+        return _update_rule(state_type)(checked)
+    return declare
 
 
 def _checked(values: dict, checks: dict) -> dict:

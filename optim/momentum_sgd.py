@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from optim import _checks as check
 from optim import fields
-from optim.context import update_rule
 
 
 @fields.state
@@ -26,8 +24,7 @@ class State:
 init = fields.init_function(State)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     buf = state.buf * state.momentum + grads
     return replace(state, buf=buf), params - buf * state.lr

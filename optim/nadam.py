@@ -20,7 +20,7 @@ from typing import Any
 from optim import adam, fields
 from optim import _checks as check
 from optim._shared import bias_correction, ema_of_square, gradient_preamble, lerp
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 @fields.state
@@ -38,19 +38,18 @@ class State(adam.Hyperparameters):
 init = fields.init_function(State)
 
 
-def momentum_coefficient(beta1: Any, momentum_decay: Any, t: Any) -> Any:
+def _momentum_coefficient(beta1: Any, momentum_decay: Any, t: Any) -> Any:
     """μ_t = β1 · (1 − ½ · 0.96^(t·ψ)): Dozat's warming momentum schedule."""
     return beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
     params, g = gradient_preamble(state, params, grads)
-    mu = momentum_coefficient(state.beta1, state.momentum_decay, t)
-    mu_next = momentum_coefficient(state.beta1, state.momentum_decay, t + 1)
+    mu = _momentum_coefficient(state.beta1, state.momentum_decay, t)
+    mu_next = _momentum_coefficient(state.beta1, state.momentum_decay, t + 1)
     mu_product = ctx.round_float32(state.mu_product * ctx.round_float32(mu))
     m = lerp(state.m, g, 1 - state.beta1)
     v = ema_of_square(state.v, g, state.beta2)

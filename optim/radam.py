@@ -17,9 +17,8 @@ from dataclasses import replace
 from typing import Any
 
 from optim import adam, fields
-from optim import _checks as check
 from optim._shared import bias_correction, ema_of_square, gradient_preamble, lerp
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 RECTIFICATION_THRESHOLD = 5  # torch: rectify once the variance is tractable (ρ_t > 5.0; an int keeps it exact)
 
@@ -52,9 +51,8 @@ def rectification_squared(beta2: Any, t: Any) -> Any:
     return (rho_t - 4) * (rho_t - 2) * rho_max / ((rho_max - 4) * (rho_max - 2) * rho_t)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     t = state.t + 1
     params, g = gradient_preamble(state, params, grads)

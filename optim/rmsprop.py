@@ -19,7 +19,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import ema_of_square, gradient_preamble, lerp
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 @fields.state(checked_first=("lr", "epsilon", "momentum", "weight_decay"))   # torch.optim.RMSprop's order
@@ -40,9 +40,8 @@ class State:
 init = fields.init_function(State)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     sqrt = context_of(params).sqrt
     _, g = gradient_preamble(state, params, grads)
     square_avg = ema_of_square(state.square_avg, g, state.alpha)

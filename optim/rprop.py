@@ -17,7 +17,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import maximized
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 def _initial_step_size(ctx: Any, params: Any, hyperparameters: dict) -> Any:
@@ -45,9 +45,8 @@ class State:
 init = fields.init_function(State)
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     ctx = context_of(params)
     g = maximized(grads, state.maximize)
     agreement = ctx.sign(g * state.prev)

@@ -19,7 +19,7 @@ from typing import Any
 from optim import _checks as check
 from optim import fields
 from optim._shared import gradient_preamble
-from optim.context import context_of, update_rule
+from optim.context import context_of
 
 
 @fields.state(checked_first=("lr", "momentum", "weight_decay"))   # torch.optim.SGD's order
@@ -41,19 +41,18 @@ class State:
 init = fields.init_function(State, "No buffer yet: torch creates the momentum buffer from the first gradient.")
 
 
-def momentum_buffer(buf: Any, grads: Any, momentum: Any, dampening: Any) -> Any:
+def _momentum_buffer(buf: Any, grads: Any, momentum: Any, dampening: Any) -> Any:
     """torch's buffer: a copy of g at the first step, then μ·buf + (1 − τ)·g."""
     if buf is None:
         return context_of(grads).copy(grads)
     return buf * momentum + (1 - dampening) * grads
 
 
-@update_rule(State)
+@fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    check.check_layout(params, grads, **fields.layout_buffers(state))
     _, g = gradient_preamble(state, params, grads)
     if state.momentum != 0:
-        buf = momentum_buffer(state.buf, g, state.momentum, state.dampening)
+        buf = _momentum_buffer(state.buf, g, state.momentum, state.dampening)
         g = g + state.momentum * buf if state.nesterov else buf
         state = replace(state, buf=buf)
     return state, params - g * state.lr

@@ -495,7 +495,7 @@ class SGD(TorchOptimizer):
 
 
 class MomentumSGD(TorchOptimizer):
-    """TorchLean's momentum SGD (no torch.optim class) as a torch.optim.Optimizer; the update is optim.momentum_sgd.update."""
+    """TorchLean's momentum SGD (no torch.optim class) as a torch.optim.Optimizer (see optim.momentum_sgd)."""
     family = momentum_sgd
 
 

@@ -17,14 +17,16 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optim import OPTIMIZERS
+from optim import OPTIMIZERS, fields as declared
 from optim.numpy_backend import NUMPY
 from symbolic.tensor import SymTensor
 from symbolic.tensor import SymScalar
 from symbolic.paths import explore
 
-FLAGS = ("nesterov", "maximize", "amsgrad", "decoupled_weight_decay", "centered")
-NONNEGATIVE_TENSORS = {"v", "u", "v_max", "sum", "square_avg", "step_size"}
+# From the declarations (optim.fields): which fields are flags, which buffers are ≥ 0.
+FLAGS = {n for m in OPTIMIZERS.values() for n in declared.declarations(m.State).of(declared.FLAG)}
+NONNEGATIVE_TENSORS = {n for m in OPTIMIZERS.values() for n, d in declared.declarations(m.State).of(declared.BUFFER).items()
+                       if d.domain == "nonnegative"}
 RANGES = {
     "lr": (0, 1), "momentum": (0.01, 0.99), "dampening": (0, 1), "weight_decay": (0, 1),
     "beta1": (0, 0.999), "beta2": (0, 0.9999), "epsilon": (1e-8, 1), "rho": (0, 1),

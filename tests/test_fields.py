@@ -1,0 +1,264 @@
+"""The declarations of ``optim.fields``: one per field, and what is derived from them.
+
+* Every field of every family's State (and every init-only argument) has exactly one
+  declaration, of a known kind, with a domain the prover knows.
+* The derived ``init`` has the declared arguments, in order, with the declared defaults; the
+  derived torch-style classes (both backends) have the derived defaults and state names; every
+  family of the registry has its class on both backends, declared statically.
+* The declared buffers are the arrays of a state with every option on; ``Given.state`` declares
+  every variable in its declared domain.
+* Validation runs in torch's order: with two bad hyperparameters, the message is torch's own
+  (compared with torch.optim itself, when torch is installed).
+* No State is built positionally in ``optim/`` or ``proofs/theorems/``.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optim
+from optim import adam, adamw, fields, registry, stateful
+from proofs.harness import Given
+from symbolic.domains import DOMAINS
+
+ROOT = Path(__file__).resolve().parent.parent
+FAMILIES = {family.name: family.module for family in registry.FAMILIES}
+KINDS = (fields.HYPER, fields.FLAG, fields.BUFFER, fields.SCALAR, fields.INIT_ONLY)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_field_has_exactly_one_declaration(name):
+    state_type = FAMILIES[name].State
+    declared = fields.declarations(state_type)
+    names = [f.name for f in dataclasses.fields(state_type)]
+    assert list(declared.fields) == names
+    for f in dataclasses.fields(state_type):
+        assert isinstance(f.metadata.get("optlaws"), fields.Declaration), f.name
+        assert declared.fields[f.name] is f.metadata["optlaws"]
+    init_only = [n for n, d in declared.arguments.items() if d.kind == fields.INIT_ONLY]
+    assert not set(init_only) & set(names), "an init-only argument is also a field"
+    everything = {**declared.fields, **{n: declared.arguments[n] for n in init_only}}
+    for field, declaration in everything.items():
+        assert declaration.kind in KINDS, field
+        if declaration.kind == fields.FLAG:
+            assert isinstance(declaration.default, bool), field
+            continue
+        assert declaration.domain in DOMAINS, (field, declaration.domain)
+        if declaration.kind in (fields.HYPER, fields.INIT_ONLY):
+            assert declaration.check is not None, field
+            assert declaration.default is not dataclasses.MISSING, field
+        if declaration.kind == fields.BUFFER:
+            assert not DOMAINS[declaration.domain].integer, field
+            assert declaration.when is None or declaration.when in declared.fields, field
+    # one torch name per field, and the pairs complete
+    torch_names = [declared.torch_name(n) for n in everything]
+    assert len(set(torch_names)) == len(torch_names), torch_names
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_the_derived_init_has_the_declared_arguments_and_defaults(name):
+    family = FAMILIES[name]
+    declared = fields.declarations(family.State)
+    parameters = inspect.signature(family.init).parameters
+    assert list(parameters) == ["params", *declared.arguments]
+    for argument, declaration in declared.arguments.items():
+        assert parameters[argument].default == declaration.default, argument
+        assert type(parameters[argument].default) is type(declaration.default), argument
+    # the dataclass defaults are the same declared values
+    for f in dataclasses.fields(family.State):
+        declaration = f.metadata["optlaws"]
+        if declaration.kind in (fields.HYPER, fields.FLAG):
+            assert f.default == declaration.default, f.name
+    # init with every default builds a state whose hyperparameters are the defaults
+    state = family.init(np.zeros(3))
+    for argument, declaration in declared.arguments.items():
+        if argument in declared.fields:
+            assert getattr(state, argument) == declaration.default, argument
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_init_takes_its_arguments_by_position_too(name):
+    family = FAMILIES[name]
+    declared = fields.declarations(family.State)
+    defaults = [d.default for d in declared.arguments.values()]
+    assert repr(family.init(np.zeros(2), *defaults)) == repr(family.init(np.zeros(2)))
+    with pytest.raises(TypeError):
+        family.init(np.zeros(2), *defaults, 0.0)
+    with pytest.raises(TypeError):
+        family.init(np.zeros(2), no_such_hyperparameter=1.0)
+
+
+def test_every_family_of_the_registry_has_its_class_on_both_backends():
+    assert list(optim.OPTIMIZERS) == [f.name for f in registry.FAMILIES]
+    assert set(stateful.CLASSES) == set(FAMILIES)
+    for name, module in FAMILIES.items():
+        cls = stateful.CLASSES[name]
+        assert cls.__name__ == name and cls.family is module
+        assert getattr(optim, name) is cls
+        source = Path(inspect.getsourcefile(stateful)).read_text()
+        assert f"class {name}(Optimizer):" in source   # declared statically, visible to tools
+    torch_names = {f.name for f in registry.FAMILIES if f.torch_positional is not None}
+    assert set(optim.TORCH_OPTIMIZERS) == torch_names
+    assert "MomentumSGD" not in optim.TORCH_OPTIMIZERS
+
+
+def test_every_family_of_the_registry_has_its_torch_backend_class():
+    pytest.importorskip("torch")
+    from optim import torch_backend
+
+    source = Path(inspect.getsourcefile(torch_backend)).read_text()
+    assert "globals()" not in source
+    assert set(torch_backend.CLASSES) == set(FAMILIES)
+    for name, module in FAMILIES.items():
+        cls = torch_backend.CLASSES[name]
+        assert cls.family is module and getattr(torch_backend, name) is cls
+        assert f"class {name}(TorchOptimizer):" in source
+        assert cls.defaults_ == fields.torch_defaults(module.State)
+        assert cls.state_names == stateful.CLASSES[name].state_names
+    assert set(torch_backend.OPTIMIZERS) == set(optim.TORCH_OPTIMIZERS)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_the_classes_are_derived_from_the_declarations(name):
+    cls, state_type = stateful.CLASSES[name], FAMILIES[name].State
+    declared = fields.declarations(state_type)
+    assert cls.defaults == fields.torch_defaults(state_type)
+    # torch's names cover every init argument, pairs complete and in order
+    covered = [n for names in fields.torch_arguments(state_type).values() for n in names]
+    assert covered == list(declared.arguments)
+    assert set(cls.state_names.values()) == set(declared.of(fields.BUFFER, fields.SCALAR))
+    assert cls.constructor_only == fields.init_only_arguments(state_type)
+    assert cls.state_at_construction == bool(cls.constructor_only)
+    assert 1 <= cls.positional <= len(cls.defaults)
+
+
+def _full_state(name, p):
+    """A state with every option that creates a buffer on (and SGD's buffer, made by its first step)."""
+    family = FAMILIES[name]
+    state = family.init(p, **dict.fromkeys(fields.creating_flags(family.State), True),
+                        **({"momentum": 0.5} if "momentum" in fields.declarations(family.State).arguments else {}))
+    return family.update(state, p, np.ones_like(p))[0]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_the_declared_buffers_are_the_arrays_of_a_full_state(name):
+    p = np.zeros((2, 3))
+    state = _full_state(name, p)
+    arrays = {f.name for f in dataclasses.fields(state) if isinstance(getattr(state, f.name), np.ndarray)}
+    assert arrays == set(fields.buffers(state))
+    assert set(fields.layout_buffers(state)) == arrays
+
+
+def test_an_option_that_needs_a_missing_buffer_is_refused():
+    p = np.zeros(3)
+    state = dataclasses.replace(adam.init(p), amsgrad=True)
+    with pytest.raises(ValueError, match="amsgrad needs the v_max buffer"):
+        adam.update(state, p, p)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_given_state_declares_every_variable_in_its_declared_domain(name):
+    family = FAMILIES[name]
+    declared = fields.declarations(family.State)
+    x = Given()
+    flags = dict.fromkeys(fields.creating_flags(family.State), True)
+    state = x.state(family, **flags)
+    assert isinstance(state, family.State)
+    variables = {v.name: v for v in x.variables}
+    for field, declaration in declared.fields.items():
+        if declaration.kind == fields.FLAG:
+            assert getattr(state, field) is flags.get(field, declaration.default)
+        elif declaration.kind == fields.BUFFER and declaration.initial is None:
+            assert getattr(state, field) is None and field not in variables   # the first update makes it
+        else:
+            assert variables[field].domain.name == declaration.domain, field
+            assert variables[field].is_tensor == (declaration.kind == fields.BUFFER), field
+    assert list(variables) == [n for n in declared.fields if n in variables]   # in field order
+
+
+def test_given_state_takes_domains_and_values():
+    from optim import rmsprop, sgd
+
+    x = Given()
+    state = x.state(rmsprop, lr="positive", momentum=0.0)
+    domains = {v.name: v.domain.name for v in x.variables}
+    assert domains["lr"] == "positive" and "momentum" not in domains
+    assert state.momentum == 0.0 and state.momentum_buffer is None and state.grad_avg is None
+    x = Given()
+    state = x.state(sgd, buf="real")
+    assert {v.name for v in x.variables} == {"lr", "momentum", "dampening", "weight_decay", "buf"}
+    hyper = Given().hyperparameters(adam, amsgrad=True)
+    assert list(hyper) == list(fields.declarations(adam.State).arguments) and hyper["amsgrad"] is True
+    with pytest.raises(ValueError, match="no_such"):
+        Given().state(sgd, no_such=1)
+
+
+def test_convert_keeps_every_field_or_says_what_it_drops():
+    p = np.zeros(2)
+    w = adamw.init(p, weight_decay=0.3, amsgrad=True)
+    a = adamw.as_adam(w)
+    assert isinstance(a, adam.State) and a.decoupled_weight_decay is True
+    assert (a.weight_decay, a.amsgrad, a.v_max is w.v_max) == (0.3, True, True)
+    with pytest.raises(TypeError, match="decoupled_weight_decay"):
+        fields.convert(a, adamw.State)
+    assert repr(fields.convert(a, adamw.State, drop=("decoupled_weight_decay",))) == repr(w)
+
+
+def _positional_state_calls(path: Path) -> list:
+    calls = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "State":
+                calls.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return calls
+
+
+def test_no_state_is_built_positionally():
+    files = sorted((ROOT / "optim").glob("*.py")) + sorted((ROOT / "proofs" / "theorems").glob("*.py"))
+    assert [c for f in files for c in _positional_state_calls(f)] == []
+
+
+# --------------------------------------------------------------------------------------------
+# torch's order of validation: with two bad values, torch's message (torch.optim is the oracle)
+def _bad_settings(defaults: dict) -> list:
+    """One bad value per real hyperparameter (each entry of a pair on its own)."""
+    bad = []
+    for key, default in defaults.items():
+        if isinstance(default, bool):
+            continue
+        if isinstance(default, tuple):
+            bad += [(key, tuple(-1.0 if i == j else d for j, d in enumerate(default))) for i in range(len(default))]
+        else:
+            bad.append((key, -1.0))
+    return bad
+
+
+def _outcome(make):
+    try:
+        make()
+    except (ValueError, TypeError) as error:
+        return type(error).__name__, str(error)
+    return None
+
+
+TORCH_NAMES = [f.name for f in registry.FAMILIES if f.torch_positional is not None]
+
+
+@pytest.mark.parametrize("name", TORCH_NAMES)
+def test_two_bad_hyperparameters_give_torchs_message(name):
+    torch = pytest.importorskip("torch")
+    cls = optim.TORCH_OPTIMIZERS[name]
+    for (key_a, a), (key_b, b) in itertools.combinations(_bad_settings(cls.defaults), 2):
+        settings = {key_a: a}
+        settings[key_b] = tuple(min(u, v) for u, v in zip(a, b)) if key_a == key_b else b
+        theirs = _outcome(lambda: getattr(torch.optim, name)([torch.zeros(2)], **settings))
+        ours = _outcome(lambda: cls([np.zeros(2)], **settings))
+        assert (ours and ours[1]) == (theirs and theirs[1]), (name, settings)
