@@ -37,11 +37,10 @@ symbolic arbitrary state (``proofs.Given.state``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from dataclasses import MISSING, dataclass
 from typing import Any, Callable
-
-import functools
 
 from optim import _checks
 from optim.context import context_of, init_rule

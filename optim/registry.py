@@ -38,9 +38,7 @@ FAMILIES = (
 OPTIMIZERS = {family.name: family.module for family in FAMILIES}
 
 
-def family_of(module: ModuleType) -> Family:
-    """The registry's line for a family module."""
-    for family in FAMILIES:
-        if family.module is module:
-            return family
-    raise LookupError(f"{module.__name__} is not in optim.registry.FAMILIES")
+def torch_positional(module: ModuleType) -> int | None:
+    """How many hyperparameters torch.optim's class of this family takes by position; None for a
+    family torch.optim lacks, or one outside the registry (a user's own)."""
+    return next((f.torch_positional for f in FAMILIES if f.module is module), None)

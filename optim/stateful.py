@@ -51,7 +51,7 @@ except ImportError:  # NumPy < 2
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd)
 from optim._checks import check_layout, real
-from optim.registry import FAMILIES, family_of
+from optim.registry import FAMILIES, torch_positional
 from optim.trace import Workspace, compile_tape, run_fused, run_workspace, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
@@ -178,7 +178,7 @@ def check_constructor_only(name: str, keys: tuple, group: dict, defaults: dict) 
 def torch_interface(family: Any) -> dict:
     """What a torch-style class of ``family`` is, from its declarations and its registry line."""
     defaults = fields.torch_defaults(family.State)
-    positional = family_of(family).torch_positional
+    positional = torch_positional(family)   # None: torch.optim has no such class; all by position
     # Init arguments the state does not keep (Adagrad's initial_accumulator_value): torch reads
     # them from the constructor only and builds the state there; a group's other value is refused.
     constructor_only = fields.init_only_arguments(family.State)

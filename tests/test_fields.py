@@ -17,6 +17,7 @@ import ast
 import dataclasses
 import inspect
 import itertools
+import types
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,88 @@ def test_the_classes_are_derived_from_the_declarations(name):
     assert cls.constructor_only == fields.init_only_arguments(state_type)
     assert cls.state_at_construction == bool(cls.constructor_only)
     assert 1 <= cls.positional <= len(cls.defaults)
+
+
+def test_a_family_torch_lacks_has_both_class_paths():
+    """MomentumSGD (TorchLean's; no torch.optim class): the torch-style classes are derived from its
+    declarations like any other family's, and step as the functional update does."""
+    p, g = np.ones(3), np.array([0.1, 0.2, 0.3])
+    state, expected = optim.momentum_sgd.init(p.copy(), lr=0.1), p.copy()
+    for _ in range(2):
+        state, expected = optim.momentum_sgd.update(state, expected, g)
+    opt = optim.MomentumSGD([p], lr=0.1)
+    opt.step([g])
+    opt.step([g])
+    np.testing.assert_array_equal(p, expected)
+    saved = opt.state_dict()
+    assert list(saved["state"][0]) == ["momentum_buffer"]
+    again = optim.MomentumSGD([np.ones(3)], 0.1, 0.9)
+    again.load_state_dict(saved)
+    np.testing.assert_array_equal(again.state[0].buf, state.buf)
+    torch = pytest.importorskip("torch")
+    from optim import torch_backend
+
+    t = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    backend = torch_backend.MomentumSGD([t], lr=0.1)
+    for _ in range(2):
+        t.grad = torch.tensor(g)
+        backend.step()
+    np.testing.assert_array_equal(t.detach().numpy(), expected)
+    np.testing.assert_array_equal(backend.state[t]["momentum_buffer"].numpy(), state.buf)
+
+
+def _lion():
+    """A family torch.optim lacks, written as a user would (Chen et al. 2023, Lion): one module's
+    worth of declarations and an update."""
+    from dataclasses import replace
+    from typing import Any
+
+    from optim import _checks
+    from optim.context import context_of
+
+    @fields.state
+    class State:
+        lr: Any = fields.lr(1e-4)
+        beta1: Any = fields.hyper(0.9, torch=("betas", 0), check=_checks.beta(0), domain="unit")
+        beta2: Any = fields.hyper(0.99, torch=("betas", 1), check=_checks.beta(1), domain="unit")
+        weight_decay: Any = fields.weight_decay()
+        m: Any = fields.buffer(torch="exp_avg")
+
+    @fields.update_rule(State)
+    def update(state, params, grads):
+        direction = context_of(params).sign(state.m * state.beta1 + (1 - state.beta1) * grads)
+        params = params * (1 - state.lr * state.weight_decay) - state.lr * direction
+        return replace(state, m=state.m * state.beta2 + (1 - state.beta2) * grads), params
+
+    module = types.ModuleType("lion")
+    module.State, module.init, module.update = State, fields.init_function(State), update
+    return module
+
+
+def test_a_family_outside_the_registry_gets_its_classes_from_its_declarations():
+    lion = _lion()
+
+    class Lion(stateful.Optimizer):
+        family = lion
+
+    assert Lion.defaults == {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0}
+    assert Lion.positional == 3 and Lion.state_names == {"exp_avg": "m"}
+    p, g = np.ones(3), np.array([0.5, -0.5, 0.0])
+    opt = Lion([p], lr=0.1, betas=(0.5, 0.9))
+    opt.step([g])
+    np.testing.assert_allclose(p, [0.9, 1.1, 1.0])
+    with pytest.raises(ValueError, match=r"^Invalid beta parameter at index 1: 1\.5$"):
+        Lion([p], betas=(0.5, 1.5))
+    torch = pytest.importorskip("torch")
+    from optim import torch_backend
+
+    class TorchLion(torch_backend.TorchOptimizer):
+        family = lion
+
+    t = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    t.grad = torch.tensor(g)
+    TorchLion([t], lr=0.1, betas=(0.5, 0.9)).step()
+    np.testing.assert_allclose(t.detach().numpy(), [0.9, 1.1, 1.0])
 
 
 def _full_state(name, p):
