@@ -375,30 +375,42 @@ def _set(key, value):
     return edit
 
 
-MALFORMED = {
-    "missing buffer": (_drop, "exp_avg_sq"),
-    "missing step": (_drop, "step"),
-    "wrong shape": (_set("exp_avg", lambda v: v[:2]), None),
-    "wrong dtype": (_set("exp_avg", lambda v: v.double()), None),
-    "list buffer": (_set("exp_avg", lambda v: v.tolist()), None),
-    "string step": (_set("step", "3"), None),
-    "negative step": (_set("step", torch.tensor(-1.0)), None),
-    "fractional step": (_set("step", 2.5), None),
-    "nan step": (_set("step", float("nan")), None),
-    "unknown entry": (_set("momentum_buffer", torch.zeros(8, 4)), None),
-    "sparse buffer": (_set("exp_avg", lambda v: v.to_sparse()), None),
-    "integer buffer": (_set("exp_avg", lambda v: v.long()), None),
+MALFORMED = {   # case: (edit, its argument, the error and what its message says)
+    "missing buffer": (_drop, "exp_avg_sq", ValueError, r"misses \['exp_avg_sq'\]"),
+    "missing step": (_drop, "step", ValueError, r"misses \['step'\]"),
+    "wrong shape": (_set("exp_avg", lambda v: v[:2]), None, ValueError, r"shape \(2, 4\)"),
+    "wrong dtype": (_set("exp_avg", lambda v: v.double()), None, TypeError, "dtype torch.float64"),
+    "list buffer": (_set("exp_avg", lambda v: v.tolist()), None, TypeError, "must be a tensor, got list"),
+    "string step": (_set("step", "3"), None, TypeError, "step must be a number, got '3'"),
+    "bool step": (_set("step", True), None, TypeError, "step must be a number, got True"),
+    "bool step tensor": (_set("step", torch.tensor(True)), None, TypeError, "torch.bool"),
+    "negative step": (_set("step", torch.tensor(-1.0)), None, ValueError, "whole number of steps"),
+    "fractional step": (_set("step", 2.5), None, ValueError, "whole number of steps >= 0, got 2.5"),
+    "nan step": (_set("step", float("nan")), None, ValueError, "whole number of steps >= 0, got nan"),
+    "unknown entry": (_set("momentum_buffer", torch.zeros(8, 4)), None, ValueError, "momentum_buffer"),
+    "sparse buffer": (_set("exp_avg", lambda v: v.to_sparse()), None, ValueError, "dense"),
+    "integer buffer": (_set("exp_avg", lambda v: v.long()), None, TypeError, "torch.int64"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_a_malformed_state_dict_is_refused_and_changes_nothing(case):
     opt, sd = malformed()
-    edit, arg = MALFORMED[case]
+    edit, arg, error, match = MALFORMED[case]
     bad = copy.deepcopy(sd)
     edit(bad, arg) if arg is not None else edit(bad)
     before = snapshot(opt)
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(bad)
+    assert_same(snapshot(opt), before)
+
+
+@pytest.mark.parametrize("bad", [{}, {"state": {}}, {"param_groups": []}, [], "sd", None],
+                         ids=["empty", "no param_groups", "no state", "a list", "a string", "None"])
+def test_a_state_dict_that_is_not_a_dict_of_state_and_groups_is_refused(bad):
+    opt, _ = malformed()
+    before = snapshot(opt)
+    with pytest.raises(ValueError, match="a state dict is a dict with 'state' and 'param_groups'"):
         opt.load_state_dict(bad)
     assert_same(snapshot(opt), before)
 
