@@ -4,6 +4,7 @@ from dataclasses import replace
 from optim import adam, fields, sgd
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, equation, theorem
+from proofs.theorems._common import field_eq, time_eq
 
 
 def arbitrary_state(x: Given, **options) -> adam.State:
@@ -21,30 +22,24 @@ def textbook_step(params, new_state):
     return params - s.lr * m_hat / (sqrt(v_hat) + s.epsilon)
 
 
-@theorem("Optim.Adam.update_time_eq", statement="(update s p g).state.t = s.t + 1")
-def update_time_eq(x: Given):
-    """Adam increments its bias-correction counter by exactly one every step."""
-    state = arbitrary_state(x)
-    new_state, _ = adam.update(state, x.tensor("params"), x.tensor("grads"))
-    return equation(new_state.t, state.t + 1)
+def counter_and_moments(prefix: str, family, arbitrary_state, *, module: str, docs: tuple) -> None:
+    """``Optim.<prefix>.update_time_eq``, ``update_m_eq`` and ``update_v_eq``: Adam's counter and
+    its two moments, the documented EMAs of g and g², which AdamW keeps alike (its decay touches
+    only the parameters); ``docs``: the three docstrings."""
+    time_doc, m_doc, v_doc = docs
+    time_eq(prefix, family, arbitrary_state, time_doc, module=module)
+    field_eq(f"Optim.{prefix}.update_m_eq", statement="(update s p g).state.m = s.m · β1 + (1 − β1) · g",
+             doc=m_doc, module=module, family=family, arbitrary_state=arbitrary_state, field="m", grads_first=True,
+             reference=lambda u: u.state.m * u.state.beta1 + (1 - u.state.beta1) * u.grads)
+    field_eq(f"Optim.{prefix}.update_v_eq", statement="(update s p g).state.v = s.v · β2 + (1 − β2) · g²",
+             doc=v_doc, module=module, family=family, arbitrary_state=arbitrary_state, field="v", grads_first=True,
+             reference=lambda u: u.state.v * u.state.beta2 + (1 - u.state.beta2) * u.grads * u.grads)
 
 
-@theorem("Optim.Adam.update_m_eq", statement="(update s p g).state.m = s.m · β1 + (1 − β1) · g")
-def update_m_eq(x: Given):
-    """Adam's first moment is the documented EMA of the gradient."""
-    state = arbitrary_state(x)
-    grads = x.tensor("grads")
-    new_state, _ = adam.update(state, x.tensor("params"), grads)
-    return equation(new_state.m, state.m * state.beta1 + (1 - state.beta1) * grads)
-
-
-@theorem("Optim.Adam.update_v_eq", statement="(update s p g).state.v = s.v · β2 + (1 − β2) · g²")
-def update_v_eq(x: Given):
-    """Adam's second moment is the documented EMA of the squared gradient."""
-    state = arbitrary_state(x)
-    grads = x.tensor("grads")
-    new_state, _ = adam.update(state, x.tensor("params"), grads)
-    return equation(new_state.v, state.v * state.beta2 + (1 - state.beta2) * grads * grads)
+counter_and_moments("Adam", adam, arbitrary_state, module=__name__, docs=(
+    "Adam increments its bias-correction counter by exactly one every step.",
+    "Adam's first moment is the documented EMA of the gradient.",
+    "Adam's second moment is the documented EMA of the squared gradient."))
 
 
 @theorem("Optim.Adam.update_params_eq",

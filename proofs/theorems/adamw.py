@@ -3,7 +3,7 @@ import sympy
 
 from optim import adam, adamw, fields
 from proofs.harness import REFUTED, Given, equation, theorem
-from proofs.theorems.adam import textbook_step
+from proofs.theorems.adam import counter_and_moments, textbook_step
 
 
 def arbitrary_state(x: Given, **given) -> adamw.State:
@@ -16,30 +16,10 @@ def adam_of(s: adamw.State) -> adam.State:
     return fields.convert(s, adam.State, weight_decay=0.0)
 
 
-@theorem("Optim.AdamW.update_time_eq", statement="(update s p g).state.t = s.t + 1")
-def update_time_eq(x: Given):
-    """AdamW increments its bias-correction counter by exactly one every step."""
-    state = arbitrary_state(x)
-    new_state, _ = adamw.update(state, x.tensor("params"), x.tensor("grads"))
-    return equation(new_state.t, state.t + 1)
-
-
-@theorem("Optim.AdamW.update_m_eq", statement="(update s p g).state.m = s.m · β1 + (1 − β1) · g")
-def update_m_eq(x: Given):
-    """AdamW's first moment is the documented EMA of the gradient (decay does not touch it)."""
-    state = arbitrary_state(x)
-    grads = x.tensor("grads")
-    new_state, _ = adamw.update(state, x.tensor("params"), grads)
-    return equation(new_state.m, state.m * state.beta1 + (1 - state.beta1) * grads)
-
-
-@theorem("Optim.AdamW.update_v_eq", statement="(update s p g).state.v = s.v · β2 + (1 − β2) · g²")
-def update_v_eq(x: Given):
-    """AdamW's second moment is the documented EMA of the squared gradient."""
-    state = arbitrary_state(x)
-    grads = x.tensor("grads")
-    new_state, _ = adamw.update(state, x.tensor("params"), grads)
-    return equation(new_state.v, state.v * state.beta2 + (1 - state.beta2) * grads * grads)
+counter_and_moments("AdamW", adamw, arbitrary_state, module=__name__, docs=(
+    "AdamW increments its bias-correction counter by exactly one every step.",
+    "AdamW's first moment is the documented EMA of the gradient (decay does not touch it).",
+    "AdamW's second moment is the documented EMA of the squared gradient."))
 
 
 @theorem("Optim.AdamW.update_params_eq",
