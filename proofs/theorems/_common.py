@@ -60,9 +60,10 @@ def field_eq(name: str, *, statement: str, doc: str, module: str, family: Any,
     return register(name, doc, build, module=module, statement=statement)
 
 
-def time_eq(prefix: str, family: Any, arbitrary_state: Callable[[Given], Any], doc: str, *,
+def time_eq(prefix: str, family: Any, arbitrary_state: Callable[[Given], Any], doc: str | None = None, *,
             module: str) -> Callable[[Given], Any]:
     """``Optim.<prefix>.update_time_eq``: the step counter goes up by exactly one every step."""
+    doc = doc or f"{prefix} counts its steps: the counter goes up by exactly one every step (torch's ``step``)."
     return field_eq(f"Optim.{prefix}.update_time_eq", statement="(update s p g).state.t = s.t + 1", doc=doc,
                     module=module, family=family, arbitrary_state=arbitrary_state, field="t",
                     reference=lambda u: u.state.t + 1)

@@ -2,36 +2,28 @@
 from optim import adagrad
 from optim.context import context_of
 from proofs.harness import Given, equation, theorem
+from proofs.theorems._common import time_eq, update
 
 
 def arbitrary_state(x: Given) -> adagrad.State:
     return x.state(adagrad)
 
 
-@theorem("Optim.Adagrad.update_time_eq", statement="(update s p g).state.t = s.t + 1")
-def update_time_eq(x: Given):
-    """Adagrad counts its steps one at a time."""
-    state = arbitrary_state(x)
-    return equation(adagrad.update(state, x.tensor("params"), x.tensor("grads"))[0].t, state.t + 1)
+time_eq("Adagrad", adagrad, arbitrary_state, "Adagrad counts its steps one at a time.", module=__name__)
 
 
 @theorem("Optim.Adagrad.update_sum_eq", statement="(update s p g).state.sum = s.sum + (g + λ·p)²")
 def update_sum_eq(x: Given):
     """Adagrad's accumulator adds the square of the (L2-decayed) gradient."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    g = grads + state.weight_decay * params
-    return equation(adagrad.update(state, params, grads)[0].sum, state.sum + g * g)
+    u = update(x, adagrad, arbitrary_state(x))
+    return equation(u.new.sum, u.state.sum + u.decayed_grads * u.decayed_grads)
 
 
 @theorem("Optim.Adagrad.update_params_eq",
          statement="(update s p g).params = p − lr / (1 + s.t · lr_decay) · g̃ / (√sum′ + ε),  g̃ = g + λ·p")
 def update_params_eq(x: Given):
     """Adagrad divides a decaying learning rate by the root of the accumulated squares (Duchi et al. 2011)."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    new_state, new_params = adagrad.update(state, params, grads)
-    g = grads + state.weight_decay * params
-    sqrt = context_of(params).sqrt
-    reference = params - state.lr / (1 + state.t * state.lr_decay) * g / (sqrt(new_state.sum) + state.epsilon)
-    return equation(new_params, reference)
+    u = update(x, adagrad, arbitrary_state(x))
+    s, sqrt = u.state, context_of(u.params).sqrt
+    reference = u.params - s.lr / (1 + s.t * s.lr_decay) * u.decayed_grads / (sqrt(u.new.sum) + s.epsilon)
+    return equation(u.new_params, reference)

@@ -2,6 +2,7 @@
 from optim import nadam
 from optim.context import context_of
 from proofs.harness import Given, equation, theorem
+from proofs.theorems._common import decayed_ema_eq, time_eq, update
 
 
 def arbitrary_state(x: Given, decoupled: bool = False) -> nadam.State:
@@ -16,18 +17,12 @@ def mu(state, t):
 @theorem("Optim.NAdam.update_mu_product_eq", statement="(update s p g).state.mu_product = s.mu_product · μ_{t+1}")
 def update_mu_product_eq(x: Given):
     """NAdam's momentum product gains one factor μ_t per step (exactly, over ℝ)."""
-    state = arbitrary_state(x)
-    new, _ = nadam.update(state, x.tensor("params"), x.tensor("grads"))
-    return equation(new.mu_product, state.mu_product * mu(state, state.t + 1))
+    u = update(x, nadam, arbitrary_state(x))
+    return equation(u.new.mu_product, u.state.mu_product * mu(u.state, u.state.t + 1))
 
 
-@theorem("Optim.NAdam.update_m_eq", statement="(update s p g).state.m = β1 · m + (1 − β1) · (g + λ·p)")
-def update_m_eq(x: Given):
-    """NAdam's first moment is the EMA of the L2-decayed gradient."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    g = grads + state.weight_decay * params
-    return equation(nadam.update(state, params, grads)[0].m, state.beta1 * state.m + (1 - state.beta1) * g)
+decayed_ema_eq("NAdam", nadam, arbitrary_state, module=__name__, second=False,
+               doc="NAdam's first moment is the EMA of the L2-decayed gradient.")
 
 
 def reference_params(state, new, params, g):
@@ -43,22 +38,18 @@ def reference_params(state, new, params, g):
 @theorem("Optim.NAdam.update_params_eq", statement="(update s p g).params = Dozat's NAdam step (see docstring of the reference)")
 def update_params_eq(x: Given):
     """NAdam's parameter step is Dozat's Nesterov-accelerated Adam step, with L2 weight decay."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    new, new_params = nadam.update(state, params, grads)
-    x.assume(*_definedness(state, new))
-    return equation(new_params, reference_params(state, new, params, grads + state.weight_decay * params))
+    u = update(x, nadam, arbitrary_state(x))
+    x.assume(*_definedness(u.state, u.new))
+    return equation(u.new_params, reference_params(u.state, u.new, u.params, u.decayed_grads))
 
 
 @theorem("Optim.NAdam.update_decoupled_params_eq", statement="decoupled ⟹ the same step from p·(1 − lr·λ), on g")
 def update_decoupled_params_eq(x: Given):
     """With decoupled weight decay, NAdam decays p first and steps on the raw gradient."""
-    state = arbitrary_state(x, decoupled=True)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    new, new_params = nadam.update(state, params, grads)
-    x.assume(*_definedness(state, new))
-    decayed = params * (1 - state.lr * state.weight_decay)
-    return equation(new_params, reference_params(state, new, decayed, grads))
+    u = update(x, nadam, arbitrary_state(x, decoupled=True))
+    x.assume(*_definedness(u.state, u.new))
+    decayed = u.params * (1 - u.state.lr * u.state.weight_decay)
+    return equation(u.new_params, reference_params(u.state, u.new, decayed, u.grads))
 
 
 def _definedness(state, new):
@@ -66,18 +57,8 @@ def _definedness(state, new):
     return [new.mu_product < 1, new.mu_product * mu(state, new.t + 1) < 1]
 
 
-@theorem("Optim.NAdam.update_v_eq", statement="(update s p g).state.v = β2 · v + (1 − β2) · (g + λ·p)²")
-def update_v_eq(x: Given):
-    """NAdam's second moment is Adam's EMA of the squared (decayed) gradient."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    g = grads + state.weight_decay * params
-    return equation(nadam.update(state, params, grads)[0].v, state.beta2 * state.v + (1 - state.beta2) * g * g)
+decayed_ema_eq("NAdam", nadam, arbitrary_state, module=__name__, second=True,
+               doc="NAdam's second moment is Adam's EMA of the squared (decayed) gradient.")
 
 
-@theorem("Optim.NAdam.update_time_eq", statement="(update s p g).state.t = s.t + 1")
-def update_time_eq(x: Given):
-    """NAdam counts its steps: the counter goes up by exactly one every step (torch's ``step``)."""
-    state = arbitrary_state(x)
-    new_state, _ = nadam.update(state, x.tensor("params"), x.tensor("grads"))
-    return equation(new_state.t, state.t + 1)
+time_eq("NAdam", nadam, arbitrary_state, module=__name__)
