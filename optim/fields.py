@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
 from dataclasses import MISSING, dataclass
 from typing import Any, Callable
 
@@ -151,6 +152,20 @@ def _post_init(self: Any) -> None:
     cross_check = getattr(self, "cross_check", None)
     if cross_check is not None:
         cross_check()
+    _refuse_nan(self, declared)
+
+
+def _refuse_nan(state: Any, declared: Declared) -> None:
+    """NaN passes the hyperparameters torch.optim does not check (SGD's dampening, ASGD's lambd,
+    alpha and t0, Rprop's step sizes) and would silently fill every param with NaN: refused,
+    after torch's own checks, so that torch's message comes first where torch has one."""
+    for name in declared.checks:
+        value = getattr(state, name, None)
+        if _checks.is_number(value) and math.isnan(value):
+            torch_name = declared.torch_name(name)
+            if isinstance(torch_name, tuple):
+                torch_name = f"{torch_name[0]}[{torch_name[1]}]"
+            raise ValueError(f"Invalid {torch_name} value: nan ({name} must not be NaN)")
 
 
 def state(cls: type | None = None, *, checked_first: tuple = ()) -> Any:

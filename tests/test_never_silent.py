@@ -673,3 +673,17 @@ def test_an_option_that_is_not_a_bool_is_refused_and_a_numpy_bool_is_its_value(n
         _assert_nothing_changed(plain, params[1:], before)
     with pytest.raises(TypeError, match="bool"):
         cls.family.init(np.ones(2), maximize="no")
+
+
+@pytest.mark.parametrize("family", [f.module for f in optim.registry.FAMILIES],
+                         ids=[f.name for f in optim.registry.FAMILIES])
+def test_the_functional_init_refuses_a_nan_hyperparameter(family):
+    """Every real argument of every init: NaN is a ValueError (torch's message where torch
+    has a check; ours where torch has none and would fill the params with NaN)."""
+    import inspect
+    reals = [n for n, p in inspect.signature(family.init).parameters.items()
+             if n != "params" and not isinstance(p.default, bool)]
+    assert "lr" in reals
+    for name in reals:
+        with pytest.raises(ValueError, match="nan"):
+            family.init(np.ones(2), **{name: float("nan")})

@@ -530,15 +530,20 @@ def _nan_cases():
 
 @pytest.mark.parametrize("name,key,value", list(_nan_cases()))
 def test_a_nan_hyperparameter_gets_torchs_message_or_a_clear_error(name, key, value):
-    """Where torch.optim refuses a NaN hyperparameter, the torch backend raises its ValueError
-    with its exact message; where torch accepts one (SGD's momentum …), which would fill every
-    param with NaN, ours refuses it with a ValueError."""
+    """Where torch.optim refuses a NaN hyperparameter, both our classes (torch backend and
+    NumPy) raise its ValueError with its exact message; where torch accepts one (SGD's
+    dampening, ASGD's lambd, Rprop's step sizes …), which would fill every param with NaN,
+    ours refuse it with a ValueError."""
+    import numpy as np
+
+    import optim
     try:
         getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))], **{key: value})
         expected = None
     except ValueError as error:
         expected = str(error)
-    for make in (lambda: getattr(torch_backend, name)([torch.nn.Parameter(torch.ones(2))], **{key: value}),):
+    for make in (lambda: getattr(torch_backend, name)([torch.nn.Parameter(torch.ones(2))], **{key: value}),
+                 lambda: getattr(optim, name)([np.ones(2)], **{key: value})):
         with pytest.raises(ValueError) as raised:
             make()
         if expected is not None:
