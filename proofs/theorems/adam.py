@@ -4,7 +4,7 @@ from dataclasses import replace
 from optim import adam, fields, sgd
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, equation, theorem
-from proofs.theorems._common import field_eq, time_eq
+from proofs.theorems._common import field_eq, time_eq, update
 
 
 def arbitrary_state(x: Given, **options) -> adam.State:
@@ -46,39 +46,32 @@ counter_and_moments("Adam", adam, arbitrary_state, module=__name__, docs=(
          statement="(update s p g).params = p − lr · m̂ / (√v̂ + ε),  m̂ = m′/(1 − β1ᵗ′), v̂ = v′/(1 − β2ᵗ′)")
 def update_params_eq(x: Given):
     """Adam's parameter step, computed in torch's order, is the textbook bias-corrected step."""
-    state = arbitrary_state(x)
-    params = x.tensor("params")
-    new_state, new_params = adam.update(state, params, x.tensor("grads"))
-    return equation(new_params, textbook_step(params, new_state))
+    u = update(x, adam, arbitrary_state(x))
+    return equation(u.new_params, textbook_step(u.params, u.new))
 
 
 @theorem("Optim.Adam.update_params_eq_sgd", expect=REFUTED,
          statement="(Adam.update s p g).params = (SGD.update {lr := s.lr} p g).params")
 def update_params_eq_sgd(x: Given):
     """Adam is not SGD: the same learning rate gives a different step (refuted)."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    _, adam_params = adam.update(state, params, grads)
-    _, sgd_params = sgd.update(sgd.State(lr=state.lr), params, grads)
-    return equation(adam_params, sgd_params)
+    u = update(x, adam, arbitrary_state(x))
+    _, sgd_params = sgd.update(sgd.State(lr=u.state.lr), u.params, u.grads)
+    return equation(u.new_params, sgd_params)
 
 
 @theorem("Optim.Adam.update_amsgrad_v_max_eq", statement="amsgrad ⟹ (update s p g).state.v_max = max(s.v_max, v′)")
 def update_amsgrad_v_max_eq(x: Given):
     """With amsgrad, Adam keeps the running maximum of the raw second moment."""
-    state = arbitrary_state(x, amsgrad=True)
-    new_state, _ = adam.update(state, x.tensor("params"), x.tensor("grads"))
-    return equation(new_state.v_max, context_of(state.v).maximum(state.v_max, new_state.v))
+    u = update(x, adam, arbitrary_state(x, amsgrad=True))
+    return equation(u.new.v_max, context_of(u.state.v).maximum(u.state.v_max, u.new.v))
 
 
 @theorem("Optim.Adam.update_amsgrad_params_eq",
          statement="amsgrad ⟹ (update s p g).params = p − lr · m̂ / (√(v_max′ / (1 − β2ᵗ′)) + ε)")
 def update_amsgrad_params_eq(x: Given):
     """With amsgrad, the step normalises by the maximum second moment instead of v."""
-    state = arbitrary_state(x, amsgrad=True)
-    params = x.tensor("params")
-    new_state, new_params = adam.update(state, params, x.tensor("grads"))
-    return equation(new_params, textbook_step(params, replace(new_state, v=new_state.v_max)))
+    u = update(x, adam, arbitrary_state(x, amsgrad=True))
+    return equation(u.new_params, textbook_step(u.params, replace(u.new, v=u.new.v_max)))
 
 
 @theorem("Optim.Adam.update_decoupled_eq_adamw",
@@ -87,9 +80,7 @@ def update_decoupled_eq_adamw(x: Given):
     """Adam with decoupled_weight_decay = True is AdamW: same moments, same parameters."""
     from optim import adamw
 
-    state = x.state(adam, decoupled_weight_decay=True)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    adam_state, adam_params = adam.update(state, params, grads)
-    w = fields.convert(state, adamw.State, drop=("decoupled_weight_decay",))
-    adamw_state, adamw_params = adamw.update(w, params, grads)
-    return equation((adam_state.m, adam_state.v, adam_params), (adamw_state.m, adamw_state.v, adamw_params))
+    u = update(x, adam, x.state(adam, decoupled_weight_decay=True))
+    w = fields.convert(u.state, adamw.State, drop=("decoupled_weight_decay",))
+    adamw_state, adamw_params = adamw.update(w, u.params, u.grads)
+    return equation((u.new.m, u.new.v, u.new_params), (adamw_state.m, adamw_state.v, adamw_params))

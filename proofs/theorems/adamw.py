@@ -3,6 +3,7 @@ import sympy
 
 from optim import adam, adamw, fields
 from proofs.harness import REFUTED, Given, equation, theorem
+from proofs.theorems._common import update
 from proofs.theorems.adam import counter_and_moments, textbook_step
 
 
@@ -26,11 +27,16 @@ counter_and_moments("AdamW", adamw, arbitrary_state, module=__name__, docs=(
          statement="(update s p g).params = p̃ − lr · m̂ / (√v̂ + ε),  p̃ = p − lr · λ · p")
 def update_params_eq(x: Given):
     """AdamW decays the parameters by lr·λ·p, then takes the textbook Adam step from them."""
-    state = arbitrary_state(x)
-    params = x.tensor("params")
-    new_state, new_params = adamw.update(state, params, x.tensor("grads"))
-    decayed = params - state.lr * state.weight_decay * params  # reference: Loshchilov & Hutter
-    return equation(new_params, textbook_step(decayed, new_state))
+    u = update(x, adamw, arbitrary_state(x))
+    decayed = u.params - u.state.lr * u.state.weight_decay * u.params  # reference: Loshchilov & Hutter
+    return equation(u.new_params, textbook_step(decayed, u.new))
+
+
+def adamw_and_adam_params(x: Given, state: adamw.State) -> tuple:
+    """AdamW's new parameters from ``state``, and Adam's from the same record without weight decay."""
+    u = update(x, adamw, state)
+    _, adam_params = adam.update(adam_of(state), u.params, u.grads)
+    return u.new_params, adam_params
 
 
 @theorem("Optim.AdamW.update_weight_decay_zero_params_eq_adam_real",
@@ -40,18 +46,11 @@ def update_weight_decay_zero_params_eq_adam_real(x: Given):
     """AdamW reduces to Adam when weight_decay = 0 (parameter-update equality), over ℝ."""
     state = arbitrary_state(x)
     x.assume(sympy.Eq(state.weight_decay, 0))
-    params, grads = x.tensor("params"), x.tensor("grads")
-    _, adamw_params = adamw.update(state, params, grads)
-    _, adam_params = adam.update(adam_of(state), params, grads)
-    return equation(adamw_params, adam_params)
+    return equation(*adamw_and_adam_params(x, state))
 
 
 @theorem("Optim.AdamW.update_weight_decay_pos_params_eq_adam", expect=REFUTED,
          statement="s.weight_decay > 0 ⟹ (AdamW.update s p g).params = (Adam.update {…} p g).params")
 def update_weight_decay_pos_params_eq_adam(x: Given):
     """With a nonzero weight decay, AdamW is not Adam (refuted, with a counterexample)."""
-    state = arbitrary_state(x, weight_decay="positive")
-    params, grads = x.tensor("params"), x.tensor("grads")
-    _, adamw_params = adamw.update(state, params, grads)
-    _, adam_params = adam.update(adam_of(state), params, grads)
-    return equation(adamw_params, adam_params)
+    return equation(*adamw_and_adam_params(x, arbitrary_state(x, weight_decay="positive")))
