@@ -140,8 +140,7 @@ def _torch_options(name: str, defaults: dict) -> dict:
 
 def _check_option(key: str, value: Any) -> None:
     if not any(value is allowed for allowed in OPTION_NO_OPS[key]):
-        shown = "True" if value is True else repr(value)
-        raise ValueError(f"{key}={shown} is not implemented by optim.torch_backend "
+        raise ValueError(f"{key}={value!r} is not implemented by optim.torch_backend "
                          f"({OPTION_REASONS[key]}); use {key}={OPTION_NO_OPS[key][0]!r} or torch.optim")
 
 

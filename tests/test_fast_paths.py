@@ -75,9 +75,14 @@ def test_workspace_is_bounded_by_the_block_size_not_the_parameter_size():
     big = np.zeros(1_000_000, np.float32)
     opt = optim.Adam([big], lr=0.1)
     opt.step([np.ones_like(big)])
+    buffers = opt.state[0].m, opt.state[0].v
     opt.step([np.ones_like(big)])
+    assert opt.state[0].m is buffers[0] and opt.state[0].v is buffers[1]   # written in place
     from optim.trace import CHUNK
-    assert opt._workspace.nbytes() <= 12 * CHUNK * 4   # a few block-sized buffers
+    assert 0 < opt._workspace.nbytes() <= 12 * CHUNK * 4   # the default path: a few block-sized buffers
+    functional = optim.Adam([np.zeros(10, np.float32)], lr=0.1, execution="functional")
+    functional.step([np.ones(10, np.float32)])
+    assert functional._workspace.nbytes() == 0             # the functional path has no workspace
     big_opt = optim.Adam([np.zeros(4_000_000, np.float32)], lr=0.1)
     big_opt.step([np.ones(4_000_000, np.float32)])
     assert big_opt._workspace.nbytes() == opt._workspace.nbytes()  # independent of the size

@@ -548,3 +548,15 @@ def test_a_nan_hyperparameter_gets_torchs_message_or_a_clear_error(name, key, va
             make()
         if expected is not None:
             assert str(raised.value) == expected
+
+
+def test_the_torch_context_where_takes_numbers_on_either_side():
+    """ctx.where(condition, x, y) with a tensor on one side and a number on the other, or
+    numbers on both sides: torch.where's result, in the tensor's dtype."""
+    ctx = torch_backend.TorchContext()
+    condition = torch.tensor([True, False, True])
+    t = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    assert torch.equal(ctx.where(condition, t, 0.5), torch.tensor([1.0, 0.5, 3.0], dtype=torch.float64))
+    assert torch.equal(ctx.where(condition, -0.5, t), torch.tensor([-0.5, 2.0, -0.5], dtype=torch.float64))
+    both = ctx.where(condition, 1.5, -2.0)
+    assert both.dtype == torch.get_default_dtype() and both.tolist() == [1.5, -2.0, 1.5]
