@@ -3,6 +3,7 @@ import sympy
 
 from optim import momentum_sgd, sgd
 from proofs.harness import Given, equation, theorem
+from proofs.theorems._common import update
 
 
 def arbitrary_state(x: Given) -> momentum_sgd.State:
@@ -13,20 +14,16 @@ def arbitrary_state(x: Given) -> momentum_sgd.State:
          statement="(update s p g).state.buf = s.buf · s.momentum + g")
 def update_buffer_eq(x: Given):
     """Momentum SGD updates its buffer to momentum * old_buffer + gradient."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    new_state, _ = momentum_sgd.update(state, params, grads)
-    return equation(new_state.buf, state.buf * state.momentum + grads)  # reference: the seed
+    u = update(x, momentum_sgd, arbitrary_state(x))
+    return equation(u.new.buf, u.state.buf * u.state.momentum + u.grads)  # reference: the seed
 
 
 @theorem("Optim.MomentumSGD.update_params_eq",
          statement="(update s p g).params = p − (s.buf · s.momentum + g) · s.lr")
 def update_params_eq(x: Given):
     """Momentum SGD updates parameters using the freshly updated buffer."""
-    state = arbitrary_state(x)
-    params, grads = x.tensor("params"), x.tensor("grads")
-    _, new_params = momentum_sgd.update(state, params, grads)
-    return equation(new_params, params - (state.buf * state.momentum + grads) * state.lr)
+    u = update(x, momentum_sgd, arbitrary_state(x))
+    return equation(u.new_params, u.params - (u.state.buf * u.state.momentum + u.grads) * u.state.lr)
 
 
 @theorem("Optim.MomentumSGD.update_momentum_zero_params_eq_sgd",
@@ -35,7 +32,6 @@ def update_momentum_zero_params_eq_sgd(x: Given):
     """With momentum 0, Momentum SGD takes exactly SGD's step, whatever its buffer holds."""
     state = arbitrary_state(x)
     x.assume(sympy.Eq(state.momentum, 0))
-    params, grads = x.tensor("params"), x.tensor("grads")
-    _, momentum_params = momentum_sgd.update(state, params, grads)
-    _, sgd_params = sgd.update(sgd.State(lr=state.lr), params, grads)
-    return equation(momentum_params, sgd_params)
+    u = update(x, momentum_sgd, state)
+    _, sgd_params = sgd.update(sgd.State(lr=state.lr), u.params, u.grads)
+    return equation(u.new_params, sgd_params)
