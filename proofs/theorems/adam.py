@@ -22,24 +22,23 @@ def textbook_step(params, new_state):
     return params - s.lr * m_hat / (sqrt(v_hat) + s.epsilon)
 
 
-def counter_and_moments(prefix: str, family, arbitrary_state, *, module: str, docs: tuple) -> None:
+def counter_and_moments(prefix: str, family, arbitrary_state, *, module: str, note: str = "") -> None:
     """``Optim.<prefix>.update_time_eq``, ``update_m_eq`` and ``update_v_eq``: Adam's counter and
     its two moments, the documented EMAs of g and g², which AdamW keeps alike (its decay touches
-    only the parameters); ``docs``: the three docstrings."""
-    time_doc, m_doc, v_doc = docs
-    time_eq(prefix, family, arbitrary_state, time_doc, module=module)
+    only the parameters); ``note`` ends the first moment's docstring."""
+    time_eq(prefix, family, arbitrary_state, f"{prefix} increments its bias-correction counter by exactly one every step.",
+            module=module)
     field_eq(f"Optim.{prefix}.update_m_eq", statement="(update s p g).state.m = s.m · β1 + (1 − β1) · g",
-             doc=m_doc, module=module, family=family, arbitrary_state=arbitrary_state, field="m", grads_first=True,
+             doc=f"{prefix}'s first moment is the documented EMA of the gradient{note}.", module=module,
+             family=family, arbitrary_state=arbitrary_state, field="m", grads_first=True,
              reference=lambda u: u.state.m * u.state.beta1 + (1 - u.state.beta1) * u.grads)
     field_eq(f"Optim.{prefix}.update_v_eq", statement="(update s p g).state.v = s.v · β2 + (1 − β2) · g²",
-             doc=v_doc, module=module, family=family, arbitrary_state=arbitrary_state, field="v", grads_first=True,
+             doc=f"{prefix}'s second moment is the documented EMA of the squared gradient.", module=module,
+             family=family, arbitrary_state=arbitrary_state, field="v", grads_first=True,
              reference=lambda u: u.state.v * u.state.beta2 + (1 - u.state.beta2) * u.grads * u.grads)
 
 
-counter_and_moments("Adam", adam, arbitrary_state, module=__name__, docs=(
-    "Adam increments its bias-correction counter by exactly one every step.",
-    "Adam's first moment is the documented EMA of the gradient.",
-    "Adam's second moment is the documented EMA of the squared gradient."))
+counter_and_moments("Adam", adam, arbitrary_state, module=__name__)
 
 
 @theorem("Optim.Adam.update_params_eq",

@@ -17,10 +17,7 @@ def adam_of(s: adamw.State) -> adam.State:
     return fields.convert(s, adam.State, weight_decay=0.0)
 
 
-counter_and_moments("AdamW", adamw, arbitrary_state, module=__name__, docs=(
-    "AdamW increments its bias-correction counter by exactly one every step.",
-    "AdamW's first moment is the documented EMA of the gradient (decay does not touch it).",
-    "AdamW's second moment is the documented EMA of the squared gradient."))
+counter_and_moments("AdamW", adamw, arbitrary_state, module=__name__, note=" (decay does not touch it)")
 
 
 @theorem("Optim.AdamW.update_params_eq",
