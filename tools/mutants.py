@@ -87,6 +87,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "for a tensor, x**0.5 is torch.pow(x, 0.5), which ATen dispatches to sqrt (pow_tensor_scalar "
         "special-cases the exponent 0.5 on CPU and CUDA): the same kernel, the same bits, NaN for x < 0 "
         "in both",
+    ("optim/torch_backend.py", "return scalar(x, y)", "arguments swapped"):
+        "max/min of two Python numbers (never NaN: every hyperparameter and step is checked): equal "
+        "values; where they compare equal with different types (1 and 1.0, ASGD's max(1, t - t0)) "
+        "the quotient 1 / max(...) and its float32 rounding are the same",
 }
 
 # Mutants equivalent wherever they occur: (regular expression on the description) -> why.
