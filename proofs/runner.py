@@ -403,16 +403,22 @@ class _Job:
             return
         getattr(self, "_after_" + self.stage)(answer)
 
-    def _after_build(self, answer: Any) -> None:
+    def _decoded(self, answer: Any, decode: Callable[[str], Any], who: str, what: str, kind: str) -> tuple:
+        """An untrusted child's answer read as wire text: ``(True, value)``, or ``(False, None)``
+        once the job has failed with what was wrong (not text, or text that does not decode)."""
         if not isinstance(answer, str):
-            self._fail(ChildError("the theorem builder answered something that is not an obligation message"))
-            return
+            self._fail(ChildError(f"{who} answered something that is not {kind}"))
+            return False, None
         try:
-            data = wire.decode(answer)
+            return True, decode(answer)
         except Exception as error:  # noqa: BLE001 (WireError, or anything the decoder missed)
-            self._fail(ChildError(f"the theorem builder sent malformed obligations: {error}"))
-            return
-        self._next("decide", lambda: _decide_in_child(data, self.second_check))
+            self._fail(ChildError(f"{who} sent malformed {what}: {error}"))
+            return False, None
+
+    def _after_build(self, answer: Any) -> None:
+        ok, data = self._decoded(answer, wire.decode, "the theorem builder", "obligations", "an obligation message")
+        if ok:
+            self._next("decide", lambda: _decide_in_child(data, self.second_check))
 
     def _after_decide(self, answer: Any) -> None:
         if not (isinstance(answer, dict) and isinstance(answer.get("verdict"), dict)):
@@ -426,16 +432,13 @@ class _Job:
         self._next("evaluate", lambda: self.evaluate(points))
 
     def _after_evaluate(self, answer: Any) -> None:
-        if not isinstance(answer, str):
-            self._fail(ChildError("it answered something that is not a data message"))
-            return
-        try:
-            results = wire.decode_value(answer)
-            points = wire.decode_value(self.points_text)
-        except Exception as error:  # noqa: BLE001
-            self._fail(ChildError(f"it sent malformed data: {error}"))
-            return
-        self._next("judge", lambda: _judge_in_child(results, points))
+        def decode(text: str) -> tuple:
+            return wire.decode_value(text), wire.decode_value(self.points_text)
+
+        ok, decoded = self._decoded(answer, decode, "it", "data", "a data message")
+        if ok:
+            results, points = decoded
+            self._next("judge", lambda: _judge_in_child(results, points))
 
     def _after_judge(self, answer: Any) -> None:
         if not (isinstance(answer, dict) and isinstance(answer.get("failure"), (str, type(None)))
