@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import SEED_BUFFERS as BUFFERS
 from optim import adadelta, adam, adamw, momentum_sgd, sgd
 
 DTYPES = [np.float32, np.float64]
@@ -135,6 +136,17 @@ MIXED_STEP_2 = (0.1 / 19) / (1 + EPS_ADAM)  # ~ 0.005263157842
 MIXED_STEP_3 = -0.1 * (0.041 / 0.271) / (sqrt(0.002247001 / 0.002997001) + EPS_ADAM)
 
 
+def check_adam_steps(module, state, p, grads, expected, dtype, label):
+    """One update per gradient from ``state``: after step k, t = k and m, v, p are the k-th rows of
+    ``expected`` (expected m, v, p).  The last state."""
+    for step, g in enumerate(grads):
+        state, p = module.update(state, p, g)
+        assert state.t == step + 1
+        for name, value, want in zip("mvp", (state.m, state.v, p), expected):
+            check(value, want[step], dtype, f"{label} {name}, step {step + 1}")
+    return state
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_adam_values(dtype):
     p0 = arr([1.0, -1.0, 0.5, 2.0], dtype)
@@ -171,14 +183,8 @@ def test_adam_values(dtype):
     assert abs(p3_mixed - 1.8877906056247225) < 1e-15
 
     state = adam.init(p0, lr=0.1, beta1=0.9, beta2=0.999, epsilon=EPS_ADAM)
-    p = p0
-    for step in range(3):
-        state, p = adam.update(state, p, grads[step])
-        assert state.t == step + 1
-        check(state.m, expected_m[step], dtype, f"Adam m, step {step + 1}")
-        check(state.v, expected_v[step], dtype, f"Adam v, step {step + 1}")
-        check(p, expected_p[step], dtype, f"Adam p, step {step + 1}")
-        assert (state.lr, state.beta1, state.beta2, state.epsilon) == (0.1, 0.9, 0.999, EPS_ADAM)
+    state = check_adam_steps(adam, state, p0, grads, (expected_m, expected_v, expected_p), dtype, "Adam")
+    assert (state.lr, state.beta1, state.beta2, state.epsilon) == (0.1, 0.9, 0.999, EPS_ADAM)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -248,14 +254,8 @@ def test_adamw_values(dtype):
     ]
     state = adamw.init(p0, lr=0.1, weight_decay=0.1)
     assert (state.beta1, state.beta2, state.epsilon) == (0.9, 0.999, 1e-8)
-    p = p0
-    for step in range(3):
-        state, p = adamw.update(state, p, grads[step])
-        assert state.t == step + 1
-        check(state.m, expected_m[step], dtype, f"AdamW m, step {step + 1}")
-        check(state.v, expected_v[step], dtype, f"AdamW v, step {step + 1}")
-        check(p, expected_p[step], dtype, f"AdamW p, step {step + 1}")
-        assert (state.lr, state.weight_decay) == (0.1, 0.1)
+    state = check_adam_steps(adamw, state, p0, grads, (expected_m, expected_v, expected_p), dtype, "AdamW")
+    assert (state.lr, state.weight_decay) == (0.1, 0.1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -369,13 +369,6 @@ HYPER = {
     "AdamW": (adamw, {"lr": 0.1, "weight_decay": 0.1}),
     "Adadelta": (adadelta, {"lr": 1.0}),
 }
-BUFFERS = {
-    "SGD": (),
-    "MomentumSGD": ("buf",),
-    "Adam": ("m", "v"),
-    "AdamW": ("m", "v"),
-    "Adadelta": ("v", "u"),
-}
 NAMES = list(HYPER)
 
 
@@ -390,13 +383,19 @@ def test_buffer_table_matches_the_states():
         assert array_fields(module.init(p, **hyper)) == set(BUFFERS[name]), name
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", NAMES)
-def test_dtype_is_kept(name, dtype):
+def initialised(name, dtype):
+    """The family's module, its state from ``init`` (the HYPER table's hyperparameters) on a 2×3
+    ``p`` of ``dtype``, ``p`` and a gradient ``g`` of that dtype."""
     module, hyper = HYPER[name]
     p = arr([[1.0, -2.0, 0.5], [0.0, 3.0, -0.25]], dtype)
     g = arr([[0.5, -1.0, 0.0], [2.0, 0.25, -3.0]], dtype)
-    state = module.init(p, **hyper)
+    return module, module.init(p, **hyper), p, g
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_is_kept(name, dtype):
+    module, state, p, g = initialised(name, dtype)
     for buffer in BUFFERS[name]:
         assert getattr(state, buffer).dtype == np.dtype(dtype)
     for _ in range(3):
@@ -411,10 +410,7 @@ def test_dtype_is_kept(name, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_update_never_mutates_its_inputs(name, dtype):
-    module, hyper = HYPER[name]
-    p = arr([[1.0, -2.0, 0.5], [0.0, 3.0, -0.25]], dtype)
-    g = arr([[0.5, -1.0, 0.0], [2.0, 0.25, -3.0]], dtype)
-    state = module.init(p, **hyper)
+    module, state, p, g = initialised(name, dtype)
     state, p = module.update(state, p, g)  # non-zero buffers
     for _ in range(3):
         p_copy, g_copy = p.copy(), g.copy()
