@@ -622,14 +622,17 @@ def nonfinite_problem(name: str, dtype):
     return params, grads
 
 
+@pytest.mark.parametrize("execution", ["workspace", "functional"])
 @pytest.mark.parametrize("dtype_name", list(DTYPES))
 @pytest.mark.parametrize("name,label,kwargs", [pytest.param(n, l, k, id=f"{n}-{l}") for n, l, k in NONFINITE])
-def test_nonfinite_gradients_propagate_as_in_torch(name, label, kwargs, dtype_name):
+def test_nonfinite_gradients_propagate_as_in_torch(name, label, kwargs, dtype_name, execution):
+    """Both executions: the workspace path replays the traced operations, the functional path
+    runs the NumPy context itself (its own sign, maximum, where on NaN)."""
     params, grads = nonfinite_problem(name, DTYPES[dtype_name])
     scales: dict[str, float] = {}
     ours_params = [p.copy() for p in params]
     tparams = torch_params(params)
-    ours = optim.TORCH_OPTIMIZERS[name](ours_params, **kwargs)
+    ours = optim.TORCH_OPTIMIZERS[name](ours_params, **kwargs, execution=execution)
     theirs = torch_optimizer(name, tparams, kwargs)
     with np.errstate(all="ignore"):
         for step, g in enumerate(grads, 1):

@@ -87,6 +87,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "for a tensor, x**0.5 is torch.pow(x, 0.5), which ATen dispatches to sqrt (pow_tensor_scalar "
         "special-cases the exponent 0.5 on CPU and CUDA): the same kernel, the same bits, NaN for x < 0 "
         "in both",
+    ("optim/trace.py", "_run_block(slice(start, min(start + chunk, size)), lane)", "arguments swapped"):
+        "min of two Python ints (a block's end and the array size) is symmetric",
     ("optim/torch_backend.py", "return scalar(x, y)", "arguments swapped"):
         "max/min of two Python numbers (never NaN: every hyperparameter and step is checked): equal "
         "values; where they compare equal with different types (1 and 1.0, ASGD's max(1, t - t0)) "
