@@ -687,3 +687,12 @@ def test_the_functional_init_refuses_a_nan_hyperparameter(family):
     for name in reals:
         with pytest.raises(ValueError, match="nan"):
             family.init(np.ones(2), **{name: float("nan")})
+
+
+@pytest.mark.parametrize("group", [[np.zeros(2)], (("params", [np.zeros(2)]),), np.zeros(2), None],
+                         ids=["a list of arrays", "pairs", "an array", "None"])
+def test_add_param_group_refuses_what_is_not_a_dict_and_adds_nothing(group):
+    opt = optim.Adam([np.ones(2)], lr=0.1)
+    with pytest.raises(TypeError, match="a param group must be a dict"):
+        opt.add_param_group(group)
+    assert len(opt.param_groups) == 1

@@ -89,6 +89,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "in both",
     ("optim/trace.py", "_run_block(slice(start, min(start + chunk, size)), lane)", "arguments swapped"):
         "min of two Python ints (a block's end and the array size) is symmetric",
+    ("optim/stateful.py", "return array if type(array) is np.ndarray else array.view(np.ndarray)",
+     "condition `type(array) is np.ndarray` → False (if branch dropped)"):
+        "array.view(np.ndarray) of a plain ndarray is another array object on the same memory with "
+        "the same shape, strides and dtype: every read and write through it is the same",
     ("optim/torch_backend.py", "return scalar(x, y)", "arguments swapped"):
         "max/min of two Python numbers (never NaN: every hyperparameter and step is checked): equal "
         "values; where they compare equal with different types (1 and 1.0, ASGD's max(1, t - t0)) "
@@ -97,12 +101,27 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
 
 # Mutants equivalent wherever they occur: (regular expression on the description) -> why.
 EQUIVALENT_PATTERNS: list[tuple[str, str]] = [
+    (r"^constant True → False$@optim/trace.py:def __(gt|lt|ge|le)__",
+     "a traced comparison kept as 0.0/1.0 in a float buffer instead of a bool one: its only use is "
+     "as a condition (np.where, the fused kernel's select), which reads nonzero as true, so every "
+     "selection is the same; arithmetic on it would raise on bools, and no update does any"),
     (r"^arguments swapped in `check\.check_layout\(params, grads",
      "check_layout(grads, params, …) checks the same thing: both tensors pass check_tensor, every "
      "other tensor is compared with the first, and equal shape, dtype and backend are symmetric; "
      "the same inputs are refused with the same exception type before anything is computed, only "
      "the message names the other tensor first"),
 ]
+
+
+def _matches(pattern: str, mutant: "Mutant") -> bool:
+    """``description regex`` or ``description regex@path:source-line regex``."""
+    description, _, where = pattern.partition("@")
+    if not re.search(description, mutant.description):
+        return False
+    if not where:
+        return True
+    path, _, line = where.partition(":")
+    return mutant.path == path and re.search(line, mutant.source_line) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         original = (base / m.path).read_text()
         mutated = apply(m, original)
         reason = EQUIVALENT.get((m.path, m.source_line, m.description.split(" in `")[0])) or \
-            next((why for pattern, why in EQUIVALENT_PATTERNS if re.search(pattern, m.description)), None)
+            next((why for pattern, why in EQUIVALENT_PATTERNS if _matches(pattern, m)), None)
         if mutated == original or same_bytecode(original, mutated):
             m.verdict, m.judge = "equivalent", "compiles to the same bytecode"
         elif reason:
