@@ -23,10 +23,10 @@ import sympy
 
 from symbolic import z3check
 from symbolic.certify import certainly_nonzero, compare, is_real_number
-from symbolic.knowledge import ClaimError, show, undefined
+from symbolic.knowledge import ClaimError, add_sign_facts, show, undefined
 from symbolic.obligation import NONNEGATIVE, NONZERO
-from symbolic.prover import (PROVED, REFUTED, UNKNOWN, Setting, Verdict, _confirm, _residual, counterexample,
-                             missing_text, prove_equal)
+from symbolic.prover import (PROVED, REFUTED, UNKNOWN, Setting, Verdict, _confirm, _refuted_or_unknown, _residual,
+                             counterexample, missing_text, prove_equal)
 from symbolic.search import Space, _try, holds, search, value_of
 
 # ---------------------------------------------------------------------------------------
@@ -142,16 +142,14 @@ def decide_inequality(s: Setting, strict: bool = False) -> Verdict:
 
     exprs = [e for _, lhs, rhs in s.pairs for e in (lhs, rhs)]
     found, tried = search(s.space(), test, exprs)
-    if found is not None:
-        v.status, v.method = REFUTED, "counterexample, checked by certified intervals"
-        v.counterexample = found
-        return v
-    label, left, right = open_pairs[0]
-    v.method = "none"
-    v.reason = (f"{s.where(label)}: not shown lhs {relation} rhs (rhs − lhs = {_residual(right, left, k)}) by "
+
+    def reason() -> str:
+        label, left, right = open_pairs[0]
+        return (f"{s.where(label)}: not shown lhs {relation} rhs (rhs − lhs = {_residual(right, left, k)}) by "
                 f"interval bounds, sign facts, squaring{', z3' if z3check.AVAILABLE else ''}; no counterexample "
                 f"among {tried} admissible points (evidence, not proof)")
-    return v
+
+    return _refuted_or_unknown(v, found, "counterexample, checked by certified intervals", reason)
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,16 +208,8 @@ def decide_for_every(s: Setting) -> Verdict:
     space = Space(s.symbols, s.labels, [r for r in s.relations if r not in with_c_relations], without_c, s.k,
                   s.seed)
     full_space = s.space()
-    i = domain.interval
     signs = {}
-    if i.lo > 0 or (i.lo == 0 and i.lo_open):
-        signs["positive"] = True
-    elif i.lo >= 0:
-        signs["nonnegative"] = True
-    if i.hi < 0 or (i.hi == 0 and i.hi_open):
-        signs["negative"] = True
-    elif i.hi <= 0:
-        signs["nonpositive"] = True
+    add_sign_facts(signs, domain.interval)
     # Only c's domain: every value considered lies in it, so SymPy may drop |g + c·p| on it.
     signed_c = sympy.Dummy(c.name, **({"integer": True} if domain.integer else {"real": True}), **signs)
 

@@ -119,6 +119,20 @@ def intersect(a: Interval, b: Interval) -> Interval:
         return a
 
 
+def add_sign_facts(facts: dict, i: Interval) -> None:
+    """Add to ``facts`` (SymPy assumptions) the sign the interval ``i`` gives its values:
+    positive or nonnegative from below, negative or nonpositive from above.  A bound SymPy cannot
+    compare raises TypeError, after the facts already added."""
+    if i.lo > 0 or (i.lo == 0 and i.lo_open):
+        facts["positive"] = True
+    elif i.lo >= 0:
+        facts["nonnegative"] = True
+    if i.hi < 0 or (i.hi == 0 and i.hi_open):
+        facts["negative"] = True
+    elif i.hi <= 0:
+        facts["nonpositive"] = True
+
+
 @functools.lru_cache(maxsize=4096)
 def _same(a, b) -> bool:
     """Equal as rational functions (roots and powers as atoms).  False means only "not
@@ -196,16 +210,27 @@ class Knowledge:
     def subst(self, expr):
         return expr.xreplace(self.substitution) if self.substitution and isinstance(expr, sympy.Basic) else expr
 
-    def _equality(self, relation, source) -> None:
-        r = self.subst(relation)
+    def _settled(self, relation, source, r, after: str) -> bool:
+        """Whether ``r``, the relation after the substitutions, settles it: true (recorded as used)
+        or false (a contradiction, false after ``after``)."""
         if r is sympy.true:
             self.used.append(f"{show(relation)} ({source}): implied by the substitutions")
-            return
+            return True
         if r is sympy.false:
-            self.contradiction = f"{show(relation)} ({source}) is false after substituting the others"
-            return
+            self.contradiction = f"{show(relation)} ({source}) is false after {after}"
+            return True
+        return False
+
+    def _undefined_side(self, relation, source, r) -> bool:
+        """Whether a side of ``r`` is undefined, so the relation never holds (a contradiction)."""
         if undefined(r.lhs) or undefined(r.rhs):
             self.contradiction = f"{show(relation)} ({source}) has an undefined side: it never holds"
+            return True
+        return False
+
+    def _equality(self, relation, source) -> None:
+        r = self.subst(relation)
+        if self._settled(relation, source, r, "substituting the others") or self._undefined_side(relation, source, r):
             return
         for symbol, value in ((r.lhs, r.rhs), (r.rhs, r.lhs)):
             if symbol in self.symbols and symbol not in self.substitution and symbol not in value.free_symbols:
@@ -247,17 +272,12 @@ class Knowledge:
 
     def _relation(self, relation, source) -> None:
         r = self.subst(relation)
-        if r is sympy.true:
-            self.used.append(f"{show(relation)} ({source}): implied by the substitutions")
-            return
-        if r is sympy.false:
-            self.contradiction = f"{show(relation)} ({source}) is false after substitution"
+        if self._settled(relation, source, r, "substitution"):
             return
         if not isinstance(r, sympy.core.relational.Relational):
             self.opaque.append(r)
             return
-        if undefined(r.lhs) or undefined(r.rhs):
-            self.contradiction = f"{show(relation)} ({source}) has an undefined side: it never holds"
+        if self._undefined_side(relation, source, r):
             return
         kind, e = normal_relation(r)
         if e.is_number:
@@ -342,14 +362,7 @@ class Knowledge:
             i = self.intervals[s]
             facts = {"integer": True} if domain.integer else {"real": True}
             try:
-                if i.lo > 0 or (i.lo == 0 and i.lo_open):
-                    facts["positive"] = True
-                elif i.lo >= 0:
-                    facts["nonnegative"] = True
-                if i.hi < 0 or (i.hi == 0 and i.hi_open):
-                    facts["negative"] = True
-                elif i.hi <= 0:
-                    facts["nonpositive"] = True
+                add_sign_facts(facts, i)
             except TypeError:
                 pass
             if domain.nonzero or any(_same(e, s) or _same(e, -s) for e in self.nonzero):

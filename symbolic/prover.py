@@ -339,15 +339,26 @@ def _decide_equation(s: Setting) -> Verdict:
             v.confirmed_by = "z3"
         return v
     found, tried = _search_equation(s)
-    if found is not None:
-        v.status, v.method = REFUTED, "counterexample, checked exactly or by certified intervals"
-        v.counterexample = found
-        return v
-    label, left, right = failures[0]
-    v.method = "none"
-    v.reason = (f"{s.where(label)}: no exact decision — lhs − rhs reduces to {_residual(left, right, k)}, "
+
+    def reason() -> str:
+        label, left, right = failures[0]
+        return (f"{s.where(label)}: no exact decision — lhs − rhs reduces to {_residual(left, right, k)}, "
                 f"not shown 0; no counterexample among {tried} admissible points (evidence, not proof)"
                 + (f"; {len(failures) - 1} more pair(s) undecided" if len(failures) > 1 else ""))
+
+    return _refuted_or_unknown(v, found, "counterexample, checked exactly or by certified intervals", reason)
+
+
+def _refuted_or_unknown(v: Verdict, found, method: str, reason) -> Verdict:
+    """The end of a decision that showed nothing: REFUTED by the counterexample ``found`` (checked
+    as ``method`` says) where the search found one, else ``v`` as it is (UNKNOWN) with method
+    "none" and ``reason()`` (the evidence, not proof)."""
+    if found is not None:
+        v.status, v.method = REFUTED, method
+        v.counterexample = found
+        return v
+    v.method = "none"
+    v.reason = reason()
     return v
 
 

@@ -201,12 +201,18 @@ def encode(data: TheoremData) -> str:
     """``data`` as JSON text; raises ``WireError`` for anything the decoder would refuse."""
     if not isinstance(data, TheoremData):
         raise WireError(f"expected TheoremData, got {type(data).__name__}")
+    return _message(data, "the obligations are")
+
+
+def _message(value: Any, what: str) -> str:
+    """``value`` encoded, with its expression nodes, as one JSON message; raises ``WireError``
+    where it is too large (``what``: "the obligations are", …)."""
     encoder = _Encoder()
-    value = encoder.value(data)
-    text = json.dumps({"wire": MAGIC, "version": VERSION, "nodes": encoder.nodes, "data": value},
+    data = encoder.value(value)
+    text = json.dumps({"wire": MAGIC, "version": VERSION, "nodes": encoder.nodes, "data": data},
                       ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     if len(text) > MAX_TEXT:
-        raise WireError(f"the obligations are too large to send ({len(text)} characters)")
+        raise WireError(f"{what} too large to send ({len(text)} characters)")
     return text
 
 
@@ -214,13 +220,7 @@ def encode_value(value: Any) -> str:
     """Plain data with expressions in it (None, bools, ints, strings, lists, tuples, dicts with
     string keys, allowed SymPy expressions) as JSON text: points of the second check and what
     the theorem computes at them."""
-    encoder = _Encoder()
-    data = encoder.value(value)
-    text = json.dumps({"wire": MAGIC, "version": VERSION, "nodes": encoder.nodes, "data": data},
-                      ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if len(text) > MAX_TEXT:
-        raise WireError(f"the data is too large to send ({len(text)} characters)")
-    return text
+    return _message(value, "the data is")
 
 
 def decode_value(text: str) -> Any:
