@@ -93,6 +93,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      "condition `type(array) is np.ndarray` → False (if branch dropped)"):
         "array.view(np.ndarray) of a plain ndarray is another array object on the same memory with "
         "the same shape, strides and dtype: every read and write through it is the same",
+    ("optim/stateful.py", "return replace(state, **scalars) if scalars else state",
+     "condition `scalars` → True (else branch dropped)"):
+        "replace(state) with no changes is an equal state (its checks pass again on checked values)",
     ("optim/torch_backend.py", "return scalar(x, y)", "arguments swapped"):
         "max/min of two Python numbers (never NaN: every hyperparameter and step is checked): equal "
         "values; where they compare equal with different types (1 and 1.0, ASGD's max(1, t - t0)) "
