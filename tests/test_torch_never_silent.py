@@ -560,3 +560,28 @@ def test_the_torch_context_where_takes_numbers_on_either_side():
     assert torch.equal(ctx.where(condition, -0.5, t), torch.tensor([-0.5, 2.0, -0.5], dtype=torch.float64))
     both = ctx.where(condition, 1.5, -2.0)
     assert both.dtype == torch.get_default_dtype() and both.tolist() == [1.5, -2.0, 1.5]
+
+
+@pytest.mark.parametrize("entry", [[1.0], torch.zeros(3), None, "state"], ids=["list", "tensor", "None", "str"])
+def test_a_loaded_state_entry_that_is_not_a_dict_is_refused(entry):
+    opt, sd = malformed()
+    bad = copy.deepcopy(sd)
+    bad["state"][0] = entry
+    before = snapshot(opt)
+    with pytest.raises(TypeError, match="a parameter's state must be a dict"):
+        opt.load_state_dict(bad)
+    assert_same(snapshot(opt), before)
+
+
+def test_a_state_buffer_on_another_device_is_refused_at_the_step_before_any_change():
+    """torch's load_state_dict moves buffers to the param's device; a buffer put on another
+    device afterwards (here the meta device, which every build has) is refused by the step."""
+    opt, _ = malformed()
+    p = opt.param_groups[0]["params"][0]
+    p.grad = torch.ones_like(p)
+    opt.state[p]["exp_avg"] = opt.state[p]["exp_avg"].to("meta")
+    params_before = [q.detach().clone() for g in opt.param_groups for q in g["params"]]
+    with pytest.raises(ValueError, match="exp_avg is on meta but the parameter is on cpu"):
+        opt.step()
+    for q, before in zip([q for g in opt.param_groups for q in g["params"]], params_before):
+        assert torch.equal(q.detach(), before)
