@@ -39,13 +39,9 @@ def gradient_preamble(state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
     return weight_decay(params, maximized(grads, state.maximize), state.lr, state.weight_decay, decoupled)
 
 
-def ema(average: Any, x: Any, decay: Any) -> Any:
-    """Exponential moving average: decay·average + (1 − decay)·x."""
-    return average * decay + (1 - decay) * x
-
-
 def lerp(start: Any, end: Any, weight: Any) -> Any:
-    """start + w·(end − start), torch's ``lerp_``: the same EMA, in torch's rounding order."""
+    """start + w·(end − start), torch's ``lerp_``: the exponential moving average
+    (1 − w)·start + w·end, in torch's rounding order."""
     return start + weight * (end - start)
 
 
