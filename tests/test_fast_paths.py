@@ -144,3 +144,29 @@ def test_a_param_of_many_blocks_is_updated_whole_on_any_thread_count(name, threa
     np.testing.assert_array_equal(p_w, p_f)
     for key, value in s_f.items():
         np.testing.assert_array_equal(s_w[key], value)
+
+
+@pytest.mark.parametrize("compare", ["gt", "lt", "ge", "le"])
+def test_every_traced_comparison_selects_as_numpy_does(compare):
+    """The tracer records >, <, >=, <= (no update uses all four yet; a new family may):
+    a where() on each, replayed by the workspace, selects exactly as NumPy does."""
+    from optim.trace import TraceContext, Workspace, run_workspace
+    a, b = np.array([1.0, 2.0, 3.0, -1.0]), np.array([2.0, 2.0, 1.0, -1.0])
+    tape = Tape(a.shape, np.float64)
+    x, y = tape.input(a), tape.input(b)
+    ops = {"gt": lambda p, q: p > q, "lt": lambda p, q: p < q, "ge": lambda p, q: p >= q, "le": lambda p, q: p <= q}
+    chosen = TraceContext().where(ops[compare](x, y), x, -y)
+    out = np.empty_like(a)
+    run_workspace(tape, [chosen.index], Workspace(), [out])
+    np.testing.assert_array_equal(out, np.where(ops[compare](a, b), a, -b))
+
+
+def test_the_numpy_context_keeps_python_numbers_python_numbers():
+    """On Python numbers (hyperparameter arithmetic) the NumPy context returns Python floats:
+    a NumPy float64 scalar would be a strong type under NEP 50 and turn float32 params into
+    float64."""
+    from optim.numpy_backend import NUMPY as ctx
+    for value, sign in ((-2.5, -1.0), (0.0, 0.0), (3.0, 1.0), (float("nan"), 0.0)):
+        assert type(ctx.sign(value)) is float and ctx.sign(value) == sign
+    assert type(ctx.abs(-2.5)) is float and type(ctx.maximum(1.0, 2.0)) is float
+    assert type(ctx.minimum(1.0, 2.0)) is float and type(ctx.sqrt(4.0)) is float
