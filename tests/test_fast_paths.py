@@ -170,3 +170,12 @@ def test_the_numpy_context_keeps_python_numbers_python_numbers():
         assert type(ctx.sign(value)) is float and ctx.sign(value) == sign
     assert type(ctx.abs(-2.5)) is float and type(ctx.maximum(1.0, 2.0)) is float
     assert type(ctx.minimum(1.0, 2.0)) is float and type(ctx.sqrt(4.0)) is float
+
+
+def test_an_array_outside_the_trace_is_refused_not_taken_for_a_scalar():
+    tape = Tape((3,), np.float64)
+    x = tape.input(np.ones(3))
+    for outside in (np.ones(3), np.ones((1, 3))):
+        with pytest.raises(NotFusable, match="not part of the trace"):
+            x + outside
+    assert (x * np.float64(2.0)).tape is tape     # a NumPy scalar is a scalar
