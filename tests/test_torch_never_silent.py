@@ -365,6 +365,14 @@ def malformed(name="Adam"):
     return opt, opt.state_dict()
 
 
+def assert_load_refused(opt, bad, error, match=None):
+    """load_state_dict(bad) raises ``error`` (its message matching ``match``) and changes nothing."""
+    before = snapshot(opt)
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(bad)
+    assert_same(snapshot(opt), before)
+
+
 def _drop(sd, key):
     del sd["state"][0][key]
 
@@ -399,20 +407,14 @@ def test_a_malformed_state_dict_is_refused_and_changes_nothing(case):
     edit, arg, error, match = MALFORMED[case]
     bad = copy.deepcopy(sd)
     edit(bad, arg) if arg is not None else edit(bad)
-    before = snapshot(opt)
-    with pytest.raises(error, match=match):
-        opt.load_state_dict(bad)
-    assert_same(snapshot(opt), before)
+    assert_load_refused(opt, bad, error, match)
 
 
 @pytest.mark.parametrize("bad", [{}, {"state": {}}, {"param_groups": []}, [], "sd", None],
                          ids=["empty", "no param_groups", "no state", "a list", "a string", "None"])
 def test_a_state_dict_that_is_not_a_dict_of_state_and_groups_is_refused(bad):
     opt, _ = malformed()
-    before = snapshot(opt)
-    with pytest.raises(ValueError, match="a state dict is a dict with 'state' and 'param_groups'"):
-        opt.load_state_dict(bad)
-    assert_same(snapshot(opt), before)
+    assert_load_refused(opt, bad, ValueError, "a state dict is a dict with 'state' and 'param_groups'")
 
 
 MALFORMED_OTHER = [
@@ -426,10 +428,7 @@ def test_malformed_scalar_state_is_refused(name, key, value):
     opt, sd = malformed(name)
     sd = copy.deepcopy(sd)
     sd["state"][0][key] = value
-    before = snapshot(opt)
-    with pytest.raises((ValueError, TypeError), match=key):
-        opt.load_state_dict(sd)
-    assert_same(snapshot(opt), before)
+    assert_load_refused(opt, sd, (ValueError, TypeError), key)
 
 
 def test_malformed_groups_are_refused():
@@ -450,20 +449,14 @@ def test_a_group_that_is_not_a_dict_with_a_params_list_is_refused(group):
     opt, sd = malformed()
     bad = copy.deepcopy(sd)
     bad["param_groups"][0] = group
-    before = snapshot(opt)
-    with pytest.raises(ValueError, match="must be a dict with a 'params' list"):
-        opt.load_state_dict(bad)
-    assert_same(snapshot(opt), before)
+    assert_load_refused(opt, bad, ValueError, "must be a dict with a 'params' list")
 
 
 def test_a_json_round_trip_with_string_keys_is_refused_not_dropped():
     opt, sd = malformed()
     bad = copy.deepcopy(sd)
     bad["state"] = {str(k): v for k, v in bad["state"].items()}
-    before = snapshot(opt)
-    with pytest.raises((ValueError, TypeError), match="JSON|str"):
-        opt.load_state_dict(bad)
-    assert_same(snapshot(opt), before)
+    assert_load_refused(opt, bad, (ValueError, TypeError), "JSON|str")
 
 
 def test_an_lr_scheduler_still_works():
@@ -567,10 +560,7 @@ def test_a_loaded_state_entry_that_is_not_a_dict_is_refused(entry):
     opt, sd = malformed()
     bad = copy.deepcopy(sd)
     bad["state"][0] = entry
-    before = snapshot(opt)
-    with pytest.raises(TypeError, match="a parameter's state must be a dict"):
-        opt.load_state_dict(bad)
-    assert_same(snapshot(opt), before)
+    assert_load_refused(opt, bad, TypeError, "a parameter's state must be a dict")
 
 
 def test_a_state_buffer_on_another_device_is_refused_at_the_step_before_any_change():
