@@ -269,6 +269,20 @@ def _checked(values: dict, checks: dict) -> dict:
     return out
 
 
+def evolve(state: Any, **changes: Any) -> Any:
+    """``state`` with some buffers and scalars (step, η, …) changed and no check run: only for
+    values an update computed from a checked state.  A hyperparameter or a flag changes only
+    through ``dataclasses.replace``, which checks it."""
+    declared = declarations(state).fields
+    refused = [n for n in changes if declared[n].kind not in (BUFFER, SCALAR)]
+    if refused:
+        raise TypeError(f"evolve changes buffers and scalars only, not {refused}: use dataclasses.replace")
+    new = object.__new__(type(state))
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 def buffers(state_type: Any) -> tuple:
     """The names of the State's buffers (tensors like the params), in field order."""
     return tuple(declarations(state_type).of(BUFFER))

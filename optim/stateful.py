@@ -52,7 +52,9 @@ from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentu
                    rprop, sgd)
 from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
-from optim.trace import Workspace, compile_tape, run_fused, run_workspace, trace
+from optim.plan import Plan, fingerprint
+from optim.replay import Programs
+from optim.trace import Untraceable, Workspace, compile_tape, run_fused_group, run_workspace, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 
@@ -128,6 +130,23 @@ def _check_param(p: Any) -> None:
     if _self_overlapping(p):
         raise ValueError(f"a param's elements overlap in memory (shape {p.shape}, strides {p.strides}): "
                          f"it cannot be updated in place")
+
+
+def _check_buffer(b: np.ndarray, where: str) -> None:
+    """A state buffer the step can write in place (one edited in place since is refused)."""
+    if not b.flags.writeable:
+        raise ValueError(f"{where} is not writeable: step() updates it in place")
+    if _self_overlapping(b):
+        raise ValueError(f"{where}'s elements overlap in memory (strides {b.strides}): it cannot be updated in place")
+
+
+def _check_no_overlap(arrays: list) -> None:
+    """Params and buffers the step writes: no two on the same memory (a buffer shared by two
+    params, or a param's memory, would be written twice)."""
+    for i, j in _overlapping_pairs(arrays):
+        if np.shares_memory(arrays[i], arrays[j]):
+            raise ValueError("two arrays the step writes (params or state buffers) share memory: "
+                             "updating both would be wrong")
 
 
 def _bounds(a: np.ndarray) -> tuple:
@@ -215,6 +234,8 @@ class Optimizer:
             _require_numba()
         self.execution = execution
         self._workspace = Workspace()
+        self._programs = Programs(type(self).family.update)   # traced steps, replayed (optim.replay)
+        self._plan: Plan | None = None                        # the last step's checks (optim.plan)
         names = list(type(self).defaults)
         positional = names[:type(self).positional]
         if len(args) > len(positional):
@@ -329,13 +350,40 @@ class Optimizer:
 
     def step(self, grads: Iterable[np.ndarray]) -> None:
         """One step of every param, or an error and no change at all: every group, param,
-        grad and hyperparameter is checked before anything is written."""
+        grad and hyperparameter is checked before anything is written (the checks of the
+        params, groups and states are kept while nothing they read changes: ``optim.plan``)."""
         if isinstance(grads, np.ndarray):
             raise TypeError("step() takes a list of gradients, one per parameter")
         grads = list(grads)
+        plan = self._current_plan()
+        if len(grads) != len(plan.entries):
+            raise ValueError(f"step() got {len(grads)} gradients for {len(plan.entries)} parameters")
+        grads = [_checked_grad(g, p) for g, (_, _, p) in zip(grads, plan.entries)]
+        params = [p for _, _, p in plan.entries]
+        if self.execution == "functional":
+            results = [self.family.update(s, p, g) for s, p, g in zip(plan.states, params, grads)]
+            for p, (_, new_p) in zip(params, results):
+                np.copyto(p, new_p)
+            self._stored(plan, [_zero_dim_as_arrays(state) for state, _ in results])
+            return
+        grads = self._unaliased(plan, grads)
+        steps = [self._traced(s, p, g) for s, p, g in zip(plan.states, params, grads)]
+        if self.execution == "fused":   # every kernel compiled (or refused) before any write
+            for tape, outputs, *_ in steps:
+                compile_tape(tape, outputs)
+        self._stored(plan, self._write(steps, plan.states, params, grads))
+
+    def _current_plan(self) -> Plan:
+        key = fingerprint(self.execution, self.param_groups)
+        if self._plan is not None and self._plan.current(key, self.state):
+            return self._plan
+        self._plan = None
+        self._plan = self._checked_plan(key)
+        return self._plan
+
+    def _checked_plan(self, key: tuple) -> Plan:
+        """Every param, group and state checked in full."""
         entries = list(self._indexed())
-        if len(grads) != len(entries):
-            raise ValueError(f"step() got {len(grads)} gradients for {len(entries)} parameters")
         for _, _, p in entries:
             _check_param(p)
         _check_distinct([g["params"] for g in self.param_groups])
@@ -345,45 +393,87 @@ class Optimizer:
             self._check_group(settings)
             for dtype in {p.dtype for p in group["params"]}:
                 expected[id(group), dtype] = self._expected_state(settings, dtype)
-        for g in grads:
-            if isinstance(g, np.ma.MaskedArray):
-                raise TypeError("grads must not be masked arrays: the update would ignore the mask")
-        grads = [_plain(g) if isinstance(g, np.ndarray) else g for g in grads]
-        params = [_plain(p) for _, _, p in entries]
-        states = [self._prepared_state(i, group, p, expected[id(group), p.dtype])
-                  for (i, group, _), p in zip(entries, params)]
-        for s, p, g in zip(states, params, grads):
-            check_layout(p, g, **{k: v for k, v in _buffers(s).items() if v is not None})
-        if self.execution == "functional":
-            results = [self.family.update(s, p, g) for s, p, g in zip(states, params, grads)]
-            for (index, _, _), p, (state, new_p) in zip(entries, params, results):
-                np.copyto(p, new_p)
-                self.state[index] = _zero_dim_as_arrays(state)
-            return
-        # A grad on memory that a param uses is read after that param is written: copy it first.
-        written = len(params)
-        for i, j in _overlapping_pairs(params + [np.asarray(g) for g in grads]):
-            if i < written <= j:
-                grads[j - written] = np.array(grads[j - written], copy=True)
-        traces = [trace(self.family.update, s, p, g, list(fields.buffers(s)))
-                  for s, p, g in zip(states, params, grads)]
-        if self.execution == "fused":   # every kernel compiled (or refused) before any write
-            for tape, outputs, _ in traces:
-                compile_tape(tape, outputs)
-        for (index, _, _), p, s, (tape, outputs, new_state) in zip(entries, params, states, traces):
-            self.state[index] = self._write(tape, outputs, new_state, s, p)
+        entries = [(i, group, _plain(p)) for i, group, p in entries]
+        states = [self._prepared_state(i, group, p, expected[id(group), p.dtype]) for i, group, p in entries]
+        for s, (index, _, p) in zip(states, entries):
+            buffers = {k: v for k, v in _buffers(s).items() if v is not None}
+            check_layout(p, p, **buffers)
+            for name, b in buffers.items():
+                _check_buffer(b, f"parameter {index}'s {name} buffer")
+        _check_no_overlap([p for _, _, p in entries] + [b for s in states for b in _buffers(s).values()
+                                                          if b is not None])
+        return Plan(key, list(self.param_groups), entries, states, self.state)
 
-    def _write(self, tape, outputs, new_state, old_state, p):
-        """Write the traced step's outputs into p and the state's arrays (allocated once)."""
-        names = list(fields.buffers(old_state))
-        destinations = [p] + [getattr(old_state, n) if getattr(old_state, n) is not None
+    def _stored(self, plan: Plan, states: list) -> None:
+        """Keep the new states; the plan stays valid unless a buffer was created (then the next
+        step checks again in full, with the new buffers' memory)."""
+        created = any(getattr(new, n) is not getattr(old, n)
+                      for old, new in zip(plan.states, states) for n in fields.buffers(old))
+        for (index, _, _), state in zip(plan.entries, states):
+            self.state[index] = state
+        plan.states = states
+        plan.store(self.state)
+        if created:
+            self._plan = None
+
+    def _unaliased(self, plan: Plan, grads: list) -> list:
+        """A grad on memory that the step writes (a param, a state buffer) would be read after
+        that memory is written: such a grad is copied first."""
+        suspects = [j for j, g in enumerate(grads) if plan.may_alias(g)]
+        if not suspects:
+            return grads
+        grads = list(grads)
+        written = len(plan.written)
+        for i, j in _overlapping_pairs(plan.written + [grads[j] for j in suspects]):
+            if i < written <= j:
+                grads[suspects[j - written]] = np.array(grads[suspects[j - written]], copy=True)
+        return grads
+
+    def _traced(self, state, p, g) -> tuple:
+        """(tape, output nodes, this step's scalars, the new state's scalars): a cached trace
+        replayed where one applies (``optim.replay``), else this step traced with concrete
+        scalars (an update that cannot be replayed)."""
+        try:
+            program, scalars, results = self._programs.bound(state, p, g)
+        except Untraceable:
+            tape, outputs, new_state = trace(self.family.update, state, p, g, list(fields.buffers(state)))
+            return tape, outputs, tape.scalars, {f.name: getattr(new_state, f.name)
+                                                 for f in dataclass_fields(new_state)
+                                                 if f.name not in fields.buffers(state)}
+        return program.tape, program.outputs, scalars, results
+
+    def _write(self, steps: list, states: list, params: list, grads: list) -> list:
+        """Write every step's outputs into its param and its state's buffers (allocated once) and
+        return the new states, whose scalars are those the steps computed.  Fused: one kernel
+        call per traced program, over all the tensors that share it."""
+        jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
+        if self.execution == "fused":
+            by_tape: dict = {}
+            for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
+                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
+            for tape, outputs, group in by_tape.values():
+                run_fused_group(tape, outputs, group)
+        else:
+            for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
+                run_workspace(tape, outputs, self._workspace, destinations, inputs=inputs, scalars=scalars)
+        new_states = []
+        for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states):
+            names = fields.buffers(state)
+            changed = {n: v for n, v in results.items() if v is not getattr(state, n)}
+            new_states.append(fields.evolve(state, **changed, **dict(zip(names, destinations[1:]))))
+        return new_states
+
+    @staticmethod
+    def _job(step: tuple, state: Any, p: np.ndarray, g: np.ndarray) -> tuple[list, list]:
+        """(inputs, destinations) of one param's step: p, g and the buffers the state has; p and
+        every buffer the step outputs (a buffer created by this step is allocated here)."""
+        outputs = step[1]
+        names = fields.buffers(state)
+        inputs = [p, g] + [getattr(state, n) for n in names if getattr(state, n) is not None]
+        destinations = [p] + [getattr(state, n) if getattr(state, n) is not None
                               else (np.empty(p.shape, p.dtype) if o is not None else None)
                               for n, o in zip(names, outputs[1:])]
-        if self.execution == "fused":
-            run_fused(tape, outputs, destinations)
-        else:
-            run_workspace(tape, outputs, self._workspace, destinations)
-        return replace(new_state, **dict(zip(names, destinations[1:])))
+        return inputs, destinations
 
     # -- saving and loading -----------------------------------------------------------
     def state_dict(self) -> dict:
@@ -515,6 +605,17 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _checked_grad(g: Any, p: np.ndarray) -> np.ndarray:
+    """A grad for ``p``: a NumPy array (a subclass as a plain ndarray) of its shape and dtype."""
+    if type(g) is np.ndarray and g.shape == p.shape and g.dtype == p.dtype:
+        return g
+    if isinstance(g, np.ma.MaskedArray):
+        raise TypeError("grads must not be masked arrays: the update would ignore the mask")
+    g = _plain(g) if isinstance(g, np.ndarray) else g
+    check_layout(p, g)
+    return g
 
 
 def _is_index(i: Any) -> bool:

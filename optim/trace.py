@@ -17,6 +17,7 @@ a branch depends on values (RAdam's regime), so compiled kernels are cached by s
 """
 from __future__ import annotations
 
+import operator
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,6 +40,8 @@ class Tape:
         self.ops: list[tuple] = []              # (op, operands): operand = ("node", i) | ("scalar", j)
         self.scalars: list = []
         self.bools: set[int] = set()            # nodes holding booleans (comparisons)
+        self.scalar_tape: ScalarTape | None = None   # how the scalars were computed, when traced
+        self.compiled: tuple | None = None            # (outputs, the fused kernel) once compiled
 
     def input(self, array: np.ndarray) -> "TraceTensor":
         if self.ops:
@@ -51,6 +54,9 @@ class Tape:
             if x.tape is not self:
                 raise ValueError("tensors from two different traces")
             return ("node", x.index)
+        if isinstance(x, TraceScalar):   # a value of the scalar tape, recomputed on replay
+            self.scalars.append(x)
+            return ("scalar", len(self.scalars) - 1)
         if isinstance(x, (np.ndarray, np.generic)) and np.ndim(x) > 0:
             raise NotFusable("an array that is not part of the trace entered the update")
         self.scalars.append(x.item() if isinstance(x, np.generic) else x)
@@ -66,6 +72,114 @@ class Tape:
     def structure(self, outputs: tuple) -> tuple:
         """What the compiled kernel depends on: everything but the scalar values."""
         return (self.dtype.str, len(self.inputs), tuple(self.ops), outputs)
+
+
+class Untraceable(TypeError):
+    """The update did something with a traced scalar that cannot be replayed (``float()`` of it):
+    the caller traces every step with concrete scalars instead (slower, never different)."""
+
+
+class ScalarTape:
+    """The update's Python scalar arithmetic (bias corrections, ``1 - β``, ``lr·λ``), recorded on
+    symbolic stand-ins for the state's scalars so that a cached trace can recompute it for new
+    values (``evaluate``).  Each truth value the update took is a *guard*: a replay whose guards
+    come out otherwise would take another path, so it is refused and the step traced afresh."""
+
+    def __init__(self):
+        self.nodes: list[tuple] = []     # ("input", k) | ("const", value) | ("op", function, operand nodes)
+        self.values: list = []           # each node's value in the traced step
+        self.guards: list[tuple] = []    # (node, the truth value the update took)
+        self.inputs = 0
+
+    def input(self, value) -> "TraceScalar":
+        self.inputs += 1
+        return self._node(("input", self.inputs - 1), value)
+
+    def _node(self, source: tuple, value) -> "TraceScalar":
+        self.nodes.append(source)
+        self.values.append(value)
+        return TraceScalar(self, len(self.nodes) - 1)
+
+    def node_of(self, x) -> int:
+        if isinstance(x, TraceScalar):
+            return x.index
+        return self._node(("const", x), x).index
+
+    def apply(self, function, *operands) -> "TraceScalar":
+        nodes = tuple(self.node_of(x) for x in operands)
+        return self._node(("op", function, nodes), function(*(self.values[n] for n in nodes)))
+
+    def evaluate(self, inputs: tuple) -> list | None:
+        """Every node's value for new inputs, or None when a guard differs (another path) or the
+        arithmetic raises (the fresh trace then raises it where the update does)."""
+        values = []
+        try:
+            for source in self.nodes:
+                kind = source[0]
+                if kind == "op":
+                    values.append(source[1](*(values[n] for n in source[2])))
+                else:
+                    values.append(inputs[source[1]] if kind == "input" else source[1])
+        except (ArithmeticError, TypeError, ValueError):
+            return None
+        for node, taken in self.guards:
+            if bool(values[node]) is not taken:
+                return None
+        return values
+
+
+def _scalar_operator(function, reverse=False):
+    def apply(self, other):
+        if isinstance(other, TraceTensor) or (isinstance(other, np.ndarray) and other.ndim > 0):
+            return NotImplemented   # a tensor operand: the tensor records the operation
+        if isinstance(other, TraceScalar) and other.tape is not self.tape:
+            raise ValueError("scalars from two different traces")
+        operands = (other, self) if reverse else (self, other)
+        return self.tape.apply(function, *operands)
+    return apply
+
+
+class TraceScalar:
+    """A scalar of the traced update (a hyperparameter, the step, a bias correction): its value
+    in the traced step plus how it was computed.  Taking its truth value records a guard."""
+    __slots__ = ("tape", "index")
+
+    def __init__(self, tape: ScalarTape, index: int):
+        self.tape, self.index = tape, index
+
+    @property
+    def value(self):
+        return self.tape.values[self.index]
+
+    def __bool__(self):
+        taken = bool(self.value)
+        self.tape.guards.append((self.index, taken))
+        return taken
+
+    def _refuse(self, *args):
+        raise Untraceable("a traced scalar was converted to a Python number; the step is traced "
+                          "with concrete scalars instead")
+
+    __float__ = __int__ = __index__ = __complex__ = __round__ = __trunc__ = _refuse
+    __hash__ = None
+
+    __add__, __radd__ = _scalar_operator(operator.add), _scalar_operator(operator.add, True)
+    __sub__, __rsub__ = _scalar_operator(operator.sub), _scalar_operator(operator.sub, True)
+    __mul__, __rmul__ = _scalar_operator(operator.mul), _scalar_operator(operator.mul, True)
+    __truediv__, __rtruediv__ = _scalar_operator(operator.truediv), _scalar_operator(operator.truediv, True)
+    __pow__, __rpow__ = _scalar_operator(operator.pow), _scalar_operator(operator.pow, True)
+    __lt__, __le__ = _scalar_operator(operator.lt), _scalar_operator(operator.le)
+    __gt__, __ge__ = _scalar_operator(operator.gt), _scalar_operator(operator.ge)
+    __eq__, __ne__ = _scalar_operator(operator.eq), _scalar_operator(operator.ne)
+
+    def __neg__(self):
+        return self.tape.apply(operator.neg, self)
+
+    def __abs__(self):
+        return self.tape.apply(abs, self)
+
+    def __repr__(self):
+        return f"TraceScalar({self.value!r})"
 
 
 class TraceTensor:
@@ -111,7 +225,9 @@ class TraceContext:
 
     def _unary(op):
         def apply(self, x):
-            return x.tape.record(op, x) if isinstance(x, TraceTensor) else SCALAR[op](x)
+            if isinstance(x, TraceTensor):
+                return x.tape.record(op, x)
+            return x.tape.apply(SCALAR[op], x) if isinstance(x, TraceScalar) else SCALAR[op](x)
         return apply
 
     sqrt, abs, sign = _unary("sqrt"), _unary("abs"), _unary("sign")
@@ -122,9 +238,10 @@ class TraceContext:
     def _binary(op):
         def apply(self, x, y):
             tensor = x if isinstance(x, TraceTensor) else y
-            if not isinstance(tensor, TraceTensor):
-                return SCALAR[op](x, y)
-            return tensor.tape.record(op, x, y)
+            if isinstance(tensor, TraceTensor):
+                return tensor.tape.record(op, x, y)
+            scalar = x if isinstance(x, TraceScalar) else y
+            return scalar.tape.apply(SCALAR[op], x, y) if isinstance(scalar, TraceScalar) else SCALAR[op](x, y)
         return apply
 
     maximum, minimum = _binary("maximum"), _binary("minimum")
@@ -136,7 +253,7 @@ class TraceContext:
         return if_true() if condition else if_false()
 
     def round_float32(self, x):
-        return float(np.float32(x))
+        return x.tape.apply(_round_float32, x) if isinstance(x, TraceScalar) else _round_float32(x)
 
     def copy(self, x):
         return x.tape.record("copy", x)
@@ -158,21 +275,30 @@ class TraceContext:
             raise TypeError(f"{role} must be a traced tensor, got {type(x).__name__}")
 
 
+def _round_float32(x):
+    return float(np.float32(x))
+
+
 SCALAR = {"sqrt": lambda x: x**0.5, "abs": abs, "sign": lambda x: float((x > 0) - (x < 0)),
           "maximum": max, "minimum": min}
 TRACE = TraceContext()
 register_context(TraceTensor, TRACE)
 
 
-def trace(update, state, params: np.ndarray, grads: np.ndarray, tensor_fields: list[str]):
-    """Run ``update`` on trace tensors.  Returns the tape, the output nodes (params first, then
-    each tensor field of the new state, or None) and the new state (scalars are real values)."""
+def trace(update, state, params: np.ndarray, grads: np.ndarray, tensor_fields: list[str],
+          scalar_fields: tuple = ()):
+    """Run ``update`` on trace tensors (and, for ``scalar_fields``, trace scalars: then
+    ``tape.scalar_tape`` records their arithmetic and the new state holds trace scalars).
+    Returns the tape, the output nodes (params first, then each tensor field of the new state,
+    or None) and the new state."""
     from dataclasses import replace
 
     tape = Tape(params.shape, params.dtype)
     p, g = tape.input(params), tape.input(grads)
     traced = {name: tape.input(getattr(state, name)) for name in tensor_fields
               if getattr(state, name) is not None}
+    tape.scalar_tape = ScalarTape()
+    traced.update({name: tape.scalar_tape.input(getattr(state, name)) for name in scalar_fields})
     new_state, new_params = update(replace(state, **traced), p, g)
     outputs = [new_params] + [getattr(new_state, name) for name in tensor_fields]
     for out in outputs:
@@ -227,13 +353,14 @@ def _pool():
 CHUNK = 1 << 17  # elements per block: small enough for cache, large enough to amortise Python
 
 
-def _identities(tape: Tape) -> dict:
-    """Nodes that are x·1 for a traced x: IEEE x·1 is x, bit for bit, so they alias x."""
+def _identities(tape: Tape, scalars: list) -> dict:
+    """Nodes that are x·1 for a traced x: IEEE x·1 is x, bit for bit, so they alias x (decided
+    on this step's scalars: a replayed tape's 1 may be another number next step)."""
     first_op, alias = len(tape.inputs), {}
     for position, (op, operands) in enumerate(tape.ops):
         nodes = [i for kind, i in operands if kind == "node"]
-        ones = [i for kind, i in operands if kind == "scalar" and type(tape.scalars[i]) in (int, float)
-                and tape.scalars[i] == 1]
+        ones = [i for kind, i in operands if kind == "scalar" and type(scalars[i]) in (int, float)
+                and scalars[i] == 1]
         if op == "mul" and len(nodes) == 1 and len(ones) == 1:
             alias[first_op + position] = alias.get(nodes[0], nodes[0])
     return alias
@@ -256,20 +383,24 @@ def _in_place_targets(destinations: list, outputs: list) -> tuple[list, list]:
 
 
 def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list,
-                  chunk: int = CHUNK) -> None:
+                  chunk: int = CHUNK, inputs: list | None = None, scalars: list | None = None) -> None:
     """Write the output nodes into ``destinations`` (arrays of any layout), block by block: the
     same ufuncs, order and dtype as the functional run (so the same bits), with block-sized
     buffers reused between blocks and steps, so the workspace is bounded whatever the
-    parameter size."""
+    parameter size.  ``inputs`` and ``scalars``: this step's, when the tape is replayed (default:
+    the traced step's)."""
     targets, late = _in_place_targets(destinations, outputs)
-    _run_workspace(tape, outputs, workspace, targets, chunk)
+    inputs = tape.inputs if inputs is None else inputs
+    scalars = tape.scalars if scalars is None else scalars
+    _run_workspace(tape, outputs, workspace, targets, chunk, inputs, scalars)
     for destination, scratch in late:
         np.copyto(destination, scratch)
 
 
-def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list, chunk: int) -> None:
+def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list, chunk: int,
+                   inputs: list, scalars: list) -> None:
     first_op = len(tape.inputs)
-    alias = _identities(tape)
+    alias = _identities(tape, scalars)
     root = lambda i: alias.get(i, i)  # noqa: E731
     last_use = {}  # of each value, through its aliases too
     for position, (_, operands) in enumerate(tape.ops):
@@ -277,12 +408,12 @@ def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations
             if kind == "node":
                 last_use[root(index)] = first_op + position
     keep = {root(o) for o in outputs if o is not None}
-    flat_inputs = [a.reshape(-1) for a in tape.inputs]
+    flat_inputs = [a.reshape(-1) for a in inputs]
     flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
     for flat, d in zip(flat_outputs, destinations):
         if flat is not None and d.size and not np.shares_memory(flat, d):  # never a silent copy
             raise AssertionError("a workspace output is not a view of its destination")
-    direct = _direct_outputs(tape, outputs, destinations, flat_outputs, last_use, alias)
+    direct = _direct_outputs(tape, inputs, outputs, destinations, flat_outputs, last_use, alias)
     size = flat_inputs[0].size
     width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix
     starts = range(0, max(size, 1), chunk)
@@ -301,7 +432,7 @@ def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations
             if node in alias:
                 values[node] = values[alias[node]]
                 continue
-            args = [values[root(i)] if kind == "node" else tape.scalars[i] for kind, i in operands]
+            args = [values[root(i)] if kind == "node" else scalars[i] for kind, i in operands]
             if node in direct:  # computed straight into its destination: no copy afterwards
                 out = direct[node][block]
             else:
@@ -325,8 +456,8 @@ def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations
         list(_pool().map(run_lane, range(lanes)))
 
 
-def _direct_outputs(tape: Tape, outputs: list, destinations: list, flat_outputs: list, last_use: dict,
-                    alias: dict) -> dict:
+def _direct_outputs(tape: Tape, inputs: list, outputs: list, destinations: list, flat_outputs: list,
+                    last_use: dict, alias: dict) -> dict:
     """Output nodes that may be written straight into their destination: every input that
     may share memory with that destination (the old value of the same buffer) is read for
     the last time before the node is computed."""
@@ -335,7 +466,7 @@ def _direct_outputs(tape: Tape, outputs: list, destinations: list, flat_outputs:
     for destination, flat, node in zip(destinations, flat_outputs, outputs):
         if node is None or node < first_op or node in direct or node in tape.bools or node in alias:
             continue
-        aliases = [j for j, a in enumerate(tape.inputs) if np.may_share_memory(a, destination)]
+        aliases = [j for j, a in enumerate(inputs) if np.may_share_memory(a, destination)]
         if all(last_use.get(j, -1) < node for j in aliases):
             direct[node] = flat
     return direct
@@ -374,25 +505,51 @@ _EXPRESSIONS = {
 
 
 def _source(tape: Tape, outputs: list) -> str:
+    """One parallel loop over *work items* — (tensor, first element, end) — of every tensor of a
+    group: each tensor's arrays are found by their addresses, its scalars by its row, so one call
+    serves any number of tensors of any sizes."""
     kind = "float32" if tape.dtype == np.float32 else "float64"
-    inputs = [f"a{i}" for i in range(len(tape.inputs))]
-    outs = [f"o{k}" for k, o in enumerate(outputs) if o is not None]
-    lines = [f"def kernel({', '.join(inputs + outs + ['scalars'])}):",
-             f"    one, zero = np.{kind}(1), np.{kind}(0)"]
-    lines += [f"    s{j} = np.{kind}(scalars[{j}])" for j in range(len(tape.scalars))]
-    lines.append(f"    for i in prange({inputs[0]}.size):")
-    lines += [f"        x{i} = a{i}[i]" for i in range(len(tape.inputs))]
+    n_inputs = len(tape.inputs)
+    outs = [k for k, o in enumerate(outputs) if o is not None]
+    lines = ["def kernel(addresses, sizes, rows, scalars, work):",
+             f"    one, zero = np.{kind}(1), np.{kind}(0)",
+             "    for w in prange(work.shape[0]):",
+             "        k, start, stop = work[w, 0], work[w, 1], work[w, 2]",
+             "        n, row = sizes[k], rows[k]"]
+    lines += [f"        s{j} = np.{kind}(scalars[row, {j}])" for j in range(len(tape.scalars))]
+    lines += [f"        a{i} = carray(at(addresses[k, {i}]), n, np.{kind})" for i in range(n_inputs)]
+    lines += [f"        o{m} = carray(at(addresses[k, {n_inputs + m}]), n, np.{kind})" for m in range(len(outs))]
+    lines.append("        for i in range(start, stop):")
+    lines += [f"            x{i} = a{i}[i]" for i in range(n_inputs)]
     first = len(tape.inputs)
     for position, (op, operands) in enumerate(tape.ops):
         names = [f"x{i}" if k == "node" else f"s{i}" for k, i in operands]
         if op not in _EXPRESSIONS:
             raise NotFusable(f"no fused code for {op}")
-        lines.append(f"        x{first + position} = {_EXPRESSIONS[op].format(*names)}")
-    lines += [f"        o{k}[i] = x{o}" for k, o in enumerate(outputs) if o is not None]
+        lines.append(f"            x{first + position} = {_EXPRESSIONS[op].format(*names)}")
+    lines += [f"            o{m}[i] = x{outputs[k]}" for m, k in enumerate(outs)]
     return "\n".join(lines)
 
 
+def _address_intrinsic():
+    """``at(address)``: an integer address as a pointer, so that ``numba.carray`` can view the
+    array there (the arrays are kept alive by the caller for the whole call)."""
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def at(typingctx, address):
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], cgutils.voidptr_t)
+        return types.voidptr(address), codegen
+    return at
+
+
 def compile_tape(tape: Tape, outputs: list):
+    compiled = getattr(tape, "compiled", None)   # a replayed tape: looked up once, not every step
+    if compiled is not None and compiled[0] == outputs:
+        return compiled[1]
     key = tape.structure(tuple(outputs))
     kernel = _KERNELS.get(key)
     if kernel is None:
@@ -400,26 +557,64 @@ def compile_tape(tape: Tape, outputs: list):
             import numba
         except ImportError as error:
             raise NotFusable("the fused path needs numba: pip install 'optlaws[fast]'") from error
-        namespace = {"np": np, "prange": numba.prange}
+        namespace = {"np": np, "prange": numba.prange, "carray": numba.carray, "at": _address_intrinsic()}
         exec(_source(tape, outputs), namespace)  # generated from the traced update, not user input
         kernel = numba.njit(parallel=True, fastmath=False, cache=False)(namespace["kernel"])
         _KERNELS[key] = kernel
+    tape.compiled = (list(outputs), kernel)
     return kernel
 
 
-def run_fused(tape: Tape, outputs: list, destinations: list) -> None:
-    """Compute the outputs in one pass and write them into ``destinations`` (arrays of any
-    layout, which may be the input arrays themselves: each element is read before it is
-    written; a destination that is not one C-order block is computed into a scratch and
-    copied into it)."""
+FUSED_CHUNK = 1 << 16   # elements per work item: a large tensor is shared among the threads
+
+
+def run_fused(tape: Tape, outputs: list, destinations: list, inputs: list | None = None,
+              scalars: list | None = None) -> None:
+    """One tensor's step (see ``run_fused_group``)."""
+    inputs = tape.inputs if inputs is None else inputs
+    run_fused_group(tape, outputs, [(inputs, destinations, tape.scalars if scalars is None else scalars)])
+
+
+def run_fused_group(tape: Tape, outputs: list, jobs: list) -> None:
+    """Compute the outputs for every job — (inputs, destinations, scalars), one per tensor — in
+    one call of the fused kernel, and write them into the destinations (arrays of any layout,
+    which may be the input arrays themselves: each element is read before it is written; a
+    destination that is not one C-order block is computed into a scratch and copied into it)."""
     kernel = compile_tape(tape, outputs)
-    targets, late = _in_place_targets(destinations, outputs)
-    flat_inputs = [np.asarray(a).reshape(-1) for a in tape.inputs]  # a copy where not C-order
-    flat_outputs = [d.reshape(-1) for d, o in zip(targets, outputs) if o is not None]
-    for flat, d in zip(flat_outputs, (d for d, o in zip(targets, outputs) if o is not None)):
-        if d.size and not np.shares_memory(flat, d):  # never a silent copy
-            raise AssertionError("a fused output is not a view of its destination")
-    scalars = np.array(tape.scalars, dtype=np.float64) if tape.scalars else np.zeros(1)
-    kernel(*flat_inputs, *flat_outputs, scalars)
+    dtype = tape.dtype
+    addresses, sizes, late, keep, rows = [], [], [], [], []
+    for inputs, destinations, scalars in jobs:
+        targets, later = _in_place_targets(destinations, outputs)
+        late += later
+        flat_inputs = [np.ascontiguousarray(a).reshape(-1) for a in inputs]  # a copy where not C-order
+        flat_outputs = [d.reshape(-1) for d, o in zip(targets, outputs) if o is not None]
+        for flat, d in zip(flat_outputs, (d for d, o in zip(targets, outputs) if o is not None)):
+            if d.size and not np.shares_memory(flat, d):  # never a silent copy
+                raise AssertionError("a fused output is not a view of its destination")
+        arrays = flat_inputs + flat_outputs
+        if any(a.dtype != dtype for a in arrays):
+            raise AssertionError("a fused operand is not of the tape's dtype")
+        keep.append(arrays)   # alive until the kernel returns: it reads them by address
+        addresses.append([a.__array_interface__["data"][0] for a in arrays])
+        sizes.append(flat_inputs[0].size)
+        rows.append(list(scalars) or [0.0])
+    kernel(np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
+           np.arange(len(jobs), dtype=np.int64), np.array(rows, dtype=np.float64), _work(tuple(sizes)))
+    del keep
     for destination, scratch in late:
         np.copyto(destination, scratch)
+
+
+_WORK: dict[tuple, np.ndarray] = {}
+
+
+def _work(sizes: tuple) -> np.ndarray:
+    """Work items (tensor, start, end) covering every element once, cached by the sizes."""
+    work = _WORK.get(sizes)
+    if work is None:
+        work = np.array([(k, start, min(start + FUSED_CHUNK, n)) for k, n in enumerate(sizes)
+                         for start in range(0, n, FUSED_CHUNK)], dtype=np.int64).reshape(-1, 3)
+        if len(_WORK) > 256:
+            _WORK.clear()
+        _WORK[sizes] = work
+    return work

@@ -1,0 +1,117 @@
+"""Trace once, run many: a traced step replayed for later steps, never when it is stale.
+
+A traced step (``optim.trace``) depends on the state's *structure* — the dtype and shape, which
+buffers exist, the flags, the types of the scalars — and on the truth values the update took on
+its scalars (``weight_decay != 0``, RAdam's regime, ASGD's ``μ != 1``).  A ``Program`` is one
+traced step whose scalar arithmetic was recorded too (``optim.trace.ScalarTape``): a later step
+with the same structure (``structure``) recomputes its scalars — hyperparameters, step count,
+bias corrections — with the same Python operations on that step's values (``bind``), so the
+replay computes exactly what a fresh trace would.  Where a guard comes out otherwise, or an
+operand's type differs, ``bind`` says so and the step is traced afresh; so a cached trace is
+never used stale.  An update that turns a traced scalar into a Python number (``float(x)``)
+cannot be replayed: its steps are traced each time with concrete scalars (``Untraceable``).
+"""
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields, replace
+from typing import Any
+
+import numpy as np
+
+from optim import fields
+from optim._checks import is_number
+from optim.trace import TraceScalar, Untraceable, trace
+
+MAX_PROGRAMS = 8   # per structure: a branch that flips back and forth (RAdam's regime) keeps both
+
+
+def scalar_fields(state: Any) -> tuple:
+    """The state's real scalars (hyperparameters, the step, η, μ, …): recomputed on replay."""
+    buffers = set(fields.buffers(state))
+    return tuple(f.name for f in dataclass_fields(state)
+                 if f.name not in buffers and is_number(getattr(state, f.name)))
+
+
+def structure(state: Any, params: np.ndarray) -> tuple | None:
+    """What a traced step of ``state`` depends on besides its scalars' values; None when some
+    field cannot be compared (the step is then traced each time)."""
+    buffers = set(fields.buffers(state))
+    parts: list = [type(state), params.dtype.str, params.shape]
+    for f in dataclass_fields(state):
+        value = getattr(state, f.name)
+        if f.name in buffers:
+            parts.append(value is None)
+        elif is_number(value):
+            parts.append(type(value))
+        elif value is None or type(value) in (bool, str):
+            parts.append((type(value), value))
+        else:
+            return None
+    return tuple(parts)
+
+
+class Program:
+    """One traced step: the tensor tape, its output nodes, and how this step's scalars and the
+    new state's scalar fields follow from the state's scalars."""
+
+    def __init__(self, update: Any, state: Any, params: np.ndarray, grads: np.ndarray):
+        self.buffers = fields.buffers(state)
+        self.inputs = scalar_fields(state)
+        # The tracer reads shapes and dtypes only: zero-strided stand-ins keep no array alive.
+        proxy = np.broadcast_to(np.zeros((), params.dtype), params.shape)
+        stand_ins = replace(state, **{n: proxy for n in self.buffers if getattr(state, n) is not None})
+        self.tape, self.outputs, new_state = trace(update, stand_ins, proxy, proxy, list(self.buffers), self.inputs)
+        self.scalars = self.tape.scalar_tape
+        constants = self.scalars.node_of   # a constant operand becomes a constant node
+        self.operands = [x.index if isinstance(x, TraceScalar) else constants(x) for x in self.tape.scalars]
+        self.operand_types = tuple(type(self.scalars.values[n]) for n in self.operands)
+        buffers = set(self.buffers)
+        self.results = {f.name: self._node(getattr(new_state, f.name)) for f in dataclass_fields(new_state)
+                        if f.name not in buffers and isinstance(getattr(new_state, f.name), TraceScalar)}
+        for f in dataclass_fields(new_state):
+            value = getattr(new_state, f.name)
+            if f.name not in buffers and not isinstance(value, TraceScalar) and value is not getattr(state, f.name):
+                raise Untraceable(f"the update set {f.name} to a value computed outside the trace")
+
+    def _node(self, value: TraceScalar) -> int:
+        if value.tape is not self.scalars:
+            raise Untraceable("a scalar of another trace")
+        return value.index
+
+    def bind(self, state: Any) -> tuple[list, dict] | None:
+        """This step's tape scalars and the new state's scalar fields, recomputed from ``state``;
+        None when the traced step does not apply to it (a guard or an operand type differs)."""
+        values = self.scalars.evaluate(tuple(getattr(state, name) for name in self.inputs))
+        if values is None:
+            return None
+        operands = [values[n] for n in self.operands]
+        if tuple(map(type, operands)) != self.operand_types:
+            return None
+        return operands, {name: values[n] for name, n in self.results.items()}
+
+
+class Programs:
+    """The programs of one optimizer, by structure."""
+
+    def __init__(self, update: Any):
+        self.update = update
+        self.by_structure: dict[tuple, list[Program]] = {}
+        self.traced = 0   # fresh traces so far (a test reads it: a cached step traces nothing)
+
+    def bound(self, state: Any, params: np.ndarray, grads: np.ndarray) -> tuple[Program, list, dict]:
+        """A program that applies to this step, with its scalars bound: cached when one does,
+        else traced now (and kept, unless the update cannot be replayed)."""
+        key = structure(state, params)
+        programs = self.by_structure.get(key, []) if key is not None else []
+        for program in programs:
+            bound = program.bind(state)
+            if bound is not None:
+                return (program, *bound)
+        self.traced += 1
+        program = Program(self.update, state, params, grads)
+        bound = program.bind(state)
+        if bound is None:   # the traced step's own values: it cannot fail unless the update is not pure
+            raise Untraceable("a traced step does not replay its own values")
+        if key is not None:
+            self.by_structure[key] = (programs + [program])[-MAX_PROGRAMS:]
+        return (program, *bound)

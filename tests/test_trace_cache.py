@@ -1,0 +1,277 @@
+"""A cached trace is replayed only where a fresh one would compute the same thing, and the
+checks a step keeps (``optim.plan``) are redone after any edit they depend on.
+
+The reference is the functional path (``execution="functional"``), which neither traces nor
+caches: it calls the pure update on the arrays.  The cached workspace path must match it bit for
+bit while every kind of hyperparameter changes between steps — reals to other reals, to 0 and
+back (``weight_decay != 0`` is a branch of the update), to ints, to -0.0, to 0-d arrays and NumPy
+scalars, flags toggled, pairs changed element by element — and while the step count crosses the
+updates' own branches (RAdam's rectification regime, ASGD's averaging start).
+"""
+import copy
+import os
+
+import numpy as np
+import pytest
+
+import optim
+from optim.stateful import CLASSES, TORCH_EXECUTION_OPTIONS
+
+try:
+    import numba  # noqa: F401
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+REALS = [0.0, -0.0, 1, 2, 0.5, 0.9, 0.999, 1e-3, 0.05, np.float32(0.25), np.array(0.125), np.array(3)]
+
+
+def _edits(defaults: dict, rng: np.random.Generator) -> dict:
+    """One or two random edits of a group's hyperparameters: key -> new value."""
+    keys = [k for k in defaults if k not in TORCH_EXECUTION_OPTIONS]
+    edits = {}
+    for key in rng.choice(keys, size=rng.integers(1, 3), replace=False):
+        default = defaults[key]
+        if isinstance(default, bool):
+            edits[key] = not default if rng.random() < 0.5 else default
+        elif isinstance(default, tuple):
+            pair = list(default)
+            pair[rng.integers(2)] = REALS[rng.integers(len(REALS))]
+            edits[key] = tuple(pair)
+        else:
+            edits[key] = REALS[rng.integers(len(REALS))]
+    return edits
+
+
+def _params(rng):
+    return [[rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)],
+            [rng.standard_normal(7)]]
+
+
+def _outcome(opt, grads):
+    try:
+        opt.step(grads)
+    except (TypeError, ValueError) as error:
+        return type(error), str(error)
+    return None
+
+
+def _assert_same(a, b):
+    for ga, gb in zip(a.param_groups, b.param_groups):
+        for pa, pb in zip(ga["params"], gb["params"]):
+            assert pa.dtype == pb.dtype
+            np.testing.assert_array_equal(pa, pb, strict=True)
+    sa, sb = a.state_dict()["state"], b.state_dict()["state"]
+    assert sa.keys() == sb.keys()
+    for i in sa:
+        assert sa[i].keys() == sb[i].keys()
+        for key, value in sa[i].items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(value, sb[i][key], strict=True)
+            else:
+                assert type(value) is type(sb[i][key]) and value == sb[i][key], (i, key)
+
+
+def _fresh_traces(execution):
+    """An optimizer factory whose every step is traced afresh with concrete scalars (the fused
+    reference: its kernels are the same code, so the results must be the same bits)."""
+    def make(name, groups):
+        opt = CLASSES[name](groups, execution=execution)
+        opt._programs.bound = _untraceable
+        return opt
+    return make
+
+
+def _untraceable(*args):
+    from optim.trace import Untraceable
+    raise Untraceable("traced afresh each step")
+
+
+REFERENCES = {"workspace": lambda name, groups: CLASSES[name](groups, execution="functional"),
+              "fused": _fresh_traces("fused")}
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+@pytest.mark.parametrize("seed,execution", [(0, "workspace"), (1, "workspace"), (2, "fused")])
+def test_replayed_steps_match_fresh_ones_while_every_hyperparameter_changes(name, seed, execution):
+    if execution == "fused" and not HAVE_NUMBA and os.environ.get("CI") != "true":
+        pytest.skip("numba is not installed (pip install 'optlaws[fast]')")
+    rng = np.random.default_rng(seed)
+    groups = _params(rng)
+    cached = CLASSES[name]([{"params": g} for g in groups], execution=execution)
+    reference = REFERENCES[execution](name, [{"params": [p.copy() for p in g]} for g in groups])
+    for step in range(40):
+        grads = [rng.standard_normal(p.shape).astype(p.dtype) for g in groups for p in g]
+        if step % 5 == 4:
+            grads[0][0, 0] = 0.0
+        number = rng.integers(2)
+        undo = {}
+        if step % 3 == 2:   # some steps edit nothing: the cached plan and trace serve them
+            edits = _edits(CLASSES[name].defaults, rng)
+            undo = {k: cached.param_groups[number][k] for k in edits}
+            for opt in (cached, reference):
+                opt.param_groups[number].update(copy.deepcopy(edits))
+        assert _outcome(cached, grads) == _outcome(reference, [g.copy() for g in grads]), step
+        _assert_same(cached, reference)
+        if step % 2 and undo:   # half the edits stay, half are undone (a value back to the cached one)
+            for opt in (cached, reference):
+                opt.param_groups[number].update(copy.deepcopy(undo))
+
+
+def _adam(**options):
+    p = np.linspace(-1, 1, 6).astype(np.float32)
+    return p, optim.Adam([p], lr=0.1, **options)
+
+
+def test_a_step_that_changes_nothing_traces_nothing():
+    p, opt = _adam()
+    for _ in range(3):
+        opt.step([np.ones_like(p)])
+    traced = opt._programs.traced
+    for _ in range(5):
+        opt.step([np.ones_like(p)])
+    opt.param_groups[0]["lr"] = 0.01          # a value the trace reads, not a branch it took
+    opt.step([np.ones_like(p)])
+    assert opt._programs.traced == traced
+
+
+def test_a_branch_that_flips_retraces_once_and_flipping_back_reuses_the_first_trace():
+    p, opt = _adam()
+    opt.step([np.ones_like(p)])
+    traced = opt._programs.traced
+    opt.param_groups[0]["weight_decay"] = 0.1   # weight_decay != 0: the update takes the other branch
+    opt.step([np.ones_like(p)])
+    assert opt._programs.traced == traced + 1
+    opt.param_groups[0]["weight_decay"] = 0.0
+    opt.step([np.ones_like(p)])
+    opt.param_groups[0]["weight_decay"] = 0.1
+    opt.step([np.ones_like(p)])
+    assert opt._programs.traced == traced + 1
+
+
+@pytest.mark.parametrize("name,options,steps", [
+    ("RAdam", dict(betas=(0.9, 0.999)), 10),      # ρ_t > 5 from step 6 on: the rectified branch
+    ("ASGD", dict(t0=3.0), 8),                    # μ = 1 / max(1, t − t0) leaves 1 after step 4
+])
+def test_the_updates_own_branches_on_the_step_count_are_guards(name, options, steps):
+    rng = np.random.default_rng(3)
+    p = rng.standard_normal(5)
+    cached = CLASSES[name]([p], **options)
+    reference = CLASSES[name]([p.copy()], execution="functional", **options)
+    for _ in range(steps):
+        g = rng.standard_normal(5)
+        cached.step([g])
+        reference.step([g.copy()])
+        _assert_same(cached, reference)
+    assert cached._programs.traced == 2   # one program per regime, each traced once
+
+
+def test_an_int_where_a_float_was_is_another_structure():
+    p, opt = _adam()
+    reference = optim.Adam([p.copy()], lr=0.1, execution="functional")
+    for lr in (0.1, 1, 0.1, 1):
+        for o in (opt, reference):
+            o.param_groups[0]["lr"] = lr
+            o.step([np.full_like(p, 0.5)])
+        _assert_same(opt, reference)
+
+
+def test_a_state_edited_in_place_is_checked_again_before_anything_changes():
+    p, opt = _adam()
+    opt.step([np.ones_like(p)])
+    opt.step([np.ones_like(p)])
+    before = p.copy(), opt.state_dict()
+    opt.state[0].m.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        opt.step([np.ones_like(p)])
+    np.testing.assert_array_equal(p, before[0])
+    opt.state[0].m.flags.writeable = True
+    opt.state[0].v.shape = (2, 3)             # reshaped in place: no longer the param's shape
+    with pytest.raises(ValueError, match="shape"):
+        opt.step([np.ones_like(p)])
+    np.testing.assert_array_equal(p, before[0])
+
+
+def test_a_param_edited_in_place_is_checked_again():
+    p, opt = _adam()
+    opt.step([np.ones_like(p)])
+    opt.step([np.ones_like(p)])
+    p.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        opt.step([np.ones_like(p)])
+    p.flags.writeable = True
+    p.shape = (2, 3)
+    with pytest.raises(ValueError, match="shape"):
+        opt.step([np.ones((2, 3), np.float32)])
+
+
+def test_a_state_replaced_or_loaded_is_used():
+    p, opt = _adam()
+    q, other = _adam()
+    for _ in range(3):
+        opt.step([np.ones_like(p)])
+    other.step([np.full_like(q, -2.0)])
+    opt.load_state_dict(other.state_dict())
+    reference = optim.Adam([p.copy()], lr=0.1, execution="functional")
+    reference.load_state_dict(other.state_dict())
+    opt.step([np.ones_like(p)])
+    reference.step([np.ones_like(p)])
+    _assert_same(opt, reference)
+
+
+def test_a_grad_on_a_state_buffer_is_read_before_the_buffer_is_written():
+    p, opt = _adam()
+    reference = optim.Adam([p.copy()], lr=0.1, execution="functional")
+    for o in (opt, reference):
+        o.step([np.ones_like(p)])
+        o.step([np.ones_like(p)])
+    opt.step([opt.state[0].m[::-1]])          # a reversed view of the buffer the step writes
+    reference.step([reference.state[0].m[::-1].copy()])
+    _assert_same(opt, reference)
+
+
+def _power_update(state, params, grads):
+    """A toy update whose one tensor operand is 2 ** t: an int for t ≥ 0, a float for t < 0."""
+    return state, params * (2 ** state.t)
+
+
+def test_a_replay_whose_operand_types_differ_is_refused():
+    from dataclasses import replace
+
+    from optim import adam
+    from optim.replay import Programs
+    p = np.ones(3)
+    programs = Programs(_power_update)
+    state = replace(adam.init(p), t=2)                  # 2 ** 2 is the int 4
+    program, scalars, _ = programs.bound(state, p, p)
+    assert scalars == [4] and type(scalars[0]) is int
+    # t = -1 is refused by the state's check, but the replay is asked directly: 2 ** -1 is 0.5
+    stranger = adam.State.__new__(adam.State)
+    stranger.__dict__.update(vars(state), t=-1)
+    assert program.bind(stranger) is None
+    assert program.bind(state)[0] == [4]
+
+
+def _floating_update(state, params, grads):
+    return state, params * float(state.lr)
+
+
+def test_an_update_that_turns_a_scalar_into_a_number_is_traced_every_step_instead():
+    from optim import adam
+    from optim.replay import Programs
+    from optim.trace import Untraceable
+    p = np.ones(3)
+    with pytest.raises(Untraceable):
+        Programs(_floating_update).bound(adam.init(p), p, p)
+    q, opt = _adam()
+    reference = optim.Adam([q.copy()], lr=0.1, execution="functional")
+
+    def refuse(*args):
+        raise Untraceable("not replayable")
+
+    opt._programs.bound = refuse
+    for lr in (0.1, 0.2):
+        for o in (opt, reference):
+            o.param_groups[0]["lr"] = lr
+            o.step([np.full_like(q, 0.5)])
+        _assert_same(opt, reference)
