@@ -132,6 +132,10 @@ class Declared:
     def of(self, *kinds: str) -> dict:
         return {n: d for n, d in self.fields.items() if d.kind in kinds}
 
+    @functools.cached_property
+    def buffer_names(self) -> tuple:   # asked for by every step: computed once per State class
+        return tuple(self.of(BUFFER))
+
     def torch_name(self, name: str) -> Any:
         declaration = self.fields.get(name) or self.arguments[name]
         return declaration.torch if declaration.torch is not None else name
@@ -285,7 +289,7 @@ def evolve(state: Any, **changes: Any) -> Any:
 
 def buffers(state_type: Any) -> tuple:
     """The names of the State's buffers (tensors like the params), in field order."""
-    return tuple(declarations(state_type).of(BUFFER))
+    return declarations(state_type).buffer_names
 
 
 def layout_buffers(state: Any) -> dict:

@@ -4,7 +4,7 @@
 buffers' layouts before anything is written (``optim.stateful``).  Done in full every step, that
 costs more than the arithmetic on models with many small tensors.  A ``Plan`` is the result of
 those checks together with a *fingerprint* of everything they read: the groups (the dict
-objects, every hyperparameter's exact type and value), the params (the array objects and their
+objects, every hyperparameter's exact type and value, and the optimizer's defaults), the params (the array objects and their
 shape, strides, dtype, writeability, type) and the states (the objects stored in ``opt.state``,
 each buffer's layout).  The next step recomputes the fingerprint, which is cheap, and reuses the
 plan only when it is identical; any edit — a learning rate a schedule wrote, a param appended to
@@ -56,8 +56,8 @@ def layout(array: np.ndarray) -> tuple:
     return type(array), array.shape, array.strides, array.dtype, array.flags.writeable
 
 
-def fingerprint(execution: str, groups: list) -> tuple:
-    parts: list = [execution, len(groups)]
+def fingerprint(execution: str, defaults: dict, groups: list) -> tuple:
+    parts: list = [execution, tuple((k, frozen(v)) for k, v in defaults.items()), len(groups)]
     for group in groups:
         parts += [id(group), tuple((k, frozen(v)) for k, v in group.items() if k != "params")]
         params = group["params"]
@@ -82,10 +82,13 @@ class Plan:
         self.entries, self.states = entries, states
         self.store(stored)
 
-    def store(self, stored: dict) -> None:
+    def store(self, stored: dict, same_buffers: bool = False) -> None:
         """Remember the states in ``opt.state`` and the layouts of their buffers (and the memory
-        every step writes: params and buffers)."""
+        every step writes: params and buffers); ``same_buffers``: the new states hold the very
+        buffers of the old ones (a step that wrote them in place), whose layouts are known."""
         self.stored = dict(stored)
+        if same_buffers:
+            return
         self.buffers = [(b, layout(b)) for s in stored.values() for b in vars(s).values()
                         if isinstance(b, np.ndarray)]
         written = [p for _, _, p in self.entries] + [b for b, _ in self.buffers]

@@ -20,7 +20,7 @@ import numpy as np
 
 from optim import fields
 from optim._checks import is_number
-from optim.trace import TraceScalar, Untraceable, trace
+from optim.trace import ANY_SHAPE, TraceScalar, Untraceable, trace
 
 MAX_PROGRAMS = 8   # per structure: a branch that flips back and forth (RAdam's regime) keeps both
 
@@ -32,19 +32,33 @@ def scalar_fields(state: Any) -> tuple:
                  if f.name not in buffers and is_number(getattr(state, f.name)))
 
 
+_FIELDS: dict[type, tuple] = {}
+
+
+def _fields(state_type: type) -> tuple:
+    """(name, is a buffer) for each field of a State class, in order (looked up once)."""
+    known = _FIELDS.get(state_type)
+    if known is None:
+        buffers = set(fields.buffers(state_type))
+        known = _FIELDS[state_type] = tuple((f.name, f.name in buffers) for f in dataclass_fields(state_type))
+    return known
+
+
 def structure(state: Any, params: np.ndarray) -> tuple | None:
-    """What a traced step of ``state`` depends on besides its scalars' values; None when some
-    field cannot be compared (the step is then traced each time)."""
-    buffers = set(fields.buffers(state))
-    parts: list = [type(state), params.dtype.str, params.shape]
-    for f in dataclass_fields(state):
-        value = getattr(state, f.name)
-        if f.name in buffers:
+    """What a traced step of ``state`` depends on besides its scalars' values — not the shape:
+    a program is traced with ``ANY_SHAPE`` — or None when some field cannot be compared (the
+    step is then traced each time)."""
+    parts: list = [type(state), params.dtype.str]
+    values = state.__dict__
+    for name, is_buffer in _fields(type(state)):
+        value = values[name]
+        kind = type(value)
+        if is_buffer:
             parts.append(value is None)
-        elif is_number(value):
-            parts.append(type(value))
-        elif value is None or type(value) in (bool, str):
-            parts.append((type(value), value))
+        elif kind is float or kind is int or (kind is not bool and is_number(value)):
+            parts.append(kind)
+        elif value is None or kind is bool or kind is str:
+            parts.append((kind, value))
         else:
             return None
     return tuple(parts)
@@ -57,10 +71,12 @@ class Program:
     def __init__(self, update: Any, state: Any, params: np.ndarray, grads: np.ndarray):
         self.buffers = fields.buffers(state)
         self.inputs = scalar_fields(state)
-        # The tracer reads shapes and dtypes only: zero-strided stand-ins keep no array alive.
-        proxy = np.broadcast_to(np.zeros((), params.dtype), params.shape)
+        self._last: tuple | None = None
+        # The tracer reads dtypes only (the shape is ANY_SHAPE): 0-d stand-ins keep no array alive.
+        proxy = np.zeros((), params.dtype)
         stand_ins = replace(state, **{n: proxy for n in self.buffers if getattr(state, n) is not None})
-        self.tape, self.outputs, new_state = trace(update, stand_ins, proxy, proxy, list(self.buffers), self.inputs)
+        self.tape, self.outputs, new_state = trace(update, stand_ins, proxy, proxy, list(self.buffers), self.inputs,
+                                                   shape=ANY_SHAPE)
         self.scalars = self.tape.scalar_tape
         constants = self.scalars.node_of   # a constant operand becomes a constant node
         self.operands = [x.index if isinstance(x, TraceScalar) else constants(x) for x in self.tape.scalars]
@@ -80,8 +96,20 @@ class Program:
 
     def bind(self, state: Any) -> tuple[list, dict] | None:
         """This step's tape scalars and the new state's scalar fields, recomputed from ``state``;
-        None when the traced step does not apply to it (a guard or an operand type differs)."""
-        values = self.scalars.evaluate(tuple(getattr(state, name) for name in self.inputs))
+        None when the traced step does not apply to it (a guard or an operand type differs).
+        The last inputs and result are kept: the params of a group share their scalars (the very
+        same int and float objects, which cannot change), so the arithmetic runs once per group
+        and step."""
+        inputs = tuple(getattr(state, name) for name in self.inputs)
+        last = self._last
+        if last is not None and all(a is b and type(a) in (int, float) for a, b in zip(last[0], inputs)):
+            return last[1]
+        bound = self._bind(inputs)
+        self._last = inputs, bound
+        return bound
+
+    def _bind(self, inputs: tuple) -> tuple[list, dict] | None:
+        values = self.scalars.evaluate(inputs)
         if values is None:
             return None
         operands = [values[n] for n in self.operands]

@@ -374,7 +374,7 @@ class Optimizer:
         self._stored(plan, self._write(steps, plan.states, params, grads))
 
     def _current_plan(self) -> Plan:
-        key = fingerprint(self.execution, self.param_groups)
+        key = fingerprint(self.execution, self.defaults, self.param_groups)
         if self._plan is not None and self._plan.current(key, self.state):
             return self._plan
         self._plan = None
@@ -405,15 +405,18 @@ class Optimizer:
         return Plan(key, list(self.param_groups), entries, states, self.state)
 
     def _stored(self, plan: Plan, states: list) -> None:
-        """Keep the new states; the plan stays valid unless a buffer was created (then the next
-        step checks again in full, with the new buffers' memory)."""
-        created = any(getattr(new, n) is not getattr(old, n)
-                      for old, new in zip(plan.states, states) for n in fields.buffers(old))
+        """Keep the new states.  The plan stays valid when they hold the very buffers of the
+        states it checked (written in place); else (a first step, a buffer created, the
+        functional path's new arrays) the next step checks again in full, with the new memory."""
+        same = all(index in plan.stored and all(getattr(new, n) is getattr(plan.stored[index], n)
+                                                for n in fields.buffers(new))
+                   for (index, _, _), new in zip(plan.entries, states))
         for (index, _, _), state in zip(plan.entries, states):
             self.state[index] = state
         plan.states = states
-        plan.store(self.state)
-        if created:
+        if same:
+            plan.store(self.state, same_buffers=True)
+        else:
             self._plan = None
 
     def _unaliased(self, plan: Plan, grads: list) -> list:
@@ -448,10 +451,11 @@ class Optimizer:
         call per traced program, over all the tensors that share it."""
         jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
         if self.execution == "fused":
-            by_tape: dict = {}
+            by_kernel: dict = {}
             for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
-            for tape, outputs, group in by_tape.values():
+                kernel = compile_tape(tape, outputs)   # one per structure: programs may share it
+                by_kernel.setdefault(id(kernel), (tape, outputs, []))[2].append((inputs, destinations, scalars))
+            for tape, outputs, group in by_kernel.values():
                 run_fused_group(tape, outputs, group)
         else:
             for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):

@@ -74,6 +74,32 @@ class Tape:
         return (self.dtype.str, len(self.inputs), tuple(self.ops), outputs)
 
 
+class AnyShape:
+    """The shape of a trace that is replayed on tensors of every shape: all the tensors of one
+    trace share it, so it equals itself; anything else asked of it (its length, an entry, a
+    comparison with a tuple) would make the trace depend on the shape, so it raises
+    ``Untraceable`` and the step is traced with its real shape instead."""
+    __slots__ = ()
+
+    def _refuse(self, *args):
+        raise Untraceable("the update uses the shape of its tensors: traced for each shape")
+
+    def __eq__(self, other):
+        return other is self or self._refuse()
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = None
+    __len__ = __iter__ = __getitem__ = __bool__ = __index__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+
+    def __repr__(self):
+        return "AnyShape()"
+
+
+ANY_SHAPE = AnyShape()
+
+
 class Untraceable(TypeError):
     """The update did something with a traced scalar that cannot be replayed (``float()`` of it):
     the caller traces every step with concrete scalars instead (slower, never different)."""
@@ -286,14 +312,15 @@ register_context(TraceTensor, TRACE)
 
 
 def trace(update, state, params: np.ndarray, grads: np.ndarray, tensor_fields: list[str],
-          scalar_fields: tuple = ()):
+          scalar_fields: tuple = (), shape: tuple | AnyShape | None = None):
     """Run ``update`` on trace tensors (and, for ``scalar_fields``, trace scalars: then
     ``tape.scalar_tape`` records their arithmetic and the new state holds trace scalars).
-    Returns the tape, the output nodes (params first, then each tensor field of the new state,
-    or None) and the new state."""
+    ``shape``: what the traced tensors say their shape is (default: the params'; ``ANY_SHAPE``
+    for a trace replayed on every shape).  Returns the tape, the output nodes (params first, then
+    each tensor field of the new state, or None) and the new state."""
     from dataclasses import replace
 
-    tape = Tape(params.shape, params.dtype)
+    tape = Tape(params.shape if shape is None else shape, params.dtype)
     p, g = tape.input(params), tape.input(grads)
     traced = {name: tape.input(getattr(state, name)) for name in tensor_fields
               if getattr(state, name) is not None}

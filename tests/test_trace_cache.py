@@ -275,3 +275,13 @@ def test_an_update_that_turns_a_scalar_into_a_number_is_traced_every_step_instea
             o.param_groups[0]["lr"] = lr
             o.step([np.full_like(q, 0.5)])
         _assert_same(opt, reference)
+
+
+def test_a_constructor_value_edited_after_construction_is_checked_again():
+    p = np.ones(4)
+    opt = optim.Adagrad([p], lr=0.1, initial_accumulator_value=0.5)
+    opt.step([np.ones_like(p)])
+    opt.step([np.ones_like(p)])
+    opt.defaults["initial_accumulator_value"] = 0.25   # the group's 0.5 now differs from it
+    with pytest.raises(ValueError, match="initial_accumulator_value"):
+        opt.step([np.ones_like(p)])
