@@ -575,3 +575,18 @@ def test_a_state_buffer_on_another_device_is_refused_at_the_step_before_any_chan
         opt.step()
     for q, before in zip([q for g in opt.param_groups for q in g["params"]], params_before):
         assert torch.equal(q.detach(), before)
+
+
+def test_a_state_saved_on_another_device_loads_onto_the_params_device():
+    """torch.optim casts a loaded buffer to its param's device (a checkpoint saved on the GPU
+    loads on the CPU); so does ours, and checks it first.  Here the params are on the meta
+    device and the checkpoint on the CPU."""
+    source = torch.nn.Parameter(torch.ones(3))
+    saved = torch_backend.Adam([source], lr=0.1)
+    source.grad = torch.ones(3)
+    saved.step()
+    target = torch.nn.Parameter(torch.ones(3, device="meta"))
+    opt = torch_backend.Adam([target], lr=0.1)
+    opt.load_state_dict(saved.state_dict())
+    assert opt.state[target]["exp_avg"].device.type == "meta"
+    assert opt.state[target]["exp_avg_sq"].device.type == "meta"
