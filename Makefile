@@ -57,9 +57,11 @@ test: $(TORCH)
 conformance: $(TORCH)
 	$(BIN)/python tools/measure_conformance.py
 
-## bench: time every optimizer against torch.optim; writes reports/bench.{md,json}
+## bench: time every optimizer against torch.optim on real model shapes; writes reports/bench.{md,json,png}
+##        (BENCH_ARGS="-k Adam --models 'MLP 1M' --rounds 3" for a part)
 bench: $(TORCH)
-	$(BIN)/python tools/bench.py --out reports
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python tools/bench.py --out reports $(BENCH_ARGS)
 
 ## mutants: judge a sample of single-point AST mutants of optim/ by the proofs and the fast tests;
 ##          prints the kill rate and the survivors (MUTANTS_ARGS="--sample 40 --seed 1 --jobs 2")

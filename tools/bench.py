@@ -1,24 +1,27 @@
-"""``make bench``: every optimizer against torch.optim, side by side, in one process.
+"""``make bench``: every optimizer against torch.optim on real model shapes, side by side, in one process.
 
-For each optimizer and size (1M and 10M float32, 1M float64) it times one step of
-  ours: the default path (trace replayed in place into a bounded workspace) and the fused path
-        (numba), and
-  torch: single-tensor (torch's CPU default), foreach and fused (where torch has them),
+Models (shape lists only, no downloads): a 1M-parameter MLP (20 tensors), ResNet-50 (25.6M in
+161 tensors), GPT-2 small (124M in 148 tensors) and one 10M tensor, all float32.  For each
+optimizer and model it times one step of
+  ours:  the default path (traced once, replayed in place into a bounded workspace), the fused
+         path (one numba kernel per group) and the torch backend (``optim.torch_backend``), and
+  torch: foreach and fused (where torch has them),
 in alternation (one step of each variant per round, so drifts in machine speed hit all alike),
-and reports medians over the rounds and the ratios ours/torch.  It also reports the peak extra
-memory of our steps (tracemalloc: NumPy allocations beyond params and state), the memory
-bandwidth floor measured on this machine (a numba loop that reads and writes what a fused step
-must: the least traffic possible) and each optimizer's fused time against that floor, and the
-time of each theorem from the last ``make prove``.  Writes ``bench.md`` and ``bench.json``.
+and reports medians over the rounds, the ratios ours/torch, the peak extra memory of a step
+(the resident-set high-water mark above the resident set before it, both read from
+/proc/self/status; ours counts the workspace it holds between steps too), the memory-bandwidth
+floor of each step on this machine, and each optimizer's proof time from the last
+``make prove``.  Writes ``bench.md``, ``bench.json`` and ``bench.png`` (step time against
+parameter count, one panel per optimizer).
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +34,41 @@ from optim.stateful import TORCH_OPTIMIZERS  # noqa: E402
 
 try:
     import torch
+    from optim import torch_backend
 except ImportError:  # the comparison needs torch; make bench installs it
-    torch = None
+    torch = torch_backend = None
 
-SIZES = [("1M", 1_000_000, np.float32), ("10M", 10_000_000, np.float32), ("1M", 1_000_000, np.float64)]
 SETTINGS = {"SGD": dict(lr=1e-3, momentum=0.9)}  # momentum: the common use, with a buffer
+
+
+def mlp_1m() -> list:
+    """784 → 1024 → 128 → (128 → 128) × 7 → 10: 1.05M parameters in 20 tensors."""
+    widths = [784, 1024, 128] + [128] * 7 + [10]
+    return [s for a, b in zip(widths, widths[1:]) for s in ((b, a), (b,))]
+
+
+def resnet50() -> list:
+    """torchvision's resnet50: 25,557,032 parameters in 161 tensors (convolutions, batch norms, fc)."""
+    shapes = [(64, 3, 7, 7), (64,), (64,)]
+    channels = 64
+    for width, blocks in ((64, 3), (128, 4), (256, 6), (512, 3)):
+        for block in range(blocks):
+            for out, into, k in ((width, channels, 1), (width, width, 3), (4 * width, width, 1)):
+                shapes += [(out, into, k, k), (out,), (out,)]
+            if block == 0:
+                shapes += [(4 * width, channels, 1, 1), (4 * width,), (4 * width,)]
+            channels = 4 * width
+    return shapes + [(1000, 2048), (1000,)]
+
+
+def gpt2_small() -> list:
+    """GPT-2 small (Hugging Face's layout): 124,439,808 parameters in 148 tensors."""
+    d = 768
+    layer = [(d,), (d,), (d, 3 * d), (3 * d,), (d, d), (d,), (d,), (d,), (d, 4 * d), (4 * d,), (4 * d, d), (d,)]
+    return [(50257, d), (1024, d)] + layer * 12 + [(d,), (d,)]
+
+
+MODELS = {"MLP 1M": mlp_1m(), "ResNet-50": resnet50(), "GPT-2 small": gpt2_small(), "one 10M tensor": [(10_000_000,)]}
 
 
 def _timed(step) -> float:
@@ -44,36 +77,49 @@ def _timed(step) -> float:
     return time.perf_counter() - start
 
 
-def _ours(name, n, dtype, execution, rng):
-    params = rng.standard_normal(n).astype(dtype)
-    grads = rng.standard_normal(n).astype(dtype)
-    opt = TORCH_OPTIMIZERS[name]([params], execution=execution, **SETTINGS.get(name, {}))
-    opt.step([grads])  # state created, kernels compiled, workspace allocated
-    step = lambda: opt.step([grads])  # noqa: E731
-    step.workspace_bytes = opt._workspace.nbytes  # held between steps, bounded by the block size
+def _ours(name, params, grads, execution):
+    params = [p.copy() for p in params]
+    opt = TORCH_OPTIMIZERS[name](params, execution=execution, **SETTINGS.get(name, {}))
+    step = lambda: opt.step(grads)  # noqa: E731
+    step.held = lambda: opt._workspace.nbytes()  # noqa: E731
     return step
 
 
-def _torch(name, n, dtype, mode, rng):
-    p = torch.tensor(rng.standard_normal(n).astype(dtype), requires_grad=True)
-    p.grad = torch.tensor(rng.standard_normal(n).astype(dtype))
-    options = {"single": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
+def _torch(name, params, grads, mode):
+    tensors = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
+    for t, g in zip(tensors, grads):
+        t.grad = torch.from_numpy(g)
+    if mode == "ours torch":
+        opt = torch_backend.OPTIMIZERS[name](tensors, **SETTINGS.get(name, {}))
+    else:
+        option = {"foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
+        try:
+            opt = getattr(torch.optim, name)(tensors, **option, **SETTINGS.get(name, {}))
+            opt.step()
+        except (RuntimeError, TypeError, ValueError):
+            return None  # torch has no such implementation for this optimizer on the CPU
+    step = opt.step
+    return step
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def peak_extra_bytes(step) -> int | None:
+    """The resident-set high-water mark during one step above the resident set before it (Linux:
+    writing 5 to /proc/self/clear_refs resets the mark); None where that cannot be read."""
     try:
-        opt = getattr(torch.optim, name)([p], **options, **SETTINGS.get(name, {}))
-        opt.step()
-    except (RuntimeError, TypeError, ValueError):
-        return None  # torch has no such implementation for this optimizer on the CPU
-    return opt.step
-
-
-def _peak_extra_bytes(step) -> int:
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    before = tracemalloc.get_traced_memory()[0]
-    step()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return max(0, peak - before)
+        gc.collect()
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status("VmRSS")
+        step()
+        return max(0, _status("VmHWM") - before)
+    except (OSError, KeyError):
+        return None
 
 
 def bandwidth_floor(n: int = 10_000_000) -> float:
@@ -94,50 +140,68 @@ def bandwidth_floor(n: int = 10_000_000) -> float:
     return 7 * 4 * n / seconds
 
 
-def traffic_bytes(name: str, n: int, dtype) -> int:
+def traffic_bytes(name: str, n: int) -> int:
     """What a fused step must read and write: params, grads and every state tensor."""
-    params = np.zeros(8, dtype)
+    params = np.zeros(8, np.float32)
     opt = TORCH_OPTIMIZERS[name]([params], **SETTINGS.get(name, {}))
-    opt.step([np.ones(8, dtype)])
+    opt.step([np.ones(8, np.float32)])
     buffers = sum(isinstance(v, np.ndarray) and v.size == 8 for v in vars(opt.state[0]).values())
-    return (2 + buffers + 1 + buffers) * np.dtype(dtype).itemsize * n  # read p, g, state; write p, state
+    return (2 + buffers + 1 + buffers) * 4 * n  # read p, g, state; write p, state
 
 
-def bench(rounds: int, names: list[str]) -> dict:
+def _variants(name, params, grads) -> dict:
+    variants = {"ours default": _ours(name, params, grads, "workspace"),
+                "ours fused": _ours(name, params, grads, "fused")}
+    if torch is not None:
+        for mode in ("ours torch", "torch foreach", "torch fused"):
+            step = _torch(name, params, grads, mode.removeprefix("torch "))
+            if step is not None:
+                variants[mode] = step
+    return variants
+
+
+def bench_one(name: str, model: str, shapes: list, rounds: int, floor: float, rng) -> dict:
+    params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    grads = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    n = sum(p.size for p in params)
+    variants = _variants(name, params, grads)
+    for step in variants.values():   # state created, traced, kernels compiled, workspace allocated
+        step()
+        step()
+    times = {k: [] for k in variants}
+    for _ in range(rounds):
+        for key, step in variants.items():
+            times[key].append(_timed(step))
+    ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    memory = {k: peak_extra_bytes(step) for k, step in variants.items()}
+    for key in ("ours default", "ours fused"):
+        if memory[key] is not None:
+            memory[key] += variants[key].held()
+    ratios = {f"{ours} / {theirs}": ms[ours] / ms[theirs] for ours in ms if ours.startswith("ours")
+              for theirs in ms if theirs.startswith("torch")}
+    floor_ms = traffic_bytes(name, n) / floor * 1e3
+    ratios["ours fused / floor"] = ms["ours fused"] / floor_ms
+    return {"optimizer": name, "model": model, "tensors": len(shapes), "n": n, "ms": ms,
+            "extra_memory_bytes": memory, "floor_ms": floor_ms, "ratios": ratios}
+
+
+def bench(rounds: int, names: list[str], models: list[str]) -> dict:
     rng = np.random.default_rng(0)
     floor = bandwidth_floor()
     rows = []
-    for label, n, dtype in SIZES:
+    for model in models:
         for name in names:
-            variants = {"ours default": _ours(name, n, dtype, "workspace", rng),
-                        "ours fused": _ours(name, n, dtype, "fused", rng)}
-            if torch is not None:
-                for mode in ("single", "foreach", "fused"):
-                    step = _torch(name, n, dtype, mode, rng)
-                    if step is not None:
-                        variants[f"torch {mode}"] = step
-            times = {k: [] for k in variants}
-            for _ in range(rounds):
-                for key, step in variants.items():
-                    times[key].append(_timed(step))
-            medians = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-            row = {"optimizer": name, "size": label, "n": n, "dtype": np.dtype(dtype).name,
-                   "ms": medians,
-                   "extra_memory_bytes": {k: _peak_extra_bytes(variants[k]) for k in ("ours default", "ours fused")},
-                   "workspace_bytes": variants["ours default"].workspace_bytes(),
-                   "floor_ms": traffic_bytes(name, n, dtype) / floor * 1e3}
-            row["ratios"] = {f"{ours} / {theirs}": medians[ours] / medians[theirs]
-                             for ours in ("ours default", "ours fused") for theirs in medians if theirs.startswith("torch")}
-            row["ratios"]["ours fused / floor"] = medians["ours fused"] / row["floor_ms"]
-            rows.append(row)
-            print(_console(row), flush=True)
+            rows.append(bench_one(name, model, MODELS[model], rounds, floor, rng))
+            print(_console(rows[-1]), flush=True)
+            gc.collect()
     return {"bandwidth_GBps": floor / 1e9, "rounds": rounds, "rows": rows,
-            "torch": None if torch is None else torch.__version__, "numpy": np.__version__}
+            "torch": None if torch is None else torch.__version__, "numpy": np.__version__,
+            "threads": None if torch is None else torch.get_num_threads()}
 
 
 def _console(row) -> str:
-    ms = "  ".join(f"{k} {v:7.2f}" for k, v in row["ms"].items())
-    return f"{row['optimizer']:<9} {row['size']:>3} {row['dtype']:<8} ms: {ms}"
+    ms = "  ".join(f"{k} {v:8.2f}" for k, v in row["ms"].items())
+    return f"{row['optimizer']:<9} {row['model']:<15} ms: {ms}"
 
 
 def proof_times() -> list:
@@ -148,48 +212,89 @@ def proof_times() -> list:
     return sorted(({"name": t["name"], "seconds": t["seconds"]} for t in theorems), key=lambda t: -t["seconds"])
 
 
+COLUMNS = ["ours default", "ours fused", "ours torch", "torch foreach", "torch fused"]
+RATIOS = ["ours default / torch foreach", "ours fused / torch fused", "ours torch / torch fused"]
+TARGETS = {"ours default / torch foreach": 1.0, "ours fused / torch fused": 1.1, "ours torch / torch fused": 1.2}
+
+
 def markdown(result: dict) -> str:
     out = ["# Benchmark", "",
-           f"One step, median of {result['rounds']} alternating rounds; torch {result['torch']}, "
-           f"numpy {result['numpy']}. Bandwidth floor measured here: {result['bandwidth_GBps']:.1f} GB/s "
-           "(a loop reading 4 and writing 3 float32 arrays); *floor* is the time to move the bytes a step "
-           "must read and write at that bandwidth. *Extra MB per step*: NumPy allocations during a step "
-           "(tracemalloc) beyond params and state; the default path's block workspace is held between "
-           "steps instead.", "",
-           "| optimizer | size | dtype | ours default ms | ours fused ms | torch single | torch foreach | torch fused "
-           "| default/foreach | fused/torch fused | fused/floor | extra MB per step | workspace MB held |",
-           "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           f"One step, median of {result['rounds']} alternating rounds, float32; torch {result['torch']} "
+           f"({result['threads']} threads), numpy {result['numpy']}. Bandwidth floor measured here: "
+           f"{result['bandwidth_GBps']:.1f} GB/s (a loop reading 4 and writing 3 float32 arrays); *floor* is the "
+           "time to move the bytes a step must read and write at that bandwidth. *Extra MB*: the resident set's "
+           "high-water mark during a step above the resident set before it (ours: plus the workspace held between "
+           "steps). Targets (issue 11): " + ", ".join(f"{k} ≤ {v}" for k, v in TARGETS.items()) + "; a ratio "
+           "over its target is **bold**.", "",
+           "| optimizer | model | tensors | " + " | ".join(f"{c} ms" for c in COLUMNS) + " | "
+           + " | ".join(RATIOS) + " | fused / floor | " + " | ".join(f"extra MB {c}" for c in COLUMNS) + " |",
+           "| --- | --- | ---: | " + " | ".join("---:" for _ in COLUMNS + RATIOS + ["floor"] + COLUMNS) + " |"]
     for r in result["rows"]:
-        ms, ratio = r["ms"], r["ratios"]
+        def cell(table, key, fmt="{:.2f}"):
+            return fmt.format(table[key]) if table.get(key) is not None else "—"
 
-        def cell(key, table=ms, fmt="{:.2f}"):
-            return fmt.format(table[key]) if key in table else "—"
+        def ratio(key):
+            text = cell(r["ratios"], key)
+            return f"**{text}**" if key in r["ratios"] and r["ratios"][key] > TARGETS[key] else text
 
-        out.append(f"| {r['optimizer']} | {r['size']} | {r['dtype']} | {cell('ours default')} | {cell('ours fused')} "
-                   f"| {cell('torch single')} | {cell('torch foreach')} | {cell('torch fused')} "
-                   f"| {cell('ours default / torch foreach', ratio)} | {cell('ours fused / torch fused', ratio)} "
-                   f"| {cell('ours fused / floor', ratio)} | {r['extra_memory_bytes']['ours default'] / 1e6:.1f} "
-                   f"| {r['workspace_bytes'] / 1e6:.1f} |")
+        memory = {k: None if v is None else v / 1e6 for k, v in r["extra_memory_bytes"].items()}
+        out.append(f"| {r['optimizer']} | {r['model']} | {r['tensors']} | "
+                   + " | ".join(cell(r["ms"], c) for c in COLUMNS) + " | "
+                   + " | ".join(ratio(k) for k in RATIOS) + f" | {cell(r['ratios'], 'ours fused / floor')} | "
+                   + " | ".join(cell(memory, c, "{:.1f}") for c in COLUMNS) + " |")
     proofs = result.get("proofs", [])
     if proofs:
-        out += ["", f"## Proof time per theorem (last `make prove`): {sum(t['seconds'] for t in proofs):.1f} s in all, "
-                f"slowest {proofs[0]['name']} ({proofs[0]['seconds']:.2f} s)", "", "| theorem | seconds |", "| --- | ---: |"]
-        out += [f"| {t['name']} | {t['seconds']:.3f} |" for t in proofs]
+        per_family: dict = {}
+        for t in proofs:
+            family = t["name"].split(".")[1] if t["name"].count(".") >= 2 else t["name"]
+            per_family[family] = per_family.get(family, 0.0) + t["seconds"]
+        out += ["", f"## Proof time (last `make prove`): {sum(t['seconds'] for t in proofs):.1f} s in all, "
+                f"slowest {proofs[0]['name']} ({proofs[0]['seconds']:.2f} s)", "",
+                "| optimizer | theorems' seconds |", "| --- | ---: |"]
+        out += [f"| {k} | {v:.2f} |" for k, v in sorted(per_family.items(), key=lambda kv: -kv[1])]
     return "\n".join(out) + "\n"
+
+
+def plot(result: dict, path: Path) -> None:
+    """Step time against parameter count, one panel per optimizer, a line per variant."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = list(dict.fromkeys(r["optimizer"] for r in result["rows"]))
+    columns = 4
+    rows_ = (len(names) + columns - 1) // columns
+    figure, axes = plt.subplots(rows_, columns, figsize=(4 * columns, 3.2 * rows_), squeeze=False)
+    for axis, name in zip(axes.flat, names):
+        rows = sorted((r for r in result["rows"] if r["optimizer"] == name), key=lambda r: r["n"])
+        for variant in COLUMNS:
+            points = [(r["n"], r["ms"][variant]) for r in rows if variant in r["ms"]]
+            if points:
+                axis.plot(*zip(*points), marker="o", label=variant, linestyle="-" if variant.startswith("ours") else "--")
+        axis.set(xscale="log", yscale="log", title=name, xlabel="parameters", ylabel="ms per step")
+        axis.grid(True, which="both", alpha=0.3)
+    for axis in list(axes.flat)[len(names):]:
+        axis.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    figure.suptitle("One optimizer step, float32 (models: " + ", ".join(MODELS) + ")")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("-k", "--select", help="only optimizers whose name contains this")
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     args = parser.parse_args()
     names = [n for n in TORCH_OPTIMIZERS if not args.select or args.select in n]
-    result = bench(args.rounds, names)
+    result = bench(args.rounds, names, args.models)
     result["proofs"] = proof_times()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(result, indent=2))
     (args.out / "bench.md").write_text(markdown(result))
+    plot(result, args.out / "bench.png")
     print(markdown(result))
     return 0
 
