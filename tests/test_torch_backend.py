@@ -171,3 +171,18 @@ def test_it_is_a_torch_optimizer_with_groups_and_state_dict():
 def test_torch_messages_for_bad_hyperparameters():
     with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
         torch_backend.Adam([torch.nn.Parameter(torch.ones(1))], betas=(0.9, 1.0))
+
+
+def test_the_torch_context_keeps_python_numbers_python_numbers():
+    """On Python numbers (hyperparameter arithmetic) the torch context computes as the NumPy
+    context does and returns Python floats, never a tensor (a tensor scalar would change how
+    torch promotes and rounds the update)."""
+    from optim.numpy_backend import NUMPY
+    ctx = torch_backend.TORCH
+    for value in (-2.5, 0.0, 3.0, float("nan")):
+        for name in ("sign", "abs", "sqrt"):
+            if name == "sqrt" and not value >= 0:
+                continue
+            ours, numpy = getattr(ctx, name)(value), getattr(NUMPY, name)(value)
+            assert type(ours) is float and (ours == numpy or (ours != ours and numpy != numpy)), (name, value)
+    assert ctx.maximum(1.0, 2.0) == 2.0 and ctx.minimum(1.0, 2.0) == 1.0
