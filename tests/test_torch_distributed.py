@@ -1,0 +1,71 @@
+"""The torch backend under DistributedDataParallel: two processes on the CPU (gloo) train one model
+on two halves of a batch; DDP averages the gradients, each process steps its own optimizer.
+
+Both processes must hold the same params bit for bit after every step (each applies the same
+averaged gradient with the same definition), and those params must be what one process training
+on the whole batch gets with torch.optim (float64; the only difference is the order in which the
+all-reduce sums the two halves' gradients, so a tolerance of a few ulps per step suffices).
+"""
+import os
+import socket
+
+import pytest
+
+torch = pytest.importorskip("torch") if os.environ.get("CI") != "true" else __import__("torch")
+
+import torch.distributed as dist  # noqa: E402
+import torch.multiprocessing as mp  # noqa: E402
+
+STEPS = 5
+
+
+def _model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
+
+
+def _batch():
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 4, dtype=torch.float64, generator=generator)
+    return x, x.sum(dim=1, keepdim=True).sin()
+
+
+def _rank(rank: int, port: int, name: str, out: str) -> None:
+    from optim import torch_backend
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    try:
+        model = torch.nn.parallel.DistributedDataParallel(_model())
+        opt = torch_backend.OPTIMIZERS[name](model.parameters(), lr=1e-2)
+        x, y = _batch()
+        half = slice(8 * rank, 8 * rank + 8)
+        history = []
+        for _ in range(STEPS):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x[half]), y[half]).backward()
+            opt.step()
+            history.append([p.detach().clone() for p in model.parameters()])
+        torch.save(history, f"{out}/rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("name", ["Adam", "SGD"])
+def test_ddp_on_two_processes_matches_one_process_on_the_whole_batch(name, tmp_path):
+    mp.start_processes(_rank, args=(_free_port(), name, str(tmp_path)), nprocs=2, start_method="spawn")
+    ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
+    model = _model()
+    reference = getattr(torch.optim, name)(model.parameters(), lr=1e-2)
+    x, y = _batch()
+    for step in range(STEPS):
+        reference.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        reference.step()
+        for a, b, expected in zip(ranks[0][step], ranks[1][step], model.parameters()):
+            assert torch.equal(a, b), f"the two processes disagree at step {step + 1}"
+            torch.testing.assert_close(a, expected.detach(), rtol=1e-13, atol=1e-15)
