@@ -54,7 +54,7 @@ from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
 from optim.plan import Plan, fingerprint
 from optim.replay import Programs
-from optim.trace import Untraceable, Workspace, compile_tape, run_fused_group, run_workspace, trace
+from optim.trace import Untraceable, Workspace, compile_tape, run_fused_group, run_workspace_group, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 
@@ -447,8 +447,7 @@ class Optimizer:
 
     def _write(self, steps: list, states: list, params: list, grads: list) -> list:
         """Write every step's outputs into its param and its state's buffers (allocated once) and
-        return the new states, whose scalars are those the steps computed.  Fused: one kernel
-        call per traced program, over all the tensors that share it."""
+        return the new states, whose scalars are those the steps computed."""
         jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
         if self.execution == "fused":
             by_kernel: dict = {}
@@ -457,9 +456,12 @@ class Optimizer:
                 by_kernel.setdefault(id(kernel), (tape, outputs, []))[2].append((inputs, destinations, scalars))
             for tape, outputs, group in by_kernel.values():
                 run_fused_group(tape, outputs, group)
-        else:
+        else:   # one call per traced program, over all the tensors that share it
+            by_tape: dict = {}
             for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-                run_workspace(tape, outputs, self._workspace, destinations, inputs=inputs, scalars=scalars)
+                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
+            for tape, outputs, group in by_tape.values():
+                run_workspace_group(tape, outputs, self._workspace, group)
         new_states = []
         for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states):
             names = fields.buffers(state)

@@ -409,78 +409,170 @@ def _in_place_targets(destinations: list, outputs: list) -> tuple[list, list]:
     return targets, late
 
 
+PACK_BELOW = 1 << 14   # elements: a smaller tensor shares its block with other small ones
+
+
 def run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list,
                   chunk: int = CHUNK, inputs: list | None = None, scalars: list | None = None) -> None:
-    """Write the output nodes into ``destinations`` (arrays of any layout), block by block: the
-    same ufuncs, order and dtype as the functional run (so the same bits), with block-sized
-    buffers reused between blocks and steps, so the workspace is bounded whatever the
-    parameter size.  ``inputs`` and ``scalars``: this step's, when the tape is replayed (default:
-    the traced step's)."""
-    targets, late = _in_place_targets(destinations, outputs)
+    """One tensor's step (see ``run_workspace_group``); ``inputs`` and ``scalars``: this step's,
+    when the tape is replayed (default: the traced step's)."""
     inputs = tape.inputs if inputs is None else inputs
     scalars = tape.scalars if scalars is None else scalars
-    _run_workspace(tape, outputs, workspace, targets, chunk, inputs, scalars)
-    for destination, scratch in late:
-        np.copyto(destination, scratch)
+    run_workspace_group(tape, outputs, workspace, [(inputs, destinations, scalars)], chunk)
 
 
-def _run_workspace(tape: Tape, outputs: list, workspace: Workspace, destinations: list, chunk: int,
-                   inputs: list, scalars: list) -> None:
-    first_op = len(tape.inputs)
-    alias = _identities(tape, scalars)
-    root = lambda i: alias.get(i, i)  # noqa: E731
-    last_use = {}  # of each value, through its aliases too
-    for position, (_, operands) in enumerate(tape.ops):
-        for kind, index in operands:
-            if kind == "node":
-                last_use[root(index)] = first_op + position
-    keep = {root(o) for o in outputs if o is not None}
-    flat_inputs = [a.reshape(-1) for a in inputs]
-    flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
-    for flat, d in zip(flat_outputs, destinations):
-        if flat is not None and d.size and not np.shares_memory(flat, d):  # never a silent copy
-            raise AssertionError("a workspace output is not a view of its destination")
-    direct = _direct_outputs(tape, inputs, outputs, destinations, flat_outputs, last_use, alias)
-    size = flat_inputs[0].size
-    width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix
-    starts = range(0, max(size, 1), chunk)
-    lanes = min(len(starts), _THREADS)
+def run_workspace_group(tape: Tape, outputs: list, workspace: Workspace, jobs: list, chunk: int = CHUNK) -> None:
+    """Write the output nodes of every job — (inputs, destinations, scalars), one per tensor —
+    into its destinations (arrays of any layout), block by block: the same ufuncs, order and
+    dtype as the functional run (so the same bits), with block-sized buffers reused between
+    blocks and steps, so the workspace is bounded whatever the parameter size.  A large tensor
+    is cut into blocks; small tensors that share their scalars share a block (gathered into it,
+    computed, scattered back), so a tensor costs a few copies, not a pass of Python over the
+    whole tape.  The blocks of all the jobs run on the threads together."""
+    late, units, small = [], [], {}
+    for inputs, destinations, scalars in jobs:
+        targets, later = _in_place_targets(destinations, outputs)
+        late += later
+        job = _Job(tape, outputs, inputs, targets, scalars)
+        if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):
+            small.setdefault(id(scalars), []).append(job)
+        else:
+            units += [(job, slice(start, min(start + chunk, job.size))) for start in range(0, max(job.size, 1), chunk)]
+    for same in small.values():
+        units += [(pack, None) for pack in _packs(same, chunk)]
+    lanes = max(1, min(len(units), _THREADS))
 
     def run_lane(lane: int) -> None:  # blocks are independent: lanes run them in parallel
-        for start in starts[lane::lanes]:
-            _run_block(slice(start, min(start + chunk, size)), lane)
-
-    def _run_block(block: slice, lane: int) -> None:
-        values = {i: a[block] for i, a in enumerate(flat_inputs)}
-        length = values[0].size
-        buffers = {}
-        for position, (op, operands) in enumerate(tape.ops):
-            node = first_op + position
-            if node in alias:
-                values[node] = values[alias[node]]
-                continue
-            args = [values[root(i)] if kind == "node" else scalars[i] for kind, i in operands]
-            if node in direct:  # computed straight into its destination: no copy afterwards
-                out = direct[node][block]
+        for job, block in units[lane::lanes]:
+            if block is None:   # a pack of small jobs
+                _run_pack(job, workspace, lane, chunk)
             else:
-                kind = bool if node in tape.bools else tape.dtype
-                buffers[node] = workspace.take((width,), kind, lane)
-                out = buffers[node][:length]
-            values[node] = out
-            _apply(op, args, out)
-            for index in {root(i) for kind, i in operands if kind == "node"}:
-                if index in buffers and last_use.get(index) == node and index not in keep:
-                    workspace.give(buffers.pop(index), lane)  # dead: its buffer serves the next operation
-        for destination, node in zip(flat_outputs, outputs):
-            if node is not None and direct.get(node) is not destination:
-                np.copyto(destination[block], values[root(node)])
-        for buffer in buffers.values():  # every block buffer goes back to the pool
-            workspace.give(buffer, lane)
+                job.run_block(block, workspace, lane, chunk)
 
     if lanes <= 1:
         run_lane(0)
     else:  # NumPy's ufuncs release the GIL, so lanes use every core as torch's kernels do
         list(_pool().map(run_lane, range(lanes)))
+    for destination, scratch in late:
+        np.copyto(destination, scratch)
+
+
+class _Schedule:
+    """What the tape's buffers need for one set of scalars: the nodes that alias another (x·1),
+    the last use of each value, the values kept (outputs)."""
+
+    def __init__(self, tape: Tape, outputs: list, scalars: list):
+        first_op = len(tape.inputs)
+        self.alias = _identities(tape, scalars)
+        self.last_use = {}   # of each value, through its aliases too
+        for position, (_, operands) in enumerate(tape.ops):
+            for kind, index in operands:
+                if kind == "node":
+                    self.last_use[self.root(index)] = first_op + position
+        self.keep = {self.root(o) for o in outputs if o is not None}
+
+    def root(self, i: int) -> int:
+        return self.alias.get(i, i)
+
+
+def _schedule(tape: Tape, outputs: list, scalars: list) -> _Schedule:
+    """Kept on the tape for the last scalars list (replayed steps of a group share that object)."""
+    last = getattr(tape, "schedule", None)
+    if last is not None and last[0] is scalars and last[1] == outputs:
+        return last[2]
+    schedule = _Schedule(tape, outputs, scalars)
+    tape.schedule = (scalars, list(outputs), schedule)
+    return schedule
+
+
+class _Job:
+    """One tensor's step: its flat inputs and outputs, and the outputs that may be computed
+    straight into their destination."""
+
+    def __init__(self, tape: Tape, outputs: list, inputs: list, destinations: list, scalars: list):
+        self.tape, self.outputs, self.scalars = tape, outputs, scalars
+        self.schedule = _schedule(tape, outputs, scalars)
+        self.flat_inputs = [a.reshape(-1) for a in inputs]
+        self.flat_outputs = [None if o is None else d.reshape(-1) for d, o in zip(destinations, outputs)]
+        for flat, d in zip(self.flat_outputs, destinations):
+            if flat is not None and d.size and not np.shares_memory(flat, d):  # never a silent copy
+                raise AssertionError("a workspace output is not a view of its destination")
+        self.direct = _direct_outputs(tape, inputs, outputs, destinations, self.flat_outputs,
+                                      self.schedule.last_use, self.schedule.alias)
+        self.size = self.flat_inputs[0].size
+
+    def run_block(self, block: slice, workspace: Workspace, lane: int, chunk: int) -> None:
+        width = max(1, min(chunk, self.size))  # every buffer has this length; the last block uses a prefix
+        direct = {node: flat[block] for node, flat in self.direct.items()}
+        values, buffers = _run_ops(self.tape, self.schedule, self.scalars, [a[block] for a in self.flat_inputs],
+                                   direct, width, workspace, lane)
+        for destination, node in zip(self.flat_outputs, self.outputs):
+            if node is not None and node not in direct:
+                np.copyto(destination[block], values[self.schedule.root(node)])
+        for buffer in buffers.values():  # every block buffer goes back to the pool
+            workspace.give(buffer, lane)
+
+
+def _packs(jobs: list, chunk: int) -> list:
+    """Small jobs in groups of at most ``chunk`` elements in all."""
+    packs, current, total = [], [], 0
+    for job in jobs:
+        if current and total + job.size > chunk:
+            packs.append(tuple(current))
+            current, total = [], 0
+        current.append(job)
+        total += job.size
+    return packs + ([tuple(current)] if current else [])
+
+
+def _run_pack(pack: tuple, workspace: Workspace, lane: int, chunk: int) -> None:
+    """Small jobs sharing their tape and scalars, computed in one block: each input gathered
+    into a buffer, the tape run once, each output scattered back (elementwise: the same bits)."""
+    first, total = pack[0], sum(job.size for job in pack)
+    width = min(chunk, 1 << max(0, total - 1).bit_length())   # few distinct buffer lengths in the pool
+    gathered = []
+    for i in range(len(first.flat_inputs)):
+        buffer = workspace.take((width,), first.tape.dtype, lane)
+        np.concatenate([job.flat_inputs[i] for job in pack], out=buffer[:total])
+        gathered.append(buffer)
+    values, buffers = _run_ops(first.tape, first.schedule, first.scalars, [b[:total] for b in gathered],
+                               {}, width, workspace, lane)
+    for k, node in enumerate(first.outputs):
+        if node is None:
+            continue
+        value, offset = values[first.schedule.root(node)], 0
+        for job in pack:
+            np.copyto(job.flat_outputs[k], value[offset:offset + job.size])
+            offset += job.size
+    for buffer in gathered + list(buffers.values()):
+        workspace.give(buffer, lane)
+
+
+def _run_ops(tape: Tape, schedule: _Schedule, scalars: list, block_inputs: list, direct: dict, width: int,
+             workspace: Workspace, lane: int) -> tuple[dict, dict]:
+    """Run the tape's operations on one block; returns the values by node and the buffers still
+    held (the outputs' among them)."""
+    first_op, root, last_use, keep = len(tape.inputs), schedule.root, schedule.last_use, schedule.keep
+    values = dict(enumerate(block_inputs))
+    length = block_inputs[0].size
+    buffers = {}
+    for position, (op, operands) in enumerate(tape.ops):
+        node = first_op + position
+        if node in schedule.alias:
+            values[node] = values[schedule.alias[node]]
+            continue
+        args = [values[root(i)] if kind == "node" else scalars[i] for kind, i in operands]
+        if node in direct:  # computed straight into its destination: no copy afterwards
+            out = direct[node]
+        else:
+            buffers[node] = workspace.take((width,), bool if node in tape.bools else tape.dtype, lane)
+            out = buffers[node][:length]
+        values[node] = out
+        _apply(op, args, out)
+        for index in {root(i) for kind, i in operands if kind == "node"}:
+            if index in buffers and last_use.get(index) == node and index not in keep:
+                workspace.give(buffers.pop(index), lane)  # dead: its buffer serves the next operation
+    return values, buffers
 
 
 def _direct_outputs(tape: Tape, inputs: list, outputs: list, destinations: list, flat_outputs: list,

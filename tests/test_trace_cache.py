@@ -285,3 +285,31 @@ def test_a_constructor_value_edited_after_construction_is_checked_again():
     opt.defaults["initial_accumulator_value"] = 0.25   # the group's 0.5 now differs from it
     with pytest.raises(ValueError, match="initial_accumulator_value"):
         opt.step([np.ones_like(p)])
+
+
+@pytest.mark.parametrize("execution", ["workspace", "fused"])
+def test_tensors_of_every_size_and_layout_share_one_pass_with_the_functional_result(execution):
+    """One pass over a group: small tensors packed into shared blocks, large ones cut into
+    blocks, all on the threads together (workspace); one kernel over work items of all tensors
+    (fused).  Sizes straddle the pack limit and the block size; layouts include a 0-d, an empty,
+    a transposed and a strided param."""
+    if execution == "fused" and not HAVE_NUMBA and os.environ.get("CI") != "true":
+        pytest.skip("numba is not installed (pip install 'optlaws[fast]')")
+    from optim import trace
+    rng = np.random.default_rng(5)
+    sizes = [1, 5, trace.PACK_BELOW - 1, trace.PACK_BELOW, trace.CHUNK - 1, trace.CHUNK, trace.CHUNK + 1, 300_000]
+    params = [rng.standard_normal(n).astype(np.float32) for n in sizes]
+    params += [np.array(0.5, np.float32), np.zeros(0, np.float32),
+               rng.standard_normal((40, 30)).astype(np.float32).T, rng.standard_normal(999).astype(np.float32)[::3]]
+    copies = [p.copy() for p in params]
+    opt = optim.Adam(params, lr=0.01, weight_decay=0.1, execution=execution)
+    reference = optim.Adam(copies, lr=0.01, weight_decay=0.1, execution="functional")
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+        opt.step(grads)
+        reference.step([g.copy() for g in grads])
+    for a, b in zip(params, copies):
+        if execution == "workspace":
+            np.testing.assert_array_equal(a, b, strict=True)
+        else:
+            np.testing.assert_array_max_ulp(a, b, maxulp=1)
