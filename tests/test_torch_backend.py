@@ -186,3 +186,24 @@ def test_the_torch_context_keeps_python_numbers_python_numbers():
             ours, numpy = getattr(ctx, name)(value), getattr(NUMPY, name)(value)
             assert type(ours) is float and (ours == numpy or (ours != ours and numpy != numpy)), (name, value)
     assert ctx.maximum(1.0, 2.0) == 2.0 and ctx.minimum(1.0, 2.0) == 1.0
+
+
+@pytest.mark.parametrize("default", [torch.float32, torch.float64])
+def test_scalar_state_tensors_have_torch_optims_dtype_under_every_default_dtype(default):
+    """torch.optim keeps ``step`` (and NAdam's mu_product, ASGD's eta and mu) in 0-d tensors of
+    float64 when the default dtype is float64, float32 otherwise (``_get_scalar_dtype``)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(default)
+    try:
+        for name in ("Adam", "NAdam", "ASGD"):
+            ours_p, theirs_p = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+            ours = torch_backend.OPTIMIZERS[name]([ours_p], lr=0.1)
+            theirs = getattr(torch.optim, name)([theirs_p], lr=0.1)
+            for p, opt in ((ours_p, ours), (theirs_p, theirs)):
+                p.grad = torch.ones(2)
+                opt.step()
+            for key, value in theirs.state[theirs_p].items():
+                if value.ndim == 0:
+                    assert ours.state[ours_p][key].dtype == value.dtype == default, (name, key)
+    finally:
+        torch.set_default_dtype(previous)
