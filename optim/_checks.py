@@ -106,9 +106,15 @@ def beta(index: int) -> Callable[[Any], Any]:
 
 
 def step_count(value: Any) -> Any:
+    """The step count, a natural number, kept as a Python int: a NumPy scalar (a state dict
+    converted with ``.numpy()`` holds np.float32 steps) would make β ** t a float32 power and
+    silently change the bias correction; torch reads its step tensor with ``.item()``, and a
+    Python float or int power of an integral t is the same C ``pow``."""
     value = real(value, "step", "Invalid step count")
-    if is_number(value) and not (value >= 0 and int(value) == value):
-        raise ValueError(f"Invalid step count: {value} (a natural number is required)")
+    if is_number(value):
+        if not (value >= 0 and int(value) == value):
+            raise ValueError(f"Invalid step count: {value} (a natural number is required)")
+        return int(value)
     return value
 
 

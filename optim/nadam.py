@@ -31,7 +31,7 @@ class State(adam.Hyperparameters):
     maximize: bool = fields.flag()
     m: Any = fields.buffer(torch="exp_avg")
     v: Any = fields.buffer(torch="exp_avg_sq", domain="nonnegative")
-    mu_product: Any = fields.scalar(1.0, domain="unit")   # a float32 tensor in torch
+    mu_product: Any = fields.scalar(1.0, check=check.number, domain="unit")   # a float32 tensor in torch
     t: Any = fields.step()
 
 

@@ -699,3 +699,37 @@ def test_add_param_group_refuses_what_is_not_a_dict_and_adds_nothing(group):
     with pytest.raises(TypeError, match="a param group must be a dict"):
         opt.add_param_group(group)
     assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("name", sorted(optim.TORCH_OPTIMIZERS))
+@pytest.mark.parametrize("kind", [np.float32, np.float64, np.int64, "0-d"])
+def test_a_loaded_scalar_of_numpy_type_steps_as_its_python_value(name, kind):
+    """A state dict converted from torch with ``.numpy()`` holds NumPy scalars (np.float32
+    steps, mu_products, etas).  torch reads them with ``.item()``; so do we: β ** np.float32(t)
+    would compute the bias correction in float32 and silently change every param."""
+    rng = np.random.default_rng(2)
+    start = rng.standard_normal(50).astype(np.float32)
+    grads = [rng.standard_normal(50).astype(np.float32) for _ in range(3)]
+    first = optim.TORCH_OPTIMIZERS[name]([start.copy()], lr=0.01, **({"momentum": 0.9} if name == "SGD" else {}))
+    first.step([grads[0]])
+    saved = first.state_dict()
+    results = []
+    for convert in (False, True):
+        state = copy.deepcopy(saved)
+        if convert:
+            for key, value in state["state"][0].items():
+                if not isinstance(value, np.ndarray) and (kind != np.int64 or key == "step"):
+                    state["state"][0][key] = np.array(value) if kind == "0-d" else kind(value)
+        p = first.param_groups[0]["params"][0].copy()
+        opt = optim.TORCH_OPTIMIZERS[name]([p], **first.defaults)
+        opt.load_state_dict(state)
+        for g in grads[1:]:
+            opt.step([g])
+        results.append((p, opt.state_dict()))
+    np.testing.assert_array_equal(results[0][0], results[1][0], strict=True)
+    for key, value in results[0][1]["state"][0].items():
+        other = results[1][1]["state"][0][key]
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, other, strict=True)
+        else:
+            assert type(other) is type(value) and other == value, key
