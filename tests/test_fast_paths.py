@@ -179,3 +179,15 @@ def test_an_array_outside_the_trace_is_refused_not_taken_for_a_scalar():
         with pytest.raises(NotFusable, match="not part of the trace"):
             x + outside
     assert (x * np.float64(2.0)).tape is tape     # a NumPy scalar is a scalar
+
+
+def test_a_numpy_scalar_in_the_trace_is_replayed_as_a_python_number():
+    """A NumPy float64 scalar is a strong type under NEP 50: left as it is, float32 × it would be
+    computed in float64 and rounded once, not in float32 as the update with a Python float."""
+    from optim.trace import Workspace, run_workspace
+    x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    tape = Tape(x.shape, x.dtype)
+    y = tape.input(x) * np.float64(0.1)
+    out = np.empty_like(x)
+    run_workspace(tape, [y.index], Workspace(), [out])
+    np.testing.assert_array_equal(out, x * 0.1, strict=True)
