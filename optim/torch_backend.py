@@ -9,8 +9,13 @@ Never a silent wrong result:
 
 * a step is all or nothing: every group's hyperparameters, every gradient and every state entry
   are checked and every update computed before the first param or state is written;
-* ``torch.compile`` runs the step eagerly (the eager result, bit for bit; ``fullgraph=True`` is
-  refused with the reason);
+* ``execution="compiled"``: the traced update (``optim.replay``) compiled by ``torch.compile``
+  over every param of a group, one fused kernel per tensor (``optim.torch_compiled``; the first
+  step compiles, on copies, so a failure changes nothing); ``"eager"`` (the default for now):
+  the functional update on each param;
+* ``torch.compile`` of a training step runs the optimizer's step as it is (dynamo does not trace
+  it: the eager or the compiled execution above, never a third; ``fullgraph=True`` is refused
+  with the reason);
 * torch's execution options are accepted at the value that means this implementation
   (``foreach``/``fused`` None or False, ``capturable``/``differentiable`` False) and refused
   otherwise, never ignored;
@@ -29,10 +34,12 @@ import numbers
 from dataclasses import fields as dataclass_fields, replace
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, sgd, stateful)
+                   rprop, sgd, stateful, torch_compiled)
+from optim.replay import Programs
 from optim.context import register_context
 
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -190,6 +197,12 @@ COMPILE_REASON = ("optim.torch_backend runs its step eagerly under torch.compile
                   "without compile, no speed-up); fullgraph=True cannot include it")
 
 
+# execution="compiled": the traced update compiled by torch.compile over every param of a group
+# (optim.torch_compiled); "eager": the functional update on each param, as it is.
+EXECUTIONS = ("eager", "compiled")
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}   # the dtypes the tracer knows
+
+
 def _scalar_dtype() -> torch.dtype:
     """torch.optim's dtype for ``step`` and the scalar state tensors (``_get_scalar_dtype``)."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
@@ -228,7 +241,11 @@ class TorchOptimizer(torch.optim.Optimizer):
             cls.__doc__ = (f"torch.optim.{cls.__name__}'s interface; the update is "
                            f"{cls.family.__name__}.update.")
 
-    def __init__(self, params, **hyperparameters):
+    def __init__(self, params, *, execution: str = "eager", **hyperparameters):
+        if execution not in EXECUTIONS:
+            raise ValueError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
+        self.execution = execution
+        self._programs = Programs(type(self).family.update)   # traced steps, for the compiled execution
         unknown = set(hyperparameters) - set(self.defaults_) - set(self.options_)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}")
@@ -299,14 +316,51 @@ class TorchOptimizer(torch.optim.Optimizer):
                 values = self._checked_entry(p, self.state[p], settings, "state")
                 state = self._state(p, settings, values)
                 plan.append((p, rows, state))
+        compiled = [entry for entry in plan if self._compilable(*entry)]
+        plan = [entry for entry in plan if not self._compilable(*entry)]
         results = [self._update(p, rows, state) for p, rows, state in plan]
-        for (p, rows, _), (new_state, new_p) in zip(plan, results):   # nothing written before here
+        calls = self._compiled_calls(compiled)
+        for step, rows, scalars, _ in calls:   # every compilation before any write
+            step.prepare(rows, scalars)
+        for step, rows, scalars, saves in calls:   # nothing written before here
+            step(rows, scalars)
+            for p, new_state in saves:
+                self._save(p, new_state)
+        for (p, rows, _), (new_state, new_p) in zip(plan, results):
             if rows is None:
                 p.copy_(new_p)
             else:
                 p.index_put_(*new_p)   # (indices, the new rows)
             self._save(p, new_state)
         return loss
+
+    # -- the compiled step (optim.torch_compiled) ------------------------------------------------
+    def _compilable(self, p, rows, state) -> bool:
+        return self.execution == "compiled" and rows is None and p.dtype in _NUMPY_DTYPES
+
+    def _compiled_calls(self, entries: list) -> list:
+        """(compiled step, rows, scalars tensor, [(param, new state)]) per traced program and
+        scalars: one call per group of params that share them."""
+        calls: dict = {}
+        for p, _, state in entries:
+            proxy = np.zeros((), _NUMPY_DTYPES[p.dtype])
+            program, scalars, results = self._programs.bound(state, proxy, proxy)
+            names = fields.buffers(state)
+            present = [getattr(state, n) for n in names if getattr(state, n) is not None]
+            outputs = {n: getattr(state, n) if getattr(state, n) is not None else torch.empty_like(p)
+                       for n, node in zip(names, program.outputs[1:]) if node is not None}
+            data = p.detach()
+            row = [data, p.grad, *present, data, *outputs.values()]
+            changed = {n: v for n, v in results.items() if v is not getattr(state, n)}
+            new_state = fields.evolve(state, **changed, **outputs)
+            step = torch_compiled.compiled_step(program.tape, program.outputs)
+            key = (id(step), id(scalars), p.device)   # both kept alive below: their ids stay theirs
+            if key not in calls:
+                values = torch.tensor([float(v) for v in scalars] or [0.0], dtype=torch.float64, device=p.device)
+                calls[key] = (step, [], values, [], scalars)
+            calls[key][1].append(row)
+            calls[key][3].append((p, new_state))
+        return [call[:4] for call in calls.values()]
 
     def _update(self, p, rows, state):
         if rows is None:

@@ -1,0 +1,129 @@
+"""The torch backend's compiled execution (``execution="compiled"``, optim.torch_compiled): the traced
+update compiled by torch.compile over every param of a group.  Each compilation takes seconds, so
+the optimizers here are those whose traces use every kind of operation: buffers created at the
+first step (SGD's momentum), a maximum (Adam's amsgrad), comparisons, where and sign (Rprop),
+float32-rounded scalars (NAdam, ASGD)."""
+import copy
+import os
+
+import pytest
+
+torch = pytest.importorskip("torch") if os.environ.get("CI") != "true" else __import__("torch")
+
+import numpy as np  # noqa: E402
+
+from optim import torch_backend, torch_compiled  # noqa: E402
+from test_torch_backend import SETTINGS, SLACK, model_and_data, one_step_bounds  # noqa: E402
+from test_torch_conformance import SCALAR_KEYS, UNIT_ROUNDOFF  # noqa: E402
+
+CASES = ("SGD", "Adam", "Rprop", "NAdam", "ASGD")
+
+
+def _model(dtype):
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1)).to(dtype)
+
+
+def _train(name, dtype, execution, steps=6, edit=None):
+    model = _model(dtype)
+    opt = torch_backend.OPTIMIZERS[name](model.parameters(), execution=execution, **SETTINGS[name])
+    x = torch.randn(32, 6, dtype=dtype, generator=torch.Generator().manual_seed(1))
+    history = []
+    for step in range(steps):
+        if edit is not None:
+            edit(opt, step)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), x.sum(dim=1, keepdim=True).sin()).backward()
+        opt.step()
+        # the compiled step writes the state tensors in place: the history keeps copies
+        history.append(([p.detach().clone() for p in model.parameters()], copy.deepcopy(opt.state_dict())))
+    return history
+
+
+def _ulps(a, b):
+    """The distance in units in the last place of a (a float tensor) between a and b."""
+    spacing = torch.nextafter(a.abs(), torch.full_like(a, float("inf"))) - a.abs()
+    return ((a - b).abs() / spacing).max().item() if a.numel() else 0.0
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_compiled_step_is_within_the_rounding_bound_of_the_definition(name):
+    """Six training steps; before each, the compiled optimizer gets the eager one's params, state
+    and gradients, so each step starts from the same state.  The compiled step evaluates the same
+    operations, rounded differently here and there (Inductor's float32 sqrt is correctly rounded,
+    the eager kernel's is not always): each result is within the first-order rounding bound of
+    the exact value of the definition (test_torch_conformance's analysis), so compiled and eager
+    are within twice that bound of each other."""
+    u = UNIT_ROUNDOFF["float32"]
+    models = model_and_data(torch.float32)[0], model_and_data(torch.float32)[0]
+    _, data, target = model_and_data(torch.float32)
+    eager, compiled = (torch_backend.OPTIMIZERS[name](m.parameters(), execution=e, **SETTINGS[name])
+                       for m, e in zip(models, ("eager", "compiled")))
+    for _ in range(6):
+        eager.zero_grad()
+        torch.nn.functional.mse_loss(models[0](data), target).backward()
+        before = [(p.detach().clone(), p.grad.clone(), copy.deepcopy(eager.state[p])) for p in models[0].parameters()]
+        with torch.no_grad():
+            for a, b in zip(models[0].parameters(), models[1].parameters()):
+                b.copy_(a)
+                b.grad = a.grad.clone()
+        compiled.load_state_dict(copy.deepcopy(eager.state_dict()))
+        eager.step()
+        compiled.step()
+        for p, q, (p0, grad, saved) in zip(models[0].parameters(), models[1].parameters(), before):
+            saved = {k: v.item() if k in SCALAR_KEYS else v for k, v in saved.items()}
+            for key, (exact, coefficients) in one_step_bounds(name, p0, grad, saved).items():
+                theirs = p if key == "param" else eager.state[p][key]
+                mine = q if key == "param" else compiled.state[q][key]
+                theirs, mine = (t.detach().double().numpy() for t in (theirs, mine))
+                bound = u * coefficients * SLACK
+                assert np.all(np.abs(mine - exact) <= bound), (name, key, np.max(np.abs(mine - exact) - bound))
+                assert np.all(np.abs(mine - theirs) <= 2 * bound), (name, key)
+
+
+def test_a_new_learning_rate_or_step_count_does_not_recompile():
+    from torch._dynamo.utils import counters
+
+    def schedule(opt, step):
+        opt.param_groups[0]["lr"] = 1e-2 / (step + 1)
+
+    _train("Adam", torch.float64, "compiled", steps=2)
+    graphs = counters["stats"]["unique_graphs"]
+    eager = _train("Adam", torch.float64, "eager", steps=5, edit=schedule)
+    compiled = _train("Adam", torch.float64, "compiled", steps=5, edit=schedule)
+    assert counters["stats"]["unique_graphs"] == graphs
+    for (pa, _), (pb, _) in zip(eager, compiled):
+        for a, b in zip(pa, pb):
+            assert _ulps(a, b) <= 1
+
+
+def test_a_compilation_that_fails_changes_nothing(monkeypatch):
+    """Every group is compiled (on copies) before any param is written: a failure in the second
+    group leaves the first one's params and state as they were."""
+    first, second = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = torch_backend.Adam([{"params": [first]}, {"params": [second], "amsgrad": True}], lr=0.1,
+                             execution="compiled")
+    for p in (first, second):
+        p.grad = torch.ones_like(p)
+    opt.step()
+    before = [p.detach().clone() for p in (first, second)], opt.state_dict()
+    real_prepare = torch_compiled.CompiledStep.prepare
+    calls = []
+
+    def failing(self, rows, scalars):
+        calls.append(rows)
+        if len(calls) == 2:
+            raise RuntimeError("the compiler failed")
+        return real_prepare(self, rows, scalars)
+
+    monkeypatch.setattr(torch_compiled.CompiledStep, "prepare", failing)
+    with pytest.raises(RuntimeError, match="the compiler failed"):
+        opt.step()
+    assert all(torch.equal(p.detach(), b) for p, b in zip((first, second), before[0]))
+    assert opt.state_dict()["state"][0]["step"] == before[1]["state"][0]["step"]
+    assert torch.equal(opt.state_dict()["state"][0]["exp_avg"], before[1]["state"][0]["exp_avg"])
+
+
+def test_an_unknown_execution_is_refused():
+    with pytest.raises(ValueError, match="execution must be one of"):
+        torch_backend.Adam([torch.nn.Parameter(torch.ones(2))], execution="fast")
