@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import json
 from dataclasses import fields, replace
 
@@ -733,3 +734,35 @@ def test_a_loaded_scalar_of_numpy_type_steps_as_its_python_value(name, kind):
             np.testing.assert_array_equal(value, other, strict=True)
         else:
             assert type(other) is type(value) and other == value, key
+
+
+def test_an_unknown_hyperparameter_in_an_added_group_is_named():
+    opt = optim.Adam([np.ones(3)], lr=0.1)
+    with pytest.raises(TypeError, match=r"unexpected hyperparameters in a param group: \['momentum'\]"):
+        opt.add_param_group({"params": [np.ones(2)], "momentum": 0.9})
+    assert len(opt.param_groups) == 1
+
+
+def test_the_fused_execution_without_numba_is_refused_at_construction(monkeypatch):
+    """Never a silent fallback to another execution: without numba, execution='fused' is an
+    ImportError when the optimizer is built; the default execution does not need numba."""
+    import sys
+    monkeypatch.setitem(sys.modules, "numba", None)   # import numba now raises ImportError
+    with pytest.raises(ImportError, match="execution='fused' needs numba"):
+        optim.Adam([np.ones(3)], lr=0.1, execution="fused")
+    p = np.ones(3)
+    optim.Adam([p], lr=0.1).step([np.ones(3)])
+    assert np.all(p < 1)
+
+
+def test_a_fused_kernel_that_cannot_be_generated_in_a_later_group_changes_nothing(monkeypatch):
+    """Every group's kernel is generated (or refused) before any param is written."""
+    pytest.importorskip("numba") if os.environ.get("CI") != "true" else None
+    from optim import trace
+    first, second = np.ones(4), np.ones(4)
+    opt = optim.Adam([{"params": [first]}, {"params": [second], "amsgrad": True}], lr=0.1, execution="fused")
+    monkeypatch.delitem(trace._EXPRESSIONS, "maximum")   # amsgrad's max(v_max, v) has no code now
+    monkeypatch.setattr(trace, "_KERNELS", {})
+    with pytest.raises(trace.NotFusable, match="maximum"):
+        opt.step([np.ones(4), np.ones(4)])
+    assert np.all(first == 1) and np.all(second == 1) and opt.state == {}
