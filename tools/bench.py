@@ -4,7 +4,8 @@ Models (shape lists only, no downloads): a 1M-parameter MLP (20 tensors), ResNet
 161 tensors), GPT-2 small (124M in 148 tensors) and one 10M tensor, all float32.  For each
 optimizer and model it times one step of
   ours:  the default path (traced once, replayed in place into a bounded workspace), the fused
-         path (one numba kernel per group) and the torch backend (``optim.torch_backend``), and
+         path (one numba kernel per group) and the torch backend (``optim.torch_backend``, eager
+         and compiled), and
   torch: foreach and fused (where torch has them),
 in alternation (one step of each variant per round, so drifts in machine speed hit all alike),
 and reports medians over the rounds, the ratios ours/torch, the peak extra memory of a step
@@ -89,8 +90,9 @@ def _torch(name, params, grads, mode):
     tensors = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
     for t, g in zip(tensors, grads):
         t.grad = torch.from_numpy(g)
-    if mode == "ours torch":
-        opt = torch_backend.OPTIMIZERS[name](tensors, **SETTINGS.get(name, {}))
+    if mode.startswith("ours torch"):
+        execution = "compiled" if mode.endswith("compiled") else "eager"
+        opt = torch_backend.OPTIMIZERS[name](tensors, execution=execution, **SETTINGS.get(name, {}))
     else:
         option = {"foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
         try:
@@ -153,7 +155,7 @@ def _variants(name, params, grads) -> dict:
     variants = {"ours default": _ours(name, params, grads, "workspace"),
                 "ours fused": _ours(name, params, grads, "fused")}
     if torch is not None:
-        for mode in ("ours torch", "torch foreach", "torch fused"):
+        for mode in ("ours torch eager", "ours torch compiled", "torch foreach", "torch fused"):
             step = _torch(name, params, grads, mode.removeprefix("torch "))
             if step is not None:
                 variants[mode] = step
@@ -212,9 +214,9 @@ def proof_times() -> list:
     return sorted(({"name": t["name"], "seconds": t["seconds"]} for t in theorems), key=lambda t: -t["seconds"])
 
 
-COLUMNS = ["ours default", "ours fused", "ours torch", "torch foreach", "torch fused"]
-RATIOS = ["ours default / torch foreach", "ours fused / torch fused", "ours torch / torch fused"]
-TARGETS = {"ours default / torch foreach": 1.0, "ours fused / torch fused": 1.1, "ours torch / torch fused": 1.2}
+COLUMNS = ["ours default", "ours fused", "ours torch eager", "ours torch compiled", "torch foreach", "torch fused"]
+RATIOS = ["ours default / torch foreach", "ours fused / torch fused", "ours torch compiled / torch fused"]
+TARGETS = {"ours default / torch foreach": 1.0, "ours fused / torch fused": 1.1, "ours torch compiled / torch fused": 1.2}
 
 
 def markdown(result: dict) -> str:
