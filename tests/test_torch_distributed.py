@@ -1,10 +1,12 @@
-"""The torch backend under DistributedDataParallel: two processes on the CPU (gloo) train one model
-on two halves of a batch; DDP averages the gradients, each process steps its own optimizer.
+"""The torch backend under DistributedDataParallel and FSDP (fully_shard): two processes on the CPU
+(gloo) train one model on two halves of a batch; the gradients are averaged, each process steps
+its own optimizer (FSDP: on its shard of each param, a DTensor).
 
-Both processes must hold the same params bit for bit after every step (each applies the same
-averaged gradient with the same definition), and those params must be what one process training
-on the whole batch gets with torch.optim (float64; the only difference is the order in which the
-all-reduce sums the two halves' gradients, so a tolerance of a few ulps per step suffices).
+Under DDP both processes must hold the same params bit for bit after every step (each applies the
+same averaged gradient with the same definition); under both, the params must be what one
+process training on the whole batch gets with torch.optim (float64; the only difference is the
+order in which the all-reduce sums the two halves' gradients, so a tolerance of a few ulps per
+step suffices).
 """
 import os
 import socket
@@ -30,11 +32,16 @@ def _batch():
     return x, x.sum(dim=1, keepdim=True).sin()
 
 
-def _rank(rank: int, port: int, name: str, execution: str, out: str) -> None:
+def _rank(rank: int, port: int, name: str, execution: str, wrap: str, out: str) -> None:
     from optim import torch_backend
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
     try:
-        model = torch.nn.parallel.DistributedDataParallel(_model())
+        if wrap == "fsdp":
+            from torch.distributed.fsdp import fully_shard
+            model = _model()
+            fully_shard(model)
+        else:
+            model = torch.nn.parallel.DistributedDataParallel(_model())
         opt = torch_backend.OPTIMIZERS[name](model.parameters(), lr=1e-2, execution=execution)
         x, y = _batch()
         half = slice(8 * rank, 8 * rank + 8)
@@ -43,7 +50,7 @@ def _rank(rank: int, port: int, name: str, execution: str, out: str) -> None:
             opt.zero_grad()
             torch.nn.functional.mse_loss(model(x[half]), y[half]).backward()
             opt.step()
-            history.append([p.detach().clone() for p in model.parameters()])
+            history.append([p.full_tensor() if wrap == "fsdp" else p.detach().clone() for p in model.parameters()])
         torch.save(history, f"{out}/rank{rank}.pt")
     finally:
         dist.destroy_process_group()
@@ -55,9 +62,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("name,execution", [("Adam", "eager"), ("SGD", "eager"), ("Adam", "compiled")])
-def test_ddp_on_two_processes_matches_one_process_on_the_whole_batch(name, execution, tmp_path):
-    mp.start_processes(_rank, args=(_free_port(), name, execution, str(tmp_path)), nprocs=2, start_method="spawn")
+@pytest.mark.parametrize("name,execution,wrap", [("Adam", "eager", "ddp"), ("SGD", "eager", "ddp"),
+                                                ("Adam", "compiled", "ddp"), ("Adam", "eager", "fsdp"),
+                                                ("Adam", "compiled", "fsdp")])
+def test_two_processes_match_one_process_on_the_whole_batch(name, execution, wrap, tmp_path):
+    mp.start_processes(_rank, args=(_free_port(), name, execution, wrap, str(tmp_path)), nprocs=2,
+                       start_method="spawn")
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
     model = _model()
     reference = getattr(torch.optim, name)(model.parameters(), lr=1e-2)
