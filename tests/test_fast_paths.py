@@ -191,3 +191,18 @@ def test_a_numpy_scalar_in_the_trace_is_replayed_as_a_python_number():
     out = np.empty_like(x)
     run_workspace(tape, [y.index], Workspace(), [out])
     np.testing.assert_array_equal(out, x * 0.1, strict=True)
+
+
+def test_every_context_squares_as_x_times_x():
+    """``square`` is part of the context protocol (no update of ours calls it yet): on each
+    backend it is x·x, one rounding, as the updates write it."""
+    from optim.numpy_backend import NUMPY
+    from optim.trace import TRACE, Workspace, run_workspace
+    x = np.random.default_rng(1).standard_normal(257).astype(np.float32)
+    np.testing.assert_array_equal(NUMPY.square(x), x * x, strict=True)
+    tape = Tape(x.shape, x.dtype)
+    squared = TRACE.square(tape.input(x))
+    out = np.empty_like(x)
+    run_workspace(tape, [squared.index], Workspace(), [out])
+    np.testing.assert_array_equal(out, x * x, strict=True)
+    assert TRACE.square(3.0) == NUMPY.square(3.0) == 9.0

@@ -186,6 +186,8 @@ def test_the_torch_context_keeps_python_numbers_python_numbers():
             ours, numpy = getattr(ctx, name)(value), getattr(NUMPY, name)(value)
             assert type(ours) is float and (ours == numpy or (ours != ours and numpy != numpy)), (name, value)
     assert ctx.maximum(1.0, 2.0) == 2.0 and ctx.minimum(1.0, 2.0) == 1.0
+    x = torch.randn(257)
+    assert torch.equal(ctx.square(x), x * x) and ctx.square(3.0) == 9.0
 
 
 @pytest.mark.parametrize("default", [torch.float32, torch.float64])
