@@ -100,6 +100,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "max/min of two Python numbers (never NaN: every hyperparameter and step is checked): equal "
         "values; where they compare equal with different types (1 and 1.0, ASGD's max(1, t - t0)) "
         "the quotient 1 / max(...) and its float32 rounding are the same",
+    ("optim/fields.py", "pair, index = key if isinstance(key, tuple) else (key, 0)", "constant 0 → 1"):
+        "a torch name that is not a pair has its own fresh list (one meaning per name): inserting at "
+        "index 0 or 1 of an empty list gives the same one-element list",
 }
 
 # Mutants equivalent wherever they occur: (regular expression on the description) -> why.
