@@ -54,7 +54,7 @@ from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
 from optim.plan import Plan, fingerprint
 from optim.replay import Programs
-from optim.trace import Untraceable, Workspace, compile_tape, run_fused_group, run_workspace_group, trace
+from optim.trace import Untraceable, Workspace, prepare_fused_group, run_workspace_group, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 
@@ -368,9 +368,6 @@ class Optimizer:
             return
         grads = self._unaliased(plan, grads)
         steps = [self._traced(s, p, g) for s, p, g in zip(plan.states, params, grads)]
-        if self.execution == "fused":   # every kernel compiled (or refused) before any write
-            for tape, outputs, *_ in steps:
-                compile_tape(tape, outputs)
         self._stored(plan, self._write(steps, plan.states, params, grads))
 
     def _current_plan(self) -> Plan:
@@ -450,12 +447,13 @@ class Optimizer:
         return the new states, whose scalars are those the steps computed."""
         jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
         if self.execution == "fused":
-            by_kernel: dict = {}
+            by_tape: dict = {}
             for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-                kernel = compile_tape(tape, outputs)   # one per structure: programs may share it
-                by_kernel.setdefault(id(kernel), (tape, outputs, []))[2].append((inputs, destinations, scalars))
-            for tape, outputs, group in by_kernel.values():
-                run_fused_group(tape, outputs, group)
+                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
+            calls = [call for tape, outputs, group in by_tape.values()   # every kernel compiled first
+                     for call in prepare_fused_group(tape, outputs, group)]
+            for call in calls:
+                call()
         else:   # one call per traced program, over all the tensors that share it
             by_tape: dict = {}
             for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):

@@ -41,7 +41,7 @@ class Tape:
         self.scalars: list = []
         self.bools: set[int] = set()            # nodes holding booleans (comparisons)
         self.scalar_tape: ScalarTape | None = None   # how the scalars were computed, when traced
-        self.compiled: tuple | None = None            # (outputs, the fused kernel) once compiled
+        self.compiled: dict | None = None             # (outputs, in place) -> the fused kernel, once compiled
 
     def input(self, array: np.ndarray) -> "TraceTensor":
         if self.ops:
@@ -623,22 +623,29 @@ _EXPRESSIONS = {
 }
 
 
-def _source(tape: Tape, outputs: list) -> str:
+def _source(tape: Tape, outputs: list, in_place: tuple = ()) -> str:
     """One parallel loop over *work items* — (tensor, first element, end) — of every tensor of a
     group: each tensor's arrays are found by their addresses, its scalars by its row, so one call
-    serves any number of tensors of any sizes."""
+    serves any number of tensors of any sizes.  ``in_place``: for each output, the input whose
+    memory it is (its new value is written through that input's array: a separate pointer to the
+    same memory would make the compiler's overlap check fail and keep the loop scalar), or None."""
     kind = "float32" if tape.dtype == np.float32 else "float64"
     n_inputs = len(tape.inputs)
     outs = [k for k, o in enumerate(outputs) if o is not None]
-    lines = ["def kernel(addresses, sizes, rows, scalars, work):",
+    in_place = in_place or (None,) * len(outs)
+    separate = [m for m, j in enumerate(in_place) if j is None]
+    lines = ["def kernel(addresses, rows, scalars, work):",
              f"    one, zero = np.{kind}(1), np.{kind}(0)",
              "    for w in prange(work.shape[0]):",
              "        k, start, stop = work[w, 0], work[w, 1], work[w, 2]",
-             "        n, row = sizes[k], rows[k]"]
+             f"        n, row, offset = stop - start, rows[k], start * {np.dtype(kind).itemsize}"]
     lines += [f"        s{j} = np.{kind}(scalars[row, {j}])" for j in range(len(tape.scalars))]
-    lines += [f"        a{i} = carray(at(addresses[k, {i}]), n, np.{kind})" for i in range(n_inputs)]
-    lines += [f"        o{m} = carray(at(addresses[k, {n_inputs + m}]), n, np.{kind})" for m in range(len(outs))]
-    lines.append("        for i in range(start, stop):")
+    # Views of this work item's elements, indexed from 0: the compiler then knows every index is
+    # in range and non-negative, and vectorizes the loop.
+    lines += [f"        a{i} = carray(at(addresses[k, {i}] + offset), n, np.{kind})" for i in range(n_inputs)]
+    lines += [f"        o{m} = carray(at(addresses[k, {n_inputs + c}] + offset), n, np.{kind})"
+              for c, m in enumerate(separate)]
+    lines.append("        for i in range(n):")
     lines += [f"            x{i} = a{i}[i]" for i in range(n_inputs)]
     first = len(tape.inputs)
     for position, (op, operands) in enumerate(tape.ops):
@@ -646,7 +653,8 @@ def _source(tape: Tape, outputs: list) -> str:
         if op not in _EXPRESSIONS:
             raise NotFusable(f"no fused code for {op}")
         lines.append(f"            x{first + position} = {_EXPRESSIONS[op].format(*names)}")
-    lines += [f"            o{m}[i] = x{outputs[k]}" for m, k in enumerate(outs)]
+    lines += [f"            {'o' + str(m) if j is None else 'a' + str(j)}[i] = x{outputs[k]}"
+              for m, (k, j) in enumerate(zip(outs, in_place))]
     return "\n".join(lines)
 
 
@@ -665,11 +673,12 @@ def _address_intrinsic():
     return at
 
 
-def compile_tape(tape: Tape, outputs: list):
-    compiled = getattr(tape, "compiled", None)   # a replayed tape: looked up once, not every step
-    if compiled is not None and compiled[0] == outputs:
-        return compiled[1]
-    key = tape.structure(tuple(outputs))
+def compile_tape(tape: Tape, outputs: list, in_place: tuple = ()):
+    compiled = getattr(tape, "compiled", None) or {}   # a replayed tape: looked up once, not every step
+    variant = (tuple(outputs), in_place)
+    if variant in compiled:
+        return compiled[variant]
+    key = (tape.structure(tuple(outputs)), in_place)
     kernel = _KERNELS.get(key)
     if kernel is None:
         try:
@@ -677,10 +686,10 @@ def compile_tape(tape: Tape, outputs: list):
         except ImportError as error:
             raise NotFusable("the fused path needs numba: pip install 'optlaws[fast]'") from error
         namespace = {"np": np, "prange": numba.prange, "carray": numba.carray, "at": _address_intrinsic()}
-        exec(_source(tape, outputs), namespace)  # generated from the traced update, not user input
-        kernel = numba.njit(parallel=True, fastmath=False, cache=False)(namespace["kernel"])
+        exec(_source(tape, outputs, in_place), namespace)  # generated from the traced update, not user input
+        kernel = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=False)(namespace["kernel"])
         _KERNELS[key] = kernel
-    tape.compiled = (list(outputs), kernel)
+    tape.compiled = {**compiled, variant: kernel}
     return kernel
 
 
@@ -696,32 +705,52 @@ def run_fused(tape: Tape, outputs: list, destinations: list, inputs: list | None
 
 def run_fused_group(tape: Tape, outputs: list, jobs: list) -> None:
     """Compute the outputs for every job — (inputs, destinations, scalars), one per tensor — in
-    one call of the fused kernel, and write them into the destinations (arrays of any layout,
-    which may be the input arrays themselves: each element is read before it is written; a
-    destination that is not one C-order block is computed into a scratch and copied into it)."""
-    kernel = compile_tape(tape, outputs)
+    one call of the fused kernel per way of writing them (see ``prepare_fused_group``)."""
+    for call in prepare_fused_group(tape, outputs, jobs):
+        call()
+
+
+def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
+    """The calls that write every job's outputs into its destinations (arrays of any layout, which
+    may be the input arrays themselves: each element is read before it is written; a destination
+    that is not one C-order block is computed into a scratch and copied into it), with every
+    kernel compiled (or refused) here, before any call writes anything.  Jobs whose outputs are
+    written in place into the same inputs share one call."""
     dtype = tape.dtype
-    addresses, sizes, late, keep, rows = [], [], [], [], []
+    calls: dict = {}
     for inputs, destinations, scalars in jobs:
-        targets, later = _in_place_targets(destinations, outputs)
-        late += later
+        targets, late = _in_place_targets(destinations, outputs)
         flat_inputs = [np.ascontiguousarray(a).reshape(-1) for a in inputs]  # a copy where not C-order
         flat_outputs = [d.reshape(-1) for d, o in zip(targets, outputs) if o is not None]
         for flat, d in zip(flat_outputs, (d for d, o in zip(targets, outputs) if o is not None)):
             if d.size and not np.shares_memory(flat, d):  # never a silent copy
                 raise AssertionError("a fused output is not a view of its destination")
-        arrays = flat_inputs + flat_outputs
-        if any(a.dtype != dtype for a in arrays):
+        if any(a.dtype != dtype for a in flat_inputs + flat_outputs):
             raise AssertionError("a fused operand is not of the tape's dtype")
-        keep.append(arrays)   # alive until the kernel returns: it reads them by address
-        addresses.append([a.__array_interface__["data"][0] for a in arrays])
-        sizes.append(flat_inputs[0].size)
-        rows.append(list(scalars) or [0.0])
-    kernel(np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
-           np.arange(len(jobs), dtype=np.int64), np.array(rows, dtype=np.float64), _work(tuple(sizes)))
-    del keep
-    for destination, scratch in late:
-        np.copyto(destination, scratch)
+        where = [a.__array_interface__["data"][0] for a in flat_inputs]
+        in_place = tuple(next((j for j, (a, at) in enumerate(zip(flat_inputs, where))
+                               if at == out.__array_interface__["data"][0] and a.size == out.size), None)
+                         for out in flat_outputs)
+        separate = [out for out, j in zip(flat_outputs, in_place) if j is None]
+        call = calls.setdefault(in_place, {"jobs": [], "late": []})
+        call["jobs"].append((flat_inputs + separate, where + [a.__array_interface__["data"][0] for a in separate],
+                             flat_inputs[0].size, list(scalars) or [0.0]))
+        call["late"] += late
+    return [_fused_call(compile_tape(tape, outputs, in_place), call["jobs"], call["late"])
+            for in_place, call in calls.items()]
+
+
+def _fused_call(kernel, jobs: list, late: list):
+    def run() -> None:
+        arrays = [arrays for arrays, _, _, _ in jobs]   # alive until the kernel returns: it reads them by address
+        sizes = tuple(size for _, _, size, _ in jobs)
+        kernel(np.array([addresses for _, addresses, _, _ in jobs], dtype=np.int64),
+               np.arange(len(jobs), dtype=np.int64), np.array([row for *_, row in jobs], dtype=np.float64),
+               _work(sizes))
+        del arrays
+        for destination, scratch in late:
+            np.copyto(destination, scratch)
+    return run
 
 
 _WORK: dict[tuple, np.ndarray] = {}
