@@ -62,9 +62,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("name,execution,wrap", [("Adam", "eager", "ddp"), ("SGD", "eager", "ddp"),
-                                                ("Adam", "compiled", "ddp"), ("Adam", "eager", "fsdp"),
-                                                ("Adam", "compiled", "fsdp")])
+@pytest.mark.parametrize("name,execution,wrap", [("Adam", "eager", "ddp"), ("SGD", "compiled", "ddp"),
+                                                ("Adam", "eager", "fsdp"), ("Adam", "compiled", "fsdp")])
 def test_two_processes_match_one_process_on_the_whole_batch(name, execution, wrap, tmp_path):
     mp.start_processes(_rank, args=(_free_port(), name, execution, wrap, str(tmp_path)), nprocs=2,
                        start_method="spawn")
