@@ -127,3 +127,21 @@ def test_a_compilation_that_fails_changes_nothing(monkeypatch):
 def test_an_unknown_execution_is_refused():
     with pytest.raises(ValueError, match="execution must be one of"):
         torch_backend.Adam([torch.nn.Parameter(torch.ones(2))], execution="fast")
+
+
+def test_half_precision_params_and_sparse_gradients_take_the_eager_step():
+    """What the tracer does not know (float16, bfloat16) and sparse gradients are stepped by the
+    eager update inside the compiled optimizer's step: the same results as the eager optimizer."""
+    def make(execution):
+        half = torch.nn.Parameter(torch.linspace(-1, 1, 5).half())
+        table = torch.nn.Parameter(torch.ones(4, 2))
+        opt = torch_backend.SGD([half, table], lr=0.1, execution=execution)
+        half.grad = torch.linspace(0, 1, 5).half()
+        table.grad = torch.sparse_coo_tensor([[0, 2]], torch.ones(2, 2), (4, 2))
+        opt.step()
+        return half, table
+
+    compiled_before = sum(len(s.layouts) for s in torch_compiled._STEPS.values())
+    for a, b in zip(make("eager"), make("compiled")):
+        assert torch.equal(a, b)
+    assert sum(len(s.layouts) for s in torch_compiled._STEPS.values()) == compiled_before   # nothing compiled
