@@ -1,16 +1,21 @@
 """Fast execution generated from the single definition.
 
-The update of ``optim/<family>.py`` runs once per step on *trace* tensors: a third backend of
-the same context, whose tensors record each elementwise operation, in execution order, on a
-tape (scalars — bias corrections and other hyperparameter arithmetic — are computed in Python
-as usual and enter the tape as scalar operands).  The tape is then executed in one of two ways:
+The update of ``optim/<family>.py`` runs on *trace* tensors: a third backend of the same
+context, whose tensors record each elementwise operation, in execution order, on a tape.  Its
+scalars — bias corrections and other hyperparameter arithmetic — are either computed in Python as
+usual and enter the tape as scalar operands, or, for a trace that is replayed on later steps
+(``optim.replay``), traced too (``ScalarTape``: their arithmetic, and every truth value the update
+took on them as a guard).  The tape is executed in one of two ways, for all the tensors of a group
+at once:
 
-* ``run_workspace``: the same NumPy ufuncs in the same order and dtype as the plain functional
-  run (so bit-identical to it), each writing with ``out=`` into a workspace of buffers that is
-  allocated once and reused between steps (buffers are recycled as soon as their value is dead).
-* ``run_fused``: the tape compiled by numba into one parallel loop that reads every input once
-  and writes every output once (no temporaries at all).  It applies only where every operation
-  is one the code generator knows; otherwise ``NotFusable`` is raised, never a silent fallback.
+* ``run_workspace_group``: the same NumPy ufuncs in the same order and dtype as the plain
+  functional run (so bit-identical to it), each writing with ``out=`` into a workspace of buffers
+  that is allocated once and reused between steps (buffers are recycled as soon as their value
+  is dead); large tensors in blocks, small ones packed into shared blocks.
+* ``prepare_fused_group``: the tape compiled by numba into one parallel loop over the elements of
+  every tensor, reading every input once and writing every output once (no temporaries at all).
+  It applies only where every operation is one the code generator knows; otherwise
+  ``NotFusable`` is raised, never a silent fallback.
 
 A tape's *structure* (operations and operands, not scalar values) is the same every step unless
 a branch depends on values (RAdam's regime), so compiled kernels are cached by structure.
