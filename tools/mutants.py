@@ -103,6 +103,13 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("optim/fields.py", "pair, index = key if isinstance(key, tuple) else (key, 0)", "constant 0 → 1"):
         "a torch name that is not a pair has its own fresh list (one meaning per name): inserting at "
         "index 0 or 1 of an empty list gives the same one-element list",
+    ("optim/trace.py", "if current and total + job.size > chunk:", "`>` → `>=`"):
+        "how small tensors are grouped into packs: with >= a pack stops one tensor short of exactly "
+        "`chunk` elements; every pack still fits its buffers (≤ chunk) and every element is computed "
+        "by the same operations, so every value is the same",
+    ("optim/trace.py", "flat_inputs[0].size, list(scalars) or [0.0]))", "constant 0.0 → 1.0"):
+        "the placeholder row of a tape without scalars (numba needs a non-empty array): the kernel "
+        "of such a tape reads no scalar",
 }
 
 # Mutants equivalent wherever they occur: (regular expression on the description) -> why.
