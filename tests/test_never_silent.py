@@ -766,3 +766,21 @@ def test_a_fused_kernel_that_cannot_be_generated_in_a_later_group_changes_nothin
     with pytest.raises(trace.NotFusable, match="maximum"):
         opt.step([np.ones(4), np.ones(4)])
     assert np.all(first == 1) and np.all(second == 1) and opt.state == {}
+
+
+@pytest.mark.parametrize("name,key,pair", [("Adam", "betas", (0.8, 0.99)), ("Rprop", "etas", (0.4, 1.3)),
+                                           ("Rprop", "step_sizes", (1e-5, 10.0))])
+def test_a_pair_given_as_a_numpy_array_is_its_two_values(name, key, pair):
+    """torch takes a pair (betas, etas, step_sizes) as a tuple, a list or a 1-D tensor; a 1-D NumPy
+    array of two numbers is the same two values, with the same steps."""
+    results = []
+    for value in (pair, list(pair), np.array(pair)):
+        p = np.linspace(-1, 1, 6)
+        opt = optim.TORCH_OPTIMIZERS[name]([p], lr=0.01, **{key: value})
+        for g in (np.ones(6), -np.ones(6), np.ones(6)):
+            opt.step([g])
+        results.append(p)
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0], other, strict=True)
+    with pytest.raises(TypeError, match=f"{key} must be a pair"):
+        optim.TORCH_OPTIMIZERS[name]([np.ones(2)], **{key: np.array([[pair[0], pair[1]]])})

@@ -64,12 +64,15 @@ FAST_TESTS = [
     "tests/test_never_silent.py",
     "tests/test_torch_never_silent.py",
     "tests/test_torch_api.py",
+    # trace once, run many: cached traces, kept checks, one pass per group; the compiled torch step
+    "tests/test_trace_cache.py",
+    "tests/test_torch_compiled.py",
 ]
 # The conformance tests in float64 only (float32 runs the same code), without the slow rounding analysis.
 FAST_K = "not float32 and not tol_covers and not rounding_bound"
 # Modules whose arithmetic the proofs never run (NumPy/torch shells): the tests judge them alone.
 NOT_PROVED = {"optim/stateful.py", "optim/trace.py", "optim/torch_backend.py", "optim/numpy_backend.py",
-              "optim/__init__.py"}
+              "optim/__init__.py", "optim/replay.py", "optim/plan.py", "optim/torch_compiled.py"}
 FAMILY_CLASS = {"sgd": "SGD", "momentum_sgd": "MomentumSGD", "adam": "Adam", "adamw": "AdamW",
                 "adadelta": "Adadelta", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adamax": "Adamax",
                 "nadam": "NAdam", "radam": "RAdam", "rprop": "Rprop", "asgd": "ASGD"}
@@ -110,6 +113,17 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("optim/trace.py", "flat_inputs[0].size, list(scalars) or [0.0]))", "constant 0.0 → 1.0"):
         "the placeholder row of a tape without scalars (numba needs a non-empty array): the kernel "
         "of such a tape reads no scalar",
+    ("optim/trace.py", "if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):",
+     "condition `len(jobs) > 1 and job.size < min(PACK_BELOW, chunk)` → False (if branch dropped)"):
+        "never packing small tensors runs each as its own block: the same operations on every "
+        "element, so the same values (packing only saves Python per tensor)",
+    ("optim/plan.py", "if same_buffers:", "condition `same_buffers` → False (if branch dropped)"):
+        "recomputing the buffers' layouts and the written memory from the very same buffers gives "
+        "the same layouts and memory (the shortcut only saves time)",
+    ("optim/rprop.py", "etaminus: Any = fields.hyper(0.5, torch=(\"etas\", 0), domain=\"unit\")", "constant 0 → 1"):
+        "declaring η− as etas[1] before η+ builds the same pair, (η−, η+), in torch_defaults and "
+        "torch_arguments (a slice assignment past the end appends); the index appears otherwise only "
+        "in the NaN message, which η− never reaches: torch's check 0 < η− < 1 < η+ refuses NaN first",
 }
 
 # Mutants equivalent wherever they occur: (regular expression on the description) -> why.
