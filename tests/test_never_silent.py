@@ -199,6 +199,20 @@ def test_ndarray_subclasses_are_updated_in_place_and_masked_arrays_refused():
         optim.SGD([np.ma.masked_array(np.ones(3), mask=[0, 1, 0])], lr=0.1)
 
 
+@pytest.mark.parametrize("path", ["workspace", "fused", "functional"])
+def test_a_masked_gradient_is_refused_before_any_change(path):
+    """The update would read the masked entries as numbers: refused, at every step (the step's
+    kept checks do not cover gradients, which change every step)."""
+    p = np.ones(3)
+    opt = optim.Adam([p], lr=0.1, execution=path)
+    opt.step([np.ones(3)])
+    before = p.copy(), opt.state_dict()
+    with pytest.raises(TypeError, match="grads must not be masked arrays"):
+        opt.step([np.ma.masked_array(np.ones(3), mask=[0, 1, 0])])
+    np.testing.assert_array_equal(p, before[0])
+    assert opt.state[0].t == before[1]["state"][0]["step"]
+
+
 # ---------------------------------------------------------------------------------------
 # All-or-nothing steps: inject each failure in the last group / the last param.
 # ---------------------------------------------------------------------------------------
