@@ -798,3 +798,12 @@ def test_a_pair_given_as_a_numpy_array_is_its_two_values(name, key, pair):
         np.testing.assert_array_equal(results[0], other, strict=True)
     with pytest.raises(TypeError, match=f"{key} must be a pair"):
         optim.TORCH_OPTIMIZERS[name]([np.ones(2)], **{key: np.array([[pair[0], pair[1]]])})
+
+
+def test_a_group_without_params_is_refused_with_its_own_message():
+    opt = optim.Adam([np.ones(3)], lr=0.1)
+    with pytest.raises(ValueError, match="a param group needs its 'params'"):
+        opt.add_param_group({"lr": 0.01})
+    with pytest.raises(ValueError, match="a param group needs its 'params'"):
+        optim.Adam([{"lr": 0.01}])
+    assert len(opt.param_groups) == 1
