@@ -172,6 +172,23 @@ def test_the_numpy_context_keeps_python_numbers_python_numbers():
     assert type(ctx.minimum(1.0, 2.0)) is float and type(ctx.sqrt(4.0)) is float
 
 
+@pytest.mark.parametrize("value", [-2.5, -0.5, 0.0, 0.5, 1.0, 3.0, float("nan")])
+def test_the_trace_context_on_numbers_and_traced_scalars_computes_as_numpy(value):
+    """The trace context's functions on Python numbers (and on traced scalars, replayed) give
+    the NumPy context's values: sign, abs, sqrt, maximum and minimum with 1."""
+    from optim.numpy_backend import NUMPY
+    from optim.trace import TRACE, ScalarTape
+    for name, args in (("sign", (value,)), ("abs", (value,)), ("sqrt", (abs(value),)),
+                       ("maximum", (value, 1.0)), ("minimum", (value, 1.0))):
+        expected = getattr(NUMPY, name)(*args)
+        direct = getattr(TRACE, name)(*args)
+        tape = ScalarTape()
+        traced = getattr(TRACE, name)(*(tape.input(a) for a in args))
+        replayed = tape.evaluate(args)[traced.index]
+        for got in (direct, replayed):
+            assert got == expected or (got != got and expected != expected), (name, args, got, expected)
+
+
 def test_an_array_outside_the_trace_is_refused_not_taken_for_a_scalar():
     tape = Tape((3,), np.float64)
     x = tape.input(np.ones(3))

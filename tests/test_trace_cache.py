@@ -135,6 +135,18 @@ def test_a_step_that_changes_nothing_traces_nothing():
     assert opt._programs.traced == traced
 
 
+def test_a_step_that_changes_nothing_keeps_the_checks_of_the_last_one():
+    p, opt = _adam()
+    for _ in range(3):
+        opt.step([np.ones_like(p)])
+    plan = opt._plan
+    opt.step([np.ones_like(p)])
+    assert opt._plan is plan
+    opt.param_groups[0]["lr"] = 0.01   # an edit the checks read: checked again, a new plan
+    opt.step([np.ones_like(p)])
+    assert opt._plan is not plan
+
+
 def test_a_branch_that_flips_retraces_once_and_flipping_back_reuses_the_first_trace():
     p, opt = _adam()
     opt.step([np.ones_like(p)])
