@@ -446,18 +446,15 @@ class Optimizer:
         """Write every step's outputs into its param and its state's buffers (allocated once) and
         return the new states, whose scalars are those the steps computed."""
         jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
+        by_tape: dict = {}   # one call per traced program, over all the tensors that share it
+        for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
+            by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
         if self.execution == "fused":
-            by_tape: dict = {}
-            for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
             calls = [call for tape, outputs, group in by_tape.values()   # every kernel compiled first
                      for call in prepare_fused_group(tape, outputs, group)]
             for call in calls:
                 call()
-        else:   # one call per traced program, over all the tensors that share it
-            by_tape: dict = {}
-            for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
+        else:
             for tape, outputs, group in by_tape.values():
                 run_workspace_group(tape, outputs, self._workspace, group)
         new_states = []
