@@ -28,7 +28,8 @@ INVALID = {
               dict(weight_decay=-1.0), dict(momentum_decay=-1.0)],
     "RAdam": [dict(lr=-1.0), dict(eps=-1.0), dict(betas=(1.0, 0.5)), dict(betas=(0.5, 1.0)),
               dict(weight_decay=-1.0)],
-    "Rprop": [dict(lr=-1.0), dict(etas=(1.5, 1.2)), dict(etas=(0.5, 0.9)), dict(etas=(0.0, 1.2))],
+    "Rprop": [dict(lr=-1.0), dict(etas=(1.5, 1.2)), dict(etas=(0.5, 0.9)), dict(etas=(0.0, 1.2)),
+              dict(etas=(1.0, 1.2)), dict(etas=(0.5, 1.0))],   # every bound of 0 < η− < 1 < η+
     "ASGD": [dict(lr=-1.0), dict(weight_decay=-1.0)],
 }
 CASES = [(name, kwargs) for name, cases in INVALID.items() for kwargs in cases]
@@ -37,7 +38,7 @@ PINNED = {  # torch.optim 2.13's messages, for machines without torch
             "Nesterov momentum requires a momentum and zero dampening",
             "Nesterov momentum requires a momentum and zero dampening"],
     "Rprop": ["Invalid learning rate: -1.0", "Invalid eta values: 1.5, 1.2", "Invalid eta values: 0.5, 0.9",
-              "Invalid eta values: 0.0, 1.2"],
+              "Invalid eta values: 0.0, 1.2", "Invalid eta values: 1.0, 1.2", "Invalid eta values: 0.5, 1.0"],
 }
 
 
