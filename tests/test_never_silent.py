@@ -807,3 +807,17 @@ def test_a_group_without_params_is_refused_with_its_own_message():
     with pytest.raises(ValueError, match="a param group needs its 'params'"):
         optim.Adam([{"lr": 0.01}])
     assert len(opt.param_groups) == 1
+
+
+def test_a_size_one_axis_of_any_stride_is_not_an_overlap():
+    """A size-1 axis may have any stride (NumPy gives some new axes stride 0); its one index never
+    repeats an element, so such a view is a param like any other, updated in place."""
+    from numpy.lib.stride_tricks import as_strided
+    base = np.linspace(-1, 1, 6)
+    for view in (base[None], as_strided(base, (1, 6), (0, 8), writeable=True),
+                 as_strided(base, (6, 1), (8, 0), writeable=True), as_strided(base, (2, 1, 3), (24, 8, 8), writeable=True)):
+        expected = view.copy()
+        opt = optim.SGD([view], lr=0.5)
+        opt.step([np.ones(view.shape)])
+        np.testing.assert_array_equal(view, expected - 0.5)
+        base[:] = np.linspace(-1, 1, 6)

@@ -117,6 +117,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      "condition `len(jobs) > 1 and job.size < min(PACK_BELOW, chunk)` → False (if branch dropped)"):
         "never packing small tensors runs each as its own block: the same operations on every "
         "element, so the same values (packing only saves Python per tensor)",
+    ("optim/trace.py", "_THREADS = max(1, os.cpu_count() or 1)", "`or` → `and`"):
+        "the number of threads the blocks are shared among (1 instead of the CPU count): every block "
+        "computes the same values whichever thread runs it",
     ("optim/plan.py", "if same_buffers:", "condition `same_buffers` → False (if branch dropped)"):
         "recomputing the buffers' layouts and the written memory from the very same buffers gives "
         "the same layouts and memory (the shortcut only saves time)",
