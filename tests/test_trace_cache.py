@@ -147,6 +147,17 @@ def test_a_step_that_changes_nothing_keeps_the_checks_of_the_last_one():
     assert opt._plan is not plan
 
 
+@pytest.mark.parametrize("lr", [np.float32(0.01), np.float64(0.01), np.array(0.01), 0.01, 1])
+def test_a_hyperparameter_of_any_numpy_kind_keeps_the_plan_while_unchanged(lr):
+    p, opt = _adam()
+    opt.param_groups[0]["lr"] = lr
+    for _ in range(3):
+        opt.step([np.ones_like(p)])
+    plan = opt._plan
+    opt.step([np.ones_like(p)])
+    assert opt._plan is plan
+
+
 def test_a_branch_that_flips_retraces_once_and_flipping_back_reuses_the_first_trace():
     p, opt = _adam()
     opt.step([np.ones_like(p)])
