@@ -263,7 +263,7 @@ def plot(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     names = list(dict.fromkeys(r["optimizer"] for r in result["rows"]))
-    columns = 4
+    columns = min(4, len(names))
     rows_ = (len(names) + columns - 1) // columns
     figure, axes = plt.subplots(rows_, columns, figsize=(4 * columns, 3.2 * rows_), squeeze=False)
     for axis, name in zip(axes.flat, names):
@@ -277,7 +277,8 @@ def plot(result: dict, path: Path) -> None:
     for axis in list(axes.flat)[len(names):]:
         axis.axis("off")
     axes.flat[0].legend(fontsize=7)
-    figure.suptitle("One optimizer step, float32 (models: " + ", ".join(MODELS) + ")")
+    models = dict.fromkeys(r["model"] for r in result["rows"])
+    figure.suptitle("One optimizer step, float32 (models: " + ", ".join(models) + ")")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -287,10 +288,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
-    parser.add_argument("-k", "--select", help="only optimizers whose name contains this")
+    parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     args = parser.parse_args()
-    names = [n for n in TORCH_OPTIMIZERS if not args.select or args.select in n]
+    names = [n for n in TORCH_OPTIMIZERS if not args.select or n in args.select.split(",")]
     result = bench(args.rounds, names, args.models)
     result["proofs"] = proof_times()
     args.out.mkdir(parents=True, exist_ok=True)
