@@ -241,6 +241,7 @@ class TraceTensor:
     def __truediv__(self, o): return self._op("div", o)
     def __rtruediv__(self, o): return self._op("div", o, True)
     def __pow__(self, o): return self._op("pow", o)
+    def __rpow__(self, o): return self._op("pow", o, True)
     def __neg__(self): return self._op("neg")
     def __gt__(self, o): return self._op("gt", o, boolean=True)
     def __lt__(self, o): return self._op("lt", o, boolean=True)

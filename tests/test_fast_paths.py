@@ -223,3 +223,17 @@ def test_every_context_squares_as_x_times_x():
     run_workspace(tape, [squared.index], Workspace(), [out])
     np.testing.assert_array_equal(out, x * x, strict=True)
     assert TRACE.square(3.0) == NUMPY.square(3.0) == 9.0
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv", "pow"])
+def test_a_number_on_the_left_of_a_traced_tensor_is_replayed_as_numpy_computes_it(op):
+    """scalar ∘ tensor goes through the traced tensor's reflected operator (__radd__, …); no
+    update of ours writes every one of them that way, so each is pinned here, bit for bit."""
+    import operator as ops
+    from optim.trace import Workspace, run_workspace
+    x = np.random.default_rng(2).uniform(0.5, 2.0, 300).astype(np.float32)
+    tape = Tape(x.shape, x.dtype)
+    y = getattr(ops, op)(1.5, tape.input(x))
+    out = np.empty_like(x)
+    run_workspace(tape, [y.index], Workspace(), [out])
+    np.testing.assert_array_equal(out, getattr(ops, op)(1.5, x), strict=True)
