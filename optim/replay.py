@@ -1,7 +1,7 @@
 """Trace once, run many: a traced step replayed for later steps, never when it is stale.
 
-A traced step (``optim.trace``) depends on the state's *structure* — the dtype and shape, which
-buffers exist, the flags, the types of the scalars — and on the truth values the update took on
+A traced step (``optim.trace``) depends on the state's *structure* — the dtype (not the shape:
+it is traced with ``ANY_SHAPE``), which buffers exist, the flags, the types of the scalars — and on the truth values the update took on
 its scalars (``weight_decay != 0``, RAdam's regime, ASGD's ``μ != 1``).  A ``Program`` is one
 traced step whose scalar arithmetic was recorded too (``optim.trace.ScalarTape``): a later step
 with the same structure (``structure``) recomputes its scalars — hyperparameters, step count,
@@ -25,13 +25,6 @@ from optim.trace import ANY_SHAPE, TraceScalar, Untraceable, trace
 MAX_PROGRAMS = 8   # per structure: a branch that flips back and forth (RAdam's regime) keeps both
 
 
-def scalar_fields(state: Any) -> tuple:
-    """The state's real scalars (hyperparameters, the step, η, μ, …): recomputed on replay."""
-    buffers = set(fields.buffers(state))
-    return tuple(f.name for f in dataclass_fields(state)
-                 if f.name not in buffers and is_number(getattr(state, f.name)))
-
-
 _FIELDS: dict[type, tuple] = {}
 
 
@@ -42,6 +35,20 @@ def _fields(state_type: type) -> tuple:
         buffers = set(fields.buffers(state_type))
         known = _FIELDS[state_type] = tuple((f.name, f.name in buffers) for f in dataclass_fields(state_type))
     return known
+
+
+def scalar_fields(state: Any) -> tuple:
+    """The state's real scalars (hyperparameters, the step, η, μ, …): recomputed on replay."""
+    return tuple(name for name, is_buffer in _fields(type(state))
+                 if not is_buffer and is_number(state.__dict__[name]))
+
+
+def stepped(state: Any, scalars: dict, buffers: dict) -> Any:
+    """The state after a replayed step: the scalars the step computed that differ from the
+    state's (hyperparameters come back as the very same objects) and its buffers, unchecked
+    (``fields.evolve``: values an update computed from a checked state)."""
+    changed = {name: value for name, value in scalars.items() if value is not getattr(state, name)}
+    return fields.evolve(state, **changed, **buffers)
 
 
 def structure(state: Any, params: np.ndarray) -> tuple | None:

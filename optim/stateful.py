@@ -53,7 +53,7 @@ from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentu
 from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
 from optim.plan import Plan, fingerprint
-from optim.replay import Programs
+from optim.replay import Programs, stepped
 from optim.trace import Untraceable, Workspace, prepare_fused_group, run_workspace_group, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
@@ -143,10 +143,9 @@ def _check_buffer(b: np.ndarray, where: str) -> None:
 def _check_no_overlap(arrays: list) -> None:
     """Params and buffers the step writes: no two on the same memory (a buffer shared by two
     params, or a param's memory, would be written twice)."""
-    for i, j in _overlapping_pairs(arrays):
-        if np.shares_memory(arrays[i], arrays[j]):
-            raise ValueError("two arrays the step writes (params or state buffers) share memory: "
-                             "updating both would be wrong")
+    if _first_overlap(arrays) is not None:
+        raise ValueError("two arrays the step writes (params or state buffers) share memory: "
+                         "updating both would be wrong")
 
 
 def _bounds(a: np.ndarray) -> tuple:
@@ -165,6 +164,11 @@ def _overlapping_pairs(arrays: list) -> list:
     return pairs
 
 
+def _first_overlap(arrays: list) -> tuple | None:
+    """The first pair (i, j) of ``arrays`` on shared memory, or None."""
+    return next(((i, j) for i, j in _overlapping_pairs(arrays) if np.shares_memory(arrays[i], arrays[j])), None)
+
+
 def _check_distinct(groups: list) -> None:
     """No array twice, no two params on overlapping memory: each would be updated twice."""
     seen: dict[int, int] = {}
@@ -179,10 +183,11 @@ def _check_distinct(groups: list) -> None:
                 raise ValueError("some parameters appear in more than one parameter group")
             seen[id(p)] = number
             flat.append(p)
-    for i, j in _overlapping_pairs(flat):
-        if np.shares_memory(flat[i], flat[j]):
-            raise ValueError(f"params {i} and {j} overlap in memory (views of one buffer, shapes "
-                             f"{flat[i].shape} and {flat[j].shape}): updating both would be wrong")
+    overlap = _first_overlap(flat)
+    if overlap is not None:
+        i, j = overlap
+        raise ValueError(f"params {i} and {j} overlap in memory (views of one buffer, shapes "
+                         f"{flat[i].shape} and {flat[j].shape}): updating both would be wrong")
 
 
 def check_constructor_only(name: str, keys: tuple, group: dict, defaults: dict) -> None:
@@ -457,12 +462,8 @@ class Optimizer:
         else:
             for tape, outputs, group in by_tape.values():
                 run_workspace_group(tape, outputs, self._workspace, group)
-        new_states = []
-        for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states):
-            names = fields.buffers(state)
-            changed = {n: v for n, v in results.items() if v is not getattr(state, n)}
-            new_states.append(fields.evolve(state, **changed, **dict(zip(names, destinations[1:]))))
-        return new_states
+        return [stepped(state, results, dict(zip(fields.buffers(state), destinations[1:])))
+                for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states)]
 
     @staticmethod
     def _job(step: tuple, state: Any, p: np.ndarray, g: np.ndarray) -> tuple[list, list]:

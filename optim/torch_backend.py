@@ -39,7 +39,7 @@ import torch
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd, stateful, torch_compiled)
-from optim.replay import Programs
+from optim.replay import Programs, stepped
 from optim.context import register_context
 
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -316,8 +316,10 @@ class TorchOptimizer(torch.optim.Optimizer):
                 values = self._checked_entry(p, self.state[p], settings, "state")
                 state = self._state(p, settings, values)
                 plan.append((p, rows, state))
-        compiled = [entry for entry in plan if self._compilable(*entry)]
-        plan = [entry for entry in plan if not self._compilable(*entry)]
+        compiled, eager = [], []
+        for entry in plan:
+            (compiled if self._compilable(*entry) else eager).append(entry)
+        plan = eager
         results = [self._update(p, rows, state) for p, rows, state in plan]
         calls = self._compiled_calls(compiled)
         for step, rows, scalars, _ in calls:   # every compilation before any write
@@ -355,8 +357,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                        for n, node in zip(names, program.outputs[1:]) if node is not None}
             data = p.detach()
             row = [data, p.grad, *present, data, *outputs.values()]
-            changed = {n: v for n, v in results.items() if v is not getattr(state, n)}
-            new_state = fields.evolve(state, **changed, **outputs)
+            new_state = stepped(state, results, outputs)
             step = torch_compiled.compiled_step(program.tape, program.outputs)
             key = (id(step), id(scalars), p.device)   # both kept alive below: their ids stay theirs
             if key not in calls:
