@@ -640,12 +640,12 @@ def _source(tape: Tape, outputs: list, in_place: tuple = ()) -> str:
     outs = [k for k, o in enumerate(outputs) if o is not None]
     in_place = in_place or (None,) * len(outs)
     separate = [m for m, j in enumerate(in_place) if j is None]
-    lines = ["def kernel(addresses, rows, scalars, work):",
+    lines = ["def kernel(addresses, scalars, work):",
              f"    one, zero = np.{kind}(1), np.{kind}(0)",
              "    for w in prange(work.shape[0]):",
              "        k, start, stop = work[w, 0], work[w, 1], work[w, 2]",
-             f"        n, row, offset = stop - start, rows[k], start * {np.dtype(kind).itemsize}"]
-    lines += [f"        s{j} = np.{kind}(scalars[row, {j}])" for j in range(len(tape.scalars))]
+             f"        n, offset = stop - start, start * {np.dtype(kind).itemsize}"]
+    lines += [f"        s{j} = np.{kind}(scalars[k, {j}])" for j in range(len(tape.scalars))]
     # Views of this work item's elements, indexed from 0: the compiler then knows every index is
     # in range and non-negative, and vectorizes the loop.
     lines += [f"        a{i} = carray(at(addresses[k, {i}] + offset), n, np.{kind})" for i in range(n_inputs)]
@@ -733,27 +733,31 @@ def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
                 raise AssertionError("a fused output is not a view of its destination")
         if any(a.dtype != dtype for a in flat_inputs + flat_outputs):
             raise AssertionError("a fused operand is not of the tape's dtype")
-        where = [a.__array_interface__["data"][0] for a in flat_inputs]
+        where = [_address(a) for a in flat_inputs]
+        out_where = [_address(out) for out in flat_outputs]
         in_place = tuple(next((j for j, (a, at) in enumerate(zip(flat_inputs, where))
-                               if at == out.__array_interface__["data"][0] and a.size == out.size), None)
-                         for out in flat_outputs)
-        separate = [out for out, j in zip(flat_outputs, in_place) if j is None]
+                               if at == out_at and a.size == out.size), None)
+                         for out, out_at in zip(flat_outputs, out_where))
+        separate = [(out, at) for out, at, j in zip(flat_outputs, out_where, in_place) if j is None]
         call = calls.setdefault(in_place, {"jobs": [], "late": []})
-        call["jobs"].append((flat_inputs + separate, where + [a.__array_interface__["data"][0] for a in separate],
+        call["jobs"].append((flat_inputs + [out for out, _ in separate], where + [at for _, at in separate],
                              flat_inputs[0].size, list(scalars) or [0.0]))
         call["late"] += late
     return [_fused_call(compile_tape(tape, outputs, in_place), call["jobs"], call["late"])
             for in_place, call in calls.items()]
 
 
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
 def _fused_call(kernel, jobs: list, late: list):
+    """The call of ``kernel`` over ``jobs`` — (arrays, their addresses, size, scalars) — which
+    hold the arrays alive while the kernel reads them by address; then the scratch copies."""
     def run() -> None:
-        arrays = [arrays for arrays, _, _, _ in jobs]   # alive until the kernel returns: it reads them by address
-        sizes = tuple(size for _, _, size, _ in jobs)
         kernel(np.array([addresses for _, addresses, _, _ in jobs], dtype=np.int64),
-               np.arange(len(jobs), dtype=np.int64), np.array([row for *_, row in jobs], dtype=np.float64),
-               _work(sizes))
-        del arrays
+               np.array([row for *_, row in jobs], dtype=np.float64),
+               _work(tuple(size for _, _, size, _ in jobs)))
         for destination, scratch in late:
             np.copyto(destination, scratch)
     return run
