@@ -118,17 +118,25 @@ def step_count(value: Any) -> Any:
     return value
 
 
-def validate_hyperparameters(state: Any, **checks: Callable[[Any], Any]) -> None:
-    """Check and normalise the named fields of a frozen dataclass, in place (``__post_init__``)."""
-    names = {f.name for f in fields(state)}
+def checked(values: dict, checks: dict) -> dict:
+    """``values`` after each named check, in order; a TypeError names the field when the check's
+    own message does not."""
+    out = dict(values)
     for name, check in checks.items():
-        assert name in names, name
         try:
-            value = check(getattr(state, name))
-        except TypeError as error:  # name the field when the check could not
+            out[name] = check(out[name])
+        except TypeError as error:
             if name in str(error):
                 raise
             raise TypeError(f"{name}: {error}") from None
+    return out
+
+
+def validate_hyperparameters(state: Any, **checks: Callable[[Any], Any]) -> None:
+    """Check and normalise the named fields of a frozen dataclass, in place (``__post_init__``)."""
+    names = {f.name for f in fields(state)}
+    assert set(checks) <= names, set(checks) - names
+    for name, value in checked({n: getattr(state, n) for n in checks}, checks).items():
         object.__setattr__(state, name, value)
 
 

@@ -234,7 +234,7 @@ def init_function(state_type: type, doc: str = "") -> Callable:
         given = dict(bound.arguments)
         params = given.pop("params")
         checks = {n: c for n, c in declared.checks.items() if n in given}
-        hyperparameters = _checked(given, checks)
+        hyperparameters = _checks.checked(given, checks)
         ctx = context_of(params)
         values = {n: v for n, v in hyperparameters.items() if n in declared.fields}
         for name, declaration in declared.of(BUFFER, SCALAR).items():
@@ -258,19 +258,6 @@ def update_rule(state_type: type) -> Callable:
             return update(state, params, grads)
         return _update_rule(state_type)(checked)
     return declare
-
-
-def _checked(values: dict, checks: dict) -> dict:
-    """``values`` after the checks, in order (as ``_checks.validate_hyperparameters`` does)."""
-    out = dict(values)
-    for name, check in checks.items():
-        try:
-            out[name] = check(out[name])
-        except TypeError as error:
-            if name in str(error):
-                raise
-            raise TypeError(f"{name}: {error}") from None
-    return out
 
 
 def evolve(state: Any, **changes: Any) -> Any:

@@ -313,7 +313,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                                      "update it twice (torch.optim only warns); remove the duplicate")
                 seen.add(id(p))
                 rows = self._sparse_rows(p.grad, settings)
-                values = self._checked_entry(p, self.state[p], settings, "state")
+                values = self._checked_entry(p, self.state.get(p, {}), settings, "state")
                 state = self._state(p, settings, values)
                 plan.append((p, rows, state))
         compiled, eager = [], []
@@ -467,7 +467,8 @@ class TorchOptimizer(torch.optim.Optimizer):
             if name in self.scalar_state:   # torch's 0-d tensors
                 value = torch.tensor(float(value), dtype=_scalar_dtype())
             entry[name] = value
-        self.state[p] = entry
+        if entry or p in self.state:   # as torch.optim.SGD without momentum: no entry, not an empty one
+            self.state[p] = entry
 
     # -- loading --------------------------------------------------------------------------------
     def load_state_dict(self, state_dict: dict) -> None:

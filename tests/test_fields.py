@@ -345,3 +345,30 @@ def test_two_bad_hyperparameters_give_torchs_message(name):
         theirs = _outcome(lambda: getattr(torch.optim, name)([torch.zeros(2)], **settings))
         ours = _outcome(lambda: cls([np.zeros(2)], **settings))
         assert (ours and ours[1]) == (theirs and theirs[1]), (name, settings)
+
+
+def test_a_state_class_with_a_field_or_argument_not_declared_is_refused_by_name():
+    from typing import Any
+
+    from optim import _checks
+    with pytest.raises(TypeError, match=r"Bare: the fields \['lr', 'm'\] need a declaration"):
+        @fields.state
+        class Bare:
+            lr: Any = 0.1
+            m: Any = None
+    with pytest.raises(TypeError, match=r"annotate the init-only arguments \['start'\]"):
+        @fields.state
+        class Unplaced:
+            lr: Any = fields.lr(0.1)
+            start = fields.init_only(0.0, check=_checks.number)
+    with pytest.raises(TypeError, match="int is not declared with optim.fields.state"):
+        fields.declarations(int)
+
+
+def test_evolve_changes_buffers_and_scalars_only():
+    from optim import adam
+    state = adam.init(np.ones(2), lr=0.1)
+    moved = fields.evolve(state, m=np.full(2, 3.0), t=4)
+    assert moved.t == 4 and np.all(moved.m == 3.0) and moved.lr == 0.1 and state.t == 0
+    with pytest.raises(TypeError, match=r"evolve changes buffers and scalars only, not \['lr'\]"):
+        fields.evolve(state, lr=0.2, t=1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import os
 import json
+import re
 from dataclasses import fields, replace
 
 import numpy as np
@@ -821,3 +822,177 @@ def test_a_size_one_axis_of_any_stride_is_not_an_overlap():
         opt.step([np.ones(view.shape)])
         np.testing.assert_array_equal(view, expected - 0.5)
         base[:] = np.linspace(-1, 1, 6)
+
+
+# -- every refusal of the shell, by its message (mutant samples: a refusal no test reaches is a
+#    check that can be dropped unnoticed) -------------------------------------------------------
+CONSTRUCTION_REFUSALS = [   # (constructor call, error, torch's or our message)
+    (lambda: optim.Adam([np.ones(2)], 0.1, lr=0.2), TypeError, "Adam got multiple values for argument 'lr'"),
+    (lambda: optim.Adam(np.ones(2)), TypeError, "params argument given to the optimizer should be an iterable"),
+    (lambda: optim.Adam({"params": [np.ones(2)]}), TypeError, "should be an iterable of arrays or dicts, but got dict"),
+    (lambda: optim.Adam({1, 2}), TypeError, "should be an iterable of arrays or dicts, but got set"),
+    (lambda: optim.Adam([]), ValueError, "optimizer got an empty parameter list"),
+    (lambda: optim.Adam([np.ones(2)], execution="eager"), ValueError, "execution must be one of"),
+    (lambda: optim.Adam([np.ones(2)], 0.1, (0.9, 0.99), 1e-8, 0.0, False, True), TypeError,
+     "Adam takes at most 5 positional hyperparameters"),
+]
+
+
+@pytest.mark.parametrize("make,error,message", CONSTRUCTION_REFUSALS, ids=[m for _, _, m in CONSTRUCTION_REFUSALS])
+def test_every_construction_refusal_has_its_message(make, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        make()
+
+
+def test_a_set_of_params_in_an_added_group_is_refused_and_adds_nothing():
+    opt = optim.Adam([np.ones(2)], lr=0.1)
+    with pytest.raises(TypeError, match="ordered collections"):
+        opt.add_param_group({"params": {1}})
+    assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_step_given_one_array_instead_of_a_list_of_grads_is_refused(path):
+    p = np.ones(3)
+    opt = optim.SGD([p], lr=0.5, execution=path)
+    with pytest.raises(TypeError, match=re.escape("step() takes a list of gradients, one per parameter")):
+        opt.step(np.ones(3))
+    assert np.all(p == 1) and opt.state == {}
+
+
+def test_a_state_dict_of_the_wrong_types_is_refused_by_its_message():
+    opt, params = _trained()
+    snapshot = _snapshot(opt, params)
+    sd = opt.state_dict()
+    for bad, message in [([], "a state dict is a dict, got list"),
+                         ({**sd, "param_groups": [1]}, "the state dict's 'param_groups' must be a list of dicts"),
+                         ({**sd, "param_groups": "g"}, "the state dict's 'param_groups' must be a list of dicts"),
+                         ({**sd, "state": {**sd["state"], 0: [1]}}, "saved state of parameter 0 must be a dict")]:
+        with pytest.raises(TypeError, match=re.escape(message)):
+            opt.load_state_dict(bad)
+        _assert_nothing_changed(opt, params, snapshot)
+
+
+def test_the_repr_lists_each_group_and_its_hyperparameters():
+    opt = optim.SGD([{"params": [np.ones(2)]}, {"params": [np.ones(3)], "lr": 0.25}], lr=0.5, momentum=0.9)
+    text = repr(opt)
+    assert text.startswith("SGD (\nParameter Group 0\n") and text.endswith("\n)")
+    first, second = text.split("Parameter Group 1")
+    assert "    lr: 0.5" in first and "    momentum: 0.9" in first and "    lr: 0.25" in second
+    assert "params" not in text
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+@pytest.mark.parametrize("path", PATHS)
+def test_a_grad_of_an_ndarray_subclass_is_its_elements(path):
+    """np.matrix grads (``*`` is a matrix product there) and memmaps step as plain arrays."""
+    expected, actual = np.linspace(-1, 1, 6).reshape(2, 3), np.linspace(-1, 1, 6).reshape(2, 3)
+    g = np.arange(6.0).reshape(2, 3) / 7
+    optim.Adam([expected], lr=0.1, execution=path).step([g])
+    optim.Adam([actual], lr=0.1, execution=path).step([np.asmatrix(g)])
+    np.testing.assert_array_equal(actual, expected, strict=True)
+
+
+def test_functional_arguments_drop_the_params_of_a_group():
+    assert functional_arguments({"params": [np.ones(2)], "lr": 0.1, "betas": (0.8, 0.9)}) == \
+        {"lr": 0.1, "beta1": 0.8, "beta2": 0.9}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_state_buffer_whose_elements_overlap_is_refused_before_anything_changes(path):
+    params = [np.ones(3), np.ones(4)]
+    opt = optim.SGD(params, lr=0.1, momentum=0.9, execution=path)
+    opt.step([np.ones(3), np.ones(4)])
+    buf = opt.state[1].buf
+    opt.state[1] = replace(opt.state[1], buf=np.lib.stride_tricks.as_strided(buf, (4,), (0,), writeable=True))
+    snapshot = [p.copy() for p in params], opt.state[0].buf.copy()
+    with pytest.raises(ValueError, match="parameter 1's buf buffer's elements overlap in memory"):
+        opt.step([np.ones(3), np.ones(4)])
+    assert all(np.array_equal(p, q) for p, q in zip(params, snapshot[0]))
+    assert np.array_equal(opt.state[0].buf, snapshot[1])
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_two_states_sharing_a_buffer_are_refused_before_anything_changes(path):
+    params = [np.ones(3), np.ones(3)]
+    opt = optim.SGD(params, lr=0.1, momentum=0.9, execution=path)
+    opt.step([np.ones(3), np.ones(3)])
+    opt.state[1] = replace(opt.state[1], buf=opt.state[0].buf)
+    before = opt.state[0].buf.copy()
+    with pytest.raises(ValueError, match="two arrays the step writes .* share memory"):
+        opt.step([np.ones(3), np.ones(3)])
+    assert np.all(params[0] == params[1]) and np.array_equal(opt.state[0].buf, before)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_state_object_swapped_for_another_is_the_one_stepped(path):
+    """Replacing ``opt.state[i]`` by a new object (same count of states) makes the next step use it."""
+    p, q = np.ones(3), np.ones(3)
+    opt = optim.SGD([p], lr=0.5, momentum=0.5, execution=path)
+    ref = optim.SGD([q], lr=0.5, momentum=0.5, execution="functional")
+    for o in (opt, ref):
+        o.step([np.ones(3)])
+        o.step([np.ones(3)])   # the plan of the last step is kept
+        o.state[0] = replace(o.state[0], buf=np.full(3, 4.0))
+        o.step([np.ones(3)])
+    np.testing.assert_array_equal(p, q, strict=True)
+    np.testing.assert_array_equal(p, np.ones(3) - 0.5 - 0.5 * 1.5 - 0.5 * 3.0)
+
+
+FAMILIES = [f.module for f in optim.registry.FAMILIES]
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda m: m.__name__)
+def test_every_init_argument_of_the_wrong_kind_is_a_type_error_naming_it(family):
+    import inspect
+    for name, parameter in inspect.signature(family.init).parameters.items():
+        if name == "params":
+            continue
+        with pytest.raises(TypeError, match=name):
+            family.init(np.ones(2), **{name: "0.5"})
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda m: m.__name__)
+def test_every_update_refuses_another_familys_state(family):
+    other = FAMILIES[(FAMILIES.index(family) + 1) % len(FAMILIES)]
+    p = np.ones(2)
+    state = other.init(p, lr=0.1)
+    with pytest.raises(TypeError, match=f"{family.__name__}.update needs a {family.__name__}.State, "
+                                        f"got {other.__name__}.State"):
+        family.update(state, p, np.ones(2))
+    assert np.all(p == 1)
+
+
+def test_grads_of_another_backend_than_the_params_are_refused():
+    torch = pytest.importorskip("torch") if os.environ.get("CI") != "true" else __import__("torch")
+    import optim.torch_backend  # noqa: F401  (registers the torch context)
+    with pytest.raises(TypeError, match="grads is a Tensor but params is a ndarray"):
+        optim.adam.update(optim.adam.init(np.ones(2)), np.ones(2), torch.ones(2))
+
+
+def test_the_numpy_float32_rounding_takes_real_numbers_only():
+    from optim.numpy_backend import NUMPY
+    assert NUMPY.round_float32(np.array(0.1)) == float(np.float32(0.1)) == NUMPY.round_float32(0.1)
+    assert type(NUMPY.round_float32(np.array(3))) is float
+    for bad in ("0.1", True, np.array([0.1]), None):
+        with pytest.raises(TypeError, match="a real number was expected"):
+            NUMPY.round_float32(bad)
+
+
+@pytest.mark.parametrize("build", ["init", "State"])
+def test_a_check_whose_message_names_the_field_is_not_prefixed_and_one_that_does_not_is(build):
+    """The check's own message when it names the field (torch's wording stays exact), else
+    ``field: message``; through ``init`` and through the State constructor alike."""
+    p = np.ones(2)
+    make = (lambda **kw: optim.adam.init(p, **kw)) if build == "init" else \
+        (lambda **kw: adam_state_with(p, **kw))
+    with pytest.raises(TypeError, match=r"^Invalid learning rate: 'x' \(lr must be a real number, got a str\)$"):
+        make(lr="x")
+    with pytest.raises(TypeError, match=r"^amsgrad: expected a bool option, got 'yes'$"):
+        make(amsgrad="yes")
+
+
+def adam_state_with(p, **kw):
+    base = dict(lr=0.1, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0, amsgrad=False,
+                maximize=False, m=np.zeros_like(p), v=np.zeros_like(p), v_max=None, t=0)
+    return optim.adam.State(**{**base, **kw})

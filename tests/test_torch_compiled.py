@@ -92,9 +92,36 @@ def test_a_new_learning_rate_or_step_count_does_not_recompile():
     eager = _train("Adam", torch.float64, "eager", steps=5, edit=schedule)
     compiled = _train("Adam", torch.float64, "compiled", steps=5, edit=schedule)
     assert counters["stats"]["unique_graphs"] == graphs
-    for (pa, _), (pb, _) in zip(eager, compiled):
+    for (pa, sa), (pb, sb) in zip(eager, compiled):
         for a, b in zip(pa, pb):
             assert _ulps(a, b) <= 1
+        assert sa["param_groups"] == sb["param_groups"] and sa["state"].keys() == sb["state"].keys()
+        for i, entry in sa["state"].items():
+            assert entry.keys() == sb["state"][i].keys(), i   # no buffer the options do not create
+            for key, value in entry.items():
+                other = sb["state"][i][key]
+                assert value.dtype == other.dtype and value.shape == other.shape, (i, key)
+                assert _ulps(value, other) <= 1, (i, key)
+
+
+@pytest.mark.parametrize("execution", ["eager", "compiled"])
+@pytest.mark.parametrize("name,options", [("Adam", {}), ("SGD", {"momentum": 0.0})], ids=["Adam", "SGD"])
+def test_a_buffer_the_options_do_not_create_is_not_in_the_state(name, options, execution):
+    """Adam without amsgrad has no max_exp_avg_sq, SGD without momentum no momentum_buffer (and
+    no entry at all): both steps keep torch.optim's entries, with its values."""
+    results = []
+    for module, execution in ((torch.optim, None), (torch_backend, execution)):
+        torch.manual_seed(0)
+        w = torch.nn.Parameter(torch.randn(3, 4, dtype=torch.float64))
+        extra = {} if execution is None else {"execution": execution}
+        opt = getattr(module, name)([w], lr=0.1, **options, **extra)
+        for k in range(3):
+            w.grad = torch.full_like(w, 0.5 - 0.25 * k)
+            opt.step()
+        results.append((w.detach().clone(), opt.state_dict()["state"]))
+    (w_torch, torch_state), (w_ours, our_state) = results
+    assert torch.allclose(w_torch, w_ours, rtol=1e-12, atol=0)
+    assert {i: sorted(e) for i, e in our_state.items()} == {i: sorted(e) for i, e in torch_state.items()}
 
 
 def test_a_compilation_that_fails_changes_nothing(monkeypatch):

@@ -5,6 +5,7 @@ takes torch.optim's own state and refuses a malformed one, changing nothing."""
 import copy
 import inspect
 import os
+import re
 
 import pytest
 
@@ -590,3 +591,76 @@ def test_a_state_saved_on_another_device_loads_onto_the_params_device():
     opt.load_state_dict(saved.state_dict())
     assert opt.state[target]["exp_avg"].device.type == "meta"
     assert opt.state[target]["exp_avg_sq"].device.type == "meta"
+
+
+# -- every refusal and skip of the step and of loading, by its message --------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_param_without_grad_is_skipped_as_torch_skips_it(name):
+    """torch.optim leaves a param whose grad is None untouched and without state; so do we."""
+    results = []
+    for module in (torch.optim, torch_backend):
+        torch.manual_seed(0)
+        w, b = torch.nn.Parameter(torch.randn(2, 3)), torch.nn.Parameter(torch.randn(4))
+        opt = getattr(module, name)([w, b], **SETTINGS[name])
+        start = b.detach().clone()
+        for k in range(3):
+            w.grad = torch.full_like(w, 0.3 - 0.2 * k)
+            opt.step()
+        assert torch.equal(b.detach(), start) and len(opt.state[w]) > 0
+        results.append((w.detach().clone(), sorted(opt.state[b])))   # Adagrad's sum from construction only
+    assert torch.allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-7), name
+    assert results[0][1] == results[1][1] == (["step", "sum"] if name == "Adagrad" else [])
+
+
+def test_a_param_put_in_two_groups_after_construction_is_refused_before_any_change():
+    opt, w, b = two_groups("Adam")
+    before = snapshot(opt)
+    opt.param_groups[1]["params"].append(w)
+    with pytest.raises(ValueError, match="a parameter appears twice in the param groups"):
+        opt.step()
+    opt.param_groups[1]["params"].pop()
+    assert_same(snapshot(opt), before)
+
+
+def test_a_group_replaced_by_something_else_is_refused_before_any_change():
+    opt, w, b = two_groups("Adam")
+    before = snapshot(opt)
+    group = opt.param_groups[1]
+    opt.param_groups[1] = [b]
+    with pytest.raises(TypeError, match="param group 1: a param group must be a dict, got list"):
+        opt.step()
+    opt.param_groups[1] = group
+    assert_same(snapshot(opt), before)
+
+
+def test_the_functional_update_refuses_integer_tensors():
+    from optim import adam
+    state = adam.init(torch.zeros(3), lr=0.1)
+    with pytest.raises(TypeError, match="must be a floating-point tensor, got dtype torch.int64"):
+        adam.update(state, torch.zeros(3, dtype=torch.int64), torch.zeros(3))
+
+
+LOAD_REFUSALS = [   # (edit of a good state dict, error, message)
+    (lambda sd: sd.update(param_groups={"0": sd["param_groups"][0]}), TypeError,
+     "state_dict['param_groups'] must be a list and state_dict['state'] a dict"),
+    (lambda sd: sd.update(state=list(sd["state"].values())), TypeError,
+     "state_dict['param_groups'] must be a list and state_dict['state'] a dict"),
+    (lambda sd: sd["param_groups"].append(dict(sd["param_groups"][0])), ValueError,
+     "loaded state dict has a different number of parameter groups"),
+    (lambda sd: sd["param_groups"][0]["params"].pop(), ValueError,
+     "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"),
+    (lambda sd: sd["state"].update(w=sd["state"][0]), ValueError,
+     "loaded state has an entry for 'w', which no param group lists"),
+    (lambda sd: sd["state"].update({99: sd["state"][0]}), ValueError,
+     "loaded state has an entry for 99, which no param group lists"),
+]
+
+
+@pytest.mark.parametrize("edit,error,message", LOAD_REFUSALS, ids=[m[:40] + str(i) for i, (_, _, m) in
+                                                                  enumerate(LOAD_REFUSALS)])
+def test_every_load_refusal_has_its_message(edit, error, message):
+    opt, sd = malformed()
+    bad = copy.deepcopy(sd)
+    edit(bad)
+    assert_load_refused(opt, bad, error, re.escape(message))

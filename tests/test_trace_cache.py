@@ -336,3 +336,148 @@ def test_tensors_of_every_size_and_layout_share_one_pass_with_the_functional_res
             np.testing.assert_array_equal(a, b, strict=True)
         else:
             np.testing.assert_array_max_ulp(a, b, maxulp=1)
+
+
+# -- the tracer's own contract: what it refuses and what it records ------------------------------
+
+def test_a_tape_takes_its_inputs_first_and_one_trace_at_a_time():
+    from optim.trace import Tape
+    tape, other = Tape((3,), np.float64), Tape((3,), np.float64)
+    x, y = tape.input(np.ones(3)), other.input(np.ones(3))
+    x + 1.0
+    with pytest.raises(RuntimeError, match="inputs must be declared before any operation"):
+        tape.input(np.ones(3))
+    with pytest.raises(ValueError, match="tensors from two different traces"):
+        x + y
+    with pytest.raises(TypeError, match="a traced tensor has no truth value"):
+        bool(x > 0)
+
+
+def test_the_shape_of_a_replayed_trace_answers_nothing_but_itself():
+    from optim.trace import ANY_SHAPE, Untraceable
+    assert ANY_SHAPE == ANY_SHAPE and not (ANY_SHAPE != ANY_SHAPE) and repr(ANY_SHAPE) == "AnyShape()"
+    for ask in (lambda s: s == (3,), lambda s: s != (3,), len, lambda s: s[0], bool, lambda s: s < (1,)):
+        with pytest.raises(Untraceable, match="uses the shape of its tensors"):
+            ask(ANY_SHAPE)
+
+
+def test_the_scalar_tape_replays_its_arithmetic_and_refuses_what_raises_or_mixes_traces():
+    import operator
+    from optim.trace import ScalarTape
+    tape, other = ScalarTape(), ScalarTape()
+    x, y = tape.input(-2.0), other.input(1.0)
+    result = abs(1.0 / x) ** 0.5 - (-x)
+    assert repr(result) == f"TraceScalar({abs(1.0 / -2.0) ** 0.5 - 2.0!r})"
+    values = tape.evaluate((-4.0,))
+    assert values[result.index] == abs(1.0 / -4.0) ** 0.5 - 4.0
+    assert tape.evaluate((0.0,)) is None            # 1 / 0: the fresh trace raises it where the update does
+    with pytest.raises(ValueError, match="scalars from two different traces"):
+        x + y
+    assert operator.add(x, 1).value == -1.0
+
+
+def test_the_trace_context_refuses_an_untraced_tensor_and_an_output_outside_the_trace():
+    from optim import sgd
+    from optim.trace import TRACE, NotFusable, trace
+    with pytest.raises(TypeError, match="params must be a traced tensor, got ndarray"):
+        TRACE.check_tensor(np.ones(2), "params")
+
+    def leaks(state, params, grads):
+        return state, np.zeros(3)
+
+    with pytest.raises(NotFusable, match="an output of the update is not a traced tensor"):
+        trace(leaks, sgd.init(np.ones(3), lr=0.1), np.ones(3), np.ones(3), [])
+
+
+def test_an_unknown_operation_is_refused_by_every_executor():
+    from optim import trace as tr
+    from optim.torch_compiled import NotCompilable, source
+    with pytest.raises(tr.NotFusable, match="unknown traced operation cosh"):
+        tr._apply("cosh", [np.ones(2)], np.empty(2))
+    tape = tr.Tape((2,), np.float64)
+    x = tape.input(np.ones(2))
+    tape.record("cosh", x)
+    with pytest.raises(NotCompilable, match="no torch code for the traced operation cosh"):
+        source(tape, [1])
+
+
+def test_the_fused_path_without_numba_is_refused_by_the_compiler(monkeypatch):
+    import sys
+    from optim import trace as tr
+    tape = tr.Tape((2,), np.float64)
+    x = tape.input(np.ones(2))
+    y = x * 3.0
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.setattr(tr, "_KERNELS", {})
+    with pytest.raises(tr.NotFusable, match="the fused path needs numba"):
+        tr.compile_tape(tape, [y.index])
+
+
+def test_small_tensors_are_packed_up_to_a_block_and_no_further():
+    from types import SimpleNamespace
+    from optim.trace import _packs
+    jobs = [SimpleNamespace(size=n) for n in (3, 3, 3, 5, 1)]
+    sizes = [[j.size for j in pack] for pack in _packs(jobs, 6)]
+    assert sizes == [[3, 3], [3], [5, 1]]
+    assert [[j.size for j in pack] for pack in _packs(jobs, 100)] == [[3, 3, 3, 5, 1]]
+
+
+def test_many_small_tensors_over_several_packs_give_the_functional_result():
+    from optim import trace
+    rng = np.random.default_rng(9)
+    n = trace.PACK_BELOW - 3
+    params = [rng.standard_normal(n).astype(np.float32) for _ in range(trace.CHUNK // n + 3)]
+    copies = [p.copy() for p in params]
+    opt = optim.Adam(params, lr=0.01)
+    reference = optim.Adam(copies, lr=0.01, execution="functional")
+    for _ in range(2):
+        grads = [rng.standard_normal(n).astype(np.float32) for _ in params]
+        opt.step(grads)
+        reference.step(grads)
+    for a, b in zip(params, copies):
+        np.testing.assert_array_equal(a, b, strict=True)
+
+
+def test_the_fused_work_items_cover_each_element_once_and_their_cache_is_bounded():
+    from optim import trace
+    work = trace._work((3, trace.FUSED_CHUNK + 2, 0))
+    assert work.tolist() == [[0, 0, 3], [1, 0, trace.FUSED_CHUNK], [1, trace.FUSED_CHUNK, trace.FUSED_CHUNK + 2]]
+    for n in range(300):
+        trace._work((n + 1,))
+    assert len(trace._WORK) <= 257
+
+
+def _outside_update(state, params, grads):
+    from dataclasses import replace
+    return replace(state, t=7), params - grads
+
+
+def _other_trace_update(state, params, grads):
+    from dataclasses import replace
+    from optim.trace import ScalarTape
+    return replace(state, lr=ScalarTape().input(0.5)), params - grads
+
+
+def test_an_update_whose_scalars_do_not_come_from_its_trace_is_not_replayed():
+    from optim import adam
+    from optim.replay import Programs
+    from optim.trace import Untraceable
+    p = np.ones(3)
+    with pytest.raises(Untraceable, match="the update set t to a value computed outside the trace"):
+        Programs(_outside_update).bound(adam.init(p), p, p)
+    with pytest.raises(Untraceable, match="a scalar of another trace"):
+        Programs(_other_trace_update).bound(adam.init(p), p, p)
+
+
+def test_a_state_whose_field_the_structure_cannot_compare_is_traced_every_step():
+    from optim import adam
+    from optim.replay import Programs, structure
+    p = np.ones(3)
+    odd = adam.State.__new__(adam.State)
+    odd.__dict__.update(vars(adam.init(p)), lr=[0.1])   # a list: no kind the structure knows
+    assert structure(odd, p) is None
+    assert structure(adam.init(p), p) is not None
+    programs = Programs(lambda s, x, g: (s, x - g))
+    programs.bound(adam.init(p), p, p)
+    programs.bound(adam.init(p), p, p)
+    assert programs.traced == 1 and len(programs.by_structure) == 1

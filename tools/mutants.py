@@ -67,6 +67,8 @@ FAST_TESTS = [
     # trace once, run many: cached traces, kept checks, one pass per group; the compiled torch step
     "tests/test_trace_cache.py",
     "tests/test_torch_compiled.py",
+    # the declarations every family is built from (a refused declaration, evolve)
+    "tests/test_fields.py",
 ]
 # The conformance tests in float64 only (float32 runs the same code), without the slow rounding analysis.
 FAST_K = "not float32 and not tol_covers and not rounding_bound"
