@@ -970,7 +970,7 @@ def test_grads_of_another_backend_than_the_params_are_refused():
         optim.adam.update(optim.adam.init(np.ones(2)), np.ones(2), torch.ones(2))
 
 
-def test_the_numpy_float32_rounding_takes_real_numbers_only():
+def test_the_numpy_single_precision_rounding_takes_real_numbers_only():   # no 'float32': a fast test
     from optim.numpy_backend import NUMPY
     assert NUMPY.round_float32(np.array(0.1)) == float(np.float32(0.1)) == NUMPY.round_float32(0.1)
     assert type(NUMPY.round_float32(np.array(3))) is float
@@ -996,3 +996,38 @@ def adam_state_with(p, **kw):
     base = dict(lr=0.1, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0, amsgrad=False,
                 maximize=False, m=np.zeros_like(p), v=np.zeros_like(p), v_max=None, t=0)
     return optim.adam.State(**{**base, **kw})
+
+
+def test_a_state_without_a_buffer_its_update_always_needs_is_refused_naming_it():
+    state = replace(optim.adam.init(np.ones(2)), m=None)
+    with pytest.raises(ValueError, match=r"^this state has no m buffer: build it with init\(\.\.\.\)$"):
+        optim.adam.update(state, np.ones(2), np.ones(2))
+
+
+def test_an_intermediate_class_without_a_family_is_a_base_for_one_with_a_family():
+    class Base(optim.stateful.Optimizer):
+        """A user's shared base."""
+
+    class MyAdam(Base):
+        family = optim.adam
+
+    assert Base.defaults == {} and Base.__doc__ == "A user's shared base."
+    assert MyAdam.defaults == optim.Adam.defaults and MyAdam.state_names == optim.Adam.state_names
+    p = np.ones(2)
+    MyAdam([p], lr=0.5).step([np.ones(2)])
+    np.testing.assert_allclose(p, 0.5)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_one_array_on_a_params_memory_given_as_the_grad_of_two_params(path):
+    """Both grads alias param 0 (which the step writes) and each other: each is read before
+    any write, as the functional path reads them."""
+    results = []
+    for execution in (path, "functional"):
+        params = [np.linspace(-1, 1, 4), np.linspace(0, 2, 4)]
+        opt = optim.Adam(params, lr=0.1, execution=execution)
+        for _ in range(2):
+            opt.step([params[0], params[0]])
+        results.append(params)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b, strict=True)

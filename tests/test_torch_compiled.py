@@ -105,10 +105,12 @@ def test_a_new_learning_rate_or_step_count_does_not_recompile():
 
 
 @pytest.mark.parametrize("execution", ["eager", "compiled"])
-@pytest.mark.parametrize("name,options", [("Adam", {}), ("SGD", {"momentum": 0.0})], ids=["Adam", "SGD"])
+@pytest.mark.parametrize("name,options", [("Adam", {}), ("SGD", {"momentum": 0.0}), ("Rprop", {})],
+                         ids=["Adam", "SGD", "Rprop"])
 def test_a_buffer_the_options_do_not_create_is_not_in_the_state(name, options, execution):
     """Adam without amsgrad has no max_exp_avg_sq, SGD without momentum no momentum_buffer (and
-    no entry at all): both steps keep torch.optim's entries, with its values."""
+    no entry at all): both steps keep torch.optim's entries, with its values (Rprop: the step
+    sizes clamped by scalars)."""
     results = []
     for module, execution in ((torch.optim, None), (torch_backend, execution)):
         torch.manual_seed(0)

@@ -470,14 +470,26 @@ def test_an_update_whose_scalars_do_not_come_from_its_trace_is_not_replayed():
 
 
 def test_a_state_whose_field_the_structure_cannot_compare_is_traced_every_step():
-    from optim import adam
+    """A user's family may keep a field of any kind (here a list its check lets through): such a
+    state has no structure to cache a program under, so each of its steps is traced afresh."""
+    from typing import Any
+
+    from optim import adam, fields
     from optim.replay import Programs, structure
+
+    @fields.state
+    class Tagged:
+        lr: Any = fields.hyper(0.1, check=lambda v: v)
+        m: Any = fields.buffer(torch="exp_avg")
+
     p = np.ones(3)
-    odd = adam.State.__new__(adam.State)
-    odd.__dict__.update(vars(adam.init(p)), lr=[0.1])   # a list: no kind the structure knows
+    odd = Tagged(lr=[0.1], m=np.zeros(3))
     assert structure(odd, p) is None
     assert structure(adam.init(p), p) is not None
     programs = Programs(lambda s, x, g: (s, x - g))
     programs.bound(adam.init(p), p, p)
     programs.bound(adam.init(p), p, p)
     assert programs.traced == 1 and len(programs.by_structure) == 1
+    programs.bound(odd, p, p)
+    programs.bound(odd, p, p)
+    assert programs.traced == 3 and len(programs.by_structure) == 1   # never kept under a None key
