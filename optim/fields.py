@@ -274,6 +274,18 @@ def evolve(state: Any, **changes: Any) -> Any:
     return new
 
 
+def with_settings(state: Any, settings_from: Any) -> Any:
+    """``state`` with the hyperparameters and flags of ``settings_from``, a state of the same type
+    whose construction checked them (``init`` of a group's settings), and no check run again: its
+    buffers and scalars stay, and no check of a State relates them to the settings."""
+    if type(settings_from) is not type(state):
+        raise TypeError(f"settings of a {type(settings_from).__qualname__} for a {type(state).__qualname__}")
+    new = object.__new__(type(state))
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update({n: settings_from.__dict__[n] for n in declarations(state).of(HYPER, FLAG)})
+    return new
+
+
 def buffers(state_type: Any) -> tuple:
     """The names of the State's buffers (tensors like the params), in field order."""
     return declarations(state_type).buffer_names

@@ -7,9 +7,11 @@ those checks together with a *fingerprint* of everything they read: the groups (
 objects, every hyperparameter's exact type and value, and the optimizer's defaults), the params (the array objects and their
 shape, strides, dtype, writeability, type) and the states (the objects stored in ``opt.state``,
 each buffer's layout).  The next step recomputes the fingerprint, which is cheap, and reuses the
-plan only when it is identical; any edit — a learning rate a schedule wrote, a param appended to
-a group, a state replaced, a buffer reshaped in place — rebuilds the plan through the full
-checks.  Gradients change every step and are checked every step.
+plan only when it is identical.  A hyperparameter's new value (a learning rate a schedule wrote)
+checks every group again and gives each state its group's new settings, keeping the checks of
+the params and buffers; any other edit — a param appended to a group, a state replaced, a buffer
+reshaped in place — rebuilds the plan through the full checks.  Gradients change every step and
+are checked every step.
 
 A value the fingerprint cannot compare exactly (an object of another type in a group) makes it
 differ from every other, so that group is checked in full each step.
@@ -56,15 +58,19 @@ def layout(array: np.ndarray) -> tuple:
     return type(array), array.shape, array.strides, array.dtype, array.flags.writeable
 
 
-def fingerprint(execution: str, defaults: dict, groups: list) -> tuple:
-    parts: list = [execution, tuple((k, frozen(v)) for k, v in defaults.items()), len(groups)]
+def fingerprint(execution: str, defaults: dict, groups: list) -> tuple[tuple, tuple]:
+    """(structure, values): the groups and params the checks read, and the hyperparameters'
+    values (a schedule changes these alone: the groups are checked again, not the params)."""
+    structure: list = [execution, len(groups)]
+    values: list = [tuple((k, frozen(v)) for k, v in defaults.items())]
     for group in groups:
-        parts += [id(group), tuple((k, frozen(v)) for k, v in group.items() if k != "params")]
+        structure += [id(group), tuple(group)]
+        values.append(tuple((k, frozen(v)) for k, v in group.items() if k != "params"))
         params = group["params"]
-        parts += [id(params), len(params)]
+        structure += [id(params), len(params)]
         for p in params:
-            parts += [id(p), layout(p)]
-    return tuple(parts)
+            structure += [id(p), layout(p)]
+    return tuple(structure), tuple(values)
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -77,8 +83,9 @@ class Plan:
     """The checked entries (global index, group, param as a plain ndarray) and the states to step
     from, valid while ``fingerprint`` and the stored states are unchanged (``current``)."""
 
-    def __init__(self, key: tuple, groups: list, entries: list, states: list, stored: dict):
+    def __init__(self, key: tuple, values: tuple, groups: list, entries: list, states: list, stored: dict):
         self.key, self.groups = key, groups   # the groups are kept alive: their ids are in the key
+        self.values = values                  # the hyperparameters the states were prepared with
         self.entries, self.states = entries, states
         self.store(stored)
 

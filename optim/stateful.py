@@ -241,6 +241,7 @@ class Optimizer:
         self._workspace = Workspace()
         self._programs = Programs(type(self).family.update)   # traced steps, replayed (optim.replay)
         self._plan: Plan | None = None                        # the last step's checks (optim.plan)
+        self._fused: tuple | None = None                      # (plan, tapes, calls): the last fused step's calls
         names = list(type(self).defaults)
         positional = names[:type(self).positional]
         if len(args) > len(positional):
@@ -311,12 +312,14 @@ class Optimizer:
         for key, default in type(self).defaults.items():
             if isinstance(default, float) and key in settings:
                 real(settings[key], key, "Invalid learning rate" if key == "lr" else f"Invalid {key} value")
-        self.family.init(np.zeros(0), **self._functional(settings))
+        return self.family.init(np.zeros(0), **self._functional(settings))
 
-    def _check_group(self, settings: dict) -> None:
-        """A group's hyperparameters: valid, and none that torch would silently ignore."""
-        self._check(settings)
+    def _check_group(self, settings: dict) -> Any:
+        """A group's hyperparameters: valid, and none that torch would silently ignore.  Returns
+        the state ``init`` built from them (checked: its settings are those of the group's states)."""
+        checked = self._check(settings)
         check_constructor_only(type(self).__name__, self.constructor_only, settings, self.defaults)
+        return checked
 
     def _settings(self, group: dict) -> dict:
         return {k: v for k, v in group.items() if k != "params" and k not in TORCH_EXECUTION_OPTIONS}
@@ -340,13 +343,12 @@ class Optimizer:
         buffers = {n: np.asarray(v, order="C") for n, v in _buffers(state).items() if isinstance(v, np.ndarray)}
         return replace(state, **buffers)   # C order whatever the param's layout
 
-    def _prepared_state(self, index: int, group: dict, p: np.ndarray, expected: dict) -> Any:
-        settings = self._functional(self._settings(group))
+    def _prepared_state(self, index: int, group: dict, p: np.ndarray, expected: dict, checked: Any) -> Any:
+        """Param ``index``'s state with its group's settings (``checked``: the group's checked ones)."""
         state = self.state.get(index)
         if state is None:
             return self._initial_state(group, p)
-        names = {f.name for f in dataclass_fields(state)}
-        state = replace(state, **{k: v for k, v in settings.items() if k in names})
+        state = fields.with_settings(state, checked)
         for key in expected:
             if getattr(state, self.state_names[key]) is None:
                 raise ValueError(f"parameter {index} has no {key!r} state (the group's options changed "
@@ -376,27 +378,36 @@ class Optimizer:
         self._stored(plan, self._write(steps, plan.states, params, grads))
 
     def _current_plan(self) -> Plan:
-        key = fingerprint(self.execution, self.defaults, self.param_groups)
-        if self._plan is not None and self._plan.current(key, self.state):
-            return self._plan
-        self._plan = None
-        self._plan = self._checked_plan(key)
+        key, values = fingerprint(self.execution, self.defaults, self.param_groups)
+        plan, self._plan = self._plan, None   # no plan while checking: a failed check keeps none
+        if plan is not None and plan.current(key, self.state):
+            if plan.values != values:   # hyperparameters edited (a schedule): the groups checked again
+                plan.states = self._settled(plan.entries)
+                plan.values = values
+            self._plan = plan
+            return plan
+        self._plan = self._checked_plan(key, values)
         return self._plan
 
-    def _checked_plan(self, key: tuple) -> Plan:
+    def _settled(self, entries: list) -> list:
+        """Each entry's state with its group's current settings, every group's checked first."""
+        expected, checked = {}, {}
+        for group in self.param_groups:
+            settings = self._settings(group)
+            checked[id(group)] = self._check_group(settings)
+            for dtype in {p.dtype for p in group["params"]}:
+                expected[id(group), dtype] = self._expected_state(settings, dtype)
+        return [self._prepared_state(i, group, p, expected[id(group), p.dtype], checked[id(group)])
+                for i, group, p in entries]
+
+    def _checked_plan(self, key: tuple, values: tuple) -> Plan:
         """Every param, group and state checked in full."""
         entries = list(self._indexed())
         for _, _, p in entries:
             _check_param(p)
         _check_distinct([g["params"] for g in self.param_groups])
-        expected = {}
-        for group in self.param_groups:
-            settings = self._settings(group)
-            self._check_group(settings)
-            for dtype in {p.dtype for p in group["params"]}:
-                expected[id(group), dtype] = self._expected_state(settings, dtype)
         entries = [(i, group, _plain(p)) for i, group, p in entries]
-        states = [self._prepared_state(i, group, p, expected[id(group), p.dtype]) for i, group, p in entries]
+        states = self._settled(entries)
         for s, (index, _, p) in zip(states, entries):
             buffers = {k: v for k, v in _buffers(s).items() if v is not None}
             check_layout(p, p, **buffers)
@@ -404,7 +415,7 @@ class Optimizer:
                 _check_buffer(b, f"parameter {index}'s {name} buffer")
         _check_no_overlap([p for _, _, p in entries] + [b for s in states for b in _buffers(s).values()
                                                           if b is not None])
-        return Plan(key, list(self.param_groups), entries, states, self.state)
+        return Plan(key, values, list(self.param_groups), entries, states, self.state)
 
     def _stored(self, plan: Plan, states: list) -> None:
         """Keep the new states.  The plan stays valid when they hold the very buffers of the
@@ -451,19 +462,47 @@ class Optimizer:
         """Write every step's outputs into its param and its state's buffers (allocated once) and
         return the new states, whose scalars are those the steps computed."""
         jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
-        by_tape: dict = {}   # one call per traced program, over all the tensors that share it
-        for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-            by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
         if self.execution == "fused":
-            calls = [call for tape, outputs, group in by_tape.values()   # every kernel compiled first
-                     for call in prepare_fused_group(tape, outputs, group)]
-            for call in calls:
+            for call in self._fused_calls(steps, jobs, grads):   # every kernel compiled first
                 call()
         else:
+            by_tape: dict = {}   # one call per traced program, over all the tensors that share it
+            for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
+                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
             for tape, outputs, group in by_tape.values():
                 run_workspace_group(tape, outputs, self._workspace, group)
         return [stepped(state, results, dict(zip(fields.buffers(state), destinations[1:])))
                 for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states)]
+
+    def _fused_calls(self, steps: list, jobs: list, grads: list) -> list:
+        """The fused calls of this step.  While the plan is kept (the same params and buffers,
+        checked) and each param replays the same program, last step's calls are rebound to the
+        new grads and scalars (``FusedCall.rebound``) instead of being prepared tensor by tensor;
+        a call that cannot be rebound is prepared afresh."""
+        tapes = [step[0] for step in steps]
+        kept = self._fused
+        if not (kept is not None and kept[0] is self._plan and len(kept[1]) == len(tapes)
+                and all(a is b for a, b in zip(kept[1], tapes))):
+            prepared = self._prepared(steps, jobs, range(len(steps)))
+            self._fused = (self._plan, tapes, [(call.without_grads(), indices) for call, indices in prepared])
+            return [call for call, _ in prepared]
+        calls = []
+        for template, indices in kept[2]:
+            call = template.rebound([grads[k] for k in indices], [steps[k][2] for k in indices])
+            calls += [call] if call is not None else [c for c, _ in self._prepared(steps, jobs, indices)]
+        return calls
+
+    @staticmethod
+    def _prepared(steps: list, jobs: list, indices) -> list:
+        """(fused call, the positions of its jobs) for the steps at ``indices``, one program at a time."""
+        by_tape: dict = {}
+        for k in indices:
+            by_tape.setdefault(id(steps[k][0]), (steps[k][0], steps[k][1], []))[2].append(k)
+        out = []
+        for tape, outputs, positions in by_tape.values():
+            group = [(*jobs[k], steps[k][2]) for k in positions]
+            out += [(call, [positions[j] for j in call.jobs]) for call in prepare_fused_group(tape, outputs, group)]
+        return out
 
     @staticmethod
     def _job(step: tuple, state: Any, p: np.ndarray, g: np.ndarray) -> tuple[list, list]:

@@ -717,14 +717,14 @@ def run_fused_group(tape: Tape, outputs: list, jobs: list) -> None:
 
 
 def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
-    """The calls that write every job's outputs into its destinations (arrays of any layout, which
-    may be the input arrays themselves: each element is read before it is written; a destination
-    that is not one C-order block is computed into a scratch and copied into it), with every
-    kernel compiled (or refused) here, before any call writes anything.  Jobs whose outputs are
-    written in place into the same inputs share one call."""
+    """The calls (``FusedCall``) that write every job's outputs into its destinations (arrays of
+    any layout, which may be the input arrays themselves: each element is read before it is
+    written; a destination that is not one C-order block is computed into a scratch and copied
+    into it), with every kernel compiled (or refused) here, before any call writes anything.
+    Jobs whose outputs are written in place into the same inputs share one call."""
     dtype = tape.dtype
     calls: dict = {}
-    for inputs, destinations, scalars in jobs:
+    for number, (inputs, destinations, scalars) in enumerate(jobs):
         targets, late = _in_place_targets(destinations, outputs)
         flat_inputs = [np.ascontiguousarray(a).reshape(-1) for a in inputs]  # a copy where not C-order
         flat_outputs = [d.reshape(-1) for d, o in zip(targets, outputs) if o is not None]
@@ -739,28 +739,66 @@ def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
                                if at == out_at and a.size == out.size), None)
                          for out, out_at in zip(flat_outputs, out_where))
         separate = [(out, at) for out, at, j in zip(flat_outputs, out_where, in_place) if j is None]
-        call = calls.setdefault(in_place, {"jobs": [], "late": []})
-        call["jobs"].append((flat_inputs + [out for out, _ in separate], where + [at for _, at in separate],
-                             flat_inputs[0].size, list(scalars) or [0.0]))
+        call = calls.setdefault(in_place, {"arrays": [], "addresses": [], "sizes": [], "rows": [], "late": [],
+                                           "jobs": [], "direct": True})
+        call["arrays"].append(flat_inputs + [out for out, _ in separate])
+        call["addresses"].append(where + [at for _, at in separate])
+        call["sizes"].append(flat_inputs[0].size)
+        call["rows"].append(list(scalars) or [0.0])
         call["late"] += late
-    return [_fused_call(compile_tape(tape, outputs, in_place), call["jobs"], call["late"])
-            for in_place, call in calls.items()]
+        call["jobs"].append(number)
+        call["direct"] &= all(a.flags.c_contiguous for a in inputs)   # no input read from a copy
+    return [FusedCall(compile_tape(tape, outputs, in_place), **call) for in_place, call in calls.items()]
 
 
 def _address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
 
 
-def _fused_call(kernel, jobs: list, late: list):
-    """The call of ``kernel`` over ``jobs`` — (arrays, their addresses, size, scalars) — which
-    hold the arrays alive while the kernel reads them by address; then the scratch copies."""
-    def run() -> None:
-        kernel(np.array([addresses for _, addresses, _, _ in jobs], dtype=np.int64),
-               np.array([row for *_, row in jobs], dtype=np.float64),
-               _work(tuple(size for _, _, size, _ in jobs)))
-        for destination, scratch in late:
+class FusedCall:
+    """One call of a fused kernel over its jobs: the arrays it reads and writes by address (kept
+    alive here while it runs), each job's size and scalars, then the scratch copies (``late``).
+    ``jobs``: the positions of its jobs in the list given to ``prepare_fused_group``.
+    ``rebound`` gives the call for another step of the same params and buffers: only the grads
+    (input 1) and the scalars change, so nothing else is looked at again."""
+
+    GRAD = 1   # the tape's inputs: params, grads, then the state's buffers (``trace``)
+
+    def __init__(self, kernel, arrays: list, addresses: list, sizes: list, rows: list, late: list, jobs: list,
+                 direct: bool):
+        self.kernel, self.arrays, self.late, self.jobs, self.direct = kernel, arrays, late, jobs, direct
+        self.addresses = np.array(addresses, dtype=np.int64).reshape(len(arrays), -1)
+        self.scalars = np.array(rows, dtype=np.float64)
+        self.work = _work(tuple(sizes))
+
+    def __call__(self) -> None:
+        self.kernel(self.addresses, self.scalars, self.work)
+        for destination, scratch in self.late:
             np.copyto(destination, scratch)
-    return run
+
+    def without_grads(self) -> "FusedCall":
+        """The call as a template for ``rebound``: it keeps no grad alive between steps."""
+        new = object.__new__(FusedCall)
+        new.__dict__.update(self.__dict__)
+        new.arrays = [arrays[:self.GRAD] + [None] + arrays[self.GRAD + 1:] for arrays in self.arrays]
+        return new
+
+    def rebound(self, grads: list, rows: list) -> "FusedCall | None":
+        """This call with each job's grad and scalars replaced (``grads[k]``, ``rows[k]`` for
+        job ``self.jobs[k]``); None where that cannot be done by address alone: an input was read
+        from a C-order copy (a param or buffer of another layout: the copy would be stale), or a
+        grad is not one C-order block of the tape's dtype."""
+        dtype = self.arrays[0][0].dtype if self.arrays else None
+        if not self.direct or any(not g.flags.c_contiguous or g.dtype != dtype for g in grads):
+            return None
+        new = object.__new__(FusedCall)
+        new.__dict__.update(self.__dict__)
+        new.arrays = [arrays[:self.GRAD] + [g.reshape(-1)] + arrays[self.GRAD + 1:]
+                      for arrays, g in zip(self.arrays, grads)]
+        new.addresses = self.addresses.copy()
+        new.addresses[:, self.GRAD] = [_address(g) for g in grads]
+        new.scalars = np.array([list(row) or [0.0] for row in rows], dtype=np.float64)
+        return new
 
 
 _WORK: dict[tuple, np.ndarray] = {}

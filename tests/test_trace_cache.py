@@ -142,8 +142,20 @@ def test_a_step_that_changes_nothing_keeps_the_checks_of_the_last_one():
     plan = opt._plan
     opt.step([np.ones_like(p)])
     assert opt._plan is plan
-    opt.param_groups[0]["lr"] = 0.01   # an edit the checks read: checked again, a new plan
+    values = plan.values
+    opt.param_groups[0]["lr"] = 0.01   # a schedule's edit: the groups are checked again, the params not
     opt.step([np.ones_like(p)])
+    assert opt._plan is plan and plan.values != values and opt.state[0].lr == 0.01
+    before = p.copy(), copy.deepcopy(opt.state_dict())
+    opt.param_groups[0]["lr"] = -0.01   # refused before anything changes, and no plan kept
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.01"):
+        opt.step([np.ones_like(p)])
+    assert opt._plan is None and np.array_equal(p, before[0]) and opt.state[0].lr == 0.01
+    opt.param_groups[0]["lr"] = 0.02
+    opt.step([np.ones_like(p)])
+    assert opt.state[0].lr == 0.02
+    opt.param_groups.append({**opt.param_groups[0], "params": [np.ones(2)]})   # the structure: in full
+    opt.step([np.ones_like(p), np.ones(2)])
     assert opt._plan is not plan
 
 
@@ -493,3 +505,50 @@ def test_a_state_whose_field_the_structure_cannot_compare_is_traced_every_step()
     programs.bound(odd, p, p)
     programs.bound(odd, p, p)
     assert programs.traced == 3 and len(programs.by_structure) == 1   # never kept under a None key
+
+
+def _fused_or_skip():
+    if not HAVE_NUMBA and os.environ.get("CI") != "true":
+        pytest.skip("numba is not installed (pip install 'optlaws[fast]')")
+
+
+def test_a_kept_fused_step_reads_each_steps_grads_whatever_their_layout():
+    """While the plan is kept, the fused calls of the last step are rebound to the new grads and
+    scalars; a grad that is not one C-order block (or a param read from a copy) is prepared
+    afresh.  Every step equals the functional one."""
+    _fused_or_skip()
+    rng = np.random.default_rng(3)
+    shapes = [(6, 5), (7,), (4, 3)]
+    params = [rng.standard_normal(s) for s in shapes] + [rng.standard_normal((5, 4)).T]   # a transposed param
+    copies = [p.copy() for p in params]
+    opt = optim.Adam(params, lr=0.01, amsgrad=True, execution="fused")
+    reference = optim.Adam(copies, lr=0.01, amsgrad=True, execution="functional")
+    rebound = 0
+    for step in range(6):
+        grads = [rng.standard_normal(p.shape) for p in params]
+        if step == 3:
+            grads[0] = np.asfortranarray(grads[0])
+        if step == 4:
+            grads[1] = rng.standard_normal(14)[::2]
+        kept = opt._fused
+        opt.step(grads)
+        rebound += kept is not None and opt._fused is kept
+        reference.step([g.copy() for g in grads])
+        for a, b in zip(params, copies):
+            np.testing.assert_array_max_ulp(a, b, maxulp=1)
+    assert rebound >= 3
+
+
+def test_a_kept_fused_step_keeps_no_grad_alive():
+    import gc
+    import weakref
+    _fused_or_skip()
+    p = np.ones(10)
+    opt = optim.Adam([p], lr=0.1, execution="fused")
+    for _ in range(3):
+        g = np.full(10, 0.5)
+        seen = weakref.ref(g)
+        opt.step([g])
+        del g
+        gc.collect()
+        assert seen() is None

@@ -81,6 +81,11 @@ FAMILY_CLASS = {"sgd": "SGD", "momentum_sgd": "MomentumSGD", "adam": "Adam", "ad
 
 # Mutants argued equivalent by hand: (file, stripped source line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("optim/torch_backend.py", "if _is_tensor(x) and _is_tensor(y):",
+     "condition `_is_tensor(x) and _is_tensor(y)` → False (if branch dropped)"):
+        "two tensors then take the clamp branch: torch.clamp(x, min=y) with a tensor bound is "
+        "torch.maximum(x, y) elementwise (the same broadcasting and type promotion, NaN from either "
+        "side, and -0.0/0.0 as maximum gives them; checked on torch 2.13), min likewise",
     ("optim/trace.py", "lanes = min(len(starts), _THREADS)", "arguments swapped"):
         "min of two Python ints is symmetric (no NaN, no ties that differ: equal ints are identical)",
     ("optim/trace.py", "width = max(1, min(chunk, size))  # every buffer has this length; the last block uses a prefix",
