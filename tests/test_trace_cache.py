@@ -552,3 +552,23 @@ def test_a_kept_fused_step_keeps_no_grad_alive():
         del g
         gc.collect()
         assert seen() is None
+
+
+def test_the_tensors_of_a_group_share_one_schedule_per_step(monkeypatch):
+    """The buffer plan of a program (which values alias, when each is last used) depends on the
+    tape and the step's scalars, which every param of a group shares: it is made once per group
+    and step, not once per tensor."""
+    from optim import trace
+    made = []
+    real = trace._Schedule.__init__
+
+    def counting(self, *args):
+        made.append(1)
+        real(self, *args)
+
+    monkeypatch.setattr(trace._Schedule, "__init__", counting)
+    params = [np.full(n, 0.5) for n in range(1, 31)]
+    opt = optim.Adam(params, lr=0.1)
+    for _ in range(3):
+        opt.step([np.ones_like(p) for p in params])
+    assert 0 < len(made) <= 3
