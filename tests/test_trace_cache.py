@@ -572,3 +572,15 @@ def test_the_tensors_of_a_group_share_one_schedule_per_step(monkeypatch):
     for _ in range(3):
         opt.step([np.ones_like(p) for p in params])
     assert 0 < len(made) <= 3
+
+
+@pytest.mark.parametrize("sizes,width", [([8, 8], 16), ([3, 4], 8), ([1, 1, 1], 4), ([5], 5)])
+def test_small_tensors_share_blocks_of_the_next_power_of_two_and_no_more(sizes, width):
+    """The workspace a step keeps is bounded by its blocks: small tensors packed together use
+    buffers of the smallest power of two that holds them all (few distinct lengths in the pool);
+    a tensor alone uses its own length."""
+    params = [np.full(n, 0.5) for n in sizes]
+    opt = optim.Adam(params, lr=0.1)
+    opt.step([np.ones(n) for n in sizes])
+    lengths = {shape for (_, shape, _) in opt._workspace.pool}
+    assert lengths == {(width,)}

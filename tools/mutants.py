@@ -81,6 +81,8 @@ FAMILY_CLASS = {"sgd": "SGD", "momentum_sgd": "MomentumSGD", "adam": "Adam", "ad
 
 # Mutants argued equivalent by hand: (file, stripped source line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("optim/trace.py", "if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):", "arguments swapped"):
+        "min of two Python ints (the pack limit and the block length) is symmetric",
     ("optim/torch_backend.py", "if _is_tensor(x) and _is_tensor(y):",
      "condition `_is_tensor(x) and _is_tensor(y)` → False (if branch dropped)"):
         "two tensors then take the clamp branch: torch.clamp(x, min=y) with a tensor bound is "
