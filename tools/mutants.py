@@ -81,6 +81,10 @@ FAMILY_CLASS = {"sgd": "SGD", "momentum_sgd": "MomentumSGD", "adam": "Adam", "ad
 
 # Mutants argued equivalent by hand: (file, stripped source line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("optim/torch_compiled.py", "tuple(tuple(id(t) == id(row[0]) for t in row) for row in rows),   # which alias the param",
+     "`==` → `!=` in `id(t) == id(row[0])`"):
+        "the flags only form a cache key (the layouts already compiled): negating every flag is a "
+        "bijection, so two layouts' keys are equal exactly when they were",
     ("optim/trace.py", "if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):", "arguments swapped"):
         "min of two Python ints (the pack limit and the block length) is symmetric",
     ("optim/torch_backend.py", "if _is_tensor(x) and _is_tensor(y):",
