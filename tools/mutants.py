@@ -81,8 +81,14 @@ FAMILY_CLASS = {"sgd": "SGD", "momentum_sgd": "MomentumSGD", "adam": "Adam", "ad
 
 # Mutants argued equivalent by hand: (file, stripped source line, mutation) -> why.
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("optim/trace.py", 'units += [(job, slice(start, min(start + chunk, job.size))) for start in range(0, max(job.size, 1), chunk)]',
+     "arguments swapped"):
+        "max of two Python ints (a tensor's size and 1) is symmetric",
+    ("optim/stateful.py", "and all(a is b for a, b in zip(kept[1], tapes))):", "arguments swapped"):
+        "`a is b` over the pairs of two lists of equal length (checked just before) is symmetric: "
+        "zipping them the other way round compares the same pairs",
     ("optim/torch_compiled.py", "tuple(tuple(id(t) == id(row[0]) for t in row) for row in rows),   # which alias the param",
-     "`==` → `!=` in `id(t) == id(row[0])`"):
+     "`==` → `!=`"):
         "the flags only form a cache key (the layouts already compiled): negating every flag is a "
         "bijection, so two layouts' keys are equal exactly when they were",
     ("optim/trace.py", "if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):", "arguments swapped"):
