@@ -305,7 +305,7 @@ class Optimizer:
         return {k: v.item() if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "fiu" else v
                 for k, v in functional_arguments(settings, self.family).items()}
 
-    def _check(self, settings: dict) -> None:
+    def _check(self, settings: dict) -> Any:
         """Validate hyperparameters with torch's messages, before any state exists: a real
         hyperparameter that is not a real number (a string, None, a list, a complex, a bool)
         is a TypeError naming it; a 0-d array is its value."""
