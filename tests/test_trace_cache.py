@@ -584,3 +584,14 @@ def test_small_tensors_share_blocks_of_the_next_power_of_two_and_no_more(sizes, 
     opt.step([np.ones(n) for n in sizes])
     lengths = {shape for (_, shape, _) in opt._workspace.pool}
     assert lengths == {(width,)}
+
+
+def test_a_traced_scalar_leaves_an_array_operand_to_the_array_and_records_a_0d_one():
+    from optim.trace import ScalarTape, TraceScalar
+    tape = ScalarTape()
+    x = tape.input(2.0)
+    for array in (np.ones(3), np.ones((2, 2)), np.ones((1, 1, 1))):
+        assert x.__mul__(array) is NotImplemented and x.__radd__(array) is NotImplemented
+    zero_d = x * np.array(3.0)
+    assert isinstance(zero_d, TraceScalar) and zero_d.value == 6.0
+    assert tape.evaluate((5.0,))[zero_d.index] == 15.0
