@@ -83,10 +83,10 @@ def creates(value: Any) -> Any:
     return value if isinstance(value, bool) else value != 0
 
 
-def _field(declaration: Declaration, default: Any = MISSING) -> Any:
-    # Keyword-only, every field: a State built by position would bind a value to another field
-    # as soon as a declaration is added or moved, silently.
-    return dataclasses.field(default=default, kw_only=True, metadata={_KEY: declaration})
+def _field(declaration: Declaration, default: Any = MISSING, kw_only: bool = False) -> Any:
+    # Hyperparameters and flags may be given by position, in declaration order (theorem files
+    # write ``sgd.State(lr)``); buffers and scalars are keyword-only.
+    return dataclasses.field(default=default, kw_only=kw_only, metadata={_KEY: declaration})
 
 
 def hyper(default: Any, *, torch: Any = None, check: Callable = _checks.number, domain: str = "real") -> Any:
@@ -100,16 +100,17 @@ def flag(default: bool = False, *, torch: str | None = None) -> Any:
 
 
 def buffer(*, torch: str, init: Any = zeros, when: str | None = None, domain: str = "real") -> Any:
-    """A tensor like the params; None by default when an option or the first update creates it."""
+    """A tensor like the params; keyword-only in the State's constructor, None by default when
+    an option or the first update creates it."""
     optional = when is not None or init is None
     return _field(Declaration(BUFFER, torch=torch, domain=domain, when=when, initial=init),
-                  None if optional else MISSING)
+                  None if optional else MISSING, kw_only=True)
 
 
 def scalar(init: Any, *, torch: str | None = None, check: Callable | None = None, domain: str = "real") -> Any:
-    """A non-tensor state entry."""
+    """A non-tensor state entry; keyword-only in the State's constructor."""
     return _field(Declaration(SCALAR, torch=torch, check=check, domain=domain, initial=init),
-                  MISSING if callable(init) else init)
+                  MISSING if callable(init) else init, kw_only=True)
 
 
 def step() -> Any:

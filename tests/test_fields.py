@@ -304,12 +304,17 @@ def _positional_state_calls(path: Path) -> list:
     return calls
 
 
+def sgd_state_by_position():
+    return FAMILIES["SGD"].State(0.5, 0.9, 0.1)
+
+
 def test_no_state_is_built_positionally():
-    """Every field is keyword-only (a positional value would bind to another field once a
-    declaration moves), and neither the library nor its theorems try."""
-    for family in FAMILIES.values():
-        with pytest.raises(TypeError, match="positional argument"):
-            family.State(0.1)
+    """The library and its theorems name every field (a positional value binds by declaration
+    order); users may give the hyperparameters and flags by position, as theorem files write
+    ``sgd.State(lr)``, while buffers and scalars are keyword-only."""
+    assert sgd_state_by_position() == FAMILIES["SGD"].State(lr=0.5, momentum=0.9, dampening=0.1)
+    with pytest.raises(TypeError, match="positional argument"):
+        FAMILIES["Adam"].State(*([0.1] * 20))   # never as far as the buffers
     files = sorted((ROOT / "optim").glob("*.py")) + sorted((ROOT / "proofs" / "theorems").glob("*.py"))
     assert [c for f in files for c in _positional_state_calls(f)] == []
 
