@@ -465,11 +465,8 @@ class Optimizer:
         if self.execution == "fused":
             for call in self._fused_calls(steps, jobs, grads):   # every kernel compiled first
                 call()
-        else:
-            by_tape: dict = {}   # one call per traced program, over all the tensors that share it
-            for (tape, outputs, scalars, _), (inputs, destinations) in zip(steps, jobs):
-                by_tape.setdefault(id(tape), (tape, outputs, []))[2].append((inputs, destinations, scalars))
-            for tape, outputs, group in by_tape.values():
+        else:   # one call per traced program, over all the tensors that share it
+            for tape, outputs, _, group in _by_program(steps, jobs, range(len(steps))):
                 run_workspace_group(tape, outputs, self._workspace, group)
         return [stepped(state, results, dict(zip(fields.buffers(state), destinations[1:])))
                 for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states)]
@@ -495,14 +492,9 @@ class Optimizer:
     @staticmethod
     def _prepared(steps: list, jobs: list, indices) -> list:
         """(fused call, the positions of its jobs) for the steps at ``indices``, one program at a time."""
-        by_tape: dict = {}
-        for k in indices:
-            by_tape.setdefault(id(steps[k][0]), (steps[k][0], steps[k][1], []))[2].append(k)
-        out = []
-        for tape, outputs, positions in by_tape.values():
-            group = [(*jobs[k], steps[k][2]) for k in positions]
-            out += [(call, [positions[j] for j in call.jobs]) for call in prepare_fused_group(tape, outputs, group)]
-        return out
+        return [(call, [positions[j] for j in call.jobs])
+                for tape, outputs, positions, group in _by_program(steps, jobs, indices)
+                for call in prepare_fused_group(tape, outputs, group)]
 
     @staticmethod
     def _job(step: tuple, state: Any, p: np.ndarray, g: np.ndarray) -> tuple[list, list]:
@@ -657,6 +649,16 @@ def _checked_grad(g: Any, p: np.ndarray) -> np.ndarray:
     g = _plain(g) if isinstance(g, np.ndarray) else g
     check_layout(p, g)
     return g
+
+
+def _by_program(steps: list, jobs: list, indices) -> list:
+    """The steps at ``indices`` by traced program: (tape, outputs, their positions, their jobs as
+    (inputs, destinations, scalars))."""
+    by_tape: dict = {}
+    for k in indices:
+        by_tape.setdefault(id(steps[k][0]), (steps[k][0], steps[k][1], []))[2].append(k)
+    return [(tape, outputs, positions, [(*jobs[k], steps[k][2]) for k in positions])
+            for tape, outputs, positions in by_tape.values()]
 
 
 def _is_index(i: Any) -> bool:

@@ -744,7 +744,7 @@ def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
         call["arrays"].append(flat_inputs + [out for out, _ in separate])
         call["addresses"].append(where + [at for _, at in separate])
         call["sizes"].append(flat_inputs[0].size)
-        call["rows"].append(list(scalars) or [0.0])
+        call["rows"].append(_scalar_row(scalars))
         call["late"] += late
         call["jobs"].append(number)
         call["direct"] &= all(a.flags.c_contiguous for a in inputs)   # no input read from a copy
@@ -753,6 +753,10 @@ def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
 
 def _address(array: np.ndarray) -> int:
     return array.__array_interface__["data"][0]
+
+
+def _scalar_row(scalars) -> list:
+    return list(scalars) or [0.0]   # a kernel that reads no scalar still gets a row
 
 
 class FusedCall:
@@ -776,12 +780,16 @@ class FusedCall:
         for destination, scratch in self.late:
             np.copyto(destination, scratch)
 
-    def without_grads(self) -> "FusedCall":
-        """The call as a template for ``rebound``: it keeps no grad alive between steps."""
+    def _with_grads(self, grads: list) -> "FusedCall":
+        """A copy of this call whose job k reads ``grads[k]`` (None: no grad kept)."""
         new = object.__new__(FusedCall)
         new.__dict__.update(self.__dict__)
-        new.arrays = [arrays[:self.GRAD] + [None] + arrays[self.GRAD + 1:] for arrays in self.arrays]
+        new.arrays = [arrays[:self.GRAD] + [g] + arrays[self.GRAD + 1:] for arrays, g in zip(self.arrays, grads)]
         return new
+
+    def without_grads(self) -> "FusedCall":
+        """The call as a template for ``rebound``: it keeps no grad alive between steps."""
+        return self._with_grads([None] * len(self.arrays))
 
     def rebound(self, grads: list, rows: list) -> "FusedCall | None":
         """This call with each job's grad and scalars replaced (``grads[k]``, ``rows[k]`` for
@@ -791,13 +799,10 @@ class FusedCall:
         dtype = self.arrays[0][0].dtype if self.arrays else None
         if not self.direct or any(not g.flags.c_contiguous or g.dtype != dtype for g in grads):
             return None
-        new = object.__new__(FusedCall)
-        new.__dict__.update(self.__dict__)
-        new.arrays = [arrays[:self.GRAD] + [g.reshape(-1)] + arrays[self.GRAD + 1:]
-                      for arrays, g in zip(self.arrays, grads)]
+        new = self._with_grads([g.reshape(-1) for g in grads])
         new.addresses = self.addresses.copy()
         new.addresses[:, self.GRAD] = [_address(g) for g in grads]
-        new.scalars = np.array([list(row) or [0.0] for row in rows], dtype=np.float64)
+        new.scalars = np.array([_scalar_row(row) for row in rows], dtype=np.float64)
         return new
 
 

@@ -129,7 +129,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "how small tensors are grouped into packs: with >= a pack stops one tensor short of exactly "
         "`chunk` elements; every pack still fits its buffers (≤ chunk) and every element is computed "
         "by the same operations, so every value is the same",
-    ("optim/trace.py", "flat_inputs[0].size, list(scalars) or [0.0]))", "constant 0.0 → 1.0"):
+    ("optim/trace.py", "return list(scalars) or [0.0]   # a kernel that reads no scalar still gets a row",
+     "constant 0.0 → 1.0"):
         "the placeholder row of a tape without scalars (numba needs a non-empty array): the kernel "
         "of such a tape reads no scalar",
     ("optim/trace.py", "if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):",
