@@ -17,6 +17,9 @@ from optim.context import context_of
 
 
 def is_number(x: Any) -> bool:
+    kind = type(x)
+    if kind is float or kind is int:   # the usual case, without the ABC check (every step asks)
+        return True
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
@@ -24,6 +27,8 @@ def _plain_float(x: Any) -> Any:
     # A NumPy scalar (np.float64) is a "strong" type under NEP 50 and would upcast a
     # float32 array; a Python float takes the array's dtype.  Exact numbers of other
     # libraries (SymPy's Rational) are left exact.
+    if type(x) is float:
+        return x
     if is_number(x) and type(x).__module__.split(".")[0] in ("builtins", "numpy"):
         return float(x)
     return x
@@ -32,6 +37,8 @@ def _plain_float(x: Any) -> Any:
 def _not_a_real_number(x: Any) -> str | None:
     """Why ``x`` cannot be a real hyperparameter, or None.  Only what is certainly not a real
     number is refused here: a symbolic value of the prover (a SymPy expression) passes."""
+    if type(x) is float or type(x) is int:
+        return None
     if isinstance(x, bool) or isinstance(x, np.bool_):
         return "a bool"
     if x is None:

@@ -138,6 +138,10 @@ class Declared:
     def buffer_names(self) -> tuple:   # asked for by every step: computed once per State class
         return tuple(self.of(BUFFER))
 
+    @functools.cached_property
+    def evolvable(self) -> frozenset:   # what ``evolve`` may change, asked for by every step
+        return frozenset(self.of(BUFFER, SCALAR))
+
     def torch_name(self, name: str) -> Any:
         declaration = self.fields.get(name) or self.arguments[name]
         return declaration.torch if declaration.torch is not None else name
@@ -231,10 +235,13 @@ def init_function(state_type: type, doc: str = "") -> Callable:
         return_annotation=state_type.__qualname__)
 
     def init(params: Any, *args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(params, *args, **kwargs)
-        bound.apply_defaults()
-        given = dict(bound.arguments)
-        params = given.pop("params")
+        if not args and declared.arguments.keys() >= kwargs.keys():   # by keyword: as the signature binds
+            given = {n: kwargs[n] if n in kwargs else d.default for n, d in declared.arguments.items()}
+        else:
+            bound = signature.bind(params, *args, **kwargs)
+            bound.apply_defaults()
+            given = dict(bound.arguments)
+            params = given.pop("params")
         checks = {n: c for n, c in declared.checks.items() if n in given}
         hyperparameters = _checks.checked(given, checks)
         ctx = context_of(params)
@@ -266,9 +273,8 @@ def evolve(state: Any, **changes: Any) -> Any:
     """``state`` with some buffers and scalars (step, η, …) changed and no check run: only for
     values an update computed from a checked state.  A hyperparameter or a flag changes only
     through ``dataclasses.replace``, which checks it."""
-    declared = declarations(state).fields
-    refused = [n for n in changes if declared[n].kind not in (BUFFER, SCALAR)]
-    if refused:
+    if not declarations(state).evolvable.issuperset(changes):
+        refused = [n for n in changes if n not in declarations(state).evolvable]
         raise TypeError(f"evolve changes buffers and scalars only, not {refused}: use dataclasses.replace")
     new = object.__new__(type(state))
     new.__dict__.update(state.__dict__)

@@ -14,6 +14,8 @@ cannot be replayed: its steps are traced each time with concrete scalars (``Untr
 from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields, replace
+import numbers
+import operator
 from typing import Any
 
 import numpy as np
@@ -54,21 +56,38 @@ def stepped(state: Any, scalars: dict, buffers: dict) -> Any:
 def structure(state: Any, params: np.ndarray) -> tuple | None:
     """What a traced step of ``state`` depends on besides its scalars' values — not the shape:
     a program is traced with ``ANY_SHAPE`` — or None when some field cannot be compared (the
-    step is then traced each time)."""
-    parts: list = [type(state), params.dtype.str]
+    step is then traced each time): the type of every field (so which buffers exist, and each
+    scalar's type) and the value of each flag, string or None."""
     values = state.__dict__
-    for name, is_buffer in _fields(type(state)):
-        value = values[name]
-        kind = type(value)
-        if is_buffer:
-            parts.append(value is None)
-        elif kind is float or kind is int or (kind is not bool and is_number(value)):
-            parts.append(kind)
-        elif value is None or kind is bool or kind is str:
-            parts.append((kind, value))
-        else:
-            return None
-    return tuple(parts)
+    types = tuple(map(type, values.values()))
+    recipe = _RECIPES.get((type(state), types))
+    if recipe is None:
+        recipe = _RECIPES[type(state), types] = _recipe(type(state), types, tuple(values))
+    if recipe is _NOT_COMPARABLE:
+        return None
+    return type(state), params.dtype.str, types, tuple(map(values.__getitem__, recipe))
+
+
+_NOT_COMPARABLE = object()
+_RECIPES: dict[tuple, Any] = {}
+
+
+def _recipe(state_type: type, types: tuple, names: tuple) -> Any:
+    """For the fields of these types (read by ``structure``): the names whose values a trace
+    depends on (flags, strings, None), or ``_NOT_COMPARABLE`` where a scalar is not a real
+    number (a list, an object: its value matters to the trace and cannot be compared)."""
+    buffers = set(fields.buffers(state_type))
+    if names != tuple(name for name, _ in _fields(state_type)):
+        return _NOT_COMPARABLE   # fields added to or missing from the instance
+    valued = []
+    for name, kind in zip(names, types):
+        if name in buffers and (kind is type(None) or issubclass(kind, np.ndarray)):
+            continue
+        if kind is bool or kind is str or kind is type(None):
+            valued.append(name)
+        elif not (issubclass(kind, numbers.Real) and kind is not bool):
+            return _NOT_COMPARABLE
+    return tuple(valued)
 
 
 class Program:
@@ -107,12 +126,13 @@ class Program:
         The last inputs and result are kept: the params of a group share their scalars (the very
         same int and float objects, which cannot change), so the arithmetic runs once per group
         and step."""
-        inputs = tuple(getattr(state, name) for name in self.inputs)
+        inputs = tuple(map(state.__dict__.__getitem__, self.inputs))
         last = self._last
-        if last is not None and all(a is b and type(a) in (int, float) for a, b in zip(last[0], inputs)):
+        if last is not None and all(map(operator.is_, last[0], inputs)):
             return last[1]
         bound = self._bind(inputs)
-        self._last = inputs, bound
+        # Kept only for inputs that cannot change in place (a 0-d array or a mutable number could).
+        self._last = (inputs, bound) if all(type(a) is int or type(a) is float for a in inputs) else None
         return bound
 
     def _bind(self, inputs: tuple) -> tuple[list, dict] | None:

@@ -329,10 +329,24 @@ class Optimizer:
         (an array like the param), False for a scalar (found by one update of a 1-element
         proxy, so it follows the options: max_exp_avg_sq only with amsgrad, …)."""
         proxy = np.zeros(1, dtype)
-        state = self.family.init(proxy, **self._functional(settings))
-        state, _ = self.family.update(state, proxy, np.zeros(1, dtype))
-        return {key: isinstance(getattr(state, field), np.ndarray)
-                for key, field in self.state_names.items() if getattr(state, field) is not None}
+        after = self._after_one_update(self.family.init(proxy, **self._functional(settings)), proxy)
+        return {key: is_buffer for key, field in self.state_names.items()
+                for present, is_buffer in [after[field]] if present}
+
+    def _after_one_update(self, state: Any, proxy: np.ndarray) -> dict:
+        """field -> (not None, a buffer) after one update of ``state`` from ``proxy``: read from
+        the traced program where one applies (a schedule asks at every new learning rate; the
+        program's guards decide whether it applies, as for a step), else from the update run."""
+        try:
+            program, _, results = self._programs.bound(state, proxy, proxy)
+        except Untraceable:
+            new_state, _ = self.family.update(state, proxy, np.zeros_like(proxy))
+            return {name: (value is not None, isinstance(value, np.ndarray)) for name, value in vars(new_state).items()}
+        # A buffer of the new state is an output node (None where the update leaves none).
+        after = {name: (output is not None, True) for name, output in zip(program.buffers, program.outputs[1:])}
+        for name in vars(state).keys() - after.keys():
+            after[name] = (results.get(name, getattr(state, name)) is not None, False)
+        return after
 
     # -- stepping ---------------------------------------------------------------------
     def _indexed(self):
@@ -461,27 +475,29 @@ class Optimizer:
     def _write(self, steps: list, states: list, params: list, grads: list) -> list:
         """Write every step's outputs into its param and its state's buffers (allocated once) and
         return the new states, whose scalars are those the steps computed."""
-        jobs = [self._job(step, s, p, g) for step, s, p, g in zip(steps, states, params, grads)]
+        jobs = _Jobs(self._job, steps, states, params, grads)
         if self.execution == "fused":
             for call in self._fused_calls(steps, jobs, grads):   # every kernel compiled first
                 call()
         else:   # one call per traced program, over all the tensors that share it
             for tape, outputs, _, group in _by_program(steps, jobs, range(len(steps))):
                 run_workspace_group(tape, outputs, self._workspace, group)
-        return [stepped(state, results, dict(zip(fields.buffers(state), destinations[1:])))
-                for (_, _, _, results), (_, destinations), state in zip(steps, jobs, states)]
+        return [stepped(state, results, jobs.buffers(k, state)) for k, ((_, _, _, results), state)
+                in enumerate(zip(steps, states))]
 
-    def _fused_calls(self, steps: list, jobs: list, grads: list) -> list:
+    def _fused_calls(self, steps: list, jobs: "_Jobs", grads: list) -> list:
         """The fused calls of this step.  While the plan is kept (the same params and buffers,
         checked) and each param replays the same program, last step's calls are rebound to the
         new grads and scalars (``FusedCall.rebound``) instead of being prepared tensor by tensor;
-        a call that cannot be rebound is prepared afresh."""
+        a call that cannot be rebound is prepared afresh.  Calls are kept only from a step that
+        allocated no buffer (the same programs then allocate none: they write in place)."""
         tapes = [step[0] for step in steps]
         kept = self._fused
         if not (kept is not None and kept[0] is self._plan and len(kept[1]) == len(tapes)
                 and all(a is b for a, b in zip(kept[1], tapes))):
             prepared = self._prepared(steps, jobs, range(len(steps)))
-            self._fused = (self._plan, tapes, [(call.without_grads(), indices) for call, indices in prepared])
+            self._fused = None if jobs.allocated else \
+                (self._plan, tapes, [(call.without_grads(), indices) for call, indices in prepared])
             return [call for call, _ in prepared]
         calls = []
         for template, indices in kept[2]:
@@ -497,16 +513,18 @@ class Optimizer:
                 for call in prepare_fused_group(tape, outputs, group)]
 
     @staticmethod
-    def _job(step: tuple, state: Any, p: np.ndarray, g: np.ndarray) -> tuple[list, list]:
-        """(inputs, destinations) of one param's step: p, g and the buffers the state has; p and
-        every buffer the step outputs (a buffer created by this step is allocated here)."""
+    def _job(step: tuple, state: Any, p: np.ndarray, g: np.ndarray) -> tuple[list, list, bool]:
+        """(inputs, destinations, whether a buffer was allocated) of one param's step: p, g and
+        the buffers the state has; p and every buffer the step outputs (a buffer created by this
+        step is allocated here)."""
         outputs = step[1]
         names = fields.buffers(state)
         inputs = [p, g] + [getattr(state, n) for n in names if getattr(state, n) is not None]
         destinations = [p] + [getattr(state, n) if getattr(state, n) is not None
                               else (np.empty(p.shape, p.dtype) if o is not None else None)
                               for n, o in zip(names, outputs[1:])]
-        return inputs, destinations
+        allocated = any(getattr(state, n) is None and o is not None for n, o in zip(names, outputs[1:]))
+        return inputs, destinations, allocated
 
     # -- saving and loading -----------------------------------------------------------
     def state_dict(self) -> dict:
@@ -651,7 +669,31 @@ def _checked_grad(g: Any, p: np.ndarray) -> np.ndarray:
     return g
 
 
-def _by_program(steps: list, jobs: list, indices) -> list:
+class _Jobs:
+    """Each step's job (``Optimizer._job``), made when first asked for: a rebound fused call
+    needs none."""
+
+    def __init__(self, make: Any, steps: list, states: list, params: list, grads: list):
+        self.make, self.arguments = make, (steps, states, params, grads)
+        self.made: dict[int, tuple] = {}
+        self.allocated = False   # whether a job allocated a buffer
+
+    def __getitem__(self, k: int) -> tuple[list, list]:
+        job = self.made.get(k)
+        if job is None:
+            inputs, destinations, allocated = self.make(*(arguments[k] for arguments in self.arguments))
+            job = self.made[k] = inputs, destinations
+            self.allocated |= allocated
+        return job
+
+    def buffers(self, k: int, state: Any) -> dict:
+        """The buffers of step ``k``'s new state; none changed where no job was made (a rebound
+        fused call wrote the state's own buffers in place)."""
+        job = self.made.get(k)
+        return {} if job is None else dict(zip(fields.buffers(state), job[1][1:]))
+
+
+def _by_program(steps: list, jobs: Any, indices) -> list:
     """The steps at ``indices`` by traced program: (tape, outputs, their positions, their jobs as
     (inputs, destinations, scalars))."""
     by_tape: dict = {}

@@ -382,3 +382,27 @@ def test_evolve_changes_buffers_and_scalars_only():
     assert moved.t == 4 and np.all(moved.m == 3.0) and moved.lr == 0.1 and state.t == 0
     with pytest.raises(TypeError, match=r"evolve changes buffers and scalars only, not \['lr'\]"):
         fields.evolve(state, lr=0.2, t=1)
+    with pytest.raises(TypeError, match=r"evolve changes buffers and scalars only, not \['beta1', 'bogus'\]"):
+        fields.evolve(state, t=1, beta1=0.5, bogus=2)
+
+
+def test_init_binds_keywords_as_its_signature_does():
+    """init by keyword (the shell's every call) gives what the signature's binding gives, and
+    refuses what it refuses, with its message."""
+    import inspect
+
+    from optim import adam
+    p = np.ones(2)
+    by_keyword = adam.init(p, lr=0.5, amsgrad=True, beta2=0.9)
+    by_position = adam.init(p, 0.5, 0.9, 0.9, amsgrad=True)   # lr, beta1, beta2
+    assert [(k, v) for k, v in vars(by_keyword).items() if not isinstance(v, np.ndarray)] == \
+        [(k, v) for k, v in vars(by_position).items() if not isinstance(v, np.ndarray)]
+    assert list(inspect.signature(adam.init).parameters)[:3] == ["params", "lr", "beta1"]
+    assert (by_keyword.lr, by_keyword.beta1, by_keyword.beta2, by_keyword.amsgrad) == (0.5, 0.9, 0.9, True)
+    assert adam.init(p).lr == 1e-3   # the declared default
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        adam.init(p, bogus=1)
+    with pytest.raises(TypeError, match="multiple values for argument 'params'"):
+        adam.init(p, params=p)
+    with pytest.raises(ValueError, match=r"^Invalid learning rate: -1.0$"):
+        adam.init(p, lr=-1.0)

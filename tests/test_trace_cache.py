@@ -595,3 +595,89 @@ def test_a_traced_scalar_leaves_an_array_operand_to_the_array_and_records_a_0d_o
     zero_d = x * np.array(3.0)
     assert isinstance(zero_d, TraceScalar) and zero_d.value == 6.0
     assert tape.evaluate((5.0,))[zero_d.index] == 15.0
+
+
+OPTIONS = {"Adam": [dict(amsgrad=True), dict(weight_decay=0.1, maximize=True)], "SGD": [dict(momentum=0.9),
+           dict(momentum=0.9, nesterov=True, dampening=0.0)], "RMSprop": [dict(centered=True, momentum=0.5)],
+           "Adagrad": [dict(lr_decay=0.1)], "ASGD": [dict(t0=0.0)], "Rprop": [dict()], "RAdam": [dict(decoupled_weight_decay=True)]}
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_state_a_step_leaves_is_read_from_the_traced_program_as_from_the_update_run(name, dtype):
+    """Which of torch's state keys a group's param has after a step (buffers and scalars, per
+    option) is read from the traced program; it equals what one run of the update leaves."""
+    from optim import fields
+    cls = CLASSES[name]
+    for options in [dict()] + OPTIONS.get(name, []):
+        opt = cls([np.zeros(3, dtype)], **options)
+        settings = opt._settings(opt.param_groups[0])
+        proxy = np.zeros(1, dtype)
+        state, _ = cls.family.update(cls.family.init(proxy, **opt._functional(settings)), proxy, np.zeros(1, dtype))
+        ran = {key: isinstance(getattr(state, field), np.ndarray)
+               for key, field in opt.state_names.items() if getattr(state, field) is not None}
+        assert opt._expected_state(settings, np.dtype(dtype)) == ran, options
+        assert any(ran.values()) == bool(fields.buffers(state) and any(
+            getattr(state, b) is not None for b in fields.buffers(state)))
+
+
+def test_a_schedule_that_turns_on_a_buffer_the_state_lacks_is_refused_before_any_change():
+    """amsgrad switched on after the first step: the state has no max_exp_avg_sq (torch.optim
+    fails on the missing key too); the step is refused whatever the path, nothing changes."""
+    for execution in ("workspace", "fused", "functional"):
+        if execution == "fused" and not HAVE_NUMBA:
+            continue
+        p = np.ones(4)
+        opt = optim.Adam([p], lr=0.1, execution=execution)
+        for lr in (0.1, 0.05):   # a schedule first: the plan is kept, the groups checked again
+            opt.param_groups[0]["lr"] = lr
+            opt.step([np.full(4, 0.5)])
+        before, state = p.copy(), opt.state[0]
+        opt.param_groups[0]["amsgrad"] = True
+        with pytest.raises(ValueError, match=r"^parameter 0 has no 'max_exp_avg_sq' state \(the group's options "
+                                             r"changed after its first step\?\): its step would need it$"):
+            opt.step([np.full(4, 0.5)])
+        assert np.array_equal(p, before) and opt.state[0] is state
+
+
+def test_a_fused_step_that_allocates_a_buffer_keeps_no_calls_and_the_next_one_prepares_them():
+    """SGD's momentum buffer is made by its first step: the calls of that step wrote into new
+    memory and are not kept; the next steps keep and rebind theirs.  Every step equals the
+    functional one."""
+    _fused_or_skip()
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal(s) for s in [(3, 4), (5,)]]
+    copies = [p.copy() for p in params]
+    opt = optim.SGD(params, lr=0.1, momentum=0.9, execution="fused")
+    reference = optim.SGD(copies, lr=0.1, momentum=0.9, execution="functional")
+    kept = []
+    for _ in range(4):
+        grads = [rng.standard_normal(p.shape) for p in params]
+        opt.step(grads)
+        reference.step(grads)
+        kept.append(opt._fused)
+        for a, b in zip(params, copies):
+            np.testing.assert_array_max_ulp(a, b, maxulp=1)
+    assert kept[0] is None and kept[1] is not None and kept[2] is kept[1] and kept[3] is kept[1]
+
+
+def test_the_structure_reads_each_fields_type_and_each_flags_value():
+    """Two states differ in structure when a field's type, a flag's value or a buffer's presence
+    does; a field added to the instance, or a buffer slot holding a list, has none."""
+    from optim import adam
+    from optim.replay import structure
+    p = np.ones(3)
+    base = adam.init(p)
+    assert structure(base, p) == structure(adam.init(np.zeros(3)), p)
+    assert structure(base, p) != structure(adam.init(p, amsgrad=True), p)
+    assert structure(base, p) != structure(adam.init(p, maximize=True), p)
+    from optim import fields
+    assert structure(base, p) != structure(fields.evolve(base, t=2.0), p)   # a float step: another type
+    assert structure(base, p) == structure(fields.evolve(base, t=2), p)
+    assert structure(base, p) != structure(base, p.astype(np.float32))  # the dtype
+    odd = copy.copy(base)
+    object.__setattr__(odd, "extra", 1.0)
+    assert structure(odd, p) is None
+    listed = copy.copy(base)
+    object.__setattr__(listed, "m", [0.0, 0.0, 0.0])
+    assert structure(listed, p) is None
