@@ -282,6 +282,17 @@ def evolve(state: Any, **changes: Any) -> Any:
     return new
 
 
+def with_saved(blank: Any, **saved: Any) -> Any:
+    """``blank`` — a state whose construction checked its settings (``init`` of a group's) — with
+    a saved param's buffers and scalars, each scalar checked as the constructor checks it (the
+    same checks, order and messages; NaN refused) and the settings not again: what
+    ``dataclasses.replace(blank, **saved)`` gives, without checking every setting per param."""
+    declared = declarations(blank)
+    state = evolve(blank, **_checks.checked(saved, {n: c for n, c in declared.checks.items() if n in saved}))
+    _refuse_nan(state, declared)
+    return state
+
+
 def with_settings(state: Any, settings_from: Any) -> Any:
     """``state`` with the hyperparameters and flags of ``settings_from``, a state of the same type
     whose construction checked them (``init`` of a group's settings), and no check run again: its

@@ -75,13 +75,14 @@ _RECIPES: dict[tuple, Any] = {}
 def _recipe(state_type: type, types: tuple, names: tuple) -> Any:
     """For the fields of these types (read by ``structure``): the names whose values a trace
     depends on (flags, strings, None), or ``_NOT_COMPARABLE`` where a scalar is not a real
-    number (a list, an object: its value matters to the trace and cannot be compared)."""
+    number (a list, an object: its value matters to the trace and cannot be compared).  A
+    buffer is an array (NumPy's, torch's) or None; the tracer reads its dtype, not its values."""
     buffers = set(fields.buffers(state_type))
     if names != tuple(name for name, _ in _fields(state_type)):
         return _NOT_COMPARABLE   # fields added to or missing from the instance
     valued = []
     for name, kind in zip(names, types):
-        if name in buffers and (kind is type(None) or issubclass(kind, np.ndarray)):
+        if name in buffers:   # an array of any library, or None: its type says which
             continue
         if kind is bool or kind is str or kind is type(None):
             valued.append(name)

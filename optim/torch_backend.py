@@ -39,6 +39,7 @@ import torch
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd, stateful, torch_compiled)
+from optim.plan import frozen
 from optim.replay import Programs, stepped
 from optim.context import register_context
 
@@ -305,6 +306,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                 settings = self._settings(group)
             except (TypeError, ValueError) as error:
                 raise type(error)(f"param group {index}: {error}") from error
+            blanks: dict = {}
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -314,7 +316,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                 seen.add(id(p))
                 rows = self._sparse_rows(p.grad, settings)
                 values = self._checked_entry(p, self.state.get(p, {}), settings, "state")
-                state = self._state(p, settings, values)
+                state = self._state(p, settings, values, blanks)
                 plan.append((p, rows, state))
         compiled, eager = [], []
         for entry in plan:
@@ -359,7 +361,10 @@ class TorchOptimizer(torch.optim.Optimizer):
             row = [data, p.grad, *present, data, *outputs.values()]
             new_state = stepped(state, results, outputs)
             step = torch_compiled.compiled_step(program.tape, program.outputs)
-            key = (id(step), id(scalars), p.device)   # both kept alive below: their ids stay theirs
+            # Params whose scalars are the same numbers (``frozen``: type, value, sign of a zero)
+            # share a call, one compiled graph: each param's step count is its own int object, and
+            # keyed by identity every param got a graph of its own, past torch's recompile limit.
+            key = (id(step), tuple(map(frozen, scalars)), p.device)   # the step is kept alive: its id stays its own
             if key not in calls:
                 values = torch.tensor([float(v) for v in scalars] or [0.0], dtype=torch.float64, device=p.device)
                 calls[key] = (step, [], values, [], scalars)
@@ -451,12 +456,17 @@ class TorchOptimizer(torch.optim.Optimizer):
                 values[field] = value
         return values
 
-    def _state(self, p, settings, values):
-        # Fresh buffers at the first step only; afterwards every buffer comes from the state.
-        like = torch.zeros(0, dtype=p.dtype, device=p.device) if values else p.detach()
-        blank = self.family.init(like, **settings)
-        names = {f.name for f in dataclass_fields(blank)}
-        return replace(blank, **values, **{k: v for k, v in settings.items() if k in names})
+    def _state(self, p, settings, values, blanks: dict):
+        """The param's functional state: fresh buffers at the first step only; afterwards every
+        buffer and scalar from its saved state on the group's checked settings (``blanks``: one
+        checked state of them per dtype and device, made once per group and step)."""
+        if not values:
+            return self.family.init(p.detach(), **settings)
+        blank = blanks.get((p.dtype, p.device))
+        if blank is None:
+            blank = blanks[p.dtype, p.device] = self.family.init(torch.zeros(0, dtype=p.dtype, device=p.device),
+                                                                 **settings)
+        return fields.with_saved(blank, **values)
 
     def _save(self, p, state):
         entry = {}

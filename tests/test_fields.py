@@ -406,3 +406,24 @@ def test_init_binds_keywords_as_its_signature_does():
         adam.init(p, params=p)
     with pytest.raises(ValueError, match=r"^Invalid learning rate: -1.0$"):
         adam.init(p, lr=-1.0)
+
+
+def test_with_saved_is_replace_without_checking_the_settings_again():
+    """A saved param's buffers and scalars on a group's checked state: the values replace gives,
+    each scalar checked by its own check with its message (a step count made an int, NaN refused)."""
+    from optim import asgd, nadam
+    blank = nadam.init(np.zeros(0), lr=0.5)
+    m, v = np.full(2, 0.25), np.full(2, 0.5)
+    got = fields.with_saved(blank, m=m, v=v, t=np.float64(3.0), mu_product=0.75)
+    want = dataclasses.replace(blank, m=m, v=v, t=np.float64(3.0), mu_product=0.75)
+    assert [(k, type(a), a) for k, a in vars(got).items() if not isinstance(a, np.ndarray)] == \
+        [(k, type(b), b) for k, b in vars(want).items() if not isinstance(b, np.ndarray)]
+    assert got.m is m and got.v is v and type(got.t) is int and got.lr == 0.5
+    for bad, error in [(dict(t=-1), r"^Invalid step count: -1 \(a natural number is required\)$"),
+                       (dict(t=2.5), r"^Invalid step count: 2.5"), (dict(mu_product=float("nan")), "must not be NaN")]:
+        with pytest.raises(ValueError, match=error):
+            fields.with_saved(blank, **bad)
+        with pytest.raises(ValueError, match=error):
+            dataclasses.replace(blank, **bad)
+    with pytest.raises(TypeError, match="evolve changes buffers and scalars only"):
+        fields.with_saved(asgd.init(np.zeros(0)), lr=0.1)

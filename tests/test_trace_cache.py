@@ -679,5 +679,21 @@ def test_the_structure_reads_each_fields_type_and_each_flags_value():
     object.__setattr__(odd, "extra", 1.0)
     assert structure(odd, p) is None
     listed = copy.copy(base)
-    object.__setattr__(listed, "m", [0.0, 0.0, 0.0])
+    object.__setattr__(listed, "epsilon", [1e-8])
     assert structure(listed, p) is None
+
+
+def test_a_torch_state_replays_its_program_every_step():
+    """The torch backend's states hold torch tensors as buffers: they have a structure, so the
+    compiled step replays one program per structure instead of tracing every param each step."""
+    torch = pytest.importorskip("torch")
+    from optim import torch_backend
+    params = [torch.nn.Parameter(torch.ones(n)) for n in (3, 4, 5)]
+    for p in params:
+        p.grad = torch.full_like(p, 0.5)
+    opt = torch_backend.Adam(params, lr=0.1, execution="compiled")
+    opt.step()
+    traced = opt._programs.traced
+    for _ in range(3):
+        opt.step()
+    assert opt._programs.traced == traced

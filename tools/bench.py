@@ -39,6 +39,11 @@ try:
 except ImportError:  # the comparison needs torch; make bench installs it
     torch = torch_backend = None
 
+# Each timed step starts on an idle machine: an OpenMP runtime keeps its threads spinning a while
+# after a parallel region (torch's kernels, Inductor's and numba's each run one), and a step that
+# started while another variant's threads still spin would share the two cores with them.
+IDLE_S = 0.05
+
 SETTINGS = {"SGD": dict(lr=1e-3, momentum=0.9)}  # momentum: the common use, with a buffer
 
 
@@ -173,6 +178,7 @@ def bench_one(name: str, model: str, shapes: list, rounds: int, floor: float, rn
     times = {k: [] for k in variants}
     for _ in range(rounds):
         for key, step in variants.items():
+            time.sleep(IDLE_S)   # the other variants' threads (two OpenMP runtimes here) back at rest
             times[key].append(_timed(step))
     ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     memory = {k: peak_extra_bytes(step) for k, step in variants.items()}
