@@ -420,13 +420,19 @@ class TorchOptimizer(torch.optim.Optimizer):
     # -- state ----------------------------------------------------------------------------------
     def _expected(self, settings: dict, dtype) -> set:
         """The state entries a step with these settings keeps (what torch.optim keeps)."""
+        last = self.__dict__.get("_last_expected")   # the params of a group ask with one settings dict
+        if last is not None and last[0] is settings and last[1] == dtype:
+            return last[2]
         kinds = self.__dict__.setdefault("_kinds", {})
         key = (repr(sorted(settings.items())), dtype)
         if key not in kinds:
+            if len(kinds) >= 64:   # a schedule gives a new lr each step: the cache stays bounded
+                kinds.clear()
             empty = torch.zeros(0, dtype=dtype)
             probe, _ = self.family.update(self.family.init(empty, **settings), empty, empty)
             kinds[key] = {name for name, field in self.state_names.items()
                                 if getattr(probe, field) is not None}
+        self._last_expected = (settings, dtype, kinds[key])
         return kinds[key]
 
     def _checked_entry(self, p, saved, settings, where, any_device=False) -> dict:

@@ -209,3 +209,20 @@ def test_scalar_state_tensors_have_torch_optims_dtype_under_every_default_dtype(
                     assert ours.state[ours_p][key].dtype == value.dtype == default, (name, key)
     finally:
         torch.set_default_dtype(previous)
+
+
+def test_a_schedule_keeps_the_cache_of_expected_state_entries_bounded():
+    """Which state entries a step keeps is cached per settings; a schedule writes a new lr every
+    step, and the cache stays bounded over a long run (it grew by one entry per step)."""
+    from optim import torch_backend
+    p = torch.nn.Parameter(torch.ones(3))
+    opt = torch_backend.Adam([p], lr=0.1)
+    for step in range(200):
+        opt.param_groups[0]["lr"] = 0.1 / (1 + step)
+        p.grad = torch.full_like(p, 0.5)
+        opt.step()
+    assert 0 < len(opt._kinds) <= 64
+    assert set(opt.state[p]) == {"step", "exp_avg", "exp_avg_sq"}
+    opt.param_groups[0]["amsgrad"] = True   # a kept answer is never used for other settings
+    with pytest.raises(ValueError, match=r"the state misses \['max_exp_avg_sq'\]"):
+        opt.step()
