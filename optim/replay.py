@@ -60,9 +60,12 @@ def structure(state: Any, params: np.ndarray) -> tuple | None:
     scalar's type) and the value of each flag, string or None."""
     values = state.__dict__
     types = tuple(map(type, values.values()))
-    recipe = _RECIPES.get((type(state), types))
+    key = (type(state), tuple(values), types)   # the names too: the types are read in their order
+    recipe = _RECIPES.get(key)
     if recipe is None:
-        recipe = _RECIPES[type(state), types] = _recipe(type(state), types, tuple(values))
+        if len(_RECIPES) >= 1024:   # State classes made on the fly (tests, notebooks): bounded
+            _RECIPES.clear()
+        recipe = _RECIPES[key] = _recipe(*key)
     if recipe is _NOT_COMPARABLE:
         return None
     return type(state), params.dtype.str, types, tuple(map(values.__getitem__, recipe))
@@ -72,7 +75,7 @@ _NOT_COMPARABLE = object()
 _RECIPES: dict[tuple, Any] = {}
 
 
-def _recipe(state_type: type, types: tuple, names: tuple) -> Any:
+def _recipe(state_type: type, names: tuple, types: tuple) -> Any:
     """For the fields of these types (read by ``structure``): the names whose values a trace
     depends on (flags, strings, None), or ``_NOT_COMPARABLE`` where a scalar is not a real
     number (a list, an object: its value matters to the trace and cannot be compared).  A

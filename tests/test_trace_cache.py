@@ -681,6 +681,10 @@ def test_the_structure_reads_each_fields_type_and_each_flags_value():
     listed = copy.copy(base)
     object.__setattr__(listed, "epsilon", [1e-8])
     assert structure(listed, p) is None
+    reordered = copy.copy(base)
+    moved = reordered.__dict__.pop("lr")
+    reordered.__dict__["lr"] = moved   # the same fields and types, in another order
+    assert structure(reordered, p) is None
 
 
 def test_a_torch_state_replays_its_program_every_step():
