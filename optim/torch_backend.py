@@ -306,7 +306,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                 settings = self._settings(group)
             except (TypeError, ValueError) as error:
                 raise type(error)(f"param group {index}: {error}") from error
-            blanks: dict = {}
+            memo: dict = {}
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -316,7 +316,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                 seen.add(id(p))
                 rows = self._sparse_rows(p.grad, settings)
                 values = self._checked_entry(p, self.state.get(p, {}), settings, "state")
-                state = self._state(p, settings, values, blanks)
+                state = self._state(p, settings, values, memo)
                 plan.append((p, rows, state))
         compiled, eager = [], []
         for entry in plan:
@@ -350,6 +350,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         """(compiled step, rows, scalars tensor, [(param, new state)]) per traced program and
         scalars: one call per group of params that share them."""
         calls: dict = {}
+        keys: dict = {}   # id(scalars) -> their key: params that share a bound share its scalars list
         for p, _, state in entries:
             proxy = np.zeros((), _NUMPY_DTYPES[p.dtype])
             program, scalars, results = self._programs.bound(state, proxy, proxy)
@@ -364,7 +365,9 @@ class TorchOptimizer(torch.optim.Optimizer):
             # Params whose scalars are the same numbers (``frozen``: type, value, sign of a zero)
             # share a call, one compiled graph: each param's step count is its own int object, and
             # keyed by identity every param got a graph of its own, past torch's recompile limit.
-            key = (id(step), tuple(map(frozen, scalars)), p.device)   # the step is kept alive: its id stays its own
+            if id(scalars) not in keys:
+                keys[id(scalars)] = tuple(map(frozen, scalars))
+            key = (id(step), keys[id(scalars)], p.device)   # both kept alive below: their ids stay theirs
             if key not in calls:
                 values = torch.tensor([float(v) for v in scalars] or [0.0], dtype=torch.float64, device=p.device)
                 calls[key] = (step, [], values, [], scalars)
@@ -462,16 +465,19 @@ class TorchOptimizer(torch.optim.Optimizer):
                 values[field] = value
         return values
 
-    def _state(self, p, settings, values, blanks: dict):
+    def _state(self, p, settings, values, memo: dict):
         """The param's functional state: fresh buffers at the first step only; afterwards every
-        buffer and scalar from its saved state on the group's checked settings (``blanks``: one
-        checked state of them per dtype and device, made once per group and step)."""
+        buffer and scalar from its saved state on the group's checked settings.  ``memo``, one per
+        group and step: a checked blank state of the settings per dtype and device, and each step
+        count as one int object (the replay's arithmetic then runs once per group: ``Program.bind``
+        keeps its last result for the very same inputs)."""
         if not values:
             return self.family.init(p.detach(), **settings)
-        blank = blanks.get((p.dtype, p.device))
+        values = {k: memo.setdefault(("step", v), v) if type(v) is int else v for k, v in values.items()}
+        blank = memo.get((p.dtype, p.device))
         if blank is None:
-            blank = blanks[p.dtype, p.device] = self.family.init(torch.zeros(0, dtype=p.dtype, device=p.device),
-                                                                 **settings)
+            blank = memo[p.dtype, p.device] = self.family.init(torch.zeros(0, dtype=p.dtype, device=p.device),
+                                                               **settings)
         return fields.with_saved(blank, **values)
 
     def _save(self, p, state):

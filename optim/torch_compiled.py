@@ -84,8 +84,12 @@ _STEPS: dict = {}
 
 
 def compiled_step(tape, outputs: list) -> CompiledStep:
+    known = getattr(tape, "torch_steps", {})   # a replayed tape: looked up once, not every param and step
+    if tuple(outputs) in known:
+        return known[tuple(outputs)]
     key = tape.structure(tuple(outputs))
     step = _STEPS.get(key)
     if step is None:
         step = _STEPS[key] = CompiledStep(tape, outputs)
+    tape.torch_steps = {**known, tuple(outputs): step}
     return step

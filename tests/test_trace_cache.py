@@ -701,3 +701,28 @@ def test_a_torch_state_replays_its_program_every_step():
     for _ in range(3):
         opt.step()
     assert opt._programs.traced == traced
+
+
+def test_the_compiled_torch_step_computes_a_groups_scalars_once_whatever_its_step_count(monkeypatch):
+    """Each param keeps its own step tensor; read back, equal counts are one int object, so the
+    replay's scalar arithmetic (bias corrections, …) runs once per group and step, past the
+    small ints that Python shares anyway, and the group makes one compiled call."""
+    torch = pytest.importorskip("torch")
+    from optim import torch_backend
+    from optim.replay import Program
+    params = [torch.nn.Parameter(torch.ones(n)) for n in (3, 4, 5, 6)]
+    for p in params:
+        p.grad = torch.full_like(p, 0.5)
+    opt = torch_backend.Adam(params, lr=0.1, execution="compiled")
+    opt.step()
+    for p in params:
+        opt.state[p]["step"] = torch.tensor(1000.0)
+    evaluated = []
+    real = Program._bind
+    monkeypatch.setattr(Program, "_bind", lambda self, inputs: evaluated.append(inputs) or real(self, inputs))
+    calls = []
+    real_calls = opt._compiled_calls
+    monkeypatch.setattr(opt, "_compiled_calls", lambda entries: calls.append(real_calls(entries)) or calls[-1])
+    opt.step()
+    assert len(evaluated) == 1 and len(calls[-1]) == 1 and len(calls[-1][0][1]) == 4
+    assert all(float(opt.state[p]["step"]) == 1001.0 for p in params)
