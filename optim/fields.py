@@ -305,6 +305,13 @@ def with_settings(state: Any, settings_from: Any) -> Any:
     return new
 
 
+def made_by_update(state_type: Any) -> tuple:
+    """The buffers ``init`` does not make (declared ``init=None``): an update makes each when it
+    is missing (SGD's momentum buffer, from the gradient, as torch.optim does)."""
+    declared = declarations(state_type)
+    return tuple(n for n, d in declared.of(BUFFER).items() if d.initial is None)
+
+
 def buffers(state_type: Any) -> tuple:
     """The names of the State's buffers (tensors like the params), in field order."""
     return declarations(state_type).buffer_names

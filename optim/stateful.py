@@ -363,8 +363,10 @@ class Optimizer:
         if state is None:
             return self._initial_state(group, p)
         state = fields.with_settings(state, checked)
+        made_by_update = fields.made_by_update(state)   # a missing one is made by the step, as torch does
         for key in expected:
-            if getattr(state, self.state_names[key]) is None:
+            field = self.state_names[key]
+            if getattr(state, field) is None and field not in made_by_update:
                 raise ValueError(f"parameter {index} has no {key!r} state (the group's options changed "
                                  f"after its first step?): its step would need it")
         return state
@@ -520,8 +522,9 @@ class Optimizer:
         outputs = step[1]
         names = fields.buffers(state)
         inputs = [p, g] + [getattr(state, n) for n in names if getattr(state, n) is not None]
-        destinations = [p] + [getattr(state, n) if getattr(state, n) is not None
-                              else (np.empty(p.shape, p.dtype) if o is not None else None)
+        destinations = [p] + [None if o is None   # a buffer the update leaves None (drops, or never made)
+                              else getattr(state, n) if getattr(state, n) is not None
+                              else np.empty(p.shape, p.dtype)
                               for n, o in zip(names, outputs[1:])]
         allocated = any(getattr(state, n) is None and o is not None for n, o in zip(names, outputs[1:]))
         return inputs, destinations, allocated
@@ -687,10 +690,15 @@ class _Jobs:
         return job
 
     def buffers(self, k: int, state: Any) -> dict:
-        """The buffers of step ``k``'s new state; none changed where no job was made (a rebound
-        fused call wrote the state's own buffers in place)."""
+        """The buffers of step ``k``'s new state: its destinations; where no job was made (a
+        rebound fused call wrote the state's own buffers in place), the state's, but None where
+        the update leaves none."""
         job = self.made.get(k)
-        return {} if job is None else dict(zip(fields.buffers(state), job[1][1:]))
+        if job is not None:
+            return dict(zip(fields.buffers(state), job[1][1:]))
+        outputs = self.arguments[0][k][1]
+        return {n: None for n, o in zip(fields.buffers(state), outputs[1:])
+                if o is None and getattr(state, n) is not None}
 
 
 def _by_program(steps: list, jobs: Any, indices) -> list:

@@ -358,9 +358,10 @@ class TorchOptimizer(torch.optim.Optimizer):
             present = [getattr(state, n) for n in names if getattr(state, n) is not None]
             outputs = {n: getattr(state, n) if getattr(state, n) is not None else torch.empty_like(p)
                        for n, node in zip(names, program.outputs[1:]) if node is not None}
+            dropped = {n: None for n, node in zip(names, program.outputs[1:]) if node is None}   # left None by the update
             data = p.detach()
             row = [data, p.grad, *present, data, *outputs.values()]
-            new_state = stepped(state, results, outputs)
+            new_state = stepped(state, results, {**outputs, **dropped})
             step = torch_compiled.compiled_step(program.tape, program.outputs)
             # Params whose scalars are the same numbers (``frozen``: type, value, sign of a zero)
             # share a call, one compiled graph: each param's step count is its own int object, and
@@ -449,7 +450,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         if not saved:
             return {}
         expected = self._expected(settings, p.dtype)
-        missing = expected - set(saved)
+        # A buffer the update makes when it is missing (SGD's momentum buffer) may be missing, as in torch.
+        missing = expected - set(saved) - {name for name, field in self.state_names.items()
+                                           if field in fields.made_by_update(self.family.State)}
         if missing:
             raise ValueError(f"{where}: the state misses {sorted(missing)}; with these hyperparameters "
                              f"a {type(self).__name__} state has {sorted(expected)}")

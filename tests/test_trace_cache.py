@@ -726,3 +726,98 @@ def test_the_compiled_torch_step_computes_a_groups_scalars_once_whatever_its_ste
     opt.step()
     assert len(evaluated) == 1 and len(calls[-1]) == 1 and len(calls[-1][0][1]) == 4
     assert all(float(opt.state[p]["step"]) == 1001.0 for p in params)
+
+
+def _alternating_family():
+    """A user's family whose update makes a buffer at one step and drops it at the next (the
+    buffer's presence is part of the traced structure)."""
+    import types
+    from dataclasses import replace
+    from typing import Any
+
+    from optim import fields
+
+    @fields.state
+    class State:
+        lr: Any = fields.lr(0.1)
+        m: Any = fields.buffer(torch="last_grad", init=None)
+
+    @fields.update_rule(State)
+    def update(state, params, grads):
+        if state.m is None:
+            return replace(state, m=grads * 1.0), params - state.lr * grads
+        return replace(state, m=None), params - state.lr * (state.m + grads) * 0.5
+
+    module = types.ModuleType("alternating")
+    module.State, module.init, module.update = State, fields.init_function(State), update
+    return module
+
+
+@pytest.mark.parametrize("execution", ["workspace", "fused", "functional"])
+def test_a_buffer_the_update_drops_is_dropped_on_every_path(execution):
+    """The new state has exactly the buffers the update leaves: one it sets to None is None
+    (the replayed paths kept the old array), and the params follow the functional update."""
+    if execution == "fused" and not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    from optim import stateful
+    alternating = _alternating_family()
+
+    class Alternating(stateful.Optimizer):
+        family = alternating
+    p = np.ones(3)
+    opt = Alternating([p], lr=0.5, execution=execution)
+    grads = [np.full(3, 2.0), np.full(3, 4.0), np.full(3, 1.0), np.full(3, 3.0), np.full(3, 1.0)]
+    want, m = np.ones(3), None
+    for g in grads:
+        opt.step([g])
+        want, m = (want - 0.5 * g, g) if m is None else (want - 0.5 * (m + g) * 0.5, None)
+        np.testing.assert_array_equal(p, want)
+        assert (opt.state[0].m is None) == (m is None)
+        if m is not None:
+            np.testing.assert_array_equal(opt.state[0].m, m)
+
+
+@pytest.mark.parametrize("execution", ["eager", "compiled"])
+def test_a_buffer_the_update_drops_is_dropped_by_the_torch_backend(execution):
+    torch = pytest.importorskip("torch")
+    from optim import torch_backend
+    alternating = _alternating_family()
+
+    class Alternating(torch_backend.TorchOptimizer):
+        family = alternating
+    p = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = Alternating([p], lr=0.5, execution=execution)
+    want, m = torch.ones(3, dtype=torch.float64), None
+    for value in (2.0, 4.0, 1.0, 3.0):
+        g = torch.full((3,), value, dtype=torch.float64)
+        p.grad = g.clone()
+        opt.step()
+        want, m = (want - 0.5 * g, g) if m is None else (want - 0.5 * (m + g) * 0.5, None)
+        assert torch.equal(p.detach(), want)
+        assert ("last_grad" in opt.state[p]) == (m is not None)
+
+
+def test_sgd_made_momentum_after_its_first_steps_starts_its_buffer_from_the_gradient_as_torch():
+    """momentum switched on after steps without it: torch.optim.SGD starts the buffer from the
+    gradient (its first-step rule); so do both backends (they refused)."""
+    torch = pytest.importorskip("torch")
+    from optim import torch_backend
+    start = np.array([1.0, -2.0, 0.5])
+    grads = [np.array([0.5, 1.0, -1.0]), np.array([0.25, -0.5, 2.0]), np.array([1.0, 1.0, 1.0])]
+    reference = torch.nn.Parameter(torch.tensor(start))
+    ours_torch = torch.nn.Parameter(torch.tensor(start))
+    p = start.copy()
+    optimizers = [torch.optim.SGD([reference], lr=0.1), torch_backend.SGD([ours_torch], lr=0.1),
+                  optim.SGD([p], lr=0.1)]
+    for step, g in enumerate(grads):
+        if step == 1:
+            for o in optimizers:
+                o.param_groups[0]["momentum"] = 0.9
+        reference.grad, ours_torch.grad = torch.tensor(g), torch.tensor(g)
+        for o in optimizers[:2]:
+            o.step()
+        optimizers[2].step([g])
+        # torch's kernels may fuse a multiply-add (AVX2, AVX-512): agreement to rounding, not bits
+        np.testing.assert_allclose(ours_torch.detach().numpy(), reference.detach().numpy(), rtol=1e-14, atol=0)
+        np.testing.assert_allclose(p, reference.detach().numpy(), rtol=1e-14, atol=0)
+    assert "momentum_buffer" in optimizers[1].state[ours_torch] and optimizers[2].state_dict()["state"][0]["momentum_buffer"] is not None
