@@ -595,6 +595,9 @@ def test_a_traced_scalar_leaves_an_array_operand_to_the_array_and_records_a_0d_o
     zero_d = x * np.array(3.0)
     assert isinstance(zero_d, TraceScalar) and zero_d.value == 6.0
     assert tape.evaluate((5.0,))[zero_d.index] == 15.0
+    # Recorded with the 0-d array itself: NumPy's result type (np.float64, which upcasts a float32
+    # array under NEP 50) as the functional run computes it, not the Python float of an element.
+    assert type(zero_d.value) is np.float64 and type(tape.evaluate((5.0,))[zero_d.index]) is np.float64
 
 
 OPTIONS = {"Adam": [dict(amsgrad=True), dict(weight_decay=0.1, maximize=True)], "SGD": [dict(momentum=0.9),

@@ -91,6 +91,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      "`==` → `!=`"):
         "the flags only form a cache key (the layouts already compiled): negating every flag is a "
         "bijection, so two layouts' keys are equal exactly when they were",
+    ("optim/trace.py", "for flat, d in zip(self.flat_outputs, destinations):", "arguments swapped"):
+        "a pair is both None or neither (a flat output is None exactly where the output is, and the "
+        "step gives a None destination there: stateful._job), and the check on a pair is symmetric "
+        "(shares_memory, and a flat view has its array's size)",
     ("optim/trace.py", "if len(jobs) > 1 and job.size < min(PACK_BELOW, chunk):", "arguments swapped"):
         "min of two Python ints (the pack limit and the block length) is symmetric",
     ("optim/torch_backend.py", "if _is_tensor(x) and _is_tensor(y):",
