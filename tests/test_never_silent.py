@@ -1033,3 +1033,23 @@ def test_one_array_on_a_params_memory_given_as_the_grad_of_two_params(path):
         results.append(params)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b, strict=True)
+
+
+@pytest.mark.parametrize("execution", ["workspace", "functional"])
+def test_a_loaded_state_dict_is_copied_and_later_steps_leave_it_as_it_was(execution):
+    """load_state_dict takes copies of the saved buffers (torch.optim deep-copies too): stepping
+    afterwards never writes into the caller's state dict, nor does saving give away the buffers."""
+    p = np.array([1.0, -2.0, 0.5])
+    source = optim.Adam([p.copy()], lr=0.1)
+    source.step([np.array([0.5, 1.0, -1.0])])
+    saved = source.state_dict()
+    before = {k: v.copy() for k, v in saved["state"][0].items() if isinstance(v, np.ndarray)}
+    opt = optim.Adam([p], lr=0.1, execution=execution)
+    opt.load_state_dict(saved)
+    for _ in range(2):
+        opt.step([np.array([0.25, -0.5, 2.0])])
+    for key, value in before.items():
+        np.testing.assert_array_equal(saved["state"][0][key], value)
+    mine = opt.state_dict()
+    mine["state"][0]["exp_avg"][:] = 7.0   # editing a saved copy changes nothing in the optimizer
+    assert not np.any(opt.state[0].m == 7.0)

@@ -159,6 +159,12 @@ EQUIVALENT_PATTERNS: list[tuple[str, str]] = [
      "a traced comparison kept as 0.0/1.0 in a float buffer instead of a bool one: its only use is "
      "as a condition (np.where, the fused kernel's select), which reads nonzero as true, so every "
      "selection is the same; arithmetic on it would raise on bools, and no update does any"),
+    (r"^(`or` → `and` in `(kind|type\(x\)) is float or (kind|type\(x\)) is int`|condition `(kind|type\(x\)) is "
+     r"float or (kind|type\(x\)) is int` → False \(if branch dropped\))$@optim/_checks.py:",
+     "a fast path for the usual float or int, which the general test below it answers the same way "
+     "(both are numbers.Real, neither a bool): never taken (or dropped), the answer is unchanged"),
+    (r"^condition `type\(x\) is float` → False \(if branch dropped\)$@optim/_checks.py:",
+     "the fast path of _plain_float: without it a float goes through float(x), the same float"),
     (r"^arguments swapped in `check\.check_layout\(params, grads",
      "check_layout(grads, params, …) checks the same thing: both tensors pass check_tensor, every "
      "other tensor is compared with the first, and equal shape, dtype and backend are symmetric; "
