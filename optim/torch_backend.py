@@ -31,7 +31,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from dataclasses import fields as dataclass_fields, replace
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np

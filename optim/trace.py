@@ -23,7 +23,6 @@ a branch depends on values (RAdam's regime), so compiled kernels are cached by s
 from __future__ import annotations
 
 import functools
-
 import operator
 import os
 from concurrent.futures import ThreadPoolExecutor
