@@ -139,6 +139,10 @@ class Declared:
         return tuple(self.of(BUFFER))
 
     @functools.cached_property
+    def made_by_update(self) -> frozenset:   # buffers ``init`` leaves to the update (init=None)
+        return frozenset(n for n, d in self.of(BUFFER).items() if d.initial is None)
+
+    @functools.cached_property
     def evolvable(self) -> frozenset:   # what ``evolve`` may change, asked for by every step
         return frozenset(self.of(BUFFER, SCALAR))
 
@@ -305,11 +309,10 @@ def with_settings(state: Any, settings_from: Any) -> Any:
     return new
 
 
-def made_by_update(state_type: Any) -> tuple:
+def made_by_update(state_type: Any) -> frozenset:
     """The buffers ``init`` does not make (declared ``init=None``): an update makes each when it
     is missing (SGD's momentum buffer, from the gradient, as torch.optim does)."""
-    declared = declarations(state_type)
-    return tuple(n for n, d in declared.of(BUFFER).items() if d.initial is None)
+    return declarations(state_type).made_by_update
 
 
 def buffers(state_type: Any) -> tuple:

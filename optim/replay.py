@@ -13,9 +13,9 @@ cannot be replayed: its steps are traced each time with concrete scalars (``Untr
 """
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields, replace
 import numbers
 import operator
+from dataclasses import fields as dataclass_fields, replace
 from typing import Any
 
 import numpy as np

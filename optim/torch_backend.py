@@ -221,6 +221,7 @@ class TorchOptimizer(torch.optim.Optimizer):
     family: Any = None
     defaults_: dict = {}
     state_names: dict = {}
+    made_by_update_: set = set()   # torch's names of the buffers the update makes when missing
     options_: dict = {}
     scalar_state: dict = {}   # torch's 0-d tensor state name -> True for the step counter
 
@@ -231,6 +232,8 @@ class TorchOptimizer(torch.optim.Optimizer):
         interface = stateful.torch_interface(cls.family)
         cls.defaults_ = interface["defaults"]
         cls.state_names = interface["state_names"]
+        made = fields.made_by_update(cls.family.State)
+        cls.made_by_update_ = {name for name, field in cls.state_names.items() if field in made}
         cls.constructor_only = interface["constructor_only"]
         cls.state_at_construction = interface["state_at_construction"]
         cls.options_ = _torch_options(cls.__name__, cls.defaults_)
@@ -451,8 +454,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             return {}
         expected = self._expected(settings, p.dtype)
         # A buffer the update makes when it is missing (SGD's momentum buffer) may be missing, as in torch.
-        missing = expected - set(saved) - {name for name, field in self.state_names.items()
-                                           if field in fields.made_by_update(self.family.State)}
+        missing = expected - set(saved) - self.made_by_update_
         if missing:
             raise ValueError(f"{where}: the state misses {sorted(missing)}; with these hyperparameters "
                              f"a {type(self).__name__} state has {sorted(expected)}")
