@@ -7,9 +7,16 @@ same averaged gradient with the same definition); under both, the params must be
 process training on the whole batch gets with torch.optim (float64; the only difference is the
 order in which the all-reduce sums the two halves' gradients, so a tolerance of a few ulps per
 step suffices).
+
+Every wait is bounded: a CI run once hung here until its 90-minute limit, with nothing printed.
+The process group is formed over the loopback interface (gloo otherwise binds to whatever the
+host name resolves to, which differs between machines), each rank gives up on a collective after
+COLLECTIVE_S, and the test kills both ranks after RUN_S and says which stage they reached.
 """
+import datetime
 import os
 import socket
+import time
 
 import pytest
 
@@ -19,6 +26,8 @@ import torch.distributed as dist  # noqa: E402
 import torch.multiprocessing as mp  # noqa: E402
 
 STEPS = 5
+COLLECTIVE_S = 60
+RUN_S = 240
 
 
 def _model():
@@ -34,7 +43,11 @@ def _batch():
 
 def _rank(rank: int, port: int, name: str, execution: str, wrap: str, out: str) -> None:
     from optim import torch_backend
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    if "lo" in {name for _, name in socket.if_nameindex()}:
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
+                            timeout=datetime.timedelta(seconds=COLLECTIVE_S))
+    _reached(out, rank, "the process group formed")
     try:
         if wrap == "fsdp":
             from torch.distributed.fsdp import fully_shard
@@ -51,9 +64,33 @@ def _rank(rank: int, port: int, name: str, execution: str, wrap: str, out: str) 
             torch.nn.functional.mse_loss(model(x[half]), y[half]).backward()
             opt.step()
             history.append([p.full_tensor() if wrap == "fsdp" else p.detach().clone() for p in model.parameters()])
+            _reached(out, rank, f"step {len(history)} done")
         torch.save(history, f"{out}/rank{rank}.pt")
     finally:
         dist.destroy_process_group()
+
+
+def _reached(out: str, rank: int, stage: str) -> None:
+    with open(f"{out}/rank{rank}.stage", "w") as f:
+        f.write(stage)
+
+
+def _stages(out) -> str:
+    return "; ".join(f"rank {r}: " + ((out / f"rank{r}.stage").read_text() if (out / f"rank{r}.stage").exists()
+                                      else "the process group not formed") for r in (0, 1))
+
+
+def _run_two_ranks(*args, out) -> None:
+    """Both ranks to the end, or both killed and the test failed with the stage each reached."""
+    context = mp.start_processes(_rank, args=(_free_port(), *args, str(out)), nprocs=2, join=False,
+                                 start_method="spawn")
+    deadline = time.monotonic() + RUN_S
+    while not context.join(timeout=1):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+                process.join()
+            pytest.fail(f"the two gloo processes did not finish within {RUN_S} s ({_stages(out)})")
 
 
 def _free_port() -> int:
@@ -65,8 +102,7 @@ def _free_port() -> int:
 @pytest.mark.parametrize("name,execution,wrap", [("Adam", "eager", "ddp"), ("SGD", "compiled", "ddp"),
                                                 ("Adam", "eager", "fsdp"), ("Adam", "compiled", "fsdp")])
 def test_two_processes_match_one_process_on_the_whole_batch(name, execution, wrap, tmp_path):
-    mp.start_processes(_rank, args=(_free_port(), name, execution, wrap, str(tmp_path)), nprocs=2,
-                       start_method="spawn")
+    _run_two_ranks(name, execution, wrap, out=tmp_path)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1)]
     model = _model()
     reference = getattr(torch.optim, name)(model.parameters(), lr=1e-2)
