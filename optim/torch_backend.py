@@ -37,10 +37,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, sgd, stateful, torch_compiled)
+from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
+                   rprop, sgd, stateful, torch_compiled, torch_plan)
 from optim.plan import frozen
-from optim.replay import Programs, stepped
+from optim.replay import Programs, stepped, structure
 from optim.context import register_context
 
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -202,6 +202,7 @@ COMPILE_REASON = ("optim.torch_backend runs its step eagerly under torch.compile
 # (optim.torch_compiled); "eager": the functional update on each param, as it is.
 EXECUTIONS = ("eager", "compiled")
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}   # the dtypes the tracer knows
+_PROXIES = {dtype: np.zeros((), numpy_dtype) for dtype, numpy_dtype in _NUMPY_DTYPES.items()}
 
 
 def _scalar_dtype() -> torch.dtype:
@@ -303,12 +304,53 @@ class TorchOptimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        plan, seen = [], set()
+        plan = self._current_plan()
+        compiled, eager = [], []
+        for entry in plan.entries:
+            (compiled if self._compilable(*entry) else eager).append(entry)
+        results = [self._update(p, rows, state) for p, rows, state in eager]
+        calls, recalled = self._recalled_calls(compiled, plan), True
+        if calls is None:
+            calls, recalled = self._compiled_calls(compiled, plan), False
+        for step, rows, scalars, _ in calls:   # every compilation before any write
+            if not recalled:   # else the layouts of the last step, which prepared them
+                step.prepare(rows, scalars)
+        next_states: dict = {}
+        for step, rows, scalars, saves in calls:   # nothing written before here
+            step(rows, scalars)
+            readback: dict = {}
+            for p, new_state in saves:
+                self._save(p, new_state)
+                if recalled:
+                    next_states[p] = self._as_saved(new_state, readback)
+        for (p, rows, _), (new_state, new_p) in zip(eager, results):
+            if rows is None:
+                p.copy_(new_p)
+            else:
+                p.index_put_(*new_p)   # (indices, the new rows)
+            self._save(p, new_state)
+        self._kept(plan, next_states)
+        return loss
+
+    # -- what a step checked, kept for the next (optim.torch_plan) ------------------------------
+    def _current_plan(self) -> torch_plan.Plan:
+        """Every group, param and state entry checked, and each param's functional state; the
+        last step's, when nothing it checked has changed since."""
+        key, values = torch_plan.fingerprint(self.execution, self.defaults, self.param_groups)
+        plan, self._plan = self.__dict__.get("_plan"), None   # none kept while checking
+        if plan is not None and plan.current(key, self.state):
+            plan.fresh = plan.values != values
+            if plan.fresh:   # hyperparameters edited (a schedule): the groups checked again
+                plan.entries = self._resettled(plan.entries)
+                plan.values = values
+            return plan
+        return torch_plan.Plan(key, values, list(self.param_groups), self._checked_entries())
+
+    def _checked_entries(self) -> list:
+        """(param, sparse rows or None, functional state) for every param with a gradient."""
+        entries, seen = [], set()
         for index, group in enumerate(self.param_groups):
-            try:
-                settings = self._settings(group)
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"param group {index}: {error}") from error
+            settings = self._group_settings(index, group)
             memo: dict = {}
             for p in group["params"]:
                 if p.grad is None:
@@ -319,27 +361,81 @@ class TorchOptimizer(torch.optim.Optimizer):
                 seen.add(id(p))
                 rows = self._sparse_rows(p.grad, settings)
                 values = self._checked_entry(p, self.state.get(p, {}), settings, "state")
-                state = self._state(p, settings, values, memo)
-                plan.append((p, rows, state))
-        compiled, eager = [], []
-        for entry in plan:
-            (compiled if self._compilable(*entry) else eager).append(entry)
-        plan = eager
-        results = [self._update(p, rows, state) for p, rows, state in plan]
-        calls = self._compiled_calls(compiled)
-        for step, rows, scalars, _ in calls:   # every compilation before any write
-            step.prepare(rows, scalars)
-        for step, rows, scalars, saves in calls:   # nothing written before here
-            step(rows, scalars)
-            for p, new_state in saves:
-                self._save(p, new_state)
-        for (p, rows, _), (new_state, new_p) in zip(plan, results):
-            if rows is None:
-                p.copy_(new_p)
-            else:
-                p.index_put_(*new_p)   # (indices, the new rows)
-            self._save(p, new_state)
-        return loss
+                entries.append((p, rows, self._state(p, settings, values, memo)))
+        return entries
+
+    def _group_settings(self, index: int, group: dict) -> dict:
+        try:
+            return self._settings(group)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"param group {index}: {error}") from error
+
+    def _resettled(self, entries: list) -> list:
+        """The entries' states with their groups' new settings: every group checked again, and
+        each saved entry against them (an option may need a buffer the state lacks)."""
+        by_param = {}
+        for index, group in enumerate(self.param_groups):
+            settings, memo = self._group_settings(index, group), {}
+            for p in group["params"]:
+                by_param[id(p)] = (settings, memo)
+        settled = []
+        for p, rows, state in entries:
+            settings, memo = by_param[id(p)]
+            saved = self.state.get(p, {})
+            if saved:
+                self._check_missing(p, saved, settings, "state")
+            settled.append((p, rows, fields.with_settings(state, self._blank(p, settings, memo))))
+        return settled
+
+    def _kept(self, plan: torch_plan.Plan, next_states: dict) -> None:
+        """Keep the plan for the next step, with each param's state as that step would read it from
+        what this one saved: ``next_states`` has those of the recalled calls; the others are read
+        back in full (a sparse gradient's rows are read afresh each step: no plan kept)."""
+        if any(rows is not None for _, rows, _ in plan.entries):
+            return
+        if len(next_states) < len(plan.entries):
+            by_param = {}
+            for group in self.param_groups:
+                settings, memo = self._settings(group), {}
+                for p in group["params"]:
+                    by_param[id(p)] = (settings, memo)
+        try:
+            entries = []
+            for p, _, _ in plan.entries:
+                state = next_states.get(p)
+                if state is None:
+                    settings, memo = by_param[id(p)]
+                    state = self._state(p, settings, self._checked_entry(p, self.state.get(p, {}), settings, "state"),
+                                        memo)
+                entries.append((p, None, state))
+        except (TypeError, ValueError):   # the next step's full check says why
+            return
+        plan.entries = entries
+        plan.keep(self.state)
+        self._plan = plan
+
+    def _as_saved(self, new_state, readback: dict):
+        """``new_state`` as the next step reads it back from the entry ``_save`` wrote: each scalar
+        through its 0-d tensor (torch's scalar dtype rounds it) and its checks, as
+        ``_checked_entry`` and ``_state`` do.  For a recalled call only: there its params' new
+        states hold the very buffers of the states the step checked, and share each scalar
+        object (``readback``: one per call, so the next step binds the replay once per call)."""
+        saved = {}
+        for name, field in self.state_names.items():
+            if name not in self.scalar_state:
+                continue
+            value = getattr(new_state, field)
+            if value is None:
+                continue
+            key = (field, id(value))
+            if key not in readback:
+                tensor = torch.tensor(float(value), dtype=_scalar_dtype())
+                read = _step_count(tensor, name) if self.scalar_state[name] else _scalar(tensor, name)
+                readback[key] = (value, read)   # the value kept alive: its id is in the key
+            saved[field] = readback[key][1]
+        declared = fields.declarations(new_state)
+        return fields.evolve(new_state, **_checks.checked(saved, {n: c for n, c in declared.checks.items()
+                                                                   if n in saved}))
 
     # -- the compiled step (optim.torch_compiled) ------------------------------------------------
     def _compilable(self, p, rows, state) -> bool:
@@ -349,11 +445,15 @@ class TorchOptimizer(torch.optim.Optimizer):
         return (self.execution == "compiled" and rows is None and p.dtype in _NUMPY_DTYPES
                 and type(p.detach()) is torch.Tensor)
 
-    def _compiled_calls(self, entries: list) -> list:
+    def _compiled_calls(self, entries: list, plan: torch_plan.Plan) -> list:
         """(compiled step, rows, scalars tensor, [(param, new state)]) per traced program and
-        scalars: one call per group of params that share them."""
+        scalars: one call per group of params that share them.  Where the step neither makes nor
+        drops a buffer, the plan keeps which params share which call, for the next step
+        (``_recalled_calls``)."""
         calls: dict = {}
         keys: dict = {}   # id(scalars) -> their key: params that share a bound share its scalars list
+        recipes: dict = {}
+        steady = True
         for p, _, state in entries:
             proxy = np.zeros((), _NUMPY_DTYPES[p.dtype])
             program, scalars, results = self._programs.bound(state, proxy, proxy)
@@ -362,6 +462,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             outputs = {n: getattr(state, n) if getattr(state, n) is not None else torch.empty_like(p)
                        for n, node in zip(names, program.outputs[1:]) if node is not None}
             dropped = {n: None for n, node in zip(names, program.outputs[1:]) if node is None}   # left None by the update
+            steady = steady and len(outputs) == len(present) and not any(getattr(state, n) is not None for n in dropped)
             data = p.detach()
             row = [data, p.grad, *present, data, *outputs.values()]
             new_state = stepped(state, results, {**outputs, **dropped})
@@ -377,7 +478,44 @@ class TorchOptimizer(torch.optim.Optimizer):
                 calls[key] = (step, [], values, [], scalars)
             calls[key][1].append(row)
             calls[key][3].append((p, new_state))
+            if key not in recipes:
+                recipes[key] = (program, structure(state, proxy), step, p.device, [])
+            recipes[key][4].append((p, tuple(outputs)))
+        plan.calls = list(recipes.values()) if steady and len(recipes) == len(calls) else None
         return [call[:4] for call in calls.values()]
+
+    def _recalled_calls(self, entries: list, plan: torch_plan.Plan) -> list | None:
+        """The last step's calls again, on this step's grads and states, when the plan is the last
+        step's and that step neither made nor dropped a buffer: each param's state holds the very
+        buffers it wrote, so the outputs are those buffers and the layouts are those prepared.  A
+        call's params still share its program and scalars: each binds to the same result (the
+        replay keeps it for the very same inputs); where one does not, None (built afresh)."""
+        recipe = getattr(plan, "calls", None)
+        if recipe is None or len(entries) != sum(len(members) for *_, members in recipe):
+            return None
+        states = {id(p): state for p, _, state in entries}
+        calls = []
+        for program, traced_structure, step, device, members in recipe:
+            first = states.get(id(members[0][0]))
+            bound = None if first is None else program.bind(first)
+            if bound is None:
+                return None
+            scalars, results = bound
+            rows, saves = [], []
+            for p, outputs in members:
+                state = states.get(id(p))
+                if state is None or program.bind(state) is not bound:
+                    return None
+                # New settings may flip a flag, which the scalars do not show: the structure again.
+                if plan.fresh and structure(state, _PROXIES[p.dtype]) != traced_structure:
+                    return None
+                buffers = {n: getattr(state, n) for n in outputs}
+                data = p.detach()
+                rows.append([data, p.grad, *buffers.values(), data, *buffers.values()])
+                saves.append((p, stepped(state, results, buffers)))
+            values = torch.tensor([float(v) for v in scalars] or [0.0], dtype=torch.float64, device=device)
+            calls.append((step, rows, values, saves))
+        return calls
 
     def _update(self, p, rows, state):
         if rows is None:
@@ -452,12 +590,7 @@ class TorchOptimizer(torch.optim.Optimizer):
                              f"(known: {sorted(self.state_names)})")
         if not saved:
             return {}
-        expected = self._expected(settings, p.dtype)
-        # A buffer the update makes when it is missing (SGD's momentum buffer) may be missing, as in torch.
-        missing = expected - set(saved) - self.made_by_update_
-        if missing:
-            raise ValueError(f"{where}: the state misses {sorted(missing)}; with these hyperparameters "
-                             f"a {type(self).__name__} state has {sorted(expected)}")
+        self._check_missing(p, saved, settings, where)
         values = {}
         for name, value in saved.items():
             field = self.state_names[name]
@@ -470,6 +603,14 @@ class TorchOptimizer(torch.optim.Optimizer):
                 values[field] = value
         return values
 
+    def _check_missing(self, p, saved: dict, settings: dict, where: str) -> None:
+        expected = self._expected(settings, p.dtype)
+        # A buffer the update makes when it is missing (SGD's momentum buffer) may be missing, as in torch.
+        missing = expected - set(saved) - self.made_by_update_
+        if missing:
+            raise ValueError(f"{where}: the state misses {sorted(missing)}; with these hyperparameters "
+                             f"a {type(self).__name__} state has {sorted(expected)}")
+
     def _state(self, p, settings, values, memo: dict):
         """The param's functional state: fresh buffers at the first step only; afterwards every
         buffer and scalar from its saved state on the group's checked settings.  ``memo``, one per
@@ -479,11 +620,15 @@ class TorchOptimizer(torch.optim.Optimizer):
         if not values:
             return self.family.init(p.detach(), **settings)
         values = {k: memo.setdefault(("step", v), v) if type(v) is int else v for k, v in values.items()}
+        return fields.with_saved(self._blank(p, settings, memo), **values)
+
+    def _blank(self, p, settings: dict, memo: dict):
+        """A checked state of the group's settings for ``p``'s dtype and device, one per group and step."""
         blank = memo.get((p.dtype, p.device))
         if blank is None:
             blank = memo[p.dtype, p.device] = self.family.init(torch.zeros(0, dtype=p.dtype, device=p.device),
                                                                **settings)
-        return fields.with_saved(blank, **values)
+        return blank
 
     def _save(self, p, state):
         entry = {}

@@ -146,6 +146,8 @@ def test_a_compilation_that_fails_changes_nothing(monkeypatch):
         return real_prepare(self, rows, scalars)
 
     monkeypatch.setattr(torch_compiled.CompiledStep, "prepare", failing)
+    for p in (first, second):   # a new layout of the grads: compiled afresh
+        p.grad = torch.ones(6, dtype=p.dtype)[::2]
     with pytest.raises(RuntimeError, match="the compiler failed"):
         opt.step()
     assert all(torch.equal(p.detach(), b) for p, b in zip((first, second), before[0]))

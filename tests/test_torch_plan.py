@@ -1,0 +1,199 @@
+"""The torch backend keeps what a step checked (``optim.torch_plan``) and, on the compiled path, which
+params share which call: never when something the checks read has changed.
+
+Each case edits the params, groups or state between steps the way a user can, on torch.optim.Adam
+and on ours alike, and ours must go on exactly as torch.optim does (float64; torch.optim reads its
+state afresh every step, so it is the independent reference), or refuse the edit as the full
+check does, before any change.
+"""
+import os
+
+import pytest
+
+torch = pytest.importorskip("torch") if os.environ.get("CI") != "true" else __import__("torch")
+
+from optim import torch_backend  # noqa: E402
+
+STEPS = 6
+
+
+def _edit_lr(opt, p, step):
+    opt.param_groups[0]["lr"] = 0.05 / (1 + step)
+
+
+def _replace_buffer(opt, p, step):
+    opt.state[p]["exp_avg"] = torch.full_like(p, 0.25 * step)
+
+
+def _buffer_data_reassigned(opt, p, step):   # the same object on new memory (no version bump)
+    opt.state[p]["exp_avg_sq"].data = torch.full_like(p, 0.5 + step)
+
+
+def _buffer_written_in_place(opt, p, step):
+    opt.state[p]["exp_avg"].mul_(-1.0)
+
+
+def _step_in_place(opt, p, step):   # a 0-d state tensor edited in place: its version counter
+    opt.state[p]["step"] += 5
+
+
+def _step_replaced(opt, p, step):
+    opt.state[p]["step"] = torch.tensor(float(10 * step))
+
+
+def _param_data_reassigned(opt, p, step):
+    p.data = p.detach() * 2.0
+
+
+def _state_deleted(opt, p, step):   # both start this param again
+    if step == 3:
+        del opt.state[p]
+
+
+def _weight_decay_switched_on(opt, p, step):   # a guard of the trace flips
+    opt.param_groups[0]["weight_decay"] = 0.1 if step >= 2 else 0.0
+
+
+def _maximize_toggled(opt, p, step):   # a flag: another program
+    opt.param_groups[0]["maximize"] = step % 2 == 1
+
+
+def _grad_made_strided(opt, p, step):
+    p.grad = torch.stack([p.grad, torch.zeros_like(p.grad)], dim=-1)[..., 0]
+
+
+def _loaded_back(opt, p, step):
+    if step == 2:
+        _loaded_back.saved = {k: v.clone() for k, v in opt.state[p].items()}
+    if step == 4:
+        for key, value in _loaded_back.saved.items():
+            opt.state[p][key] = value.clone()
+
+
+EDITS = [_edit_lr, _replace_buffer, _buffer_data_reassigned, _buffer_written_in_place, _step_in_place,
+         _step_replaced, _param_data_reassigned, _state_deleted, _weight_decay_switched_on, _maximize_toggled,
+         _grad_made_strided, _loaded_back]
+
+
+def _pair(execution):
+    torch.manual_seed(0)
+    start = torch.randn(4, 3, dtype=torch.float64)
+    ours_p, theirs_p = torch.nn.Parameter(start.clone()), torch.nn.Parameter(start.clone())
+    ours = torch_backend.Adam([ours_p], lr=0.05, execution=execution)
+    theirs = torch.optim.Adam([theirs_p], lr=0.05, foreach=False)
+    return (ours, ours_p), (theirs, theirs_p)
+
+
+@pytest.mark.parametrize("execution", ["eager", "compiled"])
+@pytest.mark.parametrize("edit", EDITS, ids=lambda f: f.__name__.strip("_"))
+def test_every_edit_between_steps_is_followed_as_torch_optim_follows_it(edit, execution):
+    (ours, ours_p), (theirs, theirs_p) = _pair(execution)
+    for step in range(STEPS):
+        grad = torch.sin(torch.arange(12, dtype=torch.float64).reshape(4, 3) + step)
+        for opt, p in ((ours, ours_p), (theirs, theirs_p)):
+            p.grad = grad.clone()
+            if step > 0:
+                edit(opt, p, step)
+            opt.step()
+        torch.testing.assert_close(ours_p.detach(), theirs_p.detach(), rtol=1e-12, atol=1e-14,
+                                   msg=lambda m: f"step {step + 1}: {m}")
+        for key, value in theirs.state[theirs_p].items():
+            torch.testing.assert_close(ours.state[ours_p][key].double(), value.double(), rtol=1e-12, atol=1e-14)
+
+
+def _buffer_reshaped(opt, p):
+    opt.state[p]["exp_avg"].data = torch.zeros(5, dtype=p.dtype)
+
+
+def _buffer_redtyped(opt, p):
+    opt.state[p]["exp_avg_sq"].data = opt.state[p]["exp_avg_sq"].float()
+
+
+def _step_made_negative(opt, p):
+    opt.state[p]["step"].fill_(-1.0)
+
+
+def _amsgrad_switched_on(opt, p):
+    opt.param_groups[0]["amsgrad"] = True
+
+
+def _entry_removed(opt, p):
+    del opt.state[p]["exp_avg"]
+
+
+def _param_reshaped(opt, p):
+    p.data = torch.zeros(12, dtype=p.dtype)   # its grad keeps its shape: the state no longer fits
+
+
+def _lr_made_nan(opt, p):
+    opt.param_groups[0]["lr"] = float("nan")
+
+
+@pytest.mark.parametrize("execution", ["eager", "compiled"])
+@pytest.mark.parametrize("edit,message", [
+    (_buffer_reshaped, "has shape"), (_buffer_redtyped, "has dtype"), (_step_made_negative, "whole number"),
+    (_amsgrad_switched_on, "misses"), (_entry_removed, "misses"), (_lr_made_nan, "learning rate"),
+    (_param_reshaped, "has shape")],
+    ids=lambda x: x.__name__.strip("_") if callable(x) else "")
+def test_an_edit_the_full_check_refuses_is_refused_after_steps_too(edit, message, execution):
+    """Edits after a few steps (when the plan and the recalled calls are in use): refused as the
+    first step would refuse them, before anything changes."""
+    (ours, p), _ = _pair(execution)
+    for _ in range(3):
+        p.grad = torch.ones_like(p)
+        ours.step()
+    edit(ours, p)
+    before = p.detach().clone(), {k: (v.clone(), v.shape) for k, v in ours.state[p].items()}
+    with pytest.raises((ValueError, TypeError), match=message):
+        ours.step()
+    assert torch.equal(p.detach(), before[0])
+    assert {k: v.shape for k, v in ours.state[p].items()} == {k: s for k, (_, s) in before[1].items()}
+
+
+@pytest.mark.parametrize("execution", ["eager", "compiled"])
+def test_params_that_shared_a_call_part_when_one_groups_lr_changes(execution):
+    """Two groups with equal settings share one compiled call; then a schedule edits the first
+    group's lr alone: each param must step with its own group's lr (torch.optim as reference)."""
+    torch.manual_seed(0)
+    starts = [torch.randn(3, dtype=torch.float64) for _ in range(2)]
+    ours_ps = [torch.nn.Parameter(s.clone()) for s in starts]
+    theirs_ps = [torch.nn.Parameter(s.clone()) for s in starts]
+    ours = torch_backend.Adam([{"params": [ours_ps[0]]}, {"params": [ours_ps[1]]}], lr=0.05, execution=execution)
+    theirs = torch.optim.Adam([{"params": [theirs_ps[0]]}, {"params": [theirs_ps[1]]}], lr=0.05, foreach=False)
+    for step in range(STEPS):
+        for opt, ps in ((ours, ours_ps), (theirs, theirs_ps)):
+            for p in ps:
+                p.grad = torch.cos(p.detach() + step)
+            if step >= 3:
+                opt.param_groups[0]["lr"] = 0.05 / step
+            opt.step()
+        for a, b in zip(ours_ps, theirs_ps):
+            torch.testing.assert_close(a.detach(), b.detach(), rtol=1e-12, atol=1e-14)
+
+
+def test_a_steady_compiled_step_recalls_its_calls_and_checks_nothing_again(monkeypatch):
+    """From the third step on (the first makes the compiled step, the second keeps its calls), a
+    step with nothing edited neither checks a state entry nor prepares a call again."""
+    params = [torch.nn.Parameter(torch.randn(5, dtype=torch.float64)) for _ in range(3)]
+    opt = torch_backend.Adam(params, lr=0.01, execution="compiled")
+    counts = {"entries": 0, "prepare": 0}
+    checked_entry, prepare = torch_backend.TorchOptimizer._checked_entry, torch_backend.torch_compiled.CompiledStep.prepare
+
+    def counting_entry(self, *args, **kwargs):
+        counts["entries"] += 1
+        return checked_entry(self, *args, **kwargs)
+
+    def counting_prepare(self, *args):
+        counts["prepare"] += 1
+        return prepare(self, *args)
+
+    monkeypatch.setattr(torch_backend.TorchOptimizer, "_checked_entry", counting_entry)
+    monkeypatch.setattr(torch_backend.torch_compiled.CompiledStep, "prepare", counting_prepare)
+    for step in range(5):
+        for p in params:
+            p.grad = torch.ones_like(p)
+        before = dict(counts)
+        opt.step()
+        if step >= 2:
+            assert counts == before, f"step {step + 1} checked again: {counts} after {before}"
+    assert all(int(opt.state[p]["step"]) == 5 for p in params)
