@@ -420,7 +420,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         ``_checked_entry`` and ``_state`` do.  For a recalled call only: there its params' new
         states hold the very buffers of the states the step checked, and share each scalar
         object (``readback``: one per call, so the next step binds the replay once per call)."""
-        saved = {}
+        saved, keys = {}, []
         for name, field in self.state_names.items():
             if name not in self.scalar_state:
                 continue
@@ -433,9 +433,13 @@ class TorchOptimizer(torch.optim.Optimizer):
                 read = _step_count(tensor, name) if self.scalar_state[name] else _scalar(tensor, name)
                 readback[key] = (value, read)   # the value kept alive: its id is in the key
             saved[field] = readback[key][1]
-        declared = fields.declarations(new_state)
-        return fields.evolve(new_state, **_checks.checked(saved, {n: c for n, c in declared.checks.items()
-                                                                   if n in saved}))
+            keys.append(key)
+        checked = readback.get(tuple(keys))   # the params of a call share the checked scalars too
+        if checked is None:
+            declared = fields.declarations(new_state)
+            checked = readback[tuple(keys)] = _checks.checked(saved, {n: c for n, c in declared.checks.items()
+                                                                      if n in saved})
+        return fields.evolve(new_state, **checked)
 
     # -- the compiled step (optim.torch_compiled) ------------------------------------------------
     def _compilable(self, p, rows, state) -> bool:

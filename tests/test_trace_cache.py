@@ -725,7 +725,7 @@ def test_the_compiled_torch_step_computes_a_groups_scalars_once_whatever_its_ste
     monkeypatch.setattr(Program, "_bind", lambda self, inputs: evaluated.append(inputs) or real(self, inputs))
     calls = []
     real_calls = opt._compiled_calls
-    monkeypatch.setattr(opt, "_compiled_calls", lambda entries: calls.append(real_calls(entries)) or calls[-1])
+    monkeypatch.setattr(opt, "_compiled_calls", lambda entries, plan: calls.append(real_calls(entries, plan)) or calls[-1])
     opt.step()
     assert len(evaluated) == 1 and len(calls[-1]) == 1 and len(calls[-1][0][1]) == 4
     assert all(float(opt.state[p]["step"]) == 1001.0 for p in params)
