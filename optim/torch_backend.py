@@ -370,14 +370,19 @@ class TorchOptimizer(torch.optim.Optimizer):
         except (TypeError, ValueError) as error:
             raise type(error)(f"param group {index}: {error}") from error
 
-    def _resettled(self, entries: list) -> list:
-        """The entries' states with their groups' new settings: every group checked again, and
-        each saved entry against them (an option may need a buffer the state lacks)."""
+    def _settings_by_param(self) -> dict:
+        """id(param) -> (its group's checked settings, the group's memo for ``_state``)."""
         by_param = {}
         for index, group in enumerate(self.param_groups):
             settings, memo = self._group_settings(index, group), {}
             for p in group["params"]:
                 by_param[id(p)] = (settings, memo)
+        return by_param
+
+    def _resettled(self, entries: list) -> list:
+        """The entries' states with their groups' new settings: every group checked again, and
+        each saved entry against them (an option may need a buffer the state lacks)."""
+        by_param = self._settings_by_param()
         settled = []
         for p, rows, state in entries:
             settings, memo = by_param[id(p)]
@@ -393,13 +398,8 @@ class TorchOptimizer(torch.optim.Optimizer):
         back in full (a sparse gradient's rows are read afresh each step: no plan kept)."""
         if any(rows is not None for _, rows, _ in plan.entries):
             return
-        if len(next_states) < len(plan.entries):
-            by_param = {}
-            for group in self.param_groups:
-                settings, memo = self._settings(group), {}
-                for p in group["params"]:
-                    by_param[id(p)] = (settings, memo)
         try:
+            by_param = self._settings_by_param() if len(next_states) < len(plan.entries) else {}
             entries = []
             for p, _, _ in plan.entries:
                 state = next_states.get(p)
