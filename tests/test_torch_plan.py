@@ -37,6 +37,14 @@ def _step_in_place(opt, p, step):   # a 0-d state tensor edited in place: its ve
     opt.state[p]["step"] += 5
 
 
+def _step_written_through_data(opt, p, step):   # an alias by .data has a version counter of its own
+    opt.state[p]["step"].data.fill_(float(3 * step))
+
+
+def _step_data_reassigned(opt, p, step):   # the same object and layout, new memory: no version bump
+    opt.state[p]["step"].data = torch.tensor(float(7 * step))
+
+
 def _step_replaced(opt, p, step):
     opt.state[p]["step"] = torch.tensor(float(10 * step))
 
@@ -71,7 +79,7 @@ def _loaded_back(opt, p, step):
 
 
 EDITS = [_edit_lr, _replace_buffer, _buffer_data_reassigned, _buffer_written_in_place, _step_in_place,
-         _step_replaced, _param_data_reassigned, _state_deleted, _weight_decay_switched_on, _maximize_toggled,
+         _step_written_through_data, _step_data_reassigned, _step_replaced, _param_data_reassigned, _state_deleted, _weight_decay_switched_on, _maximize_toggled,
          _grad_made_strided, _loaded_back]
 
 
