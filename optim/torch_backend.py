@@ -223,6 +223,8 @@ class TorchOptimizer(torch.optim.Optimizer):
     defaults_: dict = {}
     state_names: dict = {}
     made_by_update_: set = set()   # torch's names of the buffers the update makes when missing
+    scalar_entries_: tuple = ()    # (torch name, field, counts steps) of the scalar state entries
+    all_saved_: bool = False
     options_: dict = {}
     scalar_state: dict = {}   # torch's 0-d tensor state name -> True for the step counter
 
@@ -242,6 +244,10 @@ class TorchOptimizer(torch.optim.Optimizer):
         cls.scalar_state = {name: declared.fields[field].domain == "natural"
                             for name, field in cls.state_names.items()
                             if declared.fields[field].kind == fields.SCALAR}
+        cls.scalar_entries_ = tuple((name, cls.state_names[name], counts) for name, counts in cls.scalar_state.items())
+        # Every buffer and scalar an update evolves is saved (so a recalled call may read its
+        # next state from what it saved without reading the entries back one by one).
+        cls.all_saved_ = declared.evolvable <= set(cls.state_names.values())
         if cls.__doc__ is None:
             cls.__doc__ = (f"torch.optim.{cls.__name__}'s interface; the update is "
                            f"{cls.family.__name__}.update.")
@@ -318,11 +324,11 @@ class TorchOptimizer(torch.optim.Optimizer):
         next_states: dict = {}
         for step, rows, scalars, saves in calls:   # nothing written before here
             step(rows, scalars)
-            readback: dict = {}
-            for p, new_state in saves:
-                self._save(p, new_state)
-                if recalled:
-                    next_states[p] = self._as_saved(new_state, readback)
+            if recalled:
+                next_states.update(self._saved_recalled(*saves))
+            else:
+                for p, new_state in saves:
+                    self._save(p, new_state)
         for (p, rows, _), (new_state, new_p) in zip(eager, results):
             if rows is None:
                 p.copy_(new_p)
@@ -414,32 +420,34 @@ class TorchOptimizer(torch.optim.Optimizer):
         plan.keep(self.state)
         self._plan = plan
 
-    def _as_saved(self, new_state, readback: dict):
-        """``new_state`` as the next step reads it back from the entry ``_save`` wrote: each scalar
-        through its 0-d tensor (torch's scalar dtype rounds it) and its checks, as
-        ``_checked_entry`` and ``_state`` do.  For a recalled call only: there its params' new
-        states hold the very buffers of the states the step checked, and share each scalar
-        object (``readback``: one per call, so the next step binds the replay once per call)."""
-        saved, keys = {}, []
-        for name, field in self.state_names.items():
-            if name not in self.scalar_state:
-                continue
-            value = getattr(new_state, field)
+    def _saved_recalled(self, changed: dict, members: list) -> dict:
+        """Save the new state of each param of a recalled call (``_save``'s entries), and return
+        each one's state as the next step reads it back: each scalar through its 0-d tensor
+        (torch's scalar dtype rounds it) and its checks, as ``_checked_entry`` and ``_state`` do.
+        The params of a recalled call hold the very buffers the step wrote and share every scalar
+        object (they bound to one result), so the scalars are saved, read back and checked once
+        per call; ``changed``: the scalars the step changed."""
+        first = members[0][1]
+        dtype = _scalar_dtype()
+        scalars, read = [], {}
+        for name, field, counts_steps in self.scalar_entries_:
+            value = changed.get(field, first.__dict__[field])
             if value is None:
                 continue
-            key = (field, id(value))
-            if key not in readback:
-                tensor = torch.tensor(float(value), dtype=_scalar_dtype())
-                read = _step_count(tensor, name) if self.scalar_state[name] else _scalar(tensor, name)
-                readback[key] = (value, read)   # the value kept alive: its id is in the key
-            saved[field] = readback[key][1]
-            keys.append(key)
-        checked = readback.get(tuple(keys))   # the params of a call share the checked scalars too
-        if checked is None:
-            declared = fields.declarations(new_state)
-            checked = readback[tuple(keys)] = _checks.checked(saved, {n: c for n, c in declared.checks.items()
-                                                                      if n in saved})
-        return fields.evolve(new_state, **checked)
+            scalars.append((name, float(value)))
+            tensor = torch.scalar_tensor(float(value), dtype=dtype)
+            read[field] = _step_count(tensor, name) if counts_steps else _scalar(tensor, name)
+        checks = fields.declarations(first).checks
+        after = {**changed, **_checks.checked(read, {n: c for n, c in checks.items() if n in read})}
+        buffers = [(name, field) for name, field in self.state_names.items() if name not in self.scalar_state]
+        next_states = {}
+        for p, state in members:
+            entry = {name: torch.scalar_tensor(value, dtype=dtype) for name, value in scalars}
+            entry.update((name, state.__dict__[field]) for name, field in buffers if state.__dict__[field] is not None)
+            if entry or p in self.state:
+                self.state[p] = entry
+            next_states[p] = fields.evolve(state, **after)
+        return next_states
 
     # -- the compiled step (optim.torch_compiled) ------------------------------------------------
     def _compilable(self, p, rows, state) -> bool:
@@ -495,7 +503,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         call's params still share its program and scalars: each binds to the same result (the
         replay keeps it for the very same inputs); where one does not, None (built afresh)."""
         recipe = getattr(plan, "calls", None)
-        if recipe is None or len(entries) != sum(len(members) for *_, members in recipe):
+        if recipe is None or not self.all_saved_ or len(entries) != sum(len(members) for *_, members in recipe):
             return None
         states = {id(p): state for p, _, state in entries}
         calls = []
@@ -505,6 +513,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             if bound is None:
                 return None
             scalars, results = bound
+            changed = {name: value for name, value in results.items() if value is not first.__dict__[name]}
             rows, saves = [], []
             for p, outputs in members:
                 state = states.get(id(p))
@@ -516,9 +525,9 @@ class TorchOptimizer(torch.optim.Optimizer):
                 buffers = {n: getattr(state, n) for n in outputs}
                 data = p.detach()
                 rows.append([data, p.grad, *buffers.values(), data, *buffers.values()])
-                saves.append((p, stepped(state, results, buffers)))
+                saves.append((p, state))
             values = torch.tensor([float(v) for v in scalars] or [0.0], dtype=torch.float64, device=device)
-            calls.append((step, rows, values, saves))
+            calls.append((step, rows, values, (changed, saves)))
         return calls
 
     def _update(self, p, rows, state):
@@ -641,7 +650,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             if value is None:
                 continue
             if name in self.scalar_state:   # torch's 0-d tensors
-                value = torch.tensor(float(value), dtype=_scalar_dtype())
+                value = torch.scalar_tensor(float(value), dtype=_scalar_dtype())
             entry[name] = value
         if entry or p in self.state:   # as torch.optim.SGD without momentum: no entry, not an empty one
             self.state[p] = entry

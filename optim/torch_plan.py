@@ -67,20 +67,20 @@ class _Unique:
 
 
 def entry_picture(entry: dict) -> tuple:
-    """A saved state entry as the step left it: its objects, each one's layout and version
-    counter, and a 0-d tensor's value (compared with ``same_entry``: a tensor's ``==`` is
-    elementwise)."""
-    return tuple((name, value, layout(value), value._version, _value(value)) for name, value in entry.items())
+    """A saved state entry as the step left it (compared with ``same_entry``: a tensor's ``==``
+    is elementwise): each object, its layout and version counter, and a 0-d tensor's value (a step
+    count, η, μ: the step reads it back).  The version counter misses a write through an alias made
+    by ``.data`` (``state["step"].data.fill_(…)``: that alias has a counter of its own), so the
+    value is read."""
+    return tuple((name, value, *_picture(value)) for name, value in entry.items())
 
 
-def _value(t: torch.Tensor) -> Any:
-    """A 0-d tensor's value (a step count, η, μ: the step reads it back), with the sign of a zero;
-    None for a buffer.  The version counter misses a write through an alias made by ``.data``
-    (``state["step"].data.fill_(…)``: that alias has a counter of its own), so the value is read."""
-    if t.dim() != 0 or t.layout is not torch.strided:
-        return None
-    value = t.item()
-    return value, math.copysign(1.0, value) if isinstance(value, float) else value
+def _picture(t: torch.Tensor) -> tuple:
+    seen = layout(t)
+    if len(seen) > 2 and seen[2] == ():   # a 0-d strided tensor: its value, with the sign of a zero
+        value = t.item()
+        return seen, t._version, (value, math.copysign(1.0, value) if isinstance(value, float) else value)
+    return seen, t._version, None
 
 
 def same_entry(entry: dict, picture: tuple) -> bool:
@@ -88,9 +88,7 @@ def same_entry(entry: dict, picture: tuple) -> bool:
         return False
     for name, value, seen, version, item in picture:
         now = entry.get(name)
-        if now is not value or now._version != version or layout(now) != seen:
-            return False
-        if item is not None and _value(now) != item:
+        if now is not value or _picture(now) != (seen, version, item):
             return False
     return True
 

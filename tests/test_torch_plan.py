@@ -205,3 +205,33 @@ def test_a_steady_compiled_step_recalls_its_calls_and_checks_nothing_again(monke
         if step >= 2:
             assert counts == before, f"step {step + 1} checked again: {counts} after {before}"
     assert all(int(opt.state[p]["step"]) == 5 for p in params)
+
+
+@pytest.mark.parametrize("name", sorted(torch_backend.OPTIMIZERS))
+@pytest.mark.parametrize("execution", ["eager", "compiled"])
+def test_a_kept_plan_steps_bit_for_bit_as_the_full_check_does(name, execution):
+    """The same run twice: once with the plan (and, compiled, the recalled calls), once with every
+    step checked in full and its calls built afresh.  Params and every state entry (the scalars
+    read back through torch's float32 0-d tensors: ASGD's η and μ, NAdam's μ product) are equal
+    bit for bit, at a step count past float32's exact integers too."""
+    runs = []
+    for keep in (True, False):
+        params = [torch.nn.Parameter(torch.linspace(-1, 1, n)) for n in (3, 5)]
+        opt = torch_backend.OPTIMIZERS[name](params, execution=execution)
+        for step in range(4):
+            for p in params:
+                p.grad = torch.cos(p.detach() * (step + 1))
+            if step == 1:
+                for p in params:
+                    opt.state[p]["step"] = torch.tensor(float(2**24 + 1)) if "step" in opt.state[p] else None
+                    opt.state[p] = {k: v for k, v in opt.state[p].items() if v is not None}
+            if not keep:
+                opt.__dict__.pop("_plan", None)
+            opt.step()
+        runs.append((params, opt))
+    (kept, kept_opt), (full, full_opt) = runs
+    for a, b in zip(kept, full):
+        assert torch.equal(a.detach(), b.detach())
+        assert kept_opt.state[a].keys() == full_opt.state[b].keys()
+        for key in kept_opt.state[a]:
+            assert torch.equal(kept_opt.state[a][key], full_opt.state[b][key]), key
