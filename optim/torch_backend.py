@@ -41,6 +41,7 @@ from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields
                    rprop, sgd, stateful, torch_compiled, torch_plan)
 from optim.plan import frozen
 from optim.replay import Programs, stepped, structure
+from optim.trace import Untraceable
 from optim.context import register_context
 
 FLOATING = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -389,12 +390,14 @@ class TorchOptimizer(torch.optim.Optimizer):
         """The entries' states with their groups' new settings: every group checked again, and
         each saved entry against them (an option may need a buffer the state lacks)."""
         by_param = self._settings_by_param()
-        settled = []
+        settled, passed = [], set()
         for p, rows, state in entries:
             settings, memo = by_param[id(p)]
             saved = self.state.get(p, {})
-            if saved:
+            kind = (id(settings), p.dtype, tuple(saved))   # the check reads no more than these
+            if saved and kind not in passed:
                 self._check_missing(p, saved, settings, "state")
+                passed.add(kind)
             settled.append((p, rows, fields.with_settings(state, self._blank(p, settings, memo))))
         return settled
 
@@ -586,12 +589,29 @@ class TorchOptimizer(torch.optim.Optimizer):
         if key not in kinds:
             if len(kinds) >= 64:   # a schedule gives a new lr each step: the cache stays bounded
                 kinds.clear()
-            empty = torch.zeros(0, dtype=dtype)
-            probe, _ = self.family.update(self.family.init(empty, **settings), empty, empty)
-            kinds[key] = {name for name, field in self.state_names.items()
-                                if getattr(probe, field) is not None}
+            present = self._present_after_one_update(settings, dtype)
+            kinds[key] = {name for name, field in self.state_names.items() if field in present}
         self._last_expected = (settings, dtype, kinds[key])
         return kinds[key]
+
+    def _present_after_one_update(self, settings: dict, dtype) -> set:
+        """The fields not None after one update of a state of these settings: read from the traced
+        program where one applies (float32, float64: the tracer's dtypes; its guards decide
+        whether it applies, as for a step), which a schedule's new lr costs a bind, not an update
+        run; else from the update run on empty tensors."""
+        empty = torch.zeros(0, dtype=dtype)
+        state = self.family.init(empty, **settings)
+        if dtype in _PROXIES:
+            try:
+                program, _, results = self._programs.bound(state, _PROXIES[dtype], _PROXIES[dtype])
+            except Untraceable:
+                pass
+            else:   # a buffer of the new state is an output node (None where the update leaves none)
+                present = {name for name, output in zip(program.buffers, program.outputs[1:]) if output is not None}
+                return present | {name for name in state.__dict__.keys() - set(program.buffers)
+                                  if results.get(name, state.__dict__[name]) is not None}
+        probe, _ = self.family.update(state, empty, empty)
+        return {name for name, value in probe.__dict__.items() if value is not None}
 
     def _checked_entry(self, p, saved, settings, where, any_device=False) -> dict:
         """The functional fields of a saved state entry, after checking each against ``p``."""

@@ -235,3 +235,25 @@ def test_a_kept_plan_steps_bit_for_bit_as_the_full_check_does(name, execution):
         assert kept_opt.state[a].keys() == full_opt.state[b].keys()
         for key in kept_opt.state[a]:
             assert torch.equal(kept_opt.state[a][key], full_opt.state[b][key]), key
+
+
+OPTION_SETS = {"Adam": [dict(amsgrad=True), dict(weight_decay=0.1, maximize=True)], "AdamW": [dict(amsgrad=True)],
+               "SGD": [dict(momentum=0.9), dict(momentum=0.9, nesterov=True, dampening=0.0)],
+               "RMSprop": [dict(centered=True, momentum=0.5)], "Adagrad": [dict(lr_decay=0.1)],
+               "ASGD": [dict(t0=0.0)], "RAdam": [dict(decoupled_weight_decay=True)],
+               "NAdam": [dict(decoupled_weight_decay=True, weight_decay=0.1)]}
+
+
+@pytest.mark.parametrize("name", sorted(torch_backend.OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_the_state_entries_a_step_keeps_are_read_from_the_program_as_from_an_update_run(name, dtype):
+    """Which state entries a step keeps (the check of a saved state, at each new lr of a schedule)
+    is read from the traced program for the tracer's dtypes: what one update run leaves."""
+    cls = torch_backend.OPTIMIZERS[name]
+    for options in [dict()] + OPTION_SETS.get(name, []):
+        opt = cls([torch.nn.Parameter(torch.zeros(3, dtype=dtype))], **options)
+        settings = opt._settings(opt.param_groups[0])
+        empty = torch.zeros(0, dtype=dtype)
+        ran, _ = cls.family.update(cls.family.init(empty, **settings), empty, empty)
+        expected = {key for key, field in opt.state_names.items() if getattr(ran, field) is not None}
+        assert opt._expected(settings, dtype) == expected, options
