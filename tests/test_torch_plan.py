@@ -257,3 +257,16 @@ def test_the_state_entries_a_step_keeps_are_read_from_the_program_as_from_an_upd
         ran, _ = cls.family.update(cls.family.init(empty, **settings), empty, empty)
         expected = {key for key, field in opt.state_names.items() if getattr(ran, field) is not None}
         assert opt._expected(settings, dtype) == expected, options
+
+
+def test_a_kept_0d_value_is_compared_with_the_sign_of_its_zero():
+    """A saved scalar whose value the step reads back (η, μ) is compared exactly: 0.0 written over
+    -0.0 through a .data alias (no version bump, the same layout) makes the entry differ, as a new
+    hyperparameter's signed zero does (optim.plan.frozen)."""
+    from optim import torch_plan
+    entry = {"mu": torch.tensor(-0.0), "ax": torch.zeros(3)}
+    picture = torch_plan.entry_picture(entry)
+    assert torch_plan.same_entry(entry, picture)
+    entry["mu"].data.fill_(0.0)
+    assert entry["mu"]._version == picture[0][3]
+    assert not torch_plan.same_entry(entry, picture)
