@@ -94,6 +94,16 @@ def _recipe(state_type: type, names: tuple, types: tuple) -> Any:
     return tuple(valued)
 
 
+def present_after(program: "Program", state: Any, results: dict) -> dict:
+    """field -> whether it is not None after ``program``'s step of ``state`` (``results``: the
+    scalars it computed): a buffer of the new state is an output node (None where the update
+    leaves none); any other field is the step's result or stays as it was."""
+    after = {name: output is not None for name, output in zip(program.buffers, program.outputs[1:])}
+    for name in state.__dict__.keys() - after.keys():
+        after[name] = results.get(name, state.__dict__[name]) is not None
+    return after
+
+
 class Program:
     """One traced step: the tensor tape, its output nodes, and how this step's scalars and the
     new state's scalar fields follow from the state's scalars."""

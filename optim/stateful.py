@@ -53,7 +53,7 @@ from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentu
 from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
 from optim.plan import Plan, fingerprint
-from optim.replay import Programs, stepped
+from optim.replay import Programs, present_after, stepped
 from optim.trace import Untraceable, Workspace, prepare_fused_group, run_workspace_group, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
@@ -342,11 +342,8 @@ class Optimizer:
         except Untraceable:
             new_state, _ = self.family.update(state, proxy, np.zeros_like(proxy))
             return {name: (value is not None, isinstance(value, np.ndarray)) for name, value in vars(new_state).items()}
-        # A buffer of the new state is an output node (None where the update leaves none).
-        after = {name: (output is not None, True) for name, output in zip(program.buffers, program.outputs[1:])}
-        for name in vars(state).keys() - after.keys():
-            after[name] = (results.get(name, getattr(state, name)) is not None, False)
-        return after
+        buffers = set(program.buffers)
+        return {name: (present, name in buffers) for name, present in present_after(program, state, results).items()}
 
     # -- stepping ---------------------------------------------------------------------
     def _indexed(self):

@@ -40,7 +40,7 @@ import torch
 from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd, stateful, torch_compiled, torch_plan)
 from optim.plan import frozen
-from optim.replay import Programs, stepped, structure
+from optim.replay import Programs, present_after, stepped, structure
 from optim.trace import Untraceable
 from optim.context import register_context
 
@@ -225,6 +225,7 @@ class TorchOptimizer(torch.optim.Optimizer):
     state_names: dict = {}
     made_by_update_: set = set()   # torch's names of the buffers the update makes when missing
     scalar_entries_: tuple = ()    # (torch name, field, counts steps) of the scalar state entries
+    buffer_entries_: tuple = ()    # (torch name, field) of the others
     all_saved_: bool = False
     options_: dict = {}
     scalar_state: dict = {}   # torch's 0-d tensor state name -> True for the step counter
@@ -246,6 +247,8 @@ class TorchOptimizer(torch.optim.Optimizer):
                             for name, field in cls.state_names.items()
                             if declared.fields[field].kind == fields.SCALAR}
         cls.scalar_entries_ = tuple((name, cls.state_names[name], counts) for name, counts in cls.scalar_state.items())
+        cls.buffer_entries_ = tuple((name, field) for name, field in cls.state_names.items()
+                                    if name not in cls.scalar_state)
         # Every buffer and scalar an update evolves is saved (so a recalled call may read its
         # next state from what it saved without reading the entries back one by one).
         cls.all_saved_ = declared.evolvable <= set(cls.state_names.values())
@@ -442,11 +445,11 @@ class TorchOptimizer(torch.optim.Optimizer):
             read[field] = _step_count(tensor, name) if counts_steps else _scalar(tensor, name)
         checks = fields.declarations(first).checks
         after = {**changed, **_checks.checked(read, {n: c for n, c in checks.items() if n in read})}
-        buffers = [(name, field) for name, field in self.state_names.items() if name not in self.scalar_state]
         next_states = {}
         for p, state in members:
             entry = {name: torch.scalar_tensor(value, dtype=dtype) for name, value in scalars}
-            entry.update((name, state.__dict__[field]) for name, field in buffers if state.__dict__[field] is not None)
+            entry.update((name, state.__dict__[field]) for name, field in self.buffer_entries_
+                         if state.__dict__[field] is not None)
             if entry or p in self.state:
                 self.state[p] = entry
             next_states[p] = fields.evolve(state, **after)
@@ -470,7 +473,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         recipes: dict = {}
         steady = True
         for p, _, state in entries:
-            proxy = np.zeros((), _NUMPY_DTYPES[p.dtype])
+            proxy = _PROXIES[p.dtype]
             program, scalars, results = self._programs.bound(state, proxy, proxy)
             names = fields.buffers(state)
             present = [getattr(state, n) for n in names if getattr(state, n) is not None]
@@ -606,10 +609,8 @@ class TorchOptimizer(torch.optim.Optimizer):
                 program, _, results = self._programs.bound(state, _PROXIES[dtype], _PROXIES[dtype])
             except Untraceable:
                 pass
-            else:   # a buffer of the new state is an output node (None where the update leaves none)
-                present = {name for name, output in zip(program.buffers, program.outputs[1:]) if output is not None}
-                return present | {name for name in state.__dict__.keys() - set(program.buffers)
-                                  if results.get(name, state.__dict__[name]) is not None}
+            else:
+                return {name for name, present in present_after(program, state, results).items() if present}
         probe, _ = self.family.update(state, empty, empty)
         return {name for name, value in probe.__dict__.items() if value is not None}
 

@@ -24,12 +24,11 @@ is checked in full every step.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
-from optim.plan import frozen
+from optim.plan import _Never, frozen
 
 
 def layout(t: torch.Tensor) -> tuple:
@@ -46,7 +45,7 @@ def fingerprint(execution: str, defaults: dict, groups: list) -> tuple[tuple, tu
     values: list = [tuple((k, frozen(v)) for k, v in defaults.items())]
     for group in groups:
         if type(group) is not dict or type(group.get("params")) is not list:
-            return (_Unique(),), ()   # checked in full, with the full check's error
+            return (_Never(),), ()   # checked in full, with the full check's error
         structure += [id(group), tuple(group)]
         values.append(tuple((k, frozen(v)) for k, v in group.items() if k != "params"))
         params = group["params"]
@@ -55,15 +54,6 @@ def fingerprint(execution: str, defaults: dict, groups: list) -> tuple[tuple, tu
             grad = p.grad
             structure += [id(p), layout(p), None if grad is None else layout(grad)]
     return tuple(structure), tuple(values)
-
-
-class _Unique:
-    """A fingerprint part equal to nothing else."""
-
-    def __eq__(self, other: Any) -> bool:
-        return False
-
-    __hash__ = None
 
 
 def entry_picture(entry: dict) -> tuple:
@@ -77,9 +67,8 @@ def entry_picture(entry: dict) -> tuple:
 
 def _picture(t: torch.Tensor) -> tuple:
     seen = layout(t)
-    if len(seen) > 2 and seen[2] == ():   # a 0-d strided tensor: its value, with the sign of a zero
-        value = t.item()
-        return seen, t._version, (value, math.copysign(1.0, value) if isinstance(value, float) else value)
+    if len(seen) > 2 and seen[2] == ():   # a 0-d strided tensor: its value (frozen: the sign of a zero too)
+        return seen, t._version, frozen(t.item())
     return seen, t._version, None
 
 
