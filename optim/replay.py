@@ -13,6 +13,7 @@ cannot be replayed: its steps are traced each time with concrete scalars (``Untr
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import operator
 from dataclasses import fields as dataclass_fields, replace
@@ -49,8 +50,43 @@ def stepped(state: Any, scalars: dict, buffers: dict) -> Any:
     """The state after a replayed step: the scalars the step computed that differ from the
     state's (hyperparameters come back as the very same objects) and its buffers, unchecked
     (``fields.evolve``: values an update computed from a checked state)."""
-    changed = {name: value for name, value in scalars.items() if value is not getattr(state, name)}
-    return fields.evolve(state, **changed, **buffers)
+    return fields.evolve(state, **changed_scalars(state, scalars), **buffers)
+
+
+def changed_scalars(state: Any, scalars: dict) -> dict:
+    """The scalars a step computed that are not the state's own objects (a hyperparameter
+    comes back as the very same object)."""
+    return {name: value for name, value in scalars.items() if value is not getattr(state, name)}
+
+
+def shares_binding(previous: Any, state: Any) -> bool:
+    """Whether ``state`` has ``previous``'s class and fields, the very same objects in every
+    scalar, flag and setting, and buffers of the same types: then ``structure`` and
+    ``Program.bind`` give it what they gave ``previous`` (for params of one dtype).  A group's
+    params hold the same scalar objects (one bind made them all), so a step binds once per
+    group, not once per param."""
+    kind = type(state)
+    if kind is not type(previous):
+        return False
+    values, before = state.__dict__, previous.__dict__
+    if len(values) != len(before):
+        return False
+    scalars, buffers = _field_getters(kind)
+    try:
+        return (all(map(operator.is_, scalars(values), scalars(before)))
+                and all(map(operator.is_, map(type, buffers(values)), map(type, buffers(before)))))
+    except KeyError:   # a declared field missing from the instance
+        return False
+
+
+@functools.cache
+def _field_getters(state_type: type) -> tuple:
+    """Readers of (every field but the buffers, the buffers) of a state's ``__dict__``, as tuples."""
+    def getter(names: tuple) -> Any:
+        return operator.itemgetter(*names) if len(names) > 1 else lambda d: tuple(d[n] for n in names)
+    named = _fields(state_type)
+    return (getter(tuple(n for n, is_buffer in named if not is_buffer)),
+            getter(tuple(n for n, is_buffer in named if is_buffer)))
 
 
 def structure(state: Any, params: np.ndarray) -> tuple | None:

@@ -53,7 +53,7 @@ from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentu
 from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
 from optim.plan import Plan, fingerprint
-from optim.replay import Programs, present_after, stepped
+from optim.replay import Programs, changed_scalars, present_after, shares_binding
 from optim.trace import Untraceable, Workspace, prepare_fused_group, run_workspace_group, trace
 
 TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
@@ -387,7 +387,7 @@ class Optimizer:
             self._stored(plan, [_zero_dim_as_arrays(state) for state, _ in results])
             return
         grads = self._unaliased(plan, grads)
-        steps = [self._traced(s, p, g) for s, p, g in zip(plan.states, params, grads)]
+        steps = self._traced(plan.states, params, grads)
         self._stored(plan, self._write(steps, plan.states, params, grads))
 
     def _current_plan(self) -> Plan:
@@ -458,18 +458,30 @@ class Optimizer:
                 grads[suspects[j - written]] = np.array(grads[suspects[j - written]], copy=True)
         return grads
 
-    def _traced(self, state, p, g) -> tuple:
-        """(tape, output nodes, this step's scalars, the new state's scalars): a cached trace
-        replayed where one applies (``optim.replay``), else this step traced with concrete
-        scalars (an update that cannot be replayed)."""
-        try:
-            program, scalars, results = self._programs.bound(state, p, g)
-        except Untraceable:
-            tape, outputs, new_state = trace(self.family.update, state, p, g, list(fields.buffers(state)))
-            return tape, outputs, tape.scalars, {f.name: getattr(new_state, f.name)
-                                                 for f in dataclass_fields(new_state)
-                                                 if f.name not in fields.buffers(state)}
-        return program.tape, program.outputs, scalars, results
+    def _traced(self, states: list, params: list, grads: list) -> list:
+        """Each param's step: (tape, output nodes, this step's scalars, the new state's scalars),
+        a cached trace replayed where one applies (``optim.replay``), else the step traced with
+        concrete scalars (an update that cannot be replayed).  A param whose state shares the
+        previous param's binding (``replay.shares_binding``; the same dtype) shares its step,
+        the very tuple: bound once per group."""
+        steps: list = []
+        shared = None   # (state, dtype) of the last replayed step
+        for state, p, g in zip(states, params, grads):
+            if shared is not None and shared[1] == p.dtype and shares_binding(shared[0], state):
+                steps.append(steps[-1])
+                continue
+            try:
+                program, scalars, results = self._programs.bound(state, p, g)
+            except Untraceable:
+                tape, outputs, new_state = trace(self.family.update, state, p, g, list(fields.buffers(state)))
+                steps.append((tape, outputs, tape.scalars, {f.name: getattr(new_state, f.name)
+                                                            for f in dataclass_fields(new_state)
+                                                            if f.name not in fields.buffers(state)}))
+                shared = None
+                continue
+            steps.append((program.tape, program.outputs, scalars, results))
+            shared = (state, p.dtype)
+        return steps
 
     def _write(self, steps: list, states: list, params: list, grads: list) -> list:
         """Write every step's outputs into its param and its state's buffers (allocated once) and
@@ -481,8 +493,12 @@ class Optimizer:
         else:   # one call per traced program, over all the tensors that share it
             for tape, outputs, _, group in _by_program(steps, jobs, range(len(steps))):
                 run_workspace_group(tape, outputs, self._workspace, group)
-        return [stepped(state, results, jobs.buffers(k, state)) for k, ((_, _, _, results), state)
-                in enumerate(zip(steps, states))]
+        new_states, changed = [], None
+        for k, (step, state) in enumerate(zip(steps, states)):
+            if changed is None or step is not steps[k - 1]:   # a shared step: the same scalars change
+                changed = changed_scalars(state, step[3])
+            new_states.append(fields.evolve(state, **changed, **jobs.buffers(k, state)))
+        return new_states
 
     def _fused_calls(self, steps: list, jobs: "_Jobs", grads: list) -> list:
         """The fused calls of this step.  While the plan is kept (the same params and buffers,
@@ -677,6 +693,7 @@ class _Jobs:
         self.make, self.arguments = make, (steps, states, params, grads)
         self.made: dict[int, tuple] = {}
         self.allocated = False   # whether a job allocated a buffer
+        self.dropped: tuple = (None, [])   # (a program's outputs, the buffers it leaves None)
 
     def __getitem__(self, k: int) -> tuple[list, list]:
         job = self.made.get(k)
@@ -694,8 +711,9 @@ class _Jobs:
         if job is not None:
             return dict(zip(fields.buffers(state), job[1][1:]))
         outputs = self.arguments[0][k][1]
-        return {n: None for n, o in zip(fields.buffers(state), outputs[1:])
-                if o is None and getattr(state, n) is not None}
+        if self.dropped[0] is not outputs:   # the params of a program share its output list
+            self.dropped = outputs, [n for n, o in zip(fields.buffers(state), outputs[1:]) if o is None]
+        return {n: None for n in self.dropped[1] if getattr(state, n) is not None}
 
 
 def _by_program(steps: list, jobs: Any, indices) -> list:

@@ -824,3 +824,52 @@ def test_sgd_made_momentum_after_its_first_steps_starts_its_buffer_from_the_grad
         np.testing.assert_allclose(ours_torch.detach().numpy(), reference.detach().numpy(), rtol=1e-14, atol=0)
         np.testing.assert_allclose(p, reference.detach().numpy(), rtol=1e-14, atol=0)
     assert "momentum_buffer" in optimizers[1].state[ours_torch] and optimizers[2].state_dict()["state"][0]["momentum_buffer"] is not None
+
+
+def test_a_state_shares_the_previous_params_binding_only_with_its_very_scalars_and_buffer_types():
+    """``replay.shares_binding``: what lets a group's params bind once per step.  Anything a
+    binding or a structure reads that differs — a scalar's object (even of an equal value), a
+    buffer's presence or type, the class, a field added — shares nothing."""
+    from optim import adam, fields, rmsprop
+    from optim.replay import shares_binding
+    p = np.ones(3)
+    base = fields.evolve(adam.init(p), t=700)
+    assert shares_binding(base, fields.evolve(base, m=np.zeros(3), v=np.ones(3)))
+    assert not shares_binding(base, fields.evolve(base, t=int("700")))        # equal, another object
+    assert not shares_binding(base, fields.evolve(base, t=700.0))
+    assert not shares_binding(adam.init(p), adam.init(p, amsgrad=True))      # a buffer made
+    assert not shares_binding(base, fields.evolve(base, m=np.zeros(3).view(np.matrix)))
+    assert not shares_binding(base, rmsprop.init(p))
+    odd = copy.copy(base)
+    object.__setattr__(odd, "extra", 1.0)
+    assert not shares_binding(base, odd) and not shares_binding(odd, base)
+    missing = copy.copy(base)
+    del missing.__dict__["lr"]
+    missing.__dict__["other"] = base.lr
+    assert not shares_binding(base, missing)
+
+
+@pytest.mark.parametrize("execution", ["workspace", "fused"])
+def test_params_of_one_group_with_different_step_counts_each_step_from_their_own(execution):
+    """The params of a group usually hold the very same step count and share one binding; a
+    param whose state says otherwise (loaded from elsewhere, an equal count of another object,
+    a float count) steps from its own, as the functional path does."""
+    if execution == "fused" and not HAVE_NUMBA and os.environ.get("CI") != "true":
+        pytest.skip("numba is not installed (pip install 'optlaws[fast]')")
+    from dataclasses import replace
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal(n).astype(np.float32) for n in (5, 6, 7, 8)]
+    cached = optim.Adam([p.copy() for p in params], lr=0.1, execution=execution)
+    reference = optim.Adam([p.copy() for p in params], lr=0.1, execution="functional")
+    for step in range(6):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+        if step == 2:
+            for opt in (cached, reference):
+                opt.state[0] = replace(opt.state[0], t=300)
+                opt.state[1] = replace(opt.state[1], t=40)
+                opt.state[2] = replace(opt.state[2], t=int("300"))
+                opt.state[3] = replace(opt.state[3], t=300.0)
+        cached.step(grads)
+        reference.step([g.copy() for g in grads])
+        _assert_same(cached, reference)
+    assert [cached.state[i].t for i in range(4)] == [304, 44, 304, 304.0]
