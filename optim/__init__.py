@@ -14,17 +14,17 @@ torch-style classes (``optim.Adam(params, lr=...)``, ``step(grads)``, param grou
 Importing ``optim`` registers the NumPy backend; ``symbolic`` registers the SymPy one.
 """
 from optim import numpy_backend  # noqa: F401  (registers the NumPy context)
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, momentum_sgd, nadam, radam, rmsprop,
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd)
 from optim.context import Context, context_of, register_context
 from optim.registry import FAMILIES, OPTIMIZERS
-from optim.stateful import (ASGD, CLASSES, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, MomentumSGD, NAdam,
-                            Optimizer, RAdam, RMSprop, Rprop, TORCH_OPTIMIZERS)
+from optim.stateful import (ASGD, CLASSES, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, MomentumSGD,
+                            NAdam, Optimizer, RAdam, RMSprop, Rprop, TORCH_OPTIMIZERS)
 
 __all__ = [
     "Context", "context_of", "register_context", "FAMILIES", "OPTIMIZERS", "CLASSES", "TORCH_OPTIMIZERS",
     "Optimizer", "sgd", "momentum_sgd", "adam", "adamw", "adadelta", "adagrad", "rmsprop", "adamax", "nadam",
-    "radam", "rprop", "asgd",
+    "radam", "rprop", "asgd", "lion",
     "SGD", "MomentumSGD", "Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop",
-    "ASGD",
+    "ASGD", "Lion",
 ]

@@ -14,6 +14,8 @@ from typing import Any
 
 from optim import adam, fields
 
+WEIGHT_DECAY = "decoupled"   # λ decays p, not an L2 term of g (proofs.theorems.relations reads it)
+
 
 @fields.state
 class State(adam.Hyperparameters):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, momentum_sgd, nadam, radam, rmsprop,
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd)
 
 
@@ -34,6 +34,8 @@ FAMILIES = (
     Family("RAdam", radam, torch_positional=5),
     Family("Rprop", rprop, torch_positional=3),
     Family("ASGD", asgd, torch_positional=5),
+    # Optax's and the literature's, which torch.optim lacks.
+    Family("Lion", lion),
 )
 OPTIMIZERS = {family.name: family.module for family in FAMILIES}
 

@@ -48,7 +48,7 @@ try:
 except ImportError:  # NumPy < 2
     byte_bounds = np.byte_bounds
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd)
 from optim._checks import check_layout, real
 from optim.registry import FAMILIES, torch_positional
@@ -804,7 +804,11 @@ class ASGD(Optimizer):
     family = asgd
 
 
+class Lion(Optimizer):
+    family = lion
+
+
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD)}
+                                         NAdam, RAdam, Rprop, ASGD, Lion)}
 # The classes torch.optim has, compared with it by the tests.
 TORCH_OPTIMIZERS = {family.name: CLASSES[family.name] for family in FAMILIES if family.torch_positional is not None}

@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, momentum_sgd, nadam, radam, rmsprop,
+from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd, stateful, torch_compiled, torch_plan)
 from optim.plan import frozen
 from optim.replay import Programs, present_after, stepped, structure
@@ -804,7 +804,11 @@ class ASGD(TorchOptimizer):
     family = asgd
 
 
+class Lion(TorchOptimizer):
+    family = lion
+
+
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD)}
+                                         NAdam, RAdam, Rprop, ASGD, Lion)}
 # The classes torch.optim has (the tests compare them with it).
 OPTIMIZERS = {name: CLASSES[name] for name in stateful.TORCH_OPTIMIZERS}

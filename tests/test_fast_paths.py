@@ -26,6 +26,8 @@ OPTIONS = {  # every option whose code path differs
     "RAdam": [dict(betas=(0.9, 0.7))],
     "Rprop": [dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))],
     "ASGD": [dict(t0=3, lambd=0.01)],
+    "MomentumSGD": [dict(momentum=0.5)],
+    "Lion": [dict(weight_decay=0.1), dict(betas=(0.0, 0.5), maximize=True)],
 }
 CASES = [(n, o, d) for n, opts in OPTIONS.items() for o in opts for d in (np.float32, np.float64)]
 IDS = [f"{n}-{'-'.join(map(str, o))}-{d.__name__}" for n, o, d in CASES]
@@ -34,7 +36,7 @@ IDS = [f"{n}-{'-'.join(map(str, o))}-{d.__name__}" for n, o, d in CASES]
 def run(name, options, dtype, execution, steps=12):
     rng = np.random.default_rng(7)
     params = [rng.standard_normal((33, 5)).astype(dtype), rng.standard_normal(7).astype(dtype)]
-    opt = optim.TORCH_OPTIMIZERS[name](params, lr=0.05, execution=execution, **options)
+    opt = optim.CLASSES[name](params, lr=0.05, execution=execution, **options)
     history = []
     for step in range(steps):
         grads = [rng.standard_normal(p.shape).astype(dtype) for p in params]
@@ -135,7 +137,7 @@ def test_a_param_of_many_blocks_is_updated_whole_on_any_thread_count(name, threa
     results = {}
     for execution in ("functional", "workspace"):
         p = start.copy()
-        opt = optim.TORCH_OPTIMIZERS[name]([p], lr=0.05, **OPTIONS[name][0], execution=execution)
+        opt = optim.CLASSES[name]([p], lr=0.05, **OPTIONS[name][0], execution=execution)
         for g in grads:
             opt.step([g])
         results[execution] = (p, opt.state_dict()["state"][0] if opt.state_dict()["state"] else {})

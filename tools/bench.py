@@ -31,7 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import optim  # noqa: E402
-from optim.stateful import TORCH_OPTIMIZERS  # noqa: E402
+from optim.stateful import CLASSES  # noqa: E402
+
+# Every optimizer but the seed's MomentumSGD (SGD with momentum, without torch's options).
+BENCHED = [name for name in CLASSES if name != "MomentumSGD"]
 
 try:
     import torch
@@ -85,7 +88,7 @@ def _timed(step) -> float:
 
 def _ours(name, params, grads, execution):
     params = [p.copy() for p in params]
-    opt = TORCH_OPTIMIZERS[name](params, execution=execution, **SETTINGS.get(name, {}))
+    opt = CLASSES[name](params, execution=execution, **SETTINGS.get(name, {}))
     step = lambda: opt.step(grads)  # noqa: E731
     step.held = lambda: opt._workspace.nbytes()  # noqa: E731
     return step
@@ -97,9 +100,11 @@ def _torch(name, params, grads, mode):
         t.grad = torch.from_numpy(g)
     if mode.startswith("ours torch"):
         execution = "compiled" if mode.endswith("compiled") else "eager"
-        opt = torch_backend.OPTIMIZERS[name](tensors, execution=execution, **SETTINGS.get(name, {}))
+        opt = torch_backend.CLASSES[name](tensors, execution=execution, **SETTINGS.get(name, {}))
     else:
         option = {"foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
+        if not hasattr(torch.optim, name):
+            return None  # torch.optim has no such optimizer (Lion)
         try:
             opt = getattr(torch.optim, name)(tensors, **option, **SETTINGS.get(name, {}))
             opt.step()
@@ -150,7 +155,7 @@ def bandwidth_floor(n: int = 10_000_000) -> float:
 def traffic_bytes(name: str, n: int) -> int:
     """What a fused step must read and write: params, grads and every state tensor."""
     params = np.zeros(8, np.float32)
-    opt = TORCH_OPTIMIZERS[name]([params], **SETTINGS.get(name, {}))
+    opt = CLASSES[name]([params], **SETTINGS.get(name, {}))
     opt.step([np.ones(8, np.float32)])
     buffers = sum(isinstance(v, np.ndarray) and v.size == 8 for v in vars(opt.state[0]).values())
     return (2 + buffers + 1 + buffers) * 4 * n  # read p, g, state; write p, state
@@ -297,7 +302,7 @@ def main() -> int:
     parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     args = parser.parse_args()
-    names = [n for n in TORCH_OPTIMIZERS if not args.select or n in args.select.split(",")]
+    names = [n for n in BENCHED if not args.select or n in args.select.split(",")]
     result = bench(args.rounds, names, args.models)
     result["proofs"] = proof_times()
     args.out.mkdir(parents=True, exist_ok=True)

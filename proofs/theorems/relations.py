@@ -81,8 +81,8 @@ def _has(module, field: str) -> bool:
 
 
 for _name, _module in OPTIMIZERS.items():
-    # L2 decay applies to the gradient only where it is not decoupled (AdamW decays p).
-    coupled = _has(_module, "weight_decay") and _name != "AdamW"
+    # L2 decay applies to the gradient only where it is not decoupled (AdamW, Lion decay p).
+    coupled = _has(_module, "weight_decay") and getattr(_module, "WEIGHT_DECAY", "l2") == "l2"
     for _kind, _applies in (("maximize", _has(_module, "maximize")), ("weight_decay", coupled)):
         if _applies:
             for _regime, _hypotheses in REGIMES.get(_name, [("", None)]):
