@@ -51,6 +51,7 @@ except ImportError:  # NumPy < 2
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
                    rprop, sgd)
 from optim._checks import check_layout, real
+from optim.lr_scheduler import SCHEDULE_KEYS
 from optim.registry import FAMILIES, torch_positional
 from optim.plan import Plan, fingerprint
 from optim.replay import Programs, changed_scalars, present_after, shares_binding
@@ -322,7 +323,9 @@ class Optimizer:
         return checked
 
     def _settings(self, group: dict) -> dict:
-        return {k: v for k, v in group.items() if k != "params" and k not in TORCH_EXECUTION_OPTIONS}
+        # a schedule's keys (initial_lr, max_momentum, ...) sit beside the hyperparameters
+        return {k: v for k, v in group.items()
+                if k != "params" and k not in TORCH_EXECUTION_OPTIONS and k not in SCHEDULE_KEYS}
 
     def _expected_state(self, settings: dict, dtype: np.dtype) -> dict:
         """torch's state keys a stepped param of this group has: key -> True for a buffer
@@ -600,13 +603,13 @@ class Optimizer:
         for number, (saved, current) in enumerate(zip(groups, self.param_groups)):
             settings = {k: _copy.deepcopy(v) for k, v in saved.items()
                         if k != "params" and k not in TORCH_EXECUTION_OPTIONS}
-            unknown = set(settings) - set(self.defaults)
+            unknown = set(settings) - set(self.defaults) - set(SCHEDULE_KEYS)
             if unknown:
                 raise ValueError(f"saved param group {number} has unknown hyperparameters {sorted(unknown)}")
             absent = set(self.defaults) - set(settings)
             if absent:
                 raise ValueError(f"saved param group {number} lacks hyperparameters {sorted(absent)}")
-            self._check_group(settings)
+            self._check_group(self._settings(settings))
             new_groups.append({"params": current["params"], **settings})
         for key in saved_state:
             if not _is_index(key):
