@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := $(VENV)/.conformance
 PROVE_ARGS ?=
 
-.PHONY: prove test conformance bench mutants venv clean
+.PHONY: prove test conformance bench drift mutants venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ conformance: $(TORCH)
 bench: $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python tools/bench.py --out reports $(BENCH_ARGS)
+
+## drift: how far the recursive and closed forms of each LR schedule drift apart in float64
+##        over 10⁶ steps (DRIFT_ARGS="--steps 1000" for fewer)
+drift: $(STAMP)
+	$(BIN)/python tools/schedule_drift.py $(DRIFT_ARGS)
 
 ## mutants: judge a sample of single-point AST mutants of optim/ by the proofs and the fast tests;
 ##          prints the kill rate and the survivors (MUTANTS_ARGS="--sample 40 --seed 1 --jobs 2")

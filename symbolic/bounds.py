@@ -70,6 +70,11 @@ def _bound(expr: sympy.Expr, env: dict) -> Interval:
     if isinstance(expr, sympy.Piecewise):  # one of the branches: their hull
         parts = [bound(value, env) for value, _ in expr.args]
         return _hull(parts)
+    if isinstance(expr, sympy.cos):
+        return Interval(-1, 1, False, False)
+    if isinstance(expr, sympy.floor):    # ⌊x⌋ ∈ [⌊lo⌋, ⌊hi⌋]
+        inner = bound(expr.args[0], env)
+        return Interval(sympy.floor(inner.lo), sympy.floor(inner.hi), inner.lo == -sympy.oo, inner.hi == sympy.oo)
     if isinstance(expr, sympy.sign):
         inner = bound(expr.args[0], env)
         if inner.lo > 0 or (inner.lo == 0 and inner.lo_open):

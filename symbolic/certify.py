@@ -2,7 +2,7 @@
 
 A candidate counterexample substitutes exact rationals into both sides.  If the
 difference is a rational number, it is decided exactly.  Otherwise (square roots, powers
-with rational exponents) it is enclosed with outward-rounded interval arithmetic
+with rational exponents, π, cosines, floors) it is enclosed with outward-rounded interval arithmetic
 (mpmath.iv); the difference is certified nonzero only if its interval excludes 0.
 """
 from __future__ import annotations
@@ -49,6 +49,13 @@ def _iv(expr: sympy.Expr):
     if isinstance(expr, sympy.Abs):
         x = _iv(expr.args[0])
         return abs(x)
+    if expr is sympy.pi:
+        return iv.pi
+    if isinstance(expr, sympy.cos):
+        return iv.cos(_iv(expr.args[0]))
+    if isinstance(expr, sympy.floor):
+        x = _iv(expr.args[0])
+        return iv.mpf([mpmath.floor(x.a), mpmath.floor(x.b)])
     raise Uncertifiable(f"cannot enclose {type(expr).__name__}: {expr}")
 
 

@@ -164,6 +164,8 @@ class Knowledge:
         self.decided: list = []                     # expressions decisions rested on
         self.contradiction: str | None = None
         self._nodes: dict = {}                      # node -> (decided node, expressions it rested on)
+        self._floor_offsets: dict = {}              # (floor, floor) -> their proven difference, or None
+        self._floor_pool: set = set()               # floors of counters seen (note_floors, apply)
         self._domain_values: list = []
         self._pending: list = []
         flat = []
@@ -405,6 +407,10 @@ class Knowledge:
             return "SymPy's assumptions from the proven signs"
         if depth < 5 and self._structurally(e, True, depth):
             return "the signs of its parts"
+        if depth < 5 and self._cosine_difference(e, strict=True):
+            return "cos is decreasing on [0, π]"
+        if depth == 0 and self._by_integer_arithmetic(GT, e):
+            return "z3 integer arithmetic from the facts between counters"
         return None
 
     def how_nonnegative(self, e, depth: int = 0) -> str | None:
@@ -417,6 +423,10 @@ class Knowledge:
             return "SymPy's assumptions from the proven signs"
         if depth < 5 and self._structurally(e, False, depth):
             return "the signs of its parts"
+        if depth < 5 and self._cosine_difference(e, strict=False):
+            return "cos is decreasing on [0, π]"
+        if depth == 0 and self._by_integer_arithmetic(GE, e):
+            return "z3 integer arithmetic from the facts between counters"
         return None
 
     def _structurally(self, e, strict: bool, depth: int) -> bool:
@@ -469,6 +479,88 @@ class Knowledge:
                 return "the absolute value of a nonzero value"
         if self._assumed(e, "is_nonzero"):
             return "SymPy's assumptions from the proven signs"
+        if depth == 0:
+            return self._cosine_off_its_extremes(e)
+        return None
+
+    def _cosine_difference(self, e, strict: bool) -> bool:
+        """``c·(cos(π·A) − cos(π·B))`` with c > 0 is ≥ 0 when 0 ≤ A ≤ B ≤ 1 (> 0 when A < B):
+        cos is strictly decreasing on [0, π]."""
+        if not e.is_Add or not e.has(sympy.cos):
+            return False
+        terms = sympy.Add.make_args(e)
+        if len(terms) != 2:
+            return False
+        (c1, f1), (c2, f2) = (t.as_coeff_Mul() for t in terms)
+        if c1 != -c2 or c1 == 0 or not isinstance(f1, sympy.cos) or not isinstance(f2, sympy.cos):
+            return False
+        high, low = (f1, f2) if c1 > 0 else (f2, f1)      # e = |c|·(high − low)
+        a, b = sympy.expand(high.args[0] / sympy.pi), sympy.expand(low.args[0] / sympy.pi)
+        if a.has(sympy.pi) or b.has(sympy.pi):
+            return False
+
+        def nonnegative(x) -> bool:
+            x = sympy.cancel(x)
+            return bool(self.how_nonnegative(x, 5) or self._by_z3(GE, x))
+
+        gap = (lambda x: bool(self.how_positive(sympy.cancel(x), 5) or self._by_z3(GT, x))) if strict else nonnegative
+        return nonnegative(a) and gap(b - a) and nonnegative(1 - b)
+
+    def _integer_multiple(self, ratio) -> int | None:
+        """1 if the facts show ``ratio`` (a quotient of counters) an odd integer, 2 if an even
+        one, else None: ``P − r·Q − 2Q·⌊(P − r·Q)/(2Q)⌋ = 0`` by z3 over the integers."""
+        if not ratio.free_symbols or not all(getattr(self.symbols.get(x), "integer", False)
+                                             for x in ratio.free_symbols):
+            return None
+        p, q = sympy.fraction(sympy.together(ratio))
+        for rest, answer in ((1, 1), (0, 2)):
+            remainder = p - rest * q - 2 * q * sympy.floor((p - rest * q) / (2 * q))
+            if self._by_integer_arithmetic("=", remainder):
+                return answer
+        return None
+
+    def _cosine_at_multiples(self, node):
+        """cos(π·(A + B)) = ±cos(π·B) when the facts make A an odd (−) or even (+) integer:
+        A is the whole argument over π (then cos is ∓1) or one of its terms."""
+        ratio = sympy.expand(node.args[0] / sympy.pi)
+        if ratio.has(sympy.pi):
+            return node
+        terms = sympy.Add.make_args(ratio)
+        for part in ([ratio] if len(terms) == 1 else [ratio, *terms]):
+            multiple = self._integer_multiple(part)
+            if multiple is not None:
+                rest = sympy.cos(sympy.pi * (ratio - part))
+                return -rest if multiple == 1 else rest
+        return node
+
+    def _cosine_off_its_extremes(self, e) -> str | None:
+        """``cos(π·P/Q) ∓ 1 ≠ 0`` for counters P, Q: cos x = −1 exactly at the odd multiples
+        of π and cos x = 1 at the even ones, so it suffices that no integer k has P = (2k + 1)·Q
+        (resp. P = 2k·Q) under the facts — z3 over the integers."""
+        terms = sympy.Add.make_args(sympy.expand(e))
+        if len(terms) != 2 or not any(t.is_number for t in terms):
+            return None
+        number, other = (terms[0], terms[1]) if terms[0].is_number else (terms[1], terms[0])
+        coefficient, cosine = other.as_coeff_Mul()
+        if not isinstance(cosine, sympy.cos) or number / coefficient not in (1, -1):
+            return None
+        ratio = cosine.args[0] / sympy.pi
+        if ratio.has(sympy.pi) or not ratio.free_symbols or not all(
+                getattr(self.symbols.get(x), "integer", False) for x in ratio.free_symbols):
+            return None
+        p, q = sympy.fraction(sympy.together(ratio))
+        from symbolic import z3check
+        from symbolic.domains import Domain, Interval
+        k = sympy.Dummy("k", integer=True)
+        symbols = {**self.symbols, k: Domain("integer", "ℤ", {"integer": True}, Interval(), (), integer=True)}
+        # cos x + 1 = 0 at x = (2k + 1)π; cos x − 1 = 0 at x = 2kπ
+        multiple = 2 * k + 1 if number / coefficient == 1 else 2 * k
+        relations = [sympy.Gt(f, 0) if kind == GT else sympy.Ge(f, 0) for kind, f in self.facts]
+        relations += [sympy.Ne(f, 0) for f in self.nonzero] + [sympy.Ne(q, 0), sympy.Eq(p, multiple * q)]
+        if z3check.integer_unsat(symbols, relations, ms=500):
+            self.decided.append(e)
+            return ("π·" + show(ratio) + " is no " + ("odd" if number / coefficient == 1 else "even")
+                    + " multiple of π under the facts (z3 over the integers)")
         return None
 
     def how_zero(self, e) -> str | None:
@@ -501,9 +593,43 @@ class Knowledge:
                 answer = kind == "="
             elif self.how_nonzero(e):
                 answer = kind == "≠"
+        if answer is None:
+            answer = self._by_integer_arithmetic(kind, e)
         if answer is not None:
             self.decided.append(e)
         return answer
+
+    def _by_z3(self, kind: str, e) -> str | None:
+        """A definedness condition that mixes counters and reals (``s·T + t·(e − s) ≠ 0`` from
+        ``s, e > 0`` and ``t < T``): z3 on the facts, counters relaxed to reals ≥ 0."""
+        from symbolic import z3check
+        if not z3check.AVAILABLE or sympy.count_ops(e) > 200:
+            return None
+        relations = [sympy.Gt(f, 0) if k == GT else sympy.Ge(f, 0) for k, f in self.facts]
+        relations += [sympy.Ne(f, 0) for f in self.nonzero]
+        negation = {"≠": sympy.Eq(e, 0), GE: sympy.Lt(e, 0), GT: sympy.Le(e, 0)}[kind]
+        symbols = {x: d for x, d in self.symbols.items()}
+        if z3check.unsat(symbols, self.intervals, relations, negation, ms=500, relax_integers=True):
+            self.decided.append(e)
+            return "z3 nonlinear real arithmetic from the facts (counters relaxed to reals): unsat"
+        return None
+
+    def _by_integer_arithmetic(self, kind: str, e) -> bool | None:
+        """A question about counters (ℕ symbols only, a polynomial) decided by z3 over the
+        integers from the facts between counters: ``t + 1 ≤ T`` gives ``T − t > 0``, which
+        the interval and sign reasoning above, being over the reals, does not see."""
+        if not e.free_symbols or not all(self.symbols.get(x) is not None and self.symbols[x].integer
+                                         for x in e.free_symbols):
+            return None
+        from symbolic import z3check      # z3check reads this module's normal_relation
+        relations = [sympy.Gt(f, 0) if k == GT else sympy.Ge(f, 0) for k, f in self.facts]
+        relations += [sympy.Ne(f, 0) for f in self.nonzero]
+        wanted = {GT: sympy.Gt, GE: sympy.Ge, "=": sympy.Eq, "≠": sympy.Ne}[kind](e, 0)
+        if z3check.integer_unsat(self.symbols, relations + [sympy.Not(wanted)], ms=300):
+            return True
+        if z3check.integer_unsat(self.symbols, relations + [wanted], ms=300):
+            return False
+        return None
 
     def decide_condition(self, condition) -> bool | None:
         if condition in (sympy.true, True):
@@ -531,13 +657,59 @@ class Knowledge:
         expr = self.subst(exact(expr))
         for _ in range(6):
             new = expr.xreplace(self.rewrites) if self.rewrites else expr
+            new = self._same_floors(new)
             if not undefined(new):
                 new = new.replace(lambda n: isinstance(n, (sympy.Piecewise, sympy.sign, sympy.Abs,
-                                                           sympy.Max, sympy.Min)), self._decide_node)
+                                                           sympy.Max, sympy.Min, sympy.cos)), self._decide_node)
             if new == expr:
                 return expr
             expr = new
         return expr
+
+    def _counter_floors(self, expr) -> set:
+        return {n for n in sympy.preorder_traversal(expr) if isinstance(n, sympy.floor) and n.free_symbols
+                and all(getattr(self.symbols.get(x), "integer", False) for x in n.free_symbols)}
+
+    def note_floors(self, exprs) -> None:
+        """Floors of counters the obligation's sides hold: each side is then written with the
+        same representatives, whichever is applied first."""
+        for e in exprs:
+            if isinstance(e, sympy.Basic):
+                self._floor_pool |= self._counter_floors(self.subst(exact(e)))
+
+    def _same_floors(self, expr):
+        """Floors of counters that the facts fix relative to each other written with one of
+        them: on the path where step_size ∤ t + 1, ⌊(t + 1)/s⌋ is ⌊t/s⌋; where it divides,
+        ⌊t/s⌋ + 1 (each shown by z3 over the integers, :meth:`_by_integer_arithmetic`).  The
+        representative is a number (0, ±1) when the facts fix it, else the smallest floor noted
+        that differs by a shown constant."""
+        floors = self._counter_floors(expr)
+        if not floors:
+            return expr
+        self._floor_pool |= floors
+        pool = sorted(self._floor_pool, key=lambda n: (sympy.count_ops(n), str(n)))
+        written = {}
+        for later in floors:
+            if (later, None) not in self._floor_offsets:
+                self._floor_offsets[(later, None)] = next(
+                    (c for c in (0, 1, -1) if self._by_integer_arithmetic("=", later - c)), None)
+            if self._floor_offsets[(later, None)] is not None:    # a number: ⌊1/s⌋ = 0 where s ∤ 1
+                written[later] = sympy.Integer(self._floor_offsets[(later, None)])
+                self.decided.append(later)
+                continue
+            for earlier in pool:
+                if earlier == later or (sympy.count_ops(earlier), str(earlier)) > (sympy.count_ops(later), str(later)):
+                    continue
+                key = (later, earlier)
+                if key not in self._floor_offsets:
+                    self._floor_offsets[key] = next(
+                        (c for c in (0, 1, -1) if self._by_integer_arithmetic("=", later - earlier - c)), None)
+                offset = self._floor_offsets[key]
+                if offset is not None:
+                    written[later] = earlier + offset
+                    self.decided.append(later - earlier)
+                    break
+        return expr.xreplace(written) if written else expr
 
     def _decide_node(self, node):
         """``_decide_node_once``, remembered: ``apply`` meets the same branch, sign and absolute
@@ -582,6 +754,8 @@ class Knowledge:
             if self.decide(GE, -e):
                 return -e
             return node
+        if isinstance(node, sympy.cos):
+            return self._cosine_at_multiples(node)
         if isinstance(node, (sympy.Max, sympy.Min)) and len(node.args) == 2:
             a, b = node.args
             first = self.decide(GE, a - b) if isinstance(node, sympy.Max) else self.decide(GE, b - a)
@@ -599,9 +773,9 @@ class Knowledge:
         if undefined(e):
             return None
         if condition.kind == NONZERO:
-            return self.how_nonzero(e)
+            return self.how_nonzero(e) or self._by_z3("≠", e)
         if condition.kind == NONNEGATIVE:
-            return self.how_nonnegative(e)
+            return self.how_nonnegative(e) or self._by_z3(GE, e)
         exponent = self.apply(condition.exponent)
         if undefined(exponent):
             return None
@@ -613,6 +787,10 @@ class Knowledge:
         if how := self.how_positive(e):
             return f"a positive base ({how})"
         if (how := self.how_nonnegative(e)) and self.how_positive(exponent):
+            return f"a nonnegative base ({how}) and a positive exponent"
+        if how := self._by_z3(GT, e):
+            return f"a positive base ({how})"
+        if self.how_positive(exponent) and (how := self._by_z3(GE, e)):
             return f"a nonnegative base ({how}) and a positive exponent"
         return None
 

@@ -118,6 +118,7 @@ class Setting:
         self.k = self.theory if not self.path else Knowledge(
             self.symbols, [(h, "hypothesis") for h in self.hypotheses] + [(p, "path condition") for p in self.path])
         self.domain_intervals = {s: d.interval for s, d in self.symbols.items()}
+        self.k.note_floors([side for _, lhs, rhs in self.pairs for side in (lhs, rhs)] + self.path)
         # What a counterexample must satisfy: every recorded condition, every partial
         # operation in the sides as written, and in the conditions themselves.
         required = list(self.conditions)
@@ -400,6 +401,8 @@ def _infeasible(s: Setting, check_hypotheses: bool = True) -> Verdict | None:
     for k, relations, vacuous in checks:
         reason = k.contradiction
         how = ""
+        if reason is None and relations and z3check.integer_unsat(s.symbols, relations, ms=500):
+            reason, how = "z3 integer arithmetic: unsat", " (shown by z3)"
         if reason is None and relations and z3check.unsat(s.symbols, s.domain_intervals, relations, ms=500):
             reason, how = "z3 nonlinear real arithmetic: unsat", " (shown by z3)"
         if reason is None:

@@ -19,7 +19,7 @@ A NODE is a JSON list whose first item names its head:
 * constants: ``["pi"]``, ``["E"]``, ``["oo"]``, ``["-oo"]``, ``["zoo"]``, ``["nan"]``,
   ``["true"]``, ``["false"]`` — the decider must be able to see undefined values;
 * operations on earlier nodes, by index: ``Add``, ``Mul`` (two or more terms), ``Pow`` (base,
-  exponent), ``Abs``, ``sign``, ``Max``, ``Min``, ``Piecewise`` (of ``ExprCondPair``
+  exponent), ``Abs``, ``sign``, ``cos``, ``floor`` (a schedule's), ``Max``, ``Min``, ``Piecewise`` (of ``ExprCondPair``
   nodes), ``ExprCondPair`` (expression, condition), the relations ``Eq``, ``Ne``, ``Lt``,
   ``Le``, ``Gt``, ``Ge``, and ``And``, ``Or``, ``Not``.
 
@@ -72,13 +72,14 @@ _CONSTANT_NAMES = {type(v): k for k, v in _CONSTANTS.items()}
 _RELATIONS = {"Eq": Equality, "Ne": Unequality, "Lt": StrictLessThan, "Le": LessThan,
               "Gt": StrictGreaterThan, "Ge": GreaterThan}
 _ARITHMETIC = {"Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow, "Abs": sympy.Abs,
-               "sign": sympy.sign, "Max": sympy.Max, "Min": sympy.Min}
+               "sign": sympy.sign, "Max": sympy.Max, "Min": sympy.Min, "cos": sympy.cos, "floor": sympy.floor}
 _LOGIC = {"And": And, "Or": Or, "Not": Not}
 _OPERATIONS = {**_ARITHMETIC, **_RELATIONS, **_LOGIC, "Piecewise": sympy.Piecewise,
                "ExprCondPair": ExprCondPair}
 _HEAD_OF = {cls: name for name, cls in _OPERATIONS.items()}
 # name -> (minimum, maximum) number of arguments
-_ARITY = {"Add": (2, None), "Mul": (2, None), "Pow": (2, 2), "Abs": (1, 1), "sign": (1, 1),
+_ARITY = {"Add": (2, None), "Mul": (2, None), "Pow": (2, 2), "Abs": (1, 1), "sign": (1, 1), "cos": (1, 1),
+          "floor": (1, 1),
           "Max": (2, None), "Min": (2, None), "Piecewise": (1, None), "ExprCondPair": (2, 2),
           "And": (2, None), "Or": (2, None), "Not": (1, 1), **{r: (2, 2) for r in _RELATIONS}}
 _DATACLASSES = {cls.__name__: cls for cls in (Condition, VariableSpec, Obligation, TheoremData)}
