@@ -42,6 +42,9 @@ def _batch():
 
 
 def _rank(rank: int, port: int, name: str, execution: str, wrap: str, out: str) -> None:
+    # Inductor compiles in this process, not in a pool of worker processes: a rank that had
+    # finished its steps once hung past RUN_S on a loaded machine (its exit joins that pool).
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = "1"
     from optim import torch_backend
     if "lo" in {name for _, name in socket.if_nameindex()}:
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
@@ -66,8 +69,10 @@ def _rank(rank: int, port: int, name: str, execution: str, wrap: str, out: str) 
             history.append([p.full_tensor() if wrap == "fsdp" else p.detach().clone() for p in model.parameters()])
             _reached(out, rank, f"step {len(history)} done")
         torch.save(history, f"{out}/rank{rank}.pt")
+        _reached(out, rank, "history saved")
     finally:
         dist.destroy_process_group()
+    _reached(out, rank, "process group destroyed, exiting")
 
 
 def _reached(out: str, rank: int, stage: str) -> None:
