@@ -15,16 +15,16 @@ Importing ``optim`` registers the NumPy backend; ``symbolic`` registers the SymP
 """
 from optim import numpy_backend  # noqa: F401  (registers the NumPy context)
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, sgd)
+                   rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 from optim.context import Context, context_of, register_context
 from optim.registry import FAMILIES, OPTIMIZERS
-from optim.stateful import (ASGD, CLASSES, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, MomentumSGD,
-                            NAdam, Optimizer, RAdam, RMSprop, Rprop, TORCH_OPTIMIZERS)
+from optim.stateful import (ASGD, CLASSES, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AdamWScheduleFree, Lion,
+                            MomentumSGD, NAdam, Optimizer, RAdam, RMSprop, Rprop, SGDScheduleFree, TORCH_OPTIMIZERS)
 
 __all__ = [
     "Context", "context_of", "register_context", "FAMILIES", "OPTIMIZERS", "CLASSES", "TORCH_OPTIMIZERS",
     "Optimizer", "sgd", "momentum_sgd", "adam", "adamw", "adadelta", "adagrad", "rmsprop", "adamax", "nadam",
-    "radam", "rprop", "asgd", "lion",
+    "radam", "rprop", "asgd", "lion", "schedule_free_sgd", "schedule_free_adamw",
     "SGD", "MomentumSGD", "Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop",
-    "ASGD", "Lion",
+    "ASGD", "Lion", "SGDScheduleFree", "AdamWScheduleFree",
 ]

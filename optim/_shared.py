@@ -53,3 +53,44 @@ def ema_of_square(average: Any, x: Any, decay: Any) -> Any:
 def bias_correction(beta: Any, step: Any) -> Any:
     """1 − βᵗ: divides an EMA started at zero to make it unbiased."""
     return 1 - beta**step
+
+
+# -------------------------------------------------------------------- schedule-free averaging
+# Defazio et al. 2024, "The Road Less Scheduled"; facebookresearch/schedule_free 1.4.1, whose
+# order of operations these follow.  The params the optimizer holds during training are y, an
+# interpolation between the base sequence z and the average x:
+#     y = (1 − β)·z + β·x,   z ← z − γ·g(y),   x ← (1 − c)·x + c·z
+# kept as y and z only (x is recovered from them, ``averaged_params``).
+
+def warmup_lr(lr: Any, k: Any, warmup_steps: Any) -> Any:
+    """γ_k: lr · (k + 1)/warmup_steps during the warmup, then lr."""
+    return lr * ((k + 1) / warmup_steps) if k < warmup_steps else lr * 1.0
+
+
+def average_weight(k: Any, lr_max: Any, r: Any, weight_lr_power: Any) -> Any:
+    """The weight of step k in the average: (k + 1)^r · lr_max^weight_lr_power."""
+    return ((k + 1) ** r) * (lr_max ** weight_lr_power)
+
+
+def average_coefficient(weight: Any, weight_sum: Any) -> Any:
+    """c_{k+1} = weight / weight_sum (0 while every weight so far is 0, as schedule_free's
+    ZeroDivisionError branch)."""
+    return weight / weight_sum if weight_sum != 0 else 0
+
+
+def schedule_free_step(y: Any, z: Any, g: Any, lr: Any, beta: Any, c: Any) -> tuple[Any, Any]:
+    """(y, z) after one step on the gradient g taken at y, in schedule_free's order:
+    y ← lerp(y, z, c);  y ← y + γ·(β·(1 − c) − 1)·g;  z ← z − γ·g."""
+    y = lerp(y, z, c)
+    y = y + lr * (beta * (1 - c) - 1) * g
+    return y, z - lr * g
+
+
+def averaged_params(y: Any, z: Any, beta: Any) -> Any:
+    """x, the average the optimizer evaluates (``optimizer.eval()``): lerp(y, z, 1 − 1/β)."""
+    return lerp(y, z, 1 - 1 / beta)
+
+
+def interpolated_params(x: Any, z: Any, beta: Any) -> Any:
+    """y, where the gradient is taken (``optimizer.train()``): lerp(x, z, 1 − β)."""
+    return lerp(x, z, 1 - beta)

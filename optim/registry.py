@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, sgd)
+                   rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ FAMILIES = (
     Family("ASGD", asgd, torch_positional=5),
     # Optax's and the literature's, which torch.optim lacks.
     Family("Lion", lion),
+    Family("SGDScheduleFree", schedule_free_sgd),
+    Family("AdamWScheduleFree", schedule_free_adamw),
 )
 OPTIMIZERS = {family.name: family.module for family in FAMILIES}
 

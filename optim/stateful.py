@@ -49,7 +49,8 @@ except ImportError:  # NumPy < 2
     byte_bounds = np.byte_bounds
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, sgd)
+                   rprop, schedule_free_adamw, schedule_free_sgd, sgd)
+from optim._shared import averaged_params, interpolated_params
 from optim._checks import check_layout, real
 from optim.lr_scheduler import SCHEDULE_KEYS
 from optim.registry import FAMILIES, torch_positional
@@ -811,7 +812,54 @@ class Lion(Optimizer):
     family = lion
 
 
+NOT_IN_TRAIN_MODE = ("Optimizer was not in train mode when step is called. Please insert .train() and .eval() "
+                     "calls on the optimizer. See documentation for details.")   # schedule_free's words
+
+
+class ScheduleFree(Optimizer):
+    """schedule_free's two modes: while training the params are y, where the gradient is taken;
+    ``eval()`` loads the average x = lerp(y, z, 1 − 1/β) to evaluate or save, ``train()`` goes
+    back (y = lerp(x, z, 1 − β)).  A new optimizer is in eval mode and ``step()`` refuses to run
+    outside train mode, as schedule_free's.  The mode is not in ``state_dict`` (save in eval
+    mode, as schedule_free asks; a loaded optimizer starts in eval mode)."""
+
+    train_mode: bool = False   # a new optimizer is in eval mode
+
+    def step(self, grads: Iterable[np.ndarray]) -> None:
+        if not self.train_mode:
+            raise RuntimeError(NOT_IN_TRAIN_MODE)
+        super().step(grads)
+
+    def train(self) -> None:
+        self._move(train=True)
+
+    def eval(self) -> None:
+        self._move(train=False)
+
+    def _move(self, train: bool) -> None:
+        if self.train_mode == train:
+            return
+        moved = []
+        for index, group, p in self._indexed():   # every new value before any write
+            state = self.state.get(index)
+            if state is not None:
+                beta = self._functional(self._settings(group))[self.family.INTERPOLATION]
+                to = interpolated_params if train else averaged_params
+                moved.append((p, to(p, state.z, beta)))
+        for p, value in moved:
+            np.copyto(p, value)
+        self.train_mode = train
+
+
+class SGDScheduleFree(ScheduleFree):
+    family = schedule_free_sgd
+
+
+class AdamWScheduleFree(ScheduleFree):
+    family = schedule_free_adamw
+
+
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD, Lion)}
+                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree)}
 # The classes torch.optim has, compared with it by the tests.
 TORCH_OPTIMIZERS = {family.name: CLASSES[family.name] for family in FAMILIES if family.torch_positional is not None}

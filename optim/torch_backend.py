@@ -38,8 +38,10 @@ import numpy as np
 import torch
 
 from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, sgd, stateful, torch_compiled, torch_plan)
+                   rprop, schedule_free_adamw, schedule_free_sgd, sgd, stateful, torch_compiled, torch_plan)
+from optim._shared import averaged_params, interpolated_params
 from optim.plan import frozen
+from optim.registry import torch_positional
 from optim.replay import Programs, present_after, stepped, structure
 from optim.trace import Untraceable
 from optim.context import register_context
@@ -229,6 +231,7 @@ class TorchOptimizer(torch.optim.Optimizer):
     all_saved_: bool = False
     options_: dict = {}
     scalar_state: dict = {}   # torch's 0-d tensor state name -> True for the step counter
+    family_in_torch: bool = True   # torch.optim has this optimizer (its scalar dtype applies)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -242,6 +245,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         cls.constructor_only = interface["constructor_only"]
         cls.state_at_construction = interface["state_at_construction"]
         cls.options_ = _torch_options(cls.__name__, cls.defaults_)
+        cls.family_in_torch = torch_positional(cls.family) is not None
         declared = fields.declarations(cls.family.State)
         cls.scalar_state = {name: declared.fields[field].domain == "natural"
                             for name, field in cls.state_names.items()
@@ -434,7 +438,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         object (they bound to one result), so the scalars are saved, read back and checked once
         per call; ``changed``: the scalars the step changed."""
         first = members[0][1]
-        dtype = _scalar_dtype()
+        dtype = self._scalar_dtype()
         scalars, read = [], {}
         for name, field, counts_steps in self.scalar_entries_:
             value = changed.get(field, first.__dict__[field])
@@ -664,6 +668,11 @@ class TorchOptimizer(torch.optim.Optimizer):
                                                                **settings)
         return blank
 
+    def _scalar_dtype(self) -> torch.dtype:
+        """The dtype of the scalar state tensors: torch.optim's for its optimizers; float64 for the
+        others, whose references keep Python floats (schedule_free's weight_sum, lr_max)."""
+        return _scalar_dtype() if self.family_in_torch else torch.float64
+
     def _save(self, p, state):
         entry = {}
         for name, field in self.state_names.items():
@@ -671,7 +680,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             if value is None:
                 continue
             if name in self.scalar_state:   # torch's 0-d tensors
-                value = torch.scalar_tensor(float(value), dtype=_scalar_dtype())
+                value = torch.scalar_tensor(float(value), dtype=self._scalar_dtype())
             entry[name] = value
         if entry or p in self.state:   # as torch.optim.SGD without momentum: no entry, not an empty one
             self.state[p] = entry
@@ -808,7 +817,47 @@ class Lion(TorchOptimizer):
     family = lion
 
 
+class ScheduleFree(TorchOptimizer):
+    """schedule_free's train and eval modes (see ``optim.stateful.ScheduleFree``), on torch tensors."""
+
+    train_mode: bool = False   # a new optimizer is in eval mode
+
+    def step(self, closure: Callable | None = None):
+        if not self.train_mode:
+            raise RuntimeError(stateful.NOT_IN_TRAIN_MODE)
+        return super().step(closure)
+
+    def train(self) -> None:
+        self._move(train=True)
+
+    def eval(self) -> None:
+        self._move(train=False)
+
+    @torch.no_grad()
+    def _move(self, train: bool) -> None:
+        if self.train_mode == train:
+            return
+        moved = []
+        for group in self.param_groups:   # every new value before any write
+            beta = self._functional(group)[self.family.INTERPOLATION]
+            for p in group["params"]:
+                z = self.state.get(p, {}).get("z")
+                if z is not None:
+                    moved.append((p, (interpolated_params if train else averaged_params)(p.detach(), z, beta)))
+        for p, value in moved:
+            p.copy_(value)
+        self.train_mode = train
+
+
+class SGDScheduleFree(ScheduleFree):
+    family = schedule_free_sgd
+
+
+class AdamWScheduleFree(ScheduleFree):
+    family = schedule_free_adamw
+
+
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD, Lion)}
+                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree)}
 # The classes torch.optim has (the tests compare them with it).
 OPTIMIZERS = {name: CLASSES[name] for name in stateful.TORCH_OPTIMIZERS}

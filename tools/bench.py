@@ -86,9 +86,16 @@ def _timed(step) -> float:
     return time.perf_counter() - start
 
 
+def _training(opt):
+    """The optimizer ready to step: a schedule-free one in train mode."""
+    if hasattr(opt, "train"):
+        opt.train()
+    return opt
+
+
 def _ours(name, params, grads, execution):
     params = [p.copy() for p in params]
-    opt = CLASSES[name](params, execution=execution, **SETTINGS.get(name, {}))
+    opt = _training(CLASSES[name](params, execution=execution, **SETTINGS.get(name, {})))
     step = lambda: opt.step(grads)  # noqa: E731
     step.held = lambda: opt._workspace.nbytes()  # noqa: E731
     return step
@@ -100,7 +107,7 @@ def _torch(name, params, grads, mode):
         t.grad = torch.from_numpy(g)
     if mode.startswith("ours torch"):
         execution = "compiled" if mode.endswith("compiled") else "eager"
-        opt = torch_backend.CLASSES[name](tensors, execution=execution, **SETTINGS.get(name, {}))
+        opt = _training(torch_backend.CLASSES[name](tensors, execution=execution, **SETTINGS.get(name, {})))
     else:
         option = {"foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
         if not hasattr(torch.optim, name):
@@ -155,7 +162,7 @@ def bandwidth_floor(n: int = 10_000_000) -> float:
 def traffic_bytes(name: str, n: int) -> int:
     """What a fused step must read and write: params, grads and every state tensor."""
     params = np.zeros(8, np.float32)
-    opt = CLASSES[name]([params], **SETTINGS.get(name, {}))
+    opt = _training(CLASSES[name]([params], **SETTINGS.get(name, {})))
     opt.step([np.ones(8, np.float32)])
     buffers = sum(isinstance(v, np.ndarray) and v.size == 8 for v in vars(opt.state[0]).values())
     return (2 + buffers + 1 + buffers) * 4 * n  # read p, g, state; write p, state

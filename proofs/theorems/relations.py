@@ -21,7 +21,8 @@ def arbitrary_state(x: Given, module, maximize: bool):
     """Every number of a state symbolic, in its declared domain (buffers and scalars too), with
     the flags that create a buffer on (amsgrad, centered), so the relation covers every branch's
     state."""
-    return x.state(module, maximize=maximize, **dict.fromkeys(fields.creating_flags(module.State), True))
+    given = {"maximize": maximize} if _has(module, "maximize") else {}
+    return x.state(module, **given, **dict.fromkeys(fields.creating_flags(module.State), True))
 
 
 def _tensors(state, new_state, new_params):
