@@ -68,6 +68,9 @@ class NumPyContext:
     def full_like(self, x, value):
         return np.full_like(x, value)
 
+    def total(self, x):
+        return np.sum(x)   # a NumPy scalar of x's dtype (pairwise summation)
+
     def shape(self, x) -> tuple:
         return tuple(np.shape(x))
 

@@ -106,6 +106,9 @@ class TorchContext:
     def full_like(self, x, value):
         return torch.full_like(x, value)
 
+    def total(self, x):
+        return torch.sum(x)   # a 0-d tensor
+
     def shape(self, x):
         return tuple(x.shape)
 

@@ -297,6 +297,10 @@ class TraceContext:
     def full_like(self, x, value):
         return x.tape.record("full", value)
 
+    def total(self, x):
+        # A reduction is no elementwise program: an update that sums runs untraced.
+        raise Untraceable("a reduction (total) is not traced")
+
     def shape(self, x):
         return x.shape
 

@@ -541,6 +541,9 @@ class SymPyContext:
     def full_like(self, x: SymTensor, value: Any) -> SymTensor:
         return x.apply("full_like", lambda _, v: (v, set()), value)
 
+    def total(self, x: SymTensor) -> SymScalar:
+        return x.sum()   # refused on a generic tensor: only an explicit shape has a sum
+
     def shape(self, x: Any) -> Any:
         if isinstance(x, SymTensor):
             return EVERY_SHAPE if x.is_generic else x.shape

