@@ -69,7 +69,9 @@ class NumPyContext:
         return np.full_like(x, value)
 
     def total(self, x):
-        return np.sum(x)   # a NumPy scalar of x's dtype (pairwise summation)
+        # A NumPy scalar of x's dtype.  Summed in the logical (C) order, whatever the layout:
+        # pairwise summation follows memory, so a transposed view would round differently.
+        return np.sum(np.ascontiguousarray(x))
 
     def shape(self, x) -> tuple:
         return tuple(np.shape(x))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, schedule_free_adamw, schedule_free_sgd, sgd)
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam,
+                   rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ FAMILIES = (
     Family("Lion", lion),
     Family("SGDScheduleFree", schedule_free_sgd),
     Family("AdamWScheduleFree", schedule_free_adamw),
+    Family("LARS", lars),
+    Family("LAMB", lamb),
 )
 OPTIMIZERS = {family.name: family.module for family in FAMILIES}
 

@@ -48,8 +48,8 @@ try:
 except ImportError:  # NumPy < 2
     byte_bounds = np.byte_bounds
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, schedule_free_adamw, schedule_free_sgd, sgd)
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, lamb, lars, lion, momentum_sgd, nadam, radam,
+                   rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import averaged_params, interpolated_params
 from optim._checks import check_layout, real
 from optim.lr_scheduler import SCHEDULE_KEYS
@@ -237,7 +237,7 @@ class Optimizer:
     def __init__(self, params: Iterable, *args: Any, execution: str = "workspace", **kwargs: Any) -> None:
         if execution not in EXECUTIONS:
             raise ValueError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
-        if execution == "fused":
+        if execution == "fused" and not getattr(type(self).family, "REDUCES", False):
             _require_numba()
         self.execution = execution
         self._workspace = Workspace()
@@ -384,7 +384,9 @@ class Optimizer:
             raise ValueError(f"step() got {len(grads)} gradients for {len(plan.entries)} parameters")
         grads = [_checked_grad(g, p) for g, (_, _, p) in zip(grads, plan.entries)]
         params = [p for _, _, p in plan.entries]
-        if self.execution == "functional":
+        # A step with a reduction (LARS's and LAMB's norms) is no elementwise program to trace or
+        # fuse: it runs as the functional update under every execution (the same values).
+        if self.execution == "functional" or getattr(self.family, "REDUCES", False):
             results = [self.family.update(s, p, g) for s, p, g in zip(plan.states, params, grads)]
             for p, (_, new_p) in zip(params, results):
                 np.copyto(p, new_p)
@@ -859,7 +861,16 @@ class AdamWScheduleFree(ScheduleFree):
     family = schedule_free_adamw
 
 
+class LARS(Optimizer):
+    family = lars
+
+
+class LAMB(Optimizer):
+    family = lamb
+
+
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree)}
+                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree,
+                                         LARS, LAMB)}
 # The classes torch.optim has, compared with it by the tests.
 TORCH_OPTIMIZERS = {family.name: CLASSES[family.name] for family in FAMILIES if family.torch_positional is not None}

@@ -37,8 +37,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, lion, momentum_sgd, nadam, radam, rmsprop,
-                   rprop, schedule_free_adamw, schedule_free_sgd, sgd, stateful, torch_compiled, torch_plan)
+from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, lamb, lars, lion, momentum_sgd, nadam,
+                   radam, rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd, stateful, torch_compiled,
+                   torch_plan)
 from optim._shared import averaged_params, interpolated_params
 from optim.plan import frozen
 from optim.registry import torch_positional
@@ -466,9 +467,10 @@ class TorchOptimizer(torch.optim.Optimizer):
     def _compilable(self, p, rows, state) -> bool:
         """Dense float32/float64 plain tensors.  A tensor subclass (FSDP's DTensor shards) takes the
         eager step: compiled, its in-place writes were lost in one of three steps (measured with
-        torch 2.13 under fully_shard), a silent wrong result."""
+        torch 2.13 under fully_shard), a silent wrong result.  A step with a reduction (LARS's and
+        LAMB's norms) is no elementwise program: eager."""
         return (self.execution == "compiled" and rows is None and p.dtype in _NUMPY_DTYPES
-                and type(p.detach()) is torch.Tensor)
+                and type(p.detach()) is torch.Tensor and not getattr(self.family, "REDUCES", False))
 
     def _compiled_calls(self, entries: list, plan: torch_plan.Plan) -> list:
         """(compiled step, rows, scalars tensor, [(param, new state)]) per traced program and
@@ -860,7 +862,16 @@ class AdamWScheduleFree(ScheduleFree):
     family = schedule_free_adamw
 
 
+class LARS(TorchOptimizer):
+    family = lars
+
+
+class LAMB(TorchOptimizer):
+    family = lamb
+
+
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree)}
+                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree,
+                                         LARS, LAMB)}
 # The classes torch.optim has (the tests compare them with it).
 OPTIMIZERS = {name: CLASSES[name] for name in stateful.TORCH_OPTIMIZERS}

@@ -148,6 +148,25 @@ def _same(a, b) -> bool:
         return False
 
 
+def _zero_squares(relation) -> list | None:
+    """The bases fᵢ when ``relation`` says √(Σ cᵢ·fᵢ²) = 0 or Σ cᵢ·fᵢ² = 0 with every cᵢ > 0 a
+    number (a norm that is 0): then every fᵢ = 0 over the reals.  None otherwise."""
+    lhs, rhs = relation.lhs, relation.rhs
+    if lhs == 0:
+        lhs, rhs = rhs, lhs
+    if rhs != 0:
+        return None
+    if lhs.is_Pow and lhs.exp == sympy.Rational(1, 2):
+        lhs = lhs.base
+    bases = []
+    for term in sympy.Add.make_args(lhs):
+        coefficient, rest = term.as_coeff_Mul()
+        if not (coefficient.is_Rational and coefficient > 0 and rest.is_Pow and rest.exp == 2):
+            return None
+        bases.append(rest.base)
+    return bases if len(bases) > 1 or lhs.is_Pow or (bases and lhs != bases[0]) else None
+
+
 class Knowledge:
     """Everything the relations establish; ``contradiction`` is set (a reason) if they are
     shown contradictory, in which case no other answer matters."""
@@ -201,6 +220,11 @@ class Knowledge:
             return []
         if isinstance(relation, sympy.And):
             return [r for a in relation.args for r in self._flatten(a, source)]
+        if isinstance(relation, sympy.Eq):
+            zeros = _zero_squares(relation)
+            if zeros is not None:   # a norm that is 0: every entry is 0
+                self.used.append(f"{show(relation)} ({source}): a sum of squares that is 0, so each base is 0")
+                return [relation] + [sympy.Eq(base, 0) for base in zeros]
         if isinstance(relation, sympy.core.relational.Relational):
             return [relation]
         if isinstance(relation, sympy.logic.boolalg.Boolean):

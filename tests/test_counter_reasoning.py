@@ -186,3 +186,15 @@ def test_the_exact_equation_of_a_schedule_at_a_step_is_checked_not_sampled():
         return equation(lr, (base_lr + eta_min) / 2 + offset)
     assert run(lambda x: build(x, 0)).status == PROVED
     assert run(lambda x: build(x, sympy.Rational(1, 1000))).status == REFUTED
+
+
+# ------------------------------------------------------------------------ a norm that is 0
+def test_a_sum_of_squares_that_is_zero_makes_every_base_zero():
+    """√(a² + b²) = 0 gives a = b = 0 (what LARS's zero-norm branch needs); a² − b² = 0 and
+    a² + b² = 1 give nothing of the kind."""
+    (a, va), (b, vb) = var("a"), var("b")
+    norm_zero = [Eq(sympy.sqrt(a**2 + b**2), 0)]
+    assert decide(a * x, 0, [va, vb, x_spec], path=norm_zero).status == PROVED
+    assert decide(3 * b, 0, [va, vb], path=[Eq(2 * a**2 + 5 * b**2, 0)]).status == PROVED
+    assert decide(a, 0, [va, vb], path=[Eq(a**2 - b**2, 0)]).status == REFUTED
+    assert decide(a, 0, [va, vb], path=[Eq(a**2 + b**2, 1)]).status == REFUTED

@@ -30,6 +30,9 @@ OPTIONS = {  # every option whose code path differs
     "Lion": [dict(weight_decay=0.1), dict(betas=(0.0, 0.5), maximize=True)],
     "SGDScheduleFree": [dict(weight_decay=0.1, warmup_steps=2), dict(momentum=0.5, r=1.0, weight_lr_power=0.0)],
     "AdamWScheduleFree": [dict(weight_decay=0.1, warmup_steps=2), dict(betas=(0.5, 0.9), r=0.5)],
+    # a reduction: every execution runs the functional update (tests/test_lars_lamb.py)
+    "LARS": [dict(weight_decay=0.1, nesterov=True)],
+    "LAMB": [dict(weight_decay=0.1)],
 }
 CASES = [(n, o, d) for n, opts in OPTIONS.items() for o in opts for d in (np.float32, np.float64)]
 IDS = [f"{n}-{'-'.join(map(str, o))}-{d.__name__}" for n, o, d in CASES]

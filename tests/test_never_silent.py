@@ -51,6 +51,8 @@ OPTIONS = {
     "Lion": dict(weight_decay=0.1),
     "SGDScheduleFree": dict(weight_decay=0.1, warmup_steps=2),
     "AdamWScheduleFree": dict(weight_decay=0.1, r=0.5),
+    "LARS": dict(weight_decay=0.1, nesterov=True),
+    "LAMB": dict(weight_decay=0.1),
 }
 NAMES = sorted(OPTIONS)
 
@@ -572,6 +574,7 @@ FUNCTIONAL_OPTIONS = {
     "SGD": dict(momentum=0.9), "MomentumSGD": dict(), "Adam": dict(amsgrad=True), "AdamW": dict(amsgrad=True),
     "Adadelta": dict(), "Adagrad": dict(), "RMSprop": dict(centered=True, momentum=0.5), "Adamax": dict(),
     "NAdam": dict(), "RAdam": dict(), "Rprop": dict(), "ASGD": dict(), "Lion": dict(), "SGDScheduleFree": dict(), "AdamWScheduleFree": dict(),
+    "LARS": dict(), "LAMB": dict(),
 }
 
 
@@ -673,11 +676,12 @@ def test_a_group_initial_accumulator_value_that_torch_ignores_is_refused():
 # Boolean options choose the code path: only a bool (or a NumPy bool) is one.  torch takes
 # any truthy value, so amsgrad="no" would silently turn amsgrad on.
 # ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("MomentumSGD", "SGDScheduleFree", "AdamWScheduleFree")])
-def test_an_option_that_is_not_a_bool_is_refused_and_a_numpy_bool_is_its_value(name):   # (the others have no option)
+@pytest.mark.parametrize("name", [n for n in NAMES   # (the others have no bool option)
+                                  if any(isinstance(v, bool) for v in optim.CLASSES[n].defaults.values())])
+def test_an_option_that_is_not_a_bool_is_refused_and_a_numpy_bool_is_its_value(name):
     cls = optim.CLASSES[name]
     options = [k for k, v in cls.defaults.items() if isinstance(v, bool)]
-    assert "maximize" in options
+    assert "maximize" in options or name not in optim.TORCH_OPTIMIZERS
     for key in options:
         extra = dict(momentum=0.9) if key == "nesterov" else {}
         for bad in ("no", 1, 0, None, 1.0, [True]):
@@ -697,7 +701,7 @@ def test_an_option_that_is_not_a_bool_is_refused_and_a_numpy_bool_is_its_value(n
         plain.param_groups[0][key] = True
         _assert_nothing_changed(plain, params[1:], before)
     with pytest.raises(TypeError, match="bool"):
-        cls.family.init(np.ones(2), maximize="no")
+        cls.family.init(np.ones(2), **{options[0]: "no"})
 
 
 @pytest.mark.parametrize("family", [f.module for f in optim.registry.FAMILIES],

@@ -22,7 +22,19 @@ def arbitrary_state(x: Given, module, maximize: bool):
     the flags that create a buffer on (amsgrad, centered), so the relation covers every branch's
     state."""
     given = {"maximize": maximize} if _has(module, "maximize") else {}
-    return x.state(module, **given, **dict.fromkeys(fields.creating_flags(module.State), True))
+    given.update(dict.fromkeys(fields.creating_flags(module.State), True))
+    if _reduces(module):   # a norm over the tensor: an explicit shape (the theorem says so)
+        declared = fields.declarations(module.State).fields
+        given.update({name: x.tensor(name, entries=declared[name].domain, shape=SHAPE)
+                      for name in fields.buffers(module.State)})
+    return x.state(module, **given)
+
+
+SHAPE = (2,)   # the explicit shape of the relations of a family whose step has a reduction
+
+
+def _reduces(module) -> bool:
+    return getattr(module, "REDUCES", False)
 
 
 def _tensors(state, new_state, new_params):
@@ -59,7 +71,8 @@ def relation_theorem(kind: str, name: str, module, regime: str = "", hypotheses=
     suffix, statement, sentence, relate = RELATIONS[kind]
 
     def build(x: Given):
-        params, grads = x.tensor("params"), x.tensor("grads")
+        shape = SHAPE if _reduces(module) else None
+        params, grads = x.tensor("params", shape=shape), x.tensor("grads", shape=shape)
         state = arbitrary_state(x, module, maximize=(kind == "maximize"))
         (left_state, left_params), (right_state, right_params) = relate(state, params, grads, module)
         if hypotheses is not None:
@@ -68,6 +81,8 @@ def relation_theorem(kind: str, name: str, module, regime: str = "", hypotheses=
 
     build.__doc__ = (sentence.format(name=name) + " (every state tensor and the parameters"
                      + (f"; {regime} regime" if regime else "") + ").")
+    if _reduces(module):
+        statement = f"shape {SHAPE}: " + statement
     theorem(f"Optim.{name}.{suffix}" + (f"_{regime}" if regime else ""), statement=statement)(build)
 
 
