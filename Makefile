@@ -58,7 +58,7 @@ conformance: $(TORCH)
 	$(BIN)/python tools/measure_conformance.py
 
 ## bench: time every optimizer against torch.optim on real model shapes; writes reports/bench.{md,json,png}
-##        (BENCH_ARGS="-k Adam --models 'MLP 1M' --rounds 3" for a part)
+##        (BENCH_ARGS="-k Adam --models 'MLP 1M' --rounds 3" for a part; add --merge to keep the other rows)
 bench: $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python tools/bench.py --out reports $(BENCH_ARGS)

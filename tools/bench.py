@@ -219,6 +219,18 @@ def bench(rounds: int, names: list[str], models: list[str]) -> dict:
             "threads": None if torch is None else torch.get_num_threads()}
 
 
+def merged(earlier: dict, later: dict) -> dict:
+    """The later run's rows, and the earlier run's for every (optimizer, model) it did not
+    measure, in the registry's order; ``merged`` names the later run's optimizers."""
+    measured = {(r["optimizer"], r["model"]) for r in later["rows"]}
+    rows = [r for r in earlier["rows"] if (r["optimizer"], r["model"]) not in measured] + later["rows"]
+    order = {name: i for i, name in enumerate(BENCHED)}
+    models = list(MODELS)
+    rows.sort(key=lambda r: (models.index(r["model"]), order.get(r["optimizer"], len(order))))
+    names = sorted({r["optimizer"] for r in later["rows"]}, key=lambda n: order.get(n, len(order)))
+    return {**later, "rows": rows, "merged": names}
+
+
 def _console(row) -> str:
     ms = "  ".join(f"{k} {v:8.2f}" for k, v in row["ms"].items())
     return f"{row['optimizer']:<9} {row['model']:<15} ms: {ms}"
@@ -245,7 +257,9 @@ def markdown(result: dict) -> str:
            "time to move the bytes a step must read and write at that bandwidth. *Extra MB*: the resident set's "
            "high-water mark during a step above the resident set before it (ours: plus the workspace held between "
            "steps). Targets (issue 11): " + ", ".join(f"{k} ≤ {v}" for k, v in TARGETS.items()) + "; a ratio "
-           "over its target is **bold**.", "",
+           "over its target is **bold**."
+           + (f" The rows of {', '.join(result['merged'])} come from a later run (`--merge`) than the others, on "
+              "the same machine." if result.get("merged") else ""), "",
            "| optimizer | model | tensors | " + " | ".join(f"{c} ms" for c in COLUMNS) + " | "
            + " | ".join(RATIOS) + " | fused / floor | " + " | ".join(f"extra MB {c}" for c in COLUMNS) + " |",
            "| --- | --- | ---: | " + " | ".join("---:" for _ in COLUMNS + RATIOS + ["floor"] + COLUMNS) + " |"]
@@ -308,9 +322,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other optimizers' rows of the existing bench.json (the report says so)")
     args = parser.parse_args()
     names = [n for n in BENCHED if not args.select or n in args.select.split(",")]
     result = bench(args.rounds, names, args.models)
+    if args.merge and (args.out / "bench.json").exists():
+        result = merged(json.loads((args.out / "bench.json").read_text()), result)
     result["proofs"] = proof_times()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(result, indent=2))
