@@ -228,7 +228,7 @@ def merged(earlier: dict, later: dict) -> dict:
     models = list(MODELS)
     rows.sort(key=lambda r: (models.index(r["model"]), order.get(r["optimizer"], len(order))))
     names = sorted({r["optimizer"] for r in later["rows"]}, key=lambda n: order.get(n, len(order)))
-    return {**later, "rows": rows, "merged": names}
+    return {**later, "rows": rows, "merged": names, "earlier_rounds": earlier.get("rounds")}
 
 
 def _console(row) -> str:
@@ -258,8 +258,9 @@ def markdown(result: dict) -> str:
            "high-water mark during a step above the resident set before it (ours: plus the workspace held between "
            "steps). Targets (issue 11): " + ", ".join(f"{k} ≤ {v}" for k, v in TARGETS.items()) + "; a ratio "
            "over its target is **bold**."
-           + (f" The rows of {', '.join(result['merged'])} come from a later run (`--merge`) than the others, on "
-              "the same machine." if result.get("merged") else ""), "",
+           + (f" The rows of {', '.join(result['merged'])} come from a later run (`--merge`, {result['rounds']} "
+              f"rounds) than the others ({result.get('earlier_rounds')} rounds), on the same machine."
+              if result.get("merged") else ""), "",
            "| optimizer | model | tensors | " + " | ".join(f"{c} ms" for c in COLUMNS) + " | "
            + " | ".join(RATIOS) + " | fused / floor | " + " | ".join(f"extra MB {c}" for c in COLUMNS) + " |",
            "| --- | --- | ---: | " + " | ".join("---:" for _ in COLUMNS + RATIOS + ["floor"] + COLUMNS) + " |"]
