@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from optim.context import context_of
+
 
 def maximized(grads: Any, maximize: bool) -> Any:
     """torch's ``maximize``: ascend by descending on −g."""
@@ -48,6 +50,13 @@ def lerp(start: Any, end: Any, weight: Any) -> Any:
 def ema_of_square(average: Any, x: Any, decay: Any) -> Any:
     """decay·average + (1 − decay)·x² (torch's ``mul_(decay).addcmul_(x, x, value=1 - decay)``)."""
     return average * decay + (1 - decay) * x * x
+
+
+def norm(x: Any) -> Any:
+    """‖x‖₂ over every entry of the tensor: a reduction (``ctx.total``; the prover has it on
+    explicit shapes only).  LARS's and LAMB's trust ratio, each gradient's norm in clipping."""
+    ctx = context_of(x)
+    return ctx.sqrt(ctx.total(x * x))
 
 
 def bias_correction(beta: Any, step: Any) -> Any:

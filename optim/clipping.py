@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from optim import _checks
+from optim._shared import norm
 from optim.context import context_of
 
 EPSILON = 1e-6   # torch's clip_grad_norm_: max_norm / (total_norm + 1e-6)
@@ -54,7 +55,7 @@ def global_norm(grads: Sequence[Any]) -> Any:
     computes it (each gradient's norm, then the norm of the norms)."""
     grads = _gradients(grads)
     ctx = context_of(grads[0])
-    norms = [ctx.sqrt(ctx.total(g * g)) for g in grads]
+    norms = [norm(g) for g in grads]
     return ctx.sqrt(sum((n * n for n in norms[1:]), norms[0] * norms[0]))
 
 

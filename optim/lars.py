@@ -22,7 +22,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim import fields
-from optim.context import context_of
+from optim._shared import norm
 
 trust_coefficient_check = check._check(lambda x: 0.0 < x, "Invalid trust_coefficient value: {}", "trust_coefficient")
 
@@ -42,14 +42,9 @@ init = fields.init_function(State)
 REDUCES = True   # the trust ratio's norms: the NumPy classes run the functional update
 
 
-def norm(x: Any) -> Any:
-    """‖x‖₂ over every entry of the tensor (Optax's ``safe_norm`` with min_norm 0)."""
-    ctx = context_of(x)
-    return ctx.sqrt(ctx.total(x * x))
-
-
 def trust_ratio(params: Any, update: Any, coefficient: Any, epsilon: Any) -> Any:
-    """η·‖p‖ / (‖u‖ + ε), or 1 where either norm is 0 (Optax's ``scale_by_trust_ratio``)."""
+    """η·‖p‖ / (‖u‖ + ε), or 1 where either norm is 0 (Optax's ``scale_by_trust_ratio``, its
+    ``safe_norm`` with min_norm 0)."""
     param_norm, update_norm = norm(params), norm(update)
     if param_norm == 0 or update_norm == 0:
         return 1

@@ -533,8 +533,7 @@ class Knowledge:
     def _integer_multiple(self, ratio) -> int | None:
         """1 if the facts show ``ratio`` (a quotient of counters) an odd integer, 2 if an even
         one, else None: ``P − r·Q − 2Q·⌊(P − r·Q)/(2Q)⌋ = 0`` by z3 over the integers."""
-        if not ratio.free_symbols or not all(getattr(self.symbols.get(x), "integer", False)
-                                             for x in ratio.free_symbols):
+        if not self._counters_only(ratio):
             return None
         p, q = sympy.fraction(sympy.together(ratio))
         for rest, answer in ((1, 1), (0, 2)):
@@ -569,8 +568,7 @@ class Knowledge:
         if not isinstance(cosine, sympy.cos) or number / coefficient not in (1, -1):
             return None
         ratio = cosine.args[0] / sympy.pi
-        if ratio.has(sympy.pi) or not ratio.free_symbols or not all(
-                getattr(self.symbols.get(x), "integer", False) for x in ratio.free_symbols):
+        if ratio.has(sympy.pi) or not self._counters_only(ratio):
             return None
         p, q = sympy.fraction(sympy.together(ratio))
         from symbolic import z3check
@@ -579,8 +577,7 @@ class Knowledge:
         symbols = {**self.symbols, k: Domain("integer", "ℤ", {"integer": True}, Interval(), (), integer=True)}
         # cos x + 1 = 0 at x = (2k + 1)π; cos x − 1 = 0 at x = 2kπ
         multiple = 2 * k + 1 if number / coefficient == 1 else 2 * k
-        relations = [sympy.Gt(f, 0) if kind == GT else sympy.Ge(f, 0) for kind, f in self.facts]
-        relations += [sympy.Ne(f, 0) for f in self.nonzero] + [sympy.Ne(q, 0), sympy.Eq(p, multiple * q)]
+        relations = self._fact_relations() + [sympy.Ne(q, 0), sympy.Eq(p, multiple * q)]
         if z3check.integer_unsat(symbols, relations, ms=500):
             self.decided.append(e)
             return ("π·" + show(ratio) + " is no " + ("odd" if number / coefficient == 1 else "even")
@@ -623,17 +620,25 @@ class Knowledge:
             self.decided.append(e)
         return answer
 
+    def _fact_relations(self) -> list:
+        """The sign and nonzero facts as SymPy relations, for z3."""
+        return ([sympy.Gt(f, 0) if kind == GT else sympy.Ge(f, 0) for kind, f in self.facts]
+                + [sympy.Ne(f, 0) for f in self.nonzero])
+
+    def _counters_only(self, expr) -> bool:
+        """``expr`` has symbols, every one a counter (an ℕ variable)."""
+        return bool(expr.free_symbols) and all(getattr(self.symbols.get(x), "integer", False)
+                                               for x in expr.free_symbols)
+
     def _by_z3(self, kind: str, e) -> str | None:
         """A definedness condition that mixes counters and reals (``s·T + t·(e − s) ≠ 0`` from
         ``s, e > 0`` and ``t < T``): z3 on the facts, counters relaxed to reals ≥ 0."""
         from symbolic import z3check
         if not z3check.AVAILABLE or sympy.count_ops(e) > 200:
             return None
-        relations = [sympy.Gt(f, 0) if k == GT else sympy.Ge(f, 0) for k, f in self.facts]
-        relations += [sympy.Ne(f, 0) for f in self.nonzero]
+        relations = self._fact_relations()
         negation = {"≠": sympy.Eq(e, 0), GE: sympy.Lt(e, 0), GT: sympy.Le(e, 0)}[kind]
-        symbols = {x: d for x, d in self.symbols.items()}
-        if z3check.unsat(symbols, self.intervals, relations, negation, ms=500, relax_integers=True):
+        if z3check.unsat(self.symbols, self.intervals, relations, negation, ms=500, relax_integers=True):
             self.decided.append(e)
             return "z3 nonlinear real arithmetic from the facts (counters relaxed to reals): unsat"
         return None
@@ -642,12 +647,10 @@ class Knowledge:
         """A question about counters (ℕ symbols only, a polynomial) decided by z3 over the
         integers from the facts between counters: ``t + 1 ≤ T`` gives ``T − t > 0``, which
         the interval and sign reasoning above, being over the reals, does not see."""
-        if not e.free_symbols or not all(self.symbols.get(x) is not None and self.symbols[x].integer
-                                         for x in e.free_symbols):
+        if not self._counters_only(e):
             return None
         from symbolic import z3check      # z3check reads this module's normal_relation
-        relations = [sympy.Gt(f, 0) if k == GT else sympy.Ge(f, 0) for k, f in self.facts]
-        relations += [sympy.Ne(f, 0) for f in self.nonzero]
+        relations = self._fact_relations()
         wanted = {GT: sympy.Gt, GE: sympy.Ge, "=": sympy.Eq, "≠": sympy.Ne}[kind](e, 0)
         if z3check.integer_unsat(self.symbols, relations + [sympy.Not(wanted)], ms=300):
             return True
@@ -691,8 +694,7 @@ class Knowledge:
         return expr
 
     def _counter_floors(self, expr) -> set:
-        return {n for n in sympy.preorder_traversal(expr) if isinstance(n, sympy.floor) and n.free_symbols
-                and all(getattr(self.symbols.get(x), "integer", False) for x in n.free_symbols)}
+        return {n for n in sympy.preorder_traversal(expr) if isinstance(n, sympy.floor) and self._counters_only(n)}
 
     def note_floors(self, exprs) -> None:
         """Floors of counters the obligation's sides hold: each side is then written with the

@@ -4,7 +4,7 @@ gradient's scale.  The trust ratio's norms are reductions: stated on an explicit
 for that shape only."""
 from optim import lamb
 from optim.context import context_of
-from optim.lars import norm
+from optim._shared import norm
 from proofs.harness import Given, equation, theorem
 
 SOURCE = "You et al. 2020, Algorithm 2; optax.lamb"
