@@ -14,18 +14,18 @@ torch-style classes (``optim.Adam(params, lr=...)``, ``step(grads)``, param grou
 Importing ``optim`` registers the NumPy backend; ``symbolic`` registers the SymPy one.
 """
 from optim import numpy_backend  # noqa: F401  (registers the NumPy context)
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam,
+from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, muon, nadam, radam,
                    rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 from optim.context import Context, context_of, register_context
 from optim.registry import FAMILIES, OPTIMIZERS
-from optim.stateful import (ASGD, CLASSES, LAMB, LARS, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW,
+from optim.stateful import (ASGD, Adafactor, Muon, CLASSES, LAMB, LARS, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW,
                             AdamWScheduleFree, Lion, MomentumSGD, NAdam, Optimizer, RAdam, RMSprop, Rprop,
                             SGDScheduleFree, TORCH_OPTIMIZERS)
 
 __all__ = [
     "Context", "context_of", "register_context", "FAMILIES", "OPTIMIZERS", "CLASSES", "TORCH_OPTIMIZERS",
     "Optimizer", "sgd", "momentum_sgd", "adam", "adamw", "adadelta", "adagrad", "rmsprop", "adamax", "nadam",
-    "radam", "rprop", "asgd", "lion", "schedule_free_sgd", "schedule_free_adamw", "lars", "lamb",
+    "radam", "rprop", "asgd", "adafactor", "muon", "lion", "schedule_free_sgd", "schedule_free_adamw", "lars", "lamb",
     "SGD", "MomentumSGD", "Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "Adamax", "NAdam", "RAdam", "Rprop",
-    "ASGD", "Lion", "SGDScheduleFree", "AdamWScheduleFree", "LARS", "LAMB",
+    "ASGD", "Adafactor", "Muon", "Lion", "SGDScheduleFree", "AdamWScheduleFree", "LARS", "LAMB",
 ]

@@ -147,9 +147,11 @@ def validate_hyperparameters(state: Any, **checks: Callable[[Any], Any]) -> None
         object.__setattr__(state, name, value)
 
 
-def check_layout(params: Any, grads: Any, **buffers: Any) -> None:
-    """Params, grads and every state buffer share one backend, shape and dtype."""
+def check_layout(params: Any, grads: Any, shapes: dict | None = None, **buffers: Any) -> None:
+    """Params, grads and every state buffer share one backend, shape and dtype; ``shapes``: the
+    shape of each buffer that is not shaped like the params."""
     context = context_of(params)
+    shapes = shapes or {}
     context.check_tensor(params, "params")
     for role, tensor in {"grads": grads, **buffers}.items():
         if context_of(tensor) is not context:
@@ -157,7 +159,11 @@ def check_layout(params: Any, grads: Any, **buffers: Any) -> None:
                 f"{role} is a {type(tensor).__name__} but params is a {type(params).__name__}"
             )
         context.check_tensor(tensor, role)
-        if context.shape(tensor) != context.shape(params):
+        if role in shapes:
+            if tuple(context.shape(tensor)) != shapes[role]:
+                raise ValueError(f"{role} has shape {context.shape(tensor)} but a param of shape "
+                                 f"{context.shape(params)} needs {shapes[role]}")
+        elif context.shape(tensor) != context.shape(params):
             raise ValueError(
                 f"{role} has shape {context.shape(tensor)} but params has shape "
                 f"{context.shape(params)}"

@@ -47,6 +47,14 @@ def lerp(start: Any, end: Any, weight: Any) -> Any:
     return start + weight * (end - start)
 
 
+def lerp_as_torch(start: Any, end: Any, weight: Any) -> Any:
+    """torch's ``lerp`` as its CPU kernel rounds it: start + w·(end − start) for |w| < ½, else
+    end − (end − start)·(1 − w) (the same real number; Adafactor's and Muon's weights reach ½)."""
+    ctx = context_of(end)
+    return ctx.select(ctx.abs(weight) < 0.5, lambda: start + weight * (end - start),
+                      lambda: end - (end - start) * (1 - weight))
+
+
 def ema_of_square(average: Any, x: Any, decay: Any) -> Any:
     """decay·average + (1 − decay)·x² (torch's ``mul_(decay).addcmul_(x, x, value=1 - decay)``)."""
     return average * decay + (1 - decay) * x * x

@@ -46,6 +46,24 @@ class Context(Protocol):
         """The sum of every entry of a tensor, a scalar (a reduction, used by clipping by global
         norm; the prover has it on explicit shapes only, a generic tensor refuses it)."""
         ...
+    def sum(self, x: Any, axis: int) -> Any:
+        """The sums along one axis, that axis kept with length 1 (NumPy's ``keepdims=True``):
+        Adafactor's row and column means.  Explicit shapes only for the prover."""
+        ...
+    def matmul(self, a: Any, b: Any) -> Any:
+        """The matrix product of two 2-d tensors (Muon's Newton–Schulz iteration)."""
+        ...
+    def transpose(self, x: Any) -> Any:
+        """A 2-d tensor with its two axes swapped."""
+        ...
+    def zeros(self, like: Any, shape: tuple) -> Any:
+        """Zeros of ``shape`` in ``like``'s backend and dtype: a buffer not shaped like the params
+        (Adafactor's row and column factors)."""
+        ...
+    def machine_epsilon(self, like: Any) -> Any:
+        """The spacing of 1.0 in ``like``'s dtype (torch's ``finfo(dtype).eps``); the reals have
+        none, so the prover refuses it."""
+        ...
 
     # Layout, used only to reject mismatched inputs before anything is computed.
     def shape(self, x: Any) -> tuple: ...

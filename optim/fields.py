@@ -70,11 +70,23 @@ class Declaration:
     # buffer, scalar: the value at init, a constant or f(ctx, params, hyperparameters); a buffer
     # with None is created by the first update
     initial: Any = dataclasses.field(default_factory=lambda: MISSING)
+    # buffer: its shape for a param's shape (None: no such buffer for that param); None: the param's
+    shape: Callable | None = None
 
     def initial_value(self, ctx: Any, params: Any, hyperparameters: dict) -> Any:
         if self.when is not None and not creates(hyperparameters[self.when]):
             return None
+        if self.shape is not None:
+            shape = self.shape(tuple(ctx.shape(params)))
+            if shape is None:
+                return None
+            if self.initial is zeros:
+                return ctx.zeros(params, shape)
         return self.initial(ctx, params, hyperparameters) if callable(self.initial) else self.initial
+
+    def shape_for(self, param_shape: tuple) -> tuple | None:
+        """This buffer's shape for a param of ``param_shape`` (None: the param has no such buffer)."""
+        return tuple(param_shape) if self.shape is None else self.shape(tuple(param_shape))
 
 
 def creates(value: Any) -> Any:
@@ -99,11 +111,21 @@ def flag(default: bool = False, *, torch: str | None = None) -> Any:
     return _field(Declaration(FLAG, default, torch, _checks.flag), default)
 
 
-def buffer(*, torch: str, init: Any = zeros, when: str | None = None, domain: str = "real") -> Any:
+def option(default: Any, *, check: Callable, torch: str | None = None) -> Any:
+    """A setting that chooses the code path and is not a real number (Muon's ``ns_steps``, which
+    counts loop iterations, and ``adjust_lr_fn``, a name): kept like a flag (the prover takes its
+    default unless a theorem gives another), validated by ``check``."""
+    return _field(Declaration(FLAG, default, torch, check), default)
+
+
+def buffer(*, torch: str, init: Any = zeros, when: str | None = None, domain: str = "real",
+           shape: Callable | None = None) -> Any:
     """A tensor like the params; keyword-only in the State's constructor, None by default when
-    an option or the first update creates it."""
-    optional = when is not None or init is None
-    return _field(Declaration(BUFFER, torch=torch, domain=domain, when=when, initial=init),
+    an option or the first update creates it.  ``shape``: for a buffer not shaped like the params,
+    its shape as a function of the param's (None where the param has no such buffer: Adafactor's
+    row factor exists for matrices only)."""
+    optional = when is not None or init is None or shape is not None
+    return _field(Declaration(BUFFER, torch=torch, domain=domain, when=when, initial=init, shape=shape),
                   None if optional else MISSING, kw_only=True)
 
 
@@ -267,7 +289,8 @@ def update_rule(state_type: type) -> Callable:
     def declare(update: Callable) -> Callable:
         @functools.wraps(update)
         def checked(state: Any, params: Any, grads: Any) -> Any:
-            _checks.check_layout(params, grads, **layout_buffers(state))
+            buffers = layout_buffers(state, params)
+            _checks.check_layout(params, grads, buffer_shapes(state, params, buffers), **buffers)
             return update(state, params, grads)
         return _update_rule(state_type)(checked)
     return declare
@@ -320,12 +343,36 @@ def buffers(state_type: Any) -> tuple:
     return declarations(state_type).buffer_names
 
 
-def layout_buffers(state: Any) -> dict:
+def shaped_by_param(state_type: Any) -> bool:
+    """Whether some buffer of this State is not shaped like the params (declared ``shape=``): which
+    buffers a param has then depends on its shape."""
+    return any(d.shape is not None for d in declarations(state_type).of(BUFFER).values())
+
+
+def buffer_shapes(state: Any, params: Any, buffers: dict) -> dict:
+    """The shape each of ``buffers`` must have for ``params``, where it is not the params' own."""
+    declared = declarations(state).of(BUFFER)
+    if not any(declared[n].shape is not None for n in buffers):
+        return {}
+    param_shape = tuple(context_of(params).shape(params))
+    return {n: declared[n].shape_for(param_shape) for n in buffers if declared[n].shape is not None}
+
+
+def layout_buffers(state: Any, params: Any = None) -> dict:
     """The buffers an update of ``state`` reads, for the layout check: those its options create
-    (an option that needs a missing buffer is an error) and those the first update created."""
+    (an option that needs a missing buffer is an error) and those the first update created.  A
+    buffer declared with a ``shape`` exists for the params' shapes it gives a shape for: it is
+    required for those and refused for the others."""
     out = {}
     for name, declaration in declarations(state).of(BUFFER).items():
         value = getattr(state, name)
+        if declaration.shape is not None and params is not None:
+            param_shape = tuple(context_of(params).shape(params))
+            if declaration.shape_for(param_shape) is None:
+                if value is not None:
+                    raise ValueError(f"this state has a {name} buffer, which a param of shape {param_shape} "
+                                     f"does not have: it is another param's state")
+                continue
         if declaration.initial is None:   # created by the first update: checked once it exists
             if value is not None:
                 out[name] = value
@@ -333,6 +380,10 @@ def layout_buffers(state: Any) -> dict:
         if declaration.when is not None and not creates(getattr(state, declaration.when)):
             continue
         if value is None:
+            if declaration.shape is not None and params is not None:
+                raise ValueError(f"this state has no {name} buffer, which a param of shape "
+                                 f"{tuple(context_of(params).shape(params))} needs: build the state with "
+                                 f"init(params) for this param")
             if declaration.when is None:
                 raise ValueError(f"this state has no {name} buffer: build it with init(...)")
             raise ValueError(f"{declaration.when} needs the {name} buffer: build the state with "

@@ -73,6 +73,21 @@ class NumPyContext:
         # pairwise summation follows memory, so a transposed view would round differently.
         return np.sum(np.ascontiguousarray(x))
 
+    def sum(self, x, axis):
+        return np.sum(np.ascontiguousarray(x), axis=axis, keepdims=True)
+
+    def matmul(self, a, b):
+        return np.matmul(a, b)
+
+    def transpose(self, x):
+        return np.swapaxes(x, -1, -2)
+
+    def zeros(self, like, shape):
+        return np.zeros(shape, like.dtype)
+
+    def machine_epsilon(self, like):
+        return float(np.finfo(like.dtype).eps)
+
     def shape(self, x) -> tuple:
         return tuple(np.shape(x))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam,
+from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, muon, nadam, radam,
                    rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 
 
@@ -34,6 +34,8 @@ FAMILIES = (
     Family("RAdam", radam, torch_positional=5),
     Family("Rprop", rprop, torch_positional=3),
     Family("ASGD", asgd, torch_positional=5),
+    Family("Adafactor", adafactor, torch_positional=5),
+    Family("Muon", muon, torch_positional=8),
     # Optax's and the literature's, which torch.optim lacks.
     Family("Lion", lion),
     Family("SGDScheduleFree", schedule_free_sgd),

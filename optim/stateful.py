@@ -48,7 +48,7 @@ try:
 except ImportError:  # NumPy < 2
     byte_bounds = np.byte_bounds
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, fields, lamb, lars, lion, momentum_sgd, nadam, radam,
+from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, fields, lamb, lars, lion, momentum_sgd, muon, nadam, radam,
                    rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import averaged_params, interpolated_params
 from optim._checks import check_layout, real
@@ -63,39 +63,28 @@ TORCH_EXECUTION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _pair(key: str, value: Any) -> tuple:
-    """torch's pair arguments (betas, etas, step_sizes): a tuple or list of two values."""
+def _pair(key: str, value: Any, length: int = 2) -> tuple:
+    """torch's pair arguments (betas, etas, step_sizes; Muon's three ns_coefficients): a tuple or
+    list of ``length`` values."""
     if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "fiu":
         value = tuple(value.tolist())
     if not isinstance(value, (tuple, list)):
-        raise TypeError(f"{key} must be a pair of real numbers, got {value!r}")
-    if len(value) != 2:
-        raise ValueError(f"{key} must have 2 values, got {value!r}")
+        raise TypeError(f"{key} must be a {'pair' if length == 2 else 'tuple'} of real numbers, got {value!r}")
+    if len(value) != length:
+        raise ValueError(f"{key} must have {length} values, got {value!r}")
     return tuple(value)
 
 
-def _every_torch_argument() -> dict:
-    """torch's argument -> the functional init's arguments, over every family (one meaning each)."""
-    out: dict = {}
-    for family in FAMILIES:
-        for key, names in fields.torch_arguments(family.module.State).items():
-            assert out.setdefault(key, names) == names, key
-    return out
-
-
-_TORCH_ARGUMENTS = _every_torch_argument()
-
-
-def functional_arguments(settings: dict, family: Any = None) -> dict:
+def functional_arguments(settings: dict, family: Any) -> dict:
     """torch's arguments -> the functional init's keyword arguments (betas -> beta1, beta2, …),
-    as ``family``'s State declares them (default: as every family does)."""
-    renamed = fields.torch_arguments(family.State) if family is not None else _TORCH_ARGUMENTS
+    as ``family``'s State declares them (``eps`` is one ε for Adam, Adafactor's pair (ε1, ε2))."""
+    renamed = fields.torch_arguments(family.State)
     out = {}
     for key, value in settings.items():
         if key == "params":
             continue
         names = renamed.get(key, (key,))
-        values = _pair(key, value) if len(names) > 1 else (value,)
+        values = _pair(key, value, len(names)) if len(names) > 1 else (value,)
         out.update(zip(names, values))
     return out
 
@@ -292,6 +281,8 @@ class Optimizer:
         params = [params] if isinstance(params, np.ndarray) else list(params)
         for p in params:
             _check_param(p)
+            if hasattr(self.family, "check_param"):   # Muon: matrices only, torch's constructor check
+                self.family.check_param(p.shape)
         _check_distinct([g["params"] for g in self.param_groups] + [params])
         for key in TORCH_EXECUTION_OPTIONS:
             group.pop(key, None)
@@ -328,11 +319,11 @@ class Optimizer:
         return {k: v for k, v in group.items()
                 if k != "params" and k not in TORCH_EXECUTION_OPTIONS and k not in SCHEDULE_KEYS}
 
-    def _expected_state(self, settings: dict, dtype: np.dtype) -> dict:
+    def _expected_state(self, settings: dict, dtype: np.dtype, ndim: int = 1) -> dict:
         """torch's state keys a stepped param of this group has: key -> True for a buffer
-        (an array like the param), False for a scalar (found by one update of a 1-element
-        proxy, so it follows the options: max_exp_avg_sq only with amsgrad, …)."""
-        proxy = np.zeros(1, dtype)
+        (an array), False for a scalar (found by one update of a 1-element proxy of the param's
+        rank, so it follows the options and the shape: max_exp_avg_sq only with amsgrad, …)."""
+        proxy = np.zeros((1,) * ndim, dtype)
         after = self._after_one_update(self.family.init(proxy, **self._functional(settings)), proxy)
         return {key: is_buffer for key, field in self.state_names.items()
                 for present, is_buffer in [after[field]] if present}
@@ -342,6 +333,8 @@ class Optimizer:
         the traced program where one applies (a schedule asks at every new learning rate; the
         program's guards decide whether it applies, as for a step), else from the update run."""
         try:
+            if getattr(self.family, "REDUCES", False):   # no traced program: the update itself
+                raise Untraceable("a reducing update is not traced")
             program, _, results = self._programs.bound(state, proxy, proxy)
         except Untraceable:
             new_state, _ = self.family.update(state, proxy, np.zeros_like(proxy))
@@ -414,10 +407,15 @@ class Optimizer:
         for group in self.param_groups:
             settings = self._settings(group)
             checked[id(group)] = self._check_group(settings)
-            for dtype in {p.dtype for p in group["params"]}:
-                expected[id(group), dtype] = self._expected_state(settings, dtype)
-        return [self._prepared_state(i, group, p, expected[id(group), p.dtype], checked[id(group)])
+            for kind in {self._kind(p) for p in group["params"]}:
+                expected[id(group), kind] = self._expected_state(settings, *kind)
+        return [self._prepared_state(i, group, p, expected[id(group), self._kind(p)], checked[id(group)])
                 for i, group, p in entries]
+
+    def _kind(self, p: np.ndarray) -> tuple:
+        """What the state a param has depends on: its dtype, and its rank where a buffer is not
+        shaped like the params (Adafactor: row and column factors for a matrix, one for a vector)."""
+        return (p.dtype, p.ndim if by_rank(self.family) else 1)
 
     def _checked_plan(self, key: tuple, values: tuple) -> Plan:
         """Every param, group and state checked in full."""
@@ -429,7 +427,7 @@ class Optimizer:
         states = self._settled(entries)
         for s, (index, _, p) in zip(states, entries):
             buffers = {k: v for k, v in _buffers(s).items() if v is not None}
-            check_layout(p, p, **buffers)
+            check_layout(p, p, fields.buffer_shapes(s, p, buffers), **buffers)
             for name, b in buffers.items():
                 _check_buffer(b, f"parameter {index}'s {name} buffer")
         _check_no_overlap([p for _, _, p in entries] + [b for s in states for b in _buffers(s).values()
@@ -636,7 +634,7 @@ class Optimizer:
         if not isinstance(entry, dict):
             raise TypeError(f"{where} must be a dict of torch's state names, got {type(entry).__name__}")
         settings = self._settings(group)
-        expected = self._expected_state(settings, p.dtype)
+        expected = self._expected_state(settings, *self._kind(p))
         unexpected = set(entry) - set(expected)
         if unexpected:
             raise ValueError(f"{where} has unexpected entries {sorted(unexpected, key=str)} for this "
@@ -650,8 +648,10 @@ class Optimizer:
                 if not isinstance(value, np.ndarray) or isinstance(value, np.ma.MaskedArray):
                     hint = " (a state dict that went through JSON?)" if isinstance(value, list) else ""
                     raise TypeError(f"{where}: {key} must be a NumPy array, got {type(value).__name__}{hint}")
-                if value.shape != p.shape:
-                    raise ValueError(f"{where}: {key} has shape {value.shape} but the parameter has {p.shape}")
+                shape = fields.declarations(self.family.State).fields[self.state_names[key]].shape_for(p.shape)
+                if value.shape != shape:
+                    needs = "the parameter has" if shape == p.shape else f"a parameter of shape {p.shape} needs"
+                    raise ValueError(f"{where}: {key} has shape {value.shape} but {needs} {shape}")
                 if value.dtype != p.dtype:
                     raise TypeError(f"{where}: {key} has dtype {value.dtype} but the parameter has {p.dtype}")
                 values[self.state_names[key]] = np.array(value, order="C", copy=True)
@@ -746,6 +746,12 @@ def _require_numba() -> None:
         raise ImportError("execution='fused' needs numba: pip install 'optlaws[fast]'") from error
 
 
+def by_rank(family: Any) -> bool:
+    """Whether a param's state depends on its rank: a buffer not shaped like the params
+    (Adafactor) or a family that takes some ranks only (Muon, matrices)."""
+    return fields.shaped_by_param(family.State) or hasattr(family, "RANKS")
+
+
 def _buffers(state: Any) -> dict:
     """The state's buffers (declared in its State): arrays, or None until an option or an update
     creates them."""
@@ -810,6 +816,14 @@ class ASGD(Optimizer):
     family = asgd
 
 
+class Adafactor(Optimizer):
+    family = adafactor
+
+
+class Muon(Optimizer):
+    family = muon
+
+
 class Lion(Optimizer):
     family = lion
 
@@ -870,7 +884,7 @@ class LAMB(Optimizer):
 
 
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree,
+                                         NAdam, RAdam, Rprop, ASGD, Adafactor, Muon, Lion, SGDScheduleFree, AdamWScheduleFree,
                                          LARS, LAMB)}
 # The classes torch.optim has, compared with it by the tests.
 TORCH_OPTIMIZERS = {family.name: CLASSES[family.name] for family in FAMILIES if family.torch_positional is not None}

@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from optim import (_checks, adadelta, adagrad, adam, adamax, adamw, asgd, fields, lamb, lars, lion, momentum_sgd, nadam,
+from optim import (_checks, adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, fields, lamb, lars, lion, momentum_sgd, muon, nadam,
                    radam, rmsprop, rprop, schedule_free_adamw, schedule_free_sgd, sgd, stateful, torch_compiled,
                    torch_plan)
 from optim._shared import averaged_params, interpolated_params
@@ -110,6 +110,21 @@ class TorchContext:
     def total(self, x):
         return torch.sum(x)   # a 0-d tensor
 
+    def sum(self, x, axis):
+        return torch.sum(x, dim=axis, keepdim=True)
+
+    def matmul(self, a, b):
+        return a @ b
+
+    def transpose(self, x):
+        return x.transpose(-1, -2)
+
+    def zeros(self, like, shape):
+        return torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+    def machine_epsilon(self, like):
+        return torch.finfo(like.dtype).eps
+
     def shape(self, x):
         return tuple(x.shape)
 
@@ -173,8 +188,11 @@ def _check_hyperparameter(key: str, value: Any, default: Any, allow_nan: bool) -
     if isinstance(default, tuple):
         if not isinstance(value, (tuple, list)) or len(value) != len(default):
             raise TypeError(f"{key} must be a tuple of {len(default)} numbers, got {value!r}")
-        for item in value:
-            _check_number(key, item, allow_nan)
+        for item, default_item in zip(value, default):
+            if not (item is None and default_item is None):   # Adafactor's eps[0]: None is its default
+                _check_number(key, item, allow_nan)
+        return
+    if default is None or isinstance(default, str):   # a choice (Muon's adjust_lr_fn): the family checks it
         return
     _check_number(key, value, allow_nan)
 
@@ -236,6 +254,7 @@ class TorchOptimizer(torch.optim.Optimizer):
     options_: dict = {}
     scalar_state: dict = {}   # torch's 0-d tensor state name -> True for the step counter
     family_in_torch: bool = True   # torch.optim has this optimizer (its scalar dtype applies)
+    by_rank_: bool = False         # a param's state depends on its rank (stateful.by_rank)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -250,6 +269,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         cls.state_at_construction = interface["state_at_construction"]
         cls.options_ = _torch_options(cls.__name__, cls.defaults_)
         cls.family_in_torch = torch_positional(cls.family) is not None
+        cls.by_rank_ = stateful.by_rank(cls.family)
         declared = fields.declarations(cls.family.State)
         cls.scalar_state = {name: declared.fields[field].domain == "natural"
                             for name, field in cls.state_names.items()
@@ -310,6 +330,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         super().add_param_group(param_group)
         try:
             self._settings(self.param_groups[-1])
+            if hasattr(self.family, "check_param"):   # Muon: matrices only, torch's constructor check
+                for p in self.param_groups[-1]["params"]:
+                    self.family.check_param(p.size())
         except Exception:
             self.param_groups.pop()
             raise
@@ -591,20 +614,31 @@ class TorchOptimizer(torch.optim.Optimizer):
         return tuple(grad._indices()), grad._values()
 
     # -- state ----------------------------------------------------------------------------------
-    def _expected(self, settings: dict, dtype) -> set:
-        """The state entries a step with these settings keeps (what torch.optim keeps)."""
+    def _expected(self, settings: dict, p) -> set:
+        """The state entries a step of ``p`` with these settings keeps (what torch.optim keeps)."""
+        dtype = p.dtype
+        # the rank too where a buffer is not shaped like the params (Adafactor) or the family
+        # takes matrices only (Muon)
+        ndim = p.dim() if self.by_rank_ else None
         last = self.__dict__.get("_last_expected")   # the params of a group ask with one settings dict
-        if last is not None and last[0] is settings and last[1] == dtype:
+        if last is not None and last[0] is settings and last[1] == (dtype, ndim):
             return last[2]
         kinds = self.__dict__.setdefault("_kinds", {})
-        key = (repr(sorted(settings.items())), dtype)
+        key = (repr(sorted(settings.items())), dtype, ndim)
         if key not in kinds:
             if len(kinds) >= 64:   # a schedule gives a new lr each step: the cache stays bounded
                 kinds.clear()
-            present = self._present_after_one_update(settings, dtype)
+            present = (self._present_after_one_update(settings, dtype) if ndim is None
+                       else self._present_for_rank(settings, dtype, ndim))
             kinds[key] = {name for name, field in self.state_names.items() if field in present}
-        self._last_expected = (settings, dtype, kinds[key])
+        self._last_expected = (settings, (dtype, ndim), kinds[key])
         return kinds[key]
+
+    def _present_for_rank(self, settings: dict, dtype, ndim: int) -> set:
+        """The fields not None after one update of a param of rank ``ndim`` (a 1-entry proxy)."""
+        proxy = torch.zeros((1,) * ndim, dtype=dtype)
+        probe, _ = self.family.update(self.family.init(proxy, **settings), proxy, proxy)
+        return {name for name, value in probe.__dict__.items() if value is not None}
 
     def _present_after_one_update(self, settings: dict, dtype) -> set:
         """The fields not None after one update of a state of these settings: read from the traced
@@ -642,12 +676,13 @@ class TorchOptimizer(torch.optim.Optimizer):
             elif name in self.scalar_state:
                 values[field] = _scalar(value, f"{where}: {name}")
             else:
-                _check_buffer(value, p, f"{where}: {name}", any_device)
+                _check_buffer(value, p, f"{where}: {name}", any_device,
+                              fields.declarations(self.family.State).fields[field].shape_for(tuple(p.shape)))
                 values[field] = value
         return values
 
     def _check_missing(self, p, saved: dict, settings: dict, where: str) -> None:
-        expected = self._expected(settings, p.dtype)
+        expected = self._expected(settings, p)
         # A buffer the update makes when it is missing (SGD's momentum buffer) may be missing, as in torch.
         missing = expected - set(saved) - self.made_by_update_
         if missing:
@@ -667,10 +702,11 @@ class TorchOptimizer(torch.optim.Optimizer):
 
     def _blank(self, p, settings: dict, memo: dict):
         """A checked state of the group's settings for ``p``'s dtype and device, one per group and step."""
-        blank = memo.get((p.dtype, p.device))
+        rank = p.dim() if self.by_rank_ else 1   # Adafactor's buffers follow the param's rank
+        blank = memo.get((p.dtype, p.device, rank))
         if blank is None:
-            blank = memo[p.dtype, p.device] = self.family.init(torch.zeros(0, dtype=p.dtype, device=p.device),
-                                                               **settings)
+            blank = memo[p.dtype, p.device, rank] = self.family.init(
+                torch.zeros((0,) * rank, dtype=p.dtype, device=p.device), **settings)
         return blank
 
     def _scalar_dtype(self) -> torch.dtype:
@@ -754,13 +790,14 @@ def _scalar(value, where) -> float:
     return float(value)
 
 
-def _check_buffer(value, p, where, any_device) -> None:
+def _check_buffer(value, p, where, any_device, shape) -> None:
     if not _is_tensor(value):
         raise TypeError(f"{where} must be a tensor, got {type(value).__name__}")
     if value.layout != torch.strided:
         raise ValueError(f"{where} must be a dense tensor, got layout {value.layout}")
-    if tuple(value.shape) != tuple(p.shape):
-        raise ValueError(f"{where} has shape {tuple(value.shape)} but the parameter has {tuple(p.shape)}")
+    if tuple(value.shape) != shape:
+        needs = "the parameter has" if shape == tuple(p.shape) else f"a parameter of shape {tuple(p.shape)} needs"
+        raise ValueError(f"{where} has shape {tuple(value.shape)} but {needs} {shape}")
     if value.dtype != p.dtype:
         raise TypeError(f"{where} has dtype {value.dtype} but the parameter has {p.dtype}")
     if not any_device and value.device != p.device:
@@ -818,6 +855,14 @@ class ASGD(TorchOptimizer):
     family = asgd
 
 
+class Adafactor(TorchOptimizer):
+    family = adafactor
+
+
+class Muon(TorchOptimizer):
+    family = muon
+
+
 class Lion(TorchOptimizer):
     family = lion
 
@@ -871,7 +916,7 @@ class LAMB(TorchOptimizer):
 
 
 CLASSES = {cls.__name__: cls for cls in (SGD, MomentumSGD, Adam, AdamW, Adadelta, Adagrad, RMSprop, Adamax,
-                                         NAdam, RAdam, Rprop, ASGD, Lion, SGDScheduleFree, AdamWScheduleFree,
+                                         NAdam, RAdam, Rprop, ASGD, Adafactor, Muon, Lion, SGDScheduleFree, AdamWScheduleFree,
                                          LARS, LAMB)}
 # The classes torch.optim has (the tests compare them with it).
 OPTIMIZERS = {name: CLASSES[name] for name in stateful.TORCH_OPTIMIZERS}

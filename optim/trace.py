@@ -301,6 +301,19 @@ class TraceContext:
         # A reduction is no elementwise program: an update that sums runs untraced.
         raise Untraceable("a reduction (total) is not traced")
 
+    def _not_elementwise(what):
+        def refuse(self, *args):
+            raise Untraceable(f"{what} is not elementwise: the update runs untraced")
+        return refuse
+
+    sum = _not_elementwise("a sum along an axis")
+    matmul = _not_elementwise("a matrix product")
+    transpose = _not_elementwise("a transpose")
+    zeros = _not_elementwise("a buffer not shaped like the params")
+
+    def machine_epsilon(self, like):
+        return float(np.finfo(like.dtype).eps)
+
     def shape(self, x):
         return x.shape
 

@@ -84,7 +84,13 @@ NEGATIVE = Domain("negative", "ℝ<0", {"negative": True}, Interval(-oo, 0, True
 NONZERO = Domain("nonzero", "ℝ∖{0}", {"real": True, "nonzero": True}, Interval(),
                  (R(1, 2), R(-1), R(2), R(3, 10), R(-3, 2), R(1), R(5, 3), R(-2, 7), R(7)), nonzero=True)
 
-DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL, NEGATIVE, NONZERO)}
+NONPOSITIVE = Domain("nonpositive", "ℝ≤0", {"nonpositive": True}, Interval(-oo, 0, True, False),
+                     (R(-4, 5), R(0), R(-1), R(-1, 2), R(-2), R(-1, 10)))
+AT_LEAST_ONE = Domain("at_least_one", "[1, ∞)", {"positive": True}, Interval(1, oo, False, True),
+                      (R(1), R(2), R(3, 2), R(10), R(11, 10)))
+
+DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL, NEGATIVE, NONZERO,
+                               NONPOSITIVE, AT_LEAST_ONE)}
 
 
 def plain_assumptions(domain: Domain) -> dict:

@@ -26,6 +26,7 @@ import math
 import numbers
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import sympy
 
 from optim.context import register_context
@@ -379,7 +380,7 @@ class SymTensor(Sym):
             conditions |= other_conditions
             if isinstance(value, SymTensor):
                 if value.shape != self.shape:
-                    raise ValueError(f"shape mismatch in {op}: {_show(self.shape)} and {_show(value.shape)}")
+                    return _broadcast_apply(op, fn, self, others)
                 columns.append(value.entries)
             else:
                 scalar = value.expr if isinstance(value, SymScalar) else value
@@ -407,6 +408,43 @@ class SymTensor(Sym):
         if self.is_generic:
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape")
         return SymScalar(sympy.Add(*self.entries), self.ops | {"sum"}, self.conditions)
+
+    def sum_along(self, axis: int) -> "SymTensor":
+        """The sums along ``axis``, kept with length 1 (NumPy's ``sum(axis, keepdims=True)``)."""
+        shape = self._explicit("a sum along an axis")
+        axis = _axis(axis, len(shape))
+        kept = shape[:axis] + (1,) + shape[axis + 1:]
+        sums = []
+        for index in itertools.product(*map(range, kept)):
+            terms = [self.entries[_flat_index(index[:axis] + (k,) + index[axis + 1:], shape)]
+                     for k in range(shape[axis])]
+            sums.append(sympy.Add(*terms))
+        return SymTensor(sums, kept, self.ops | {"sum"}, self.conditions)
+
+    def matmul(self, other: "SymTensor") -> "SymTensor":
+        """The matrix product of two explicit 2-d tensors."""
+        left, right = self._explicit("a matrix product"), other._explicit("a matrix product")
+        if len(left) != 2 or len(right) != 2 or left[1] != right[0]:
+            raise ValueError(f"matmul of shapes {left} and {right}")
+        (m, k), n = left, right[1]
+        entries = [sympy.Add(*(self.entries[i * k + j] * other.entries[j * n + c] for j in range(k)))
+                   for i in range(m) for c in range(n)]
+        return SymTensor(entries, (m, n), self.ops | other.ops | {"matmul"}, self.conditions | other.conditions)
+
+    def transposed(self) -> "SymTensor":
+        """An explicit 2-d tensor with its axes swapped."""
+        shape = self._explicit("a transpose")
+        if len(shape) != 2:
+            raise ValueError(f"transpose of a {len(shape)}-d tensor: 2-d only")
+        m, n = shape
+        return SymTensor([self.entries[i * n + j] for j in range(n) for i in range(m)], (n, m),
+                         self.ops | {"transpose"}, self.conditions)
+
+    def _explicit(self, what: str) -> tuple:
+        if self.is_generic:
+            raise NotElementwise(f"{what} of a tensor of every shape: state the theorem on an explicit "
+                                 "shape (x.tensor(name, shape=(…)))")
+        return self.shape
 
     def __getitem__(self, index) -> SymScalar:
         if self.is_generic:
@@ -453,6 +491,33 @@ def _lift(x: Any) -> Sym:
 
 for _klass in (SymScalar, SymTensor):
     _define_operators(_klass)
+
+
+def _broadcast_apply(op: str, fn, first: SymTensor, others: tuple) -> SymTensor:
+    """``first.apply(op, fn, *others)`` for explicit tensors of different shapes, with NumPy's
+    broadcasting (Adafactor's row factor times its column factor); a generic tensor has no
+    shape to broadcast."""
+    tensors = [first] + [o for o in others if isinstance(o, SymTensor)]
+    if any(t.is_generic for t in tensors):
+        raise ValueError(f"shape mismatch in {op}: " + " and ".join(_show(t.shape) for t in tensors))
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        raise ValueError(f"shape mismatch in {op}: " + " and ".join(str(t.shape) for t in tensors)) from None
+
+    def spread(x: Any) -> Any:
+        if not isinstance(x, SymTensor) or x.shape == shape:
+            return x
+        where = np.broadcast_to(np.arange(len(x.entries)).reshape(x.shape), shape).ravel()
+        return SymTensor([x.entries[i] for i in where], shape, x.ops | {"broadcast"}, x.conditions)
+
+    return spread(first).apply(op, fn, *map(spread, others))
+
+
+def _axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"axis {axis} of a {ndim}-d tensor")
+    return axis % ndim
 
 
 def _is_condition(e: sympy.Basic) -> bool:
@@ -543,6 +608,22 @@ class SymPyContext:
 
     def total(self, x: SymTensor) -> SymScalar:
         return x.sum()   # refused on a generic tensor: only an explicit shape has a sum
+
+    def sum(self, x: SymTensor, axis: int) -> SymTensor:
+        return x.sum_along(axis)
+
+    def matmul(self, a: SymTensor, b: SymTensor) -> SymTensor:
+        return a.matmul(b)
+
+    def transpose(self, x: SymTensor) -> SymTensor:
+        return x.transposed()
+
+    def zeros(self, like: SymTensor, shape: tuple) -> SymTensor:
+        return SymTensor((sympy.Integer(0),) * math.prod(shape), tuple(shape), like.ops | {"zeros"})
+
+    def machine_epsilon(self, like: Any) -> Any:
+        raise SymbolicValueError("the reals have no machine epsilon (torch's default eps = finfo(dtype).eps): "
+                                 "give the epsilon explicitly, e.g. x.positive('eps1')")
 
     def shape(self, x: Any) -> Any:
         if isinstance(x, SymTensor):

@@ -82,7 +82,7 @@ DTYPES = (np.float32, np.float64)
 
 def _reference(cls, settings, p0, grads):
     """The functional result on contiguous copies: params and the state after each step."""
-    state = cls.family.init(np.array(p0, order="C"), **functional_arguments(settings))
+    state = cls.family.init(np.array(p0, order="C"), **functional_arguments(settings, cls.family))
     p = np.array(p0, order="C")
     for g in grads:
         state, p = cls.family.update(state, p, np.array(g, order="C"))
@@ -906,7 +906,7 @@ def test_a_grad_of_an_ndarray_subclass_is_its_elements(path):
 
 
 def test_functional_arguments_drop_the_params_of_a_group():
-    assert functional_arguments({"params": [np.ones(2)], "lr": 0.1, "betas": (0.8, 0.9)}) == \
+    assert functional_arguments({"params": [np.ones(2)], "lr": 0.1, "betas": (0.8, 0.9)}, optim.adam) == \
         {"lr": 0.1, "beta1": 0.8, "beta2": 0.9}
 
 

@@ -103,7 +103,7 @@ def one_step_bounds(name, p, grad, saved):
     cls = getattr(torch_backend, name)
     tape = []
     value = Rounded.exact(p, tape, "float32")
-    kwargs = functional_arguments({**cls.defaults_, **SETTINGS[name]})
+    kwargs = functional_arguments({**cls.defaults_, **SETTINGS[name]}, cls.family)
     state = cls.family.init(value, **kwargs)
     fields = {field: (int(saved[key]) if field == "t" else float(saved[key])) if key in SCALAR_KEYS
               else Rounded.exact(saved[key], tape, "float32")

@@ -501,7 +501,7 @@ def rounding_bounds(name: str, per_param_kwargs: list[dict], params, grads, chec
 
     tapes = [[] for _ in groups]
     values = [flat(params, members, tape) for (_, members), tape in zip(groups, tapes)]
-    states = [cls.family.init(v, **functional_arguments({**cls.defaults, **kw}))
+    states = [cls.family.init(v, **functional_arguments({**cls.defaults, **kw}, cls.family))
               for v, (kw, _) in zip(values, groups)]
     fields_of = {field: key for key, field in cls.state_names.items()}
     for step, g in enumerate(grads, 1):
