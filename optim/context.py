@@ -99,6 +99,8 @@ def adopt_state(state: Any, context: Context) -> Any:
         return state
     changes = {}
     for f in dataclasses.fields(state):
+        if getattr(f.metadata.get("optlaws"), "kind", None) == "flag":
+            continue   # a flag or an option chooses the code path: Muon's ns_steps stays an int
         value = getattr(state, f.name)
         adopted = adopt(value)
         if adopted is not value:

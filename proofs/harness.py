@@ -194,6 +194,18 @@ class Given:
             raise TheoremError(f"a tensor's shape must be a tuple of positive ints, got {shape!r}")
         return self._declare(name, DOMAINS[entries], tensor=True, shape=shape)
 
+    def matrix(self, rows: list) -> SymTensor:
+        """An explicit 2-d tensor whose entries are the theorem's scalars, values computed from
+        them, or numbers: ``x.matrix([[s1, 0], [0, s2]])`` (each entry keeps where it is defined)."""
+        if not rows or not all(isinstance(r, (list, tuple)) and len(r) == len(rows[0]) > 0 for r in rows):
+            raise TheoremError("a matrix is a non-empty list of rows of one length")
+        if any(isinstance(e, SymTensor) for r in rows for e in r):
+            raise TheoremError("a matrix's entries are scalars, not tensors")
+        scalars = [e if isinstance(e, SymScalar) else SymScalar(e) for r in rows for e in r]
+        return SymTensor([e.expr for e in scalars], (len(rows), len(rows[0])),
+                         frozenset().union(*(e.ops for e in scalars)) | {"matrix"},
+                         frozenset().union(*(e.conditions for e in scalars)))
+
     def fresh(self, name: str, like: Any, entries: str = "real") -> Any:
         """A new variable for a form (an arbitrary field of a state): a tensor of ``like``'s
         shape, or a scalar, with values in ``entries``; named ``name``, or ``name_2``, … where
@@ -211,7 +223,7 @@ class Given:
         return self.scalar(candidate, entries)
 
     # the library's optimizers, from the declarations of their States (optim.fields)
-    def state(self, family: Any, **given: Any) -> Any:
+    def state(self, family: Any, shape: tuple | None = None, **given: Any) -> Any:
         """An arbitrary state of an optimizer family (``x.state(optim.adam)``), from the
         declarations of its ``State``: every real hyperparameter, scalar and buffer is a fresh
         variable named as its field, in its declared domain (ε > 0, β ∈ [0, 1), t ∈ ℕ, v ≥ 0, …),
@@ -219,8 +231,12 @@ class Given:
         (Adam's v_max without amsgrad, a momentum buffer with momentum = 0) or that the first update
         creates (SGD's momentum buffer) is None.  ``given`` sets fields: a domain name (a str)
         declares that variable in that domain instead (``lr="positive"``, ``buf="real"``); any
-        other value is the field's value (``amsgrad=True``, ``weight_decay=0.0``, ``buf=None``)."""
-        return family.State(**self._declared(family, given, state=True))
+        other value is the field's value (``amsgrad=True``, ``weight_decay=0.0``, ``buf=None``).
+        ``shape``: the state of a param of that explicit shape — every buffer an explicit tensor of
+        its declared shape for it (Adafactor's row and column factors), or None where that param
+        has no such buffer; without it every buffer is generic (every shape), which a family whose
+        buffers follow the param's shape cannot have."""
+        return family.State(**self._declared(family, given, state=True, shape=shape))
 
     def hyperparameters(self, family: Any, **given: Any) -> dict:
         """The arguments of ``family.init`` as ``state`` declares them: every real hyperparameter
@@ -228,7 +244,7 @@ class Given:
         ``given`` as for ``state``.  ``family.init(params, **x.hyperparameters(family))``."""
         return self._declared(family, given, state=False)
 
-    def _declared(self, family: Any, given: dict, state: bool) -> dict:
+    def _declared(self, family: Any, given: dict, state: bool, shape: tuple | None = None) -> dict:
         from optim import fields
 
         declared = fields.declarations(family.State)
@@ -248,8 +264,16 @@ class Given:
                 values[name] = self.scalar(name, domain)
             elif value is _DECLARED and not _present(declaration, values):
                 values[name] = None
+            elif shape is None and declaration.shape is not None:
+                raise TheoremError(f"{family.__name__}'s {name} is not shaped like the params: build the "
+                                   f"state of a param of an explicit shape, x.state({family.__name__}, shape=(…))")
+            elif shape is not None and declaration.shape_for(shape) is None:
+                if value is not _DECLARED:
+                    raise TheoremError(f"a param of shape {shape} has no {name} buffer")
+                values[name] = None
             else:
-                values[name] = self.tensor(name, entries=domain)
+                values[name] = self.tensor(name, entries=domain,
+                                           shape=None if shape is None else declaration.shape_for(shape))
         return values
 
     def assume(self, *hypotheses: Any) -> None:

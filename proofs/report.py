@@ -375,7 +375,7 @@ def layout(t: Theorem) -> list:
     if t.goals:
         blocks += _goal_blocks(t)
     if t.shape:
-        blocks.append(Para([Strong("Every shape."), f" {t.shape}"]))
+        blocks.append(Para([Strong("Shapes."), f" {t.shape}"]))
     if t.side_conditions:
         blocks += [Para([Strong("Side conditions.")]),
                    Table(["condition", "shown by"], [[[Code(str(c["condition"]))], [str(c["by"])]]

@@ -178,6 +178,7 @@ class Knowledge:
         self.rewrites: dict = {}
         self.facts: list = []                       # (kind, E): E > 0 or E ≥ 0
         self.nonzero: list = []                     # E with E ≠ 0
+        self.zeros: list = []                       # E with E = 0 (not a substitution)
         self.opaque: list = []                      # relations only checked at points
         self.used: list = []                        # what each relation did, for the report
         self.decided: list = []                     # expressions decisions rested on
@@ -327,6 +328,7 @@ class Knowledge:
                 self.contradiction = f"{show(relation)} ({source}): the sides differ by {show(c)}"
                 return
             self.facts += [(GE, e), (GE, -e)]
+            self.zeros.append(e)
             if not r.lhs.is_number:
                 self.rewrites[r.lhs] = r.rhs
                 notes.append(f"rewrites {show(r.lhs)} as {show(r.rhs)}")

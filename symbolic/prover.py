@@ -277,7 +277,28 @@ def prove_equal(lhs, rhs, k: Knowledge) -> str | None:
             return "normal form under the proven signs, radicals rewritten (non-forced)"
     except (sympy.PolynomialError, TypeError, ValueError, RecursionError):
         pass
+    if _in_ideal_of_equalities(d, k):
+        return "in the ideal of the hypotheses' equalities (Gröbner basis)"
     return None
+
+
+def _in_ideal_of_equalities(d, k: Knowledge) -> bool:
+    """Whether the numerator of lhs − rhs is a polynomial combination of the hypotheses' polynomial
+    equalities E = 0 (κ² + ς² − 1 for a rotation): then it is 0 wherever they hold, whatever the
+    denominator (whose definedness is demanded apart).  Decided exactly: a Gröbner basis over ℚ
+    and the remainder of the numerator's division by it."""
+    if not k.zeros or d.has(sympy.Piecewise, sympy.Min, sympy.Max, sympy.Abs, sympy.sign):
+        return False
+    try:
+        numerator, _ = sympy.fraction(sympy.together(d))
+        generators = sorted(numerator.free_symbols.union(*(z.free_symbols for z in k.zeros)), key=str)
+        equalities = [z for z in k.zeros if z.is_polynomial(*generators)]
+        if not equalities or not numerator.is_polynomial(*generators) or sympy.count_ops(numerator) > 5000:
+            return False
+        basis = sympy.groebner(equalities, *generators, order="grevlex", domain="QQ")
+        return basis.contains(sympy.expand(numerator))
+    except (sympy.PolynomialError, sympy.polys.polyerrors.CoercionFailed, TypeError, ValueError, RecursionError):
+        return False
 
 
 def _residual(lhs, rhs, k: Knowledge) -> str:

@@ -198,3 +198,35 @@ def test_a_sum_of_squares_that_is_zero_makes_every_base_zero():
     assert decide(3 * b, 0, [va, vb], path=[Eq(2 * a**2 + 5 * b**2, 0)]).status == PROVED
     assert decide(a, 0, [va, vb], path=[Eq(a**2 - b**2, 0)]).status == REFUTED
     assert decide(a, 0, [va, vb], path=[Eq(a**2 + b**2, 1)]).status == REFUTED
+
+
+# ------------------------------------------------------------------ equalities: a Gröbner basis
+kappa, kappa_spec = var("kappa")
+varsigma, varsigma_spec = var("varsigma")
+ROTATION = [Eq(kappa**2 + varsigma**2, 1)]
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    (kappa**4 + 2 * kappa**2 * varsigma**2 + varsigma**4, 1),          # (κ² + ς²)² = 1
+    (kappa**3 + kappa * varsigma**2, kappa),                           # κ·(κ² + ς²) = κ
+    ((kappa**3 + kappa * varsigma**2) / (1 + x**2), kappa / (1 + x**2)),   # a denominator apart
+])
+def test_a_consequence_of_the_equalities_is_proved(lhs, rhs):
+    verdict = decide(lhs, rhs, [kappa_spec, varsigma_spec, x_spec], hypotheses=ROTATION)
+    assert verdict.status == PROVED, verdict.reason
+    assert "Gröbner" in verdict.method
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    (kappa**2 - varsigma**2, 1),          # not in the ideal: κ = 0, ς = 1 breaks it
+    (kappa, 1),
+    (kappa**4 + varsigma**4, 1),
+])
+def test_what_the_equalities_do_not_imply_is_not_proved(lhs, rhs):
+    verdict = decide(lhs, rhs, [kappa_spec, varsigma_spec], hypotheses=ROTATION)
+    assert verdict.status != PROVED
+
+
+def test_without_the_equality_the_ideal_step_proves_nothing():
+    verdict = decide(kappa**3 + kappa * varsigma**2, kappa, [kappa_spec, varsigma_spec])
+    assert verdict.status == REFUTED

@@ -67,7 +67,7 @@ def test_markdown_report_has_the_table_and_a_section_per_theorem(library_run):
         assert f"\n## {family}\n" in text
     refuted = text.split("### Optim.AdamW.update_weight_decay_pos_params_eq_adam")[1].split("\n### ")[0]
     assert "**Counterexample**" in refuted and "| **difference** |" in refuted
-    assert "**Every shape.** every shape: the trace was elementwise" in text
+    assert "**Shapes.** every shape: the trace was elementwise" in text
 
 
 def test_an_unexpected_verdict_fails_the_run(tmp_path):

@@ -24,9 +24,7 @@ def arbitrary_state(x: Given, module, maximize: bool):
     given = {"maximize": maximize} if _has(module, "maximize") else {}
     given.update(dict.fromkeys(fields.creating_flags(module.State), True))
     if _reduces(module):   # a norm over the tensor: an explicit shape (the theorem says so)
-        declared = fields.declarations(module.State).fields
-        given.update({name: x.tensor(name, entries=declared[name].domain, shape=SHAPE)
-                      for name in fields.buffers(module.State)})
+        return x.state(module, shape=SHAPE, **given)
     return x.state(module, **given)
 
 
