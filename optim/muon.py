@@ -58,7 +58,7 @@ def check_param(shape: tuple) -> None:
         raise ValueError(f"Muon only supports 2D parameters whereas we found a parameter with size: {shape}")
 
 
-@fields.state
+@fields.state(checked_first=("lr", "momentum", "weight_decay", "adjust_lr_fn"))   # torch.optim.Muon's order
 class State:
     lr: Any = fields.hyper(1e-3, check=check._check(lambda x: 0.0 <= x, "Learning rate should be >= 0 but is: {}",
                                                     "lr"), domain="nonnegative")
