@@ -12,8 +12,9 @@ and reports medians over the rounds, the ratios ours/torch, the peak extra memor
 (the resident-set high-water mark above the resident set before it, both read from
 /proc/self/status; ours counts the workspace it holds between steps too), the memory-bandwidth
 floor of each step on this machine, and each optimizer's proof time from the last
-``make prove``.  Writes ``bench.md``, ``bench.json`` and ``bench.png`` (step time against
-parameter count, one panel per optimizer).
+``make prove``; then one ``scheduler.step()`` of each of the 15 lr schedulers, ours and torch's.
+Writes ``bench.md``, ``bench.json`` and ``bench.png`` (step time against parameter count, one
+panel per optimizer).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import json
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,17 @@ except ImportError:  # the comparison needs torch; make bench installs it
 IDLE_S = 0.05
 
 SETTINGS = {"SGD": dict(lr=1e-3, momentum=0.9)}  # momentum: the common use, with a buffer
+# Muon steps matrices only (torch's constructor refuses the rest): the model's 2-d tensors; and
+# not GPT-2 small or the 10M tensor, whose Newton–Schulz products (the 50257×768 embedding: about
+# 6·10¹¹ flops a step) take tens of seconds a step on this 2-core machine, in torch too.
+SKIPPED = {"Muon": {"GPT-2 small": "Newton–Schulz on the 50257×768 embedding: ~10¹² flops a step",
+                    "one 10M tensor": "a vector: Muon takes matrices only"}}
+
+
+def model_shapes(name: str, shapes: list) -> list:
+    """The tensors of a model that ``name`` steps: a matrix-only family (Muon) its 2-d ones."""
+    ranks = getattr(CLASSES[name].family, "RANKS", None)
+    return [s for s in shapes if ranks is None or len(s) in ranks]
 
 
 def mlp_1m() -> list:
@@ -109,7 +122,7 @@ def _torch(name, params, grads, mode):
         execution = "compiled" if mode.endswith("compiled") else "eager"
         opt = _training(torch_backend.CLASSES[name](tensors, execution=execution, **SETTINGS.get(name, {})))
     else:
-        option = {"foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
+        option = {"foreach": dict(foreach=True), "fused": dict(fused=True), "for-loop": dict()}[mode]
         if not hasattr(torch.optim, name):
             return None  # torch.optim has no such optimizer (Lion)
         try:
@@ -161,9 +174,10 @@ def bandwidth_floor(n: int = 10_000_000) -> float:
 
 def traffic_bytes(name: str, n: int) -> int:
     """What a fused step must read and write: params, grads and every state tensor."""
-    params = np.zeros(8, np.float32)
+    shape = (2, 4) if getattr(CLASSES[name].family, "RANKS", None) else (8,)   # Muon: a matrix
+    params = np.zeros(shape, np.float32)
     opt = _training(CLASSES[name]([params], **SETTINGS.get(name, {})))
-    opt.step([np.ones(8, np.float32)])
+    opt.step([np.ones(shape, np.float32)])
     buffers = sum(isinstance(v, np.ndarray) and v.size == 8 for v in vars(opt.state[0]).values())
     return (2 + buffers + 1 + buffers) * 4 * n  # read p, g, state; write p, state
 
@@ -176,6 +190,10 @@ def _variants(name, params, grads) -> dict:
             step = _torch(name, params, grads, mode.removeprefix("torch "))
             if step is not None:
                 variants[mode] = step
+        if "torch foreach" not in variants and hasattr(torch.optim, name):   # Muon: torch's for-loop only
+            step = _torch(name, params, grads, "for-loop")
+            if step is not None:
+                variants["torch for-loop"] = step
     return variants
 
 
@@ -211,12 +229,47 @@ def bench(rounds: int, names: list[str], models: list[str]) -> dict:
     rows = []
     for model in models:
         for name in names:
-            rows.append(bench_one(name, model, MODELS[model], rounds, floor, rng))
+            if model in SKIPPED.get(name, {}):
+                continue
+            rows.append(bench_one(name, model, model_shapes(name, MODELS[model]), rounds, floor, rng))
             print(_console(rows[-1]), flush=True)
             gc.collect()
     return {"bandwidth_GBps": floor / 1e9, "rounds": rounds, "rows": rows,
             "torch": None if torch is None else torch.__version__, "numpy": np.__version__,
             "threads": None if torch is None else torch.get_num_threads()}
+
+
+def bench_schedulers(steps: int = 500, rounds: int = 5) -> list:
+    """The time of one ``scheduler.step()``, ours (on optim.SGD) and torch's (on torch.optim.SGD),
+    for the first case of each of the 15 schedulers in tests/test_lr_scheduler.py: median over
+    rounds of ``steps`` steps (the schedule's own cost: the optimizer is not stepped between)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_lr_scheduler as schedules
+
+    def timed(lib, make, kind) -> float:
+        opt = schedules.torch_optimizer(kind) if lib is schedules.theirs else schedules.our_optimizer(kind)
+        schedules.optimizer_step(opt, 0)
+        scheduler = make(lib, opt)
+        plateau = isinstance(scheduler, lib.ReduceLROnPlateau)
+        with warnings.catch_warnings():   # torch's "step() before optimizer.step()": not timed
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            for t in range(steps):
+                scheduler.step(schedules.metric(t, "min")) if plateau else scheduler.step()
+            return (time.perf_counter() - start) / steps * 1e6
+
+    rows, seen = [], set()
+    for case, (make, kind, _) in schedules.CASES.items():
+        name = case.split("-")[0]
+        if name in seen:
+            continue
+        seen.add(name)
+        ours_us = statistics.median(timed(schedules.ours, make, kind) for _ in range(rounds))
+        torch_us = statistics.median(timed(schedules.theirs, make, kind) for _ in range(rounds))
+        rows.append({"scheduler": name, "case": case, "ours_us": ours_us, "torch_us": torch_us,
+                     "ratio": ours_us / torch_us})
+        print(f"{name:28s} ours {ours_us:8.1f} µs  torch {torch_us:8.1f} µs  ratio {ours_us / torch_us:5.2f}", flush=True)
+    return rows
 
 
 def merged(earlier: dict, later: dict) -> dict:
@@ -244,7 +297,8 @@ def proof_times() -> list:
     return sorted(({"name": t["name"], "seconds": t["seconds"]} for t in theorems), key=lambda t: -t["seconds"])
 
 
-COLUMNS = ["ours default", "ours fused", "ours torch eager", "ours torch compiled", "torch foreach", "torch fused"]
+COLUMNS = ["ours default", "ours fused", "ours torch eager", "ours torch compiled", "torch foreach", "torch fused",
+           "torch for-loop"]
 RATIOS = ["ours default / torch foreach", "ours fused / torch fused", "ours torch compiled / torch fused"]
 TARGETS = {"ours default / torch foreach": 1.0, "ours fused / torch fused": 1.1, "ours torch compiled / torch fused": 1.2}
 
@@ -257,7 +311,10 @@ def markdown(result: dict) -> str:
            "time to move the bytes a step must read and write at that bandwidth. *Extra MB*: the resident set's "
            "high-water mark during a step above the resident set before it (ours: plus the workspace held between "
            "steps). Targets (issue 11): " + ", ".join(f"{k} ≤ {v}" for k, v in TARGETS.items()) + "; a ratio "
-           "over its target is **bold**."
+           "over its target is **bold**. *torch for-loop*: torch's only CPU path where it has neither foreach nor "
+           "fused (Muon, whose Newton–Schulz runs in bfloat16 there; ours at float32). Muon steps the model's "
+           "2-d tensors only; " + "; ".join(f"{n} is not run on {m}: {why}" for n, skipped in SKIPPED.items()
+                                            for m, why in skipped.items()) + "."
            + (f" The rows of {', '.join(result['merged'])} come from a later run (`--merge`, {result['rounds']} "
               f"rounds) than the others ({result.get('earlier_rounds')} rounds), on the same machine."
               if result.get("merged") else ""), "",
@@ -277,6 +334,14 @@ def markdown(result: dict) -> str:
                    + " | ".join(cell(r["ms"], c) for c in COLUMNS) + " | "
                    + " | ".join(ratio(k) for k in RATIOS) + f" | {cell(r['ratios'], 'ours fused / floor')} | "
                    + " | ".join(cell(memory, c, "{:.1f}") for c in COLUMNS) + " |")
+    if result.get("schedulers"):
+        out += ["", "## LR schedulers: one `scheduler.step()`", "",
+                "Ours on `optim.SGD` (NumPy), torch's on `torch.optim.SGD`, two param groups; median of 5 rounds "
+                "of 500 steps (the optimizer is not stepped between, so this is the schedule's own cost). The "
+                "lr sequences are bit for bit torch's (`make conformance`).", "",
+                "| scheduler | case | ours µs | torch µs | ours / torch |", "| --- | --- | ---: | ---: | ---: |"]
+        out += [f"| {r['scheduler']} | {r['case']} | {r['ours_us']:.1f} | {r['torch_us']:.1f} | {r['ratio']:.2f} |"
+                for r in result["schedulers"]]
     proofs = result.get("proofs", [])
     if proofs:
         per_family: dict = {}
@@ -323,13 +388,18 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--no-schedulers", action="store_true", help="leave out the lr schedulers' timings")
     parser.add_argument("--merge", action="store_true",
                         help="keep the other optimizers' rows of the existing bench.json (the report says so)")
     args = parser.parse_args()
     names = [n for n in BENCHED if not args.select or n in args.select.split(",")]
     result = bench(args.rounds, names, args.models)
     if args.merge and (args.out / "bench.json").exists():
-        result = merged(json.loads((args.out / "bench.json").read_text()), result)
+        earlier = json.loads((args.out / "bench.json").read_text())
+        result = merged(earlier, result)
+        result.setdefault("schedulers", earlier.get("schedulers"))
+    if torch is not None and not args.no_schedulers:
+        result["schedulers"] = bench_schedulers()
     result["proofs"] = proof_times()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(result, indent=2))
