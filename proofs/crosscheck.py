@@ -90,13 +90,18 @@ def sample(data: TheoremData, count: int = 2, seed: int = 0) -> list[Assignment]
     rng = random.Random(seed)
     generic = [v for v in data.variables if v.tensor and v.shape is None]
     generic_symbols = {v.symbols[0] for v in generic}
+    # a sum over a row given a variable of its own (proofs.harness._sums_as_variables): its value
+    # is the row's, computed by the run itself, which checks the hypotheses that mention it
+    sums = {v.symbols[0] for v in data.variables if v.note.startswith("= Σ")}
     paths = _path_hypotheses(data)
     per_shape = count if len(paths) <= 2 else 1
     found: list[Assignment] = []
     for hypotheses in paths:
+        hypotheses = [h for h in hypotheses if not h.free_symbols & sums]
         scalar_hypotheses = [h for h in hypotheses if not h.free_symbols & generic_symbols]
         entry_hypotheses = [h for h in hypotheses if h.free_symbols & generic_symbols]
-        for shape in SHAPES if generic else ((1,),):
+        rows = any(v.note.startswith("length") for v in generic)   # rows of a symbolic length: 1-d
+        for shape in [s for s in SHAPES if not rows or len(s) == 1] if generic else ((1,),):
             made = 0
             for _ in range(TRIES):
                 if made == per_shape:

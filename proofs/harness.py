@@ -40,7 +40,7 @@ from symbolic.flatten import compare
 from symbolic.obligation import AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from symbolic.paths import explore
-from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor
+from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
 VERDICTS = (PROVED, REFUTED, UNKNOWN)
@@ -70,7 +70,8 @@ class Variable:
     def describe(self) -> str:
         if not self.is_tensor:
             return f"{self.name} ∈ {self.domain.notation}"
-        shape = "every shape" if self.value.is_generic else f"shape {self.value.shape}"
+        shape = ("every shape" if self.value.is_generic else f"length {self.value.shape[0]}" if self.value.is_row
+                 else f"shape {self.value.shape}")
         return f"{self.name}: tensor ({shape}), entries in {self.domain.notation}"
 
 
@@ -158,7 +159,7 @@ class Given:
         try:
             if not variable.is_tensor:
                 return SymScalar(values.scalars[variable.name])
-            if variable.value.is_generic:
+            if variable.value.is_generic or variable.value.is_row:
                 return SymTensor(values.tensors[variable.name], values.shape)
             return SymTensor([values.scalars[s.name] for s in variable.symbols], variable.value.shape)
         except KeyError as missing:
@@ -184,15 +185,34 @@ class Given:
         return self._declare(name, DOMAINS[domain])
 
     # tensors
-    def tensor(self, name: str, entries: str = "real", shape: tuple | None = None) -> SymTensor:
-        """A tensor of every shape (``shape=None``: one generic entry) or of an explicit shape,
-        with entries in a domain of ``symbolic.domains.DOMAINS`` (real, positive, …)."""
+    def tensor(self, name: str, entries: str = "real", shape: tuple | None = None,
+               length: str | None = None) -> SymTensor:
+        """A tensor of every shape (``shape=None``: one generic entry), of an explicit shape, or a
+        row of a symbolic length (``length="n"``: a 1-d tensor of n ≥ 1 entries, its entry at a
+        generic index i; sums over it stay symbolic, and rows of one length name share it), with
+        entries in a domain of ``symbolic.domains.DOMAINS`` (real, positive, …)."""
         if entries not in DOMAINS or DOMAINS[entries].integer:
             raise TheoremError(f"tensor entries must be one of "
                                f"{sorted(k for k, d in DOMAINS.items() if not d.integer)}, got {entries!r}")
         if shape is not None and (not isinstance(shape, tuple) or not all(isinstance(d, int) and d > 0 for d in shape)):
             raise TheoremError(f"a tensor's shape must be a tuple of positive ints, got {shape!r}")
+        if length is not None:
+            if shape is not None:
+                raise TheoremError("give a tensor a shape or a length, not both")
+            shape = (self._length(length),)
         return self._declare(name, DOMAINS[entries], tensor=True, shape=shape)
+
+    def _length(self, name: str) -> sympy.Symbol:
+        """The symbol of a rows' length, declared once (ℕ ≥ 1) and shared by the rows naming it."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TheoremError(f"a length is named by an identifier, got {name!r}")
+        for v in self.variables:
+            if v.name == name:
+                if v.domain is not DOMAINS["length"]:
+                    raise TheoremError(f"{name!r} is already a variable, not a length")
+                return v.symbols[0]
+        self._declare(name, DOMAINS["length"])
+        return self.variables[-1].symbols[0]
 
     def matrix(self, rows: list) -> SymTensor:
         """An explicit 2-d tensor whose entries are the theorem's scalars, values computed from
@@ -223,7 +243,7 @@ class Given:
         return self.scalar(candidate, entries)
 
     # the library's optimizers, from the declarations of their States (optim.fields)
-    def state(self, family: Any, shape: tuple | None = None, **given: Any) -> Any:
+    def state(self, family: Any, shape: tuple | None = None, length: str | None = None, **given: Any) -> Any:
         """An arbitrary state of an optimizer family (``x.state(optim.adam)``), from the
         declarations of its ``State``: every real hyperparameter, scalar and buffer is a fresh
         variable named as its field, in its declared domain (ε > 0, β ∈ [0, 1), t ∈ ℕ, v ≥ 0, …),
@@ -235,7 +255,12 @@ class Given:
         ``shape``: the state of a param of that explicit shape — every buffer an explicit tensor of
         its declared shape for it (Adafactor's row and column factors), or None where that param
         has no such buffer; without it every buffer is generic (every shape), which a family whose
-        buffers follow the param's shape cannot have."""
+        buffers follow the param's shape cannot have.  ``length``: the state of a row of that
+        symbolic length (``x.tensor(name, length="n")``), every buffer a row of it."""
+        if length is not None:
+            if shape is not None:
+                raise TheoremError("give a state a shape or a length, not both")
+            shape = (self._length(length),)
         return family.State(**self._declared(family, given, state=True, shape=shape))
 
     def hyperparameters(self, family: Any, **given: Any) -> dict:
@@ -271,6 +296,11 @@ class Given:
                 if value is not _DECLARED:
                     raise TheoremError(f"a param of shape {shape} has no {name} buffer")
                 values[name] = None
+            elif shape is not None and is_row_shape(shape):
+                if declaration.shape_for(shape) != shape:
+                    raise TheoremError(f"{name} is not shaped like a row of length {shape[0]}: give the state an "
+                                       "explicit shape")
+                values[name] = self.tensor(name, entries=domain, length=str(shape[0]))
             else:
                 values[name] = self.tensor(name, entries=domain,
                                            shape=None if shape is None else declaration.shape_for(shape))
@@ -305,8 +335,13 @@ class Given:
             self.conditions.add(condition)
 
     def specs(self) -> list[VariableSpec]:
-        return [VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
-                             v.value.shape if v.is_tensor else None) for v in self.variables]
+        def spec(v: Variable) -> VariableSpec:
+            if v.is_tensor and v.value.is_row:   # sampled as a generic tensor by the second check
+                return VariableSpec(v.name, v.domain.name, tuple(v.symbols), True, None,
+                                    note=f"length {v.value.shape[0]}: its entry at the index i")
+            return VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
+                                v.value.shape if v.is_tensor else None)
+        return [spec(v) for v in self.variables]
 
 
 @dataclass
@@ -409,5 +444,104 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     # A hypothesis stated on one path only (after a branch, or computed from a path's values)
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]
-    return TheoremData(variables=specs, obligations=obligations, form=first_form.name,
-                       relation=first_form.describe(), hypotheses=common, paths=len(paths))
+    return _sums_as_variables(TheoremData(variables=specs, obligations=obligations, form=first_form.name,
+                                          relation=first_form.describe(), hypotheses=common, paths=len(paths)))
+
+
+def _zero_row_bases(relation: Any) -> list:
+    """The bases fₖ at the index i when ``relation`` says a norm over rows is 0 — Σ_(i<n) Σₖ cₖ·fₖ² = 0
+    or its root, the cₖ > 0 numbers — so every fₖ(i) = 0 (the fact the sums' variables would
+    lose: a row whose norm is 0 is 0).  Empty otherwise."""
+    from symbolic.tensor import RowSum
+
+    if not isinstance(relation, sympy.Eq) or 0 not in (relation.lhs, relation.rhs):
+        return []
+    side = relation.rhs if relation.lhs == 0 else relation.lhs
+    if side.is_Pow and side.exp == sympy.Rational(1, 2):
+        side = side.base
+    bases = []
+    for term in sympy.Add.make_args(side):
+        coefficient, rest = term.as_coeff_Mul()
+        if not (coefficient.is_Rational and coefficient > 0 and isinstance(rest, RowSum)):
+            return []
+        for square in sympy.Add.make_args(rest.args[0]):
+            base = _square_root_of(square)
+            if base is None:
+                return []
+            bases.append(base)
+    return bases
+
+
+def _square_root_of(term: sympy.Expr) -> sympy.Expr | None:
+    """b with b² = ``term`` when ``term`` is a positive number times even powers (g_i², or
+    g_i²·(ε + √v_i)⁻²: b = g_i/(ε + √v_i)); None otherwise."""
+    coefficient, rest = term.as_coeff_Mul()
+    if not (coefficient.is_Rational and coefficient > 0) or rest == 1:
+        return None
+    base = sympy.sqrt(coefficient)
+    for factor in sympy.Mul.make_args(rest):
+        exponent = factor.exp if factor.is_Pow else sympy.Integer(1)
+        if not (exponent.is_Integer and exponent % 2 == 0):
+            return None
+        base *= factor.base ** (exponent // 2)
+    return base
+
+
+def _sums_as_variables(data: TheoremData) -> TheoremData:
+    """Each distinct sum over a row (``RowSum``, from rows of a symbolic length) as a variable of
+    its own, Σ1, Σ2, …, ≥ 0 where its summand is (a sum of squares): the decider then proves the
+    claim for *every* value of the sums, a generalisation of the claim — sound for PROVED.  A
+    counterexample may give a sum a value no row has, so an obligation with a sum refutes nothing
+    (its shapes text says so)."""
+    from dataclasses import replace as replaced
+
+    from symbolic.obligation import ABSTRACTED_SUMS
+    from symbolic.tensor import RowSum
+
+    def exprs(ob: Obligation):
+        yield from (e for _, lhs, rhs in ob.pairs for e in (lhs, rhs))
+        yield from ob.hypotheses
+        yield from ob.path
+        yield from (c.expr for c in ob.conditions)
+        yield from (c.exponent for c in ob.conditions if c.exponent is not None)
+
+    atoms: dict = {}
+    for e in [e for ob in data.obligations for e in exprs(ob)] + list(data.hypotheses):
+        if isinstance(e, sympy.Basic):
+            for atom in sorted(e.atoms(RowSum), key=sympy.default_sort_key):
+                atoms.setdefault(atom, None)
+    if not atoms:
+        return data
+    taken = {s.name for v in data.variables for s in v.symbols}
+    mapping, specs = {}, list(data.variables)
+    for k, atom in enumerate(sorted(atoms, key=lambda a: (sympy.count_ops(a), sympy.default_sort_key(a))), 1):
+        name = f"Σ{k}"
+        while name in taken:
+            name += "_"
+        summand = atom.args[0]
+        squares = all(_square_root_of(t) is not None for t in sympy.Add.make_args(summand))
+        domain = "nonnegative" if squares or summand.is_nonnegative else "real"
+        symbol = sympy.Symbol(name, real=True)
+        mapping[atom] = symbol
+        specs.append(VariableSpec(name, domain, (symbol,),
+                                  note=f"= Σ_(i<n) {summand}, a variable of its own"))
+
+    def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)
+        return e.xreplace(mapping) if isinstance(e, sympy.Basic) else e
+
+    obligations = []
+    for ob in data.obligations:
+        touched = any(isinstance(e, sympy.Basic) and e.has(RowSum) for e in exprs(ob))
+        # a row's zero norm: each base is 0, so its numerator is (its denominator is a divisor,
+        # demanded ≠ 0 by the definedness conditions)
+        ob = replaced(ob, hypotheses=list(ob.hypotheses) + [
+            sympy.Eq(sympy.fraction(sympy.together(base))[0], 0) for r in ob.path + ob.hypotheses
+            for base in _zero_row_bases(r)])
+        conditions = [replaced(c, expr=swap(c.expr), exponent=None if c.exponent is None else swap(c.exponent))
+                      for c in ob.conditions]
+        obligations.append(replaced(
+            ob, pairs=[(label, swap(lhs), swap(rhs)) for label, lhs, rhs in ob.pairs],
+            hypotheses=[swap(h) for h in ob.hypotheses], path=[swap(p) for p in ob.path], conditions=conditions,
+            shape=f"{ob.shape}; {ABSTRACTED_SUMS}" if touched else ob.shape,
+            refutes_theorem=ob.refutes_theorem and not touched))
+    return replaced(data, variables=specs, obligations=obligations, hypotheses=[swap(h) for h in data.hypotheses])

@@ -89,8 +89,11 @@ NONPOSITIVE = Domain("nonpositive", "ℝ≤0", {"nonpositive": True}, Interval(-
 AT_LEAST_ONE = Domain("at_least_one", "[1, ∞)", {"positive": True}, Interval(1, oo, False, True),
                       (R(1), R(2), R(3, 2), R(10), R(11, 10)))
 
+LENGTH = Domain("length", "ℕ≥1", {"integer": True, "positive": True}, Interval(1, oo, False, True),
+                (R(1), R(2), R(3), R(5), R(10)), integer=True)
+
 DOMAINS = {d.name: d for d in (REAL, POSITIVE, NONNEGATIVE, UNIT, CLOSED_UNIT, NATURAL, NEGATIVE, NONZERO,
-                               NONPOSITIVE, AT_LEAST_ONE)}
+                               NONPOSITIVE, AT_LEAST_ONE, LENGTH)}
 
 
 def plain_assumptions(domain: Domain) -> dict:

@@ -33,6 +33,7 @@ class Compared:
     ops: set = field(default_factory=set)
     generic: bool = False
     explicit: set = field(default_factory=set)         # explicit shapes met
+    rows: set = field(default_factory=set)             # the lengths of rows of a symbolic length met
     scalars: int = 0
 
     def shape(self) -> str:
@@ -40,6 +41,9 @@ class Compared:
         if self.generic:
             parts.append("every shape: the trace was elementwise (ops: " + ", ".join(sorted(self.ops) or ["none"])
                          + "), so one generic entry stands for every index of every shape")
+        for length in sorted(self.rows):
+            parts.append(f"length {length}: one entry stands for every index i < {length} of a row of any "
+                         "length (its sums stay sums)")
         for shape in sorted(self.explicit):
             parts.append(f"explicit shape {shape}: every entry compared")
         if not parts:
@@ -111,13 +115,16 @@ def _entries(a: Any, b: Any, label: str, out: Compared) -> None:
                               f"({_shape(a)} and {_shape(b)})")
     if shape is None:
         out.generic = True
+    elif tensors[0].is_row:
+        out.rows.add(str(shape[0]))
     else:
         out.explicit.add(shape)
     count = len(tensors[0].entries)
     left = a.entries if isinstance(a, SymTensor) else (a,) * count
     right = b.entries if isinstance(b, SymTensor) else (b,) * count
     for index, (x, y) in enumerate(zip(left, right)):
-        out.pairs.append((label if shape is None else f"{label}[{index}]", x, y))
+        out.pairs.append((label if shape is None else f"{label}[i]" if tensors[0].is_row else f"{label}[{index}]",
+                          x, y))
 
 
 def _mismatch(label: str, what: str, out: Compared, inequality: bool) -> None:

@@ -62,15 +62,21 @@ class VariableSpec:
     domain: str
     symbols: tuple
     tensor: bool = False
-    shape: tuple | None = None     # None: every shape (one generic entry)
+    shape: tuple | None = None     # None: every shape (one generic entry), or a row of length n
+    note: str = ""                 # a row's length ("length n"), or what an abstracted sum stands for
 
     def describe(self) -> str:
         from symbolic.domains import DOMAINS
         notation = DOMAINS[self.domain].notation
         if not self.tensor:
-            return f"{self.name} ∈ {notation}"
-        shape = "every shape" if self.shape is None else f"shape {self.shape}"
+            return f"{self.name} ∈ {notation}" + (f" ({self.note})" if self.note else "")
+        shape = self.note or ("every shape" if self.shape is None else f"shape {self.shape}")
         return f"{self.name}: tensor ({shape}), entries in {notation}"
+
+
+# An obligation whose row sums were given variables of their own: a counterexample to it may set a
+# sum apart from the entries it sums, so it is not one to the theorem (shapes text, and the prover).
+ABSTRACTED_SUMS = "each sum over i < n is a variable of its own (proved for every value: a generalisation)"
 
 
 @dataclass

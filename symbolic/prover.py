@@ -37,7 +37,7 @@ from symbolic import z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
-from symbolic.obligation import (AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -566,6 +566,9 @@ def decide_theorem(data: TheoremData, seed: int = 0) -> Verdict:
     v.counterexample = o.counterexample
     what = ("is false (counterexample below), but a counterexample to it is not one to the theorem"
             if o.status == REFUTED else "is undecided")
+    if o.status == REFUTED and ABSTRACTED_SUMS in ob.shape:
+        what += (" (it gives the sums over the row values of their own, which no row may have: state the "
+                 "theorem on an explicit shape to refute it)")
     v.reason = f"obligation {ob.name!r} {what}: {o.reason or o.method}".strip()
     del start
     return v

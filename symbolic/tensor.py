@@ -98,6 +98,67 @@ GENERIC_SHAPE = EVERY_SHAPE
 
 
 # ---------------------------------------------------------------------------------------
+# Rows of a symbolic length n: one generic entry for the entry at index i < n, and sums over i.
+
+class RowSum(sympy.Function):
+    """Σ_{i<n} e: the sum over a row's index of ``e``, an expression in rows' generic entries
+    (``p_i``, ``g_i``).  Never evaluated: ``row_total`` keeps it linear and canonical, and
+    ``proofs.harness`` gives each distinct one a variable of its own before anything is decided
+    (a generalisation: PROVED stays sound, a counterexample is not one to the theorem)."""
+
+    nargs = 1
+
+
+ROW_ENTRIES: dict = {}   # a row's generic entry symbol -> the row's length symbol
+ROW_LENGTHS: dict = {}   # a length's name -> its symbol (ℕ ≥ 1), which may enter a computation
+
+
+def is_row_shape(shape: Any) -> bool:
+    return shape is not None and len(shape) == 1 and isinstance(shape[0], sympy.Symbol)
+
+
+def row_total(expr: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
+    """Σ_{i<n} expr, linear: every term split into its factors that do not depend on i (numbers,
+    scalars, sums already taken) and those that do; a term free of i gives n times itself."""
+    taken = {a: sympy.Dummy() for a in expr.atoms(RowSum)}
+    back = {d: a for a, d in taken.items()}
+    entries = set(ROW_ENTRIES)
+    by_summand: dict = {}
+    for term in _distributed(expr.xreplace(taken)):
+        inside, outside = [], []
+        for factor in sympy.Mul.make_args(term):
+            (inside if factor.free_symbols & entries else outside).append(factor)
+        summand = sympy.Mul(*inside).xreplace(back)
+        by_summand[summand] = by_summand.get(summand, 0) + sympy.Mul(*outside).xreplace(back)
+    return sympy.Add(*(c * (length if summand == 1 else RowSum(summand)) for summand, c in by_summand.items()))
+
+
+def _distributed(expr: sympy.Expr, limit: int = 4000) -> list:
+    """The additive terms of ``expr`` with its sums and positive integer powers of sums multiplied
+    out, and nothing else: a denominator stays one factor (SymPy's ``expand`` would multiply it
+    out too, merging a sum already taken into an entry's denominator).  Past ``limit`` terms the
+    expression is one term (its sum then kept whole: still exact, less canonical)."""
+    def terms(e: sympy.Expr) -> list:
+        if e.is_Add:
+            return [t for a in e.args for t in terms(a)]
+        if e.is_Mul:
+            out = [sympy.Integer(1)]
+            for factor in e.args:
+                out = [a * b for a in out for b in terms(factor)]
+                if len(out) > limit:
+                    raise OverflowError
+            return out
+        if e.is_Pow and e.exp.is_Integer and e.exp > 1 and e.base.is_Add:
+            return terms(sympy.Mul(*[e.base] * int(e.exp), evaluate=False))
+        return [e]
+
+    try:
+        return terms(expr)
+    except OverflowError:
+        return [expr]
+
+
+# ---------------------------------------------------------------------------------------
 # Exact entry of Python and NumPy numbers.
 
 def exact(x: Any) -> sympy.Expr:
@@ -128,6 +189,8 @@ def exact(x: Any) -> sympy.Expr:
 
 
 def _exact_sympy(x: sympy.Basic) -> sympy.Expr:
+    if isinstance(x, sympy.Symbol) and ROW_LENGTHS.get(x.name) == x:   # a row's length n, from its shape
+        return x
     if x in (sympy.true, sympy.false):
         return sympy.Integer(1 if x is sympy.true else 0)
     if x.has(sympy.Float):
@@ -332,7 +395,7 @@ class SymTensor(Sym):
         self.shape = None if shape is None else tuple(shape)
         self.ops = frozenset(ops)
         self.conditions = frozenset(conditions)
-        expected = 1 if shape is None else math.prod(self.shape)
+        expected = 1 if shape is None or is_row_shape(self.shape) else math.prod(self.shape)
         if len(self.entries) != expected:
             raise ValueError(f"{len(self.entries)} entries for shape {shape}")
 
@@ -345,12 +408,22 @@ class SymTensor(Sym):
     def symbols(cls, name: str, shape: tuple | None = None, **assumptions: Any) -> "SymTensor":
         if shape is None:
             return cls((sympy.Symbol(name, **assumptions),), None)
+        if is_row_shape(shape):   # a row of length n: its entry at the generic index i
+            entry = sympy.Symbol(f"{name}_i", **assumptions)
+            ROW_ENTRIES[entry] = shape[0]
+            ROW_LENGTHS[shape[0].name] = shape[0]
+            return cls((entry,), tuple(shape))
         names = [f"{name}_{'_'.join(map(str, index))}" for index in itertools.product(*map(range, shape))]
         return cls((sympy.Symbol(n, **assumptions) for n in names), tuple(shape))
 
     @property
     def is_generic(self) -> bool:
         return self.shape is None
+
+    @property
+    def is_row(self) -> bool:
+        """A 1-d tensor of a symbolic length n: one entry for the generic index i < n."""
+        return is_row_shape(self.shape)
 
     @property
     def entry(self) -> sympy.Expr:
@@ -362,7 +435,7 @@ class SymTensor(Sym):
                 "entry of a tensor computed with a division, root or power: as a SymPy expression it "
                 "would lose where it is defined. Write the hypothesis on the tensor itself "
                 "(x.assume(v > 0)), which keeps it")
-        if not self.is_generic:
+        if not self.is_generic and not self.is_row:
             raise NotElementwise("entry is defined for generic tensors; use .entries")
         return self.entries[0]
 
@@ -393,7 +466,7 @@ class SymTensor(Sym):
         return SymTensor(entries, self.shape, ops, conditions)
 
     def __bool__(self) -> bool:
-        if self.is_generic:
+        if self.is_generic or self.is_row:
             raise NotElementwise("the truth value of a tensor of every shape is undefined "
                                  "(NumPy refuses it for more than one entry): use ctx.where")
         if len(self.entries) != 1:
@@ -406,7 +479,10 @@ class SymTensor(Sym):
     # -- operations that are not elementwise ---------------------------------------
     def sum(self) -> SymScalar:
         if self.is_generic:
-            raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape")
+            raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape, or on a "
+                                 "row of symbolic length (x.tensor(name, length='n'))")
+        if self.is_row:
+            return SymScalar(row_total(self.entries[0], self.shape[0]), self.ops | {"sum"}, self.conditions)
         return SymScalar(sympy.Add(*self.entries), self.ops | {"sum"}, self.conditions)
 
     def sum_along(self, axis: int) -> "SymTensor":
@@ -441,17 +517,20 @@ class SymTensor(Sym):
                          self.ops | {"transpose"}, self.conditions)
 
     def _explicit(self, what: str) -> tuple:
-        if self.is_generic:
-            raise NotElementwise(f"{what} of a tensor of every shape: state the theorem on an explicit "
-                                 "shape (x.tensor(name, shape=(…)))")
+        if self.is_generic or self.is_row:
+            raise NotElementwise(f"{what} of a tensor of {'every shape' if self.is_generic else 'symbolic length'}: "
+                                 "state the theorem on an explicit shape (x.tensor(name, shape=(…)))")
         return self.shape
 
     def __getitem__(self, index) -> SymScalar:
-        if self.is_generic:
-            raise NotElementwise("indexing a generic tensor: state the theorem on an explicit shape")
+        if self.is_generic or self.is_row:
+            raise NotElementwise("indexing a generic tensor or a row of symbolic length: state the theorem "
+                                 "on an explicit shape")
         return SymScalar(self.entries[_flat_index(index, self.shape)], self.ops | {"index"}, self.conditions)
 
     def __len__(self) -> int:
+        if self.is_row:
+            raise NotElementwise(f"a row of symbolic length {self.shape[0]} has no concrete length")
         if self.is_generic:
             raise NotElementwise("a tensor of every shape has no length: state the theorem on an explicit shape")
         if not self.shape:
@@ -465,6 +544,8 @@ class SymTensor(Sym):
     def __repr__(self) -> str:
         if self.is_generic:
             return f"SymTensor[every shape]({self.entry})"
+        if self.is_row:
+            return f"SymTensor[length {self.shape[0]}]({self.entries[0]})"
         return f"SymTensor{self.shape}({list(self.entries)})"
 
 
@@ -498,7 +579,7 @@ def _broadcast_apply(op: str, fn, first: SymTensor, others: tuple) -> SymTensor:
     broadcasting (Adafactor's row factor times its column factor); a generic tensor has no
     shape to broadcast."""
     tensors = [first] + [o for o in others if isinstance(o, SymTensor)]
-    if any(t.is_generic for t in tensors):
+    if any(t.is_generic or t.is_row for t in tensors):
         raise ValueError(f"shape mismatch in {op}: " + " and ".join(_show(t.shape) for t in tensors))
     try:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))

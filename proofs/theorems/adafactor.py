@@ -1,7 +1,7 @@
 """Theorems about ``optim.adafactor`` (Shazeer & Stern 2018; torch.optim.Adafactor 2.13).
 Adafactor keeps, for a matrix, EMAs of the row and column means R, C of g² instead of g² itself,
-and rebuilds V̂ = R·C / mean(R): exact when g² has rank 1.  Means are reductions: the theorems
-are stated on explicit shapes ((2, 3), (2,)) and hold for those shapes only."""
+and rebuilds V̂ = R·C / mean(R): exact when g² has rank 1.  Means are reductions: the matrix
+theorems are stated on the explicit shape (2, 3) and hold for it only; the vector's for any length n."""
 from optim import adafactor
 from optim.context import context_of
 from proofs.harness import Given, equation, theorem
@@ -47,12 +47,12 @@ def factors(x: Given):
 
 
 @theorem("Optim.Adafactor.update_variance_eq", source=SOURCE,
-         statement="vector (2,) ⟹ V′ = (1 − (t+1)^τ)·V + (t+1)^τ·g²,  g ← −g if maximize")
+         statement="a vector of any length n ⟹ V′ = (1 − (t+1)^τ)·V + (t+1)^τ·g²")
 def variance(x: Given):
     """For a vector Adafactor keeps the full second moment, an EMA of g² whose weight on the new
     g², (t+1)^τ (τ = beta2_decay ≤ 0), decays from 1 at the first step: 1 − β̂2_t in the paper."""
-    state = x.state(adafactor, shape=(2,))
-    p, g = x.tensor("params", shape=(2,)), x.tensor("grads", shape=(2,))
+    state = x.state(adafactor, length="n", maximize=False)
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
     new, _ = adafactor.update(state, p, g)
     weight = (state.t + 1) ** state.beta2_decay
     return equation(new.variance, (1 - weight) * state.variance + weight * (g * g))

@@ -12,11 +12,11 @@ SHAPE = (2,)
 
 
 @theorem("Optim.LAMB.update_step_norm_eq", source=SOURCE,
-         statement="shape (2,), the first step (m = v = 0), λ = 0, g ≠ 0 entrywise, ‖p‖ > 0 ⟹ ‖p′ − p‖² = (lr · ‖p‖)²")
+         statement="any length n, the first step (m = v = 0), λ = 0, g ≠ 0 entrywise, ‖p‖ > 0 ⟹ ‖p′ − p‖² = (lr · ‖p‖)²")
 def step_norm(x: Given):
     """LAMB's first step has length lr·‖p‖: the trust ratio ‖p‖/‖u‖ rescales the Adam direction u
     to the parameter's own norm (from any state too, but the prover times out on that expression)."""
-    p, g = x.tensor("params", shape=SHAPE), x.tensor("grads", shape=SHAPE, entries="nonzero")
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n", entries="nonzero")
     state = lamb.init(p, **x.hyperparameters(lamb, weight_decay=0.0))
     x.assume(norm(p) > 0)
     new_state, new = lamb.update(state, p, g)
@@ -26,14 +26,14 @@ def step_norm(x: Given):
 
 
 @theorem("Optim.LAMB.first_step_gradient_scale_invariant", source=SOURCE,
-         statement="shape (2,), the first step (m = v = 0), ε = ε_root = 0, λ = 0, c > 0, g ≠ 0 entrywise ⟹ "
+         statement="any length n, the first step (m = v = 0), ε = ε_root = 0, λ = 0, c > 0, g ≠ 0 entrywise ⟹ "
                    "(update s p (c·g)).params = (update s p g).params")
 def scale_invariant(x: Given):
     """With ε = ε_root = 0 and no decay, LAMB's first step does not see the gradient's scale (from an
     arbitrary state, with m, v scaled by c, c², the prover gives UNKNOWN: √(c²·X) = c·√X deep inside
     the trust ratio's norm is not shown)."""
     c = x.positive("c")
-    p, g = x.tensor("params", shape=SHAPE), x.tensor("grads", shape=SHAPE, entries="nonzero")
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n", entries="nonzero")
     state = lamb.init(p, **x.hyperparameters(lamb, epsilon=0.0, eps_root=0.0, weight_decay=0.0))
     x.assume(norm(p) > 0)
     return equation(lamb.update(state, p, c * g)[1], lamb.update(state, p, g)[1])

@@ -1,0 +1,164 @@
+"""Rows of a symbolic length n (``x.tensor(name, length="n")``): elementwise code runs on the
+entry at a generic index i, and a sum over the row stays a sum, Σ_(i<n) …, kept linear; before
+deciding, each distinct sum becomes a variable of its own.  That is a generalisation — every
+value of the sums, also values no row has — so a PROVED holds for every length, and nothing is
+ever REFUTED through the sums (UNKNOWN instead: a counterexample must come from an explicit
+shape).  True statements are PROVED; false ones, and true ones that need the link between an
+entry and its row's sum, are not."""
+import pytest
+import sympy
+
+from optim import clipping, lars
+from optim.context import context_of
+from proofs.harness import Given, Theorem, TheoremError, build_theorem, equation, inequality
+from symbolic import PROVED, REFUTED, UNKNOWN, decide_theorem
+from symbolic.tensor import NotElementwise, RowSum, row_total, SymTensor
+
+
+def verdict(build):
+    return decide_theorem(build_theorem(Theorem("Rows.claim", "", PROVED, build, "a row claim", __name__)))
+
+
+def total(t):
+    return context_of(t).total(t)
+
+
+# ------------------------------------------------------------------ true, and proved
+def test_a_sum_is_linear():
+    def build(x: Given):
+        g, h, c = x.tensor("g", length="n"), x.tensor("h", length="n"), x.real("c")
+        return equation(total(c * g + 2 * h), c * total(g) + 2 * total(h))
+    assert verdict(build).status == PROVED
+
+
+def test_a_sum_of_a_constant_is_n_times_it():
+    def build(x: Given):
+        g, c = x.tensor("g", length="n"), x.real("c")
+        return equation(total(g * 0 + c) * 2, total(g * 0 + 2 * c))
+    assert verdict(build).status == PROVED
+
+
+def test_clipping_by_global_norm_at_any_length():
+    def build(x: Given):
+        max_norm, g = x.nonnegative("max_norm"), x.tensor("g", length="n")
+        (clipped,), _ = clipping.clip_by_global_norm([g], max_norm)
+        return inequality(clipping.global_norm([clipped]), max_norm)
+    v = verdict(build)
+    assert v.status == PROVED, v.reason
+
+
+def test_the_lars_step_has_norm_lr_eta_norm_p_at_any_length():
+    def build(x: Given):
+        p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+        state = x.state(lars, momentum=0.0, epsilon=0.0, b=x.tensor("b", length="n"))
+        x.assume(lars.norm(p) > 0, lars.norm(g + state.weight_decay * p) > 0)
+        _, new = lars.update(state, p, g)
+        step = new - p
+        return equation(total(step * step), (state.lr * state.trust_coefficient * lars.norm(p)) ** 2)
+    v = verdict(build)
+    assert v.status == PROVED, v.reason
+
+
+# ------------------------------------------------------------------ false, and never proved or refuted through the sums
+@pytest.mark.parametrize("claim", [
+    lambda g: equation(total(g * g), total(g * 0 + 1) * g * g),       # ‖g‖² = n·g_i²
+    lambda g: inequality(0, total(g)),                                 # Σ g_i ≥ 0
+    lambda g: equation(total(g * g), total(g) * total(g)),             # Σ g² = (Σ g)²
+    lambda g: inequality(total(g * g), 1),
+])
+def test_a_false_claim_about_sums_is_unknown_not_proved_nor_refuted(claim):
+    v = verdict(lambda x: claim(x.tensor("g", length="n")))
+    assert v.status == UNKNOWN
+    assert "values of their own" in v.reason
+
+
+def test_a_true_claim_needing_an_entry_and_its_sum_together_is_not_proved():
+    """g_i² ≤ Σ g² holds, but the sum is a variable apart from the entry: UNKNOWN, honestly."""
+    v = verdict(lambda x: (lambda g: inequality(g * g, total(g * g)))(x.tensor("g", length="n")))
+    assert v.status == UNKNOWN
+
+
+def test_an_entry_false_claim_is_still_refuted():
+    """A claim about the entry alone has no sum in it: refuted as for a generic tensor."""
+    v = verdict(lambda x: (lambda g: inequality(g, 0))(x.tensor("g", length="n")))
+    assert v.status == REFUTED
+
+
+# ------------------------------------------------------------------ what a row refuses
+@pytest.mark.parametrize("use", [
+    lambda g, h: g + h,                  # rows of different lengths
+    lambda g, h: g[0],
+    lambda g, h: len(g),
+    lambda g, h: bool(g),
+    lambda g, h: list(g),
+    lambda g, h: context_of(g).sum(g, 0),
+    lambda g, h: context_of(g).matmul(g, g),
+])
+def test_a_row_refuses_what_would_need_its_length(use):
+    def build(x: Given):
+        g, h = x.tensor("g", length="n"), x.tensor("h", length="m")
+        use(g, h)
+        return equation(g, g)
+    with pytest.raises((NotElementwise, ValueError, TypeError, TheoremError)):
+        build_theorem(Theorem("Rows.bad", "", PROVED, build, "a bad use", __name__))
+
+
+def test_a_shape_and_a_length_together_are_refused():
+    with pytest.raises(TheoremError, match="shape or a length"):
+        Given().tensor("g", shape=(2,), length="n")
+
+
+def test_row_total_keeps_sums_apart_from_factors():
+    g = SymTensor.symbols("g", (sympy.Symbol("n", integer=True, positive=True),))
+    n, gi = g.shape[0], g.entries[0]
+    c = sympy.Symbol("c")
+    assert row_total(c * gi**2 + 3, n) == c * RowSum(gi**2) + 3 * n
+    inner = RowSum(gi**2)
+    assert row_total(gi**2 / inner, n) == RowSum(gi**2) / inner
+
+
+# ------------------------------------------------------------------ a norm that is 0: every entry is 0
+def _entry_zero_where(sum_of):
+    def build(x: Given):
+        g, h = x.tensor("g", length="n"), x.tensor("h", length="n")
+        x.assume(total(sum_of(g, h)) == 0)
+        return equation(g, 0 * g)
+    return verdict(build)
+
+
+def test_a_row_whose_sum_of_squares_is_0_is_0():
+    assert _entry_zero_where(lambda g, h: g * g + 3 * (h * h)).status == PROVED
+
+
+@pytest.mark.parametrize("sum_of", [
+    lambda g, h: g,                      # Σ g = 0 does not make g 0
+    lambda g, h: g * g - h * h,          # not a sum of squares
+    lambda g, h: h * h,                  # another row's norm
+])
+def test_a_zero_sum_that_is_no_norm_of_the_row_gives_nothing(sum_of):
+    assert _entry_zero_where(sum_of).status != PROVED
+
+
+def test_a_zero_norm_of_a_quotient_row_is_zero_where_defined():
+    """Σ g_i²/(1 + h_i²)² = 0 gives g_i/(1 + h_i²) = 0, so g_i = 0 (LAMB's ‖m̂/(√v̂ + ε)‖ = 0)."""
+    def build(x: Given):
+        g, h = x.tensor("g", length="n"), x.tensor("h", length="n")
+        x.assume(total((g / (1 + h * h)) * (g / (1 + h * h))) == 0)
+        return equation(g, 0 * g)
+    assert verdict(build).status == PROVED
+
+
+def test_an_odd_power_in_the_summand_gives_nothing():
+    def build(x: Given):
+        g, h = x.tensor("g", length="n"), x.tensor("h", length="n")
+        x.assume(total(g * g * h) == 0)
+        return equation(g, 0 * g)
+    assert verdict(build).status != PROVED
+
+
+def test_the_state_of_a_row_has_rows_for_buffers():
+    def build(x: Given):
+        state = x.state(lars, length="n")
+        assert state.b.is_row and state.b.shape == x.tensor("g", length="n").shape
+        return equation(state.b, state.b)
+    assert verdict(build).status == PROVED
