@@ -428,6 +428,8 @@ def _branch_defined(before: tuple, definedness: frozenset, given: Given) -> Obli
 def build_theorem(theorem: Theorem) -> TheoremData:
     """Run the theorem's build and its form's goals on every execution path; the data the
     decider gets.  Every path must declare the same variables."""
+    from symbolic import tensor
+    tensor.ROW_TOTALS.clear()
     paths = explore(lambda: _run_build(theorem))
     first_given, first_form, _ = paths[0].result
     specs = first_given.specs()
@@ -470,6 +472,27 @@ def _zero_row_bases(relation: Any) -> list:
                 return []
             bases.append(base)
     return bases
+
+
+def _nonnegative_where_defined(e: sympy.Expr, radicands: set) -> bool:
+    """Whether ``e`` ≥ 0 wherever it is defined: a positive number times factors each an even
+    power, a root, or a power of a radicand (an expression the definedness conditions demand
+    ≥ 0): u_i² = a_i²/X_i where √X_i was taken."""
+    coefficient, rest = e.as_coeff_Mul()
+    if not (coefficient.is_Rational and coefficient > 0) or rest == 1:
+        return False
+
+    def nonnegative(factor) -> bool:
+        if factor in radicands or (1 / factor) in radicands:
+            return True
+        if factor.is_Mul:
+            return all(nonnegative(f) for f in factor.args)
+        base, exponent = (factor.base, factor.exp) if factor.is_Pow else (factor, sympy.Integer(1))
+        even = exponent.is_Integer and exponent % 2 == 0
+        root = exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 0
+        return bool(even or root or base in radicands)
+
+    return all(nonnegative(f) for f in sympy.Mul.make_args(rest))
 
 
 def _square_root_of(term: sympy.Expr) -> sympy.Expr | None:
@@ -529,9 +552,18 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
     def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)
         return e.xreplace(mapping) if isinstance(e, sympy.Basic) else e
 
+    from symbolic.tensor import ROW_TOTALS
+    totals = list(dict.fromkeys((t, e) for t, e in ROW_TOTALS if not t.is_number))
     obligations = []
     for ob in data.obligations:
         touched = any(isinstance(e, sympy.Basic) and e.has(RowSum) for e in exprs(ob))
+        present = set().union(*(e.atoms(RowSum) for e in exprs(ob) if isinstance(e, sympy.Basic)))
+        radicands = {c.expr for c in ob.conditions if c.kind == AT_LEAST_ZERO}
+        # each sum the build took of a summand ≥ 0 (where the obligation is defined), over sums
+        # this obligation has: ≥ 0, a fact of the rows
+        ob = replaced(ob, hypotheses=list(ob.hypotheses) + [
+            sympy.Ge(total, 0) for total, summand in totals
+            if total.atoms(RowSum) <= present and _nonnegative_where_defined(summand, radicands)])
         # a row's zero norm: each base is 0, so its numerator is (its denominator is a divisor,
         # demanded ≠ 0 by the definedness conditions)
         ob = replaced(ob, hypotheses=list(ob.hypotheses) + [

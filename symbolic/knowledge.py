@@ -493,6 +493,8 @@ class Knowledge:
                 return f"interval bounds: value in {b.show()}"
         if any(_same(z, e) or _same(z, -e) for z in self.nonzero):
             return "a hypothesis or path condition states it"
+        if any(z.is_Pow and z.exp.is_positive and (_same(z.base, e) or _same(z.base, -e)) for z in self.nonzero):
+            return "a positive power of it is stated nonzero (0 to a positive power is 0)"
         sign = self.how_positive(e, depth) or self.how_positive(-e, depth)
         if sign:
             return "its sign is known: " + sign

@@ -111,6 +111,10 @@ class RowSum(sympy.Function):
 
 ROW_ENTRIES: dict = {}   # a row's generic entry symbol -> the row's length symbol
 ROW_LENGTHS: dict = {}   # a length's name -> its symbol (ℕ ≥ 1), which may enter a computation
+# The sums over rows taken while a theorem is built, (sum, summand): proofs.harness adds Σ ≥ 0 for
+# a summand that is ≥ 0 (a norm's u_i²), a fact the split into separate sums loses
+# (Σ (a_i + b_i)² becomes Σ a² + 2·Σ a·b + Σ b²).
+ROW_TOTALS: list = []
 
 
 def is_row_shape(shape: Any) -> bool:
@@ -126,11 +130,26 @@ def row_total(expr: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
     by_summand: dict = {}
     for term in _distributed(expr.xreplace(taken)):
         inside, outside = [], []
-        for factor in sympy.Mul.make_args(term):
+        for factor in _factors(term):
             (inside if factor.free_symbols & entries else outside).append(factor)
         summand = sympy.Mul(*inside).xreplace(back)
         by_summand[summand] = by_summand.get(summand, 0) + sympy.Mul(*outside).xreplace(back)
     return sympy.Add(*(c * (length if summand == 1 else RowSum(summand)) for summand, c in by_summand.items()))
+
+
+def _factors(term: sympy.Expr) -> list:
+    """The factors of a product, a sum raised to an integer power split further by its common
+    factor: 1/(c²·v_i + c²·g_i²) is c⁻² times 1/(v_i + g_i²), so a constant leaves the sum
+    (for an integer power only: √(c²·x) = c·√x needs c ≥ 0)."""
+    out = []
+    for factor in sympy.Mul.make_args(term):
+        if factor.is_Pow and factor.exp.is_Integer and factor.base.is_Add:
+            common = sympy.factor_terms(factor.base)
+            if common.is_Mul:
+                out += [part ** factor.exp for part in common.args]
+                continue
+        out.append(factor)
+    return out
 
 
 def _distributed(expr: sympy.Expr, limit: int = 4000) -> list:
@@ -482,7 +501,9 @@ class SymTensor(Sym):
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape, or on a "
                                  "row of symbolic length (x.tensor(name, length='n'))")
         if self.is_row:
-            return SymScalar(row_total(self.entries[0], self.shape[0]), self.ops | {"sum"}, self.conditions)
+            total = row_total(self.entries[0], self.shape[0])
+            ROW_TOTALS.append((total, self.entries[0]))
+            return SymScalar(total, self.ops | {"sum"}, self.conditions)
         return SymScalar(sympy.Add(*self.entries), self.ops | {"sum"}, self.conditions)
 
     def sum_along(self, axis: int) -> "SymTensor":

@@ -230,3 +230,11 @@ def test_what_the_equalities_do_not_imply_is_not_proved(lhs, rhs):
 def test_without_the_equality_the_ideal_step_proves_nothing():
     verdict = decide(kappa**3 + kappa * varsigma**2, kappa, [kappa_spec, varsigma_spec])
     assert verdict.status == REFUTED
+
+
+def test_a_root_stated_nonzero_makes_its_radicand_nonzero():
+    y, y_spec = var("y", "nonnegative")
+    divisor = [Condition("nonzero", y, origin="div")]   # 1 = y/y, where y ≠ 0
+    verdict = decide(1, 1, [y_spec], hypotheses=[Ne(sympy.sqrt(y), 0)], conditions=divisor)
+    assert verdict.status == PROVED, verdict.reason
+    assert decide(1, 1, [y_spec], hypotheses=[Ne(sympy.sqrt(y) + 1, 0)], conditions=divisor).status != PROVED

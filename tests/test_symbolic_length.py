@@ -162,3 +162,47 @@ def test_the_state_of_a_row_has_rows_for_buffers():
         assert state.b.is_row and state.b.shape == x.tensor("g", length="n").shape
         return equation(state.b, state.b)
     assert verdict(build).status == PROVED
+
+
+# ------------------------------------------------------------------ a sum of what is ≥ 0 is ≥ 0
+def test_a_norm_split_into_sums_stays_nonnegative():
+    """Σ (g_i + h_i)² becomes Σ g² + 2·Σ g·h + Σ h², which alone could be negative: the sum of a
+    square is recorded ≥ 0 before the split."""
+    v = verdict(lambda x: (lambda g, h: inequality(0, total((g + h) * (g + h))))(
+        x.tensor("g", length="n"), x.tensor("h", length="n")))
+    assert v.status == PROVED, v.reason
+
+
+def test_a_sum_of_a_product_is_not_taken_nonnegative():
+    v = verdict(lambda x: (lambda g, h: inequality(0, total(g * h)))(
+        x.tensor("g", length="n"), x.tensor("h", length="n")))
+    assert v.status == UNKNOWN
+
+
+def test_a_quotient_by_a_radicand_counts_as_nonnegative():
+    """Σ a_i²/w_i where √w_i was taken (so w_i ≥ 0 where defined): ≥ 0."""
+    def build(x: Given):
+        a, w = x.tensor("a", length="n"), x.tensor("w", length="n", entries="positive")
+        ctx = context_of(a)
+        u = a / ctx.sqrt(w)
+        return inequality(0, total(u * u))
+    v = verdict(build)
+    assert v.status == PROVED, v.reason
+
+
+def test_lamb_is_invariant_to_the_gradients_scale_from_any_state():
+    """With ε = ε_root = λ = 0, m scaled by c and v by c², LAMB's step does not change, for any
+    length (the theorem the explicit shape left UNKNOWN)."""
+    from dataclasses import replace
+
+    from optim import lamb
+
+    def build(x: Given):
+        c = x.positive("c")
+        p, g = x.tensor("params", length="n"), x.tensor("grads", length="n", entries="nonzero")
+        state = x.state(lamb, length="n", epsilon=0.0, eps_root=0.0, weight_decay=0.0)
+        scaled = replace(state, m=c * state.m, v=(c * c) * state.v)
+        x.assume(lars.norm(p) > 0)
+        return equation(lamb.update(scaled, p, c * g)[1], lamb.update(state, p, g)[1])
+    v = verdict(build)
+    assert v.status == PROVED, v.reason
