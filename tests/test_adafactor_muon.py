@@ -10,6 +10,7 @@ import optim
 
 torch = pytest.importorskip("torch")
 from optim import torch_backend  # noqa: E402  (needs torch)
+from _families import newton_schulz_at_param_dtype  # noqa: E402
 
 STEPS = 8
 # ≤ 1e-12 (float64) and ≤ 1e-5 (float32), relative to the largest reference entry (issue 12)
@@ -31,18 +32,6 @@ MUON_OPTIONS = [
     dict(adjust_lr_fn="match_rms_adamw", momentum=0.5, ns_steps=3, lr=0.02),
     dict(adjust_lr_fn="original", ns_coefficients=(2.0, -1.5, 0.5), eps=1e-3, ns_steps=0),
 ]
-
-
-@contextlib.contextmanager
-def newton_schulz_at_param_dtype():
-    """torch's Muon, its own code, with its ``grad.bfloat16()`` made a copy: the Newton–Schulz
-    iteration then runs at the param's dtype, as optim.Muon's does."""
-    original = torch.Tensor.bfloat16
-    torch.Tensor.bfloat16 = lambda self, *args, **kwargs: self.clone()
-    try:
-        yield
-    finally:
-        torch.Tensor.bfloat16 = original
 
 
 def _run(name, shapes, options, dtype, seed, stock=False):

@@ -14,7 +14,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from conftest import SEED_BUFFERS as BUFFERS
-from optim import adadelta, adam, adamw, momentum_sgd, sgd
+from optim import adadelta, adafactor, adam, adamw, momentum_sgd, muon, sgd
 
 
 def exactly(message: str) -> str:
@@ -261,22 +261,31 @@ NP64_HYPER = {
               "epsilon": np.float64(1e-8), "weight_decay": np.float64(0.01)},
     "Adadelta": {"lr": np.float64(1.0), "rho": np.float64(0.9), "epsilon": np.float64(1e-6)},
 }
+# name -> (module, the buffers of a 2×2 param, NumPy float64 hyperparameters): the seed's five, and
+# Adafactor (row and column factors; ε1 given, its default is the params' machine epsilon) and Muon.
+NP64_FAMILIES = {name: (MODULES[name][0], BUFFERS[name], hyper) for name, hyper in NP64_HYPER.items()}
+NP64_FAMILIES["Adafactor"] = (adafactor, ("row_var", "col_var"), {
+    "lr": np.float64(0.1), "beta2_decay": np.float64(-0.8), "epsilon1": np.float64(1e-30),
+    "epsilon2": np.float64(1e-3), "d": np.float64(1.5), "weight_decay": np.float64(0.1)})
+NP64_FAMILIES["Muon"] = (muon, ("buf",), {
+    "lr": np.float64(0.1), "weight_decay": np.float64(0.1), "momentum": np.float64(0.9), "a": np.float64(3.4445),
+    "b": np.float64(-4.775), "c": np.float64(2.0315), "epsilon": np.float64(1e-7)})
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", NP64_FAMILIES)
 def test_numpy_float64_hyperparameters_do_not_upcast(name):
-    module, _ = MODULES[name]
+    module, buffers, hyper = NP64_FAMILIES[name]
     p = np.array([[1.0, -2.0], [0.5, 0.0]], dtype=np.float32)
     g = np.array([[0.5, -1.0], [0.0, 2.0]], dtype=np.float32)
-    state = module.init(p, **NP64_HYPER[name])
+    state = module.init(p, **hyper)
     for _ in range(3):
         state, p = module.update(state, p, g)
         assert p.dtype == np.float32
-        for b in BUFFERS[name]:
+        for b in buffers:
             assert getattr(state, b).dtype == np.float32, b
     # Same numbers as with Python floats.
     ref_state = module.init(np.array([[1.0, -2.0], [0.5, 0.0]], dtype=np.float32),
-                            **{k: float(v) for k, v in NP64_HYPER[name].items()})
+                            **{k: float(v) for k, v in hyper.items()})
     ref_p = np.array([[1.0, -2.0], [0.5, 0.0]], dtype=np.float32)
     for _ in range(3):
         ref_state, ref_p = module.update(ref_state, ref_p, g)

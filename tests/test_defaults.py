@@ -28,6 +28,7 @@ torch = pytest.importorskip("torch")
 import optim  # noqa: E402
 from optim import torch_backend  # noqa: E402
 from optim.stateful import TORCH_EXECUTION_OPTIONS, TORCH_OPTIMIZERS  # noqa: E402
+from _families import matrix_only, newton_schulz_at_param_dtype  # noqa: E402
 
 # torch's argument -> the functional init's arguments (the explicit mapping, not the library's own).
 TORCH_NAMES = {
@@ -35,6 +36,12 @@ TORCH_NAMES = {
     "eps": ("epsilon",),
     "etas": ("etaminus", "etaplus"),
     "step_sizes": ("step_size_min", "step_size_max"),
+}
+# Where one optimizer's torch argument is another's: Adafactor's eps is the pair (ε1, ε2), Muon's
+# ns_coefficients the Newton–Schulz polynomial's a, b, c.
+FAMILY_TORCH_NAMES = {
+    "Adafactor": {"eps": ("epsilon1", "epsilon2")},
+    "Muon": {"ns_coefficients": ("a", "b", "c")},
 }
 NAMES = list(TORCH_OPTIMIZERS)
 FAMILIES = {name: optim.OPTIMIZERS[name] for name in NAMES}
@@ -51,7 +58,17 @@ SETTINGS = {
     "RAdam": [dict(betas=(0.9, 0.5))],
     "Rprop": [dict(lr=0.3, etas=(0.3, 1.5)), dict(step_sizes=(0.02, 0.05))],
     "ASGD": [dict(lr=0.3, lambd=0.1, alpha=0.5), dict(t0=0.0)],
+    "Adafactor": [dict(weight_decay=0.1, maximize=True), dict(eps=(1e-20, 1e-3), d=1.5, beta2_decay=-0.5),
+                  dict(lr=1.0, eps=(None, 0.0))],
+    "Muon": [dict(nesterov=False, weight_decay=0.0), dict(adjust_lr_fn="match_rms_adamw", ns_steps=3, momentum=0.5),
+             dict(adjust_lr_fn="original", ns_coefficients=(2.0, -1.5, 0.5), eps=1e-3, ns_steps=2)],
 }
+
+
+def param_shape(name: str) -> tuple:
+    """The shape of the param the construction tests build: a vector, or a matrix for a family
+    that takes matrices only (Muon)."""
+    return (3, 2) if matrix_only(FAMILIES[name]) else (3,)
 
 
 def torch_defaults(name: str) -> dict:
@@ -61,10 +78,10 @@ def torch_defaults(name: str) -> dict:
             if k not in ("self", "params") and k not in TORCH_EXECUTION_OPTIONS}
 
 
-def functional(settings: dict) -> dict:
+def functional(settings: dict, name: str) -> dict:
     out = {}
     for key, value in settings.items():
-        names = TORCH_NAMES.get(key, (key,))
+        names = FAMILY_TORCH_NAMES.get(name, {}).get(key) or TORCH_NAMES.get(key, (key,))
         values = tuple(value) if len(names) > 1 else (value,)
         assert len(values) == len(names), key
         out.update(zip(names, values))
@@ -72,14 +89,17 @@ def functional(settings: dict) -> dict:
 
 
 def same(a, b) -> bool:
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else \
-        (tuple(a) == tuple(b) if isinstance(a, (tuple, list)) else float(a) == float(b))
+    if any(x is None or isinstance(x, (bool, str)) for x in (a, b)):   # a flag, None (ε1, adjust_lr_fn), a name
+        return type(a) is type(b) and a == b
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return float(a) == float(b)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_functional_init_defaults_equal_torch(name):
     ours = {k: p.default for k, p in inspect.signature(FAMILIES[name].init).parameters.items() if k != "params"}
-    theirs = functional(torch_defaults(name))
+    theirs = functional(torch_defaults(name), name)
     assert set(ours) == set(theirs), f"init arguments differ: ours {sorted(ours)}, torch {sorted(theirs)}"
     for key, value in theirs.items():
         assert same(ours[key], value), f"{name}.init default {key} = {ours[key]!r}, torch's is {value!r}"
@@ -100,14 +120,15 @@ def test_class_defaults_equal_torch(name, where):
     for key, value in theirs.items():
         assert same(declared[key], value), f"{name} default {key} = {declared[key]!r}, torch's is {value!r}"
     # What an instance built with no hyperparameter actually holds.
+    shape = param_shape(name)
     if where == "numpy":
-        opt = cls([np.zeros(3)])
+        opt = cls([np.zeros(shape)])
     else:
-        opt = cls([torch.zeros(3, dtype=torch.float64)])
+        opt = cls([torch.zeros(shape, dtype=torch.float64)])
     group = opt.param_groups[0]
     for key, value in theirs.items():
         assert same(group[key], value), f"{name}'s param group {key} = {group[key]!r}, torch's is {value!r}"
-    reference = getattr(torch.optim, name)([torch.zeros(3, dtype=torch.float64)])
+    reference = getattr(torch.optim, name)([torch.zeros(shape, dtype=torch.float64)])
     for key in theirs:
         assert same(group[key], reference.param_groups[0][key]), key
 
@@ -123,7 +144,7 @@ def test_positional_arguments_bind_as_in_torch(name):
     assert prefix[0] == "lr"
     assert list(TORCH_OPTIMIZERS[name].defaults)[:len(prefix)] == prefix
     values = [torch_defaults(name)[k] for k in prefix]
-    opt = TORCH_OPTIMIZERS[name]([np.zeros(2)], *values)
+    opt = TORCH_OPTIMIZERS[name]([np.zeros(param_shape(name))], *values)
     for key, value in zip(prefix, values):
         assert same(opt.param_groups[0][key], value)
 
@@ -140,7 +161,7 @@ def test_a_positional_argument_past_torchs_is_refused(name):
     prefix = positional[:cut[0]] if cut else positional
     values = [torch_defaults(name)[k] for k in prefix] + [True]
     with pytest.raises(TypeError):
-        TORCH_OPTIMIZERS[name]([np.zeros(2)], *values)
+        TORCH_OPTIMIZERS[name]([np.zeros(param_shape(name))], *values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,14 +203,16 @@ def test_initial_state_after_one_step_equals_torch(name, settings, grad_kind):
 
     tp = torch.tensor(p0.copy())
     tp.grad = torch.tensor(g.copy())
-    reference = getattr(torch.optim, name)([tp], **settings, foreach=False)
-    reference.step()
+    single_tensor = {"foreach": False} if "foreach" in inspect.signature(getattr(torch.optim, name)).parameters else {}
+    reference = getattr(torch.optim, name)([tp], **settings, **single_tensor)   # (Muon has no foreach)
+    with newton_schulz_at_param_dtype():   # torch's Muon at float64, not bfloat16 (tests/_families.py)
+        reference.step()
     theirs = torch_state(reference, tp)
     state_names = TORCH_OPTIMIZERS[name].state_names
 
     # the functional init (no hyperparameter but the settings) and update
     family = FAMILIES[name]
-    init_state = family.init(p0.copy(), **functional(settings))
+    init_state = family.init(p0.copy(), **functional(settings, name))
     new_state, p1 = family.update(init_state, p0.copy(), g.copy())
     assert_close(our_entries(new_state, state_names), theirs, f"{name}.update(init(...))")
     np.testing.assert_allclose(p1, tp.numpy(), rtol=0, atol=1e-13, err_msg="params")
@@ -214,7 +237,8 @@ def test_initial_values_are_torchs():
     """The values torch's lazy state initialisation writes (torch/optim/*.py, ``_init_group``)."""
     p = np.full((2, 2), 3.0)
     zeros = np.zeros_like(p)
-    for name in ("Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "Adadelta", "RMSprop", "Rprop", "ASGD"):
+    for name in ("Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "Adadelta", "RMSprop", "Rprop", "ASGD",
+                 "Adafactor"):
         assert FAMILIES[name].init(p).t == 0, name          # torch: state["step"] = tensor(0.0)
     s = optim.adam.init(p, amsgrad=True)
     for buf in (s.m, s.v, s.v_max):
@@ -240,4 +264,12 @@ def test_initial_values_are_torchs():
     np.testing.assert_array_equal(s.v, zeros)
     np.testing.assert_array_equal(s.u, zeros)
     assert optim.sgd.init(p, momentum=0.9).buf is None      # created from the first gradient
+    s = optim.adafactor.init(np.full((2, 3), 3.0))          # row_var = new_zeros(shape[:-1] + (1,)),
+    np.testing.assert_array_equal(s.row_var, np.zeros((2, 1)))   # col_var = new_zeros(shape[:-2] + (1, n))
+    np.testing.assert_array_equal(s.col_var, np.zeros((1, 3)))
+    assert s.variance is None                               # a matrix has no variance ...
+    s = optim.adafactor.init(np.full(4, 3.0))
+    np.testing.assert_array_equal(s.variance, np.zeros(4))  # ... a vector: variance = zeros_like(grad)
+    assert s.row_var is None and s.col_var is None
+    np.testing.assert_array_equal(optim.muon.init(p).buf, zeros)   # momentum_buffer = zeros_like(grad)
     assert math.isclose(optim.momentum_sgd.init(p).momentum, 0.9)

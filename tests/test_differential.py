@@ -20,6 +20,10 @@ sliced, strided) and also checks that the entries of the base arrays outside the
 alone.  After a ``load_state_dict``, NAdam and ASGD are compared within float32's TOL: torch then
 casts its float32 scalar state (mu_product, eta, mu) to float64 and stops rounding it to float32,
 where an uninterrupted torch run, and ours, keep rounding it.
+
+Every optimizer of the grid takes part, Adafactor and Muon included: Muon with matrices only
+(``MATRIX_SHAPES``) and torch.optim.Muon's Newton–Schulz at the param's dtype, as in the
+conformance tests (``tests/_families.py``).
 """
 from __future__ import annotations
 
@@ -33,10 +37,12 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule  # noqa: E402
 
 import optim  # noqa: E402
-from test_torch_conformance import GRID, TOL  # noqa: E402
+from test_torch_conformance import GRID, TOL, torch_optimizer  # noqa: E402
+from _families import matrix_only, newton_schulz_at_param_dtype  # noqa: E402
 
 NAMES = sorted(GRID)
 SHAPES = [(3, 4), (5,), (), (2, 1, 3)]
+MATRIX_SHAPES = [(3, 4), (5, 2), (1, 3)]   # an optimizer that takes matrices only (Muon)
 LAYOUTS = ["contiguous", "transposed", "sliced", "strided"]
 SETTINGS = settings(max_examples=100, stateful_step_count=15, deadline=None,
                     suppress_health_check=list(HealthCheck))
@@ -79,10 +85,11 @@ class DifferentialMachine(RuleBasedStateMachine):
         for _ in range(count):
             self._new_param(data)
         self.opt = optim.TORCH_OPTIMIZERS[name](list(self.ours), **self.kwargs)
-        self.ref = getattr(torch.optim, name)(list(self.theirs), **self.kwargs, foreach=False)
+        self.ref = torch_optimizer(name, list(self.theirs), self.kwargs)   # foreach=False where it has it
 
     def _new_param(self, data):
-        shape = data.draw(st.sampled_from(SHAPES), label="shape")
+        shapes = MATRIX_SHAPES if matrix_only(optim.TORCH_OPTIMIZERS[self.name]) else SHAPES
+        shape = data.draw(st.sampled_from(shapes), label="shape")
         layout = data.draw(st.sampled_from(self.layouts), label="layout")
         p, base, view = make_param(self.rng, shape, layout)
         self.ours.append(p)
@@ -102,7 +109,8 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.opt.step([g.copy() for g in grads])
         for t, g in zip(self.theirs, grads):
             t.grad = torch.tensor(g.copy())
-        self.ref.step()
+        with newton_schulz_at_param_dtype():
+            self.ref.step()
 
     @rule(data=st.data(), lr=st.sampled_from([0.0, 1e-3, 0.05, 0.3]))
     def set_hyperparameter(self, data, lr):
@@ -124,10 +132,10 @@ class DifferentialMachine(RuleBasedStateMachine):
     def save_and_load(self, fresh):
         ours, theirs = self.opt.state_dict(), self.ref.state_dict()
         if fresh:
-            cls, ref_cls = optim.TORCH_OPTIMIZERS[self.name], getattr(torch.optim, self.name)
+            cls = optim.TORCH_OPTIMIZERS[self.name]
             self.opt = cls([{"params": g["params"]} for g in self.opt.param_groups], **self.kwargs)
-            self.ref = ref_cls([{"params": g["params"]} for g in self.ref.param_groups], **self.kwargs,
-                               foreach=False)
+            self.ref = torch_optimizer(self.name, [{"params": g["params"]} for g in self.ref.param_groups],
+                                       self.kwargs)
         self.opt.load_state_dict(ours)
         self.ref.load_state_dict(theirs)
         self.loaded = True

@@ -7,6 +7,7 @@ import pytest
 
 import optim
 from optim.trace import NotFusable, Tape, TraceTensor, run_fused
+from _families import matrix_only
 
 try:
     import numba  # noqa: F401
@@ -33,6 +34,9 @@ OPTIONS = {  # every option whose code path differs
     # a reduction: every execution runs the functional update (tests/test_lars_lamb.py)
     "LARS": [dict(weight_decay=0.1, nesterov=True)],
     "LAMB": [dict(weight_decay=0.1)],
+    "Adafactor": [dict(weight_decay=0.1, maximize=True), dict(eps=(1e-20, 1e-3), d=1.5, beta2_decay=-0.5)],
+    # (Muon takes matrices only: its second param is a 7 × 2 matrix, its long one a column)
+    "Muon": [dict(nesterov=False, weight_decay=0.0), dict(adjust_lr_fn="match_rms_adamw", ns_steps=3)],
 }
 CASES = [(n, o, d) for n, opts in OPTIONS.items() for o in opts for d in (np.float32, np.float64)]
 IDS = [f"{n}-{'-'.join(map(str, o))}-{d.__name__}" for n, o, d in CASES]
@@ -40,7 +44,8 @@ IDS = [f"{n}-{'-'.join(map(str, o))}-{d.__name__}" for n, o, d in CASES]
 
 def run(name, options, dtype, execution, steps=12):
     rng = np.random.default_rng(7)
-    params = [rng.standard_normal((33, 5)).astype(dtype), rng.standard_normal(7).astype(dtype)]
+    second = (7, 2) if matrix_only(optim.CLASSES[name]) else (7,)
+    params = [rng.standard_normal((33, 5)).astype(dtype), rng.standard_normal(second).astype(dtype)]
     opt = optim.CLASSES[name](params, lr=0.05, execution=execution, **options)
     history = []
     for step in range(steps):
@@ -136,9 +141,10 @@ def test_a_param_of_many_blocks_is_updated_whole_on_any_thread_count(name, threa
     import optim.trace
     monkeypatch.setattr(optim.trace, "_THREADS", threads)
     size = 3 * optim.trace.CHUNK + 17
+    shape = (size, 1) if matrix_only(optim.CLASSES[name]) else (size,)
     rng = np.random.default_rng(3)
-    start = rng.standard_normal(size)
-    grads = [rng.standard_normal(size) for _ in range(2)]
+    start = rng.standard_normal(shape)
+    grads = [rng.standard_normal(shape) for _ in range(2)]
     results = {}
     for execution in ("functional", "workspace"):
         p = start.copy()

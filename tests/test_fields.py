@@ -27,6 +27,7 @@ import optim
 from optim import adam, adamw, fields, registry, stateful
 from proofs.harness import Given
 from symbolic.domains import DOMAINS
+from _families import matrix_only, takes_rank
 
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = {family.name: family.module for family in registry.FAMILIES}
@@ -47,8 +48,11 @@ def test_every_field_has_exactly_one_declaration(name):
     everything = {**declared.fields, **{n: declared.arguments[n] for n in init_only}}
     for field, declaration in everything.items():
         assert declaration.kind in KINDS, field
-        if declaration.kind == fields.FLAG:
-            assert isinstance(declaration.default, bool), field
+        if declaration.kind == fields.FLAG:   # a bool flag, or an option with its own check (Muon's ns_steps,
+            if isinstance(declaration.default, bool):                 # an int; adjust_lr_fn, a name)
+                assert declaration.check is optim._checks.flag, field
+            else:
+                assert declaration.check not in (None, optim._checks.flag), field
             continue
         assert declaration.domain in DOMAINS, (field, declaration.domain)
         if declaration.kind in (fields.HYPER, fields.INIT_ONLY):
@@ -232,13 +236,23 @@ def _full_state(name, p):
     return family.update(state, p, np.ones_like(p))[0]
 
 
-@pytest.mark.parametrize("name", FAMILIES)
-def test_the_declared_buffers_are_the_arrays_of_a_full_state(name):
-    p = np.zeros((2, 3))
+# A matrix, and a vector for the families that take one (Muon takes matrices only).
+FULL_STATE_CASES = [(name, shape) for name in FAMILIES for shape in ((2, 3), (4,))
+                    if takes_rank(FAMILIES[name], len(shape))]
+
+
+@pytest.mark.parametrize("name,shape", FULL_STATE_CASES)
+def test_the_declared_buffers_are_the_arrays_of_a_full_state(name, shape):
+    """Every declared buffer a param of this shape has (Adafactor: row and column factors for a
+    matrix, one variance for a vector) is an array of the full state, and no other field is."""
+    p = np.zeros(shape)
     state = _full_state(name, p)
     arrays = {f.name for f in dataclasses.fields(state) if isinstance(getattr(state, f.name), np.ndarray)}
-    assert arrays == set(fields.buffers(state))
-    assert set(fields.layout_buffers(state)) == arrays
+    declared = fields.declarations(state).of(fields.BUFFER)
+    assert arrays == {n for n in fields.buffers(state) if declared[n].shape_for(shape) is not None}
+    assert set(fields.layout_buffers(state, p)) == arrays
+    for name_ in arrays:
+        assert getattr(state, name_).shape == declared[name_].shape_for(shape), name_
 
 
 def test_an_option_that_needs_a_missing_buffer_is_refused():
@@ -248,13 +262,19 @@ def test_an_option_that_needs_a_missing_buffer_is_refused():
         adam.update(state, p, p)
 
 
-@pytest.mark.parametrize("name", FAMILIES)
-def test_given_state_declares_every_variable_in_its_declared_domain(name):
+# A generic state (every shape), or, for a family whose buffers follow the param's shape
+# (Adafactor), the states of a matrix and of a vector, which it must be given.
+GIVEN_CASES = [(name, shape) for name, family in FAMILIES.items()
+               for shape in (((2, 3), (4,)) if fields.shaped_by_param(family.State) else (None,))]
+
+
+@pytest.mark.parametrize("name,shape", GIVEN_CASES)
+def test_given_state_declares_every_variable_in_its_declared_domain(name, shape):
     family = FAMILIES[name]
     declared = fields.declarations(family.State)
     x = Given()
     flags = dict.fromkeys(fields.creating_flags(family.State), True)
-    state = x.state(family, **flags)
+    state = x.state(family, **flags) if shape is None else x.state(family, shape=shape, **flags)
     assert isinstance(state, family.State)
     variables = {v.name: v for v in x.variables}
     for field, declaration in declared.fields.items():
@@ -262,6 +282,8 @@ def test_given_state_declares_every_variable_in_its_declared_domain(name):
             assert getattr(state, field) is flags.get(field, declaration.default)
         elif declaration.kind == fields.BUFFER and declaration.initial is None:
             assert getattr(state, field) is None and field not in variables   # the first update makes it
+        elif declaration.kind == fields.BUFFER and shape is not None and declaration.shape_for(shape) is None:
+            assert getattr(state, field) is None and field not in variables   # not this shape's buffer
         else:
             assert variables[field].domain.name == declaration.domain, field
             assert variables[field].is_tensor == (declaration.kind == fields.BUFFER), field
@@ -324,11 +346,15 @@ def test_no_state_is_built_positionally():
 
 # --------------------------------------------------------------------------------------------
 # torch's order of validation: with two bad values, torch's message (torch.optim is the oracle)
-def _bad_settings(defaults: dict) -> list:
-    """One bad value per real hyperparameter (each entry of a pair on its own)."""
+def _bad_settings(cls) -> list:
+    """One bad value per real hyperparameter (each entry of a pair on its own); not the flags and
+    options (Muon's ns_steps and adjust_lr_fn: ours refuses a bad ns_steps at construction, where
+    torch fails at the step; tests/test_adafactor_muon.py has adjust_lr_fn's message)."""
     bad = []
-    for key, default in defaults.items():
-        if isinstance(default, bool):
+    declared = fields.declarations(cls.family.State)
+    arguments = fields.torch_arguments(cls.family.State)
+    for key, default in cls.defaults.items():
+        if all(declared.arguments[n].kind == fields.FLAG for n in arguments[key]):
             continue
         if isinstance(default, tuple):
             bad += [(key, tuple(-1.0 if i == j else d for j, d in enumerate(default))) for i in range(len(default))]
@@ -352,11 +378,12 @@ TORCH_NAMES = [f.name for f in registry.FAMILIES if f.torch_positional is not No
 def test_two_bad_hyperparameters_give_torchs_message(name):
     torch = pytest.importorskip("torch")
     cls = optim.TORCH_OPTIMIZERS[name]
-    for (key_a, a), (key_b, b) in itertools.combinations(_bad_settings(cls.defaults), 2):
+    shape = (2, 2) if matrix_only(cls) else (2,)
+    for (key_a, a), (key_b, b) in itertools.combinations(_bad_settings(cls), 2):
         settings = {key_a: a}
-        settings[key_b] = tuple(min(u, v) for u, v in zip(a, b)) if key_a == key_b else b
-        theirs = _outcome(lambda: getattr(torch.optim, name)([torch.zeros(2)], **settings))
-        ours = _outcome(lambda: cls([np.zeros(2)], **settings))
+        settings[key_b] = tuple(-1.0 if -1.0 in (u, v) else u for u, v in zip(a, b)) if key_a == key_b else b
+        theirs = _outcome(lambda: getattr(torch.optim, name)([torch.zeros(shape)], **settings))
+        ours = _outcome(lambda: cls([np.zeros(shape)], **settings))
         assert (ours and ours[1]) == (theirs and theirs[1]), (name, settings)
 
 

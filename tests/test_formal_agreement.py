@@ -44,8 +44,9 @@ MOMENTUM_OPTIONS = {"SGD": {"momentum": 0.9}, "RMSprop": {"momentum": 0.9}}
 def configurations():
     for name, module in OPTIMIZERS.items():
         if getattr(module, "REDUCES", False):
-            # A norm over the tensor: one generic entry cannot stand for it (LARS and LAMB are
-            # checked against Optax's definition and by theorems on an explicit shape).
+            # A norm, a mean or a matrix product over the tensor: one generic entry cannot stand
+            # for it (LARS and LAMB are checked against Optax's definition, Adafactor and Muon
+            # against torch.optim, and all four by theorems).
             continue
         if name in ("SGDScheduleFree", "AdamWScheduleFree"):
             # Left out: evaluating their expressions (powers (k + 1)^r · lr_max^p of drawn reals) at

@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 
 import optim
-from optim.stateful import functional_arguments
+from optim.stateful import by_rank, functional_arguments
+from _families import matrix_only, takes_rank
 
 try:
     import numba  # noqa: F401
@@ -53,8 +54,17 @@ OPTIONS = {
     "AdamWScheduleFree": dict(weight_decay=0.1, r=0.5),
     "LARS": dict(weight_decay=0.1, nesterov=True),
     "LAMB": dict(weight_decay=0.1),
+    "Adafactor": dict(weight_decay=0.1, maximize=True, eps=(1e-20, 1e-3), d=1.5, beta2_decay=-0.5),
+    "Muon": dict(nesterov=False, weight_decay=0.0, adjust_lr_fn="match_rms_adamw", ns_steps=3),
 }
 NAMES = sorted(OPTIONS)
+
+
+def _shape(name_or_cls, n, columns=2):
+    """A vector of n entries, or an n × columns matrix for a family that takes matrices only
+    (Muon): the shape the suite's plain params have for that family."""
+    cls = optim.CLASSES[name_or_cls] if isinstance(name_or_cls, str) else name_or_cls
+    return (n, columns) if matrix_only(cls) else (n,)
 
 
 def _values(shape, dtype, seed):
@@ -78,6 +88,9 @@ LAYOUTS = {
     "empty_view": lambda s, d: _values((3, 4), d, s)[:, 4:],
 }
 DTYPES = (np.float32, np.float64)
+# Each optimizer with each layout of a rank it takes (Muon: the 2-d layouts only).
+LAYOUT_CASES = [(name, layout) for name in NAMES for layout in LAYOUTS
+                if takes_rank(optim.CLASSES[name], LAYOUTS[layout](0, np.float64).ndim)]
 
 
 def _reference(cls, settings, p0, grads):
@@ -100,14 +113,13 @@ def _assert_close(actual, expected, path):
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name,layout", LAYOUT_CASES)
 def test_every_layout_is_updated_in_place_with_the_functional_result(name, layout, dtype, path):
     cls = optim.CLASSES[name]
     odd = LAYOUTS[layout](1, dtype)
-    plain = _values(5, dtype, 2)
+    plain = _values(_shape(cls, 5), dtype, 2)
     p0 = [odd.copy(), plain.copy()]
-    grads = [[LAYOUTS[layout](10 + k, dtype), _values(5, dtype, 20 + k)] for k in range(3)]
+    grads = [[LAYOUTS[layout](10 + k, dtype), _values(_shape(cls, 5), dtype, 20 + k)] for k in range(3)]
     opt = cls([odd, plain], lr=0.05, execution=path, **OPTIONS[name])
     for g in grads:
         opt.step(g)
@@ -225,8 +237,8 @@ def test_a_masked_gradient_is_refused_before_any_change(path):
 # ---------------------------------------------------------------------------------------
 
 def _two_groups(path, name="Adam"):
-    params = [np.asfortranarray(_values((3, 2), np.float64, 1)), _values(4, np.float64, 2),
-              _values((2, 2), np.float64, 3).T, _values(3, np.float64, 4)]
+    params = [np.asfortranarray(_values((3, 2), np.float64, 1)), _values(_shape(name, 4), np.float64, 2),
+              _values((2, 2), np.float64, 3).T, _values(_shape(name, 3), np.float64, 4)]
     opt = optim.CLASSES[name]([{"params": params[:2]}, {"params": params[2:], "lr": 0.01}],
                                        lr=0.1, execution=path)
     grads = [np.ones_like(p) for p in params]
@@ -335,10 +347,10 @@ def test_a_hyperparameter_that_is_not_a_real_number_is_refused_at_construction(n
     label = "Invalid learning rate" if key == "lr" else f"Invalid {key} value"   # torch's wording
     message = f"^{re.escape(label)}: .*{key} must be a real number"
     with pytest.raises(TypeError, match=message):
-        cls([np.ones(2)], **{key: BAD_VALUES[bad]})
-    opt = cls([np.ones(2)])
+        cls([np.ones(_shape(cls, 2))], **{key: BAD_VALUES[bad]})
+    opt = cls([np.ones(_shape(cls, 2))])
     with pytest.raises(TypeError, match=message):
-        opt.add_param_group({"params": [np.ones(2)], key: BAD_VALUES[bad]})
+        opt.add_param_group({"params": [np.ones(_shape(cls, 2))], key: BAD_VALUES[bad]})
     assert len(opt.param_groups) == 1
 
 
@@ -350,8 +362,8 @@ def test_pair_hyperparameters_are_pairs_of_real_numbers(name):
             continue
         for bad in (None, "ab", (value[0],), (value[0], "x"), (value[0], 1j), value[0]):
             with pytest.raises((TypeError, ValueError), match=key.rstrip("s")):
-                cls([np.ones(2)], **{key: bad})
-        cls([np.ones(2)], **{key: list(value)})   # a list of two numbers is a pair, as in torch
+                cls([np.ones(_shape(cls, 2))], **{key: bad})
+        cls([np.ones(_shape(cls, 2))], **{key: list(value)})   # a list of two numbers is a pair, as in torch
 
 
 def test_the_functional_init_refuses_non_numbers():
@@ -365,11 +377,11 @@ def test_the_functional_init_refuses_non_numbers():
 def test_a_zero_d_array_lr_is_its_float_value(name, path):
     # torch accepts a 0-d tensor lr; a 0-d array lr here is the same as its float value.
     cls = optim.CLASSES[name]
-    a, b = _values(5, np.float32, 1), _values(5, np.float32, 1)
+    a, b = _values(_shape(cls, 5), np.float32, 1), _values(_shape(cls, 5), np.float32, 1)
     opt_a = cls([a], lr=np.array(0.05), execution=path)
     opt_b = cls([b], lr=0.05, execution=path)
     for k in range(3):
-        g = _values(5, np.float32, 10 + k)
+        g = _values(_shape(cls, 5), np.float32, 10 + k)
         opt_a.step([g])
         opt_b.step([g])
     np.testing.assert_array_equal(a, b)
@@ -378,8 +390,11 @@ def test_a_zero_d_array_lr_is_its_float_value(name, path):
     _, q = optim.adam.update(optim.adam.init(p, lr=np.array(0.1)), p, np.ones(3, np.float32))
     _, r = optim.adam.update(optim.adam.init(p, lr=0.1), p, np.ones(3, np.float32))
     np.testing.assert_array_equal(q, r)
-    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
-        cls([np.ones(2)], lr=np.array(-1.0))
+    with pytest.raises(ValueError) as as_float:    # torch's message ("Invalid learning rate: -1.0" for
+        cls([np.ones(_shape(cls, 2))], lr=-1.0)   # most, "Learning rate should be >= 0 …" for Adafactor, Muon)
+    assert str(as_float.value).endswith(": -1.0")
+    with pytest.raises(ValueError, match=f"^{re.escape(str(as_float.value))}$"):   # the 0-d array's: the same
+        cls([np.ones(_shape(cls, 2))], lr=np.array(-1.0))
 
 
 # ---------------------------------------------------------------------------------------
@@ -433,7 +448,8 @@ def test_disjoint_views_of_one_buffer_are_updated_each_once(path):
 # ---------------------------------------------------------------------------------------
 
 def _trained(name="Adam", **options):
-    params = [_values((2, 3), np.float32, 1), _values(4, np.float32, 2), _values(3, np.float32, 3)]
+    params = [_values((2, 3), np.float32, 1), _values(_shape(name, 4), np.float32, 2),
+              _values(_shape(name, 3), np.float32, 3)]
     opt = optim.CLASSES[name]([{"params": params[:2]}, {"params": params[2:], "lr": 0.01}],
                                        lr=0.1, **options)
     for k in range(2):
@@ -574,36 +590,45 @@ FUNCTIONAL_OPTIONS = {
     "SGD": dict(momentum=0.9), "MomentumSGD": dict(), "Adam": dict(amsgrad=True), "AdamW": dict(amsgrad=True),
     "Adadelta": dict(), "Adagrad": dict(), "RMSprop": dict(centered=True, momentum=0.5), "Adamax": dict(),
     "NAdam": dict(), "RAdam": dict(), "Rprop": dict(), "ASGD": dict(), "Lion": dict(), "SGDScheduleFree": dict(), "AdamWScheduleFree": dict(),
-    "LARS": dict(), "LAMB": dict(),
+    "LARS": dict(), "LAMB": dict(), "Adafactor": dict(), "Muon": dict(),
 }
+
+
+def _buffer_shapes(module):
+    """A vector, and a matrix where the buffers follow the param's rank (Adafactor's row and column
+    factors; Muon takes matrices only)."""
+    return [shape for shape in ((3,), (3, 4))
+            if takes_rank(module, len(shape)) and (len(shape) == 1 or by_rank(module))]
 
 
 def _buffer_cases():
     for name, module in optim.OPTIMIZERS.items():
-        p = np.ones(3)
-        state, _ = module.update(module.init(p, **FUNCTIONAL_OPTIONS[name]), p, np.ones(3))
-        for f in fields(state):
-            if isinstance(getattr(state, f.name), np.ndarray):
-                yield name, f.name
+        for shape in _buffer_shapes(module):
+            p = np.ones(shape)
+            state, _ = module.update(module.init(p, **FUNCTIONAL_OPTIONS[name]), p, np.ones(shape))
+            for f in fields(state):
+                if isinstance(getattr(state, f.name), np.ndarray):
+                    yield name, shape, f.name
 
 
 BUFFER_CASES = list(_buffer_cases())
-MALFORMED = {"shape": (lambda b: np.zeros(4), ValueError), "row": (lambda b: b.reshape(1, 3), ValueError),
+MALFORMED = {"shape": (lambda b: np.zeros(4), ValueError), "row": (lambda b: b[np.newaxis], ValueError),
              "dtype": (lambda b: b.astype(np.float32), TypeError), "list": (lambda b: b.tolist(), TypeError),
              "int": (lambda b: b.astype(np.int64), TypeError), "scalar": (lambda b: np.float64(0), ValueError)}
 
 
 @pytest.mark.parametrize("malformed", MALFORMED)
-@pytest.mark.parametrize("name,buffer", BUFFER_CASES)
-def test_every_state_buffer_is_checked_against_params(name, buffer, malformed):
+@pytest.mark.parametrize("name,shape,buffer", BUFFER_CASES,
+                         ids=[f"{n}-{'x'.join(map(str, s))}-{b}" for n, s, b in BUFFER_CASES])
+def test_every_state_buffer_is_checked_against_params(name, shape, buffer, malformed):
     module = optim.OPTIMIZERS[name]
-    p, g = np.ones(3), np.ones(3)
+    p, g = np.ones(shape), np.ones(shape)
     state, _ = module.update(module.init(p, **FUNCTIONAL_OPTIONS[name]), p, g)
     make, error = MALFORMED[malformed]
     bad = replace(state, **{buffer: make(getattr(state, buffer))})
     with pytest.raises(error, match=buffer if malformed != "list" else "list"):
         module.update(bad, p, g)
-    np.testing.assert_array_equal(p, np.ones(3))
+    np.testing.assert_array_equal(p, np.ones(shape))
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -676,32 +701,37 @@ def test_a_group_initial_accumulator_value_that_torch_ignores_is_refused():
 # Boolean options choose the code path: only a bool (or a NumPy bool) is one.  torch takes
 # any truthy value, so amsgrad="no" would silently turn amsgrad on.
 # ---------------------------------------------------------------------------------------
+WITHOUT_MAXIMIZE = {"Muon"}   # torch.optim.Muon has no maximize (test_defaults checks ours against torch's)
+
+
 @pytest.mark.parametrize("name", [n for n in NAMES   # (the others have no bool option)
                                   if any(isinstance(v, bool) for v in optim.CLASSES[n].defaults.values())])
 def test_an_option_that_is_not_a_bool_is_refused_and_a_numpy_bool_is_its_value(name):
     cls = optim.CLASSES[name]
     options = [k for k, v in cls.defaults.items() if isinstance(v, bool)]
-    assert "maximize" in options or name not in optim.TORCH_OPTIMIZERS
+    assert "maximize" in options or name not in optim.TORCH_OPTIMIZERS or name in WITHOUT_MAXIMIZE
+    shape = _shape(cls, 3)
+    grad = np.resize([0.5, -1.0, 2.0], shape)
     for key in options:
         extra = dict(momentum=0.9) if key == "nesterov" else {}
         for bad in ("no", 1, 0, None, 1.0, [True]):
             with pytest.raises(TypeError, match="bool"):
-                cls([np.ones(2)], lr=0.1, **extra, **{key: bad})
-        params = [np.ones(3), np.ones(3)]
+                cls([np.ones(_shape(cls, 2))], lr=0.1, **extra, **{key: bad})
+        params = [np.ones(shape), np.ones(shape)]
         numpy_bool = cls([params[0]], lr=0.1, **extra, **{key: np.bool_(True)})
         plain = cls([params[1]], lr=0.1, **extra, **{key: True})
         for _ in range(2):
-            numpy_bool.step([np.array([0.5, -1.0, 2.0])])
-            plain.step([np.array([0.5, -1.0, 2.0])])
+            numpy_bool.step([grad.copy()])
+            plain.step([grad.copy()])
         assert params[0].tobytes() == params[1].tobytes(), key
         before = _snapshot(plain, params[1:])
         plain.param_groups[0][key] = "yes"          # written into the group later: refused at the step
         with pytest.raises(TypeError, match="bool"):
-            plain.step([np.ones(3)])
+            plain.step([np.ones(shape)])
         plain.param_groups[0][key] = True
         _assert_nothing_changed(plain, params[1:], before)
     with pytest.raises(TypeError, match="bool"):
-        cls.family.init(np.ones(2), **{options[0]: "no"})
+        cls.family.init(np.ones(_shape(cls, 2)), **{options[0]: "no"})
 
 
 @pytest.mark.parametrize("family", [f.module for f in optim.registry.FAMILIES],
@@ -710,12 +740,16 @@ def test_the_functional_init_refuses_a_nan_hyperparameter(family):
     """Every real argument of every init: NaN is a ValueError (torch's message where torch
     has a check; ours where torch has none and would fill the params with NaN)."""
     import inspect
+    options = optim.fields.declarations(family.State).of(optim.fields.FLAG)   # flags and options
     reals = [n for n, p in inspect.signature(family.init).parameters.items()
-             if n != "params" and not isinstance(p.default, bool)]
+             if n != "params" and not isinstance(p.default, bool) and n not in options]
     assert "lr" in reals
     for name in reals:
         with pytest.raises(ValueError, match="nan"):
             family.init(np.ones(2), **{name: float("nan")})
+    for name in [n for n, d in options.items() if not isinstance(d.default, bool)]:   # Muon's ns_steps (an
+        with pytest.raises((TypeError, ValueError), match="nan"):                     # int), adjust_lr_fn (a
+            family.init(np.ones(2), **{name: float("nan")})                            # name): not numbers
 
 
 @pytest.mark.parametrize("group", [[np.zeros(2)], (("params", [np.zeros(2)]),), np.zeros(2), None],
@@ -734,8 +768,8 @@ def test_a_loaded_scalar_of_numpy_type_steps_as_its_python_value(name, kind):
     steps, mu_products, etas).  torch reads them with ``.item()``; so do we: β ** np.float32(t)
     would compute the bias correction in float32 and silently change every param."""
     rng = np.random.default_rng(2)
-    start = rng.standard_normal(50).astype(np.float32)
-    grads = [rng.standard_normal(50).astype(np.float32) for _ in range(3)]
+    start = rng.standard_normal(_shape(name, 10, 5)).astype(np.float32)   # 50 entries
+    grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(3)]
     first = optim.CLASSES[name]([start.copy()], lr=0.01, **({"momentum": 0.9} if name == "SGD" else {}))
     first.step([grads[0]])
     saved = first.state_dict()
@@ -954,11 +988,21 @@ def test_a_state_object_swapped_for_another_is_the_one_stepped(path):
 FAMILIES = [f.module for f in optim.registry.FAMILIES]
 
 
+# Arguments whose values are names, not numbers (Muon's adjust_lr_fn: None, "original" or
+# "match_rms_adamw"): a string is of their kind, and any value but those names is torch's ValueError.
+NAMED_ARGUMENTS = {(optim.muon, "adjust_lr_fn"): "Adjust learning rate function {} is not supported"}
+
+
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda m: m.__name__)
 def test_every_init_argument_of_the_wrong_kind_is_a_type_error_naming_it(family):
     import inspect
     for name, parameter in inspect.signature(family.init).parameters.items():
         if name == "params":
+            continue
+        if (family, name) in NAMED_ARGUMENTS:
+            for bad in ("0.5", 0.5, True):
+                with pytest.raises(ValueError, match=f"^{re.escape(NAMED_ARGUMENTS[family, name].format(bad))}$"):
+                    family.init(np.ones(2), **{name: bad})
             continue
         with pytest.raises(TypeError, match=name):
             family.init(np.ones(2), **{name: "0.5"})

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from conftest import SEED_BUFFERS as BUFFERS
-from optim import adadelta, adam, adamw, momentum_sgd, sgd
+from conftest import SEED_BUFFERS
+from optim import adadelta, adafactor, adam, adamw, fields as declared, momentum_sgd, muon, sgd
 
 DTYPES = [np.float32, np.float64]
 RTOL = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}
@@ -362,22 +362,34 @@ def test_adadelta_values(dtype, lr):
 # Generic properties: dtype kept, inputs never mutated, init, defaults.
 # ---------------------------------------------------------------------------------------
 
+# The seed's five, and Adafactor and Muon (their values by hand: tests/test_adafactor_muon.py), whose
+# buffers for these matrix params are the row and column factors (not shaped like the params) and
+# the momentum buffer.
 HYPER = {
     "SGD": (sgd, {"lr": 0.1}),
     "MomentumSGD": (momentum_sgd, {"lr": 0.1, "momentum": 0.9}),
     "Adam": (adam, {"lr": 0.1}),
     "AdamW": (adamw, {"lr": 0.1, "weight_decay": 0.1}),
     "Adadelta": (adadelta, {"lr": 1.0}),
+    "Adafactor": (adafactor, {"lr": 0.1, "weight_decay": 0.1, "d": 1.5, "beta2_decay": -0.5}),
+    "Muon": (muon, {"lr": 0.02, "nesterov": False, "weight_decay": 0.0, "ns_steps": 3,
+                    "adjust_lr_fn": "match_rms_adamw"}),
 }
 NAMES = list(HYPER)
+BUFFERS = {**SEED_BUFFERS, "Adafactor": ("row_var", "col_var"), "Muon": ("buf",)}
 
 
 def array_fields(state):
     return {f.name for f in fields(state) if isinstance(getattr(state, f.name), np.ndarray)}
 
 
+def buffer_shape(state, buffer, param_shape):
+    """The shape the buffer has for a param of ``param_shape`` (its declared shape, else the param's)."""
+    return declared.declarations(state).of(declared.BUFFER)[buffer].shape_for(param_shape)
+
+
 def test_buffer_table_matches_the_states():
-    p = np.zeros(3)
+    p = np.zeros((2, 3))
     for name in NAMES:
         module, hyper = HYPER[name]
         assert array_fields(module.init(p, **hyper)) == set(BUFFERS[name]), name
@@ -404,7 +416,7 @@ def test_dtype_is_kept(name, dtype):
         for buffer in BUFFERS[name]:
             b = getattr(state, buffer)
             assert type(b) is np.ndarray, (buffer, type(b))
-            assert b.dtype == np.dtype(dtype) and b.shape == (2, 3), (buffer, b.dtype)
+            assert b.dtype == np.dtype(dtype) and b.shape == buffer_shape(state, buffer, (2, 3)), (buffer, b.dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -443,7 +455,7 @@ def test_init_gives_zero_buffers(name, dtype):
     for buffer in BUFFERS[name]:
         b = getattr(state, buffer)
         assert type(b) is np.ndarray
-        assert b.shape == (3, 2) and b.dtype == np.dtype(dtype), buffer
+        assert b.shape == buffer_shape(state, buffer, (3, 2)) and b.dtype == np.dtype(dtype), buffer
         assert not np.any(b), buffer
         assert b is not p and not np.shares_memory(b, p), buffer
     if hasattr(state, "t"):

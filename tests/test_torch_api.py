@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import optim
+from _families import matrix_only
 
 try:
     import torch
@@ -31,6 +32,9 @@ INVALID = {
     "Rprop": [dict(lr=-1.0), dict(etas=(1.5, 1.2)), dict(etas=(0.5, 0.9)), dict(etas=(0.0, 1.2)),
               dict(etas=(1.0, 1.2)), dict(etas=(0.5, 1.0))],   # every bound of 0 < η− < 1 < η+
     "ASGD": [dict(lr=-1.0), dict(weight_decay=-1.0)],
+    "Adafactor": [dict(lr=-1.0), dict(beta2_decay=0.5), dict(eps=(-1.0, 1e-3)), dict(eps=(None, -1.0)),
+                  dict(d=0.5), dict(weight_decay=-1.0)],
+    "Muon": [dict(lr=-1.0), dict(momentum=-1.0), dict(weight_decay=-1.0), dict(adjust_lr_fn="cosine")],
 }
 CASES = [(name, kwargs) for name, cases in INVALID.items() for kwargs in cases]
 PINNED = {  # torch.optim 2.13's messages, for machines without torch
@@ -42,9 +46,14 @@ PINNED = {  # torch.optim 2.13's messages, for machines without torch
 }
 
 
+def _shape(name, n=3):
+    """A vector, or a matrix for an optimizer that takes matrices only (Muon)."""
+    return (n, 2) if matrix_only(optim.TORCH_OPTIMIZERS[name]) else (n,)
+
+
 def _ours_message(name, kwargs):
     with pytest.raises(ValueError) as info:
-        optim.TORCH_OPTIMIZERS[name]([np.zeros(3)], **kwargs)
+        optim.TORCH_OPTIMIZERS[name]([np.zeros(_shape(name))], **kwargs)
     return str(info.value)
 
 
@@ -56,7 +65,7 @@ def test_invalid_hyperparameters_raise_torchs_message(name, kwargs):
             pytest.fail("torch is required in CI")
         pytest.skip("torch is not installed: the message is compared with torch's")
     with pytest.raises(ValueError) as theirs:
-        getattr(torch.optim, name)([torch.zeros(3, requires_grad=True)], **kwargs)
+        getattr(torch.optim, name)([torch.zeros(_shape(name), requires_grad=True)], **kwargs)
     assert ours == str(theirs.value)
 
 
@@ -82,15 +91,16 @@ def test_positional_hyperparameters_and_torch_execution_options():
 
 @pytest.mark.parametrize("name", sorted(optim.TORCH_OPTIMIZERS))
 def test_a_bad_step_changes_nothing(name):
-    params = [np.ones((2, 3)), np.full(4, 2.0)]
+    second = _shape(name, 4)
+    params = [np.ones((2, 3)), np.full(second, 2.0)]
     before = [p.copy() for p in params]
     opt = optim.TORCH_OPTIMIZERS[name](params, lr=0.1)
-    opt.step([np.full((2, 3), 0.5), np.full(4, -0.5)])
+    opt.step([np.full((2, 3), 0.5), np.full(second, -0.5)])
     after_one = [p.copy() for p in params]
     saved = opt.state_dict()
     for bad in ([np.ones((2, 3))],                                   # too few
                 [np.ones((2, 3)), np.ones(5)],                       # wrong shape, second param
-                [np.ones((2, 3)), np.ones(4, np.float32)]):          # wrong dtype, second param
+                [np.ones((2, 3)), np.ones(second, np.float32)]):     # wrong dtype, second param
         with pytest.raises((ValueError, TypeError)):
             opt.step(bad)
         for p, q in zip(params, after_one):

@@ -2,7 +2,9 @@
 update compiled by torch.compile over every param of a group.  Each compilation takes seconds, so
 the optimizers here are those whose traces use every kind of operation: buffers created at the
 first step (SGD's momentum), a maximum (Adam's amsgrad), comparisons, where and sign (Rprop),
-float32-rounded scalars (NAdam, ASGD)."""
+float32-rounded scalars (NAdam, ASGD).  The reducing optimizers (LARS, LAMB, Adafactor, Muon: norms,
+means, matrix products) have no elementwise trace: under the compiled execution they take their
+eager step, which the last test here checks."""
 import copy
 import os
 
@@ -15,6 +17,7 @@ import numpy as np  # noqa: E402
 from optim import torch_backend, torch_compiled  # noqa: E402
 from test_torch_backend import SETTINGS, SLACK, model_and_data, one_step_bounds  # noqa: E402
 from test_torch_conformance import SCALAR_KEYS, UNIT_ROUNDOFF  # noqa: E402
+from _families import takes_rank  # noqa: E402
 
 CASES = ("SGD", "Adam", "Rprop", "NAdam", "ASGD")
 
@@ -176,3 +179,35 @@ def test_half_precision_params_and_sparse_gradients_take_the_eager_step():
     for a, b in zip(make("eager"), make("compiled")):
         assert torch.equal(a, b)
     assert sum(len(s.layouts) for s in torch_compiled._STEPS.values()) == compiled_before   # nothing compiled
+
+
+REDUCING = sorted(name for name, cls in torch_backend.CLASSES.items() if getattr(cls.family, "REDUCES", False))
+
+
+@pytest.mark.parametrize("name", REDUCING)
+def test_a_reducing_optimizer_takes_its_eager_step_under_the_compiled_execution(name):
+    """LARS, LAMB, Adafactor, Muon under execution="compiled": bit for bit the eager optimizer's
+    params and state after each of six training steps, and nothing compiled (Muon on the model's
+    matrices only)."""
+    assert {"LARS", "LAMB", "Adafactor", "Muon"} <= set(REDUCING)
+    compiled_before = sum(len(s.layouts) for s in torch_compiled._STEPS.values())
+    cls = torch_backend.CLASSES[name]
+    models = _model(torch.float32), _model(torch.float32)
+    optimizers = [cls([p for p in m.parameters() if takes_rank(cls, p.dim())], execution=execution,
+                      **SETTINGS.get(name, {}))
+                  for m, execution in zip(models, ("eager", "compiled"))]
+    x = torch.randn(32, 6, generator=torch.Generator().manual_seed(1))
+    for _ in range(6):
+        for model, opt in zip(models, optimizers):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), x.sum(dim=1, keepdim=True).sin()).backward()
+            opt.step()
+        for a, b in zip(models[0].parameters(), models[1].parameters()):
+            assert torch.equal(a, b)
+        eager, compiled = (opt.state_dict()["state"] for opt in optimizers)
+        assert eager.keys() == compiled.keys()
+        for i, entry in eager.items():
+            assert entry.keys() == compiled[i].keys()
+            for key, value in entry.items():
+                assert torch.equal(value, compiled[i][key]), (i, key)
+    assert sum(len(s.layouts) for s in torch_compiled._STEPS.values()) == compiled_before

@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch") if os.environ.get("CI") != "true" else __import__("torch")
 
 from optim import torch_backend  # noqa: E402
+from _families import matrix_only, newton_schulz_at_param_dtype, takes_rank  # noqa: E402
 
 NAMES = sorted(torch_backend.OPTIMIZERS)
 SETTINGS = {   # a setting per optimizer that exercises its state (buffers and scalars)
@@ -26,7 +27,34 @@ SETTINGS = {   # a setting per optimizer that exercises its state (buffers and s
     "RAdam": dict(lr=1e-2),
     "Rprop": dict(lr=1e-2),
     "ASGD": dict(lr=1e-2, t0=2),
+    "Adafactor": dict(lr=1e-2, weight_decay=1e-2, beta2_decay=-0.5, d=1.5),
+    "Muon": dict(lr=1e-2, nesterov=False, weight_decay=0.0, adjust_lr_fn="match_rms_adamw", ns_steps=3),
 }
+
+
+def stepped(name, parameters):
+    """The params an optimizer of this name steps: all of them, or the matrices for Muon (which
+    takes matrices only; the model's biases then stay as they are)."""
+    return [p for p in parameters if takes_rank(torch_backend.OPTIMIZERS[name], p.dim())]
+
+
+def shape(name, n):
+    """A vector of n entries, or n × 2 for an optimizer that takes matrices only (Muon)."""
+    return (n, 2) if matrix_only(torch_backend.OPTIMIZERS[name]) else (n,)
+
+
+def reference(name, params, **settings):
+    """torch.optim's optimizer on its single-tensor path (``foreach=False`` where it has the option:
+    Muon has not), stepping Muon's Newton–Schulz at the param's dtype as ours does."""
+    cls = getattr(torch.optim, name)
+    opt = cls(params, **settings, **({"foreach": False} if "foreach" in inspect.signature(cls).parameters else {}))
+    step = opt.step
+
+    def at_param_dtype(*args, **kwargs):
+        with newton_schulz_at_param_dtype():
+            return step(*args, **kwargs)
+    opt.step = at_param_dtype
+    return opt
 
 
 def model_and_data(seed=0):
@@ -79,7 +107,7 @@ def _fresh_dynamo():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_compiled_step_gives_the_eager_result(name):
-    make = lambda p: getattr(torch_backend, name)(p, **SETTINGS[name])  # noqa: E731
+    make = lambda p: getattr(torch_backend, name)(stepped(name, p), **SETTINGS[name])  # noqa: E731
     eager_opt, compiled_opt = [], []
     eager = train(make, optimizer_out=eager_opt)
     compiled = train(make, compile_backend="aot_eager", optimizer_out=compiled_opt)
@@ -129,7 +157,8 @@ def test_a_step_compiled_with_inductor_gives_the_eager_result():
 
 def two_groups(name, **second):
     w = torch.nn.Parameter(torch.linspace(-1, 1, 6).reshape(2, 3))
-    b = torch.nn.Parameter(torch.linspace(0.5, 1, 4))
+    b = torch.nn.Parameter(torch.linspace(0.5, 1, 4).reshape((2, 2) if matrix_only(torch_backend.OPTIMIZERS[name])
+                                                             else (4,)))   # (Muon takes matrices only)
     opt = getattr(torch_backend, name)([{"params": [w]}, {"params": [b], **second}], **SETTINGS[name])
     w.grad, b.grad = torch.full_like(w, 0.3), torch.full_like(b, -0.2)
     opt.step()
@@ -145,6 +174,8 @@ BAD_GROUP_VALUES = [("lr", -0.1), ("lr", float("nan")), ("lr", 0.01 + 0.5j), ("l
 @pytest.mark.parametrize("key,value", BAD_GROUP_VALUES, ids=[f"{k}={v!r}" for k, v in BAD_GROUP_VALUES])
 def test_a_bad_hyperparameter_in_the_second_group_changes_nothing(name, key, value):
     opt, w, b = two_groups(name)
+    if key not in opt.param_groups[1]:   # a flag given 1: Muon has no maximize, its flag is nesterov
+        key = next(k for k, v in opt.defaults.items() if isinstance(v, bool))
     before = snapshot(opt)
     opt.param_groups[1][key] = value            # a buggy schedule
     with pytest.raises((ValueError, TypeError)):
@@ -159,7 +190,9 @@ def test_a_sparse_grad_on_the_second_param_changes_nothing(name):
     if "weight_decay" in opt.param_groups[1]:
         opt.param_groups[1]["weight_decay"] = 0.1    # torch refuses sparse grads with weight decay
     before = snapshot(opt)
-    b.grad = torch.sparse_coo_tensor(torch.tensor([[0, 2]]), torch.tensor([1.0, 2.0]), (4,))
+    dense = torch.zeros_like(b)
+    dense.view(-1)[[0, 2]] = torch.tensor([1.0, 2.0])
+    b.grad = dense.to_sparse()   # entries 0 and 2 (of the vector; of Muon's 2 × 2 matrix)
     with pytest.raises(RuntimeError):   # torch's errors for these settings (weight decay, momentum)
         opt.step()
     assert_same(snapshot(opt), before)
@@ -197,7 +230,7 @@ def test_every_torch_constructor_argument_is_known():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_options_we_do_not_implement_are_refused(name):
-    p = torch.nn.Parameter(torch.ones(3))
+    p = torch.nn.Parameter(torch.ones(shape(name, 3)))
     for option, default in torch_options(name).items():
         getattr(torch_backend, name)([p], **{option: default})          # torch's default: a no-op
         getattr(torch_backend, name)([p], **{option: False})            # False: the same no-op
@@ -295,7 +328,7 @@ SPARSE_ERRORS = [(name, {}) for name in NAMES if name not in ("Adagrad", "SGD")]
 def test_sparse_grads_get_torchs_error_before_any_change(name, kwargs):
     ours = sparse_error(lambda ps: getattr(torch_backend, name)(ps, **kwargs))
     # (torch.optim.Adagrad counts the step before it raises: ours changes nothing)
-    theirs = sparse_error(lambda ps: getattr(torch.optim, name)(ps, foreach=False, **kwargs), unchanged=False)
+    theirs = sparse_error(lambda ps: reference(name, ps, **kwargs), unchanged=False)
     if name == "SGD":   # torch's is an internal one: ours names the cause and quotes it
         assert "weight_decay is not compatible with sparse gradients" in ours and theirs[:20] in ours
     else:
@@ -309,9 +342,10 @@ def test_sparse_sgd_with_momentum_is_refused_clearly():
 
 # -- 5. load_state_dict ------------------------------------------------------------------------
 
-def trained(module, name, steps=3, **extra):
+def trained(module, name, steps=3):
     model, data, target = model_and_data()
-    opt = getattr(module, name)(model.parameters(), **{**SETTINGS[name], **extra})
+    make = (lambda ps, **kw: reference(name, ps, **kw)) if module is torch.optim else getattr(module, name)
+    opt = make(stepped(name, model.parameters()), **SETTINGS[name])
     for _ in range(steps):
         opt.zero_grad()
         torch.nn.functional.mse_loss(model(data), target).backward()
@@ -321,10 +355,10 @@ def trained(module, name, steps=3, **extra):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_state_saved_by_torch_optim_loads_and_continues_as_torch_does(name):
-    model, theirs, data, target = trained(torch.optim, name, foreach=False)
+    model, theirs, data, target = trained(torch.optim, name)
     saved = copy.deepcopy(theirs.state_dict())
     mine = copy.deepcopy(model)
-    ours = getattr(torch_backend, name)(mine.parameters(), **SETTINGS[name])
+    ours = getattr(torch_backend, name)(stepped(name, mine.parameters()), **SETTINGS[name])
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -349,7 +383,7 @@ def test_a_state_saved_by_torch_optim_loads_and_continues_as_torch_does(name):
 def test_asgd_and_nadam_scalars_loaded_from_torch_are_read_as_torch_reads_them():
     # torch reads eta with .item() (a double): η·g is not rounded to float32 first.
     for name in ("ASGD", "NAdam"):
-        model, theirs, data, target = trained(torch.optim, name, steps=4, foreach=False)
+        model, theirs, data, target = trained(torch.optim, name, steps=4)
         mine = copy.deepcopy(model)
         ours = getattr(torch_backend, name)(mine.parameters(), **SETTINGS[name])
         ours.load_state_dict(copy.deepcopy(theirs.state_dict()))
@@ -527,21 +561,28 @@ def test_a_nan_hyperparameter_gets_torchs_message_or_a_clear_error(name, key, va
     """Where torch.optim refuses a NaN hyperparameter, both our classes (torch backend and
     NumPy) raise its ValueError with its exact message; where torch accepts one (SGD's
     dampening, ASGD's lambd, Rprop's step sizes …), which would fill every param with NaN,
-    ours refuse it with a ValueError."""
+    ours refuse it with a ValueError.  An option that counts (Muon's ns_steps, an int; torch checks
+    it at the step) refuses NaN as not an int: a TypeError."""
     import numpy as np
 
     import optim
+    from optim import fields
+    state_type = torch_backend.OPTIMIZERS[name].family.State
+    declared = fields.declarations(state_type).arguments
+    option = all(declared[n].kind == fields.FLAG for n in fields.torch_arguments(state_type)[key])
     try:
-        getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))], **{key: value})
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(shape(name, 2)))], **{key: value})
         expected = None
     except ValueError as error:
         expected = str(error)
-    for make in (lambda: getattr(torch_backend, name)([torch.nn.Parameter(torch.ones(2))], **{key: value}),
-                 lambda: getattr(optim, name)([np.ones(2)], **{key: value})):
-        with pytest.raises(ValueError) as raised:
+    for make in (lambda: getattr(torch_backend, name)([torch.nn.Parameter(torch.ones(shape(name, 2)))], **{key: value}),
+                 lambda: getattr(optim, name)([np.ones(shape(name, 2))], **{key: value})):
+        with pytest.raises(TypeError if option else ValueError) as raised:
             make()
         if expected is not None:
             assert str(raised.value) == expected
+        elif option:
+            assert key in str(raised.value) and "nan" in str(raised.value)
 
 
 def test_the_torch_context_where_takes_numbers_on_either_side():
@@ -601,8 +642,9 @@ def test_a_param_without_grad_is_skipped_as_torch_skips_it(name):
     results = []
     for module in (torch.optim, torch_backend):
         torch.manual_seed(0)
-        w, b = torch.nn.Parameter(torch.randn(2, 3)), torch.nn.Parameter(torch.randn(4))
-        opt = getattr(module, name)([w, b], **SETTINGS[name])
+        w, b = torch.nn.Parameter(torch.randn(2, 3)), torch.nn.Parameter(torch.randn(shape(name, 4)))
+        make = (lambda ps, **kw: reference(name, ps, **kw)) if module is torch.optim else getattr(module, name)
+        opt = make([w, b], **SETTINGS[name])
         start = b.detach().clone()
         for k in range(3):
             w.grad = torch.full_like(w, 0.3 - 0.2 * k)

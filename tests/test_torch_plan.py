@@ -13,6 +13,8 @@ import pytest
 torch = pytest.importorskip("torch") if os.environ.get("CI") != "true" else __import__("torch")
 
 from optim import torch_backend  # noqa: E402
+from optim.stateful import by_rank  # noqa: E402
+from _families import matrix_only, takes_rank  # noqa: E402
 
 STEPS = 6
 
@@ -215,8 +217,10 @@ def test_a_kept_plan_steps_bit_for_bit_as_the_full_check_does(name, execution):
     read back through torch's float32 0-d tensors: ASGD's η and μ, NAdam's μ product) are equal
     bit for bit, at a step count past float32's exact integers too."""
     runs = []
+    columns = 2 if matrix_only(torch_backend.OPTIMIZERS[name]) else 1   # Muon takes matrices only
     for keep in (True, False):
-        params = [torch.nn.Parameter(torch.linspace(-1, 1, n)) for n in (3, 5)]
+        params = [torch.nn.Parameter(torch.linspace(-1, 1, n * columns).reshape((n, columns) if columns > 1 else (n,)))
+                  for n in (3, 5)]
         opt = torch_backend.OPTIMIZERS[name](params, execution=execution)
         for step in range(4):
             for p in params:
@@ -241,22 +245,30 @@ OPTION_SETS = {"Adam": [dict(amsgrad=True), dict(weight_decay=0.1, maximize=True
                "SGD": [dict(momentum=0.9), dict(momentum=0.9, nesterov=True, dampening=0.0)],
                "RMSprop": [dict(centered=True, momentum=0.5)], "Adagrad": [dict(lr_decay=0.1)],
                "ASGD": [dict(t0=0.0)], "RAdam": [dict(decoupled_weight_decay=True)],
-               "NAdam": [dict(decoupled_weight_decay=True, weight_decay=0.1)]}
+               "NAdam": [dict(decoupled_weight_decay=True, weight_decay=0.1)],
+               "Adafactor": [dict(weight_decay=0.1, maximize=True), dict(eps=(1e-20, 1e-3), d=1.5, beta2_decay=-0.5)],
+               "Muon": [dict(nesterov=False, weight_decay=0.0), dict(adjust_lr_fn="match_rms_adamw", ns_steps=3)]}
 
 
 @pytest.mark.parametrize("name", sorted(torch_backend.OPTIMIZERS))
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
 def test_the_state_entries_a_step_keeps_are_read_from_the_program_as_from_an_update_run(name, dtype):
     """Which state entries a step keeps (the check of a saved state, at each new lr of a schedule)
-    is read from the traced program for the tracer's dtypes: what one update run leaves."""
+    is read from the traced program for the tracer's dtypes: what one update run leaves.  Where
+    they depend on the param's rank (Adafactor: row and column factors for a matrix, a variance
+    for a vector; Muon: matrices only), for a param of each rank the optimizer takes, from an
+    update run on a param of that shape."""
     cls = torch_backend.OPTIMIZERS[name]
+    shapes = [s for s in ((3,), (3, 2)) if takes_rank(cls, len(s))] if by_rank(cls.family) else [(3,)]
     for options in [dict()] + OPTION_SETS.get(name, []):
-        opt = cls([torch.nn.Parameter(torch.zeros(3, dtype=dtype))], **options)
-        settings = opt._settings(opt.param_groups[0])
-        empty = torch.zeros(0, dtype=dtype)
-        ran, _ = cls.family.update(cls.family.init(empty, **settings), empty, empty)
-        expected = {key for key, field in opt.state_names.items() if getattr(ran, field) is not None}
-        assert opt._expected(settings, dtype) == expected, options
+        for shape in shapes:
+            p = torch.nn.Parameter(torch.zeros(shape, dtype=dtype))
+            opt = cls([p], **options)
+            settings = opt._settings(opt.param_groups[0])
+            probe = torch.zeros(shape, dtype=dtype) if by_rank(cls.family) else torch.zeros(0, dtype=dtype)
+            ran, _ = cls.family.update(cls.family.init(probe, **settings), probe, probe)
+            expected = {key for key, field in opt.state_names.items() if getattr(ran, field) is not None}
+            assert opt._expected(settings, p) == expected, (options, shape)
 
 
 def test_a_kept_0d_value_is_compared_with_the_sign_of_its_zero():

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import optim
-from optim.stateful import CLASSES, TORCH_EXECUTION_OPTIONS
+from optim.stateful import CLASSES, TORCH_EXECUTION_OPTIONS, by_rank
+from _families import matrix_only, takes_rank
 
 try:
     import numba  # noqa: F401
@@ -43,7 +44,12 @@ def _edits(defaults: dict, rng: np.random.Generator) -> dict:
     return edits
 
 
-def _params(rng):
+def _params(rng, name=None):
+    """Two groups: a float32 matrix and vector, a float64 vector (matrices for Muon, which takes
+    matrices only)."""
+    if name is not None and matrix_only(CLASSES[name]):
+        return [[rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((5, 2)).astype(np.float32)],
+                [rng.standard_normal((7, 2))]]
     return [[rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(5).astype(np.float32)],
             [rng.standard_normal(7)]]
 
@@ -97,7 +103,7 @@ def test_replayed_steps_match_fresh_ones_while_every_hyperparameter_changes(name
     if execution == "fused" and not HAVE_NUMBA and os.environ.get("CI") != "true":
         pytest.skip("numba is not installed (pip install 'optlaws[fast]')")
     rng = np.random.default_rng(seed)
-    groups = _params(rng)
+    groups = _params(rng, name)
     cached = CLASSES[name]([{"params": g} for g in groups], execution=execution)
     reference = REFERENCES[execution](name, [{"params": [p.copy() for p in g]} for g in groups])
     for step in range(40):
@@ -602,26 +608,33 @@ def test_a_traced_scalar_leaves_an_array_operand_to_the_array_and_records_a_0d_o
 
 OPTIONS = {"Adam": [dict(amsgrad=True), dict(weight_decay=0.1, maximize=True)], "SGD": [dict(momentum=0.9),
            dict(momentum=0.9, nesterov=True, dampening=0.0)], "RMSprop": [dict(centered=True, momentum=0.5)],
-           "Adagrad": [dict(lr_decay=0.1)], "ASGD": [dict(t0=0.0)], "Rprop": [dict()], "RAdam": [dict(decoupled_weight_decay=True)]}
+           "Adagrad": [dict(lr_decay=0.1)], "ASGD": [dict(t0=0.0)], "Rprop": [dict()], "RAdam": [dict(decoupled_weight_decay=True)],
+           "Adafactor": [dict(weight_decay=0.1, maximize=True), dict(eps=(1e-20, 1e-3), d=1.5, beta2_decay=-0.5)],
+           "Muon": [dict(nesterov=False, weight_decay=0.0), dict(adjust_lr_fn="match_rms_adamw", ns_steps=3)]}
 
 
 @pytest.mark.parametrize("name", sorted(CLASSES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_state_a_step_leaves_is_read_from_the_traced_program_as_from_the_update_run(name, dtype):
     """Which of torch's state keys a group's param has after a step (buffers and scalars, per
-    option) is read from the traced program; it equals what one run of the update leaves."""
+    option) is read from the traced program; it equals what one run of the update leaves.  Where
+    it depends on the param's rank (Adafactor's factors or variance; Muon takes matrices only,
+    and neither is traced), for each rank the optimizer takes."""
     from optim import fields
     cls = CLASSES[name]
+    ranks = [n for n in (1, 2) if takes_rank(cls, n)] if by_rank(cls.family) else [1]
     for options in [dict()] + OPTIONS.get(name, []):
-        opt = cls([np.zeros(3, dtype)], **options)
-        settings = opt._settings(opt.param_groups[0])
-        proxy = np.zeros(1, dtype)
-        state, _ = cls.family.update(cls.family.init(proxy, **opt._functional(settings)), proxy, np.zeros(1, dtype))
-        ran = {key: isinstance(getattr(state, field), np.ndarray)
-               for key, field in opt.state_names.items() if getattr(state, field) is not None}
-        assert opt._expected_state(settings, np.dtype(dtype)) == ran, options
-        assert any(ran.values()) == bool(fields.buffers(state) and any(
-            getattr(state, b) is not None for b in fields.buffers(state)))
+        for ndim in ranks:
+            opt = cls([np.zeros((3,) * ndim, dtype)], **options)
+            settings = opt._settings(opt.param_groups[0])
+            proxy = np.zeros((1,) * ndim, dtype)
+            state, _ = cls.family.update(cls.family.init(proxy, **opt._functional(settings)), proxy,
+                                         np.zeros_like(proxy))
+            ran = {key: isinstance(getattr(state, field), np.ndarray)
+                   for key, field in opt.state_names.items() if getattr(state, field) is not None}
+            assert opt._expected_state(settings, np.dtype(dtype), ndim) == ran, (options, ndim)
+            assert any(ran.values()) == bool(fields.buffers(state) and any(
+                getattr(state, b) is not None for b in fields.buffers(state)))
 
 
 def test_a_schedule_that_turns_on_a_buffer_the_state_lacks_is_refused_before_any_change():
