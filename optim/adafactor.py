@@ -105,7 +105,9 @@ def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     weight = t ** state.beta2_decay                      # torch's one_minus_beta2_t
     rho = ctx.minimum(state.lr, 1 / t ** 0.5)
     size = math.prod(shape)
-    alpha = ctx.maximum(state.epsilon2, norm(params) / ctx.sqrt(size)) * rho
+    if isinstance(size, int) and size == 0:   # torch: ZeroDivisionError in RMS(p), after the params before it moved
+        raise ValueError(f"Adafactor cannot step an empty param (shape {shape}): its RMS divides by √0")
+    alpha = ctx.scalar_max(state.epsilon2, norm(params) / ctx.sqrt(size)) * rho   # torch: max(ε2, x.item())
     params = decoupled_weight_decay(params, state.lr, state.weight_decay)
     if len(shape) > 1:
         row_var = lerp_as_torch(state.row_var, mean_square(g, -1), weight)
@@ -117,5 +119,5 @@ def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
         new_state = replace(state, variance=variance, t=t)
         estimate = variance
     u = (1 / ctx.sqrt(ctx.maximum(estimate, epsilon1 * epsilon1))) * g    # torch's rsqrt, then · g
-    denominator = ctx.maximum(1.0, norm(u) / (ctx.sqrt(size) * state.d))
+    denominator = ctx.scalar_max(1.0, norm(u) / (ctx.sqrt(size) * state.d))
     return new_state, params + u * (-alpha / denominator)

@@ -46,6 +46,11 @@ class Context(Protocol):
         """The sum of every entry of a tensor, a scalar (a reduction, used by clipping by global
         norm; the prover has it on explicit shapes only, a generic tensor refuses it)."""
         ...
+    def scalar_max(self, bound: Any, x: Any) -> Any:
+        """Python's ``max(bound, x)`` of two scalars, as torch takes it of an ``.item()`` (Adafactor's
+        α and update clipping): ``bound`` unless x is greater, so a NaN x keeps the bound, where an
+        elementwise maximum would spread it.  Over the reals: the maximum."""
+        ...
     def sum(self, x: Any, axis: int) -> Any:
         """The sums along one axis, that axis kept with length 1 (NumPy's ``keepdims=True``):
         Adafactor's row and column means.  Explicit shapes only for the prover."""

@@ -73,6 +73,9 @@ class NumPyContext:
         # pairwise summation follows memory, so a transposed view would round differently.
         return np.sum(np.ascontiguousarray(x))
 
+    def scalar_max(self, bound, x):
+        return max(bound, x)   # Python's: the bound when x is NaN (x > bound is False)
+
     def sum(self, x, axis):
         return np.sum(np.ascontiguousarray(x), axis=axis, keepdims=True)
 

@@ -110,6 +110,9 @@ class TorchContext:
     def total(self, x):
         return torch.sum(x)   # a 0-d tensor
 
+    def scalar_max(self, bound, x):
+        return max(bound, x.item() if _is_tensor(x) else x)   # torch's own max(bound, t.item())
+
     def sum(self, x, axis):
         return torch.sum(x, dim=axis, keepdim=True)
 

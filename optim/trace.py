@@ -301,6 +301,9 @@ class TraceContext:
         # A reduction is no elementwise program: an update that sums runs untraced.
         raise Untraceable("a reduction (total) is not traced")
 
+    def scalar_max(self, bound, x):
+        return max(bound, x)
+
     def _not_elementwise(what):
         def refuse(self, *args):
             raise Untraceable(f"{what} is not elementwise: the update runs untraced")

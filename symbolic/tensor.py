@@ -711,6 +711,9 @@ class SymPyContext:
     def total(self, x: SymTensor) -> SymScalar:
         return x.sum()   # refused on a generic tensor: only an explicit shape has a sum
 
+    def scalar_max(self, bound: Any, x: Any) -> Any:
+        return self.maximum(bound, x)   # no NaN over the reals: Python's max is the maximum
+
     def sum(self, x: SymTensor, axis: int) -> SymTensor:
         return x.sum_along(axis)
 

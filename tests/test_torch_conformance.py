@@ -668,22 +668,9 @@ def nonfinite_problem(name: str, dtype):
     return params, grads
 
 
-# A known divergence, kept visible (strict: the day it is fixed the mark must go): torch.optim.Adafactor
-# takes α = max(ε2, RMS(p))·ρ and max(1, RMS(u)/d) with Python's max of ``.item()`` floats, which
-# keeps the bound when the value is NaN, so a NaN or ±Inf gradient entry leaves NaN in that entry
-# only; optim.adafactor's elementwise maximum spreads the NaN over the whole param.  (A branch on
-# the scalar fixes it, but costs Adafactor's theorems a definedness proof per branch: left to decide.)
-NONFINITE_DIVERGENCES = {
-    "Adafactor": "torch's Python max(bound, nan) keeps the bound; optim.adafactor's maximum spreads NaN",
-}
-
-
 @pytest.mark.parametrize("execution", ["workspace", "functional"])
 @pytest.mark.parametrize("dtype_name", list(DTYPES))
-@pytest.mark.parametrize("name,label,kwargs", [
-    pytest.param(n, l, k, id=f"{n}-{l}", marks=[pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                                 reason=NONFINITE_DIVERGENCES[n])]
-                 if n in NONFINITE_DIVERGENCES else []) for n, l, k in NONFINITE])
+@pytest.mark.parametrize("name,label,kwargs", [pytest.param(n, l, k, id=f"{n}-{l}") for n, l, k in NONFINITE])
 def test_nonfinite_gradients_propagate_as_in_torch(name, label, kwargs, dtype_name, execution):
     """Both executions: the workspace path replays the traced operations, the functional path
     runs the NumPy context itself (its own sign, maximum, where on NaN)."""
