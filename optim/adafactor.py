@@ -105,8 +105,12 @@ def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     weight = t ** state.beta2_decay                      # torch's one_minus_beta2_t
     rho = ctx.minimum(state.lr, 1 / t ** 0.5)
     size = math.prod(shape)
-    if isinstance(size, int) and size == 0:   # torch: ZeroDivisionError in RMS(p), after the params before it moved
-        raise ValueError(f"Adafactor cannot step an empty param (shape {shape}): its RMS divides by √0")
+    if isinstance(size, int) and size == 0 and len(shape) > 1:
+        # a row or column mean over 0 entries is 0/0: the factors would silently hold NaN (torch
+        # raises ZeroDivisionError at RMS(p), after the params before it moved).  An empty vector
+        # has no factor and steps to nothing.
+        raise ValueError(f"Adafactor cannot step an empty matrix (shape {shape}): its factors would be "
+                         "means over 0 entries")
     alpha = ctx.scalar_max(state.epsilon2, norm(params) / ctx.sqrt(size)) * rho   # torch: max(ε2, x.item())
     params = decoupled_weight_decay(params, state.lr, state.weight_decay)
     if len(shape) > 1:

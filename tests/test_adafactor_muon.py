@@ -249,16 +249,20 @@ def test_adafactor_default_epsilon1_is_the_param_dtypes_machine_epsilon():
         optim.adafactor.update(optim.adafactor.init(x), x, x)
 
 
-def test_adafactor_refuses_an_empty_param_before_any_change():
+def test_adafactor_refuses_an_empty_matrix_before_any_change():
     """torch raises ZeroDivisionError there (RMS(p) divides by √0), after the params before it
-    moved; ours refuses before anything moves."""
+    moved; ours refuses an empty matrix (its factors would be 0/0) before anything moves, and
+    steps an empty vector to nothing."""
     with pytest.raises(ZeroDivisionError):
         empty = torch.nn.Parameter(torch.zeros(0, 3))
         empty.grad = torch.zeros(0, 3)
         torch.optim.Adafactor([empty]).step()
     p, empty = np.ones(3), np.zeros((0, 3))
     opt = optim.Adafactor([p, empty])
-    with pytest.raises(ValueError, match="empty param"):
+    with pytest.raises(ValueError, match="empty matrix"):
         opt.step([np.ones(3), np.zeros((0, 3))])
     np.testing.assert_array_equal(p, np.ones(3))
     assert opt.state == {}
+    vector = optim.Adafactor([np.zeros(0)])
+    vector.step([np.zeros(0)])
+    assert vector.state[0].t == 1 and vector.state[0].variance.shape == (0,)

@@ -121,6 +121,14 @@ def test_every_layout_is_updated_in_place_with_the_functional_result(name, layou
     p0 = [odd.copy(), plain.copy()]
     grads = [[LAYOUTS[layout](10 + k, dtype), _values(_shape(cls, 5), dtype, 20 + k)] for k in range(3)]
     opt = cls([odd, plain], lr=0.05, execution=path, **OPTIONS[name])
+    if name == "Adafactor" and odd.size == 0 and odd.ndim > 1:
+        # its row or column factor would be a mean over 0 entries, 0/0 (torch: ZeroDivisionError):
+        # refused, and nothing moves
+        with pytest.raises(ValueError, match="empty matrix"):
+            opt.step(grads[0])
+        np.testing.assert_array_equal(plain, p0[1])
+        assert opt.state == {}
+        return
     for g in grads:
         opt.step(g)
     assert opt.param_groups[0]["params"][0] is odd   # the user's own array, updated in place
