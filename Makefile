@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := $(VENV)/.conformance
 PROVE_ARGS ?=
 
-.PHONY: prove test conformance bench drift mutants venv clean
+.PHONY: prove test conformance bench drift precision mutants venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ test: $(TORCH)
 ## conformance: print the worst error against torch.optim per optimizer and dtype
 conformance: $(TORCH)
 	$(BIN)/python tools/measure_conformance.py
+
+## precision: the certified error of every optimizer's float32 and float64 step against the exact
+##            real step, and the drift over 10^4 steps; writes reports/precision.{md,json,png}
+precision: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[precision,bench,test]'
+	$(BIN)/python tools/precision.py --out reports $(PRECISION_ARGS)
 
 ## bench: time every optimizer against torch.optim on real model shapes; writes reports/bench.{md,json,png}
 ##        (BENCH_ARGS="-k Adam --models 'MLP 1M' --rounds 3" for a part; add --merge to keep the other rows)

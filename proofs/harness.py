@@ -214,6 +214,13 @@ class Given:
         self._declare(name, DOMAINS["length"])
         return self.variables[-1].symbols[0]
 
+    def rounding(self, u: Any) -> "_Rounding":
+        """``with x.rounding(u):`` the code below runs in the standard rounding model: every
+        arithmetic result (each entry of a tensor, each scalar; + − × ÷ ** √) is its exact value
+        times (1 + δ_k), a fresh variable δ_k with −u ≤ δ_k ≤ u declared for it.  What the code
+        computes there is the float evaluation, to compare with the exact one computed outside."""
+        return _Rounding(self, u)
+
     def matrix(self, rows: list) -> SymTensor:
         """An explicit 2-d tensor whose entries are the theorem's scalars, values computed from
         them, or numbers: ``x.matrix([[s1, 0], [0, s2]])`` (each entry keeps where it is defined)."""
@@ -342,6 +349,33 @@ class Given:
             return VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
                                 v.value.shape if v.is_tensor else None)
         return [spec(v) for v in self.variables]
+
+
+class _Rounding:
+    def __init__(self, given: "Given", u: Any):
+        self.given, self.u, self.count = given, u, 0
+
+    def fresh(self) -> sympy.Expr:
+        from symbolic import tensor
+        tensor.ROUNDING = None          # declaring δ and its bounds is itself no rounded arithmetic
+        try:
+            self.count += 1
+            delta = self.given.real(f"delta{self.count}")
+            self.given.assume(-self.u <= delta, delta <= self.u)
+        finally:
+            tensor.ROUNDING = self.fresh
+        return delta.expr
+
+    def __enter__(self) -> "_Rounding":
+        from symbolic import tensor
+        if tensor.ROUNDING is not None:
+            raise TheoremError("x.rounding(...) blocks do not nest")
+        tensor.ROUNDING = self.fresh
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        from symbolic import tensor
+        tensor.ROUNDING = None
 
 
 @dataclass

@@ -98,6 +98,19 @@ GENERIC_SHAPE = EVERY_SHAPE
 
 
 # ---------------------------------------------------------------------------------------
+# The standard rounding model, on demand (``proofs.harness.Given.rounding``): while ROUNDING is
+# set, every arithmetic result — each entry of a tensor, each scalar — is its exact value times
+# (1 + δ), ROUNDING() giving a fresh δ that the theorem bounds by |δ| ≤ u.
+
+ROUNDING: Callable | None = None
+ROUNDED_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "sqrt"})
+
+
+def _rounded(op: str, value: sympy.Expr) -> sympy.Expr:
+    return value * (1 + ROUNDING()) if ROUNDING is not None and op in ROUNDED_OPS else value
+
+
+# ---------------------------------------------------------------------------------------
 # Rows of a symbolic length n: one generic entry for the entry at index i < n, and sums over i.
 
 class RowSum(sympy.Function):
@@ -349,6 +362,7 @@ class SymScalar(Sym):
             return tensor.broadcast(self).apply(op, fn, *others)
         exprs = [self.expr] + [o[0].expr if isinstance(o[0], SymScalar) else o[0] for o in operands]
         value, needed = fn(*exprs)
+        value = value if op in RELATIONS else _rounded(op, value)
         ops = self.ops.union(*(o[1] for o in operands)) | {op}
         conditions = self.conditions.union(*(o[2] for o in operands)) | needed
         if op in RELATIONS:
@@ -482,7 +496,18 @@ class SymTensor(Sym):
             result, needed = fn(*args)
             entries.append(result)
             conditions |= needed
+        if ROUNDING is not None and op in ROUNDED_OPS:
+            entries = self._rounded_entries(entries)
         return SymTensor(entries, self.shape, ops, conditions)
+
+    def _rounded_entries(self, entries: list) -> list:
+        """Each entry times (1 + δ): one δ for the generic entry (it stands for every entry's own
+        δ, each bounded alike); the second check's explicit run shares one δ per operation (one
+        instance of the model).  An explicit shape would need a δ per entry: not offered."""
+        if not (self.is_generic or self.is_row or CONCRETE_CHECK):
+            raise NotElementwise("the rounding model (x.rounding) runs on tensors of every shape only")
+        delta = ROUNDING()
+        return [e * (1 + delta) for e in entries]
 
     def __bool__(self) -> bool:
         if self.is_generic or self.is_row:

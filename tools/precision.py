@@ -1,0 +1,283 @@
+"""``make precision``: how far the executed floats are from the proved reals.
+
+For every optimizer and option, float32 and float64, one NumPy step is compared with the
+certified enclosure of the exact real step from the same float inputs (``symbolic.enclosure``:
+the same definition on arb balls of 256 bits).  The error bound is certified: |float − x| ≤ it
+for the exact x.  It is reported in ulps of the float result and relative to the step's size
+(max|error| / max|p′ − p| of the exact step, per tensor), worst over the entries, over input
+cases that include the hard ones: the first step (m = v = 0, bias corrections at t = 1), huge
+and tiny gradients, ε dominating √v, a step that cancels the param.  Beside each, the
+first-order bound of the rounding model (``symbolic.rounding``: every operation rounds with
+|δ| ≤ u, scalar arithmetic at float64's u, a float32 store at float32's) and how tight it is.
+
+Then the drift: 10⁴ steps of every optimizer on a small model (a linear least-squares fit,
+P ∈ ℝ^{3×4}), float32 and float64 against the certified real trajectory, with a PNG.
+
+Writes ``precision.md``, ``precision.json`` and ``precision.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import optim  # noqa: E402
+from optim.stateful import functional_arguments  # noqa: E402
+from symbolic import enclosure, rounding  # noqa: E402
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+WARMUP = 5
+
+
+def options() -> dict:
+    """Each optimizer's defaults, then every option whose code path differs (the fast-path
+    suite's table: one definition of 'every option')."""
+    from test_fast_paths import OPTIONS
+    return {name: [{}] + OPTIONS.get(name, []) for name in optim.CLASSES}
+
+
+def shapes(name: str) -> list:
+    return [(4, 5), (3, 2)] if getattr(optim.CLASSES[name].family, "RANKS", None) else [(4, 5), (3,)]
+
+
+def arguments(name: str, kwargs: dict) -> dict:
+    cls = optim.CLASSES[name]
+    return functional_arguments({**cls.defaults, "lr": 0.01, **kwargs}, cls.family)
+
+
+CASES = {
+    "random state": dict(scale=1.0, warm=True),
+    "first step (m = v = 0, t = 1)": dict(scale=1.0, warm=False),
+    "huge gradients": dict(scale={"float32": 1e15, "float64": 1e140}, warm=False),
+    "tiny gradients": dict(scale={"float32": 1e-15, "float64": 1e-140}, warm=False),
+    "ε dominates √v": dict(scale=1e-12, warm=False),
+    "the step cancels p": dict(scale=1.0, warm=False, cancel=True),
+}
+
+
+def inputs(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> list:
+    """Per param: (state, params, grads) in the dtype, the state after WARMUP float steps for a
+    warm case."""
+    dtype = DTYPES[dtype_name]
+    family = optim.CLASSES[name].family
+    scale = case["scale"][dtype_name] if isinstance(case["scale"], dict) else case["scale"]
+    out = []
+    for shape in shapes(name):
+        p = rng.standard_normal(shape).astype(dtype)
+        state = family.init(p, **arguments(name, kwargs))
+        if case["warm"]:
+            for _ in range(WARMUP):
+                state, p = family.update(state, p, rng.standard_normal(shape).astype(dtype))
+        g = (rng.standard_normal(shape) * scale).astype(dtype)
+        if case.get("cancel"):
+            g = (p / 0.01).astype(dtype)   # SGD-like steps land near 0: the ulps of a tiny result
+        out.append((state, p, g))
+    return out
+
+
+def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:
+    family = optim.CLASSES[name].family
+    worst = {"ulps": 0.0, "of step": 0.0, "bound ulps": 0.0, "error / bound": 0.0, "buffer ulps": 0.0}
+    for state, p, g in inputs(name, kwargs, dtype_name, case, rng):
+        new_state, new_p = family.update(state, p, g)
+        exact_state, exact_p = enclosure.enclosed_step(family, state, p, g)
+        error = exact_p.error_bound(new_p)
+        spacing = np.spacing(np.maximum(np.abs(new_p), np.finfo(new_p.dtype).tiny)).astype(np.float64)
+        step = np.max(np.abs(exact_p.midpoint() - p.astype(np.float64)))
+        bound = rounding.step_bound(family, state, p, g)
+        if not np.all(np.isfinite(bound)):
+            worst["overflow"] = True   # a value past the dtype's range: no rounding model applies
+        worst["ulps"] = max(worst["ulps"], float(np.max(error / spacing)))
+        worst["of step"] = max(worst["of step"], float(np.max(error)) / step if step > 0 else 0.0)
+        worst["bound ulps"] = max(worst["bound ulps"], float(np.max(bound / spacing)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(bound > 0, error / bound, np.where(error > 0, np.inf, 0.0))
+        worst["error / bound"] = max(worst["error / bound"], float(np.max(ratio)))
+        for field in optim.fields.buffers(new_state):
+            value, ball = getattr(new_state, field), getattr(exact_state, field)
+            if isinstance(value, np.ndarray) and isinstance(ball, enclosure.BallTensor):
+                gap = ball.error_bound(value)
+                space = np.spacing(np.maximum(np.abs(value), np.finfo(value.dtype).tiny)).astype(np.float64)
+                worst["buffer ulps"] = max(worst["buffer ulps"], float(np.max(gap / space)))
+    return worst
+
+
+# ---------------------------------------------------------------------------------------------
+# Drift on a small model: ½‖P·X − Y‖² / 5, P ∈ ℝ^{3×4}
+
+def model(rng):
+    x, y = rng.standard_normal((4, 5)), rng.standard_normal((3, 5))
+    return x, y, rng.standard_normal((3, 4))
+
+
+def gradient(p, x, y):
+    """(P·X − Y)·Xᵀ / 5 in the array's own arithmetic (floats, or arb balls on object arrays)."""
+    return (p @ x - y) @ x.T / 5
+
+
+def drift(name: str, steps: int, every: int, rng) -> dict:
+    family = optim.CLASSES[name].family
+    x, y, p0 = model(rng)
+    out = {"steps": [], "float32": [], "float64": [], "radius": []}
+    runs = {}
+    for dtype_name, dtype in DTYPES.items():
+        p = p0.astype(dtype)
+        runs[dtype_name] = (family.init(p, **arguments(name, {})), p, x.astype(dtype), y.astype(dtype))
+    ball_p = enclosure.BallTensor.exact(p0.astype(np.float64))
+    ball_x, ball_y = enclosure.BallTensor.exact(x), enclosure.BallTensor.exact(y)
+    ball_state = family.init(ball_p, **arguments(name, {}))
+    lost = None
+    for k in range(1, steps + 1):
+        for dtype_name, (state, p, xx, yy) in runs.items():
+            state, p = family.update(state, p, gradient(p, xx, yy).astype(p.dtype))
+            runs[dtype_name] = (state, p, xx, yy)
+        if lost is None:
+            try:
+                g = enclosure.BallTensor(gradient(ball_p.a, ball_x.a, ball_y.a), np.float64)
+                ball_state, ball_p = family.update(ball_state, ball_p, g)
+            except enclosure.Undecided as error:
+                lost = f"step {k}: {error}"
+        if k % every == 0 or k == steps:
+            if lost is not None:
+                break
+            mid, scale = ball_p.midpoint(), max(float(np.max(np.abs(ball_p.midpoint()))), 1e-300)
+            out["steps"].append(k)
+            for dtype_name in DTYPES:
+                out[dtype_name].append(float(np.max(ball_p.error_bound(runs[dtype_name][1]))) / scale)
+            out["radius"].append(float(np.max(ball_p.radius())) / scale)
+    out["lost"] = lost
+    return out
+
+
+BITS, MAX_BITS = 256, 65536
+
+
+def certified_drift(name: str, steps: int, every: int, seed: int = 1) -> dict:
+    """``drift`` with enough bits to keep the real trajectory's balls finite and small to the last
+    step: radius ≤ 10⁻³ of every float64 gap it certifies (or ≤ 10⁻³⁰).  Ball arithmetic cannot
+    see that P and the gradient move together, so a ball's radius grows by a constant factor a
+    step (1.03 for SGD here, 1.3 with momentum): a run at 256 bits says how many bits a step
+    costs, and one more run takes that many for every step (up to 65,536 bits)."""
+    bits = BITS
+    while True:
+        with enclosure.precision(bits):
+            result = drift(name, steps, every, np.random.default_rng(seed))
+        result["bits"] = bits
+        gaps = [g for g in result["float64"] if g > 0]
+        enough = max(result["radius"], default=0.0) <= max(1e-30, 1e-3 * min(gaps, default=1.0))
+        if (result["lost"] is None and enough) or bits >= MAX_BITS:
+            return result
+        if result["lost"] is not None:   # all the bits used up by the step it reached
+            reached = result["steps"][-1] if result["steps"] else 1
+            needed = int(bits * steps / reached * 1.5) + 64
+        else:                            # finite but too wide: the bits its radius used up, and 128 more
+            needed = int(bits + np.log2(max(result["radius"][-1], 2.0**-bits))) + 128 + 64
+        bits = min(MAX_BITS, 1 << (needed - 1).bit_length())
+
+
+# ---------------------------------------------------------------------------------------------
+
+def markdown(result: dict) -> str:
+    lines = ["# Precision: the executed floats against the proved reals", "",
+             "One NumPy step against the certified enclosure of the exact real step from the same float inputs "
+             "(`symbolic.enclosure`, arb balls of 256 bits): the worst certified |float − exact| over the entries, "
+             "in ulps of the float result, and relative to the step (max error / max |p′ − p|). *Bound*: the "
+             "first-order bound of the rounding model (`symbolic.rounding`: each operation rounds with |δ| ≤ u; "
+             "Python-scalar arithmetic at float64's u; NAdam's and ASGD's float32 stores at float32's), and "
+             "*error / bound*, the worst ratio over the entries (≤ 1: the measurement lies inside the bound). "
+             "*overflow*: a value of the float step passed the dtype's largest, where no rounding model applies "
+             "(the float step is then wrong by up to the whole step: its *of the step* column says how much).", ""]
+    lines += ["| optimizer | options | dtype | case | ulps | of the step | bound (ulps) | error / bound | buffers (ulps) |",
+              "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in result["one_step"]:
+        w = r["worst"]
+        bound = "overflow" if w.get("overflow") else f"{w['bound ulps']:.3g}"
+        lines.append(f"| {r['optimizer']} | {r['options'] or 'defaults'} | {r['dtype']} | {r['case']} | "
+                     f"{w['ulps']:.3g} | {w['of step']:.2g} | {bound} | {w['error / bound']:.2g} | "
+                     f"{w['buffer ulps']:.3g} |")
+    lines += ["", f"## Drift over {result['drift_steps']:,} steps", "",
+              "A linear least-squares fit ½‖P·X − Y‖²/5, P ∈ ℝ^{3×4}, every optimizer at its defaults with lr = 0.01, "
+              "from one start: the float32 and float64 trajectories against the certified real one, "
+              "max |p_float − p_real| / max |p_real| at the last step (and the ball's own radius, the certification's "
+              "slack, at the fewest *bits* of 256, 1024, 4096, 16384, 65536 that keep it small to the end: ball "
+              "arithmetic cannot see that P and its gradient move together, so a ball grows by a constant factor a "
+              "step). `precision.png` plots it along the way.", "",
+              "| optimizer | float32 | float64 | ball radius | bits | certified to the end |",
+              "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for name, d in result["drift"].items():
+        if not d["steps"]:
+            lines.append(f"| {name} | — | — | — | {d['bits']} | no: {d['lost']} |")
+            continue
+        lines.append(f"| {name} | {d['float32'][-1]:.2e} | {d['float64'][-1]:.2e} | {d['radius'][-1]:.1e} | "
+                     f"{d['bits']} | " + ("yes" if d["lost"] is None else f"until step {d['steps'][-1]} ({d['lost']})")
+                     + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = list(result["drift"])
+    columns = 5
+    rows = (len(names) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    for axis, name in zip(axes.flat, names):
+        d = result["drift"][name]
+        for dtype_name in DTYPES:
+            axis.loglog(d["steps"], np.maximum(d[dtype_name], 1e-300), label=dtype_name)
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("step", fontsize=8)
+    for axis in list(axes.flat)[len(names):]:
+        axis.axis("off")
+    axes.flat[0].set_ylabel("max |p_float − p_real| / max |p_real|", fontsize=8)
+    axes.flat[0].legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--steps", type=int, default=10_000, help="drift steps")
+    parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
+    args = parser.parse_args()
+    names = [n for n in optim.CLASSES if not args.select or n in args.select.split(",")]
+    started = time.perf_counter()
+    rows = []
+    for name in names:
+        for kwargs in options()[name]:
+            for dtype_name in DTYPES:
+                for case_name, case in CASES.items():
+                    rng = np.random.default_rng(0)
+                    try:
+                        worst = one_step(name, kwargs, dtype_name, case, rng)
+                    except (enclosure.Undecided, FloatingPointError, OverflowError) as error:
+                        worst = {"ulps": float("nan"), "of step": float("nan"), "bound ulps": float("nan"),
+                                 "error / bound": float("nan"), "buffer ulps": float("nan"), "undecided": str(error)}
+                    rows.append({"optimizer": name, "options": ", ".join(f"{k}={v}" for k, v in kwargs.items()),
+                                 "dtype": dtype_name, "case": case_name, "worst": worst})
+        print(f"{name}: one step done ({time.perf_counter() - started:.0f} s)", flush=True)
+    drifts = {}
+    for name in names:
+        drifts[name] = certified_drift(name, args.steps, max(1, args.steps // 50))
+        print(f"{name}: drift done ({time.perf_counter() - started:.0f} s)", flush=True)
+    result = {"one_step": rows, "drift": drifts, "drift_steps": args.steps, "bits": enclosure.PRECISION,
+              "numpy": np.__version__, "seconds": time.perf_counter() - started}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "precision.json").write_text(json.dumps(result, indent=1))
+    (args.out / "precision.md").write_text(markdown(result))
+    plot(result, args.out / "precision.png")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
