@@ -51,6 +51,63 @@ class precision:
         flint.ctx.prec = self.saved
 
 
+# The standard rounding model as ball arithmetic (``rounded``): while set, every rounding
+# operation's result r becomes r·(1 + [−u, u]) + [−η, η] — every value the model allows, so a
+# float step lies in the ball (tensor operations at the params' u, Python-scalar ones at
+# float64's, a Python float meeting a float32 tensor and a float32 store at float32's, a power at
+# 2u: libm's pow is within 1 ulp; a sum of n terms at (n − 1)·u of their magnitudes).
+U64, U32 = 2.0**-53, 2.0**-24
+ETA = {U64: 2.0**-1075, U32: 2.0**-150, 2 * U64: 2.0**-1074, 2 * U32: 2.0**-149}   # underflow's absolute error
+_MODEL: dict = {}
+
+
+class rounded:
+    """``with enclosure.rounded(np.float32):`` the balls hold every float evaluation of the
+    standard model at that dtype, not only the exact one."""
+
+    def __init__(self, dtype: Any):
+        self.unit = U32 if np.dtype(dtype) == np.float32 else U64
+
+    def __enter__(self) -> "rounded":
+        _MODEL["unit"] = self.unit
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        _MODEL.clear()
+
+
+def _widen(v: "flint.arb", unit: float, magnitude: "flint.arb | None" = None) -> "flint.arb":
+    """v and every value within ``unit`` of it, relatively (of ``magnitude`` when given), and
+    underflow's absolute error."""
+    if magnitude is None and _representable(v, unit):   # an exact result the dtype holds: IEEE returns it
+        return v
+    scale = abs(v) if magnitude is None else magnitude
+    return v + flint.arb(0, 1) * (scale * unit + ETA.get(unit, 2.0**-149))
+
+
+def _representable(v: "flint.arb", unit: float) -> bool:
+    """Whether the ball is one point that the dtype of ``unit`` stores exactly (0, 1, 0.5, a float
+    input): a correctly rounded operation with that exact result returns it unrounded."""
+    if not v.is_exact():
+        return False
+    value = float(v.mid())
+    if flint.arb(value) != v:
+        return False
+    return unit != U32 or float(np.float32(value)) == value
+
+
+def _widened(a: np.ndarray, unit: float) -> np.ndarray:
+    return _map(lambda v: _widen(v, unit), a)
+
+
+def _tensor_unit() -> float | None:
+    return _MODEL.get("unit")
+
+
+def _scalar_unit() -> float | None:
+    return U64 if _MODEL else None
+
+
 class Undecided(ArithmeticError):
     """The enclosure cannot decide something at this precision (a branch, a non-finite ball)."""
 
@@ -138,10 +195,11 @@ class Ball:
     def __init__(self, v: Any):
         self.v = _arb(v)
 
-    def _binary(self, other, fn):
+    def _binary(self, other, fn, scale: int = 1):
         if isinstance(other, BallTensor):
             return NotImplemented
-        return Ball(_finite(fn(self.v, _arb(other))))
+        value = _finite(fn(self.v, _arb(other)))
+        return Ball(value if not _MODEL else _widen(value, scale * _scalar_unit()))
 
     def __add__(self, o): return self._binary(o, lambda a, b: a + b)
     def __radd__(self, o): return self._binary(o, lambda a, b: b + a)
@@ -153,10 +211,11 @@ class Ball:
     def __rtruediv__(self, o): return self._binary(o, lambda a, b: b / a)
     def __pow__(self, o):
         if isinstance(o, numbers.Integral) and not isinstance(o, bool):   # β ** t: an integer power
-            return Ball(_finite(self.v ** int(o)))
-        return self._binary(o, _power)
+            value = _finite(self.v ** int(o))
+            return Ball(value if not _MODEL else _widen(value, 2 * _scalar_unit()))
+        return self._binary(o, _power, scale=2)
 
-    def __rpow__(self, o): return self._binary(o, lambda a, b: _power(b, a))
+    def __rpow__(self, o): return self._binary(o, lambda a, b: _power(b, a), scale=2)
     def __neg__(self): return Ball(-self.v)
     def __pos__(self): return self
     def __abs__(self): return Ball(abs(self.v))
@@ -166,12 +225,6 @@ class Ball:
             return NotImplemented
         return Truth(_compare(self.v, _arb(o), op))
 
-    def __lt__(self, o): return self._relation(o, "lt")
-    def __le__(self, o): return self._relation(o, "le")
-    def __gt__(self, o): return self._relation(o, "gt")
-    def __ge__(self, o): return self._relation(o, "ge")
-    def __eq__(self, o): return self._relation(o, "eq")
-    def __ne__(self, o): return self._relation(o, "ne")
     __hash__ = None
 
     def __bool__(self) -> bool:
@@ -224,10 +277,15 @@ class BallTensor:
     def shape(self) -> tuple:
         return self.a.shape
 
-    def _apply(self, other: Any, fn: Callable) -> "BallTensor":
+    def _apply(self, other: Any, fn: Callable, scale: int = 1) -> "BallTensor":
         if isinstance(other, BallTensor):   # NumPy's broadcasting (Adafactor's R·C)
-            return BallTensor(_check(fn(self.a, other.a)), self.origin)
-        return BallTensor(_check(fn(self.a, _arb(other))), self.origin)
+            result = _check(fn(self.a, other.a))
+        else:
+            scalar = _arb(other)
+            if _tensor_unit() == U32:   # a Python float meeting a float32 tensor: NumPy converts it
+                scalar = _widen(scalar, U32)
+            result = _check(fn(self.a, scalar))
+        return BallTensor(result if not _MODEL else _widened(result, scale * _tensor_unit()), self.origin)
 
     def __add__(self, o): return self._apply(o, lambda a, b: a + b)
     def __radd__(self, o): return self._apply(o, lambda a, b: b + a)
@@ -237,7 +295,7 @@ class BallTensor:
     def __rmul__(self, o): return self._apply(o, lambda a, b: b * a)
     def __truediv__(self, o): return self._apply(o, lambda a, b: a / b)
     def __rtruediv__(self, o): return self._apply(o, lambda a, b: b / a)
-    def __pow__(self, o): return self._apply(o, lambda a, b: _map(_power, a, b))
+    def __pow__(self, o): return self._apply(o, lambda a, b: _map(_power, a, b), scale=2)
     def __neg__(self): return BallTensor(-self.a, self.origin)
     def __pos__(self): return self
     def __abs__(self): return BallTensor(_map(abs, self.a), self.origin)
@@ -246,12 +304,6 @@ class BallTensor:
         other = o.a if isinstance(o, BallTensor) else _arb(o)
         return TruthTensor(_map(lambda a, b: _compare(a, b, op), self.a, other))
 
-    def __lt__(self, o): return self._relation(o, "lt")
-    def __le__(self, o): return self._relation(o, "le")
-    def __gt__(self, o): return self._relation(o, "gt")
-    def __ge__(self, o): return self._relation(o, "ge")
-    def __eq__(self, o): return self._relation(o, "eq")
-    def __ne__(self, o): return self._relation(o, "ne")
     __hash__ = None
 
     def __bool__(self) -> bool:
@@ -384,8 +436,10 @@ class EnclosureContext:
 
     def sqrt(self, x):
         if isinstance(x, BallTensor):
-            return BallTensor(_check(_map(lambda v: v.sqrt(), x.a)), x.origin)
-        return Ball(_finite(_arb(x).sqrt()))
+            result = _check(_map(lambda v: v.sqrt(), x.a))
+            return BallTensor(result if not _MODEL else _widened(result, _tensor_unit()), x.origin)
+        value = _finite(_arb(x).sqrt())
+        return Ball(value if not _MODEL else _widen(value, _scalar_unit()))
 
     def square(self, x):
         return x * x
@@ -427,7 +481,9 @@ class EnclosureContext:
         return if_true() if value else if_false()
 
     def round_float32(self, x):
-        return x if isinstance(x, Ball) else Ball(x)   # over the reals there is no rounding
+        """Over the reals there is no rounding; in the rounding model, a float32 store."""
+        ball = x if isinstance(x, Ball) else Ball(x)
+        return ball if not _MODEL else Ball(_widen(ball.v, U32))
 
     def copy(self, x):
         return BallTensor(x.a.copy(), x.origin)
@@ -439,13 +495,26 @@ class EnclosureContext:
         return BallTensor(np.full(x.shape, _arb(value), dtype=object), x.origin)
 
     def total(self, x):
-        return Ball(_finite(sum(x.a.reshape(-1).tolist(), flint.arb(0))))
+        entries = x.a.reshape(-1).tolist()
+        value = _finite(sum(entries, flint.arb(0)))
+        if _MODEL:   # any summation order: within (n − 1)·u of the sum of the magnitudes
+            value = _widen(value, _tensor_unit(), (len(entries) - 1) * sum((abs(v) for v in entries), flint.arb(0)))
+        return Ball(value)
 
     def sum(self, x, axis):
-        return BallTensor(_check(np.sum(x.a, axis=axis, keepdims=True) + _EXACT_ZERO), x.origin)
+        value = _check(np.sum(x.a, axis=axis, keepdims=True) + _EXACT_ZERO)
+        if _MODEL:
+            n = x.shape[axis] - 1
+            magnitude = np.sum(_map(abs, x.a), axis=axis, keepdims=True) * n + _EXACT_ZERO
+            value = _map(lambda v, m: _widen(v, _tensor_unit(), m), value, magnitude)
+        return BallTensor(value, x.origin)
 
     def matmul(self, a, b):
-        return BallTensor(_check(np.matmul(a.a, b.a)), a.origin)
+        value = _check(np.matmul(a.a, b.a))
+        if _MODEL:   # k products and k − 1 sums per entry: within k·u of Σ|a||b|
+            magnitude = np.matmul(_map(abs, a.a), _map(abs, b.a)) * a.shape[-1]
+            value = _map(lambda v, m: _widen(v, _tensor_unit(), m), value, magnitude)
+        return BallTensor(value, a.origin)
 
     def transpose(self, x):
         return BallTensor(np.swapaxes(x.a, -1, -2).copy(), x.origin)
@@ -478,9 +547,30 @@ class EnclosureContext:
         return value
 
 
+def _define_relations(klass: type) -> None:
+    """<, ≤, >, ≥, ==, != through the class's three-valued ``_relation``."""
+    for op in ("lt", "le", "gt", "ge", "eq", "ne"):
+        setattr(klass, f"__{op}__", lambda self, o, op=op: self._relation(o, op))
+
+
+for _klass in (Ball, BallTensor):
+    _define_relations(_klass)
+
 ENCLOSURE = EnclosureContext()
 register_context(BallTensor, ENCLOSURE)
 register_context(Ball, ENCLOSURE)
+
+
+def certified_bound(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """A certified bound on |fl(p′) − p′| per entry for one step in the params' dtype: the balls of
+    every standard-model float evaluation (``rounded``) against the exact step's, |mid − mid| + both
+    radii, rounded up.  Rigorous for that model; looser than the first-order bound, since ball
+    arithmetic does not see that the roundings of one value move together.  A step whose balls
+    are not finite (a divisor that the model's roundings could make 0) raises ``Undecided``."""
+    _, exact = enclosed_step(family, state, params, grads)
+    with rounded(params.dtype):
+        _, floats = enclosed_step(family, state, params, grads)
+    return _map(lambda f, e: _up(abs(f.mid() - e.mid()) + f.rad() + e.rad()), floats.a, exact.a).astype(np.float64)
 
 
 def enclosed_step(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -> tuple[Any, BallTensor]:

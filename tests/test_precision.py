@@ -101,7 +101,8 @@ def test_no_measured_error_exceeds_its_bound(name, dtype_name):
     for kwargs in precision.options()[name]:
         for case_name, case in precision.CASES.items():
             worst = precision.one_step(name, kwargs, dtype_name, case, np.random.default_rng(0))
-            assert worst["error / bound"] <= 1.0, (kwargs, case_name, worst)
+            assert worst["error / certified"] <= 1.0, (kwargs, case_name, worst)   # rigorous
+            assert worst["error / bound"] <= 1.0, (kwargs, case_name, worst)       # first order
             if worst.get("overflow"):   # said, not bounded: only where the dtype's range is passed
                 assert (name, dtype_name, case_name) in OVERFLOWS, (kwargs, case_name, worst)
 
@@ -124,6 +125,8 @@ def test_the_bound_is_not_vacuous():
     assert np.all(bound <= 3 * ulp) and np.all(bound > 0)
     _, balls = enclosure.enclosed_step(family, state, p, g)
     assert np.all(balls.error_bound(new) <= 0.5 * ulp * (1 + 1e-12))
+    certified = enclosure.certified_bound(family, state, p, g)     # rigorous, and as tight here
+    assert np.all(certified <= 3 * ulp) and np.all(certified >= balls.error_bound(new))
 
 
 def test_a_short_drift_stays_certified_and_close():
