@@ -209,15 +209,22 @@ def markdown(result: dict) -> str:
              "*overflow*: a value of the float step passed the dtype's largest, where no rounding model applies "
              "(the float step is then wrong by up to the whole step: its *of the step* column says how much).", ""]
     lines += ["## Worst per optimizer and dtype, over every option and case", "",
-              "| optimizer | dtype | error (ulps) | certified bound (ulps) | error / certified | first-order bound (ulps) |",
-              "| --- | --- | ---: | ---: | ---: | ---: |"]
+              "Ulps leave out the cancelling step, whose result is tiny (there the error is many ulps of the "
+              "result and a tiny part of the step: *error / step* covers every case). *Overflow*: the cases whose "
+              "float step left the dtype's range (no bound applies; the float step is then wrong).", "",
+              "| optimizer | dtype | error (ulps) | certified bound (ulps) | first-order bound (ulps) | error / step | "
+              "error / certified | error / first-order | overflow |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for (name, dtype_name), rows in _by_optimizer(result["one_step"]).items():
         finite = [r["worst"] for r in rows if not r["worst"].get("overflow")]
+        plain = [r["worst"] for r in rows if not r["worst"].get("overflow") and r["case"] != "the step cancels p"]
+        overflow = sorted({r["case"] for r in rows if r["worst"].get("overflow")})
         if not finite:
             continue
-        lines.append(f"| {name} | {dtype_name} | {max(w['ulps'] for w in finite):.3g} | "
-                     f"{max(w['certified ulps'] for w in finite):.3g} | {max(w['error / certified'] for w in finite):.2g} | "
-                     f"{max(w['bound ulps'] for w in finite):.3g} |")
+        lines.append(f"| {name} | {dtype_name} | {max(w['ulps'] for w in plain):.3g} | "
+                     f"{max(w['certified ulps'] for w in plain):.3g} | {max(w['bound ulps'] for w in plain):.3g} | "
+                     f"{max(w['of step'] for w in finite):.2g} | {max(w['error / certified'] for w in finite):.2g} | "
+                     f"{max(w['error / bound'] for w in finite):.2g} | {', '.join(overflow) or '—'} |")
     lines += ["", "## Every option and case", "",
               "| optimizer | options | dtype | case | ulps | of the step | certified (ulps) | error / certified | "
               "first-order (ulps) | error / first-order | buffers (ulps) |",
@@ -233,16 +240,19 @@ def markdown(result: dict) -> str:
               "A linear least-squares fit ½‖P·X − Y‖²/5, P ∈ ℝ^{3×4}, every optimizer at its defaults with lr = 0.01, "
               "from one start: the float32 and float64 trajectories against the certified real one, "
               "max |p_float − p_real| / max |p_real| at the last step (and the ball's own radius, the certification's "
-              "slack, at the fewest *bits* of 256, 1024, 4096, 16384, 65536 that keep it small to the end: ball "
-              "arithmetic cannot see that P and its gradient move together, so a ball grows by a constant factor a "
-              "step). `precision.png` plots it along the way.", "",
+              "slack, at the *bits* that keep it small to the end, from 256 up to 65,536: ball arithmetic cannot see "
+              "that P and its gradient move together, so a ball grows by a constant factor a step). The adaptive "
+              "methods end in a cycle around the minimum where a step is about ±lr in each coordinate: there a float "
+              "trajectory and the real one can sit in different phases of the cycle, about lr apart, whatever the "
+              "dtype (RMSprop, Adafactor, LAMB: 10⁻³–10⁻²). `precision.png` plots it along the way.", "",
               "| optimizer | float32 | float64 | ball radius | bits | certified to the end |",
               "| --- | ---: | ---: | ---: | ---: | --- |"]
     for name, d in result["drift"].items():
         if not d["steps"]:
             lines.append(f"| {name} | — | — | — | {d['bits']} | no: {d['lost']} |")
             continue
-        lines.append(f"| {name} | {d['float32'][-1]:.2e} | {d['float64'][-1]:.2e} | {d['radius'][-1]:.1e} | "
+        radius = f"{d['radius'][-1]:.1e}" if d["radius"][-1] > 0 else "< 1e-300"
+        lines.append(f"| {name} | {d['float32'][-1]:.2e} | {d['float64'][-1]:.2e} | {radius} | "
                      f"{d['bits']} | " + ("yes" if d["lost"] is None else f"until step {d['steps'][-1]} ({d['lost']})")
                      + " |")
     return "\n".join(lines) + "\n"
