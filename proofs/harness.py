@@ -37,7 +37,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+from symbolic.obligation import ROUNDING_ERROR, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from symbolic.paths import explore
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape
@@ -140,6 +140,7 @@ class Given:
         # hypothesis that is false there puts the point outside the statement.
         self.concrete = concrete
         self.violated: list = []
+        self.rounding_errors: set = set()   # the δ of x.rounding: relative errors of one operation each
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -347,7 +348,8 @@ class Given:
                 return VariableSpec(v.name, v.domain.name, tuple(v.symbols), True, None,
                                     note=f"length {v.value.shape[0]}: its entry at the index i")
             return VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
-                                v.value.shape if v.is_tensor else None)
+                                v.value.shape if v.is_tensor else None,
+                                note=ROUNDING_ERROR if v.name in self.rounding_errors else "")
         return [spec(v) for v in self.variables]
 
 
@@ -361,6 +363,7 @@ class _Rounding:
         try:
             self.count += 1
             delta = self.given.real(f"delta{self.count}")
+            self.given.rounding_errors.add(f"delta{self.count}")
             self.given.assume(-self.u <= delta, delta <= self.u)
         finally:
             tensor.ROUNDING = self.fresh

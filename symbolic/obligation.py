@@ -74,6 +74,10 @@ class VariableSpec:
         return f"{self.name}: tensor ({shape}), entries in {notation}"
 
 
+# A variable that is one operation's relative rounding error (proofs' x.rounding): the decider may
+# decide a claim multilinear in such variables at the vertices of their box.
+ROUNDING_ERROR = "the relative rounding error of one operation"
+
 # An obligation whose row sums were given variables of their own: a counterexample to it may set a
 # sum apart from the entries it sums, so it is not one to the theorem (shapes text, and the prover).
 ABSTRACTED_SUMS = "each sum over i < n is a variable of its own (proved for every value: a generalisation)"

@@ -28,6 +28,7 @@ theorem whose own hypotheses are contradictory is PROVED *vacuously*, and says s
 """
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -37,7 +38,7 @@ from symbolic import z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
-from symbolic.obligation import (ABSTRACTED_SUMS, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, ROUNDING_ERROR, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -451,8 +452,71 @@ def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_h
         return _decide_equation(s)
     from symbolic import forms
     if ob.relation in (AT_MOST, LESS):
+        at_vertices = _at_rounding_vertices(ob, variables, seed, list(extra_hypotheses))
+        if at_vertices is not None:
+            return at_vertices
         return forms.decide_inequality(s, strict=ob.relation == LESS)
     return forms.decide_for_every(s)
+
+
+def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: list) -> Verdict | None:
+    """|E| ≤ B where E is multilinear in rounding errors δ₁ … δ_k, each in a box [a_k, b_k] that the
+    hypotheses state, and nothing else mentions them: a multilinear function is affine in each δ
+    alone, so its largest and smallest values on the box are at its 2^k vertices — the claim holds
+    on the box iff E ≤ B and −E ≤ B hold at every vertex (each decided as its own obligation,
+    without δ).  PROVED if every vertex is; None otherwise (the usual decision then runs)."""
+    deltas = [v.symbols[0] for v in variables if v.note == ROUNDING_ERROR]
+    if not deltas or ob.relation != AT_MOST or len(deltas) > 10:
+        return None
+    box, others = {}, []
+    for h in list(ob.hypotheses) + list(extra):
+        touched = [d for d in deltas if d in getattr(h, "free_symbols", set())]
+        if not touched:
+            others.append(h)
+            continue
+        if len(touched) != 1 or not isinstance(h, (sympy.LessThan, sympy.GreaterThan)):
+            return None
+        d = touched[0]
+        low, high = (h.lhs, h.rhs) if isinstance(h, sympy.LessThan) else (h.rhs, h.lhs)
+        if high == d and d not in low.free_symbols:
+            box.setdefault(d, [None, None])[0] = low
+        elif low == d and d not in high.free_symbols:
+            box.setdefault(d, [None, None])[1] = high
+        else:
+            return None
+    if set(box) != set(deltas) or any(None in ends for ends in box.values()):
+        return None
+    if any(set(deltas) & getattr(e, "free_symbols", set()) for e in list(ob.path) + [c.expr for c in ob.conditions]):
+        return None
+    pairs = []
+    for label, lhs, rhs in ob.pairs:
+        if not isinstance(lhs, sympy.Abs) or set(deltas) & rhs.free_symbols:
+            return None
+        inner = lhs.args[0]
+        try:
+            poly = sympy.Poly(sympy.expand(inner), *deltas)
+        except sympy.PolynomialError:
+            return None
+        if any(e > 1 for monomial in poly.monoms() for e in monomial):
+            return None
+        pairs.append((label, inner, rhs))
+    remaining = [v for v in variables if v.note != ROUNDING_ERROR]
+    proved = 0
+    for corner in itertools.product(*(box[d] for d in deltas)):
+        at = dict(zip(deltas, corner))
+        vertex = Obligation(
+            name=ob.name, relation=AT_MOST,
+            pairs=[(f"{label} ({sign})", sign_of * inner.xreplace(at), rhs)
+                   for label, inner, rhs in pairs for sign, sign_of in (("+", 1), ("−", -1))],
+            hypotheses=others, path=list(ob.path), conditions=list(ob.conditions), shape=ob.shape, ops=ob.ops)
+        verdict = decide_obligation(vertex, remaining, seed, _check_hypotheses=False)
+        if verdict.status != PROVED:
+            return None
+        proved += 1
+    v = Verdict(PROVED, shape=ob.shape, name=ob.name)
+    v.method = (f"multilinear in the {len(deltas)} rounding errors: decided at the {proved} vertices of their box "
+                "(a multilinear function's extremes on a box are at its vertices)")
+    return v
 
 
 def _row(ob: Obligation, v: Verdict) -> dict:

@@ -181,3 +181,39 @@ def test_the_rounding_model_refuses_explicit_shapes_and_nesting():
         with x.rounding(u):
             with x.rounding(u):
                 pass
+
+
+def test_the_vertex_method_proves_a_true_contract_and_not_a_tighter_one():
+    from optim._shared import ema_of_square
+    from optim.context import context_of
+    from proofs.harness import inequality
+
+    def contract(cubed):
+        def build(x):
+            u, beta2 = x.positive("u"), x.unit("beta2")
+            v, g = x.tensor("v", entries="nonnegative"), x.tensor("g")
+            exact = ema_of_square(v, g, beta2)
+            with x.rounding(u):
+                computed = ema_of_square(v, g, beta2)
+            power = 3 if cubed else 2     # three roundings reach (1 − β2)·g·g, not two
+            bound = u * exact + (1 + u) * (u * beta2 * v + ((1 + u) ** power - 1) * (1 - beta2) * (g * g))
+            return inequality(context_of(g).abs(computed - exact), bound)
+        return build
+    proved = _rounded_theorem(contract(True))
+    assert proved.status == "PROVED" and "vertices" in proved.method
+    assert _rounded_theorem(contract(False)).status == "REFUTED"
+
+
+def test_the_vertex_method_needs_the_claim_multilinear_in_the_roundings():
+    """(g·g rounded)² holds δ₁²: the vertices would not bound it, so the method stands aside."""
+    from optim.context import context_of
+    from proofs.harness import inequality
+
+    def build(x):
+        u, g = x.positive("u"), x.tensor("g")
+        with x.rounding(u):
+            square = g * g
+            computed = square * square
+        exact = (g * g) * (g * g)
+        return inequality(context_of(g).abs(computed - exact), 3 * u * exact)
+    assert "vertices" not in _rounded_theorem(build).method

@@ -2,11 +2,13 @@
 theorems speak about, in the standard rounding model — every arithmetic result is its exact
 value times (1 + δ), |δ| ≤ u (``x.rounding(u)``: the optimizer's own code runs there, once
 exactly and once rounded, and the claim compares the two).  These bounds are *not* first order:
-they hold for every δ in [−u, u], higher-order terms included (the (1 + u) factors).  As in
-TorchLean's contracts for SGD and momentum, u is the unit roundoff of the arithmetic (2⁻⁵³ in
+they hold for every δ in [−u, u], higher-order terms included (the (1 + u) factors); the decider
+shows them at the vertices of the δ box, where a claim multilinear in the δ takes its extremes.
+As in TorchLean's contracts for SGD and momentum, u is the unit roundoff of the arithmetic (2⁻⁵³ in
 float64, 2⁻²⁴ in float32, where NumPy's conversion of the Python float lr to float32 is one more
 rounding this model leaves out: ``make precision`` measures it, with every other optimizer's)."""
 from optim import momentum_sgd, sgd
+from optim._shared import ema_of_square, lerp
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
 
@@ -56,3 +58,36 @@ def momentum_buffer(x: Given):
     ctx = context_of(p)
     return inequality(ctx.abs(computed_state.buf - exact_state.buf),
                       u * ctx.abs(exact_state.buf) + u * (1 + u) * ctx.abs(state.buf * state.momentum))
+
+
+@theorem("Optim.Adam.float_m_error_le", form="inequality", source=SOURCE,
+         statement="|δ| ≤ u for each of its 4 roundings (1 − β1 among them) ⟹ |fl(m′) − m′| ≤ u·|m′| + "
+                   "(1 + u)·((1 + u)³ − 1)·|(1 − β1)·(g − m)|,  m′ = m + (1 − β1)·(g − m)")
+def adam_m(x: Given):
+    """Adam's first moment, torch's ``lerp_`` m + w·(g − m) with w = 1 − β1 (``optim._shared.lerp``,
+    what ``adam.update`` runs: the weight, the difference, the product and the sum round): u of the
+    result plus three compounded roundings of the increment — every shape, every u."""
+    u, beta1 = x.positive("u"), x.unit("beta1")
+    m, g = x.tensor("m"), x.tensor("grads")
+    exact = lerp(m, g, 1 - beta1)
+    with x.rounding(u):
+        computed = lerp(m, g, 1 - beta1)
+    ctx = context_of(g)
+    increment = ctx.abs((1 - beta1) * (g - m))
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + (1 + u) * ((1 + u) ** 3 - 1) * increment)
+
+
+@theorem("Optim.Adam.float_v_error_le", form="inequality", source=SOURCE,
+         statement="|δ| ≤ u for each of its 5 roundings ⟹ |fl(v′) − v′| ≤ u·v′ + (1 + u)·(u·β2·v + ((1 + u)³ − 1)·(1 − β2)·g²),"
+                   "  v′ = v·β2 + (1 − β2)·g·g")
+def adam_v(x: Given):
+    """Adam's second moment, torch's ``mul_(β2).addcmul_(g, g, value=1 − β2)``
+    (``optim._shared.ema_of_square``): every term is ≥ 0, so v′ comes out within about 5u of
+    itself, relatively — and √v̂ in the step within half that."""
+    u, beta2 = x.positive("u"), x.unit("beta2")
+    v, g = x.tensor("v", entries="nonnegative"), x.tensor("grads")
+    exact = ema_of_square(v, g, beta2)
+    with x.rounding(u):
+        computed = ema_of_square(v, g, beta2)
+    bound = u * exact + (1 + u) * (u * beta2 * v + ((1 + u) ** 3 - 1) * (1 - beta2) * (g * g))
+    return inequality(context_of(g).abs(computed - exact), bound)
