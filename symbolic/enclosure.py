@@ -79,8 +79,8 @@ class rounded:
 def _widen(v: "flint.arb", unit: float, magnitude: "flint.arb | None" = None) -> "flint.arb":
     """v and every value within ``unit`` of it, relatively (of ``magnitude`` when given), and
     underflow's absolute error."""
-    if magnitude is None and _representable(v, unit):   # an exact result the dtype holds: IEEE returns it
-        return v
+    if magnitude is None and unit in (U32, U64) and _representable(v, unit):
+        return v   # an exact result the dtype holds: a correctly rounded operation returns it (not libm's pow)
     scale = abs(v) if magnitude is None else magnitude
     return v + flint.arb(0, 1) * (scale * unit + ETA.get(unit, 2.0**-149))
 

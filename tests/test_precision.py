@@ -217,3 +217,12 @@ def test_the_vertex_method_needs_the_claim_multilinear_in_the_roundings():
         exact = (g * g) * (g * g)
         return inequality(context_of(g).abs(computed - exact), 3 * u * exact)
     assert "vertices" not in _rounded_theorem(build).method
+
+
+def test_a_power_is_widened_even_where_its_exact_result_is_representable():
+    """libm's pow is not correctly rounded: an exact result it could return is no excuse to skip its
+    rounding (the float32 power was judged by float64 representability and left exact)."""
+    x = BallTensor.exact(np.array([3.0], np.float32))
+    with enclosure.rounded(np.float32):
+        cube = x ** 3                         # 27: exactly representable, still a pow
+    assert not cube.a[0].is_exact() and cube.a[0].contains(27)
