@@ -593,8 +593,8 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
     totals = list(dict.fromkeys((t, e) for t, e in ROW_TOTALS if not t.is_number))
     obligations = []
     for ob in data.obligations:
-        touched = any(isinstance(e, sympy.Basic) and e.has(RowSum) for e in exprs(ob))
         present = set().union(*(e.atoms(RowSum) for e in exprs(ob) if isinstance(e, sympy.Basic)))
+        touched = bool(present)
         radicands = {c.expr for c in ob.conditions if c.kind == AT_LEAST_ZERO}
         # each sum the build took of a summand ≥ 0 (where the obligation is defined), over sums
         # this obligation has: ≥ 0, a fact of the rows

@@ -23,8 +23,6 @@ bound: ``make precision`` reports error / bound for every case, so it shows ther
 """
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any, Callable
 
 import numpy as np

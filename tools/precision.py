@@ -90,7 +90,7 @@ def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:
         new_state, new_p = family.update(state, p, g)
         exact_state, exact_p = enclosure.enclosed_step(family, state, p, g)
         error = exact_p.error_bound(new_p)
-        spacing = np.spacing(np.maximum(np.abs(new_p), np.finfo(new_p.dtype).tiny)).astype(np.float64)
+        spacing = _ulp(new_p)
         step = np.max(np.abs(exact_p.midpoint() - p.astype(np.float64)))
         bound = rounding.step_bound(family, state, p, g)
         if not np.all(np.isfinite(bound)):
@@ -102,22 +102,27 @@ def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:
         if worst.get("overflow"):
             certified = np.full(p.shape, np.inf)
         worst["certified ulps"] = max(worst["certified ulps"], float(np.max(certified / spacing)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            over = np.where(certified > 0, error / certified, np.where(error > 0, np.inf, 0.0))
-        worst["error / certified"] = max(worst["error / certified"], float(np.max(over)))
+        worst["error / certified"] = max(worst["error / certified"], _worst_ratio(error, certified))
         worst["ulps"] = max(worst["ulps"], float(np.max(error / spacing)))
         worst["of step"] = max(worst["of step"], float(np.max(error)) / step if step > 0 else 0.0)
         worst["bound ulps"] = max(worst["bound ulps"], float(np.max(bound / spacing)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(bound > 0, error / bound, np.where(error > 0, np.inf, 0.0))
-        worst["error / bound"] = max(worst["error / bound"], float(np.max(ratio)))
+        worst["error / bound"] = max(worst["error / bound"], _worst_ratio(error, bound))
         for field in optim.fields.buffers(new_state):
             value, ball = getattr(new_state, field), getattr(exact_state, field)
             if isinstance(value, np.ndarray) and isinstance(ball, enclosure.BallTensor):
-                gap = ball.error_bound(value)
-                space = np.spacing(np.maximum(np.abs(value), np.finfo(value.dtype).tiny)).astype(np.float64)
-                worst["buffer ulps"] = max(worst["buffer ulps"], float(np.max(gap / space)))
+                worst["buffer ulps"] = max(worst["buffer ulps"], float(np.max(ball.error_bound(value) / _ulp(value))))
     return worst
+
+
+def _ulp(values: np.ndarray) -> np.ndarray:
+    """The spacing of the floats at each entry (at least the dtype's smallest normal's)."""
+    return np.spacing(np.maximum(np.abs(values), np.finfo(values.dtype).tiny)).astype(np.float64)
+
+
+def _worst_ratio(error: np.ndarray, bound: np.ndarray) -> float:
+    """max error / bound over the entries (0/0 is 0, a nonzero error over a zero bound ∞)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.max(np.where(bound > 0, error / bound, np.where(error > 0, np.inf, 0.0))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +163,7 @@ def drift(name: str, steps: int, every: int, rng) -> dict:
         if k % every == 0 or k == steps:
             if lost is not None:
                 break
-            mid, scale = ball_p.midpoint(), max(float(np.max(np.abs(ball_p.midpoint()))), 1e-300)
+            scale = max(float(np.max(np.abs(ball_p.midpoint()))), 1e-300)
             out["steps"].append(k)
             for dtype_name in DTYPES:
                 out[dtype_name].append(float(np.max(ball_p.error_bound(runs[dtype_name][1]))) / scale)
