@@ -24,6 +24,7 @@ runs in a child process that the decider never shares.
 from __future__ import annotations
 
 import inspect
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -215,12 +216,16 @@ class Given:
         self._declare(name, DOMAINS["length"])
         return self.variables[-1].symbols[0]
 
-    def rounding(self, u: Any) -> "_Rounding":
+    def rounding(self, u: Any, python_scalars: bool = False) -> "_Rounding":
         """``with x.rounding(u):`` the code below runs in the standard rounding model: every
         arithmetic result (each entry of a tensor, each scalar; + − × ÷ ** √) is its exact value
         times (1 + δ_k), a fresh variable δ_k with −u ≤ δ_k ≤ u declared for it.  What the code
-        computes there is the float evaluation, to compare with the exact one computed outside."""
-        return _Rounding(self, u)
+        computes there is the float evaluation, to compare with the exact one computed outside.
+
+        ``python_scalars=True`` models how NumPy runs it: Python scalar arithmetic rounds at
+        float64's 2⁻⁵³, each scalar that meets a tensor is first rounded to the tensor's dtype
+        (at u), and ``round_float32`` at float32's 2⁻²⁴ — so u ≥ 2⁻⁵³ covers both dtypes."""
+        return _Rounding(self, u, python_scalars)
 
     def matrix(self, rows: list) -> SymTensor:
         """An explicit 2-d tensor whose entries are the theorem's scalars, values computed from
@@ -233,6 +238,14 @@ class Given:
         return SymTensor([e.expr for e in scalars], (len(rows), len(rows[0])),
                          frozenset().union(*(e.ops for e in scalars)) | {"matrix"},
                          frozenset().union(*(e.conditions for e in scalars)))
+
+    def multiplied_out(self, value: Any) -> Any:
+        """``value`` (a scalar) with its products of sums multiplied out — the form a claimed
+        float error bound's coefficients take, so that each term meets the error analysis's
+        (``symbolic.propagation.dominated`` groups by products, and keeps a u-free sum whole)."""
+        if not isinstance(value, SymScalar):
+            raise TheoremError("multiplied_out takes a scalar computed from the theorem's variables")
+        return SymScalar(sympy.expand(value.expr), value.ops, value.conditions)
 
     def fresh(self, name: str, like: Any, entries: str = "real") -> Any:
         """A new variable for a form (an arbitrary field of a state): a tensor of ``like``'s
@@ -354,20 +367,49 @@ class Given:
 
 
 class _Rounding:
-    def __init__(self, given: "Given", u: Any):
-        self.given, self.u, self.count = given, u, 0
+    FLOAT64, FLOAT32 = sympy.Rational(1, 2**53), sympy.Rational(1, 2**24)
 
-    def fresh(self) -> sympy.Expr:
+    def __init__(self, given: "Given", u: Any, python_scalars: bool):
+        self.given, self.u, self.count = given, u, 0
+        self.units = ({"tensor": u, "convert": u, "scalar": self.FLOAT64, "float32": self.FLOAT32}
+                      if python_scalars else {"tensor": u, "scalar": u})
+
+    def fresh(self, kind: str) -> sympy.Expr | None:
         from symbolic import tensor
+        unit = self.units.get(kind)
+        if unit is None:
+            return None
         tensor.ROUNDING = None          # declaring δ and its bounds is itself no rounded arithmetic
         try:
             self.count += 1
             delta = self.given.real(f"delta{self.count}")
             self.given.rounding_errors.add(f"delta{self.count}")
-            self.given.assume(-self.u <= delta, delta <= self.u)
+            self.given.assume(-unit <= delta, delta <= unit)
         finally:
             tensor.ROUNDING = self.fresh
         return delta.expr
+
+    def exact(self, value: Any) -> Any:
+        """``value`` computed in this block with every rounding error 0: the exact run, in the
+        very form SymPy gave the rounded one (so a bound stated with it names the quantities the
+        prover's error analysis meets); a state, tuple or list field by field."""
+        zero = {v.symbols[0]: sympy.Integer(0) for v in self.given.variables if v.name in self.given.rounding_errors}
+
+        def cond(c: Condition) -> Condition:
+            return Condition(c.kind, c.expr.xreplace(zero), None if c.exponent is None else c.exponent.xreplace(zero),
+                             c.origin)
+
+        def at_zero(x: Any) -> Any:
+            if isinstance(x, SymTensor):
+                return SymTensor([e.xreplace(zero) for e in x.entries], x.shape, x.ops, map(cond, x.conditions))
+            if isinstance(x, SymScalar):
+                return SymScalar(x.expr.xreplace(zero), x.ops, map(cond, x.conditions))
+            if isinstance(x, (tuple, list)):
+                return type(x)(at_zero(e) for e in x)
+            if dataclasses.is_dataclass(x) and not isinstance(x, type):
+                return dataclasses.replace(x, **{f.name: at_zero(getattr(x, f.name)) for f in dataclasses.fields(x)})
+            return x
+        return at_zero(value)
 
     def __enter__(self) -> "_Rounding":
         from symbolic import tensor

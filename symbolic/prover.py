@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import sympy
 
-from symbolic import z3check
+from symbolic import propagation, z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
@@ -455,18 +455,19 @@ def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_h
         at_vertices = _at_rounding_vertices(ob, variables, seed, list(extra_hypotheses))
         if at_vertices is not None:
             return at_vertices
+        propagated = _by_error_propagation(ob, variables, seed, list(extra_hypotheses))
+        if propagated is not None:
+            return propagated
         return forms.decide_inequality(s, strict=ob.relation == LESS)
     return forms.decide_for_every(s)
 
 
-def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: list) -> Verdict | None:
-    """|E| ≤ B where E is multilinear in rounding errors δ₁ … δ_k, each in a box [a_k, b_k] that the
-    hypotheses state, and nothing else mentions them: a multilinear function is affine in each δ
-    alone, so its largest and smallest values on the box are at its 2^k vertices — the claim holds
-    on the box iff E ≤ B and −E ≤ B hold at every vertex (each decided as its own obligation,
-    without δ).  PROVED if every vertex is; None otherwise (the usual decision then runs)."""
+def _rounding_box(ob: Obligation, variables: list, extra: list) -> tuple | None:
+    """The rounding errors δ of ``x.rounding``, the box [a_δ, b_δ] the hypotheses give each, and
+    the other hypotheses; None unless every δ has both ends and no other hypothesis, path
+    condition or claimed bound mentions a δ."""
     deltas = [v.symbols[0] for v in variables if v.note == ROUNDING_ERROR]
-    if not deltas or ob.relation != AT_MOST or len(deltas) > 10:
+    if not deltas or ob.relation != AT_MOST:
         return None
     box, others = {}, []
     for h in list(ob.hypotheses) + list(extra):
@@ -486,7 +487,22 @@ def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: lis
             return None
     if set(box) != set(deltas) or any(None in ends for ends in box.values()):
         return None
-    if any(set(deltas) & getattr(e, "free_symbols", set()) for e in list(ob.path) + [c.expr for c in ob.conditions]):
+    if any(set(deltas) & getattr(e, "free_symbols", set()) for e in list(ob.path) + [rhs for _, _, rhs in ob.pairs]):
+        return None
+    return deltas, box, others
+
+
+def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: list) -> Verdict | None:
+    """|E| ≤ B where E is multilinear in rounding errors δ₁ … δ_k, each in a box [a_k, b_k] that the
+    hypotheses state, and nothing else mentions them: a multilinear function is affine in each δ
+    alone, so its largest and smallest values on the box are at its 2^k vertices — the claim holds
+    on the box iff E ≤ B and −E ≤ B hold at every vertex (each decided as its own obligation,
+    without δ).  PROVED if every vertex is; None otherwise (the usual decision then runs)."""
+    found = _rounding_box(ob, variables, extra)
+    if found is None:
+        return None
+    deltas, box, others = found
+    if len(deltas) > 10 or any(set(deltas) & c.expr.free_symbols for c in ob.conditions):
         return None
     pairs = []
     for label, lhs, rhs in ob.pairs:
@@ -517,6 +533,67 @@ def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: lis
     v.method = (f"multilinear in the {len(deltas)} rounding errors: decided at the {proved} vertices of their box "
                 "(a multilinear function's extremes on a box are at its vertices)")
     return v
+
+
+def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: list) -> Verdict | None:
+    """|F| ≤ B where F vanishes with every δ: a bound e on |F| over the whole box by forward error
+    analysis (``symbolic.propagation``: a rule per operation, every order of δ included), then
+    B − e ≥ 0 shown by grouping over u-free monomials.  Every divisor and radicand met with δ
+    inside is shown nonzero / nonnegative over the box (a relative bound < 1 on it, and its
+    exact value's sign); the exact values' own conditions as usual.  PROVED, or None (the
+    usual decision then runs)."""
+    found = _rounding_box(ob, variables, extra)
+    if found is None:
+        return None
+    deltas, box, others = found
+    if any(box[d][0] != -box[d][1] for d in deltas):
+        return None
+    remaining = [v for v in variables if v.note != ROUNDING_ERROR]
+    plain = [c for c in ob.conditions if not set(deltas) & _symbols_of(c)]
+    base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=list(ob.path),
+                      conditions=plain, shape=ob.shape, ops=ob.ops)
+    k = Setting(base, remaining, seed).k
+    if k.contradiction is not None:
+        return None
+    units = set().union(*(box[d][1].free_symbols for d in deltas))
+    analysis = propagation.Propagation({d: box[d][1] for d in deltas}, k, units)
+    bounded, shown = [], []
+    try:
+        for c in ob.conditions:
+            if c in plain:
+                continue
+            n = analysis.node(c.expr)
+            exact_ok = k.how_nonzero(n.value) if c.kind == NONZERO else k.how_nonnegative(n.value)
+            if c.kind not in (NONZERO, NONNEGATIVE) or n.rel is None or not analysis.below_one(sum(n.rel)) or not exact_ok:
+                return None
+        for label, lhs, rhs in ob.pairs:
+            if not isinstance(lhs, sympy.Abs):
+                return None
+            n = analysis.node(lhs.args[0])
+            if n.value != 0 and not prove_equal(n.value, sympy.Integer(0), k):
+                return None
+            how = propagation.dominated(n.error, rhs, units, k)
+            if how is None:
+                return None
+            bounded.append((label, n.error, rhs))
+            shown.append(f"{label}: {how}" if label else how)
+    except propagation.CannotBound:
+        return None
+    checked = Obligation(name=ob.name, relation=AT_MOST, pairs=bounded, hypotheses=others, path=list(ob.path),
+                         conditions=plain, shape=ob.shape, ops=ob.ops)
+    s = Setting(checked, remaining, seed)
+    rows = s.demands([e for _, error, rhs in bounded for e in (error, rhs)])
+    if missing_text(rows):
+        return None
+    v = s.verdict(PROVED)
+    v.side_conditions = rows
+    v.method = (f"forward error analysis over the {len(deltas)} rounding errors (a sound bound per operation, every "
+                f"order: symbolic.propagation), then the claimed bound shown larger: " + "; ".join(shown))
+    return v
+
+
+def _symbols_of(c: Condition) -> set:
+    return c.expr.free_symbols | (c.exponent.free_symbols if c.exponent is not None else set())
 
 
 def _row(ob: Obligation, v: Verdict) -> dict:

@@ -100,14 +100,25 @@ GENERIC_SHAPE = EVERY_SHAPE
 # ---------------------------------------------------------------------------------------
 # The standard rounding model, on demand (``proofs.harness.Given.rounding``): while ROUNDING is
 # set, every arithmetic result — each entry of a tensor, each scalar — is its exact value times
-# (1 + δ), ROUNDING() giving a fresh δ that the theorem bounds by |δ| ≤ u.
+# (1 + δ), ROUNDING(kind) giving a fresh δ that the theorem bounds (or None: that kind of
+# operation is exact in the model).  Kinds: "tensor" (an entry of a tensor operation), "scalar"
+# (Python arithmetic on scalars), "convert" (a scalar entering a tensor operation, cast to the
+# tensor's dtype) and "float32" (``round_float32``).
 
 ROUNDING: Callable | None = None
 ROUNDED_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "sqrt"})
 
 
+def _with_error(kind: str, value: sympy.Expr) -> sympy.Expr:
+    """An integer result (the step counter's t + 1, a literal 1) is exact: far below 2²⁴."""
+    if ROUNDING is None or getattr(value, "is_integer", False) is True:
+        return value
+    delta = ROUNDING(kind)
+    return value if delta is None else value * (1 + delta)
+
+
 def _rounded(op: str, value: sympy.Expr) -> sympy.Expr:
-    return value * (1 + ROUNDING()) if ROUNDING is not None and op in ROUNDED_OPS else value
+    return _with_error("scalar", value) if op in ROUNDED_OPS else value
 
 
 # ---------------------------------------------------------------------------------------
@@ -359,7 +370,9 @@ class SymScalar(Sym):
         operands = [_operand(o) for o in others]
         if any(isinstance(o[0], SymTensor) for o in operands):  # broadcast onto the tensor
             tensor = next(o[0] for o in operands if isinstance(o[0], SymTensor))
-            return tensor.broadcast(self).apply(op, fn, *others)
+            converted = SymScalar(_with_error("convert", self.expr) if op in ROUNDED_OPS else self.expr,
+                                  self.ops, self.conditions)
+            return tensor.broadcast(converted).apply(op, fn, *others)
         exprs = [self.expr] + [o[0].expr if isinstance(o[0], SymScalar) else o[0] for o in operands]
         value, needed = fn(*exprs)
         value = value if op in RELATIONS else _rounded(op, value)
@@ -490,6 +503,8 @@ class SymTensor(Sym):
                 columns.append(value.entries)
             else:
                 scalar = value.expr if isinstance(value, SymScalar) else value
+                if op in ROUNDED_OPS:
+                    scalar = _with_error("convert", scalar)
                 columns.append((scalar,) * len(self.entries))
         entries = []
         for args in zip(*columns):
@@ -506,8 +521,8 @@ class SymTensor(Sym):
         instance of the model).  An explicit shape would need a δ per entry: not offered."""
         if not (self.is_generic or self.is_row or CONCRETE_CHECK):
             raise NotElementwise("the rounding model (x.rounding) runs on tensors of every shape only")
-        delta = ROUNDING()
-        return [e * (1 + delta) for e in entries]
+        delta = ROUNDING("tensor")
+        return entries if delta is None else [e * (1 + delta) for e in entries]
 
     def __bool__(self) -> bool:
         if self.is_generic or self.is_row:
@@ -722,7 +737,11 @@ class SymPyContext:
         return if_true() if condition else if_false()
 
     def round_float32(self, x):
-        return _lift(x)  # over the reals there is no rounding
+        """The identity over the reals; one float32 rounding in the rounding model (x.rounding)."""
+        x = _lift(x)
+        if ROUNDING is None or not isinstance(x, SymScalar):
+            return x
+        return SymScalar(_with_error("float32", x.expr), x.ops, x.conditions)
 
     def copy(self, x):
         return x  # symbolic values are immutable

@@ -7,7 +7,9 @@ shows them at the vertices of the δ box, where a claim multilinear in the δ ta
 As in TorchLean's contracts for SGD and momentum, u is the unit roundoff of the arithmetic (2⁻⁵³ in
 float64, 2⁻²⁴ in float32, where NumPy's conversion of the Python float lr to float32 is one more
 rounding this model leaves out: ``make precision`` measures it, with every other optimizer's)."""
-from optim import momentum_sgd, sgd
+import sympy
+
+from optim import adadelta, adagrad, adam, adamax, momentum_sgd, rmsprop, rprop, sgd
 from optim._shared import ema_of_square, lerp
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
@@ -91,3 +93,124 @@ def adam_v(x: Given):
         computed = ema_of_square(v, g, beta2)
     bound = u * exact + (1 + u) * (u * beta2 * v + ((1 + u) ** 3 - 1) * (1 - beta2) * (g * g))
     return inequality(context_of(g).abs(computed - exact), bound)
+
+
+# ---------------------------------------------------------------------------------------
+# Whole steps: the update as NumPy runs it (``x.rounding(u, python_scalars=True)``: tensor
+# operations round at u, Python's scalar arithmetic at float64's 2⁻⁵³, each scalar is rounded to
+# the tensor's dtype where it meets a tensor) — so one contract, u ∈ [2⁻⁵³, 2⁻²⁴], covers float64
+# (u = 2⁻⁵³) and float32 (u = 2⁻²⁴).  The decider bounds |fl(p′) − p′| by forward error analysis
+# (``symbolic.propagation``: every order of the δ, no first-order step) and shows the claimed
+# bound larger.  Terms:
+#   u·|p′|          the last rounding, relative to the result;
+#   c·u·|Δ|         Δ = p − p′, the exact step: c counts the roundings on the way to it;
+#   c·u·|Δ_inc|     the step taken on a moment's increment (1 − β)(g − m), where the moment is
+#                   a signed sum that may cancel: its error is relative to the increment;
+#   ρ = 2⁻⁵²·βᵗ/(1 − βᵗ)  a bias correction 1 − βᵗ computed in float64: ``β ** t`` rounds, and
+#                   the subtraction amplifies that by βᵗ/(1 − βᵗ) — about 10³ for β2 = 0.999 at
+#                   t = 1 (why β ≤ 1 − 2⁻²⁰ is assumed: the amplification stays below 2²⁰).
+
+UNIT_RANGE = "u ∈ [2⁻⁵³, 2⁻²⁴] (float64 to float32), NumPy's rounding of every tensor operation, scalar and conversion"
+
+
+def unit_roundoff(x: Given, name: str = "u"):
+    u = x.positive(name)
+    x.assume(u >= sympy.Rational(1, 2**53), u <= sympy.Rational(1, 2**24))
+    return u
+
+
+def away_from_one(x: Given, *betas) -> None:
+    x.assume(*[beta <= 1 - sympy.Rational(1, 2**20) for beta in betas])
+
+
+def numpy_step(x: Given, module, state, p, g, u):
+    """(fl(p′), p′, the exact new state): the update run as NumPy runs it, and the same run with
+    every rounding error 0 (the exact run, in the form the error analysis meets)."""
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed_state, computed = module.update(state, p, g)
+    exact_state, exact = rounded.exact((computed_state, computed))
+    return computed, exact, exact_state
+
+
+def bias_amplification(beta, t):
+    """ρ = 2⁻⁵²·βᵗ/(1 − βᵗ): the float64 error of 1 − βᵗ, relative to it (two roundings)."""
+    return sympy.Rational(1, 2**52) * beta ** t / (1 - beta ** t)
+
+
+def scaled(x: Given, count: int, u, *rhos):
+    """c·u + (1 + c·u)·(Π(1 + ρ) − 1), multiplied out (the decider groups the bound's terms by
+    product, and keeps a sum free of u whole)."""
+    product = 1
+    for rho in rhos:
+        product = product * (1 + rho)
+    return x.multiplied_out(count * u + (1 + count * u) * (product - 1))
+
+
+def times(x: Given, count: int, u, *rhos):
+    """c·u·Π(1 + ρ), multiplied out."""
+    product = 1
+    for rho in rhos:
+        product = product * (1 + rho)
+    return x.multiplied_out(count * u * product)
+
+
+@theorem("Optim.Adam.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ| + 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,"
+                   "  Δ = p − p′,  Δ_inc the step on m's increment (1 − β1)(g − m),  ρᵢ = 2⁻⁵²·βᵢᵗ/(1 − βᵢᵗ),  "
+                   + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰")
+def adam_step(x: Given):
+    """A whole Adam step as NumPy runs it lands within u of p′, 15 roundings of the step, 5 of
+    the step m's increment makes, and the bias corrections' float64 errors — every shape,
+    float32 and float64."""
+    u = unit_roundoff(x)
+    state = x.state(adam, weight_decay=0.0)
+    away_from_one(x, state.beta1, state.beta2)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, adam, state, p, g, u)
+    rhos = bias_amplification(state.beta1, new.t), bias_amplification(state.beta2, new.t)
+    increment = p - adam._adaptive_step(p, (1 - state.beta1) * (g - state.m), new.v, new.t, state)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 15, u, *rhos) * ctx.abs(p - exact)
+                      + times(x, 5, u, *rhos) * ctx.abs(increment))
+
+
+@theorem("Optim.Adamax.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (9u + (1 + 9u)ρ₁)·|Δ| + 5u·(1 + ρ₁)·|Δ_inc|,  Δ_inc = lr/(1 − β1ᵗ)·(1 − β1)(g − m)/u′, "
+                   + UNIT_RANGE + ", β1 ≤ 1 − 2⁻²⁰")
+def adamax_step(x: Given):
+    """A whole Adamax step as NumPy runs it: within u of p′, 9 roundings of the step, 5 of
+    the step of m's increment, and the bias correction's float64 error."""
+    u = unit_roundoff(x, "unit")
+    state = x.state(adamax, weight_decay=0.0)
+    away_from_one(x, state.beta1)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, adamax, state, p, g, u)
+    rho = bias_amplification(state.beta1, new.t)
+    increment = state.lr / (1 - state.beta1 ** new.t) * (1 - state.beta1) * (g - state.m) / new.u
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 9, u, rho) * ctx.abs(p - exact)
+                      + times(x, 5, u, rho) * ctx.abs(increment))
+
+
+def _plain_contract(family: str, module, count: int, options: dict, unit: str = "u", what: str = ""):
+    def contract(x: Given):
+        u = unit_roundoff(x, unit)
+        state = x.state(module, **options)
+        p, g = x.tensor("params"), x.tensor("grads")
+        computed, exact, _ = numpy_step(x, module, state, p, g, u)
+        ctx = context_of(p)
+        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + count * u * ctx.abs(p - exact))
+    contract.__doc__ = (f"A whole {family} step as NumPy runs it lands within u of p′ and {count} roundings of the "
+                        "step — every shape, float32 and float64 (every term is ≥ 0 or a product: no cancellation).")
+    contract.__name__ = f"{family.lower()}_step"
+    return theorem(f"Optim.{family}.float_step_error_le", form="inequality", source=SOURCE,
+                   statement=f"|fl(p′) − p′| ≤ u·|p′| + {count}u·|p − p′|,  " + UNIT_RANGE
+                   + (f"; {what}" if what else ""))(contract)
+
+
+adagrad_step = _plain_contract("Adagrad", adagrad, 10, {"weight_decay": 0.0}, what="weight_decay = 0")
+rmsprop_step = _plain_contract("RMSprop", rmsprop, 8, {"weight_decay": 0.0, "momentum": 0.0},
+                               what="weight_decay = 0, momentum = 0, not centered")
+adadelta_step = _plain_contract("Adadelta", adadelta, 14, {"weight_decay": 0.0}, unit="unit", what="weight_decay = 0")
+rprop_step = _plain_contract("Rprop", rprop, 3, {},
+                             what="sign(g·prev) is exact (a rounded product keeps its sign), so the branch is the exact one")

@@ -1,0 +1,487 @@
+"""Forward error analysis in the standard rounding model, for claims no vertex argument reaches.
+
+A float contract compares F(δ) — the code run with every arithmetic result times (1 + δ_k),
+|δ_k| ≤ u — with F(0), the exact run.  When F is multilinear in the δ the prover decides the
+claim at the vertices of their box (``symbolic.prover._at_rounding_vertices``); a full adaptive
+step (roots, quotients, a few dozen roundings) is neither multilinear nor small.  This module
+bounds sup over the box of |F(δ) − F(0)| instead, by structural induction over F's expression
+tree, each node getting
+
+* ``value``: its exact value E(0), an expression without δ;
+* ``error``: e ≥ 0, without δ, with |E(δ) − E(0)| ≤ e for every δ in the box;
+* ``rel``: where known, r — an expression in the unit roundoffs only — with e = r·|E(0)|: a
+  relative bound, kept through products, quotients, roots and sums of terms of one sign;
+* ``sign``: +1 or −1 when E(0) ≥ 0 or ≤ 0 is shown, else None.
+
+Each rule is a textbook inequality, valid for *every* δ in the box (no first-order step):
+
+* sums: |Σ Êᵢ − Σ Eᵢ| ≤ Σ eᵢ; terms of one sign with relative bounds keep max rᵢ;
+* products: |Π Êᵢ − Π Eᵢ| ≤ Π(|Eᵢ| + eᵢ) − Π|Eᵢ|; relative: Π(1 + rᵢ) − 1;
+* a power E^q other than a natural one needs a relative bound r < 1 on E (shown over the whole
+  range of u) and E of known sign (≥ 0 for a fractional q, ≠ 0 for a negative one): then Ê lies
+  in [E(1 − r), E(1 + r)], so Ê^q is defined and within a relative φ_q(r) of E^q, where
+  φ_q(r) = r/(2 − r) for q = ½, r for other q in (0, 1), (1 + r)^⌈q⌉ − 1 for q > 1 and
+  (1 − r)^−⌈|q|⌉ − 1 for q < 0 (each at least the exact max of |(1 ± r)^q − 1|);
+* |·|, max and min (1-Lipschitz in each argument; relative when all arguments have one sign);
+* sign(E): exact when E has a relative bound r < 1 (Ê then has E's sign), else within 2.
+
+Anything else containing a δ (a comparison, a floor, a function) is not bounded: the caller
+then says UNKNOWN.  The bound proves nothing by itself; ``dominated`` then shows the claimed
+bound B ≥ e, exactly, by grouping terms over the same u-free monomial and deciding each
+coefficient's sign as a rational function of u on the declared range of u (0 < u ≤ u_max).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import sympy
+
+from symbolic import bounds
+from symbolic.domains import Interval
+
+
+DEBUG = False
+
+
+class CannotBound(Exception):
+    """The expression has a part no rule bounds; the message says which."""
+
+
+@dataclass
+class Node:
+    value: sympy.Expr
+    error: sympy.Expr
+    rel: tuple | None      # (N, D): |Ê − E| ≤ N/(1 − D)·|E|, N ≤ D < 1
+    sign: int | None
+
+
+ZERO = sympy.Integer(0)
+
+
+class Propagation:
+    """``deltas``: δ symbol -> its bound b (the box is −b ≤ δ ≤ b); ``k``: the obligation's
+    Knowledge (signs of δ-free expressions, the range of each unit roundoff)."""
+
+    def __init__(self, deltas: dict, k, units: set):
+        self.deltas, self.k, self.units = deltas, k, set(units)
+        self.cache: dict = {}
+
+    # ------------------------------------------------------------------ entry point
+    def node(self, e: sympy.Expr) -> Node:
+        if e in self.cache:
+            return self.cache[e]
+        result = self._node(e)
+        self.cache[e] = result
+        return result
+
+    def _node(self, e) -> Node:
+        if not (e.free_symbols & set(self.deltas)):
+            return Node(e, ZERO, (ZERO, ZERO), self.sign_of(e))
+        if e in self.deltas:
+            return Node(ZERO, self.deltas[e], None, None)
+        if e.is_Add:
+            return self._add([self.node(a) for a in e.args])
+        if e.is_Mul:
+            return self._mul([self.node(a) for a in e.args])
+        if e.is_Pow:
+            return self._pow(e)
+        if isinstance(e, sympy.Abs):
+            a = self.node(e.args[0])
+            return Node(sympy.Abs(a.value), a.error, a.rel, 1)
+        if isinstance(e, (sympy.Max, sympy.Min)):
+            return self._extremum(type(e), [self.node(a) for a in e.args])
+        if isinstance(e, sympy.sign):
+            return self._sign(self.node(e.args[0]))
+        if isinstance(e, sympy.Piecewise):
+            return self._piecewise(e)
+        raise CannotBound(f"{type(e).__name__} of an expression with rounding errors: {e}")
+
+    # ------------------------------------------------------------------ the rules
+    def _add(self, parts: list) -> Node:
+        value = sympy.Add(*[p.value for p in parts])
+        signs = {p.sign for p in parts}
+        sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
+        if all(p.rel is not None for p in parts) and len({p.sign for p in parts}) == 1 and sign is not None:
+            return self.relative(value, self._max([p.rel for p in parts]), sign)
+        return self._with_rel(Node(value, sympy.Add(*[p.error for p in parts]), None, sign))
+
+    def _mul(self, parts: list) -> Node:
+        value = sympy.Mul(*[p.value for p in parts])
+        signs = [p.sign for p in parts]
+        sign = math.prod(signs) if None not in signs else self.sign_of(value)
+        if all(p.rel is not None for p in parts):
+            return self.relative(value, (sympy.Add(*[p.rel[0] for p in parts]),
+                                         sympy.Add(*[p.rel[1] for p in parts])), sign)
+        return self._with_rel(Node(value, self._product_error(parts), None, sign))
+
+    def _pow(self, e) -> Node:
+        base, q = self.node(e.base), e.exp
+        if q.free_symbols & set(self.deltas):
+            return self._rounded_exponent(e)
+        value = base.value ** q
+        if q.is_Integer and q > 0:
+            sign = 1 if q % 2 == 0 else base.sign
+            if base.rel is not None:
+                return self.relative(value, (q * base.rel[0], q * base.rel[1]), sign)
+            return self._with_rel(Node(value, self._product_error([base] * int(q)), None, sign))
+        if not q.is_Rational:
+            raise CannotBound(f"a power with a symbolic exponent of a rounded base: {e}")
+        if base.rel is None:
+            raise CannotBound(f"no relative error bound on the base of {e} (its terms cancel, or have no known sign)")
+        n, d = base.rel
+        if not self.below_one(n + d):
+            raise CannotBound(f"the relative error bound {n}/(1 − ({d})) on the base of {e} is not shown < 1")
+        if not q.is_Integer and base.sign != 1:
+            raise CannotBound(f"the base of {e} is not shown ≥ 0")
+        if q < 0 and not self.k.how_nonzero(base.value):
+            raise CannotBound(f"the base of {e} is not shown ≠ 0")
+        if q == sympy.Rational(1, 2):       # 1 − √(1 − R) ≤ R/(2 − R)
+            rel = (n / 2, d + n / 2)
+        elif 0 < q < 1:                    # 1 − (1 − R)^q ≤ R
+            rel = (n, d)
+        elif q > 1:                        # (1 + R)^⌈q⌉ − 1
+            rel = (math.ceil(q) * n, math.ceil(q) * d)
+        else:                              # 1/(1 − R) − 1 = N/(1 − D − N), then the power ⌈|q|⌉
+            rel = (math.ceil(-q) * n, math.ceil(-q) * (d + n))
+        sign = 1 if base.sign == 1 or q.is_Integer and q % 2 == 0 else (base.sign if q.is_Integer else None)
+        return self.relative(value, rel, sign)
+
+    def _rounded_exponent(self, e) -> Node:
+        """b^ŷ with b > 0 exact and |ŷ − y| ≤ e_y: b^ŷ/b^y = exp((ŷ − y)·ln b), within
+        exp(N) − 1 ≤ N/(1 − N) of 1, N = e_y·|ln b| (NAdam's 0.96^(ψ·t))."""
+        if e.base.free_symbols & set(self.deltas) or not self.k.how_positive(e.base):
+            raise CannotBound(f"a power with a rounded exponent of a base not shown > 0 and exact: {e}")
+        exponent = self.node(e.exp)
+        n = exponent.error * sympy.Abs(sympy.log(e.base))
+        return self.relative(e.base ** exponent.value, (n, n), 1)
+
+    def _extremum(self, kind, parts: list) -> Node:
+        value = kind(*[p.value for p in parts])
+        signs = {p.sign for p in parts}
+        sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
+        if all(p.rel is not None for p in parts) and len({p.sign for p in parts}) == 1 and sign is not None:
+            return self.relative(value, self._max([p.rel for p in parts]), sign)
+        return Node(value, sympy.Add(*[p.error for p in parts]), None, sign)
+
+    def _piecewise(self, e) -> Node:
+        """Branches taken alike by the float and the exact run: each condition compares sides
+        that are exact (error 0, e.g. the sign of a product: a relative error < 1 keeps it),
+        or a side with a relative bound < 1 against 0 (its sign is kept).  The error is then
+        at most the sum of the branches' (whichever is taken)."""
+        for _, condition in e.args:
+            if condition in (sympy.true, sympy.false) or not condition.free_symbols & set(self.deltas):
+                continue
+            if not isinstance(condition, sympy.core.relational.Relational):
+                raise CannotBound(f"a branch condition with rounding errors that is not a comparison: {condition}")
+            left, right = self.node(condition.lhs), self.node(condition.rhs)
+            if left.error == 0 and right.error == 0:
+                continue
+            side = left if right.value == 0 and right.error == 0 else right if left.value == 0 and left.error == 0 else None
+            if side is None or side.rel is None or not self.below_one(side.rel[0] + side.rel[1]):
+                raise CannotBound(f"a branch the rounding errors may flip: {condition}")
+        pieces = [(self.node(v), c.xreplace({d: 0 for d in self.deltas})) for v, c in e.args]
+        value = sympy.Piecewise(*[(n.value, c) for n, c in pieces])
+        signs = {n.sign for n, _ in pieces}
+        sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
+        if all(n.error == 0 for n, _ in pieces):
+            return Node(value, ZERO, (ZERO, ZERO), sign)
+        return Node(value, sympy.Add(*[n.error for n, _ in pieces]), None, sign)
+
+    def _sign(self, a: Node) -> Node:
+        value = sympy.sign(a.value)
+        if a.rel is not None and self.below_one(a.rel[0] + a.rel[1]):
+            return Node(value, ZERO, (ZERO, ZERO), a.sign)
+        return Node(value, sympy.Integer(2), None, a.sign)
+
+    # ------------------------------------------------------------------ helpers
+    def _product_error(self, parts: list):
+        """Π(|Eᵢ| + eᵢ) − Π|Eᵢ|, multiplied out: the sum over the nonempty sets S of factors of
+        Π_{i∈S} eᵢ · Π_{i∉S} |Eᵢ| — no term that must cancel, so an error never merges into
+        a value (a rounding of float64 scalars is a number, not a multiple of u)."""
+        fixed = sympy.Mul(*[self.magnitude(p.value, p.sign) for p in parts if p.error == 0])
+        moving = [p for p in parts if p.error != 0]
+        total = []
+        for chosen in itertools.product((False, True), repeat=len(moving)):
+            if any(chosen):
+                total.append(sympy.Mul(*[p.error if c else self.magnitude(p.value, p.sign)
+                                         for p, c in zip(moving, chosen)]))
+        return fixed * sympy.Add(*total)
+
+    def relative(self, value, rel: tuple, sign) -> Node:
+        """A node with relative bound N/(1 − D): its absolute error is N·c·|E| with the number
+        c = 1/(1 − sup D), sup D from interval bounds over the domains (u ≤ u_max): a bound
+        polynomial in u, as numerical analysts state them (γ_n ≤ c·n·u)."""
+        n, d = rel
+        if d == 0:
+            return Node(value, n * self.magnitude(value, sign), rel, sign)
+        top = bounds.bound(d, self.k.env).hi
+        if not (top.is_finite and top < 1):
+            raise CannotBound(f"the relative bound's denominator 1 − ({d}) is not shown > 0")
+        return Node(value, n / (1 - top) * self.magnitude(value, sign), rel, sign)
+
+    def _with_rel(self, n: Node) -> Node:
+        """A relative bound read off an absolute one, for E ≠ 0 of known sign: r = e/|E| (1 + δ:
+        u; 1 − β·(1 + δ): u·β/(1 − β), which may be large — a power then needs it < 1)."""
+        if n.rel is not None or n.sign is None:
+            return n
+        try:
+            ratio = n.error / (n.sign * n.value)
+        except (sympy.PolynomialError, ZeroDivisionError, TypeError):
+            return n
+        if ratio.is_finite is not False and self.k.how_nonzero(n.value):
+            n.rel = (ratio, ratio)       # r ≤ r/(1 − r)
+        return n
+
+    def magnitude(self, value, sign):
+        if sign == 1:
+            return value
+        if sign == -1:
+            return -value
+        return sympy.Abs(value)
+
+    def sign_of(self, e) -> int | None:
+        if e.is_number:
+            return 1 if e >= 0 else -1
+        if self.k.how_nonnegative(e):
+            return 1
+        if self.k.how_nonnegative(-e):
+            return -1
+        return None
+
+    def _max(self, rels: list) -> tuple:
+        return tuple(self._larger([r[i] for r in rels]) for i in (0, 1))
+
+    def _larger(self, values: list):
+        best = values[0]
+        for r in values[1:]:
+            if r == best or self.k.how_nonnegative(best - r):
+                continue
+            best = r if self.k.how_nonnegative(r - best) else best + r
+        return best
+
+    def below_one(self, r) -> bool:
+        """r < 1 for every u in its range and every value of the domains (interval bounds)."""
+        return positive_on(1 - r, self.units, self.k) or bool(self.k.how_positive(1 - r))
+
+
+# ---------------------------------------------------------------------------------------
+# Signs of rational functions of one unit roundoff on its declared range (0, u_max].
+
+def _range(unit, k) -> tuple | None:
+    """[lo, hi] (lo may be 0) of a unit roundoff: its declared range, bounded above."""
+    i: Interval = k.intervals.get(unit)
+    if i is None or not (i.lo >= 0 and i.hi.is_finite and i.hi > i.lo):
+        return None
+    return i.lo, i.hi
+
+
+def _sign_on(f, units: set, k, strict: bool) -> bool:
+    f = sympy.cancel(sympy.together(f))
+    free = f.free_symbols
+    if not free:
+        return bool(f > 0) if strict else bool(f >= 0)
+    if len(free) != 1 or not free <= units:
+        return False
+    (u,) = free
+    ends = _range(u, k)
+    if ends is None:
+        return False
+    num, den = sympy.fraction(f)
+    return _poly_sign_on(num, u, ends, strict) and _poly_sign_on(den, u, ends, True) or \
+        _poly_sign_on(-num, u, ends, strict) and _poly_sign_on(-den, u, ends, True)
+
+
+def _poly_sign_on(p, u, ends, strict: bool) -> bool:
+    """p ≥ 0 (> 0 if strict) on [lo, hi] (on (0, hi] when lo = 0: u > 0), exactly: no root of
+    odd multiplicity strictly inside, the right sign at one inner point, and at the closed
+    ends; for strict, no root at all where u may be."""
+    lo, hi = ends
+    poly = sympy.Poly(p, u)
+    if poly.is_zero:
+        return not strict
+    if lo > 0 and (poly.eval(lo) < 0 or strict and poly.eval(lo) == 0):
+        return False
+    if poly.eval(hi) < 0 or strict and poly.eval(hi) == 0:
+        return False
+    _, factors = poly.sqf_list()
+    for factor, multiplicity in factors:
+        if strict or multiplicity % 2:
+            inside = factor.count_roots(lo, hi) - (factor.eval(lo) == 0) - (factor.eval(hi) == 0)
+            if inside:
+                return False
+    for point in (lo + (hi - lo) / 2, lo + (hi - lo) / 3, lo + (hi - lo) / 5, lo + (hi - lo) / 7):
+        value = poly.eval(point)
+        if value != 0:
+            return value > 0
+    return False
+
+
+def nonnegative_on(f, units: set, k) -> bool:
+    return _sign_on(f, units, k, strict=False)
+
+
+def positive_on(f, units: set, k) -> bool:
+    return _sign_on(f, units, k, strict=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The claimed bound against the propagated one.
+
+def dominated(bound, claimed, units: set, k) -> str | None:
+    """Whether claimed − bound ≥ 0 is shown, and how: both are written over u-free atoms
+    (every u-free sum, |·|, root or function becomes one), multiplied out, and grouped by the
+    u-free monomial; each monomial must be ≥ 0 (``k``) and its coefficient — a polynomial in u
+    over a denominator shown > 0 — ≥ 0 on the range of u.  None when not shown."""
+    atoms: dict = {"roots": _root_orders(claimed - bound)}
+    difference = _atomize(claimed - bound, units, atoms, k)
+    num, den = sympy.fraction(sympy.together(difference))
+    sign_of = _atom_signs(atoms.get("originals", {}), units, k)
+    den_sign = sign_of(den)
+    if den_sign is None:
+        if DEBUG: print("denominator sign", den, [(f, f.xreplace(atoms.get("originals", {}))) for f in den.free_symbols])
+        return None
+    num = num * den_sign
+    groups: dict = {}
+    for term in sympy.Add.make_args(sympy.expand(num)):
+        free, in_u = term.as_independent(*units, as_Add=False)
+        number, monomial = free.as_coeff_Mul()
+        groups[monomial] = groups.get(monomial, 0) + number * in_u
+    if DEBUG == "groups":
+        for m, c in groups.items():
+            print("  ", m, "|", m.xreplace(atoms.get("originals", {})), "::", float(sympy.cancel(c).subs(list(units)[0], sympy.Rational(1, 2**24))))
+    for monomial, coefficient in groups.items():
+        sign = sign_of(monomial)
+        if sign is None or not nonnegative_on(sign * coefficient, units, k):
+            if DEBUG:
+                c = sympy.cancel(sign * coefficient)
+                print("monomial", sign, monomial.xreplace(atoms.get("originals", {})), [(float(x), float(c.subs(list(units)[0], x))) for x in (sympy.Rational(1, 2**53), sympy.Rational(1, 2**40), sympy.Rational(1, 2**24))])
+            return None
+    return f"grouped over {len(groups)} u-free monomials, each coefficient ≥ 0 for every u in its range"
+
+
+def _atom_signs(originals: dict, units: set, k):
+    """sign(product): +1 if shown ≥ 0, −1 if shown ≤ 0, None if unknown, factor by factor (a
+    denominator is nonzero where defined — definedness is shown separately — so ≥ 0 is > 0)."""
+    def factor_sign(f):
+        if f.is_Number:
+            return 1 if f >= 0 else -1
+        if f.is_Pow and f.exp.is_Integer:
+            base = factor_sign(f.base)
+            return 1 if f.exp % 2 == 0 else base
+        if f.free_symbols & units:
+            return 1 if nonnegative_on(f, units, k) else (-1 if nonnegative_on(-f, units, k) else None)
+        return where_defined(f.xreplace(originals))
+
+    def where_defined(e):
+        """A real root is ≥ 0 wherever it is defined (definedness is shown apart)."""
+        if e.is_Pow and e.exp.is_Rational and not e.exp.is_Integer:
+            return 1
+        if e.is_Mul:
+            signs = [where_defined(a) for a in e.args]
+            return None if None in signs else math.prod(signs)
+        if e.is_Add:
+            signs = {where_defined(a) for a in e.args}
+            if len(signs) == 1 and None not in signs:
+                return signs.pop()
+        if k.how_nonnegative(e):
+            return 1
+        if k.how_nonnegative(-e):
+            return -1
+        return None
+
+    def sign(product):
+        total = 1
+        for f in sympy.Mul.make_args(product):
+            s = factor_sign(f)
+            if s is None:
+                return None
+            total *= s
+        return total
+    return sign
+
+
+def _atomize(e, units: set, atoms: dict, k):
+    if not (e.free_symbols & units):
+        return _atom(e, atoms, k)
+    if e.is_Add or e.is_Mul or e.is_Pow:
+        return e.func(*[_atomize(a, units, atoms, k) for a in e.args])
+    return e
+
+
+def _atom(e, atoms: dict, k):
+    """A u-free expression as a monomial over atoms, one atom per u-free sum, |·|, root or
+    function up to sign, whatever form SymPy gave it (the key is its expanded form, or minus
+    that, whichever sorts first): (β − 1)·x and (1 − β)·x meet."""
+    if e.is_Symbol or e.is_Number:
+        return e
+    if e.is_Mul:
+        return sympy.Mul(*[_atom(a, atoms, k) for a in e.args])
+    if e.is_Pow and e.exp.is_Integer:
+        return _atom(e.base, atoms, k) ** e.exp
+    if isinstance(e, sympy.Abs):          # |a·b| = |a|·|b|, |a^n| = |a|^n, and |a| = ±a for a of known sign
+        inner = e.args[0]
+        if inner.is_Mul:
+            return sympy.Mul(*[_atom(sympy.Abs(a), atoms, k) for a in inner.args])
+        if inner.is_Pow and inner.exp.is_Integer:
+            return _atom(sympy.Abs(inner.base), atoms, k) ** inner.exp
+        if inner.is_number or k.how_nonnegative(inner):
+            return _atom(inner, atoms, k) if not inner.is_number else abs(inner)
+        if k.how_nonnegative(-inner):
+            return _atom(-inner, atoms, k)
+    if e.is_Pow and e.exp.is_Rational:              # X^(p/q) = (X^(1/Q))^(pQ/q), one atom per radicand
+        key, sign = _signed_key(e.base)
+        order = atoms["roots"].get(key)
+        if sign == 1 and order is not None and (e.exp * order).is_Integer:
+            return _new_atom(("root", key, order), 1, e.base ** sympy.Rational(1, order), atoms) ** int(e.exp * order)
+    sign = 1
+    if e.is_Add:
+        factored = _canonical(e)
+        if not factored.is_Add:                      # a product of canonical factors
+            return _atom(factored, atoms, k) if factored != e else _new_atom(e, 1, e, atoms)
+        key, sign = _signed_key(e)
+        order = atoms["roots"].get(key)
+        if order is not None:                        # X = (X^(1/Q))^Q
+            return sign * _new_atom(("root", key, order), 1, (sign * e) ** sympy.Rational(1, order), atoms) ** order
+    elif isinstance(e, sympy.Abs):
+        inner, negated = _canonical(e.args[0]), _canonical(-e.args[0])
+        key = sympy.Abs(min(inner, negated, key=sympy.default_sort_key), evaluate=False)
+    else:
+        key = e.func(*[_canonical(a) for a in e.args])
+    return _new_atom(key, sign, e, atoms)
+
+
+def _signed_key(e) -> tuple:
+    """(key, sign) with e = sign·key, key the canonical form of ±e that sorts first."""
+    key, negated = _canonical(e), _canonical(-e)
+    if sympy.default_sort_key(negated) < sympy.default_sort_key(key):
+        return negated, -1
+    return key, 1
+
+
+def _root_orders(e) -> dict:
+    """For each radicand (by key), the least common multiple of the root orders taken of it."""
+    orders: dict = {}
+    for node in sympy.preorder_traversal(e):
+        if node.is_Pow and node.exp.is_Rational and not node.exp.is_Integer:
+            key, sign = _signed_key(node.base)
+            if sign == 1:
+                orders[key] = sympy.ilcm(orders.get(key, 1), node.exp.q)
+    return orders
+
+
+def _canonical(e):
+    """One form per rational function of the atoms SymPy keeps (roots, symbolic powers):
+    factored, which also fixes each factor's sign."""
+    try:
+        return sympy.factor(e)
+    except (sympy.PolynomialError, TypeError, ValueError, RecursionError):
+        return sympy.cancel(e)
+
+
+def _new_atom(key, sign, e, atoms: dict):
+    if key not in atoms:
+        atoms[key] = sympy.Dummy(f"A{len(atoms)}")
+        atoms.setdefault("originals", {})[atoms[key]] = sign * e   # the form SymPy gave, for sign questions
+    return sign * atoms[key]
