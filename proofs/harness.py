@@ -511,13 +511,15 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     tensor.ROW_TOTALS.clear()
     paths = explore(lambda: _run_build(theorem))
     first_given, first_form, _ = paths[0].result
-    specs = first_given.specs()
+    specs = [s for s in first_given.specs() if s.note != ROUNDING_ERROR]
+    rounding_errors: dict = {}      # a path's own roundings: each path bounds the δ it declared
     obligations, branches = [], {}
     for path in paths:
         given, form, goals = path.result
-        if given.specs() != specs:
+        if [s for s in given.specs() if s.note != ROUNDING_ERROR] != specs:
             raise TheoremError("the theorem declares different variables on different execution paths: "
                                "declare every variable before branching")
+        rounding_errors.update({s.name: s for s in given.specs() if s.note == ROUNDING_ERROR})
         obligations += [_obligation(goal, given, path) for goal in goals]
         for before, definedness in path.branches:
             branches.setdefault((before, definedness), given)
@@ -525,6 +527,7 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     # A hypothesis stated on one path only (after a branch, or computed from a path's values)
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]
+    specs += [rounding_errors[name] for name in sorted(rounding_errors, key=lambda n: int(n[len("delta"):]))]
     return _sums_as_variables(TheoremData(variables=specs, obligations=obligations, form=first_form.name,
                                           relation=first_form.describe(), hypotheses=common, paths=len(paths)))
 

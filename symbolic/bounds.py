@@ -43,6 +43,12 @@ def _bound(expr: sympy.Expr, env: dict) -> Interval:
         return env[expr]
     if expr.is_Number:
         return point(expr) if expr.is_finite and expr.is_real else ANY
+    if expr.is_number and expr.is_Function and expr.is_real and expr.is_finite:
+        # log(0.96): rational ends around SymPy's 40-digit value (its evalf tracks precision),
+        # widened by 10⁻³⁰ — exact ends compare exactly, where a log would stay a relation
+        value = sympy.Rational(str(expr.evalf(40)))
+        slack = sympy.Rational(1, 10**30) * max(1, abs(value))
+        return Interval(value - slack, value + slack, False, False)
     if expr.is_Symbol:
         return env.get(expr, ANY)
     if expr.is_Add:
@@ -55,6 +61,10 @@ def _bound(expr: sympy.Expr, env: dict) -> Interval:
             result = _add(result, bound(arg, env))
         return result
     if expr.is_Mul:
+        for key, known in env.items():          # a bounded product inside a longer one: (lr·λ)·rest
+            if key.is_Mul and key != expr and set(key.args) <= set(expr.args):
+                rest = sympy.Mul(*[a for a in expr.args if a not in key.args])
+                return _mul(known, bound(rest, env))
         result = point(sympy.Integer(1))
         for arg in expr.args:
             result = _mul(result, bound(arg, env))

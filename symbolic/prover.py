@@ -452,12 +452,14 @@ def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_h
         return _decide_equation(s)
     from symbolic import forms
     if ob.relation in (AT_MOST, LESS):
-        at_vertices = _at_rounding_vertices(ob, variables, seed, list(extra_hypotheses))
-        if at_vertices is not None:
-            return at_vertices
-        propagated = _by_error_propagation(ob, variables, seed, list(extra_hypotheses))
-        if propagated is not None:
-            return propagated
+        # The vertex decision is exact but costs 2^k decisions: first for a few roundings only.
+        methods = [_at_rounding_vertices, _by_error_propagation]
+        if len([v for v in variables if v.note == ROUNDING_ERROR]) > 5:
+            methods.reverse()
+        for method in methods:
+            found = method(ob, variables, seed, list(extra_hypotheses))
+            if found is not None:
+                return found
         return forms.decide_inequality(s, strict=ob.relation == LESS)
     return forms.decide_for_every(s)
 
@@ -466,8 +468,15 @@ def _rounding_box(ob: Obligation, variables: list, extra: list) -> tuple | None:
     """The rounding errors δ of ``x.rounding``, the box [a_δ, b_δ] the hypotheses give each, and
     the other hypotheses; None unless every δ has both ends and no other hypothesis, path
     condition or claimed bound mentions a δ."""
-    deltas = [v.symbols[0] for v in variables if v.note == ROUNDING_ERROR]
-    if not deltas or ob.relation != AT_MOST:
+    every = {v.symbols[0] for v in variables if v.note == ROUNDING_ERROR}
+    if not every or ob.relation != AT_MOST:
+        return None
+    met = set()
+    for e in [x for _, lhs, rhs in ob.pairs for x in (lhs, rhs)] + [c.expr for c in ob.conditions]:
+        met |= every & e.free_symbols
+    deltas = sorted(met | {d for h in list(ob.hypotheses) + list(extra) for d in every & getattr(h, "free_symbols", set())},
+                    key=str)   # the roundings of this obligation's path (another path may have its own)
+    if not deltas:
         return None
     box, others = {}, []
     for h in list(ob.hypotheses) + list(extra):

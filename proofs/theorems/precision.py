@@ -9,7 +9,7 @@ float64, 2⁻²⁴ in float32, where NumPy's conversion of the Python float lr t
 rounding this model leaves out: ``make precision`` measures it, with every other optimizer's)."""
 import sympy
 
-from optim import adadelta, adagrad, adam, adamax, momentum_sgd, rmsprop, rprop, sgd
+from optim import adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, rmsprop, rprop, sgd
 from optim._shared import ema_of_square, lerp
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
@@ -214,3 +214,93 @@ rmsprop_step = _plain_contract("RMSprop", rmsprop, 8, {"weight_decay": 0.0, "mom
 adadelta_step = _plain_contract("Adadelta", adadelta, 14, {"weight_decay": 0.0}, unit="unit", what="weight_decay = 0")
 rprop_step = _plain_contract("Rprop", rprop, 3, {},
                              what="sign(g·prev) is exact (a rounded product keeps its sign), so the branch is the exact one")
+
+
+def decay_amplification(lr, weight_decay):
+    """ρ_λ = 2⁻⁵²·lr·λ/(1 − lr·λ): the float64 error of the decay factor 1 − lr·λ, relative to it."""
+    return sympy.Rational(1, 2**52) * lr * weight_decay / (1 - lr * weight_decay)
+
+
+@theorem("Optim.AdamW.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ_Adam| "
+                   "+ 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,  ρ_λ = 2⁻⁵²·lr·λ/(1 − lr·λ), " + UNIT_RANGE
+                   + ", β1, β2, lr·λ ≤ 1 − 2⁻²⁰")
+def adamw_step(x: Given):
+    """A whole AdamW step as NumPy runs it: within u of p′, the decay's roundings of the decayed
+    params, Adam's of its step, and the float64 errors of the decay factor and the bias
+    corrections — every shape, float32 and float64."""
+    u = unit_roundoff(x)
+    state = x.state(adamw)
+    away_from_one(x, state.beta1, state.beta2, state.lr * state.weight_decay)
+    x.assume(state.weight_decay > 0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, adamw, state, p, g, u)
+    rhos = bias_amplification(state.beta1, new.t), bias_amplification(state.beta2, new.t)
+    decayed = p * (1 - state.lr * state.weight_decay)
+    adam_state = adamw.as_adam(state)
+    increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (g - state.m), new.v, new.t, adam_state)
+    ctx = context_of(p)
+    bound = (u * ctx.abs(exact)
+             + scaled(x, 4, u, decay_amplification(state.lr, state.weight_decay)) * ctx.abs(decayed)
+             + scaled(x, 15, u, *rhos) * ctx.abs(decayed - exact) + times(x, 5, u, *rhos) * ctx.abs(increment))
+    return inequality(ctx.abs(computed - exact), bound)
+
+
+
+
+@theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 4u·lr·(|buf′| + μ·|buf| + |1 − τ|·|g|),  buf′ = μ·buf + (1 − τ)·g,  p′ = p − lr·buf′,  "
+                   + UNIT_RANGE + ", μ > 0, no nesterov, no weight decay")
+def sgd_momentum_step(x: Given):
+    """torch's SGD with momentum and dampening as NumPy runs it: within u of p′, and a few
+    roundings of each of the buffer's two terms (they are added with their signs: no bound
+    relative to buf′ alone holds) — every shape, float32 and float64."""
+    u = unit_roundoff(x)
+    state = x.state(sgd, weight_decay=0.0, nesterov=False, buf="real")
+    x.assume(state.momentum > 0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, sgd, state, p, g, u)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 4 * u * state.lr * ctx.abs(new.buf)
+                      + 4 * u * state.lr * state.momentum * ctx.abs(state.buf)
+                      + 4 * u * state.lr * abs(1 - state.dampening) * ctx.abs(g))
+
+
+
+
+@theorem("Optim.Lion.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 3u·|p − p′| + 2·(1 + u)³·lr,  p′ = p − lr·sign(β1·m + (1 − β1)·g),  " + UNIT_RANGE
+                   + ", no weight decay")
+def lion_step(x: Given):
+    """A Lion step as NumPy runs it may move by 2·lr more than the exact one: the direction is the
+    sign of a sum of two signed terms, which a rounding can flip where they nearly cancel (the
+    decider's bound says so: no relative bound on a cancelling sum) — and only by rounding
+    otherwise."""
+    u = unit_roundoff(x)
+    state = x.state(lion, weight_decay=0.0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, _ = numpy_step(x, lion, state, p, g, u)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 3 * u * ctx.abs(p - exact) + 2 * (1 + u) ** 3 * state.lr)
+
+
+
+
+@theorem("Optim.ASGD.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ_η)·|p·(1 − λη)| + 3u·η·|g|,  p′ = p·(1 − λη) − η·g,  "
+                   "ρ_η = 2⁻⁵²·λη/(1 − λη),  " + UNIT_RANGE + ", λη ≤ 1 − 2⁻²⁰, μ = 1 (before averaging starts)")
+def asgd_step(x: Given):
+    """ASGD's params step as NumPy runs it: within u of p′, a few roundings of the decayed params
+    and of the gradient step, and the float64 error of the decay factor."""
+    u = unit_roundoff(x)
+    state = x.state(asgd, weight_decay=0.0, mu=1.0)
+    away_from_one(x, state.lambd * state.eta)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, _ = numpy_step(x, asgd, state, p, g, u)
+    ctx = context_of(p)
+    decayed = p * (1 - state.lambd * state.eta)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
+                      + scaled(x, 4, u, decay_amplification(state.lambd, state.eta)) * ctx.abs(decayed)
+                      + 3 * u * state.eta * ctx.abs(g))
+
+
