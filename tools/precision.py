@@ -18,6 +18,7 @@ Writes ``precision.md``, ``precision.json`` and ``precision.png``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -82,6 +83,69 @@ def inputs(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> list:
     return out
 
 
+# The prover's whole-step contracts (proofs/theorems/precision.py) and where each applies: the
+# options its theorem fixes (no weight decay where it says so, ...) and the state it assumes.
+CONTRACTS = {
+    "Adam": ("Optim.Adam.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "AdamW": ("Optim.AdamW.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "Adamax": ("Optim.Adamax.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "Adagrad": ("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "RMSprop": ("Optim.RMSprop.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "Adadelta": ("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "Lion": ("Optim.Lion.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "ASGD": ("Optim.ASGD.float_step_error_le", lambda kw, state, dtype: kw == {} and state.mu == 1),
+    # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
+    "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
+}
+UNIT = {"float32": 2.0 ** -24, "float64": 2.0 ** -53}
+_CONTRACT_DATA: dict = {}
+
+
+def _contract(theorem_name: str) -> list:
+    """The contract's claimed bound per path: (path conditions, its symbols, the bound as an
+    mpmath function of them)."""
+    if theorem_name not in _CONTRACT_DATA:
+        import sympy
+        from proofs.harness import build_theorem, registry
+        import proofs.theorems.precision  # noqa: F401  (registers the contracts)
+        theorem = next(t for t in registry if t.name == theorem_name)
+        paths = []
+        for ob in build_theorem(theorem).obligations:
+            if ob.pairs:
+                bound = ob.pairs[0][2]
+                symbols = sorted(bound.free_symbols | set().union(*(c.free_symbols for c in ob.path)), key=str)
+                paths.append((ob.path, symbols, sympy.lambdify(symbols, bound, modules="mpmath")))
+        _CONTRACT_DATA[theorem_name] = paths
+    return _CONTRACT_DATA[theorem_name]
+
+
+def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.ndarray | None:
+    """The proved contract's bound on |fl(p′) − p′| at these inputs, entry by entry (the claimed
+    bound evaluated at 50 digits from the exact values of the float inputs), or None where no
+    contract applies."""
+    import mpmath
+    import sympy
+    if name not in CONTRACTS or not CONTRACTS[name][1](kwargs, state, dtype_name):
+        return None
+    paths = _contract(CONTRACTS[name][0])
+    out = np.zeros(np.shape(p))
+    with mpmath.workdps(50):
+        for index in np.ndindex(np.shape(p)):
+            values = {"params": p[index], "grads": g[index], "u": UNIT[dtype_name], "unit": UNIT[dtype_name]}
+            for field in dataclasses.fields(state):
+                value = getattr(state, field.name)
+                values[field.name] = value[index] if isinstance(value, np.ndarray) else value
+            for path, symbols, bound in paths:
+                exact = {s: sympy.Rational(*float(values[str(s)]).as_integer_ratio()) for s in symbols}
+                if all(bool(c.subs(exact)) for c in path):
+                    out[index] = float(bound(*[mpmath.mpf(float(values[str(s)])) for s in symbols]))
+                    break
+            else:
+                raise ValueError(f"no path of {CONTRACTS[name][0]} holds at these inputs")
+    return out
+
+
 def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:
     family = optim.CLASSES[name].family
     worst = {"ulps": 0.0, "of step": 0.0, "bound ulps": 0.0, "error / bound": 0.0, "buffer ulps": 0.0,
@@ -107,6 +171,10 @@ def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:
         worst["of step"] = max(worst["of step"], float(np.max(error)) / step if step > 0 else 0.0)
         worst["bound ulps"] = max(worst["bound ulps"], float(np.max(bound / spacing)))
         worst["error / bound"] = max(worst["error / bound"], _worst_ratio(error, bound))
+        proved = None if worst.get("overflow") else contract_bound(name, kwargs, state, p, g, dtype_name)
+        if proved is not None:
+            worst["proved ulps"] = max(worst.get("proved ulps", 0.0), float(np.max(proved / spacing)))
+            worst["error / proved"] = max(worst.get("error / proved", 0.0), _worst_ratio(error, proved))
         for field in optim.fields.buffers(new_state):
             value, ball = getattr(new_state, field), getattr(exact_state, field)
             if isinstance(value, np.ndarray) and isinstance(ball, enclosure.BallTensor):

@@ -110,7 +110,8 @@ def adam_v(x: Given):
 #                   the subtraction amplifies that by βᵗ/(1 − βᵗ) — about 10³ for β2 = 0.999 at
 #                   t = 1 (why β ≤ 1 − 2⁻²⁰ is assumed: the amplification stays below 2²⁰).
 
-UNIT_RANGE = "u ∈ [2⁻⁵³, 2⁻²⁴] (float64 to float32), NumPy's rounding of every tensor operation, scalar and conversion"
+UNIT_RANGE = ("u ∈ [2⁻⁵³, 2⁻²⁴] (float64 to float32), NumPy's rounding of every tensor operation, scalar and "
+              "conversion, no underflow or overflow")
 
 
 def unit_roundoff(x: Given, name: str = "u"):
