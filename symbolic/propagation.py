@@ -42,9 +42,6 @@ from symbolic import bounds
 from symbolic.domains import Interval
 
 
-DEBUG = False
-
-
 class CannotBound(Exception):
     """The expression has a part no rule bounds; the message says which."""
 
@@ -319,11 +316,17 @@ def _poly_sign_on(p, u, ends, strict: bool) -> bool:
 
 
 def nonnegative_on(f, units: set, k) -> bool:
-    return _sign_on(f, units, k, strict=False)
+    try:
+        return _sign_on(f, units, k, strict=False)
+    except (sympy.PolynomialError, TypeError, ValueError):   # not a rational function of u: not shown
+        return False
 
 
 def positive_on(f, units: set, k) -> bool:
-    return _sign_on(f, units, k, strict=True)
+    try:
+        return _sign_on(f, units, k, strict=True)
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return False
 
 
 # ---------------------------------------------------------------------------------------
@@ -340,7 +343,6 @@ def dominated(bound, claimed, units: set, k) -> str | None:
     sign_of = _atom_signs(atoms.get("originals", {}), units, k)
     den_sign = sign_of(den)
     if den_sign is None:
-        if DEBUG: print("denominator sign", den, [(f, f.xreplace(atoms.get("originals", {}))) for f in den.free_symbols])
         return None
     num = num * den_sign
     groups: dict = {}
@@ -348,15 +350,9 @@ def dominated(bound, claimed, units: set, k) -> str | None:
         free, in_u = term.as_independent(*units, as_Add=False)
         number, monomial = free.as_coeff_Mul()
         groups[monomial] = groups.get(monomial, 0) + number * in_u
-    if DEBUG == "groups":
-        for m, c in groups.items():
-            print("  ", m, "|", m.xreplace(atoms.get("originals", {})), "::", float(sympy.cancel(c).subs(list(units)[0], sympy.Rational(1, 2**24))))
     for monomial, coefficient in groups.items():
         sign = sign_of(monomial)
         if sign is None or not nonnegative_on(sign * coefficient, units, k):
-            if DEBUG:
-                c = sympy.cancel(sign * coefficient)
-                print("monomial", sign, monomial.xreplace(atoms.get("originals", {})), [(float(x), float(c.subs(list(units)[0], x))) for x in (sympy.Rational(1, 2**53), sympy.Rational(1, 2**40), sympy.Rational(1, 2**24))])
             return None
     return f"grouped over {len(groups)} u-free monomials, each coefficient ≥ 0 for every u in its range"
 

@@ -586,8 +586,8 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
                 return None
             bounded.append((label, n.error, rhs))
             shown.append(f"{label}: {how}" if label else how)
-    except propagation.CannotBound:
-        return None
+    except (propagation.CannotBound, sympy.PolynomialError, TypeError, ValueError, ZeroDivisionError, RecursionError):
+        return None     # not bounded, or not shown: the usual decision runs
     checked = Obligation(name=ob.name, relation=AT_MOST, pairs=bounded, hypotheses=others, path=list(ob.path),
                          conditions=plain, shape=ob.shape, ops=ob.ops)
     s = Setting(checked, remaining, seed)
