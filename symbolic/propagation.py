@@ -9,26 +9,34 @@ tree, each node getting
 
 * ``value``: its exact value E(0), an expression without δ;
 * ``error``: e ≥ 0, without δ, with |E(δ) − E(0)| ≤ e for every δ in the box;
-* ``rel``: where known, r — an expression in the unit roundoffs only — with e = r·|E(0)|: a
-  relative bound, kept through products, quotients, roots and sums of terms of one sign;
+* ``rel``: where known, (N, D) with |E(δ) − E(0)| ≤ N/(1 − D)·|E(0)| and N ≤ D < 1: a relative
+  bound, kept through products, quotients, roots and sums of terms of one shown sign (N and D
+  are expressions without δ: in u, and in the hypotheses' quantities where a subtraction
+  amplifies a rounding, 2⁻⁵³·β/(1 − β) for 1 − β·(1 + δ));
 * ``sign``: +1 or −1 when E(0) ≥ 0 or ≤ 0 is shown, else None.
 
 Each rule is a textbook inequality, valid for *every* δ in the box (no first-order step):
 
-* sums: |Σ Êᵢ − Σ Eᵢ| ≤ Σ eᵢ; terms of one sign with relative bounds keep max rᵢ;
-* products: |Π Êᵢ − Π Eᵢ| ≤ Π(|Eᵢ| + eᵢ) − Π|Eᵢ|; relative: Π(1 + rᵢ) − 1;
-* a power E^q other than a natural one needs a relative bound r < 1 on E (shown over the whole
-  range of u) and E of known sign (≥ 0 for a fractional q, ≠ 0 for a negative one): then Ê lies
-  in [E(1 − r), E(1 + r)], so Ê^q is defined and within a relative φ_q(r) of E^q, where
-  φ_q(r) = r/(2 − r) for q = ½, r for other q in (0, 1), (1 + r)^⌈q⌉ − 1 for q > 1 and
-  (1 − r)^−⌈|q|⌉ − 1 for q < 0 (each at least the exact max of |(1 ± r)^q − 1|);
+* sums: |Σ Êᵢ − Σ Eᵢ| ≤ Σ eᵢ; terms of one shown sign with relative bounds keep the largest;
+* products: |Π Êᵢ − Π Eᵢ| ≤ Π(|Eᵢ| + eᵢ) − Π|Eᵢ|, multiplied out; relative: (Σ Nᵢ, Σ Dᵢ), since
+  Π(1 + Nᵢ/(1 − Dᵢ)) ≤ 1/(1 − Σ Dᵢ) when Nᵢ ≤ Dᵢ;
+* a power E^q other than a natural one needs a relative bound R < 1 on E (N + D < 1, shown over
+  the whole range of u) and E of known sign (≥ 0 for a fractional q, ≠ 0 for a negative one):
+  then Ê lies in [E(1 − R), E(1 + R)], so Ê^q is defined and within (N/2, D + N/2) for q = ½,
+  (N, D) for other q in (0, 1), ⌈q⌉ times (N, D) for q > 1 and ⌈|q|⌉ times (N, D + N) for q < 0
+  (each at least the exact max of |(1 ± R)^q − 1|);
+* a rounded exponent: b^ŷ/b^y = exp((ŷ − y)·ln b), within N/(1 − N), N = e_y·|ln b|;
+* a relative bound is turned into an error with the number 1/(1 − sup D), sup D from interval
+  bounds: a bound polynomial in u, as γ_n ≤ c·n·u is stated;
 * |·|, max and min (1-Lipschitz in each argument; relative when all arguments have one sign);
-* sign(E): exact when E has a relative bound r < 1 (Ê then has E's sign), else within 2.
+* sign(E): exact when E has a relative bound R < 1 (Ê then has E's sign), else within 2; a
+  branch (Piecewise) only where each condition's sides are exact or one is 0 and the other has a
+  relative bound R < 1 (the float run then takes the exact run's branch).
 
-Anything else containing a δ (a comparison, a floor, a function) is not bounded: the caller
-then says UNKNOWN.  The bound proves nothing by itself; ``dominated`` then shows the claimed
+Anything else containing a δ (a comparison that may flip, a floor, a function) is not bounded:
+the caller then says UNKNOWN.  The bound proves nothing by itself; ``dominated`` then shows the claimed
 bound B ≥ e, exactly, by grouping terms over the same u-free monomial and deciding each
-coefficient's sign as a rational function of u on the declared range of u (0 < u ≤ u_max).
+coefficient's sign as a rational function of u on the declared range of u ([u_min, u_max]).
 """
 from __future__ import annotations
 
@@ -100,7 +108,7 @@ class Propagation:
         value = sympy.Add(*[p.value for p in parts])
         signs = {p.sign for p in parts}
         sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
-        if all(p.rel is not None for p in parts) and len({p.sign for p in parts}) == 1 and sign is not None:
+        if self._one_signed(parts):
             return self.relative(value, self._max([p.rel for p in parts]), sign)
         return self._with_rel(Node(value, sympy.Add(*[p.error for p in parts]), None, sign))
 
@@ -158,7 +166,7 @@ class Propagation:
         value = kind(*[p.value for p in parts])
         signs = {p.sign for p in parts}
         sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
-        if all(p.rel is not None for p in parts) and len({p.sign for p in parts}) == 1 and sign is not None:
+        if self._one_signed(parts):
             return self.relative(value, self._max([p.rel for p in parts]), sign)
         return Node(value, sympy.Add(*[p.error for p in parts]), None, sign)
 
@@ -193,6 +201,13 @@ class Propagation:
         return Node(value, sympy.Integer(2), None, a.sign)
 
     # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _one_signed(parts: list) -> bool:
+        """Every part has a relative bound and one shown sign, the same for all: then
+        Σ rᵢ·|Eᵢ| ≤ max rᵢ·|Σ Eᵢ| (a sum, max or min of them keeps the largest relative bound).
+        The sum's own sign is not enough: g·(1 + δ) + (1 − g) is 1, its error u·|g|."""
+        signs = {p.sign for p in parts}
+        return all(p.rel is not None for p in parts) and len(signs) == 1 and None not in signs
     def _product_error(self, parts: list):
         """Π(|Eᵢ| + eᵢ) − Π|Eᵢ|, multiplied out: the sum over the nonempty sets S of factors of
         Π_{i∈S} eᵢ · Π_{i∉S} |Eᵢ| — no term that must cancel, so an error never merges into
@@ -275,6 +290,13 @@ def _range(unit, k) -> tuple | None:
 
 
 def _sign_on(f, units: set, k, strict: bool) -> bool:
+    try:
+        return _decided_sign_on(f, units, k, strict)
+    except (sympy.PolynomialError, TypeError, ValueError):   # not a rational function of u: not shown
+        return False
+
+
+def _decided_sign_on(f, units: set, k, strict: bool) -> bool:
     f = sympy.cancel(sympy.together(f))
     free = f.free_symbols
     if not free:
@@ -316,17 +338,11 @@ def _poly_sign_on(p, u, ends, strict: bool) -> bool:
 
 
 def nonnegative_on(f, units: set, k) -> bool:
-    try:
-        return _sign_on(f, units, k, strict=False)
-    except (sympy.PolynomialError, TypeError, ValueError):   # not a rational function of u: not shown
-        return False
+    return _sign_on(f, units, k, strict=False)
 
 
 def positive_on(f, units: set, k) -> bool:
-    try:
-        return _sign_on(f, units, k, strict=True)
-    except (sympy.PolynomialError, TypeError, ValueError):
-        return False
+    return _sign_on(f, units, k, strict=True)
 
 
 # ---------------------------------------------------------------------------------------

@@ -88,6 +88,15 @@ def test_what_a_rounding_may_flip_or_break_is_not_bounded():
         a.node(sympy.floor(v * (1 + d1)))
 
 
+def test_a_sum_keeps_a_relative_bound_only_when_each_term_has_a_shown_sign():
+    """m·(1 + δ) + b·(g − m) ≥ 0 (a hypothesis) has a known sign, its terms do not: at m = 1000,
+    b = 1, g = 0 the sum is 0 and its error 1000·u — no bound relative to the sum holds."""
+    d1 = DELTAS[0]
+    n = analysis(m + b * (g - m) >= 0).node(m * (1 + d1) + b * (g - m))
+    at = {m: 1000, b: 1, g: 0, u: U}
+    assert n.rel is None and n.error.xreplace(at) >= 1000 * U
+
+
 def test_a_sign_is_exact_only_when_a_relative_bound_keeps_it():
     d1 = DELTAS[0]
     assert analysis().node(sympy.sign(g * b * (1 + d1))).error == 0
