@@ -98,7 +98,6 @@ CONTRACTS = {
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }
-UNIT = {"float32": 2.0 ** -24, "float64": 2.0 ** -53}
 _CONTRACT_DATA: dict = {}
 
 
@@ -130,9 +129,10 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
         return None
     paths = _contract(CONTRACTS[name][0])
     out = np.zeros(np.shape(p))
+    unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
     with mpmath.workdps(50):
         for index in np.ndindex(np.shape(p)):
-            values = {"params": p[index], "grads": g[index], "u": UNIT[dtype_name], "unit": UNIT[dtype_name]}
+            values = {"params": p[index], "grads": g[index], "u": unit, "unit": unit}
             for field in dataclasses.fields(state):
                 value = getattr(state, field.name)
                 values[field.name] = value[index] if isinstance(value, np.ndarray) else value

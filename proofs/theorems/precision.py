@@ -7,6 +7,8 @@ shows them at the vertices of the δ box, where a claim multilinear in the δ ta
 As in TorchLean's contracts for SGD and momentum, u is the unit roundoff of the arithmetic (2⁻⁵³ in
 float64, 2⁻²⁴ in float32, where NumPy's conversion of the Python float lr to float32 is one more
 rounding this model leaves out: ``make precision`` measures it, with every other optimizer's)."""
+import math
+
 import sympy
 
 from optim import adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, rmsprop, rprop, sgd
@@ -133,26 +135,26 @@ def numpy_step(x: Given, module, state, p, g, u):
     return computed, exact, exact_state
 
 
-def bias_amplification(beta, t):
-    """ρ = 2⁻⁵²·βᵗ/(1 − βᵗ): the float64 error of 1 − βᵗ, relative to it (two roundings)."""
-    return sympy.Rational(1, 2**52) * beta ** t / (1 - beta ** t)
+def amplification(a):
+    """ρ = 2⁻⁵²·a/(1 − a): the float64 error of 1 − a, relative to it, where a = βᵗ (a bias
+    correction: ``β ** t`` rounds) or a = lr·λ (a decay factor: the product rounds), and the
+    subtraction rounds — two roundings, amplified by a/(1 − a)."""
+    return sympy.Rational(1, 2**52) * a / (1 - a)
+
+
+def _scalar_factor(rhos):
+    return math.prod([1 + rho for rho in rhos])
 
 
 def scaled(x: Given, count: int, u, *rhos):
     """c·u + (1 + c·u)·(Π(1 + ρ) − 1), multiplied out (the decider groups the bound's terms by
     product, and keeps a sum free of u whole)."""
-    product = 1
-    for rho in rhos:
-        product = product * (1 + rho)
-    return x.multiplied_out(count * u + (1 + count * u) * (product - 1))
+    return x.multiplied_out(count * u + (1 + count * u) * (_scalar_factor(rhos) - 1))
 
 
 def times(x: Given, count: int, u, *rhos):
     """c·u·Π(1 + ρ), multiplied out."""
-    product = 1
-    for rho in rhos:
-        product = product * (1 + rho)
-    return x.multiplied_out(count * u * product)
+    return x.multiplied_out(count * u * _scalar_factor(rhos))
 
 
 @theorem("Optim.Adam.float_step_error_le", form="inequality", source=SOURCE,
@@ -168,7 +170,7 @@ def adam_step(x: Given):
     away_from_one(x, state.beta1, state.beta2)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, adam, state, p, g, u)
-    rhos = bias_amplification(state.beta1, new.t), bias_amplification(state.beta2, new.t)
+    rhos = amplification(state.beta1 ** new.t), amplification(state.beta2 ** new.t)
     increment = p - adam._adaptive_step(p, (1 - state.beta1) * (g - state.m), new.v, new.t, state)
     ctx = context_of(p)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 15, u, *rhos) * ctx.abs(p - exact)
@@ -186,7 +188,7 @@ def adamax_step(x: Given):
     away_from_one(x, state.beta1)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, adamax, state, p, g, u)
-    rho = bias_amplification(state.beta1, new.t)
+    rho = amplification(state.beta1 ** new.t)
     increment = state.lr / (1 - state.beta1 ** new.t) * (1 - state.beta1) * (g - state.m) / new.u
     ctx = context_of(p)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 9, u, rho) * ctx.abs(p - exact)
@@ -217,11 +219,6 @@ rprop_step = _plain_contract("Rprop", rprop, 3, {},
                              what="sign(g·prev) is exact (a rounded product keeps its sign), so the branch is the exact one")
 
 
-def decay_amplification(lr, weight_decay):
-    """ρ_λ = 2⁻⁵²·lr·λ/(1 − lr·λ): the float64 error of the decay factor 1 − lr·λ, relative to it."""
-    return sympy.Rational(1, 2**52) * lr * weight_decay / (1 - lr * weight_decay)
-
-
 @theorem("Optim.AdamW.float_step_error_le", form="inequality", source=SOURCE,
          statement="|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ_Adam| "
                    "+ 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,  ρ_λ = 2⁻⁵²·lr·λ/(1 − lr·λ), " + UNIT_RANGE
@@ -236,13 +233,13 @@ def adamw_step(x: Given):
     x.assume(state.weight_decay > 0)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, adamw, state, p, g, u)
-    rhos = bias_amplification(state.beta1, new.t), bias_amplification(state.beta2, new.t)
+    rhos = amplification(state.beta1 ** new.t), amplification(state.beta2 ** new.t)
     decayed = p * (1 - state.lr * state.weight_decay)
     adam_state = adamw.as_adam(state)
     increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (g - state.m), new.v, new.t, adam_state)
     ctx = context_of(p)
     bound = (u * ctx.abs(exact)
-             + scaled(x, 4, u, decay_amplification(state.lr, state.weight_decay)) * ctx.abs(decayed)
+             + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
              + scaled(x, 15, u, *rhos) * ctx.abs(decayed - exact) + times(x, 5, u, *rhos) * ctx.abs(increment))
     return inequality(ctx.abs(computed - exact), bound)
 
@@ -301,7 +298,7 @@ def asgd_step(x: Given):
     ctx = context_of(p)
     decayed = p * (1 - state.lambd * state.eta)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
-                      + scaled(x, 4, u, decay_amplification(state.lambd, state.eta)) * ctx.abs(decayed)
+                      + scaled(x, 4, u, amplification(state.lambd * state.eta)) * ctx.abs(decayed)
                       + 3 * u * state.eta * ctx.abs(g))
 
 
