@@ -95,9 +95,12 @@ class _SympyMath:
     def __init__(self, sympy: Any, wrapper: Any):
         self._sympy = sympy
         self._wrapper = wrapper     # a wrapped operand (its type rebuilds results), or None
-        self.pi = self._wrapped(sympy.pi, ())
-        self.cos = self._lifted("cos", sympy.cos)
-        self.log = self._lifted("log", lambda x, base=None: sympy.log(x) if base is None else sympy.log(x, base))
+        self._pi = self._wrapped(sympy.pi, ())
+        # cos, log and math.pi are not exact in floats and no rounding model bounds libm's cos:
+        # a wrapper that models rounding refuses them while it does
+        self.cos = self._lifted("cos", sympy.cos, inexact=True)
+        self.log = self._lifted("log", lambda x, base=None: sympy.log(x) if base is None else sympy.log(x, base),
+                                inexact=True)
         self.floor = self._lifted("floor", sympy.floor)
         self.min = self._lifted("min", sympy.Min)
         self.max = self._lifted("max", sympy.Max)
@@ -119,8 +122,20 @@ class _SympyMath:
         conditions = frozenset().union(*(getattr(o, "conditions", frozenset()) for o in wrapped))
         return type(self._wrapper)(expr, ops | ({op} if op else set()), conditions)
 
-    def _lifted(self, name: str, fn: Callable) -> Callable:
+    @property
+    def pi(self) -> Any:
+        self._refuse_inexact("π (math.pi is rounded)")
+        return self._pi
+
+    def _refuse_inexact(self, what: str) -> None:
+        refuse = getattr(self._wrapper, "refuse_in_rounding_model", None)
+        if refuse is not None:
+            refuse(what)
+
+    def _lifted(self, name: str, fn: Callable, inexact: bool = False) -> Callable:
         def apply(*args: Any) -> Any:
+            if inexact:
+                self._refuse_inexact(name)
             exprs = [self._exact(getattr(a, "expr", a)) for a in args]
             return self._wrapped(fn(*exprs), args, name)
         return apply

@@ -41,7 +41,7 @@ from symbolic.flatten import compare
 from symbolic.obligation import ROUNDING_ERROR, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from symbolic.paths import explore
-from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape
+from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape, to_sympy
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
 VERDICTS = (PROVED, REFUTED, UNKNOWN)
@@ -371,20 +371,33 @@ class _Rounding:
 
     def __init__(self, given: "Given", u: Any, python_scalars: bool):
         self.given, self.u, self.count = given, u, 0
+        # round_float32 rounds at float32's unit whatever u is (a float64 u alone would miss it)
         self.units = ({"tensor": u, "convert": u, "scalar": self.FLOAT64, "float32": self.FLOAT32}
-                      if python_scalars else {"tensor": u, "scalar": u})
+                      if python_scalars else {"tensor": u, "scalar": u, "float32": self.FLOAT32})
+        self.bound_of: dict = {}        # each δ -> the u of its box [−u, u]
 
-    def fresh(self, kind: str) -> sympy.Expr | None:
+    def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None) -> sympy.Expr | None:
+        """A new δ for one rounding of ``kind``; ``like=δ``: a copy of δ, with its box; ``kind="sum"``:
+        the relative error of a sum of ``terms`` values of one sign, |θ| ≤ γ_{n−1} (stated with
+        its hypothesis (n − 1)·u < 1, Higham's Lemma 3.1, whatever the order NumPy adds in)."""
         from symbolic import tensor
-        unit = self.units.get(kind)
-        if unit is None:
-            return None
         tensor.ROUNDING = None          # declaring δ and its bounds is itself no rounded arithmetic
         try:
+            if like is not None:
+                unit = self.bound_of[like]
+            elif kind == "sum":
+                n_u = (to_sympy(terms) - 1) * to_sympy(self.units["tensor"])
+                self.given.assume(SymScalar(n_u) < 1)
+                unit = SymScalar(n_u / (1 - n_u))
+            else:
+                unit = self.units.get(kind)
+            if unit is None:
+                return None
             self.count += 1
             delta = self.given.real(f"delta{self.count}")
             self.given.rounding_errors.add(f"delta{self.count}")
             self.given.assume(-unit <= delta, delta <= unit)
+            self.bound_of[delta.expr] = unit
         finally:
             tensor.ROUNDING = self.fresh
         return delta.expr

@@ -51,6 +51,10 @@ class NotElementwise(Refusal, TypeError):
     """A non-elementwise operation was asked of a generic (every-shape) tensor."""
 
 
+class NotInRoundingModel(Refusal, TypeError):
+    """An operation the rounding model (``x.rounding``) has no sound error for."""
+
+
 class SymbolicValueError(Refusal, TypeError):
     """A symbolic value was used where only a concrete one works (float(), NumPy, hash, ...)."""
 
@@ -105,16 +109,39 @@ GENERIC_SHAPE = EVERY_SHAPE
 # (Python arithmetic on scalars), "convert" (a scalar entering a tensor operation, cast to the
 # tensor's dtype) and "float32" (``round_float32``).
 
+# ROUNDING(kind, like=δ) is a fresh copy of δ (its bounds), ROUNDING("sum", terms=n) the error
+# of a sum of n terms of one sign (γ_{n−1} = (n − 1)u / (1 − (n − 1)u), Higham's Lemma 3.1).
+# The model is closed: an operation that is neither rounded here nor exact (EXACT_OPS) raises
+# NotInRoundingModel while ROUNDING is set, so a claim about it can never be shown.
+
 ROUNDING: Callable | None = None
-ROUNDED_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "sqrt"})
+ROUNDED_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "sqrt", "square"})
+EXACT_OPS = frozenset({"neg", "abs", "sign", "maximum", "minimum", "where", "full_like"})
 
 
 def _with_error(kind: str, value: sympy.Expr) -> sympy.Expr:
-    """An integer result (the step counter's t + 1, a literal 1) is exact: far below 2²⁴."""
-    if ROUNDING is None or getattr(value, "is_integer", False) is True:
+    """Exact: Python's arithmetic on integers (the step counter's t + 1, at any size), and an
+    integer number of at most 2²⁴ entering a tensor operation (float32 holds it).  A symbolic
+    integer entering a tensor operation rounds: it may exceed 2²⁴."""
+    if ROUNDING is None:
+        return value
+    if getattr(value, "is_integer", False) is True and (kind == "scalar" or (value.is_number and abs(value) <= 2**24)):
         return value
     delta = ROUNDING(kind)
     return value if delta is None else value * (1 + delta)
+
+
+def _check_modeled(op: str) -> None:
+    if ROUNDING is not None and op not in ROUNDED_OPS and op not in EXACT_OPS and op not in RELATIONS:
+        raise NotInRoundingModel(f"the rounding model (x.rounding) has no error bound for {op!r}: "
+                                 "a claim about it cannot be shown")
+
+
+def refuse_in_rounding_model(what: str) -> None:
+    """For functions computed outside these wrappers (a schedule's cos and log, the float π):
+    the rounding model does not bound their error (libm's cos is not correctly rounded)."""
+    if ROUNDING is not None:
+        raise NotInRoundingModel(f"the rounding model (x.rounding) has no error bound for {what}")
 
 
 def _rounded(op: str, value: sympy.Expr) -> sympy.Expr:
@@ -159,6 +186,53 @@ def row_total(expr: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
         summand = sympy.Mul(*inside).xreplace(back)
         by_summand[summand] = by_summand.get(summand, 0) + sympy.Mul(*outside).xreplace(back)
     return sympy.Add(*(c * (length if summand == 1 else RowSum(summand)) for summand, c in by_summand.items()))
+
+
+def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
+    """fl(Σ_{i<n} summand) in the rounding model, where ``summand`` is the generic entry with its
+    rounding errors δ shared by every index (one δ standing for each entry's own).  Written as
+    Σ_k c_k·a_{ik}·G_k(δ) with a_{ik} ≥ 0 free of δ and G_k free of i, each term's sum with the
+    summation's own errors θ_i (|θ_i| ≤ γ_{n−1}) is Σ_i a_{ik}·G_k(δ_i)·(1 + θ_i), a convex
+    combination of values of G_k·(1 + θ) on a connected box: (Σ_i a_{ik})·G_k(δ′)·(1 + θ′) for
+    some δ′, θ′ in it.  So each term gets fresh copies δ′ of its δ and a fresh θ′ (independent
+    across terms: more freedom than the model has, so a bound shown still holds).  A summand
+    that does not split so — an entry of unknown sign with a rounding inside — raises: with
+    cancellation the errors do not shrink with the sum."""
+    entries = set(ROW_ENTRIES)
+    deltas = {d for d in summand.free_symbols if d.name.startswith("delta")}
+    total = []
+    for coefficient, weight, errors in _split_for_sum(summand, entries, deltas):
+        copies = {d: ROUNDING("tensor", like=d) for d in errors.free_symbols & deltas}
+        summation = ROUNDING("sum", terms=length)
+        weighted = length if weight == 1 else row_total(weight, length)
+        ROW_TOTALS.append((weighted, weight))
+        total.append(coefficient * weighted * errors.xreplace(copies) * (1 + summation))
+    return sympy.Add(*total)
+
+
+def _split_for_sum(term: sympy.Expr, entries: set, deltas: set) -> list:
+    """``term`` as [(c, a_i, G(δ))]: c free of i and δ, a_i ≥ 0 free of δ, G free of i."""
+    coefficient, weight, errors = [], [], []
+    factors = list(sympy.Mul.make_args(term))
+    for k, factor in enumerate(factors):
+        in_row, rounded = bool(factor.free_symbols & entries), bool(factor.free_symbols & deltas)
+        if in_row and rounded:
+            rest = sympy.Mul(*(factors[:k] + factors[k + 1:]))
+            base = factor.base if factor.is_Pow and factor.exp.is_Integer and factor.exp > 1 else factor
+            if not base.is_Add:
+                raise NotInRoundingModel(
+                    f"a sum over a row of {term}: an entry's rounding cannot be separated from the row's "
+                    "values, and the rounding model bounds such a sum only then")
+            spread = sympy.expand(factor) if base is not factor else factor
+            return [split for part in sympy.Add.make_args(spread)
+                    for split in _split_for_sum(part * rest, entries, deltas)]
+        (weight if in_row else errors if rounded else coefficient).append(factor)
+    a = sympy.Mul(*weight)
+    if a.is_nonnegative is not True and (-a).is_nonnegative is not True:
+        raise NotInRoundingModel(
+            f"a sum over a row of rounded entries {term}: the row's values {a} have no shown sign, so "
+            "their rounding errors need not shrink with the sum (cancellation)")
+    return [(sympy.Mul(*coefficient), a, sympy.Mul(*errors))]
 
 
 def _factors(term: sympy.Expr) -> list:
@@ -310,6 +384,8 @@ class Sym:
     __slots__ = ("ops", "conditions")
     _op_priority = 100.0          # SymPy defers to our operators (Rational(1, 2) * x)
     __array_ufunc__ = None        # NumPy defers too, and its ufuncs refuse us
+    # for code that computes functions outside these wrappers (optim.lr_scheduler's cos, log, π)
+    refuse_in_rounding_model = staticmethod(refuse_in_rounding_model)
 
     def __array_function__(self, func, types, args, kwargs):
         raise SymbolicValueError(
@@ -367,6 +443,7 @@ class SymScalar(Sym):
         return self.expr
 
     def apply(self, op: str, fn, *others: Any) -> "Sym":
+        _check_modeled(op)
         operands = [_operand(o) for o in others]
         if any(isinstance(o[0], SymTensor) for o in operands):  # broadcast onto the tensor
             tensor = next(o[0] for o in operands if isinstance(o[0], SymTensor))
@@ -491,6 +568,7 @@ class SymTensor(Sym):
 
     # -- elementwise machinery ----------------------------------------------------
     def apply(self, op: str, fn, *others: Any) -> "SymTensor":
+        _check_modeled(op)
         columns = [self.entries]
         ops, conditions = set(self.ops) | {op}, set(self.conditions)
         for other in others:
@@ -540,6 +618,14 @@ class SymTensor(Sym):
         if self.is_generic:
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape, or on a "
                                  "row of symbolic length (x.tensor(name, length='n'))")
+        if self.is_row and ROUNDING is not None:
+            total = rounded_row_total(self.entries[0], self.shape[0])
+            return SymScalar(total, self.ops | {"sum"}, self.conditions)
+        if ROUNDING is not None and not CONCRETE_CHECK:
+            raise NotInRoundingModel("the rounding model (x.rounding) bounds sums over rows of symbolic "
+                                     "length (x.tensor(name, length='n')) only")
+        # the second check's explicit run of a row sum: one instance of the model (θ = 0, each
+        # copy of a δ equal to it), enough to test the claim at a point
         if self.is_row:
             total = row_total(self.entries[0], self.shape[0])
             ROW_TOTALS.append((total, self.entries[0]))
@@ -548,6 +634,7 @@ class SymTensor(Sym):
 
     def sum_along(self, axis: int) -> "SymTensor":
         """The sums along ``axis``, kept with length 1 (NumPy's ``sum(axis, keepdims=True)``)."""
+        _check_modeled("sum_along")
         shape = self._explicit("a sum along an axis")
         axis = _axis(axis, len(shape))
         kept = shape[:axis] + (1,) + shape[axis + 1:]
@@ -560,6 +647,7 @@ class SymTensor(Sym):
 
     def matmul(self, other: "SymTensor") -> "SymTensor":
         """The matrix product of two explicit 2-d tensors."""
+        _check_modeled("matmul")
         left, right = self._explicit("a matrix product"), other._explicit("a matrix product")
         if len(left) != 2 or len(right) != 2 or left[1] != right[0]:
             raise ValueError(f"matmul of shapes {left} and {right}")

@@ -1,0 +1,164 @@
+"""The rounding model (``x.rounding``) is closed: every operation either carries a sound error or
+is refused while it is on, so no claim about float results gets PROVED by leaving a rounding
+out.  Each false claim below is false in real float arithmetic (the comment says where), and
+each was PROVED before the model was closed."""
+import itertools
+import random
+
+import pytest
+import sympy
+
+from optim import lr_scheduler
+from optim.context import context_of
+from proofs.harness import PROVED, REFUTED, Theorem, inequality
+from proofs.runner import run_theorem
+from symbolic import tensor
+from symbolic.tensor import NotInRoundingModel, SymScalar
+
+TINY = sympy.Rational(1, 2**24)
+
+
+def _run(build):
+    return run_theorem(Theorem("Test.rounding_model", "a claim about float results", PROVED, build,
+                               "A claim about float results.", __name__), time_limit=20.0)
+
+
+def _unit(x, at_most=TINY):
+    u = x.positive("u")
+    x.assume(u <= at_most)
+    return u
+
+
+def _not_built(result, words):
+    assert result.verdict not in (PROVED, REFUTED)
+    assert "could not be built" in result.reason and words in result.reason, result.reason
+
+
+def test_a_row_sum_of_entries_of_unknown_sign_is_refused():
+    # a_i + b_i rounds per entry; with cancellation Σ(a + b) can be 0 while the errors are not
+    def build(x):
+        u = _unit(x)
+        a, b = x.tensor("a", length="n"), x.tensor("b", length="n")
+        exact = (a + b).sum()
+        with x.rounding(u):
+            computed = (a + b).sum()
+        return inequality(context_of(a).abs(computed - exact), 3 * u * context_of(a).abs(exact))
+    _not_built(_run(build), "no shown sign")
+
+
+def _sum_of_squares(bound_of):
+    def build(x):
+        u = _unit(x)
+        a = x.tensor("a", length="n")
+        ctx = context_of(a)
+        exact = (a * a).sum()
+        with x.rounding(u):
+            computed = (a * a).sum()
+        n = SymScalar(ctx.shape(a)[0])
+        return inequality(ctx.abs(computed - exact), bound_of(u, n) * exact)
+    return build
+
+
+def test_a_sum_of_squares_carries_the_summations_own_error():
+    # Σ a_i² in floats: the squares round (u) and n − 1 additions round (γ_{n−1}); 2u is false
+    # for n = 3 (a = (1, 1, 1) in float32 sums exactly, but a = (1, 2⁻¹², 2⁻¹²)·… need not)
+    assert _run(_sum_of_squares(lambda u, n: 2 * u)).verdict != PROVED
+    gamma = lambda u, n: (n - 1) * u / (1 - (n - 1) * u)
+    assert _run(_sum_of_squares(lambda u, n: (1 + u) * (1 + gamma(u, n)) - 1)).verdict == PROVED
+    # one rounding fewer than the model has is not enough
+    assert _run(_sum_of_squares(lambda u, n: gamma(u, n))).verdict != PROVED
+
+
+def test_a_square_rounds():
+    def build(x):
+        u = _unit(x)
+        g = x.tensor("g")
+        ctx = context_of(g)
+        exact = ctx.square(g)
+        with x.rounding(u):
+            computed = ctx.square(g)
+        return inequality(ctx.abs(computed - exact), 0 * u)   # 3·3 is exact, 0.1·0.1 is not
+    assert _run(build).verdict != PROVED
+
+
+def test_round_float32_rounds_at_float32_even_when_u_is_float64s():
+    def build(x):
+        u = _unit(x, sympy.Rational(1, 2**53))
+        s = x.real("s")
+        ctx = context_of(x.tensor("g"))
+        exact = ctx.round_float32(s)
+        with x.rounding(u):
+            computed = ctx.round_float32(s)
+        return inequality(abs(computed - exact), 2 * u * abs(exact))   # float32(0.1) is 2⁻²⁸ off
+    assert _run(build).verdict != PROVED
+
+
+def test_a_symbolic_integer_entering_a_tensor_operation_rounds():
+    def build(x):
+        u = _unit(x)
+        k, g = x.natural("k"), x.tensor("g", entries="positive")
+        ctx = context_of(g)
+        exact = g * k
+        with x.rounding(u, python_scalars=True):   # k a Python int, converted to the tensor's dtype
+            computed = g * k
+        # float32(2²⁴ + 1) = 2²⁴: the conversion is off by one part in 2²⁴, the product rounds too
+        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact))
+    assert _run(build).verdict != PROVED
+
+
+def test_a_schedules_cosine_is_refused():
+    def build(x):
+        u = _unit(x)
+        base_lr, t = x.positive("base_lr"), x.natural("t")
+        exact = lr_scheduler.cosine_annealing_lr_closed(base_lr, t, 10, 0)
+        with x.rounding(u):
+            computed = lr_scheduler.cosine_annealing_lr_closed(base_lr, t, 10, 0)
+        return inequality(abs(computed - exact), 4 * u * base_lr)
+    _not_built(_run(build), "no error bound for π")
+
+
+@pytest.mark.parametrize("reduce", ["explicit sum", "sum along", "matmul"])
+def test_reductions_of_explicit_tensors_are_refused(reduce):
+    def build(x):
+        u = _unit(x)
+        a = x.tensor("a", shape=(2, 2))
+        ctx = context_of(a)
+        run = {"explicit sum": lambda: a.sum(), "sum along": lambda: ctx.sum(a, 0)[0, 0],
+               "matmul": lambda: ctx.matmul(a, a)[0, 0]}[reduce]
+        exact = run()
+        with x.rounding(u):
+            computed = run()
+        return inequality(abs(computed - exact), 0 * u)
+    _not_built(_run(build), "rounding model")
+
+
+# ------------------------------------------------------------------ the split of a row's summand
+def _split(summand):
+    entries = {s for s in summand.free_symbols if s.name.endswith("_i")}
+    deltas = {s for s in summand.free_symbols if s.name.startswith("delta")}
+    return tensor._split_for_sum(summand, entries, deltas)
+
+
+def test_a_summand_splits_into_signed_row_values_times_roundings():
+    g, v = sympy.Symbol("g_i", real=True), sympy.Symbol("v_i", nonnegative=True)
+    eps, d1, d2 = sympy.Symbol("eps", positive=True), sympy.Symbol("delta1"), sympy.Symbol("delta2")
+    terms = _split((g**2 * (1 + d1) + eps) * (1 + d2))
+    assert sorted(map(str, terms)) == sorted(map(str, [(1, g**2, (1 + d1) * (1 + d2)), (eps, 1, 1 + d2)]))
+    assert _split(-3 * v * (1 + d1)) == [(-3, v, 1 + d1)]
+    for refused in [(g + v) * (1 + d1), g * (1 + d1), sympy.sqrt(v * (1 + d1) + g)]:
+        with pytest.raises(NotInRoundingModel):
+            _split(refused)
+
+
+def test_the_split_is_a_sound_model_of_per_entry_roundings():
+    # Σ_i a_i·G(δ_i)(1 + θ_i) with each entry's own δ_i, θ_i lies in (Σ a_i)·[min G(1 + θ), max G(1 + θ)]:
+    # the one-δ form the split produces covers every per-entry choice (checked exactly, n = 3)
+    rng = random.Random(5)
+    u, gamma = sympy.Rational(1, 2**6), sympy.Rational(2, 2**6 - 2)
+    G = lambda d, e: (1 + d) ** 2 * (1 - e)
+    corners = [G(d, e) * (1 + t) for d, e, t in itertools.product((-u, u), (-u, u), (-gamma, gamma))]
+    for _ in range(200):
+        a = [sympy.Rational(rng.randint(0, 50), rng.randint(1, 9)) for _ in range(3)]
+        per_entry = sum(ai * G(rng.choice((-u, u, 0)), sympy.Rational(rng.randint(-100, 100), 100) * u) * (1 + rng.choice((-gamma, gamma)))
+                        for ai in a)
+        assert sum(a) * min(corners) <= per_entry <= sum(a) * max(corners)
