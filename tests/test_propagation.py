@@ -167,3 +167,24 @@ def test_lion_without_its_sign_flip_is_not_proved():
     from optim import lion
     assert _verdict(_contract(lion, {"weight_decay": 0.0},
                               lambda x, u, s, new, p, g, exact, ctx: 8 * u * ctx.abs(p - exact) + 8 * u * s.lr)) != PROVED
+
+
+def test_the_monomial_bound_holds_at_every_vertex_and_is_exact_for_terms_of_one_sign():
+    from symbolic import prover
+    d1, d2, d3 = DELTAS[:3]
+    box = {d: (-u, u) for d in DELTAS}
+    k = analysis().k
+    signed = (p * (1 + d1) + g * (1 + d2)) * (1 + d3) - (p + g)      # may cancel: |p + g| ≪ |p|
+    bound = prover._monomial_bound(signed, [d1, d2, d3], box, k)
+    rng = random.Random(3)
+    for _ in range(20):
+        values = {p: rational(rng.uniform(-3, 3)), g: rational(rng.uniform(-3, 3)), u: U}
+        for corner in itertools.product((-U, U), repeat=3):
+            at = dict(zip((d1, d2, d3), corner))
+            assert abs(signed.xreplace(at).xreplace(values)) <= bound.xreplace(values)
+    # terms ≥ 0 (v, and g² times 1 − β): the bound is the error at the all-+u vertex, exactly
+    same_sign = (v * beta * (1 + d1) + (1 - beta) * g**2 * (1 + d2)) * (1 + d3) - (v * beta + (1 - beta) * g**2)
+    tight = prover._monomial_bound(same_sign, [d1, d2, d3], box, k)
+    assert sympy.expand(tight - same_sign.xreplace({d1: u, d2: u, d3: u})) == 0
+    assert prover._monomial_bound(p * (1 + d1) + 1, [d1], box, k) is None      # a constant term
+    assert prover._monomial_bound(p / (1 + d1) - p, [d1], box, k) is None     # not a polynomial

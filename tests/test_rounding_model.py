@@ -20,7 +20,7 @@ TINY = sympy.Rational(1, 2**24)
 
 def _run(build):
     return run_theorem(Theorem("Test.rounding_model", "a claim about float results", PROVED, build,
-                               "A claim about float results.", __name__), time_limit=20.0)
+                               "A claim about float results.", __name__), time_limit=60.0)
 
 
 def _unit(x, at_most=TINY):
