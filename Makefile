@@ -34,7 +34,7 @@ test: $(TORCH)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
 	  || echo "make test: chromium could not be installed; the browser test skips (fails if CI is set)"; \
 	fi
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 	@# torch's CPU kernels round differently (AVX2 and AVX-512 fuse multiply-adds, the default
 	@# kernel does not) and torch picks one by CPU: run the torch comparisons again under every
 	@# other kernel this CPU can run (ATEN_CPU_CAPABILITY must be set before torch is imported).
@@ -48,7 +48,7 @@ test: $(TORCH)
 	for kernel in $$kernels; do \
 	  if [ "$$kernel" = "$$native" ]; then continue; fi; \
 	  echo "ATEN_CPU_CAPABILITY=$$kernel: the torch comparisons"; \
-	  ATEN_CPU_CAPABILITY=$$kernel $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  ATEN_CPU_CAPABILITY=$$kernel $(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile \
 	    tests/test_torch_backend.py tests/test_torch_conformance.py tests/test_torch_api.py \
 	    -k "not round_trip and not tol_covers" || exit 1; \
 	done

@@ -407,6 +407,13 @@ class _Rounding:
         very form SymPy gave the rounded one (so a bound stated with it names the quantities the
         prover's error analysis meets); a state, tuple or list field by field."""
         zero = {v.symbols[0]: sympy.Integer(0) for v in self.given.variables if v.name in self.given.rounding_errors}
+        # A branch taken on a rounded value: the exact run takes it too only where the condition
+        # holds with every δ = 0 — demanded of every obligation of this path, or the "exact"
+        # value below would be the other branch's formula, not the exact run.
+        from symbolic.paths import conditions_so_far
+        for taken in conditions_so_far():
+            if set(zero) & taken.free_symbols:
+                self.given.conditions |= _holds(taken.xreplace(zero))
 
         def cond(c: Condition) -> Condition:
             return Condition(c.kind, c.expr.xreplace(zero), None if c.exponent is None else c.exponent.xreplace(zero),
@@ -434,6 +441,23 @@ class _Rounding:
     def __exit__(self, *_: Any) -> None:
         from symbolic import tensor
         tensor.ROUNDING = None
+
+
+def _holds(relation: sympy.Basic) -> set:
+    """``relation`` (a branch condition) as definedness conditions that demand it."""
+    if relation is sympy.true:
+        return set()
+    if relation is sympy.false:     # the exact run never takes this path: nothing shows 0 ≠ 0
+        return {Condition(NONZERO, sympy.Integer(0), origin="the exact run takes the rounded run's branch")}
+    kinds = {sympy.StrictGreaterThan: ((AT_LEAST_ZERO, 1), (NONZERO, 1)), sympy.GreaterThan: ((AT_LEAST_ZERO, 1),),
+             sympy.StrictLessThan: ((AT_LEAST_ZERO, -1), (NONZERO, 1)), sympy.LessThan: ((AT_LEAST_ZERO, -1),),
+             sympy.Equality: ((AT_LEAST_ZERO, 1), (AT_LEAST_ZERO, -1)), sympy.Unequality: ((NONZERO, 1),)}
+    if type(relation) not in kinds:
+        raise TheoremError(f"exact(): the rounded run branched on {relation} with every δ = 0, which the exact run "
+                           "must take too and cannot be stated: compute the exact run outside x.rounding instead")
+    difference = relation.lhs - relation.rhs
+    return {Condition(kind, sign * difference, origin="the exact run takes the rounded run's branch")
+            for kind, sign in kinds[type(relation)]}
 
 
 @dataclass

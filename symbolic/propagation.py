@@ -175,24 +175,32 @@ class Propagation:
         that are exact (error 0, e.g. the sign of a product: a relative error < 1 keeps it),
         or a side with a relative bound < 1 against 0 (its sign is kept).  The error is then
         at most the sum of the branches' (whichever is taken)."""
-        for _, condition in e.args:
-            if condition in (sympy.true, sympy.false) or not condition.free_symbols & set(self.deltas):
-                continue
-            if not isinstance(condition, sympy.core.relational.Relational):
-                raise CannotBound(f"a branch condition with rounding errors that is not a comparison: {condition}")
-            left, right = self.node(condition.lhs), self.node(condition.rhs)
-            if left.error == 0 and right.error == 0:
-                continue
-            side = left if right.value == 0 and right.error == 0 else right if left.value == 0 and left.error == 0 else None
-            if side is None or side.rel is None or not self.below_one(side.rel[0] + side.rel[1]):
-                raise CannotBound(f"a branch the rounding errors may flip: {condition}")
-        pieces = [(self.node(v), c.xreplace({d: 0 for d in self.deltas})) for v, c in e.args]
+        pieces = [(self.node(v), self.same_truth(c)) for v, c in e.args]
         value = sympy.Piecewise(*[(n.value, c) for n, c in pieces])
         signs = {n.sign for n, _ in pieces}
         sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
         if all(n.error == 0 for n, _ in pieces):
             return Node(value, ZERO, (ZERO, ZERO), sign)
         return Node(value, sympy.Add(*[n.error for n, _ in pieces]), None, sign)
+
+    def same_truth(self, condition) -> sympy.Basic:
+        """``condition`` with every δ = 0, where no rounding error in the box can change its
+        truth: its sides are exact (error 0, e.g. the sign of a product), or one side is 0 and
+        the other has a relative bound < 1 (its sign, and whether it is 0, are kept).  Raises
+        CannotBound where a rounding may flip it."""
+        if condition in (sympy.true, sympy.false) or not condition.free_symbols & set(self.deltas):
+            return condition
+        if not isinstance(condition, sympy.core.relational.Relational):
+            raise CannotBound(f"a branch condition with rounding errors that is not a comparison: {condition}")
+        left, right = self.node(condition.lhs), self.node(condition.rhs)
+        if not (left.error == 0 and right.error == 0):
+            side = left if right.value == 0 and right.error == 0 else right if left.value == 0 and left.error == 0 else None
+            if side is None or side.rel is None or not self.below_one(side.rel[0] + side.rel[1]):
+                raise CannotBound(f"a branch the rounding errors may flip: {condition}")
+        exact = condition.xreplace({d: 0 for d in self.deltas})
+        if isinstance(exact, sympy.Ne) and exact.rhs == 0 and self.k.how_nonnegative(exact.lhs):
+            return sympy.Gt(exact.lhs, 0)       # a norm ≠ 0 is a norm > 0: what bounds then use
+        return exact
 
     def _sign(self, a: Node) -> Node:
         value = sympy.sign(a.value)

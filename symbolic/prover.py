@@ -470,7 +470,7 @@ def _rounding_box(ob: Obligation, variables: list, extra: list) -> tuple | None:
     if not every or ob.relation != AT_MOST:
         return None
     met = set()
-    for e in [x for _, lhs, rhs in ob.pairs for x in (lhs, rhs)] + [c.expr for c in ob.conditions]:
+    for e in [x for _, lhs, rhs in ob.pairs for x in (lhs, rhs)] + [c.expr for c in ob.conditions] + list(ob.path):
         met |= every & e.free_symbols
     deltas = sorted(met | {d for h in list(ob.hypotheses) + list(extra) for d in every & getattr(h, "free_symbols", set())},
                     key=str)   # the roundings of this obligation's path (another path may have its own)
@@ -494,9 +494,9 @@ def _rounding_box(ob: Obligation, variables: list, extra: list) -> tuple | None:
             return None
     if set(box) != set(deltas) or any(None in ends for ends in box.values()):
         return None
-    if any(set(deltas) & getattr(e, "free_symbols", set()) for e in list(ob.path) + [rhs for _, _, rhs in ob.pairs]):
+    if any(set(deltas) & getattr(rhs, "free_symbols", set()) for _, _, rhs in ob.pairs):
         return None
-    return deltas, box, others
+    return deltas, box, others   # a path condition may hold δ: a branch on a rounded value
 
 
 def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: list) -> Verdict | None:
@@ -509,7 +509,8 @@ def _at_rounding_vertices(ob: Obligation, variables: list, seed: int, extra: lis
     if found is None:
         return None
     deltas, box, others = found
-    if len(deltas) > 10 or any(set(deltas) & c.expr.free_symbols for c in ob.conditions):
+    if len(deltas) > 10 or any(set(deltas) & c.expr.free_symbols for c in ob.conditions) or \
+            any(set(deltas) & p.free_symbols for p in ob.path):
         return None
     pairs = []
     for label, lhs, rhs in ob.pairs:
@@ -557,22 +558,39 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         return None
     remaining = [v for v in variables if v.note != ROUNDING_ERROR]
     plain = [c for c in ob.conditions if not set(deltas) & _symbols_of(c)]
-    base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=list(ob.path),
-                      conditions=plain, shape=ob.shape, ops=ob.ops)
-    k = Setting(base, remaining, seed).k
-    if k.contradiction is not None:
-        return None
     units = set().union(*(box[d][1].free_symbols for d in deltas))
-    analysis = propagation.Propagation({d: box[d][1] for d in deltas}, k, units)
+    path = [p for p in ob.path if not set(deltas) & p.free_symbols]
     bounded, shown = [], []
     try:
+        # A branch on a rounded value: the path holds where the exact value satisfies it, when
+        # no rounding in the box can change its truth (shown with the δ-free conditions only).
+        for attempt in (0, 1):
+            base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=path,
+                              conditions=plain, shape=ob.shape, ops=ob.ops)
+            setting = Setting(base, remaining, seed)
+            k = setting.k
+            if attempt:     # the exact run's branches: a contradiction among them is an infeasible path
+                infeasible = _infeasible(setting, check_hypotheses=False)
+                if infeasible is not None:
+                    infeasible.method = ("no rounding in the box changes the branches taken on rounded values; "
+                                         + infeasible.method)
+                    return infeasible
+            if k.contradiction is not None:
+                return None
+            analysis = propagation.Propagation({d: box[d][1] for d in deltas}, k, units)
+            if attempt or len(path) == len(ob.path):
+                break
+            path = [analysis.same_truth(p) for p in ob.path]
+        # a divisor or radicand with δ inside: its exact value's condition (shown with the
+        # others below), and a relative bound < 1, which keeps the sign and a zero for every δ
+        exact_conditions = []
         for c in ob.conditions:
             if c in plain:
                 continue
             n = analysis.node(c.expr)
-            exact_ok = k.how_nonzero(n.value) if c.kind == NONZERO else k.how_nonnegative(n.value)
-            if c.kind not in (NONZERO, NONNEGATIVE) or n.rel is None or not analysis.below_one(sum(n.rel)) or not exact_ok:
+            if c.kind not in (NONZERO, NONNEGATIVE) or n.rel is None or not analysis.below_one(sum(n.rel)):
                 return None
+            exact_conditions.append(Condition(c.kind, n.value, origin=c.origin))
         for label, lhs, rhs in ob.pairs:
             if not isinstance(lhs, sympy.Abs):
                 return None
@@ -592,8 +610,8 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
             shown.append(f"{label}: {how}" if label else how)
     except (propagation.CannotBound, sympy.PolynomialError, TypeError, ValueError, ZeroDivisionError, RecursionError):
         return None     # not bounded, or not shown: the usual decision runs
-    checked = Obligation(name=ob.name, relation=AT_MOST, pairs=bounded, hypotheses=others, path=list(ob.path),
-                         conditions=plain, shape=ob.shape, ops=ob.ops)
+    checked = Obligation(name=ob.name, relation=AT_MOST, pairs=bounded, hypotheses=others, path=path,
+                         conditions=plain + exact_conditions, shape=ob.shape, ops=ob.ops)
     s = Setting(checked, remaining, seed)
     rows = s.demands([e for _, error, rhs in bounded for e in (error, rhs)])
     if missing_text(rows):

@@ -144,8 +144,16 @@ def refuse_in_rounding_model(what: str) -> None:
         raise NotInRoundingModel(f"the rounding model (x.rounding) has no error bound for {what}")
 
 
-def _rounded(op: str, value: sympy.Expr) -> sympy.Expr:
-    return _with_error("scalar", value) if op in ROUNDED_OPS else value
+# A scalar computed from a reduction or an entry is a NumPy scalar of the tensor's dtype, not a
+# Python float: NumPy (2, NEP 50) keeps that dtype when it meets Python numbers, so its
+# arithmetic rounds at the tensor's u, not at float64's.
+TENSOR_DTYPE_OPS = frozenset({"sum", "index"})
+
+
+def _rounded(op: str, value: sympy.Expr, ops: frozenset = frozenset()) -> sympy.Expr:
+    if op not in ROUNDED_OPS:
+        return value
+    return _with_error("tensor" if ops & TENSOR_DTYPE_OPS else "scalar", value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -452,8 +460,8 @@ class SymScalar(Sym):
             return tensor.broadcast(converted).apply(op, fn, *others)
         exprs = [self.expr] + [o[0].expr if isinstance(o[0], SymScalar) else o[0] for o in operands]
         value, needed = fn(*exprs)
-        value = value if op in RELATIONS else _rounded(op, value)
         ops = self.ops.union(*(o[1] for o in operands)) | {op}
+        value = value if op in RELATIONS else _rounded(op, value, ops)
         conditions = self.conditions.union(*(o[2] for o in operands)) | needed
         if op in RELATIONS:
             return SymBool(value, ops, conditions)

@@ -162,3 +162,23 @@ def test_the_split_is_a_sound_model_of_per_entry_roundings():
         per_entry = sum(ai * G(rng.choice((-u, u, 0)), sympy.Rational(rng.randint(-100, 100), 100) * u) * (1 + rng.choice((-gamma, gamma)))
                         for ai in a)
         assert sum(a) * min(corners) <= per_entry <= sum(a) * max(corners)
+
+
+def test_exact_demands_that_the_exact_run_takes_the_rounded_runs_branches():
+    # a·b rounds: fl(a·b) > 1 while a·b ≤ 1 at a·b = 1 − u/2; the "exact" value exact() gives on
+    # that path would be the rounded branch's, 1, while the exact run gives 0
+    def build(x):
+        u = _unit(x)
+        a, b = x.real("a"), x.real("b")
+        with x.rounding(u) as rounded:
+            y = SymScalar(1) if a * b > 1 else SymScalar(0)
+        return inequality(abs(y - rounded.exact(y)), 0 * u)
+    assert _run(build).verdict != PROVED
+
+    def same_sign(x):       # a·b rounded keeps its sign: the exact run's branch is the rounded one's
+        u = _unit(x)
+        a, b = x.real("a"), x.real("b")
+        with x.rounding(u) as rounded:
+            y = SymScalar(1) if a * b > 0 else SymScalar(0)
+        return inequality(abs(y - rounded.exact(y)), 0 * u)
+    assert _run(same_sign).verdict == PROVED

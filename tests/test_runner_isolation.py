@@ -131,7 +131,7 @@ def test_a_build_that_hangs_is_unknown_and_takes_no_other_theorem_down(tmp_path)
     '''
     path = write(tmp_path, "hangs.py", HEADER, hang, TRUE)
     start = time.monotonic()
-    code, results = prove(path, tmp_path, "--time-limit", "2", "-j", "1")
+    code, results = prove(path, tmp_path, "--time-limit", "5", "-j", "1")   # 5 s: SGD.true on a loaded machine
     assert time.monotonic() - start < 15
     assert results["User.hangs"]["verdict"] == "UNKNOWN" and "timeout" in results["User.hangs"]["reason"]
     assert results["User.SGD.true"]["verdict"] == "PROVED"
