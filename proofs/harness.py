@@ -38,7 +38,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import ROUNDING_ERROR, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+from symbolic.obligation import ROUNDING_ERROR, ROUNDING_NOTES, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from symbolic.paths import explore
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape, to_sympy
@@ -142,6 +142,8 @@ class Given:
         self.concrete = concrete
         self.violated: list = []
         self.rounding_errors: set = set()   # the δ of x.rounding: relative errors of one operation each
+        self.sum_bounds: set = set()        # the Γ of x.rounding: error bounds of sums over rows
+        self.exact_run_demands: set = set()  # rounding.exact(): the exact run takes this path's branches
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -362,7 +364,8 @@ class Given:
                                     note=f"length {v.value.shape[0]}: its entry at the index i")
             return VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
                                 v.value.shape if v.is_tensor else None,
-                                note=ROUNDING_ERROR if v.name in self.rounding_errors else "")
+                                note=ROUNDING_ERROR if v.name in self.rounding_errors else
+                                SUM_ERROR_BOUND if v.name in self.sum_bounds else "")
         return [spec(v) for v in self.variables]
 
 
@@ -375,6 +378,7 @@ class _Rounding:
         self.units = ({"tensor": u, "convert": u, "scalar": self.FLOAT64, "float32": self.FLOAT32}
                       if python_scalars else {"tensor": u, "scalar": u, "float32": self.FLOAT32})
         self.bound_of: dict = {}        # each δ -> the u of its box [−u, u]
+        self.gammas: dict = {}          # a sum's length n -> its Γ (summation_bound)
 
     def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None) -> sympy.Expr | None:
         """A new δ for one rounding of ``kind``; ``like=δ``: a copy of δ, with its box; ``kind="sum"``:
@@ -386,9 +390,7 @@ class _Rounding:
             if like is not None:
                 unit = self.bound_of[like]
             elif kind == "sum":
-                n_u = (to_sympy(terms) - 1) * to_sympy(self.units["tensor"])
-                self.given.assume(SymScalar(n_u) < 1)
-                unit = SymScalar(n_u / (1 - n_u))
+                unit = self._summation_bound(terms)
             else:
                 unit = self.units.get(kind)
             if unit is None:
@@ -402,6 +404,28 @@ class _Rounding:
             tensor.ROUNDING = self.fresh
         return delta.expr
 
+    def summation_bound(self, terms: Any) -> SymScalar:
+        """Γ, the bound on the relative error of a sum of ``terms`` values of one sign (a row's
+        length n): a variable with 0 ≤ Γ ≤ γ_{n−1} = (n − 1)u/(1 − (n − 1)u), the bound each such
+        sum's rounding error θ, −Γ ≤ θ ≤ Γ, is stated with — so a claim bounds it with Γ."""
+        from symbolic import tensor
+        before, tensor.ROUNDING = tensor.ROUNDING, None
+        try:
+            return self._summation_bound(terms)
+        finally:
+            tensor.ROUNDING = before
+
+    def _summation_bound(self, terms: Any) -> SymScalar:
+        n = to_sympy(terms)
+        if n not in self.gammas:
+            n_u = SymScalar((n - 1) * to_sympy(self.units["tensor"]))
+            name = f"gamma{len(self.gammas) + 1}"
+            gamma = self.given.real(name)
+            self.given.sum_bounds.add(name)
+            self.given.assume(n_u < 1, gamma >= 0, gamma <= n_u / (1 - n_u))
+            self.gammas[n] = gamma
+        return self.gammas[n]
+
     def exact(self, value: Any) -> Any:
         """``value`` computed in this block with every rounding error 0: the exact run, in the
         very form SymPy gave the rounded one (so a bound stated with it names the quantities the
@@ -413,7 +437,7 @@ class _Rounding:
         from symbolic.paths import conditions_so_far
         for taken in conditions_so_far():
             if set(zero) & taken.free_symbols:
-                self.given.conditions |= _holds(taken.xreplace(zero))
+                self.given.exact_run_demands |= _holds(taken.xreplace(zero))
 
         def cond(c: Condition) -> Condition:
             return Condition(c.kind, c.expr.xreplace(zero), None if c.exponent is None else c.exponent.xreplace(zero),
@@ -525,7 +549,8 @@ def _obligation(goal: Goal, given: Given, path) -> Obligation:
     return Obligation(
         name=goal.name, relation=goal.relation, pairs=compared.pairs,
         hypotheses=list(given.hypotheses) + extra, path=list(path.conditions),
-        conditions=sorted(compared.conditions | path.definedness | given.conditions | extra_conditions,
+        conditions=sorted(compared.conditions | path.definedness | given.conditions | given.exact_run_demands
+                          | extra_conditions,
                           key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
         shape=compared.shape(), ops=sorted(compared.ops), refutes_theorem=goal.refutes_theorem,
         coefficient=coefficient, fixed=goal.fixed)
@@ -548,15 +573,15 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     tensor.ROW_TOTALS.clear()
     paths = explore(lambda: _run_build(theorem))
     first_given, first_form, _ = paths[0].result
-    specs = [s for s in first_given.specs() if s.note != ROUNDING_ERROR]
-    rounding_errors: dict = {}      # a path's own roundings: each path bounds the δ it declared
+    specs = [s for s in first_given.specs() if s.note not in ROUNDING_NOTES]
+    rounding_errors: dict = {}      # a path's own roundings: each path bounds the δ and Γ it declared
     obligations, branches = [], {}
     for path in paths:
         given, form, goals = path.result
-        if [s for s in given.specs() if s.note != ROUNDING_ERROR] != specs:
+        if [s for s in given.specs() if s.note not in ROUNDING_NOTES] != specs:
             raise TheoremError("the theorem declares different variables on different execution paths: "
                                "declare every variable before branching")
-        rounding_errors.update({s.name: s for s in given.specs() if s.note == ROUNDING_ERROR})
+        rounding_errors.update({s.name: s for s in given.specs() if s.note in ROUNDING_NOTES})
         obligations += [_obligation(goal, given, path) for goal in goals]
         for before, definedness in path.branches:
             branches.setdefault((before, definedness), given)
@@ -564,9 +589,15 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     # A hypothesis stated on one path only (after a branch, or computed from a path's values)
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]
-    specs += [rounding_errors[name] for name in sorted(rounding_errors, key=lambda n: int(n[len("delta"):]))]
+    specs += [rounding_errors[name] for name in sorted(rounding_errors, key=_name_and_number)]
     return _sums_as_variables(TheoremData(variables=specs, obligations=obligations, form=first_form.name,
                                           relation=first_form.describe(), hypotheses=common, paths=len(paths)))
+
+
+def _name_and_number(name: str) -> tuple:
+    """delta2 before delta10: a δ's or Γ's name and its number."""
+    stem = name.rstrip("0123456789")
+    return stem, int(name[len(stem):])
 
 
 def _zero_row_bases(relation: Any) -> list:

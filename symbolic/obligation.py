@@ -77,6 +77,11 @@ class VariableSpec:
 # A variable that is one operation's relative rounding error (proofs' x.rounding): the decider may
 # decide a claim multilinear in such variables at the vertices of their box.
 ROUNDING_ERROR = "the relative rounding error of one operation"
+# A variable Γ with 0 ≤ Γ ≤ γ_{n−1} = (n − 1)u/(1 − (n − 1)u): the relative error bound of a sum of
+# n terms (its rounding error lies in [−Γ, Γ]); for the decider a quantity ≥ 0 like any other, not
+# a unit roundoff, so a bound's coefficients stay polynomials in u alone.
+SUM_ERROR_BOUND = "the error bound γ of a sum of n terms"
+ROUNDING_NOTES = (ROUNDING_ERROR, SUM_ERROR_BOUND)
 
 # An obligation whose row sums were given variables of their own: a counterexample to it may set a
 # sum apart from the entries it sums, so it is not one to the theorem (shapes text, and the prover).

@@ -38,7 +38,7 @@ from symbolic import propagation, z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
-from symbolic.obligation import (ABSTRACTED_SUMS, ROUNDING_ERROR, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, ROUNDING_ERROR, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -558,7 +558,9 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         return None
     remaining = [v for v in variables if v.note != ROUNDING_ERROR]
     plain = [c for c in ob.conditions if not set(deltas) & _symbols_of(c)]
-    units = set().union(*(box[d][1].free_symbols for d in deltas))
+    # the unit roundoffs: what the boxes' half-widths are made of, but a sum's Γ (a quantity ≥ 0)
+    sum_bounds = {v.symbols[0] for v in variables if v.note == SUM_ERROR_BOUND}
+    units = set().union(*(box[d][1].free_symbols for d in deltas)) - sum_bounds
     path = [p for p in ob.path if not set(deltas) & p.free_symbols]
     bounded, shown = [], []
     try:

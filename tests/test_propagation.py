@@ -188,3 +188,24 @@ def test_the_monomial_bound_holds_at_every_vertex_and_is_exact_for_terms_of_one_
     assert sympy.expand(tight - same_sign.xreplace({d1: u, d2: u, d3: u})) == 0
     assert prover._monomial_bound(p * (1 + d1) + 1, [d1], box, k) is None      # a constant term
     assert prover._monomial_bound(p / (1 + d1) - p, [d1], box, k) is None     # not a polynomial
+
+
+def test_a_lars_contract_without_the_summation_error_is_not_proved():
+    from optim import lars
+    from optim.context import context_of
+    from proofs.theorems.precision import unit_roundoff
+
+    def build(x):
+        u = unit_roundoff(x)
+        state = x.state(lars, length="n", weight_decay=0.0, nesterov=False, b="real")
+        p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+        ctx = context_of(p)
+        x.assume(u * ctx.shape(p)[0] - u <= sympy.Rational(1, 32))
+        with x.rounding(u, python_scalars=True) as rounded:
+            computed_state, computed = lars.update(state, p, g)
+        new, exact = rounded.exact((computed_state, computed))
+        step = ctx.abs(g * (state.lr * lars.trust_ratio(p, g, state.trust_coefficient, state.epsilon)))
+        # 40 roundings of the step, but nothing for the norms' n − 1 additions each
+        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
+                          + 3 * u * ctx.abs(state.b * state.momentum) + 40 * u * step)
+    assert _verdict(build) != PROVED

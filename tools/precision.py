@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import optim  # noqa: E402
 from optim.stateful import functional_arguments  # noqa: E402
+from symbolic.obligation import SUM_ERROR_BOUND  # noqa: E402
 from symbolic import enclosure, rounding  # noqa: E402
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -95,6 +96,8 @@ CONTRACTS = {
     "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: kw == {}),
     "Lion": ("Optim.Lion.float_step_error_le", lambda kw, state, dtype: kw == {}),
     "ASGD": ("Optim.ASGD.float_step_error_le", lambda kw, state, dtype: kw == {} and state.mu == 1),
+    "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: kw == {} and state.weight_decay == 0
+             and not state.nesterov),
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }
@@ -109,14 +112,39 @@ def _contract(theorem_name: str) -> list:
         from proofs.harness import build_theorem, registry
         import proofs.theorems.precision  # noqa: F401  (registers the contracts)
         theorem = next(t for t in registry if t.name == theorem_name)
+        data = build_theorem(theorem)
         paths = []
-        for ob in build_theorem(theorem).obligations:
+        for ob in data.obligations:
             if ob.pairs:
                 bound = ob.pairs[0][2]
                 symbols = sorted(bound.free_symbols | set().union(*(c.free_symbols for c in ob.path)), key=str)
                 paths.append((ob.path, symbols, sympy.lambdify(symbols, bound, modules="mpmath")))
-        _CONTRACT_DATA[theorem_name] = paths
+        # a contract over a row of length n (the whole tensor, flattened): its sums Σk, as their
+        # summands, and its summation bounds Γ, at γ_{n−1}
+        sums = {v.name: sympy.sympify(v.note[len(SUM_NOTE):].split(",")[0], locals={s.name: s for s in
+                                      set().union(*(u.symbols for u in data.variables))})
+                for v in data.variables if v.note.startswith(SUM_NOTE)}
+        gammas = [v.name for v in data.variables if v.note == SUM_ERROR_BOUND]
+        _CONTRACT_DATA[theorem_name] = paths, sums, gammas
     return _CONTRACT_DATA[theorem_name]
+
+
+SUM_NOTE = "= Σ_(i<n) "
+
+
+def _whole_row_values(sums: dict, gammas: list, entries: dict, size: int, unit: float) -> dict:
+    """n, each Σk over every entry (exactly, from the floats' exact values) and each Γ = γ_{n−1}."""
+    import sympy
+    values = {"n": size}
+    for name, summand in sums.items():
+        total = sympy.Integer(0)
+        for index in np.ndindex(np.shape(entries["params"])):
+            at = {s: sympy.Rational(*float(entries[s.name[:-2]][index]).as_integer_ratio()) for s in summand.free_symbols}
+            total += summand.xreplace(at)
+        values[name] = total
+    w = (size - 1) * sympy.Rational(*float(unit).as_integer_ratio())
+    values.update({name: w / (1 - w) for name in gammas})
+    return values
 
 
 def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.ndarray | None:
@@ -127,19 +155,29 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     import sympy
     if name not in CONTRACTS or not CONTRACTS[name][1](kwargs, state, dtype_name):
         return None
-    paths = _contract(CONTRACTS[name][0])
+    paths, sums, gammas = _contract(CONTRACTS[name][0])
     out = np.zeros(np.shape(p))
     unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
+    arrays = {"params": p, "grads": g, **{f.name: getattr(state, f.name) for f in dataclasses.fields(state)
+                                          if isinstance(getattr(state, f.name), np.ndarray)}}
+    whole = _whole_row_values(sums, gammas, arrays, int(np.size(p)), unit)
     with mpmath.workdps(50):
         for index in np.ndindex(np.shape(p)):
             values = {"params": p[index], "grads": g[index], "u": unit, "unit": unit}
             for field in dataclasses.fields(state):
                 value = getattr(state, field.name)
                 values[field.name] = value[index] if isinstance(value, np.ndarray) else value
+            values.update({f"{k}_i": v for k, v in list(values.items())})   # a row's entry at i
+            exact = {k: v if isinstance(v, sympy.Basic) else sympy.Rational(*float(v).as_integer_ratio())
+                     for k, v in values.items() if v is not None and not isinstance(v, (bool, str))}
+            exact.update(whole)
             for path, symbols, bound in paths:
-                exact = {s: sympy.Rational(*float(values[str(s)]).as_integer_ratio()) for s in symbols}
-                if all(bool(c.subs(exact)) for c in path):
-                    out[index] = float(bound(*[mpmath.mpf(float(values[str(s)])) for s in symbols]))
+                # a branch on a rounded value is taken as the exact run takes it (the theorem shows
+                # no rounding changes it): its rounding errors at 0
+                at = {s: exact.get(str(s), 0 if str(s).startswith("delta") else None) for s in symbols}
+                if all(bool(c.subs(at)) for c in path):
+                    out[index] = float(bound(*[mpmath.mpf(sympy.Rational(at[s]).p) / sympy.Rational(at[s]).q
+                                               for s in symbols]))
                     break
             else:
                 raise ValueError(f"no path of {CONTRACTS[name][0]} holds at these inputs")

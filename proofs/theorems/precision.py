@@ -11,7 +11,7 @@ import math
 
 import sympy
 
-from optim import adadelta, adagrad, adam, adamax, adamw, asgd, lion, momentum_sgd, rmsprop, rprop, sgd
+from optim import adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, rmsprop, rprop, sgd
 from optim._shared import ema_of_square, lerp
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
@@ -302,3 +302,26 @@ def asgd_step(x: Given):
                       + 3 * u * state.eta * ctx.abs(g))
 
 
+@theorem("Optim.LARS.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|b′| + 3u·μ·|b| + (14u + 2Γ)·|lr·r·g|,  r = η·‖p‖/(‖g‖ + ε) (1 where a "
+                   "norm is 0),  b′ = −lr·r·g + μ·b,  p′ = p + b′,  Γ ≤ γ_{n−1} = (n − 1)u/(1 − (n − 1)u) the error "
+                   "bound of a norm's sum of n squares, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE + ", no weight decay, no nesterov")
+def lars_step(x: Given):
+    """A LARS step as NumPy runs it, over a param of any size n: within u of p′, a few roundings of
+    the buffer's two terms, and 14 roundings plus the two norms' summation errors (γ_{n−1}, any
+    order of addition) of the trust-ratio step; the branch on a zero norm is the exact run's (a
+    rounded norm is 0 exactly where the exact one is)."""
+    u = unit_roundoff(x)
+    state = x.state(lars, length="n", weight_decay=0.0, nesterov=False, b="real")
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+    ctx = context_of(p)
+    length = ctx.shape(p)[0]                      # the row's length n
+    x.assume(u * length - u <= sympy.Rational(1, 32))
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed_state, computed = lars.update(state, p, g)
+    new, exact = rounded.exact((computed_state, computed))
+    gamma = rounded.summation_bound(length)
+    x.assume(gamma <= sympy.Rational(1, 31))      # what (n − 1)u ≤ 2⁻⁵ gives γ_{n−1}: stated for the bounds
+    step = ctx.abs(g * (state.lr * lars.trust_ratio(p, g, state.trust_coefficient, state.epsilon)))
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
+                      + 3 * u * ctx.abs(state.b * state.momentum) + (14 * u + 2 * gamma) * step)
