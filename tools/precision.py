@@ -405,11 +405,25 @@ def plot(result: dict, path: Path) -> None:
     figure.savefig(path, dpi=90)
 
 
+def _merged(old: dict, new: dict, names: list) -> dict:
+    """The existing report with the rows and drifts of ``names`` replaced, in the library's order."""
+    if old.get("drift_steps") != new["drift_steps"] or old.get("bits") != new["bits"]:
+        raise SystemExit("--merge: the existing report has other drift steps or precision; rerun it whole")
+    order = list(optim.CLASSES)
+    rows = [r for r in old["one_step"] if r["optimizer"] not in names] + new["one_step"]
+    rows.sort(key=lambda r: order.index(r["optimizer"]))    # stable: each optimizer's rows keep their order
+    drifts = {**old["drift"], **new["drift"]}
+    return {**new, "one_step": rows, "drift": {n: drifts[n] for n in order if n in drifts},
+            "seconds": old.get("seconds", 0.0), "rerun": sorted(set(old.get("rerun", [])) | set(names))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("--steps", type=int, default=10_000, help="drift steps")
     parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other optimizers' rows and drifts from the existing report")
     args = parser.parse_args()
     names = [n for n in optim.CLASSES if not args.select or n in args.select.split(",")]
     started = time.perf_counter()
@@ -433,6 +447,8 @@ def main() -> int:
         print(f"{name}: drift done ({time.perf_counter() - started:.0f} s)", flush=True)
     result = {"one_step": rows, "drift": drifts, "drift_steps": args.steps, "bits": enclosure.PRECISION,
               "numpy": np.__version__, "seconds": time.perf_counter() - started}
+    if args.merge and (args.out / "precision.json").exists():
+        result = _merged(json.loads((args.out / "precision.json").read_text()), result, names)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "precision.json").write_text(json.dumps(result, indent=1))
     (args.out / "precision.md").write_text(markdown(result))
