@@ -380,7 +380,7 @@ class _Rounding:
         self.bound_of: dict = {}        # each δ -> the u of its box [−u, u]
         self.gammas: dict = {}          # a sum's length n -> its Γ (summation_bound)
 
-    def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None) -> sympy.Expr | None:
+    def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None, ulps: int = 1) -> sympy.Expr | None:
         """A new δ for one rounding of ``kind``; ``like=δ``: a copy of δ, with its box; ``kind="sum"``:
         the relative error of a sum of ``terms`` values of one sign, |θ| ≤ γ_{n−1} (stated with
         its hypothesis (n − 1)·u < 1, Higham's Lemma 3.1, whatever the order NumPy adds in)."""
@@ -393,6 +393,8 @@ class _Rounding:
                 unit = self._summation_bound(terms)
             else:
                 unit = self.units.get(kind)
+                if unit is not None and ulps != 1:   # a power: libm's pow is within 1 ulp, 2u
+                    unit = ulps * unit
             if unit is None:
                 return None
             self.count += 1

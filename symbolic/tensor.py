@@ -119,7 +119,7 @@ ROUNDED_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "sqrt", "square"
 EXACT_OPS = frozenset({"neg", "abs", "sign", "maximum", "minimum", "where", "full_like"})
 
 
-def _with_error(kind: str, value: sympy.Expr) -> sympy.Expr:
+def _with_error(kind: str, value: sympy.Expr, op: str = "") -> sympy.Expr:
     """Exact: Python's arithmetic on integers (the step counter's t + 1, at any size), and an
     integer number of at most 2²⁴ entering a tensor operation (float32 holds it).  A symbolic
     integer entering a tensor operation rounds: it may exceed 2²⁴."""
@@ -127,7 +127,8 @@ def _with_error(kind: str, value: sympy.Expr) -> sympy.Expr:
         return value
     if getattr(value, "is_integer", False) is True and (kind == "scalar" or (value.is_number and abs(value) <= 2**24)):
         return value
-    delta = ROUNDING(kind)
+    # libm's pow is within 1 ulp (2u), not correctly rounded: its δ gets twice the unit
+    delta = ROUNDING(kind, ulps=2) if op == "pow" else ROUNDING(kind)
     return value if delta is None else value * (1 + delta)
 
 
@@ -153,7 +154,7 @@ TENSOR_DTYPE_OPS = frozenset({"sum", "index"})
 def _rounded(op: str, value: sympy.Expr, ops: frozenset = frozenset()) -> sympy.Expr:
     if op not in ROUNDED_OPS:
         return value
-    return _with_error("tensor" if ops & TENSOR_DTYPE_OPS else "scalar", value)
+    return _with_error("tensor" if ops & TENSOR_DTYPE_OPS else "scalar", value, op)
 
 
 # ---------------------------------------------------------------------------------------
@@ -598,16 +599,16 @@ class SymTensor(Sym):
             entries.append(result)
             conditions |= needed
         if ROUNDING is not None and op in ROUNDED_OPS:
-            entries = self._rounded_entries(entries)
+            entries = self._rounded_entries(entries, op)
         return SymTensor(entries, self.shape, ops, conditions)
 
-    def _rounded_entries(self, entries: list) -> list:
+    def _rounded_entries(self, entries: list, op: str = "") -> list:
         """Each entry times (1 + δ): one δ for the generic entry (it stands for every entry's own
         δ, each bounded alike); the second check's explicit run shares one δ per operation (one
         instance of the model).  An explicit shape would need a δ per entry: not offered."""
         if not (self.is_generic or self.is_row or CONCRETE_CHECK):
             raise NotElementwise("the rounding model (x.rounding) runs on tensors of every shape only")
-        delta = ROUNDING("tensor")
+        delta = ROUNDING("tensor", ulps=2) if op == "pow" else ROUNDING("tensor")
         return entries if delta is None else [e * (1 + delta) for e in entries]
 
     def __bool__(self) -> bool:

@@ -1,6 +1,7 @@
 """`python -m proofs` writes both reports, lists every theorem with the documented fields,
 and exits 0 only when every verdict is the expected one."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def library_run(tmp_path_factory):
+    """The whole library proved by ``python -m proofs``: here, or — where CI has just run
+    ``make prove`` for its own check — that very run, read back (OPTLAWS_LIBRARY_RUN names its
+    output folder, holding the command's output as prove.log and its exit code as prove.rc)."""
+    done = os.environ.get("OPTLAWS_LIBRARY_RUN")
+    if done:
+        out = Path(done)
+        stdout = (out / "prove.log").read_text()
+        return subprocess.CompletedProcess(["make", "prove"], int((out / "prove.rc").read_text()), stdout, ""), out
     out = tmp_path_factory.mktemp("reports")
     run = subprocess.run([sys.executable, "-m", "proofs", "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)

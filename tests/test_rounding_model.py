@@ -182,3 +182,26 @@ def test_exact_demands_that_the_exact_run_takes_the_rounded_runs_branches():
             y = SymScalar(1) if a * b > 0 else SymScalar(0)
         return inequality(abs(y - rounded.exact(y)), 0 * u)
     assert _run(same_sign).verdict == PROVED
+
+
+def test_a_power_rounds_at_two_units():
+    # libm's pow is within 1 ulp, not ½: a power correctly rounded would be within u
+    def build(x):
+        u = _unit(x)
+        a, b = x.tensor("a", entries="positive"), x.real("b")
+        ctx = context_of(a)
+        exact = a ** b
+        with x.rounding(u):
+            computed = a ** b
+        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact))
+    assert _run(build).verdict != PROVED
+
+    def two_units(x):
+        u = _unit(x)
+        a, b = x.tensor("a", entries="positive"), x.real("b")
+        ctx = context_of(a)
+        exact = a ** b
+        with x.rounding(u):
+            computed = a ** b
+        return inequality(ctx.abs(computed - exact), 2 * u * ctx.abs(exact))
+    assert _run(two_units).verdict == PROVED

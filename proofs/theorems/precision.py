@@ -108,9 +108,10 @@ def adam_v(x: Given):
 #   c·u·|Δ|         Δ = p − p′, the exact step: c counts the roundings on the way to it;
 #   c·u·|Δ_inc|     the step taken on a moment's increment (1 − β)(g − m), where the moment is
 #                   a signed sum that may cancel: its error is relative to the increment;
-#   ρ = 2⁻⁵²·βᵗ/(1 − βᵗ)  a bias correction 1 − βᵗ computed in float64: ``β ** t`` rounds, and
-#                   the subtraction amplifies that by βᵗ/(1 − βᵗ) — about 10³ for β2 = 0.999 at
-#                   t = 1 (why β ≤ 1 − 2⁻²⁰ is assumed: the amplification stays below 2²⁰).
+#   ρ = 3·2⁻⁵³·βᵗ/(1 − βᵗ)  a bias correction 1 − βᵗ computed in float64: libm's ``β ** t`` is
+#                   within 1 ulp (2u), the subtraction rounds, and it amplifies β ** t's error by
+#                   βᵗ/(1 − βᵗ) — about 10³ for β2 = 0.999 at t = 1 (why β ≤ 1 − 2⁻²⁰ is
+#                   assumed: the amplification stays below 2²⁰).
 
 UNIT_RANGE = ("u ∈ [2⁻⁵³, 2⁻²⁴] (float64 to float32), NumPy's rounding of every tensor operation, scalar and "
               "conversion, no underflow or overflow")
@@ -135,11 +136,16 @@ def numpy_step(x: Given, module, state, p, g, u):
     return computed, exact, exact_state
 
 
-def amplification(a):
-    """ρ = 2⁻⁵²·a/(1 − a): the float64 error of 1 − a, relative to it, where a = βᵗ (a bias
-    correction: ``β ** t`` rounds) or a = lr·λ (a decay factor: the product rounds), and the
-    subtraction rounds — two roundings, amplified by a/(1 − a)."""
-    return sympy.Rational(1, 2**52) * a / (1 - a)
+def amplification(a, roundings: int = 2):
+    """ρ = roundings·2⁻⁵³·a/(1 − a): the float64 error of 1 − a, relative to it, where a's own
+    error is amplified by a/(1 − a) — a decay factor a = lr·λ (the product and the subtraction
+    round: 2), a bias correction a = βᵗ (libm's ``β ** t`` is within 1 ulp, 2u, and the
+    subtraction rounds: 3, ``power_amplification``)."""
+    return roundings * sympy.Rational(1, 2**53) * a / (1 - a)
+
+
+def power_amplification(a):
+    return amplification(a, roundings=3)
 
 
 def _scalar_factor(rhos):
@@ -159,7 +165,7 @@ def times(x: Given, count: int, u, *rhos):
 
 @theorem("Optim.Adam.float_step_error_le", form="inequality", source=SOURCE,
          statement="|fl(p′) − p′| ≤ u·|p′| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ| + 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,"
-                   "  Δ = p − p′,  Δ_inc the step on m's increment (1 − β1)(g − m),  ρᵢ = 2⁻⁵²·βᵢᵗ/(1 − βᵢᵗ),  "
+                   "  Δ = p − p′,  Δ_inc the step on m's increment (1 − β1)(g − m),  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  "
                    + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰")
 def adam_step(x: Given):
     """A whole Adam step as NumPy runs it lands within u of p′, 15 roundings of the step, 5 of
@@ -170,7 +176,7 @@ def adam_step(x: Given):
     away_from_one(x, state.beta1, state.beta2)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, adam, state, p, g, u)
-    rhos = amplification(state.beta1 ** new.t), amplification(state.beta2 ** new.t)
+    rhos = power_amplification(state.beta1 ** new.t), power_amplification(state.beta2 ** new.t)
     increment = p - adam._adaptive_step(p, (1 - state.beta1) * (g - state.m), new.v, new.t, state)
     ctx = context_of(p)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 15, u, *rhos) * ctx.abs(p - exact)
@@ -179,6 +185,7 @@ def adam_step(x: Given):
 
 @theorem("Optim.Adamax.float_step_error_le", form="inequality", source=SOURCE,
          statement="|fl(p′) − p′| ≤ u·|p′| + (9u + (1 + 9u)ρ₁)·|Δ| + 5u·(1 + ρ₁)·|Δ_inc|,  Δ_inc = lr/(1 − β1ᵗ)·(1 − β1)(g − m)/u′, "
+                   "ρ₁ = 3·2⁻⁵³·β1ᵗ/(1 − β1ᵗ),  "
                    + UNIT_RANGE + ", β1 ≤ 1 − 2⁻²⁰")
 def adamax_step(x: Given):
     """A whole Adamax step as NumPy runs it: within u of p′, 9 roundings of the step, 5 of
@@ -188,7 +195,7 @@ def adamax_step(x: Given):
     away_from_one(x, state.beta1)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, adamax, state, p, g, u)
-    rho = amplification(state.beta1 ** new.t)
+    rho = power_amplification(state.beta1 ** new.t)
     increment = state.lr / (1 - state.beta1 ** new.t) * (1 - state.beta1) * (g - state.m) / new.u
     ctx = context_of(p)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 9, u, rho) * ctx.abs(p - exact)
@@ -233,7 +240,7 @@ def adamw_step(x: Given):
     x.assume(state.weight_decay > 0)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, adamw, state, p, g, u)
-    rhos = amplification(state.beta1 ** new.t), amplification(state.beta2 ** new.t)
+    rhos = power_amplification(state.beta1 ** new.t), power_amplification(state.beta2 ** new.t)
     decayed = p * (1 - state.lr * state.weight_decay)
     adam_state = adamw.as_adam(state)
     increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (g - state.m), new.v, new.t, adam_state)
