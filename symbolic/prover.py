@@ -39,7 +39,7 @@ from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
 from symbolic.obligation import (ABSTRACTED_SUMS, ROUNDING_ERROR, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
-                                 Obligation, TheoremData)
+                                 POWER, Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
@@ -589,6 +589,8 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         for c in ob.conditions:
             if c in plain:
                 continue
+            if c.kind == POWER and not set(deltas) & c.expr.free_symbols and k.how_positive(c.expr):
+                continue    # b ** y with b > 0 is a real number for every exponent, rounded or not
             n = analysis.node(c.expr)
             if c.kind not in (NONZERO, NONNEGATIVE) or n.rel is None or not analysis.below_one(sum(n.rel)):
                 return None
