@@ -221,21 +221,9 @@ def test_the_vertex_method_proves_a_true_contract_and_not_a_tighter_one():
 
 def test_the_vertex_method_proves_a_contract_whose_terms_may_cancel():
     """m + (1 − β1)(g − m): g − m may cancel, so the term-by-term bound is too wide and only the
-    vertices show the contract (``Optim.Adam.float_m_error_le``'s claim)."""
-    from optim._shared import lerp
-    from optim.context import context_of
-    from proofs.harness import inequality
-
-    def build(x):
-        u, beta1 = x.positive("u"), x.unit("beta1")
-        m, g = x.tensor("m"), x.tensor("g")
-        exact = lerp(m, g, 1 - beta1)
-        with x.rounding(u):
-            computed = lerp(m, g, 1 - beta1)
-        ctx = context_of(g)
-        increment = ctx.abs((1 - beta1) * (g - m))
-        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + (1 + u) * ((1 + u) ** 3 - 1) * increment)
-    proved = _rounded_theorem(build)
+    vertices show the contract (``Optim.Adam.float_m_error_le``, run as its file states it)."""
+    from proofs.theorems.precision import adam_m
+    proved = _rounded_theorem(adam_m)
     assert proved.status == "PROVED" and "vertices" in proved.method
 
 
