@@ -226,7 +226,14 @@ class Given:
 
         ``python_scalars=True`` models how NumPy runs it: Python scalar arithmetic rounds at
         float64's 2⁻⁵³, each scalar that meets a tensor is first rounded to the tensor's dtype
-        (at u), and ``round_float32`` at float32's 2⁻²⁴ — so u ≥ 2⁻⁵³ covers both dtypes."""
+        (at u), and ``round_float32`` at float32's 2⁻²⁴ — so u ≥ 2⁻⁵³ covers both dtypes.
+
+        A power rounds at 2u (libm's pow is within 1 ulp).  A sum over a row of length n rounds
+        each entry and its additions, with an error bound Γ ≤ γ_{n−1} (``summation_bound(n)``),
+        where its summand is row values of one sign times roundings.  Anything the model has no
+        sound error for raises while the block runs (a matrix product, a sum along an axis, a
+        schedule's cos).  ``exact(value)`` gives the exact run of what the block computed, and
+        demands that the exact run takes the branches the rounded one took."""
         return _Rounding(self, u, python_scalars)
 
     def matrix(self, rows: list) -> SymTensor:
