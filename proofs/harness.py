@@ -609,6 +609,9 @@ def _name_and_number(name: str) -> tuple:
     return stem, int(name[len(stem):])
 
 
+SUM_VARIABLE_NOTE = "= Σ_(i<n) "   # a row sum's variable Σk: its note, followed by the summand
+
+
 def _zero_row_bases(relation: Any) -> list:
     """The bases fₖ at the index i when ``relation`` says a norm over rows is 0 — Σ_(i<n) Σₖ cₖ·fₖ² = 0
     or its root, the cₖ > 0 numbers — so every fₖ(i) = 0 (the fact the sums' variables would
@@ -706,7 +709,7 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
         symbol = sympy.Symbol(name, real=True)
         mapping[atom] = symbol
         specs.append(VariableSpec(name, domain, (symbol,),
-                                  note=f"= Σ_(i<n) {summand}, a variable of its own"))
+                                  note=f"{SUM_VARIABLE_NOTE}{summand}, a variable of its own"))
 
     def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)
         return e.xreplace(mapping) if isinstance(e, sympy.Basic) else e

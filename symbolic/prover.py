@@ -561,28 +561,32 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
     # the unit roundoffs: what the boxes' half-widths are made of, but a sum's Γ (a quantity ≥ 0)
     sum_bounds = {v.symbols[0] for v in variables if v.note == SUM_ERROR_BOUND}
     units = set().union(*(box[d][1].free_symbols for d in deltas)) - sum_bounds
+    def analysed(path: list) -> tuple:
+        base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=path,
+                          conditions=plain, shape=ob.shape, ops=ob.ops)
+        setting = Setting(base, remaining, seed)
+        return setting, propagation.Propagation({d: box[d][1] for d in deltas}, setting.k, units)
+
     path = [p for p in ob.path if not set(deltas) & p.free_symbols]
     bounded, shown = [], []
     try:
-        # A branch on a rounded value: the path holds where the exact value satisfies it, when
-        # no rounding in the box can change its truth (shown with the δ-free conditions only).
-        for attempt in (0, 1):
-            base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=path,
-                              conditions=plain, shape=ob.shape, ops=ob.ops)
-            setting = Setting(base, remaining, seed)
-            k = setting.k
-            if attempt:     # the exact run's branches: a contradiction among them is an infeasible path
-                infeasible = _infeasible(setting, check_hypotheses=False)
-                if infeasible is not None:
-                    infeasible.method = ("no rounding in the box changes the branches taken on rounded values; "
-                                         + infeasible.method)
-                    return infeasible
-            if k.contradiction is not None:
-                return None
-            analysis = propagation.Propagation({d: box[d][1] for d in deltas}, k, units)
-            if attempt or len(path) == len(ob.path):
-                break
+        setting, analysis = analysed(path)
+        if setting.k.contradiction is not None:
+            return None
+        if len(path) != len(ob.path):
+            # A branch on a rounded value: the path holds where the exact value satisfies it, when
+            # no rounding in the box can change its truth (shown with the δ-free conditions only);
+            # a contradiction among the exact run's branches is an infeasible path.
             path = [analysis.same_truth(p) for p in ob.path]
+            setting, analysis = analysed(path)
+            infeasible = _infeasible(setting, check_hypotheses=False)
+            if infeasible is not None:
+                infeasible.method = ("no rounding in the box changes the branches taken on rounded values; "
+                                     + infeasible.method)
+                return infeasible
+            if setting.k.contradiction is not None:
+                return None
+        k = setting.k
         # a divisor or radicand with δ inside: its exact value's condition (shown with the
         # others below), and a relative bound < 1, which keeps the sign and a zero for every δ
         exact_conditions = []

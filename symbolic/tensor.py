@@ -127,9 +127,14 @@ def _with_error(kind: str, value: sympy.Expr, op: str = "") -> sympy.Expr:
         return value
     if getattr(value, "is_integer", False) is True and (kind == "scalar" or (value.is_number and abs(value) <= 2**24)):
         return value
-    # libm's pow is within 1 ulp (2u), not correctly rounded: its δ gets twice the unit
-    delta = ROUNDING(kind, ulps=2) if op == "pow" else ROUNDING(kind)
+    delta = _fresh_error(kind, op)
     return value if delta is None else value * (1 + delta)
+
+
+def _fresh_error(kind: str, op: str) -> sympy.Expr | None:
+    """A new δ for one ``op`` of ``kind``: libm's pow is within 1 ulp (2u), not correctly
+    rounded, so a power's δ gets twice the unit."""
+    return ROUNDING(kind, ulps=2 if op == "pow" else 1)
 
 
 def _check_modeled(op: str) -> None:
@@ -608,7 +613,7 @@ class SymTensor(Sym):
         instance of the model).  An explicit shape would need a δ per entry: not offered."""
         if not (self.is_generic or self.is_row or CONCRETE_CHECK):
             raise NotElementwise("the rounding model (x.rounding) runs on tensors of every shape only")
-        delta = ROUNDING("tensor", ulps=2) if op == "pow" else ROUNDING("tensor")
+        delta = _fresh_error("tensor", op)
         return entries if delta is None else [e * (1 + delta) for e in entries]
 
     def __bool__(self) -> bool:

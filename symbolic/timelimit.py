@@ -27,7 +27,6 @@ from typing import Any, Callable, Iterable
 
 MAX_ANSWER = 512 * 1024 * 1024      # bytes a child may send
 _GRACE = 0.5                        # seconds a child gets to exit after its answer
-_open: set[int] = set()             # read ends this process holds for its running children
 
 
 class TimeLimitExceeded(Exception):
@@ -64,7 +63,6 @@ def _answer_in_child(fn: Callable[[], Any], write_end: int) -> None:
         # caller's files) — untrusted code in the child writes only to its own pipe.
         os.closerange(3, write_end)
         os.closerange(write_end + 1, _max_descriptor())
-        _open.clear()
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
@@ -105,7 +103,6 @@ class Child:
             os.setpgid(pid, pid)
         except OSError:
             pass
-        _open.add(read_end)
         self.pid, self.fd = pid, read_end
         self.started = time.monotonic()
         self.deadline = self.started + seconds
@@ -168,7 +165,6 @@ class Child:
 
     def close(self) -> None:
         if self.fd >= 0:
-            _open.discard(self.fd)
             os.close(self.fd)
             self.fd = -1
 
