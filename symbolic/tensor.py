@@ -120,15 +120,62 @@ EXACT_OPS = frozenset({"neg", "abs", "sign", "maximum", "minimum", "where", "ful
 
 
 def _with_error(kind: str, value: sympy.Expr, op: str = "") -> sympy.Expr:
-    """Exact: Python's arithmetic on integers (the step counter's t + 1, at any size), and an
-    integer number of at most 2²⁴ entering a tensor operation (float32 holds it).  A symbolic
-    integer entering a tensor operation rounds: it may exceed 2²⁴."""
+    """Exact: Python's arithmetic on integers (the step counter's t + 1, at any size), and a
+    number float32 holds (an integer of at most 2²⁴, 0.5, 0.25, …) entering a tensor operation or
+    stored as float32.  A symbolic integer entering a tensor operation rounds: it may exceed 2²⁴."""
     if ROUNDING is None:
         return value
-    if getattr(value, "is_integer", False) is True and (kind == "scalar" or (value.is_number and abs(value) <= 2**24)):
+    if getattr(value, "is_integer", False) is True and kind == "scalar":
+        return value
+    if kind in ("convert", "float32") and _float32_holds(value):
         return value
     delta = _fresh_error(kind, op)
     return value if delta is None else value * (1 + delta)
+
+
+def _float32_holds(value: sympy.Expr) -> bool:
+    """A number float32 stores exactly: p/2ᵏ with |p| < 2²⁴ odd, in float32's normal range."""
+    if not (isinstance(value, sympy.Rational) and value.is_number):
+        return False
+    if value == 0:
+        return True
+    numerator, denominator = abs(int(value.p)), int(value.q)
+    if denominator & (denominator - 1):                 # not a power of two: no binary fraction
+        return False
+    odd = numerator >> ((numerator & -numerator).bit_length() - 1)
+    return odd < 2**24 and 2.0**-126 <= abs(value) <= 2.0**127
+
+
+def _power_of_two(value: Any) -> bool:
+    """±2ᵏ: a product or quotient by it only moves the exponent."""
+    if not isinstance(value, sympy.Rational) or value == 0:
+        return False
+    p, q = abs(int(value.p)), int(value.q)
+    return (p & (p - 1)) == 0 and (q & (q - 1)) == 0
+
+
+def exact_in_floats(op: str, operands: list) -> bool:
+    """Whether floats compute ``op`` of these operands (exact values; a number where one is a
+    constant) exactly, barring underflow and overflow, which the model leaves out: x·(±2ᵏ),
+    x/(±2ᵏ), x ± 0, 0 ± x, x·0, 0/x.  Schedule-free's ``lr * 1.0`` and NAdam's 0.5·… are
+    exact: rounding them would make the rounded run branch where the real one does not."""
+    if op not in ("add", "sub", "mul", "truediv") or len(operands) != 2:
+        return False
+    left, right = operands
+    zero = [isinstance(o, sympy.Expr) and o.is_number and o == 0 for o in operands]
+    if op in ("add", "sub"):
+        return any(zero)
+    if op == "mul":
+        return any(zero) or _power_of_two(left) or _power_of_two(right)
+    return zero[0] or _power_of_two(right)
+
+
+def _constant(entries: tuple) -> sympy.Expr | None:
+    """The number every entry is (a broadcast constant, zeros_like), or None."""
+    first = entries[0] if entries else None
+    if isinstance(first, sympy.Expr) and first.is_number and all(e == first for e in entries):
+        return first
+    return None
 
 
 def _fresh_error(kind: str, op: str) -> sympy.Expr | None:
@@ -467,7 +514,7 @@ class SymScalar(Sym):
         exprs = [self.expr] + [o[0].expr if isinstance(o[0], SymScalar) else o[0] for o in operands]
         value, needed = fn(*exprs)
         ops = self.ops.union(*(o[1] for o in operands)) | {op}
-        value = value if op in RELATIONS else _rounded(op, value, ops)
+        value = value if op in RELATIONS or exact_in_floats(op, exprs) else _rounded(op, value, ops)
         conditions = self.conditions.union(*(o[2] for o in operands)) | needed
         if op in RELATIONS:
             return SymBool(value, ops, conditions)
@@ -584,6 +631,7 @@ class SymTensor(Sym):
     def apply(self, op: str, fn, *others: Any) -> "SymTensor":
         _check_modeled(op)
         columns = [self.entries]
+        constants = [_constant(self.entries)]     # each operand's one number, if it is (exact_in_floats)
         ops, conditions = set(self.ops) | {op}, set(self.conditions)
         for other in others:
             value, other_ops, other_conditions = _operand(other)
@@ -593,17 +641,19 @@ class SymTensor(Sym):
                 if value.shape != self.shape:
                     return _broadcast_apply(op, fn, self, others)
                 columns.append(value.entries)
+                constants.append(_constant(value.entries))
             else:
                 scalar = value.expr if isinstance(value, SymScalar) else value
                 if op in ROUNDED_OPS:
                     scalar = _with_error("convert", scalar)
                 columns.append((scalar,) * len(self.entries))
+                constants.append(scalar)
         entries = []
         for args in zip(*columns):
             result, needed = fn(*args)
             entries.append(result)
             conditions |= needed
-        if ROUNDING is not None and op in ROUNDED_OPS:
+        if ROUNDING is not None and op in ROUNDED_OPS and not exact_in_floats(op, constants):
             entries = self._rounded_entries(entries, op)
         return SymTensor(entries, self.shape, ops, conditions)
 

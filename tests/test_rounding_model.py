@@ -200,3 +200,39 @@ def test_a_power_rounds_at_two_units():
     # libm's pow is within 1 ulp, not ½: a power correctly rounded would be within u
     assert _run(_power_within(1)).verdict != PROVED
     assert _run(_power_within(2)).verdict == PROVED
+
+
+def _exact_claim(compute, python_scalars=True):
+    """|fl(f) − f| ≤ 0 for f = compute(g, s): true only where floats compute f exactly."""
+    def build(x):
+        u = _unit(x)
+        g, s = x.tensor("g"), x.real("s")
+        ctx = context_of(g)
+        exact = compute(g, s)
+        with x.rounding(u, python_scalars=python_scalars):
+            computed = compute(g, s)
+        return inequality(ctx.abs(computed - exact) if hasattr(computed, "shape") else abs(computed - exact), 0 * u)
+    return _run(build).verdict
+
+
+@pytest.mark.parametrize("compute", [
+    lambda g, s: g * 1.0, lambda g, s: 1.0 * g, lambda g, s: g * 0.5, lambda g, s: g * -4, lambda g, s: g / 2.0,
+    lambda g, s: g + 0.0, lambda g, s: 0.0 - g, lambda g, s: g * 0, lambda g, s: 0 / (g * g + 1) * 1.0,
+    lambda g, s: s * 1.0, lambda g, s: s * 0.25, lambda g, s: s / -8, lambda g, s: s - 0.0,
+    lambda g, s: g * (0.5 * context_of(g).zeros_like(g) + 2.0),
+], ids=["g·1", "1·g", "g·½", "g·−4", "g/2", "g+0", "0−g", "g·0", "0/…", "s·1", "s·¼", "s/−8", "s−0", "g·(0+2)"])
+def test_what_floats_compute_exactly_does_not_round(compute):
+    # a product or quotient by ±2ᵏ only moves the exponent, adding 0 changes nothing (no underflow
+    # or overflow in the model): schedule-free's lr·1.0 and the like
+    assert _exact_claim(compute) == PROVED
+
+
+@pytest.mark.parametrize("compute", [
+    lambda g, s: g * 3.0, lambda g, s: g * 0.1, lambda g, s: g * 0.75, lambda g, s: 2.0 / g, lambda g, s: g + 1.0,
+    lambda g, s: g - s, lambda g, s: s * 3, lambda g, s: 1.0 - s, lambda g, s: g * (1.0 + 2.0**-30),
+    lambda g, s: g * s, lambda g, s: g * 2.0**-200, lambda g, s: (g * 0.5) * 3.0,
+], ids=["g·3", "g·0.1", "g·¾", "2/g", "g+1", "g−s", "s·3", "1−s", "g·(1+2⁻³⁰)", "g·s", "g·2⁻²⁰⁰", "(g·½)·3"])
+def test_what_floats_round_still_rounds(compute):
+    # 3·g, 0.75·g, 1 + g round (3·(1 + 2⁻²³) needs 25 bits); 0.1 and 1 + 2⁻³⁰ are not float32
+    # numbers (their conversion rounds); 2⁻²⁰⁰ is past float32's range (the conversion underflows)
+    assert _exact_claim(compute) != PROVED
