@@ -110,6 +110,8 @@ def sample(data: TheoremData, count: int = 2, seed: int = 0) -> list[Assignment]
                 if assignment is not None:
                     found.append(assignment)
                     made += 1
+            if made == 0:   # no point on the smallest shape: a larger one, more entries to satisfy, fares no better
+                break
     return found
 
 

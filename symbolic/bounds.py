@@ -193,7 +193,13 @@ def _pow(base: Interval, exponent: sympy.Expr, env: dict) -> Interval:
 
 
 def _symbolic_power(base: Interval, exponent: Interval) -> Interval:
-    """x**e for x in [0, 1] and e > 0 stays in [0, 1], below 1 if x is; e ≥ 1 keeps x**e ≤ x."""
+    """x**e for x in [0, 1] and e > 0 stays in [0, 1], below 1 if x is; e ≥ 1 keeps x**e ≤ x.
+    Past 1: x**e > 0 for every real e where x > 0, and x**e ≥ 1 where x ≥ 1 and e ≥ 0."""
+    positive = base.lo > 0 or (base.lo == 0 and base.lo_open)
+    if base.hi > 1 and positive:
+        if base.lo >= 1 and exponent.lo >= 0:
+            return Interval(sympy.Integer(1), sympy.oo, False, True)
+        return Interval(sympy.Integer(0), sympy.oo, True, True)
     if base.lo < 0 or base.hi > 1:
         return ANY
     if exponent.lo > 0 or (exponent.lo == 0 and exponent.lo_open):

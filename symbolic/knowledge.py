@@ -188,6 +188,7 @@ class Knowledge:
         self._floor_pool: set = set()               # floors of counters seen (note_floors, apply)
         self._domain_values: list = []
         self._pending: list = []
+        self._orders: list = []                     # (strict, x, y): x > y (or ≥) between two variables
         flat = []
         for relation, source in relations:
             relation = exact(relation)
@@ -206,6 +207,7 @@ class Knowledge:
         for relation, source in self._pending + [(r, s) for r, s in flat if not isinstance(r, sympy.Eq)]:
             if self.contradiction is None:
                 self._relation(relation, source)
+        self._carry_orders()
         if self.contradiction is None:
             self._check_consistency()
         self.dummies = self._make_dummies() if self.contradiction is None else {}
@@ -338,6 +340,7 @@ class Knowledge:
         else:
             self.facts.append((kind, e))
             notes.append("a sign fact")
+            self._note_order(kind, e)
             if r.rhs.is_number or r.lhs.is_number:
                 side = r.lhs if r.rhs.is_number else r.rhs
                 number = r.rhs if r.rhs.is_number else r.lhs
@@ -348,6 +351,27 @@ class Knowledge:
                 self._tighten(side, limit)
                 notes.append(f"bounds {show(side)} to {self.intervals.get(side, limit).show()}")
         self.used.append(f"{show(relation)} ({source}): " + "; ".join(notes))
+
+    def _note_order(self, kind, e) -> None:
+        """E = x − y > 0 (or ≥ 0) for two variables: an order that carries bounds across."""
+        terms = sympy.Add.make_args(e)
+        above = [t for t in terms if t.is_Symbol]
+        below = [-t for t in terms if (-t).is_Symbol]
+        if len(terms) == 2 and len(above) == 1 and len(below) == 1:
+            self._orders.append((kind == GT, above[0], below[0]))
+
+    def _carry_orders(self) -> None:
+        """x > y: x lies above y's lower bound, y below x's upper one (lr_max > lr > 0 gives
+        lr_max > 0); repeated until a chain of orders has carried every bound along it."""
+        for _ in range(len(self._orders)):
+            for strict, x, y in self._orders:
+                if self.contradiction is not None:
+                    return
+                low, high = bound(y, self.intervals), bound(x, self.intervals)
+                if low.lo != -sympy.oo:
+                    self._tighten(x, Interval(low.lo, sympy.oo, low.lo_open or strict, True))
+                if high.hi != sympy.oo:
+                    self._tighten(y, Interval(-sympy.oo, high.hi, True, high.hi_open or strict))
 
     def _tighten(self, key, limit: Interval) -> None:
         current = self.intervals.get(key)

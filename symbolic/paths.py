@@ -53,6 +53,7 @@ class _Run:
         self.taken_order: list = []   # (condition, answer) for each fork, in order
         self.path = Path()
         self.alternatives: list[list[tuple]] = []
+        self.domains: dict = {}       # symbol -> the interval of its declared domain (note_domain)
 
     def answer(self, condition: sympy.Basic, definedness: frozenset) -> bool:
         self.queries += 1
@@ -64,6 +65,9 @@ class _Run:
             self.path.branches.append((tuple(self.path.conditions), frozenset(definedness)))
         if condition is sympy.true or condition is sympy.false:
             return condition is sympy.true
+        settled = decided_by_domains(condition, self.domains)
+        if settled is not None:
+            return settled
         if condition in self.taken:
             return self.taken[condition]
         negation = _negate(condition)
@@ -113,6 +117,37 @@ def branch(condition: sympy.Basic, definedness: frozenset = frozenset()) -> bool
             f"a branch on the symbolic condition {condition} outside a theorem build: symbolic "
             "code that branches must run under symbolic.paths.explore (the prover does this)")
     return _current[-1].answer(condition, definedness)
+
+
+def note_domain(symbol: sympy.Symbol, interval: Any) -> None:
+    """The running exploration learns a variable's domain: a branch its domain decides
+    (k < 0 for k ∈ ℕ) is answered, not forked — the other side holds at no point."""
+    if _current:
+        _current[-1].domains[symbol] = interval
+
+
+def decided_by_domains(condition: sympy.Basic, domains: dict) -> bool | None:
+    """True or False where the domains' interval bound of lhs − rhs settles the relation for
+    every point of them; None otherwise."""
+    if not (domains and isinstance(condition, sympy.core.relational.Relational)
+            and condition.free_symbols and condition.free_symbols <= set(domains)):
+        return None
+    from symbolic.bounds import bound
+    try:
+        i = bound(condition.lhs - condition.rhs, domains)
+        below = i.hi < 0 or (i.hi == 0 and i.hi_open)         # every difference < 0
+        at_most = i.hi <= 0
+        above = i.lo > 0 or (i.lo == 0 and i.lo_open)          # every difference > 0
+        at_least = i.lo >= 0
+        answers = {sympy.StrictLessThan: (below, at_least), sympy.LessThan: (at_most, above),
+                   sympy.StrictGreaterThan: (above, at_most), sympy.GreaterThan: (at_least, below),
+                   sympy.Eq: (i.lo == 0 and i.hi == 0, below or above),
+                   sympy.Ne: (below or above, i.lo == 0 and i.hi == 0)}
+        holds, fails = answers.get(type(condition), (False, False))
+        holds, fails = bool(holds), bool(fails)
+    except TypeError:       # an end SymPy cannot order
+        return None
+    return True if holds else (False if fails else None)
 
 
 def conditions_so_far() -> list:

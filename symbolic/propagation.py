@@ -109,7 +109,9 @@ class Propagation:
         signs = {p.sign for p in parts}
         sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
         if self._one_signed(parts):
-            return self.relative(value, self._max([p.rel for p in parts]), sign)
+            relative = self._relative_or_none(value, self._max([p.rel for p in parts]), sign)
+            if relative is not None:
+                return relative
         return self._with_rel(Node(value, sympy.Add(*[p.error for p in parts]), None, sign))
 
     def _mul(self, parts: list) -> Node:
@@ -117,8 +119,10 @@ class Propagation:
         signs = [p.sign for p in parts]
         sign = math.prod(signs) if None not in signs else self.sign_of(value)
         if all(p.rel is not None for p in parts):
-            return self.relative(value, (sympy.Add(*[p.rel[0] for p in parts]),
-                                         sympy.Add(*[p.rel[1] for p in parts])), sign)
+            relative = self._relative_or_none(value, (sympy.Add(*[p.rel[0] for p in parts]),
+                                                      sympy.Add(*[p.rel[1] for p in parts])), sign)
+            if relative is not None:
+                return relative
         return self._with_rel(Node(value, self._product_error(parts), None, sign))
 
     def _pow(self, e) -> Node:
@@ -240,6 +244,14 @@ class Propagation:
         if not (top.is_finite and top < 1):
             raise CannotBound(f"the relative bound's denominator 1 − ({d}) is not shown > 0")
         return Node(value, n / (1 - top) * self.magnitude(value, sign), rel, sign)
+
+    def _relative_or_none(self, value, rel: tuple, sign) -> Node | None:
+        """``relative``, or None where its denominator is not shown > 0 (β(1 − c) − 1 as β → 1):
+        the absolute rule, always sound, then bounds the node instead."""
+        try:
+            return self.relative(value, rel, sign)
+        except CannotBound:
+            return None
 
     def _with_rel(self, n: Node) -> Node:
         """A relative bound read off an absolute one, for E ≠ 0 of known sign: r = e/|E| (1 + δ:
@@ -369,6 +381,16 @@ def dominated(bound, claimed, units: set, k) -> str | None:
     if den_sign is None:
         return None
     num = num * den_sign
+    how = _grouped(num, units, k, sign_of)
+    if how is None:     # a u-free sum may hold terms the claim names apart: c·(6w + s)/(w + s) against w, s
+        spread = _spread_sums(num, atoms, k, sign_of)
+        how = None if spread is None else _grouped(spread, units, k, sign_of)
+    return how
+
+
+def _grouped(num, units: set, k, sign_of) -> str | None:
+    """num ≥ 0, shown monomial by monomial: num multiplied out and grouped by its u-free
+    monomials, each of a known sign with a coefficient of that sign on u's range."""
     groups: dict = {}
     for term in sympy.Add.make_args(sympy.expand(num)):
         free, in_u = term.as_independent(*units, as_Add=False)
@@ -379,6 +401,22 @@ def dominated(bound, claimed, units: set, k) -> str | None:
         if sign is None or not nonnegative_on(sign * coefficient, units, k):
             return None
     return f"grouped over {len(groups)} u-free monomials, each coefficient ≥ 0 for every u in its range"
+
+
+def _spread_sums(num, atoms: dict, k, sign_of):
+    """``num`` with each atom that stands for a u-free sum of terms of known signs replaced by
+    that sum (its terms atomised): the same value, so grouping it is as sound, and its terms
+    can meet the claim's.  None when there is no such atom."""
+    originals = atoms.get("originals", {})
+    spread = {}
+    for atom in num.free_symbols & set(originals):
+        original = originals[atom]
+        if not original.is_Add:
+            continue
+        terms = [_atom(term, atoms, k) for term in original.args]
+        if all(sign_of(term) is not None for term in terms):
+            spread[atom] = sympy.Add(*terms)
+    return num.xreplace(spread) if spread else None
 
 
 def _atom_signs(originals: dict, units: set, k):
@@ -465,11 +503,15 @@ def _atom(e, atoms: dict, k):
         if order is not None:                        # X = (X^(1/Q))^Q
             return sign * _new_atom(("root", key, order), 1, (sign * e) ** sympy.Rational(1, order), atoms) ** order
     elif isinstance(e, sympy.Abs):
-        inner, negated = _canonical(e.args[0]), _canonical(-e.args[0])
-        key = sympy.Abs(min(inner, negated, key=sympy.default_sort_key), evaluate=False)
+        key = _abs_key(e.args[0])
     else:
         key = e.func(*[_canonical(a) for a in e.args])
     return _new_atom(key, sign, e, atoms)
+
+
+def _abs_key(inner):
+    """The key of |inner|: the same for inner and −inner, whatever form SymPy gave them."""
+    return sympy.Abs(min(_canonical(inner), _canonical(-inner), key=sympy.default_sort_key), evaluate=False)
 
 
 def _signed_key(e) -> tuple:

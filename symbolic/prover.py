@@ -604,12 +604,12 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
                 return None
             error, how = _monomial_bound(lhs.args[0], deltas, box, k), None
             if error is not None:
-                how = propagation.dominated(error, rhs, units, k)
+                how = _dominated_on_path(error, rhs, units, k)
             if how is None:
                 n = analysis.node(lhs.args[0])
                 if n.value != 0 and not prove_equal(n.value, sympy.Integer(0), k):
                     return None
-                error, how = n.error, propagation.dominated(n.error, rhs, units, k)
+                error, how = n.error, _dominated_on_path(n.error, rhs, units, k)
             else:
                 how = f"a polynomial in the δ, each monomial at most |its coefficient|·u^degree; {how}"
             if how is None:
@@ -629,6 +629,16 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
     v.method = (f"forward error analysis over the {len(deltas)} rounding errors (a sound bound per operation, every "
                 f"order: symbolic.propagation), then the claimed bound shown larger: " + "; ".join(shown))
     return v
+
+
+def _dominated_on_path(error, claimed, units: set, k) -> str | None:
+    """``propagation.dominated`` on this path, with its equalities substituted into both sides
+    (λ = 0 makes the claim's |g + λ·p| the |g| the error analysis met), where that leaves them
+    defined."""
+    error_here, claimed_here = k.subst(error), k.subst(claimed)
+    if undefined(error_here) or undefined(claimed_here):
+        error_here, claimed_here = error, claimed
+    return propagation.dominated(error_here, claimed_here, units, k)
 
 
 def _monomial_bound(inner: sympy.Expr, deltas: list, box: dict, k) -> sympy.Expr | None:

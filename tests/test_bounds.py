@@ -28,7 +28,8 @@ def extend(children):
         children.map(lambda a: a**3),
         children.map(sympy.sqrt),
         children.map(sympy.Abs),
-        st.sampled_from([b**t, b ** (t + 1), b ** sympy.Rational(1, 2), b ** (e + 1), b**e]),
+        st.sampled_from([b**t, b ** (t + 1), b ** sympy.Rational(1, 2), b ** (e + 1), b**e,
+                         e**x, (e + 1)**v, (t + 1)**e, (v + 1)**x, (e + 2)**(x - 1)]),
     )
 
 
@@ -63,3 +64,11 @@ def test_small_exponents_do_not_keep_the_base_bound():
     # For b ∈ [0, 1/4] and e ∈ (0, 1), bᵉ can exceed 1/4 (√(1/4) = 1/2): the bound must allow it.
     quarter = {b: type(ENV[b])(0, sympy.Rational(1, 4), False, False), e: ENV[e]}
     assert bound(b**e, quarter).hi >= sympy.Rational(1, 2)
+
+
+def test_a_positive_base_past_one_keeps_a_symbolic_power_positive():
+    assert bound(e**x, ENV).lo == 0 and bound(e**x, ENV).lo_open          # e > 0: eˣ > 0 for every real x
+    assert bound((t + 1)**e, ENV).lo == 1                                 # a base ≥ 1, an exponent ≥ 0: ≥ 1
+    assert bound((t + 1)**x, ENV).lo == 0                                 # a negative exponent: below 1
+    assert bound(x**e, ENV).lo == -sympy.oo                               # a base of unknown sign: nothing
+    assert bound(v**x, ENV).lo == -sympy.oo                               # 0 ** (negative x) is undefined

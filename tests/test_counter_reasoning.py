@@ -238,3 +238,18 @@ def test_a_root_stated_nonzero_makes_its_radicand_nonzero():
     verdict = decide(1, 1, [y_spec], hypotheses=[Ne(sympy.sqrt(y), 0)], conditions=divisor)
     assert verdict.status == PROVED, verdict.reason
     assert decide(1, 1, [y_spec], hypotheses=[Ne(sympy.sqrt(y) + 1, 0)], conditions=divisor).status != PROVED
+
+
+def test_an_order_between_two_variables_carries_their_bounds():
+    from symbolic.domains import DOMAINS
+    from symbolic.knowledge import Knowledge
+    x, y, lr = sympy.symbols("x y lr")
+    symbols = {x: DOMAINS["real"], y: DOMAINS["real"], lr: DOMAINS["positive"]}
+    assert Knowledge(symbols, [(x > lr, "path")]).how_positive(x)             # lr_max > lr > 0
+    assert Knowledge(symbols, [(y >= x, "path"), (x > lr, "path")]).how_positive(y)    # along a chain
+    assert not Knowledge(symbols, [(x >= y, "path")]).how_positive(x)         # y may be negative
+    assert not Knowledge(symbols, [(x < lr, "path")]).how_positive(x)         # below, not above
+    bounded = Knowledge(symbols, [(x < lr, "path"), (lr <= 1, "hypothesis")])
+    assert (bounded.intervals[x].hi, bounded.intervals[x].hi_open) == (1, True)    # x < lr ≤ 1
+    assert not bounded.how_positive(-x)
+    assert Knowledge(symbols, [(x > lr, "path"), (x < 0, "path")]).contradiction is not None

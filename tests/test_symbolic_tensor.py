@@ -248,3 +248,34 @@ def test_states_are_adopted_but_not_changed_in_place():
     assert isinstance(state.lr, float)  # the caller's state is never mutated
     new_state, _ = adam.update(state, params, params)
     assert isinstance(new_state.lr, SymScalar) and new_state.lr.expr == R(*(1e-3).as_integer_ratio())
+
+
+def _explored_with_domains(body, **domains):
+    """explore(body) where each named symbol was declared with a domain (as Given does)."""
+    from symbolic.domains import DOMAINS
+    from symbolic.paths import note_domain
+    symbols = {name: scalar(name) for name in domains}
+
+    def run():
+        for name, domain in domains.items():
+            note_domain(symbols[name].expr, DOMAINS[domain].interval)
+        return body(**symbols)
+    return explore(run)
+
+
+def test_a_branch_its_domains_decide_does_not_fork():
+    # schedule-free's warmup test k < warmup_steps with warmup_steps = 0: no natural k takes it
+    paths = _explored_with_domains(lambda k: "warmup" if k < 0 else "after", k="natural")
+    assert [(p.result, p.conditions) for p in paths] == [("after", [])]
+    paths = _explored_with_domains(lambda lr, k: "pos" if lr * (k + 1) > 0 else "not", lr="positive", k="natural")
+    assert [p.result for p in paths] == ["pos"]
+    assert [p.result for p in _explored_with_domains(lambda mu: 1 if mu == 0 else 2, mu="positive")] == [2]
+
+
+def test_a_branch_its_domains_leave_open_still_forks():
+    assert sorted(p.result for p in _explored_with_domains(lambda k: 1 if k < 1 else 2, k="natural")) == [1, 2]
+    assert sorted(p.result for p in _explored_with_domains(lambda b: 1 if b > 0 else 2, b="unit")) == [1, 2]
+    assert sorted(p.result for p in _explored_with_domains(lambda x: 1 if x * x > 0 else 2, x="real")) == [1, 2]
+    # a symbol without a declared domain: nothing is decided for it
+    other = scalar("other")
+    assert sorted(p.result for p in _explored_with_domains(lambda k: 1 if k + other < 0 else 2, k="natural")) == [1, 2]
