@@ -40,7 +40,8 @@ from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITI
 from symbolic.flatten import compare
 from symbolic.obligation import ROUNDING_ERROR, ROUNDING_NOTES, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
-from symbolic.paths import explore
+from proofs.runner import MAX_TIME_LIMIT
+from symbolic.paths import explore, note_domain
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape, to_sympy
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
@@ -156,6 +157,9 @@ class Given:
         if clash:  # tensor m of shape (2,) has entries m_0, m_1: a scalar m_1 would alias one
             raise TheoremError(f"variable {name!r} would reuse the symbol(s) {clash} of another variable")
         self.variables.append(variable)
+        if self.concrete is None:
+            for symbol in variable.symbols:
+                note_domain(symbol, domain.interval)
         return variable.value if self.concrete is None else self._concrete_value(variable)
 
     def _concrete_value(self, variable: Variable) -> Any:
@@ -503,15 +507,21 @@ class Theorem:
     module: str
     form: str = ""        # a label such as "k-step"; otherwise the form of what build returns
     source: str = ""      # the paper or document the statement comes from
+    time_limit: float | None = None   # seconds this theorem may take, where more than the run's limit
 
 
 registry: list[Theorem] = []
 FORMS = ("equation", "k-step", "induction", "simulation", "non-equivalence", "inequality")
 
 
-def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", source: str = "") -> Callable:
+def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", source: str = "",
+            time_limit: float | None = None) -> Callable:
     """Register a theorem under a dotted Lean-style name, with the verdict it must get, and
-    optionally its form label (e.g. ``"k-step"``) and the source it comes from."""
+    optionally its form label (e.g. ``"k-step"``), the source it comes from, and the seconds
+    it may take where that is more than the run's limit (at most ``MAX_TIME_LIMIT``)."""
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool)
+                                       and 0 < time_limit <= MAX_TIME_LIMIT):
+        raise TheoremError(f"time_limit must be a number of seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit!r}")
     if expect not in VERDICTS:
         raise TheoremError(f"expect must be one of {VERDICTS}, got {expect!r}")
     if form and form not in FORMS:
@@ -523,7 +533,8 @@ def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", 
         doc = inspect.getdoc(build)
         if not doc:
             raise TheoremError(f"theorem {name!r} needs a docstring (one sentence saying the claim)")
-        registry.append(Theorem(name, statement, expect, build, doc, build.__module__, form, source))
+        registry.append(Theorem(name, statement, expect, build, doc, build.__module__, form, source,
+                                None if time_limit is None else float(time_limit)))
         return build
 
     return register

@@ -40,6 +40,7 @@ from symbolic.timelimit import Child, ChildError, TimeLimitExceeded, run_with_ti
 UNKNOWN = "UNKNOWN"
 VERDICTS = ("PROVED", "REFUTED", "UNKNOWN")
 DEFAULT_TIME_LIMIT = 30.0
+MAX_TIME_LIMIT = 300.0   # the most a theorem may ask for itself (its listing is untrusted: no endless budget)
 LIBRARY = "proofs.theorems"   # the source of the library's theorems (a package, not a file)
 
 
@@ -94,6 +95,7 @@ class TheoremInfo:
     form: str = ""
     source: str = ""
     source_file: str | None = None
+    time_limit: float | None = None   # the theorem's own limit, where it asks for more than the run's
 
 
 class TheoremFileError(Exception):
@@ -132,7 +134,8 @@ def _module_name(path: Path) -> str:
 def _info(theorem, source_file: str | None) -> dict:
     return {"name": theorem.name, "statement": theorem.statement, "expect": theorem.expect,
             "docstring": theorem.docstring, "module": theorem.module, "form": theorem.form or "",
-            "source": theorem.source or "", "source_file": source_file}
+            "source": theorem.source or "", "source_file": source_file,
+            "time_limit": getattr(theorem, "time_limit", None)}
 
 
 def _list_in_child(source_file: str | None) -> list:
@@ -471,10 +474,10 @@ def _job(theorem, time_limit: float, second_check: bool = True) -> _Job:
     if isinstance(theorem, TheoremInfo):
         return _Job(theorem, lambda: _build_in_child(theorem.source_file, theorem.name),
                     lambda points: _evaluate_in_child(theorem.source_file, theorem.name, points),
-                    time_limit, second_check)
+                    max(time_limit, theorem.time_limit or 0), second_check)
     info = TheoremInfo(**{k: v for k, v in _info(theorem, None).items() if k != "source_file"})
-    return _Job(info, lambda: _build(theorem), lambda points: _evaluate(theorem, points), time_limit,
-                second_check)
+    return _Job(info, lambda: _build(theorem), lambda points: _evaluate(theorem, points),
+                max(time_limit, info.time_limit or 0), second_check)
 
 
 def run_all(theorems: Iterable, time_limit: float, on_result: Callable[[Result], None] = lambda r: None,
@@ -562,11 +565,15 @@ def _checked_listing(listed: Any, shown: str) -> list[TheoremInfo]:
     infos = []
     for item in listed:
         if not (isinstance(item, dict) and set(item) == keys
-                and all(isinstance(item[k], str) for k in keys - {"source_file"})
-                and item["expect"] in VERDICTS):
+                and all(isinstance(item[k], str) for k in keys - {"source_file", "time_limit"})
+                and item["expect"] in VERDICTS and _valid_time_limit(item["time_limit"])):
             raise TheoremFileError(f"{shown}: the import answered a malformed theorem list")
         infos.append(TheoremInfo(**item))
     return infos
+
+
+def _valid_time_limit(value: Any) -> bool:
+    return value is None or (type(value) is float and 0 < value <= MAX_TIME_LIMIT)
 
 
 def select(theorems: Iterable, pattern: str | None) -> list:

@@ -451,3 +451,43 @@ def test_a_theorem_file_that_patches_the_tracer_cannot_be_proved(tmp_path):
     [result] = run_all(list_theorems([str(source)]), time_limit=30)
     assert result.verdict == "UNKNOWN"
     assert "replaced code the proof is about" in result.reason and "SymScalar.__truediv__" in result.reason
+
+
+SLOW_BUILD = '''
+import time
+
+@theorem("User.SGD.slow", statement="(update s p g).params = p − lr·g", time_limit=TIME_LIMIT)
+def _(x: Given):
+    """SGD steps by lr·g, after a build that takes 2 s."""
+    time.sleep(2)
+    p, g, lr = x.tensor("p"), x.tensor("g"), x.positive("lr")
+    return equation(sgd.update(sgd.State(lr), p, g)[1], p - lr * g)
+'''
+
+
+@pytest.mark.parametrize("own, verdict", [(20.0, "PROVED"), (None, "UNKNOWN")])
+def test_a_theorem_may_ask_for_more_time_than_the_run_gives(tmp_path, own, verdict):
+    path = write(tmp_path, "slow.py", HEADER, f"TIME_LIMIT = {own!r}", SLOW_BUILD)
+    [listed] = list_theorems([path])
+    assert listed.time_limit == own
+    [result] = run_all([listed], time_limit=1)
+    assert result.verdict == verdict, result.reason
+    if own is None:
+        assert "1 s limit" in result.reason
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "301", "True", "'5'", "float('nan')"])
+def test_a_theorems_own_time_limit_is_a_bounded_number_of_seconds(tmp_path, value):
+    path = write(tmp_path, "bad_limit.py", HEADER, f"TIME_LIMIT = {value}", SLOW_BUILD)
+    with pytest.raises(TheoremFileError, match="time_limit"):
+        list_theorems([path])
+
+
+def test_a_listing_that_claims_an_endless_time_limit_is_refused():
+    from proofs.runner import _checked_listing
+    item = {"name": "X.y", "statement": "s", "expect": "PROVED", "docstring": "d", "module": "m", "form": "",
+            "source": "", "source_file": None, "time_limit": 30.0}
+    assert _checked_listing([item], "f")[0].time_limit == 30.0
+    for bad in (1e9, 0.0, -5.0, "30", 30, True, float("nan")):
+        with pytest.raises(TheoremFileError, match="malformed"):
+            _checked_listing([{**item, "time_limit": bad}], "f")

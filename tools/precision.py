@@ -98,6 +98,8 @@ CONTRACTS = {
     "ASGD": ("Optim.ASGD.float_step_error_le", lambda kw, state, dtype: kw == {} and state.mu == 1),
     "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: kw == {} and state.weight_decay == 0
              and not state.nesterov),
+    "SGDScheduleFree": ("Optim.SGDScheduleFree.float_step_error_le",
+                        lambda kw, state, dtype: state.warmup_steps == 0),
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }

@@ -11,12 +11,16 @@ import math
 
 import sympy
 
-from optim import adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, rmsprop, rprop, sgd
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, rmsprop, rprop,
+                   schedule_free_sgd, sgd)
 from optim._shared import ema_of_square, lerp
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
 
 SOURCE = "the standard model of floating-point arithmetic (Higham 2002, §2.2); TorchLean's SGD contract"
+# The contracts whose decision takes 9–18 s on one core ask for 90 s: under a loaded or slower
+# machine the run's 30 s default would make them UNKNOWN by chance, not by a failed proof.
+SLOW = 90.0
 
 
 def float_and_exact(x: Given, update, state, p, g, u):
@@ -64,7 +68,7 @@ def momentum_buffer(x: Given):
                       u * ctx.abs(exact_state.buf) + u * (1 + u) * ctx.abs(state.buf * state.momentum))
 
 
-@theorem("Optim.Adam.float_m_error_le", form="inequality", source=SOURCE,
+@theorem("Optim.Adam.float_m_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|δ| ≤ u for each of its 4 roundings (1 − β1 among them) ⟹ |fl(m′) − m′| ≤ u·|m′| + "
                    "(1 + u)·((1 + u)³ − 1)·|(1 − β1)·(g − m)|,  m′ = m + (1 − β1)·(g − m)")
 def adam_m(x: Given):
@@ -163,7 +167,7 @@ def times(x: Given, count: int, u, *rhos):
     return x.multiplied_out(count * u * _scalar_factor(rhos))
 
 
-@theorem("Optim.Adam.float_step_error_le", form="inequality", source=SOURCE,
+@theorem("Optim.Adam.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ| + 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,"
                    "  Δ = p − p′,  Δ_inc the step on m's increment (1 − β1)(g − m),  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  "
                    + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰")
@@ -226,7 +230,7 @@ rprop_step = _plain_contract("Rprop", rprop, 3, {},
                              what="sign(g·prev) is exact (a rounded product keeps its sign), so the branch is the exact one")
 
 
-@theorem("Optim.AdamW.float_step_error_le", form="inequality", source=SOURCE,
+@theorem("Optim.AdamW.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ_Adam| "
                    "+ 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,  ρ_λ = 2⁻⁵²·lr·λ/(1 − lr·λ), " + UNIT_RANGE
                    + ", β1, β2, lr·λ ≤ 1 − 2⁻²⁰")
@@ -253,7 +257,7 @@ def adamw_step(x: Given):
 
 
 
-@theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE,
+@theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + 4u·lr·(|buf′| + μ·|buf| + |1 − τ|·|g|),  buf′ = μ·buf + (1 − τ)·g,  p′ = p − lr·buf′,  "
                    + UNIT_RANGE + ", μ > 0, no nesterov, no weight decay")
 def sgd_momentum_step(x: Given):
@@ -309,7 +313,7 @@ def asgd_step(x: Given):
                       + 3 * u * state.eta * ctx.abs(g))
 
 
-@theorem("Optim.LARS.float_step_error_le", form="inequality", source=SOURCE,
+@theorem("Optim.LARS.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|b′| + 3u·μ·|b| + (14u + 2Γ)·|lr·r·g|,  r = η·‖p‖/(‖g‖ + ε) (1 where a "
                    "norm is 0),  b′ = −lr·r·g + μ·b,  p′ = p + b′,  Γ ≤ γ_{n−1} = (n − 1)u/(1 − (n − 1)u) the error "
                    "bound of a norm's sum of n squares, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE + ", no weight decay, no nesterov")
@@ -332,3 +336,33 @@ def lars_step(x: Given):
     step = ctx.abs(g * (state.lr * lars.trust_ratio(p, g, state.trust_coefficient, state.epsilon)))
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
                       + 3 * u * ctx.abs(state.b * state.momentum) + (14 * u + 2 * gamma) * step)
+
+
+FLOAT64_UNIT = sympy.Rational(1, 2**53)
+
+
+@theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(y′) − y′| ≤ u·|y′| + 2u·|y + c·(z − y)| + (4u + 12·2⁻⁵³)·|c·(z − y)| + 6u·|s·g̃| + 13·2⁻⁵³·lr·β·|g̃| "
+                   "+ 3u·|s·λ·y| + u·lr·β·λ·|y|,  y′ = y + c·(z − y) + s·g̃,  s = lr·(β·(1 − c) − 1),  g̃ = g + λ·y,  "
+                   "c = w/(weight_sum + w),  w = (k + 1)^r·max(lr, lr_max)^weight_lr_power,  " + UNIT_RANGE
+                   + ", no warmup (warmup_steps = 0)")
+def schedule_free_sgd_step(x: Given):
+    """A schedule-free SGD step as NumPy runs it: within u of y′, a few roundings of the averaged
+    point and of the gradient step, and the float64 error of the averaging coefficient c (two
+    powers, a product, a sum and a quotient: 12 units of 2⁻⁵³ of c's move, 13 of 1 − c's
+    share of the step) — every shape, float32 and float64, every step k, every weight_sum ≥ 0.
+    max(lr, lr_max) is the exact run's (lr·1.0 is exact in floats), so the branch is too."""
+    u = unit_roundoff(x)
+    state = x.state(schedule_free_sgd, warmup_steps=0)
+    y, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
+    _, _, _, c = schedule_free_sgd.averaging(state)
+    ctx = context_of(y)
+    lr, beta, decay = state.lr, state.momentum, state.weight_decay
+    shifted = g + decay * y                       # the gradient with schedule-free's L2 term
+    scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
+    return inequality(ctx.abs(computed - exact),
+                      u * ctx.abs(exact) + 2 * u * ctx.abs(lerp(y, state.z, c))
+                      + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (state.z - y))
+                      + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
+                      + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
