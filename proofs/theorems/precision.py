@@ -3,7 +3,8 @@ theorems speak about, in the standard rounding model — every arithmetic result
 value times (1 + δ), |δ| ≤ u (``x.rounding(u)``: the optimizer's own code runs there, once
 exactly and once rounded, and the claim compares the two).  These bounds are *not* first order:
 they hold for every δ in [−u, u], higher-order terms included (the (1 + u) factors); the decider
-shows them at the vertices of the δ box, where a claim multilinear in the δ takes its extremes.
+shows them by forward error analysis (``symbolic.propagation``), or else at the vertices of
+the δ box, where a claim multilinear in the δ takes its extremes.
 As in TorchLean's contracts for SGD and momentum, u is the unit roundoff of the arithmetic (2⁻⁵³ in
 float64, 2⁻²⁴ in float32, where NumPy's conversion of the Python float lr to float32 is one more
 rounding this model leaves out: ``make precision`` measures it, with every other optimizer's)."""
@@ -18,7 +19,7 @@ from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
 
 SOURCE = "the standard model of floating-point arithmetic (Higham 2002, §2.2); TorchLean's SGD contract"
-# The contracts whose decision takes 9–18 s on one core ask for 90 s: under a loaded or slower
+# The contracts whose decision takes 8–15 s on one core ask for 90 s: under a loaded or slower
 # machine the run's 30 s default would make them UNKNOWN by chance, not by a failed proof.
 SLOW = 90.0
 
@@ -68,7 +69,7 @@ def momentum_buffer(x: Given):
                       u * ctx.abs(exact_state.buf) + u * (1 + u) * ctx.abs(state.buf * state.momentum))
 
 
-@theorem("Optim.Adam.float_m_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+@theorem("Optim.Adam.float_m_error_le", form="inequality", source=SOURCE,
          statement="|δ| ≤ u for each of its 4 roundings (1 − β1 among them) ⟹ |fl(m′) − m′| ≤ u·|m′| + "
                    "(1 + u)·((1 + u)³ − 1)·|(1 − β1)·(g − m)|,  m′ = m + (1 − β1)·(g − m)")
 def adam_m(x: Given):
