@@ -255,3 +255,28 @@ def test_a_power_is_widened_even_where_its_exact_result_is_representable():
     with enclosure.rounded(np.float32):
         cube = x ** 3                         # 27: exactly representable, still a pow
     assert not cube.a[0].is_exact() and cube.a[0].contains(27)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_schedule_free_contract_holds_where_its_float64_coefficient_matters(dtype):
+    """Schedule-free SGD's contract at the inputs that stress its 2⁻⁵³ terms: β → 1 (the step's
+    scale 1 − β(1 − c) small), c → 0 (a huge weight_sum), late steps and powers, weight decay,
+    every branch of max(lr, lr_max): certified |float − exact| ≤ the proved bound, entry by entry."""
+    import dataclasses
+    from optim import schedule_free_sgd
+    rng = np.random.default_rng(5)
+    name = "float32" if dtype == np.float32 else "float64"
+    for beta in (0.999, 1 - 2.0**-20):
+        for weight_sum in (0.0, 1e12):
+            for k, r, power in ((0, 0.0, 2.0), (123456, 2.0, 1.0)):
+                for decay in (0.0, 0.1):
+                    p = rng.standard_normal(5).astype(dtype)
+                    g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+                    state = schedule_free_sgd.init(p, lr=0.37, momentum=beta, weight_decay=decay, r=r,
+                                                   weight_lr_power=power)
+                    state = dataclasses.replace(state, z=(p + rng.standard_normal(5)).astype(dtype), k=k,
+                                                weight_sum=weight_sum, lr_max=float(rng.choice([-1.0, 0.5])))
+                    _, new_p = schedule_free_sgd.update(state, p, g)
+                    _, exact = enclosure.enclosed_step(schedule_free_sgd, state, p, g)
+                    proved = precision.contract_bound("SGDScheduleFree", {}, state, p, g, name)
+                    assert precision._worst_ratio(exact.error_bound(new_p), proved) <= 1.0, (beta, weight_sum, k, decay)
