@@ -40,7 +40,7 @@ from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITI
 from symbolic.flatten import compare
 from symbolic.obligation import ROUNDING_ERROR, ROUNDING_NOTES, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
-from proofs.runner import MAX_TIME_LIMIT
+from proofs.runner import MAX_TIME_LIMIT, valid_time_limit
 from symbolic.paths import explore, note_domain
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape, to_sympy
 
@@ -519,8 +519,8 @@ def theorem(name: str, *, statement: str, expect: str = PROVED, form: str = "", 
     """Register a theorem under a dotted Lean-style name, with the verdict it must get, and
     optionally its form label (e.g. ``"k-step"``), the source it comes from, and the seconds
     it may take where that is more than the run's limit (at most ``MAX_TIME_LIMIT``)."""
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool)
-                                       and 0 < time_limit <= MAX_TIME_LIMIT):
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                   or not valid_time_limit(float(time_limit))):
         raise TheoremError(f"time_limit must be a number of seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit!r}")
     if expect not in VERDICTS:
         raise TheoremError(f"expect must be one of {VERDICTS}, got {expect!r}")

@@ -135,7 +135,7 @@ def _info(theorem, source_file: str | None) -> dict:
     return {"name": theorem.name, "statement": theorem.statement, "expect": theorem.expect,
             "docstring": theorem.docstring, "module": theorem.module, "form": theorem.form or "",
             "source": theorem.source or "", "source_file": source_file,
-            "time_limit": getattr(theorem, "time_limit", None)}
+            "time_limit": theorem.time_limit}
 
 
 def _list_in_child(source_file: str | None) -> list:
@@ -472,12 +472,12 @@ def _job(theorem, time_limit: float, second_check: bool = True) -> _Job:
     """A job for a listed theorem (its file is imported again in the builder) or, for tests
     and tools, a Theorem object this process already holds (built in a fork of it)."""
     if isinstance(theorem, TheoremInfo):
-        return _Job(theorem, lambda: _build_in_child(theorem.source_file, theorem.name),
-                    lambda points: _evaluate_in_child(theorem.source_file, theorem.name, points),
-                    max(time_limit, theorem.time_limit or 0), second_check)
-    info = TheoremInfo(**{k: v for k, v in _info(theorem, None).items() if k != "source_file"})
-    return _Job(info, lambda: _build(theorem), lambda points: _evaluate(theorem, points),
-                max(time_limit, info.time_limit or 0), second_check)
+        info, build = theorem, lambda: _build_in_child(theorem.source_file, theorem.name)
+        evaluate = lambda points: _evaluate_in_child(theorem.source_file, theorem.name, points)  # noqa: E731
+    else:
+        info = TheoremInfo(**{k: v for k, v in _info(theorem, None).items() if k != "source_file"})
+        build, evaluate = lambda: _build(theorem), lambda points: _evaluate(theorem, points)
+    return _Job(info, build, evaluate, max(time_limit, info.time_limit or 0), second_check)
 
 
 def run_all(theorems: Iterable, time_limit: float, on_result: Callable[[Result], None] = lambda r: None,
@@ -566,13 +566,14 @@ def _checked_listing(listed: Any, shown: str) -> list[TheoremInfo]:
     for item in listed:
         if not (isinstance(item, dict) and set(item) == keys
                 and all(isinstance(item[k], str) for k in keys - {"source_file", "time_limit"})
-                and item["expect"] in VERDICTS and _valid_time_limit(item["time_limit"])):
+                and item["expect"] in VERDICTS and valid_time_limit(item["time_limit"])):
             raise TheoremFileError(f"{shown}: the import answered a malformed theorem list")
         infos.append(TheoremInfo(**item))
     return infos
 
 
-def _valid_time_limit(value: Any) -> bool:
+def valid_time_limit(value: Any) -> bool:
+    """A theorem's own time limit: None, or a float of seconds in (0, MAX_TIME_LIMIT]."""
     return value is None or (type(value) is float and 0 < value <= MAX_TIME_LIMIT)
 
 

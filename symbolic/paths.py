@@ -22,6 +22,8 @@ from typing import Any, Callable
 
 import sympy
 
+from symbolic.bounds import bound
+
 MAX_PATHS = 64
 MAX_QUERIES = 10_000
 
@@ -65,14 +67,14 @@ class _Run:
             self.path.branches.append((tuple(self.path.conditions), frozenset(definedness)))
         if condition is sympy.true or condition is sympy.false:
             return condition is sympy.true
-        settled = decided_by_domains(condition, self.domains)
-        if settled is not None:
-            return settled
         if condition in self.taken:
             return self.taken[condition]
         negation = _negate(condition)
         if negation in self.taken:
             return not self.taken[negation]
+        settled = decided_by_domains(condition, self.domains)
+        if settled is not None:
+            return settled
         if self.forks < len(self.forced):
             expected, choice = self.forced[self.forks]
             if condition != expected:
@@ -132,7 +134,6 @@ def decided_by_domains(condition: sympy.Basic, domains: dict) -> bool | None:
     if not (domains and isinstance(condition, sympy.core.relational.Relational)
             and condition.free_symbols and condition.free_symbols <= set(domains)):
         return None
-    from symbolic.bounds import bound
     try:
         i = bound(condition.lhs - condition.rhs, domains)
         below = i.hi < 0 or (i.hi == 0 and i.hi_open)         # every difference < 0

@@ -503,15 +503,11 @@ def _atom(e, atoms: dict, k):
         if order is not None:                        # X = (X^(1/Q))^Q
             return sign * _new_atom(("root", key, order), 1, (sign * e) ** sympy.Rational(1, order), atoms) ** order
     elif isinstance(e, sympy.Abs):
-        key = _abs_key(e.args[0])
+        inner, negated = _canonical(e.args[0]), _canonical(-e.args[0])
+        key = sympy.Abs(min(inner, negated, key=sympy.default_sort_key), evaluate=False)
     else:
         key = e.func(*[_canonical(a) for a in e.args])
     return _new_atom(key, sign, e, atoms)
-
-
-def _abs_key(inner):
-    """The key of |inner|: the same for inner and −inner, whatever form SymPy gave them."""
-    return sympy.Abs(min(_canonical(inner), _canonical(-inner), key=sympy.default_sort_key), evaluate=False)
 
 
 def _signed_key(e) -> tuple:

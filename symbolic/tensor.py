@@ -203,8 +203,8 @@ def refuse_in_rounding_model(what: str) -> None:
 TENSOR_DTYPE_OPS = frozenset({"sum", "index"})
 
 
-def _rounded(op: str, value: sympy.Expr, ops: frozenset = frozenset()) -> sympy.Expr:
-    if op not in ROUNDED_OPS:
+def _rounded(op: str, value: sympy.Expr, ops: frozenset = frozenset(), operands: list = ()) -> sympy.Expr:
+    if op not in ROUNDED_OPS or ROUNDING is None or exact_in_floats(op, operands):
         return value
     return _with_error("tensor" if ops & TENSOR_DTYPE_OPS else "scalar", value, op)
 
@@ -514,7 +514,7 @@ class SymScalar(Sym):
         exprs = [self.expr] + [o[0].expr if isinstance(o[0], SymScalar) else o[0] for o in operands]
         value, needed = fn(*exprs)
         ops = self.ops.union(*(o[1] for o in operands)) | {op}
-        value = value if op in RELATIONS or exact_in_floats(op, exprs) else _rounded(op, value, ops)
+        value = value if op in RELATIONS else _rounded(op, value, ops, exprs)
         conditions = self.conditions.union(*(o[2] for o in operands)) | needed
         if op in RELATIONS:
             return SymBool(value, ops, conditions)
@@ -631,7 +631,6 @@ class SymTensor(Sym):
     def apply(self, op: str, fn, *others: Any) -> "SymTensor":
         _check_modeled(op)
         columns = [self.entries]
-        constants = [_constant(self.entries)]     # each operand's one number, if it is (exact_in_floats)
         ops, conditions = set(self.ops) | {op}, set(self.conditions)
         for other in others:
             value, other_ops, other_conditions = _operand(other)
@@ -641,19 +640,17 @@ class SymTensor(Sym):
                 if value.shape != self.shape:
                     return _broadcast_apply(op, fn, self, others)
                 columns.append(value.entries)
-                constants.append(_constant(value.entries))
             else:
                 scalar = value.expr if isinstance(value, SymScalar) else value
                 if op in ROUNDED_OPS:
                     scalar = _with_error("convert", scalar)
                 columns.append((scalar,) * len(self.entries))
-                constants.append(scalar)
         entries = []
         for args in zip(*columns):
             result, needed = fn(*args)
             entries.append(result)
             conditions |= needed
-        if ROUNDING is not None and op in ROUNDED_OPS and not exact_in_floats(op, constants):
+        if ROUNDING is not None and op in ROUNDED_OPS and not exact_in_floats(op, [_constant(c) for c in columns]):
             entries = self._rounded_entries(entries, op)
         return SymTensor(entries, self.shape, ops, conditions)
 

@@ -118,13 +118,14 @@ def adam_v(x: Given):
 #                   βᵗ/(1 − βᵗ) — about 10³ for β2 = 0.999 at t = 1 (why β ≤ 1 − 2⁻²⁰ is
 #                   assumed: the amplification stays below 2²⁰).
 
+FLOAT64_UNIT = sympy.Rational(1, 2**53)   # float64's unit roundoff, where Python's scalars round
 UNIT_RANGE = ("u ∈ [2⁻⁵³, 2⁻²⁴] (float64 to float32), NumPy's rounding of every tensor operation, scalar and "
               "conversion, no underflow or overflow")
 
 
 def unit_roundoff(x: Given, name: str = "u"):
     u = x.positive(name)
-    x.assume(u >= sympy.Rational(1, 2**53), u <= sympy.Rational(1, 2**24))
+    x.assume(u >= FLOAT64_UNIT, u <= sympy.Rational(1, 2**24))
     return u
 
 
@@ -146,7 +147,7 @@ def amplification(a, roundings: int = 2):
     error is amplified by a/(1 − a) — a decay factor a = lr·λ (the product and the subtraction
     round: 2), a bias correction a = βᵗ (libm's ``β ** t`` is within 1 ulp, 2u, and the
     subtraction rounds: 3, ``power_amplification``)."""
-    return roundings * sympy.Rational(1, 2**53) * a / (1 - a)
+    return roundings * FLOAT64_UNIT * a / (1 - a)
 
 
 def power_amplification(a):
@@ -337,9 +338,6 @@ def lars_step(x: Given):
     step = ctx.abs(g * (state.lr * lars.trust_ratio(p, g, state.trust_coefficient, state.epsilon)))
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
                       + 3 * u * ctx.abs(state.b * state.momentum) + (14 * u + 2 * gamma) * step)
-
-
-FLOAT64_UNIT = sympy.Rational(1, 2**53)
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
