@@ -685,21 +685,6 @@ def _source(tape: Tape, outputs: list, in_place: tuple = ()) -> str:
     return "\n".join(lines)
 
 
-def _address_intrinsic():
-    """``at(address)``: an integer address as a pointer, so that ``numba.carray`` can view the
-    array there (the arrays are kept alive by the caller for the whole call)."""
-    from numba import types
-    from numba.core import cgutils
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def at(typingctx, address):
-        def codegen(context, builder, signature, args):
-            return builder.inttoptr(args[0], cgutils.voidptr_t)
-        return types.voidptr(address), codegen
-    return at
-
-
 def compile_tape(tape: Tape, outputs: list, in_place: tuple = ()):
     compiled = getattr(tape, "compiled", None) or {}   # a replayed tape: looked up once, not every step
     variant = (tuple(outputs), in_place)
@@ -709,12 +694,11 @@ def compile_tape(tape: Tape, outputs: list, in_place: tuple = ()):
     kernel = _KERNELS.get(key)
     if kernel is None:
         try:
-            import numba
+            import numba  # noqa: F401  (asked here, each time: fused_kernels may be loaded already)
+            from optim.fused_kernels import compile_kernel
         except ImportError as error:
             raise NotFusable("the fused path needs numba: pip install 'optlaws[fast]'") from error
-        namespace = {"np": np, "prange": numba.prange, "carray": numba.carray, "at": _address_intrinsic()}
-        exec(_source(tape, outputs, in_place), namespace)  # generated from the traced update, not user input
-        kernel = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=False)(namespace["kernel"])
+        kernel = compile_kernel(_source(tape, outputs, in_place))   # kept on disk: see optim.fused_kernels
         _KERNELS[key] = kernel
     tape.compiled = {**compiled, variant: kernel}
     return kernel

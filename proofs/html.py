@@ -47,6 +47,7 @@ border-left:3px solid #ddd;background:#fcfcfc;display:flex;align-items:baseline;
 .verdict.unexpected{background:#b00020;color:#fff;padding:0 .3rem;border-radius:3px}
 tr.unexpected td{background:#ffe6e9}
 article,section,.collection-group{scroll-margin-top:7.5rem}article{border-top:1px solid #ddd;margin-top:1.5rem}article p{margin:.4rem 0}article ul{margin:.2rem 0}
+article p{overflow-x:auto;overflow-y:hidden}
 article.unexpected{border:2px solid #b00020;background:#fff7f8;padding:0 .8rem}
 .doc{font-style:italic}.collection{color:#666;font-size:.9rem;margin:0}
 h2.family{margin-top:2.5rem;border-bottom:2px solid #333}
@@ -87,9 +88,15 @@ def ident(prefix: str, name: str) -> str:
 
 
 def _name(text: str) -> str:
-    """A dotted name that may break after its dots, never inside a word."""
-    return "<wbr>".join(escape(part) + "." for part in text.split(".")[:-1]) + (
-        "<wbr>" if "." in text else "") + escape(text.split(".")[-1])
+    """A name that may break after its dots and underscores, never inside a word:
+    ``Optim.<wbr>AdamW.<wbr>update_<wbr>weight_<wbr>…``."""
+    return "<wbr>".join(escape(piece) for piece in re.split(r"(?<=[._/*,(])(?=\S)", text))
+
+
+def _text(text: str) -> str:
+    """Escaped; a long token (a name, a fraction of big integers, a condition printed as code)
+    may break after its punctuation, as a name does, so that it does not set a column's width."""
+    return "".join(_name(token) if len(token) > 24 else escape(token) for token in re.split(r"(\s+)", text))
 
 
 def math_box(m: Math) -> str:
@@ -99,7 +106,7 @@ def math_box(m: Math) -> str:
 
 def inline(part) -> str:
     if isinstance(part, str):
-        return escape(part)
+        return _text(part)
     if isinstance(part, Code):
         return f"<code>{escape(part.text)}</code>"
     if isinstance(part, Strong):

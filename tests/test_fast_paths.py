@@ -250,3 +250,56 @@ def test_a_number_on_the_left_of_a_traced_tensor_is_replayed_as_numpy_computes_i
     out = np.empty_like(x)
     run_workspace(tape, [y.index], Workspace(), [out])
     np.testing.assert_array_equal(out, getattr(ops, op)(1.5, x), strict=True)
+
+
+# ------------------------------------------------------------------ kernels kept on disk
+# A step's kernel, compiled in one process and loaded in the next (optim.fused_kernels): the
+# loaded one computes the same bits, a file whose text is not its name's is written again, and
+# without a usable folder the kernel is compiled in memory, writing nothing.
+KERNEL_RUN = """
+import json, sys
+import numpy as np
+import optim
+from optim import trace
+p = np.linspace(-1, 1, 37, dtype=np.float32)
+opt = optim.Adam([p], lr=0.1, weight_decay=0.1, execution="fused")
+for step in range(3):
+    opt.step([np.cos(np.arange(37, dtype=np.float32) * (step + 1))])
+hits = sum(sum(k.stats.cache_hits.values()) for k in trace._KERNELS.values())
+misses = sum(sum(k.stats.cache_misses.values()) for k in trace._KERNELS.values())
+print(json.dumps({"p": p.tolist(), "hits": hits, "misses": misses, "kernels": len(trace._KERNELS)}))
+"""
+
+
+def _kernel_run(folder) -> dict:
+    import json
+    import subprocess
+    import sys
+    env = {**os.environ, "OPTLAWS_KERNEL_CACHE": str(folder)}
+    run = subprocess.run([sys.executable, "-c", KERNEL_RUN], env=env, capture_output=True, text=True,
+                         timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not HAVE_NUMBA and os.environ.get("CI") != "true", reason="the fused path needs numba")
+def test_a_kernel_compiled_once_is_loaded_by_the_next_process_with_the_same_bits(tmp_path):
+    first = _kernel_run(tmp_path)
+    assert first["kernels"] >= 1 and first["misses"] >= 1 and first["hits"] == 0
+    kept = sorted(f.name for f in tmp_path.glob("optlaws_kernel_*.py"))
+    assert len(kept) == first["kernels"]
+    second = _kernel_run(tmp_path)
+    assert second["hits"] == second["kernels"] and second["misses"] == 0    # loaded, not compiled
+    assert second["p"] == first["p"]
+    for name in kept:                       # a file whose text is not its name's: written again
+        (tmp_path / name).write_text("def kernel(addresses, scalars, work):\n    pass\n")
+    third = _kernel_run(tmp_path)
+    assert third["p"] == first["p"]         # the kernel that does nothing was not run
+    assert all((tmp_path / name).read_text().count("def kernel") == 1 and
+               "prange" in (tmp_path / name).read_text() for name in kept)
+    off = _kernel_run("off")
+    assert off["p"] == first["p"] and off["hits"] == 0
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")                  # a folder that cannot be made: compiled in memory
+    unwritable = _kernel_run(blocked / "kernels")
+    assert unwritable["p"] == first["p"] and unwritable["hits"] == 0
