@@ -47,12 +47,12 @@ def at(typingctx, address):
 def compile_kernel(source: str):
     """The numba dispatcher of ``source`` (which defines ``kernel``): from its file in the cache
     folder where there is one that can be written, else compiled in memory."""
-    folder = cache_folder()
-    if folder is not None:
-        try:
+    try:
+        folder = cache_folder()
+        if folder is not None:
             return _from_file(folder, source)
-        except OSError:
-            pass   # a folder that cannot be written: the kernel is only not kept
+    except (OSError, RuntimeError):
+        pass   # no home folder, or one that cannot be written: the kernel is only not kept
     namespace = {"np": np, "prange": numba.prange, "carray": numba.carray, "at": at}
     exec(source, namespace)   # generated from the traced update, not user input
     return numba.njit(cache=False, **OPTIONS)(namespace["kernel"])
