@@ -29,7 +29,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-OPTIONS = dict(parallel=True, fastmath=False, error_model="numpy")
+OPTIONS = dict(fastmath=False, error_model="numpy")
 HEADER = ("import numpy as np\n"
           "from numba import prange, carray\n"
           "from optim.fused_kernels import at\n\n")
@@ -44,18 +44,19 @@ def at(typingctx, address):
     return types.voidptr(address), codegen
 
 
-def compile_kernel(source: str):
-    """The numba dispatcher of ``source`` (which defines ``kernel``): from its file in the cache
-    folder where there is one that can be written, else compiled in memory."""
+def compile_kernel(source: str, parallel: bool = True):
+    """The numba dispatcher of ``source`` (which defines ``kernel``; its ``prange`` is a plain
+    range unless ``parallel``): from its file in the cache folder where there is one that can be
+    written, else compiled in memory."""
     try:
         folder = cache_folder()
         if folder is not None:
-            return _from_file(folder, source)
+            return _from_file(folder, source, parallel)
     except (OSError, RuntimeError):
         pass   # no home folder, or one that cannot be written: the kernel is only not kept
     namespace = {"np": np, "prange": numba.prange, "carray": numba.carray, "at": at}
     exec(source, namespace)   # generated from the traced update, not user input
-    return numba.njit(cache=False, **OPTIONS)(namespace["kernel"])
+    return numba.njit(cache=False, parallel=parallel, **OPTIONS)(namespace["kernel"])
 
 
 def cache_folder() -> Path | None:
@@ -66,8 +67,8 @@ def cache_folder() -> Path | None:
     return Path(base) / "optlaws" / "kernels"
 
 
-def _from_file(folder: Path, source: str):
-    text = HEADER + source + "\n"
+def _from_file(folder: Path, source: str, parallel: bool):
+    text = HEADER + f"# compiled with parallel={parallel}\n" + source + "\n"
     name = "optlaws_kernel_" + hashlib.sha256((_this_module() + text).encode()).hexdigest()[:32]
     path = folder / f"{name}.py"
     if not path.exists() or path.read_text() != text:
@@ -77,7 +78,7 @@ def _from_file(folder: Path, source: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     sys.modules[name] = module
-    return numba.njit(cache=True, **OPTIONS)(module.kernel)
+    return numba.njit(cache=True, parallel=parallel, **OPTIONS)(module.kernel)
 
 
 def _write_whole(path: Path, text: str) -> None:

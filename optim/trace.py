@@ -685,12 +685,12 @@ def _source(tape: Tape, outputs: list, in_place: tuple = ()) -> str:
     return "\n".join(lines)
 
 
-def compile_tape(tape: Tape, outputs: list, in_place: tuple = ()):
+def compile_tape(tape: Tape, outputs: list, in_place: tuple = (), parallel: bool = True):
     compiled = getattr(tape, "compiled", None) or {}   # a replayed tape: looked up once, not every step
-    variant = (tuple(outputs), in_place)
+    variant = (tuple(outputs), in_place, parallel)
     if variant in compiled:
         return compiled[variant]
-    key = (tape.structure(tuple(outputs)), in_place)
+    key = (tape.structure(tuple(outputs)), in_place, parallel)
     kernel = _KERNELS.get(key)
     if kernel is None:
         try:
@@ -698,13 +698,16 @@ def compile_tape(tape: Tape, outputs: list, in_place: tuple = ()):
             from optim.fused_kernels import compile_kernel
         except ImportError as error:
             raise NotFusable("the fused path needs numba: pip install 'optlaws[fast]'") from error
-        kernel = compile_kernel(_source(tape, outputs, in_place))   # kept on disk: see optim.fused_kernels
+        kernel = compile_kernel(_source(tape, outputs, in_place), parallel)   # kept on disk: optim.fused_kernels
         _KERNELS[key] = kernel
     tape.compiled = {**compiled, variant: kernel}
     return kernel
 
 
 FUSED_CHUNK = 1 << 16   # elements per work item: a large tensor is shared among the threads
+# A call over at most this many elements in all runs on one thread: its kernel is compiled without
+# numba's parallel pass (a third of the compile time) and is called without waking the threads.
+SERIAL_UP_TO = FUSED_CHUNK
 
 
 def run_fused(tape: Tape, outputs: list, destinations: list, inputs: list | None = None,
@@ -753,7 +756,8 @@ def prepare_fused_group(tape: Tape, outputs: list, jobs: list) -> list:
         call["late"] += late
         call["jobs"].append(number)
         call["direct"] &= all(a.flags.c_contiguous for a in inputs)   # no input read from a copy
-    return [FusedCall(compile_tape(tape, outputs, in_place), **call) for in_place, call in calls.items()]
+    return [FusedCall(compile_tape(tape, outputs, in_place, parallel=sum(call["sizes"]) > SERIAL_UP_TO), **call)
+            for in_place, call in calls.items()]
 
 
 def _address(array: np.ndarray) -> int:

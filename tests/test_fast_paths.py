@@ -83,6 +83,36 @@ def test_fused_path_agrees_within_one_ulp(name, options, dtype):
                     assert value == sb["state"][i][key]
 
 
+@pytest.mark.skipif(not HAVE_NUMBA and os.environ.get("CI") != "true",
+                    reason="numba is not installed (pip install 'optlaws[fast]')")
+@pytest.mark.parametrize("name", [n for n in sorted(OPTIONS) if not getattr(optim.CLASSES[n].family, "REDUCES", False)])
+def test_a_large_group_runs_the_parallel_kernel_and_a_small_one_the_serial_one(name, monkeypatch):
+    """A call over more than SERIAL_UP_TO elements in all runs numba's parallel loop over its
+    work items (a param several chunks long, the short last chunk included, and a small param
+    beside it), one over fewer the same loop compiled serially: both agree with the functional
+    run within 1 ulp, every element written."""
+    from optim import trace
+    monkeypatch.setattr(trace, "_KERNELS", {})
+    cls = optim.CLASSES[name]
+    rng = np.random.default_rng(4)
+    for size, parallel in ((2 * trace.FUSED_CHUNK + 17, True), (40, False)):
+        shapes = [(size, 1), (7, 2)] if matrix_only(cls) else [(size,), (7,)]
+        start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(2)]
+        results = {}
+        for execution in ("functional", "fused"):
+            params = [p.copy() for p in start]
+            opt = cls(params, lr=0.05, **OPTIONS[name][0], execution=execution)
+            for g in grads:
+                opt.step(g)
+            results[execution] = params
+        for fused, functional, first in zip(results["fused"], results["functional"], start):
+            assert not np.array_equal(functional, first)
+            np.testing.assert_array_max_ulp(fused, functional, maxulp=1)
+        kinds = {kernel.targetoptions.get("parallel", False) for kernel in trace._KERNELS.values()}
+        assert kinds == ({True} if parallel else {True, False}), (size, kinds)
+
+
 def test_workspace_is_bounded_by_the_block_size_not_the_parameter_size():
     big = np.zeros(1_000_000, np.float32)
     opt = optim.Adam([big], lr=0.1)
