@@ -531,7 +531,18 @@ def _root_orders(e) -> dict:
 
 def _canonical(e):
     """One form per rational function of the atoms SymPy keeps (roots, symbolic powers):
-    factored, which also fixes each factor's sign."""
+    factored, which also fixes each factor's sign — with each root's radicand in its own
+    canonical form first, so that √((a + b)/(1 − c)) and √(−(a + b)/(c − 1)), one value, are one
+    atom."""
+    e = e.replace(_is_root, lambda root: _factored(root.base) ** root.exp)
+    return _factored(e)
+
+
+def _is_root(node) -> bool:
+    return node.is_Pow and node.exp.is_Rational and not node.exp.is_Integer and not node.base.is_Atom
+
+
+def _factored(e):
     try:
         return sympy.factor(e)
     except (sympy.PolynomialError, TypeError, ValueError, RecursionError):

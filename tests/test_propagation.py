@@ -115,6 +115,21 @@ def test_the_claimed_bound_must_dominate_every_monomial():
     assert propagation.dominated(u * (1 - beta) * x, u * x - 2 * u * beta * x + u ** 2 * x, {u}, k) is None
 
 
+def test_one_radicand_written_two_ways_is_one_atom():
+    # Adam's normalised step's denominator ε + √(v′/(1 − β2ᵗ)) as the error analysis writes it, and
+    # as a claim's copy comes out of SymPy, −(…)/(β2ᵗ − 1) under the root: one value, so one atom
+    # (schedule-free AdamW's contract met both and matched neither) — and only that one
+    k = analysis().k
+    power = beta ** (t + 1)
+    written = (beta * v + g**2 * (1 - beta)) / (1 - power)
+    printed = -(beta * v - g**2 * (beta - 1)) / (power - 1)
+    atoms: dict = {"roots": {}}
+    one = propagation._atom(-eps - sympy.sqrt(written), atoms, k)
+    assert propagation._atom(-eps - sympy.sqrt(printed), atoms, k) == one
+    assert propagation._atom(-eps - sympy.sqrt(written / (1 + power)), atoms, k) != one
+    assert propagation._atom(-eps - sympy.sqrt(written) ** 3, atoms, k) != one
+
+
 def test_a_u_free_ratio_meets_the_claims_terms_once_multiplied_out():
     # schedule-free's float64 averaging coefficient: an error ∝ (6w + s)/(w + s) with w, s ≥ 0
     # is at most 6 times the unit (w ≫ s), and not 5 times
