@@ -40,6 +40,7 @@ coefficient's sign as a rational function of u on the declared range of u ([u_mi
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -529,6 +530,7 @@ def _root_orders(e) -> dict:
     return orders
 
 
+@functools.lru_cache(maxsize=8192)   # asked again for the same sums on every path and group
 def _canonical(e):
     """One form per rational function of the atoms SymPy keeps (roots, symbolic powers):
     factored, which also fixes each factor's sign — with each root's radicand in its own
