@@ -383,10 +383,61 @@ def dominated(bound, claimed, units: set, k) -> str | None:
         return None
     num = num * den_sign
     how = _grouped(num, units, k, sign_of)
+    spread = None
     if how is None:     # a u-free sum may hold terms the claim names apart: c·(6w + s)/(w + s) against w, s
         spread = _spread_sums(num, atoms, k, sign_of)
         how = None if spread is None else _grouped(spread, units, k, sign_of)
+    if how is None:     # a bounded factor's terms apart: X·(1 − β2ᵗ) split into X and −X·β2ᵗ
+        ends = _bounded_factors(num if spread is None else spread, units, atoms, k)
+        for candidate in ([num] if spread is None else [num, spread]):
+            how = _grouped_over_ends(candidate, units, k, sign_of, ends) if ends else None
+            if how is not None:
+                break
     return how
+
+
+def _bounded_factors(num, units: set, atoms: dict, k) -> dict:
+    """{a: (lo, hi)}: the symbols and atoms of ``num`` that interval bounds put in a finite
+    [lo, hi] (β2ᵗ ∈ [0, 1]), at most three."""
+    originals = atoms.get("originals", {})
+    ends = {}
+    for a in sorted(num.free_symbols - set(units), key=sympy.default_sort_key):
+        try:
+            i = bounds.bound(originals.get(a, a), k.env)
+        except (TypeError, ValueError, RecursionError):
+            continue
+        if i.lo.is_finite and i.hi.is_finite and i.lo.is_number and i.hi.is_number and i.lo < i.hi:
+            ends[a] = (i.lo, i.hi)
+    return dict(list(ends.items())[:3]) if len(ends) <= 3 else {}
+
+
+def _grouped_over_ends(num, units: set, k, sign_of, ends: dict) -> str | None:
+    """num ≥ 0, shown by grouping its terms by their monomial apart from the bounded factors: each
+    group's coefficient is affine in each bounded factor a ∈ [lo, hi] (multilinear), so its least
+    value on the box is at a corner, and it must be ≥ 0 there for every u in its range."""
+    bounded = list(ends)
+    groups: dict = {}
+    for term in sympy.Add.make_args(sympy.expand(num)):
+        free, in_u = term.as_independent(*units, as_Add=False)
+        number, monomial = free.as_coeff_Mul()
+        rest, part = monomial.as_independent(*bounded, as_Add=False)
+        groups[rest] = groups.get(rest, 0) + number * in_u * part
+    for monomial, coefficient in groups.items():
+        sign = sign_of(monomial)
+        present = [a for a in bounded if a in coefficient.free_symbols]
+        if sign is None:
+            return None
+        try:
+            if any(max(e) > 1 for e in sympy.Poly(coefficient, *present).monoms()) if present else False:
+                return None
+        except sympy.PolynomialError:
+            return None
+        for corner in itertools.product(*[ends[a] for a in present]):
+            at = sympy.expand(sign * coefficient.xreplace(dict(zip(present, corner))))
+            if not nonnegative_on(at, units, k):
+                return None
+    return (f"grouped over {len(groups)} u-free monomials apart from {len(bounded)} bounded factors, each "
+            "coefficient affine in them and ≥ 0 at every corner of their box, for every u in its range")
 
 
 def _grouped(num, units: set, k, sign_of) -> str | None:

@@ -130,6 +130,20 @@ def test_one_radicand_written_two_ways_is_one_atom():
     assert propagation._atom(-eps - sympy.sqrt(written) ** 3, atoms, k) != one
 
 
+def test_a_bounded_factor_split_off_by_the_common_denominator_is_checked_at_its_ends():
+    # u·x·(1 − β) becomes u·x and −u·x·β once multiplied out: no monomial alone covers the second,
+    # but with β ∈ [0, ½] (the hypothesis here) the group u − c·u·β is ≥ 0 at both ends when c ≤ 2
+    k = analysis().k
+    x = sympy.Abs(m)
+    assert propagation.dominated(2 * u * beta * x, u * x, {u}, k)
+    assert propagation.dominated(u * beta * x + u ** 2 * x, u * x, {u}, k)
+    assert propagation.dominated(3 * u * beta * x, u * x, {u}, k) is None          # 1.5u > u at β = ½
+    assert propagation.dominated(2 * u * beta * x + u ** 2 * x, u * x, {u}, k) is None   # u² short at β = ½
+    # a factor of no finite bounds (m), or of degree 2 (the corners would not bound it), stands aside
+    assert propagation.dominated(u * m * x, u * x, {u}, k) is None
+    assert propagation.dominated(4 * u * beta ** 2 * x, u * x, {u}, k) is None
+
+
 def test_a_u_free_ratio_meets_the_claims_terms_once_multiplied_out():
     # schedule-free's float64 averaging coefficient: an error ∝ (6w + s)/(w + s) with w, s ≥ 0
     # is at most 6 times the unit (w ≫ s), and not 5 times
