@@ -100,6 +100,9 @@ CONTRACTS = {
              and not state.nesterov),
     "SGDScheduleFree": ("Optim.SGDScheduleFree.float_step_error_le",
                         lambda kw, state, dtype: state.warmup_steps == 0),
+    "AdamWScheduleFree": ("Optim.AdamWScheduleFree.float_step_error_le",
+                          lambda kw, state, dtype: state.warmup_steps == 0
+                          and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }

@@ -13,8 +13,8 @@ import math
 import sympy
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, rmsprop, rprop,
-                   schedule_free_sgd, sgd)
-from optim._shared import ema_of_square, lerp
+                   schedule_free_adamw, schedule_free_sgd, sgd)
+from optim._shared import bias_correction, ema_of_square, lerp
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
 
@@ -365,3 +365,35 @@ def schedule_free_sgd_step(x: Given):
                       + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (state.z - y))
                       + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
                       + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
+
+
+@theorem("Optim.AdamWScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(y′) − y′| ≤ (schedule-free SGD's terms on ĝ + λ·y) + e·(1 + 6u)·|s·ĝ| + 13·2⁻⁵³·e·lr·β1·|ĝ|,  "
+                   "ĝ = g/(√(v′/(1 − β2ᵏ⁺¹)) + ε),  v′ = β2·v + (1 − β2)·g²,  e = 9u + (1 + 9u)·ρ₂,  "
+                   "ρ₂ = 3·2⁻⁵³·β2ᵏ⁺¹/(1 − β2ᵏ⁺¹),  s = lr·(β1·(1 − c) − 1),  " + UNIT_RANGE
+                   + ", β1, β2 ≤ 1 − 2⁻²⁰, no warmup (warmup_steps = 0)")
+def schedule_free_adamw_step(x: Given):
+    """A schedule-free AdamW step as NumPy runs it: schedule-free SGD's contract with Adam's
+    normalised gradient ĝ + λ·y in place of g + λ·y, plus ĝ's own error (its second moment, root,
+    ε, quotient and the float64 bias correction: e, relative to ĝ) carried by the step's two
+    coefficients — every shape, float32 and float64, every step k, every weight_sum ≥ 0.  The
+    constants are not searched for the smallest."""
+    u = unit_roundoff(x)
+    state = x.state(schedule_free_adamw, warmup_steps=0)
+    away_from_one(x, state.beta1, state.beta2)
+    y, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, schedule_free_adamw, state, y, g, u)
+    _, _, _, c = schedule_free_sgd.averaging(state)
+    ctx = context_of(y)
+    lr, beta, decay = state.lr, state.beta1, state.weight_decay
+    normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
+    shifted = normalised + decay * y              # the step's direction, with the decoupled decay
+    scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
+    e = scaled(x, 9, u, power_amplification(state.beta2 ** (state.k + 1)))   # ĝ's error, relative to it
+    return inequality(ctx.abs(computed - exact),
+                      u * ctx.abs(exact) + 2 * u * ctx.abs(lerp(y, state.z, c))
+                      + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (state.z - y))
+                      + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
+                      + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay))
+                      + x.multiplied_out(e * (1 + 6 * u)) * ctx.abs(normalised * scale)
+                      + x.multiplied_out(e * 13 * FLOAT64_UNIT) * ctx.abs(normalised * (lr * beta)))
