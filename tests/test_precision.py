@@ -280,3 +280,28 @@ def test_the_schedule_free_contract_holds_where_its_float64_coefficient_matters(
                     _, exact = enclosure.enclosed_step(schedule_free_sgd, state, p, g)
                     proved = precision.contract_bound("SGDScheduleFree", {}, state, p, g, name)
                     assert precision._worst_ratio(exact.error_bound(new_p), proved) <= 1.0, (beta, weight_sum, k, decay)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_schedule_free_adamw_contract_holds_where_its_amplified_terms_matter(dtype):
+    """Schedule-free AdamW's contract where its terms are stressed: β1 → 1 and c → 0 (its float64
+    averaging coefficient), β2 → 1 at an early step (the bias correction's ρ₂ about 10⁶), a late
+    step, ε dominating √v̂ or not, weight decay, both branches of max(lr, lr_max): certified
+    |float − exact| ≤ the proved bound, entry by entry."""
+    import dataclasses
+    from optim import schedule_free_adamw
+    rng = np.random.default_rng(6)
+    name = "float32" if dtype == np.float32 else "float64"
+    for beta1 in (0.9, 1 - 2.0**-20):
+        for beta2, k in ((0.999, 0), (1 - 2.0**-20, 1), (0.99, 123456)):
+            for weight_sum, decay, eps in ((0.0, 0.0, 1e-8), (1e12, 0.1, 1.0)):
+                p = rng.standard_normal(5).astype(dtype)
+                g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+                state = schedule_free_adamw.init(p, lr=0.37, beta1=beta1, beta2=beta2, weight_decay=decay, epsilon=eps)
+                state = dataclasses.replace(state, z=(p + rng.standard_normal(5)).astype(dtype), k=k,
+                                            v=(rng.standard_normal(5) ** 2).astype(dtype),
+                                            weight_sum=weight_sum, lr_max=float(rng.choice([-1.0, 0.5])))
+                _, new_p = schedule_free_adamw.update(state, p, g)
+                _, exact = enclosure.enclosed_step(schedule_free_adamw, state, p, g)
+                proved = precision.contract_bound("AdamWScheduleFree", {}, state, p, g, name)
+                assert precision._worst_ratio(exact.error_bound(new_p), proved) <= 1.0, (beta1, beta2, k, weight_sum)
