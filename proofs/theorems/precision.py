@@ -357,14 +357,20 @@ def schedule_free_sgd_step(x: Given):
     computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
     _, _, _, c = schedule_free_sgd.averaging(state)
     ctx = context_of(y)
-    lr, beta, decay = state.lr, state.momentum, state.weight_decay
-    shifted = g + decay * y                       # the gradient with schedule-free's L2 term
-    scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
+    shifted = g + state.weight_decay * y          # the gradient with schedule-free's L2 term
     return inequality(ctx.abs(computed - exact),
-                      u * ctx.abs(exact) + 2 * u * ctx.abs(lerp(y, state.z, c))
-                      + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (state.z - y))
-                      + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
-                      + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
+                      schedule_free_terms(u, ctx, y, state.z, c, shifted, state.lr, state.momentum, state.weight_decay)
+                      + u * ctx.abs(exact))
+
+
+def schedule_free_terms(u, ctx, y, z, c, shifted, lr, beta, decay):
+    """Schedule-free SGD's contract, less u·|y′|, for a step along ``shifted`` (g + λ·y, or
+    AdamW's ĝ + λ·y): the averaged point's roundings, c's float64 error, the step's roundings and
+    1 − c's float64 error, and the decay's."""
+    scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
+    return (2 * u * ctx.abs(lerp(y, z, c)) + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (z - y))
+            + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
+            + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
 
 
 @theorem("Optim.AdamWScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -391,9 +397,6 @@ def schedule_free_adamw_step(x: Given):
     scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
     e = scaled(x, 9, u, power_amplification(state.beta2 ** (state.k + 1)))   # ĝ's error, relative to it
     return inequality(ctx.abs(computed - exact),
-                      u * ctx.abs(exact) + 2 * u * ctx.abs(lerp(y, state.z, c))
-                      + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (state.z - y))
-                      + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
-                      + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay))
+                      u * ctx.abs(exact) + schedule_free_terms(u, ctx, y, state.z, c, shifted, lr, beta, decay)
                       + x.multiplied_out(e * (1 + 6 * u)) * ctx.abs(normalised * scale)
                       + x.multiplied_out(e * 13 * FLOAT64_UNIT) * ctx.abs(normalised * (lr * beta)))
