@@ -184,6 +184,7 @@ class Knowledge:
         self.decided: list = []                     # expressions decisions rested on
         self.contradiction: str | None = None
         self._nodes: dict = {}                      # node -> (decided node, expressions it rested on)
+        self._answers: dict = {}                    # (question, E, depth) -> (answer, expressions it rested on)
         self._floor_offsets: dict = {}              # (floor, floor) -> their proven difference, or None
         self._floor_pool: set = set()               # floors of counters seen (note_floors, apply)
         self._domain_values: list = []
@@ -362,8 +363,10 @@ class Knowledge:
 
     def _carry_orders(self) -> None:
         """x > y: x lies above y's lower bound, y below x's upper one (lr_max > lr > 0 gives
-        lr_max > 0); repeated until a chain of orders has carried every bound along it."""
+        lr_max > 0); repeated until a chain of orders has carried every bound along it (a round
+        that changes no bound ends it: the next would change none either)."""
         for _ in range(len(self._orders)):
+            before = dict(self.intervals)
             for strict, x, y in self._orders:
                 if self.contradiction is not None:
                     return
@@ -372,6 +375,8 @@ class Knowledge:
                     self._tighten(x, Interval(low.lo, sympy.oo, low.lo_open or strict, True))
                 if high.hi != sympy.oo:
                     self._tighten(y, Interval(-sympy.oo, high.hi, True, high.hi_open or strict))
+            if self.intervals == before:
+                return
 
     def _tighten(self, key, limit: Interval) -> None:
         current = self.intervals.get(key)
@@ -430,16 +435,31 @@ class Knowledge:
         return expr.xreplace({d: s for s, d in self.dummies.items()})
 
     # ----------------------------------------------------------------- sign questions
-    def _bounds(self, e) -> list:
-        out = [bound(e, self.env)]
+    def _remembered(self, question, e, depth: int) -> str | None:
+        """``question(e, depth)``, asked once: the error analysis asks the sign of the same
+        atoms on every path and at every rounding.  The facts are fixed once read (__init__),
+        so an answer stays true; what it rested on is recorded again, as ``_decide_node`` does."""
+        key = (question.__name__, e, depth)
+        if key not in self._answers:
+            before = len(self.decided)
+            answer = question(e, depth)
+            self._answers[key] = (answer, self.decided[before:])
+        else:
+            answer, rested_on = self._answers[key]
+            self.decided.extend(rested_on)
+        return answer
+
+    def _bounds(self, e):
+        """Interval bounds of ``e`` as written, then of its cancelled form: lazily, since the
+        cancelled form costs most of a sign question and is needed only where the first fails."""
+        yield bound(e, self.env)
         if e.is_Add or e.is_Mul or e.is_Pow:
             try:
                 together = sympy.cancel(sympy.together(e))
-                if together != e:
-                    out.append(bound(together, self.env))
             except (sympy.PolynomialError, TypeError, ValueError):
-                pass
-        return out
+                return
+            if together != e:
+                yield bound(together, self.env)
 
     def _assumed(self, e, attribute: str) -> bool:
         try:
@@ -448,6 +468,9 @@ class Knowledge:
             return False
 
     def how_positive(self, e, depth: int = 0) -> str | None:
+        return self._remembered(self._how_positive_once, e, depth)
+
+    def _how_positive_once(self, e, depth: int) -> str | None:
         for b in self._bounds(e):
             if b.lo > 0 or (b.lo == 0 and b.lo_open):
                 return f"interval bounds: value in {b.show()}"
@@ -464,6 +487,9 @@ class Knowledge:
         return None
 
     def how_nonnegative(self, e, depth: int = 0) -> str | None:
+        return self._remembered(self._how_nonnegative_once, e, depth)
+
+    def _how_nonnegative_once(self, e, depth: int) -> str | None:
         for b in self._bounds(e):
             if b.lo >= 0:
                 return f"interval bounds: value in {b.show()}"
@@ -510,6 +536,9 @@ class Knowledge:
         return False
 
     def how_nonzero(self, e, depth: int = 0) -> str | None:
+        return self._remembered(self._how_nonzero_once, e, depth)
+
+    def _how_nonzero_once(self, e, depth: int) -> str | None:
         if e.is_number:
             return "a nonzero number" if compare(e, 0) in ("<", ">") else None
         for b in self._bounds(e):

@@ -390,7 +390,7 @@ def dominated(bound, claimed, units: set, k) -> str | None:
     if how is None:     # a bounded factor's terms apart: X·(1 − β2ᵗ) split into X and −X·β2ᵗ
         ends = _bounded_factors(num if spread is None else spread, units, atoms, k)
         for candidate in ([num] if spread is None else [num, spread]):
-            how = _grouped_over_ends(candidate, units, k, sign_of, ends) if ends else None
+            how = _grouped(candidate, units, k, sign_of, ends) if ends else None
             if how is not None:
                 break
     return how
@@ -411,48 +411,43 @@ def _bounded_factors(num, units: set, atoms: dict, k) -> dict:
     return dict(list(ends.items())[:3]) if len(ends) <= 3 else {}
 
 
-def _grouped_over_ends(num, units: set, k, sign_of, ends: dict) -> str | None:
-    """num ≥ 0, shown by grouping its terms by their monomial apart from the bounded factors: each
-    group's coefficient is affine in each bounded factor a ∈ [lo, hi] (multilinear), so its least
-    value on the box is at a corner, and it must be ≥ 0 there for every u in its range."""
+def _grouped(num, units: set, k, sign_of, ends: dict | None = None) -> str | None:
+    """num ≥ 0, shown monomial by monomial: num multiplied out and grouped by its u-free
+    monomials apart from the bounded factors ``ends`` ({a: (lo, hi)}, none by default), each
+    monomial of a known sign with a coefficient of that sign on u's range.  A coefficient
+    holding bounded factors must be affine in each (multilinear), so that its least value on
+    their box is at a corner, and is checked at every corner."""
+    ends = ends or {}
     bounded = list(ends)
     groups: dict = {}
     for term in sympy.Add.make_args(sympy.expand(num)):
         free, in_u = term.as_independent(*units, as_Add=False)
         number, monomial = free.as_coeff_Mul()
-        rest, part = monomial.as_independent(*bounded, as_Add=False)
+        rest, part = monomial.as_independent(*bounded, as_Add=False) if bounded else (monomial, 1)
         groups[rest] = groups.get(rest, 0) + number * in_u * part
     for monomial, coefficient in groups.items():
         sign = sign_of(monomial)
-        present = [a for a in bounded if a in coefficient.free_symbols]
-        if sign is None:
+        if sign is None or not _nonnegative_at_corners(sign * coefficient, units, k, ends):
             return None
-        try:
-            if any(max(e) > 1 for e in sympy.Poly(coefficient, *present).monoms()) if present else False:
-                return None
-        except sympy.PolynomialError:
-            return None
-        for corner in itertools.product(*[ends[a] for a in present]):
-            at = sympy.expand(sign * coefficient.xreplace(dict(zip(present, corner))))
-            if not nonnegative_on(at, units, k):
-                return None
+    if not bounded:
+        return f"grouped over {len(groups)} u-free monomials, each coefficient ≥ 0 for every u in its range"
     return (f"grouped over {len(groups)} u-free monomials apart from {len(bounded)} bounded factors, each "
             "coefficient affine in them and ≥ 0 at every corner of their box, for every u in its range")
 
 
-def _grouped(num, units: set, k, sign_of) -> str | None:
-    """num ≥ 0, shown monomial by monomial: num multiplied out and grouped by its u-free
-    monomials, each of a known sign with a coefficient of that sign on u's range."""
-    groups: dict = {}
-    for term in sympy.Add.make_args(sympy.expand(num)):
-        free, in_u = term.as_independent(*units, as_Add=False)
-        number, monomial = free.as_coeff_Mul()
-        groups[monomial] = groups.get(monomial, 0) + number * in_u
-    for monomial, coefficient in groups.items():
-        sign = sign_of(monomial)
-        if sign is None or not nonnegative_on(sign * coefficient, units, k):
-            return None
-    return f"grouped over {len(groups)} u-free monomials, each coefficient ≥ 0 for every u in its range"
+def _nonnegative_at_corners(coefficient, units: set, k, ends: dict) -> bool:
+    """coefficient ≥ 0 for every u in its range and every value of the bounded factors it holds,
+    each in [lo, hi]: shown at the corners, so only where it is affine in each of them."""
+    present = [a for a in ends if a in coefficient.free_symbols]
+    if not present:
+        return nonnegative_on(coefficient, units, k)
+    try:
+        if any(max(e) > 1 for e in sympy.Poly(coefficient, *present).monoms()):
+            return False
+    except sympy.PolynomialError:
+        return False
+    return all(nonnegative_on(sympy.expand(coefficient.xreplace(dict(zip(present, corner)))), units, k)
+               for corner in itertools.product(*[ends[a] for a in present]))
 
 
 def _spread_sums(num, atoms: dict, k, sign_of):
