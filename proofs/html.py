@@ -18,6 +18,10 @@ from proofs.report import (LEGEND, SUMMARY_HEADER, Code, Formulas, Items, Link, 
                            Table, Theorem, Verdict, layout, summary_row, totals)
 from symbolic.notation import mathml
 
+# article.theorem: content-visibility:auto lets the browser skip laying out the theorems off screen.
+# The whole library's report is 170 theorems of MathML: headless Chromium took 10 s to load it and
+# 7.7 s to show every theorem again after a filter; with it, 1.7 s and 0.2 s.  The size a skipped
+# theorem stands in with is near the median (1,000 px); once shown, its own size is remembered.
 CSS = """
 *{box-sizing:border-box}[hidden]{display:none!important}
 body{margin:0;font-family:system-ui,sans-serif;color:#222;line-height:1.45}
@@ -48,6 +52,7 @@ border-left:3px solid #ddd;background:#fcfcfc;display:flex;align-items:baseline;
 tr.unexpected td{background:#ffe6e9}
 article,section,.collection-group{scroll-margin-top:7.5rem}article{border-top:1px solid #ddd;margin-top:1.5rem}article p{margin:.4rem 0}article ul{margin:.2rem 0}
 article p{overflow-x:auto;overflow-y:hidden}
+article.theorem{content-visibility:auto;contain-intrinsic-size:auto 1000px}
 article.unexpected{border:2px solid #b00020;background:#fff7f8;padding:0 .8rem}
 .doc{font-style:italic}.collection{color:#666;font-size:.9rem;margin:0}
 h2.family{margin-top:2.5rem;border-bottom:2px solid #333}

@@ -86,6 +86,17 @@ def page(loaded, report):
     return loaded
 
 
+@pytest.fixture
+def laid_out(page):
+    """The page with every theorem laid out, as a reader who scrolled to each sees it: the report lets
+    the browser skip the theorems off screen (content-visibility), and a layout check must see them all."""
+    page.execute_script("var s = document.createElement('style'); s.id = 'every-theorem';"
+                        "s.textContent = 'article.theorem{content-visibility:visible!important}';"
+                        "document.head.appendChild(s)")
+    yield page
+    page.execute_script("document.getElementById('every-theorem').remove()")
+
+
 VISIBLE = "return [].filter.call(document.querySelectorAll('article.theorem'), e => e.getClientRects().length).length"
 
 
@@ -99,8 +110,33 @@ def test_the_page_never_scrolls_sideways(page):
     assert width <= client <= WIDTH
 
 
-def test_every_formula_fits_its_container_or_scrolls_inside_its_own_box(page, report):
-    boxes = page.execute_script("""
+def test_no_theorem_is_wider_than_its_column(laid_out):
+    """Laid out whole, the page does not scroll sideways either, and no theorem overflows its own box:
+    a theorem's paint is contained (content-visibility), so what overflowed it would be cut off, unseen."""
+    width, client = laid_out.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= client <= WIDTH
+    wide = laid_out.execute_script("""
+        return [].filter.call(document.querySelectorAll('article.theorem'),
+                              e => e.scrollWidth > e.clientWidth + 1).map(e => [e.id, e.scrollWidth, e.clientWidth]);""")
+    assert wide == []
+
+
+def test_a_link_to_a_theorem_far_down_brings_it_into_view(page, report):
+    """Theorems off screen stand in at an estimated height until shown: following a link to the last
+    one must still put it at the top of the window, below the sticky controls."""
+    from selenium.webdriver.common.by import By
+
+    last = "t-" + _theorems(report)[-1]["name"].replace(".", "-")
+    page.find_element(By.CSS_SELECTOR, f'main a[href="#{last}"]').click()
+    top, controls, height = page.execute_script(
+        f"return [document.getElementById('{last}').getBoundingClientRect().top,"
+        " document.querySelector('.controls').getBoundingClientRect().bottom, window.innerHeight]")
+    assert controls - 2 <= top < height / 2, (top, controls, height)
+
+
+def test_every_formula_fits_its_container_or_scrolls_inside_its_own_box(laid_out, report):
+    boxes = laid_out.execute_script("""
         return [].map.call(document.querySelectorAll('.formula'), function (box) {
           var math = box.querySelector('math'), r = math.getBoundingClientRect();
           return {width: box.getBoundingClientRect().width, container: box.parentElement.clientWidth,
