@@ -167,6 +167,17 @@ def _zero_squares(relation) -> list | None:
     return bases if len(bases) > 1 or lhs.is_Pow or (bases and lhs != bases[0]) else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _cancelled(e):
+    """e over one denominator, common factors cancelled (None where SymPy cannot): remembered,
+    since the same sums meet every path, vertex and Knowledge, and cancelling is most of a sign
+    question's cost."""
+    try:
+        return sympy.cancel(sympy.together(e))
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return None
+
+
 class Knowledge:
     """Everything the relations establish; ``contradiction`` is set (a reason) if they are
     shown contradictory, in which case no other answer matters."""
@@ -454,11 +465,8 @@ class Knowledge:
         cancelled form costs most of a sign question and is needed only where the first fails."""
         yield bound(e, self.env)
         if e.is_Add or e.is_Mul or e.is_Pow:
-            try:
-                together = sympy.cancel(sympy.together(e))
-            except (sympy.PolynomialError, TypeError, ValueError):
-                return
-            if together != e:
+            together = _cancelled(e)
+            if together is not None and together != e:
                 yield bound(together, self.env)
 
     def _assumed(self, e, attribute: str) -> bool:
