@@ -131,10 +131,12 @@ class Propagation:
         if q.free_symbols & set(self.deltas):
             return self._rounded_exponent(e)
         value = base.value ** q
-        if q.is_Integer and q > 0:
+        if q.is_Integer and q > 0:          # the relative rule where its denominator is shown > 0, else x·x·…
             sign = 1 if q % 2 == 0 else base.sign
             if base.rel is not None:
-                return self.relative(value, (q * base.rel[0], q * base.rel[1]), sign)
+                relative = self._relative_or_none(value, (q * base.rel[0], q * base.rel[1]), sign)
+                if relative is not None:
+                    return relative
             return self._with_rel(Node(value, self._product_error([base] * int(q)), None, sign))
         if not q.is_Rational:
             raise CannotBound(f"a power with a symbolic exponent of a rounded base: {e}")

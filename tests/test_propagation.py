@@ -74,6 +74,18 @@ def test_each_rule_bounds_every_point_of_the_box():
     assert_bound_holds(((m * (1 + d1) - g) * (1 + d2)) * ((m + g) * (1 + d3)) / (lr * (1 + d6)))
 
 
+def test_an_integer_power_of_a_base_with_an_unbounded_relative_error_falls_back_to_the_product_rule():
+    """ε + v − v(1 + δ) is ε with error u·v: relative to it u·v/ε, unbounded as ε → 0, so the
+    relative rule for its square cannot be used — x·x's absolute rule bounds it, as for a product."""
+    d1 = DELTAS[0]
+    base = eps + v - v * (1 + d1)
+    e = analysis().node(base).error                 # u·v/(1 − 2⁻⁸): (1 + δ)'s relative bound at u ≤ 2⁻⁸
+    assert sympy.expand(e - u * v / (1 - U)) == 0
+    n = assert_bound_holds(base ** 2)
+    assert sympy.expand(n.error - (2 * eps * e + e**2)) == 0      # (|ε| + e)² − ε²
+    assert_bound_holds(base ** 3 * (1 + DELTAS[1]))
+
+
 def test_what_a_rounding_may_flip_or_break_is_not_bounded():
     d1, d2 = DELTAS[:2]
     a = analysis()
