@@ -719,7 +719,7 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
         domain = "nonnegative" if squares or summand.is_nonnegative else "real"
         symbol = sympy.Symbol(name, real=True)
         mapping[atom] = symbol
-        specs.append(VariableSpec(name, domain, (symbol,),
+        specs.append(VariableSpec(name, domain, (symbol,), summand=summand,
                                   note=f"{SUM_VARIABLE_NOTE}{summand}, a variable of its own"))
 
     def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)

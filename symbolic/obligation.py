@@ -21,6 +21,7 @@ Soundness contract between the two sides:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
@@ -64,6 +65,7 @@ class VariableSpec:
     tensor: bool = False
     shape: tuple | None = None     # None: every shape (one generic entry), or a row of length n
     note: str = ""                 # a row's length ("length n"), or what an abstracted sum stands for
+    summand: Any = None            # an abstracted row sum Σk: its summand at the index i (an expression)
 
     def describe(self) -> str:
         from symbolic.domains import DOMAINS

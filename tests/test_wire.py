@@ -169,7 +169,8 @@ def sample_data() -> TheoremData:
     c = sympy.Symbol("c", real=True)
     variables = [VariableSpec("a", "real", (a,)), VariableSpec("lr", "positive", (lr,)),
                  VariableSpec("t", "natural", (t,)), VariableSpec("p", "real", p, tensor=True, shape=(2, 2)),
-                 VariableSpec("g", "real", (b,), tensor=True)]
+                 VariableSpec("g", "real", (b,), tensor=True),
+                 VariableSpec("Σ1", "nonnegative", (sympy.Symbol("Σ1", real=True),), summand=b**2 * lr, note="= Σ_(i<n) …")]
     conditions = [Condition(NONZERO, b, origin="div"), Condition(NONNEGATIVE, a**2 - 1, origin="sqrt"),
                   Condition(POWER, b, t, "pow")]
     obligations = [
@@ -355,6 +356,7 @@ def variable(**fields):
     '{"wire": "optlaws.obligations", "version": 1, "nodes": [], "data": {"tuple": [Infinity]}}',
     '{"wire": "optlaws.obligations", "version": 1, "nodes": [], "data": {"tuple": [1.5]}}',
     data_message({"variables": [variable(domain="complex")], "obligations": []}),
+    data_message({"variables": [variable(summand="g_i**2")], "obligations": []}),          # text, not an expression
     data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
         "name": "o", "relation": "≈", "pairs": []}}]}),
     data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {

@@ -114,7 +114,7 @@ def _contract(theorem_name: str) -> tuple:
     symbols, the bound as an mpmath function of them) — and, over a row, its sums and Γs."""
     if theorem_name not in _CONTRACT_DATA:
         import sympy
-        from proofs.harness import SUM_VARIABLE_NOTE, build_theorem, registry
+        from proofs.harness import build_theorem, registry
         import proofs.theorems.precision  # noqa: F401  (registers the contracts)
         theorem = next(t for t in registry if t.name == theorem_name)
         data = build_theorem(theorem)
@@ -126,9 +126,7 @@ def _contract(theorem_name: str) -> tuple:
                 paths.append((ob.path, symbols, sympy.lambdify(symbols, bound, modules="mpmath")))
         # a contract over a row of length n (the whole tensor, flattened): its sums Σk, as their
         # summands, and its summation bounds Γ, at γ_{n−1}
-        sums = {v.name: sympy.sympify(v.note[len(SUM_VARIABLE_NOTE):].split(",")[0], locals={s.name: s for s in
-                                      set().union(*(u.symbols for u in data.variables))})
-                for v in data.variables if v.note.startswith(SUM_VARIABLE_NOTE)}
+        sums = {v.name: v.summand for v in data.variables if v.summand is not None}
         gammas = [v.name for v in data.variables if v.note == SUM_ERROR_BOUND]
         _CONTRACT_DATA[theorem_name] = paths, sums, gammas
     return _CONTRACT_DATA[theorem_name]
