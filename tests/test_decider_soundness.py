@@ -565,3 +565,30 @@ def test_signs_of_parts_discharge_a_divisor():
     (h, vh) = var("h")
     e = b * v_ + h**2 * (1 - b)
     assert decide((x * e / e, x), [vb, vv, vh, vx], conditions=[nonzero(e)]).status == UNKNOWN
+
+
+def test_a_remembered_sign_answer_is_the_fresh_one_and_records_what_it_rested_on_again():
+    """Knowledge answers each sign question once (the error analysis asks the same ones on every path):
+    asked again, it gives the answer a fresh Knowledge gives, and records again what the answer rested
+    on, which the decider demands be defined."""
+    from symbolic.knowledge import Knowledge
+    t, T = sympy.Symbol("t", integer=True), sympy.Symbol("T", integer=True)
+    x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+    symbols = {t: DOMAINS["natural"], T: DOMAINS["natural"], x: DOMAINS["real"], y: DOMAINS["positive"]}
+    relations = [(t + 1 <= T, "hypothesis"), (x >= 2, "hypothesis")]
+    questions = [T - t, T - t - 2, x - 1, x - 3, y * (x - 2), 1 / (x - 1) - y, sympy.sqrt(y) * (T - t), -y]
+    k = Knowledge(symbols, relations)
+    for _ in range(2):
+        for e in questions:
+            fresh = Knowledge(symbols, relations)
+            assert (k.how_nonnegative(e), k.how_positive(e), k.how_nonzero(e)) == \
+                (fresh.how_nonnegative(e), fresh.how_positive(e), fresh.how_nonzero(e)), e
+    calls = []
+
+    def question(e, depth):
+        calls.append(e)
+        k.decided.append(e)
+        return "a reason"
+    before = len(k.decided)
+    assert k._remembered(question, x, 0) == k._remembered(question, x, 0) == "a reason"
+    assert calls == [x] and k.decided[before:] == [x, x]
