@@ -51,7 +51,7 @@ INTERPOLATION = "beta1"   # the β of y = (1 − β)·z + β·x (the classes' tr
 @fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     sqrt = context_of(params).sqrt
-    lr, lr_max, weight_sum, c = averaging(state)
+    lr, lr_max, weight_sum, c = averaging(state, context_of(params))
     v = ema_of_square(state.v, grads, state.beta2)
     normalised = grads / (sqrt(v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
     if state.weight_decay != 0:

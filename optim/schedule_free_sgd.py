@@ -21,6 +21,7 @@ from typing import Any
 
 from optim import _checks as check
 from optim import fields
+from optim.context import context_of
 from optim._shared import (average_coefficient, average_weight, l2_penalty, schedule_free_step, warmup_lr)
 
 momentum_in_open_unit = check._check(lambda x: 0.0 < x < 1.0, "Momentum must be between 0 and 1 exclusive: {}",
@@ -52,10 +53,12 @@ init = fields.init_function(State)
 INTERPOLATION = "momentum"   # the β of y = (1 − β)·z + β·x (the classes' train() and eval())
 
 
-def averaging(state: Any) -> tuple[Any, Any, Any, Any]:
-    """(γ, lr_max, weight_sum, c) of this step (shared by schedule-free AdamW)."""
+def averaging(state: Any, ctx: Any) -> tuple[Any, Any, Any, Any]:
+    """(γ, lr_max, weight_sum, c) of this step (shared by schedule-free AdamW).  lr_max is the
+    context's scalar maximum, Python's max(γ, lr_max) on floats: over the reals a maximum rather
+    than a branch on the rounded γ (the error analysis bounds |max(γ̂, l) − max(γ, l)| ≤ |γ̂ − γ|)."""
     lr = warmup_lr(state.lr, state.k, state.warmup_steps)
-    lr_max = max(lr, state.lr_max)
+    lr_max = ctx.scalar_max(lr, state.lr_max)
     weight = average_weight(state.k, lr_max, state.r, state.weight_lr_power)
     weight_sum = state.weight_sum + weight
     return lr, lr_max, weight_sum, average_coefficient(weight, weight_sum)
@@ -63,7 +66,7 @@ def averaging(state: Any) -> tuple[Any, Any, Any, Any]:
 
 @fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    lr, lr_max, weight_sum, c = averaging(state)
+    lr, lr_max, weight_sum, c = averaging(state, context_of(params))
     g = l2_penalty(grads, params, state.weight_decay)
     params, z = schedule_free_step(params, state.z, g, lr, state.momentum, c)
     return replace(state, z=z, k=state.k + 1, weight_sum=weight_sum, lr_max=lr_max), params

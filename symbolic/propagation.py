@@ -175,6 +175,13 @@ class Propagation:
         sign = signs.pop() if len(signs) == 1 and None not in signs else self.sign_of(value)
         if self._one_signed(parts):
             return self.relative(value, self._max([p.rel for p in parts]), sign)
+        moving = [p for p in parts if p.error != 0]
+        if kind is sympy.Max and moving and all(p.rel is not None and p.sign == 1 for p in moving):
+            # |max(âᵢ) − max(aᵢ)| ≤ maxᵢ |âᵢ − aᵢ| ≤ maxᵢ rᵢ·aᵢ ≤ (max rᵢ)·max(a) for the rounded aᵢ ≥ 0,
+            # the exact parts of any sign: schedule-free's max(γ̂, lr_max), lr_max from −1
+            relative = self._relative_or_none(value, self._max([p.rel for p in moving]), 1)
+            if relative is not None:
+                return relative
         return Node(value, sympy.Add(*[p.error for p in parts]), None, sign)
 
     def _piecewise(self, e) -> Node:

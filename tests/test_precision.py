@@ -282,6 +282,33 @@ def test_the_schedule_free_contract_holds_where_its_float64_coefficient_matters(
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_schedule_free_warmup_contract_holds_during_and_after_the_warmup(dtype):
+    """Schedule-free SGD with a warmup: its contract (weight_lr_power 2) at the inputs that stress the
+    warmup rate γ = lr·(k + 1)/warmup's float64 error — the first step, the last of the warmup, after
+    it, a warmup of 10⁶ steps; lr_max below γ (−1, before the first step), near it and above it; β → 1,
+    c → 0, weight decay: certified |float − exact| ≤ the proved bound, entry by entry."""
+    import dataclasses
+    from optim import schedule_free_sgd
+    rng = np.random.default_rng(7)
+    name = "float32" if dtype == np.float32 else "float64"
+    for warmup, k in ((3, 0), (3, 2), (3, 5), (10**6, 123456)):
+        for beta, weight_sum, decay in ((0.9, 0.0, 0.0), (1 - 2.0**-20, 1e12, 0.1)):
+            p = rng.standard_normal(5).astype(dtype)
+            g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+            state = schedule_free_sgd.init(p, lr=0.37, momentum=beta, weight_decay=decay, warmup_steps=warmup, r=1.0)
+            rate = 0.37 * min(1.0, (k + 1) / warmup)
+            for lr_max in (-1.0, rate * (1 + 2.0**-40), 1e3):
+                state = dataclasses.replace(state, z=(p + rng.standard_normal(5)).astype(dtype), k=k,
+                                            weight_sum=weight_sum, lr_max=lr_max)
+                assert precision.applicable_contract("SGDScheduleFree", {}, state, name) == \
+                    "Optim.SGDScheduleFree.float_step_error_le_with_warmup"
+                _, new_p = schedule_free_sgd.update(state, p, g)
+                _, exact = enclosure.enclosed_step(schedule_free_sgd, state, p, g)
+                proved = precision.contract_bound("SGDScheduleFree", {}, state, p, g, name)
+                assert precision._worst_ratio(exact.error_bound(new_p), proved) <= 1.0, (warmup, k, beta, lr_max)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_schedule_free_adamw_contract_holds_where_its_amplified_terms_matter(dtype):
     """Schedule-free AdamW's contract where its terms are stressed: β1 → 1 and c → 0 (its float64
     averaging coefficient), β2 → 1 at an early step (the bias correction's ρ₂ about 10⁶), a late

@@ -86,6 +86,20 @@ def test_an_integer_power_of_a_base_with_an_unbounded_relative_error_falls_back_
     assert_bound_holds(base ** 3 * (1 + DELTAS[1]))
 
 
+def test_a_maximum_of_rounded_values_of_one_sign_and_exact_values_of_any_keeps_a_relative_bound():
+    """max(v(1 + δ), b), b of no known sign: |max(v̂, b) − max(v, b)| ≤ |v̂ − v| ≤ r·v ≤ r·max(v, b), so the
+    maximum keeps v's relative bound (schedule-free's max(γ̂, lr_max), lr_max starting at −1); a
+    minimum does not (min(v, b) may be far below v), nor a maximum with a rounded part of no sign."""
+    d1, d2 = DELTAS[:2]
+    n = assert_bound_holds(sympy.Max(v * (1 + d1), b) * (1 + d2))
+    assert n.rel is not None and n.sign == 1
+    assert sympy.simplify(analysis().node(sympy.Max(v * (1 + d1), b)).error - u / (1 - U) * sympy.Max(v, b)) == 0
+    assert analysis().node(sympy.Min(v * (1 + d1), b)).rel is None
+    assert analysis().node(sympy.Max(g * (1 + d1), b)).rel is None
+    assert_bound_holds(sympy.Min(v * (1 + d1), b))
+    assert_bound_holds(sympy.Max(g * (1 + d1), b))
+
+
 def test_what_a_rounding_may_flip_or_break_is_not_bounded():
     d1, d2 = DELTAS[:2]
     a = analysis()
@@ -293,7 +307,7 @@ def test_a_schedule_free_contract_without_the_averaging_coefficients_float64_err
         state = x.state(schedule_free_sgd, warmup_steps=0, weight_decay=0.0)
         y, g = x.tensor("params"), x.tensor("grads")
         computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
-        _, _, _, c = schedule_free_sgd.averaging(state)
+        _, _, _, c = schedule_free_sgd.averaging(state, context_of(y))
         ctx = context_of(y)
         scale = state.lr * (state.momentum * (1 - c) - 1)
         return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(lerp(y, state.z, c))
@@ -308,3 +322,24 @@ def test_a_schedule_free_contract_without_the_averaging_coefficients_float64_err
     assert stepping
     for ob in stepping:
         assert prover._by_error_propagation(ob, data.variables, 0, list(data.hypotheses)) is None, ob.path
+
+
+def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_is_not_shown():
+    """γ = lr·(k + 1)/warmup is rounded in float64 (a quotient and a product): its error enters the step
+    and, through max(γ, lr_max)², c. The contract without warmup, with γ for lr, leaves it out: the
+    analysis that proves Optim.SGDScheduleFree.float_step_error_le_with_warmup does not show it."""
+    from optim import schedule_free_sgd
+    from optim.context import context_of
+    from proofs.theorems.precision import numpy_step, schedule_free_terms, unit_roundoff
+
+    def build(x):
+        u = unit_roundoff(x)
+        state = x.state(schedule_free_sgd, weight_lr_power=2.0)
+        y, g = x.tensor("params"), x.tensor("grads")
+        computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
+        ctx = context_of(y)
+        rate, _, _, c = schedule_free_sgd.averaging(state, ctx)
+        shifted = g + state.weight_decay * y
+        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(
+            u, ctx, y, state.z, c, shifted, rate, state.momentum, state.weight_decay))
+    assert _verdict(build) != PROVED

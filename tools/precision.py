@@ -98,8 +98,9 @@ CONTRACTS = {
     "ASGD": ("Optim.ASGD.float_step_error_le", lambda kw, state, dtype: kw == {} and state.mu == 1),
     "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: kw == {} and state.weight_decay == 0
              and not state.nesterov),
-    "SGDScheduleFree": ("Optim.SGDScheduleFree.float_step_error_le",
-                        lambda kw, state, dtype: state.warmup_steps == 0),
+    "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le", lambda kw, state, dtype: state.warmup_steps == 0),
+                        ("Optim.SGDScheduleFree.float_step_error_le_with_warmup",
+                         lambda kw, state, dtype: state.weight_lr_power == 2)],
     "AdamWScheduleFree": ("Optim.AdamWScheduleFree.float_step_error_le",
                           lambda kw, state, dtype: state.warmup_steps == 0
                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
@@ -107,6 +108,16 @@ CONTRACTS = {
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }
 _CONTRACT_DATA: dict = {}
+
+
+def applicable_contract(name: str, kwargs: dict, state, dtype_name: str) -> str | None:
+    """The first of the optimizer's proved contracts whose conditions these inputs meet (an entry
+    of CONTRACTS is one (theorem, condition) or a list of them, the tightest first), or None."""
+    entries = CONTRACTS.get(name, [])
+    for theorem_name, applies in entries if isinstance(entries, list) else [entries]:
+        if applies(kwargs, state, dtype_name):
+            return theorem_name
+    return None
 
 
 def _contract(theorem_name: str) -> tuple:
@@ -153,9 +164,10 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     contract applies."""
     import mpmath
     import sympy
-    if name not in CONTRACTS or not CONTRACTS[name][1](kwargs, state, dtype_name):
+    theorem_name = applicable_contract(name, kwargs, state, dtype_name)
+    if theorem_name is None:
         return None
-    paths, sums, gammas = _contract(CONTRACTS[name][0])
+    paths, sums, gammas = _contract(theorem_name)
     out = np.zeros(np.shape(p))
     unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
     arrays = {"params": p, "grads": g, **{f.name: getattr(state, f.name) for f in dataclasses.fields(state)
@@ -180,7 +192,7 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
                                                for s in symbols]))
                     break
             else:
-                raise ValueError(f"no path of {CONTRACTS[name][0]} holds at these inputs")
+                raise ValueError(f"no path of {theorem_name} holds at these inputs")
     return out
 
 

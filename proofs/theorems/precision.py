@@ -350,12 +350,12 @@ def schedule_free_sgd_step(x: Given):
     point and of the gradient step, and the float64 error of the averaging coefficient c (two
     powers, a product, a sum and a quotient: 12 units of 2⁻⁵³ of c's move, 13 of 1 − c's
     share of the step) — every shape, float32 and float64, every step k, every weight_sum ≥ 0.
-    max(lr, lr_max) is the exact run's (lr·1.0 is exact in floats), so the branch is too."""
+    max(lr·1.0, lr_max) is the exact run's: lr·1.0 is exact in floats."""
     u = unit_roundoff(x)
     state = x.state(schedule_free_sgd, warmup_steps=0)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
-    _, _, _, c = schedule_free_sgd.averaging(state)
+    _, _, _, c = schedule_free_sgd.averaging(state, context_of(y))
     ctx = context_of(y)
     shifted = g + state.weight_decay * y          # the gradient with schedule-free's L2 term
     return inequality(ctx.abs(computed - exact),
@@ -371,6 +371,38 @@ def schedule_free_terms(u, ctx, y, z, c, shifted, lr, beta, decay):
     return (2 * u * ctx.abs(lerp(y, z, c)) + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (z - y))
             + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
             + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
+
+
+def warmup_rate_terms(ctx, y, z, c, shifted, rate, beta, decay):
+    """8·2⁻⁵³ of c's move and of the step's three parts, on g̃ and on the decay λ·y: the float64
+    error of the warmup rate γ = lr·(k + 1)/warmup (a quotient and a product), carried into the
+    step and, through max(γ, lr_max)², into c."""
+    parts = (rate * (beta * (1 - c) - 1), rate * beta * (1 - c), rate * beta * c)
+    return 8 * FLOAT64_UNIT * (ctx.abs(c * (z - y)) + sum(ctx.abs(v * f) for v in (shifted, decay * y) for f in parts))
+
+
+@theorem("Optim.SGDScheduleFree.float_step_error_le_with_warmup", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(y′) − y′| ≤ (the contract without warmup, γ for lr) + 8·2⁻⁵³·(|c·(z − y)| + Σ_{v ∈ {g̃, λ·y}} "
+                   "(|s·v| + |γ·β·(1 − c)·v| + |γ·β·c·v|)),  γ = lr·(k + 1)/warmup_steps while k < warmup_steps, else lr,  "
+                   "s = γ·(β·(1 − c) − 1),  c = w/(weight_sum + w),  w = (k + 1)^r·max(γ, lr_max)²,  " + UNIT_RANGE
+                   + ", weight_lr_power = 2 (the default), any warmup_steps")
+def schedule_free_sgd_step_with_warmup(x: Given):
+    """A schedule-free SGD step with a warmup, as NumPy runs it: the contract without warmup with
+    the warmup rate γ in place of lr, plus γ's float64 error (a quotient and a product) carried by
+    the step and, through max(γ, lr_max)², by c — every shape, float32 and float64, every step k,
+    warmup_steps, weight_sum ≥ 0 and lr_max (−1 before the first step).  weight_lr_power is 2: a
+    rounded base to a symbolic power is outside the rounding model."""
+    u = unit_roundoff(x)
+    state = x.state(schedule_free_sgd, weight_lr_power=2.0)
+    y, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
+    ctx = context_of(y)
+    rate, _, _, c = schedule_free_sgd.averaging(state, ctx)
+    beta, decay = state.momentum, state.weight_decay
+    shifted = g + decay * y                       # the gradient with schedule-free's L2 term
+    return inequality(ctx.abs(computed - exact),
+                      u * ctx.abs(exact) + schedule_free_terms(u, ctx, y, state.z, c, shifted, rate, beta, decay)
+                      + warmup_rate_terms(ctx, y, state.z, c, shifted, rate, beta, decay))
 
 
 @theorem("Optim.AdamWScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -389,7 +421,7 @@ def schedule_free_adamw_step(x: Given):
     away_from_one(x, state.beta1, state.beta2)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, schedule_free_adamw, state, y, g, u)
-    _, _, _, c = schedule_free_sgd.averaging(state)
+    _, _, _, c = schedule_free_sgd.averaging(state, context_of(y))
     ctx = context_of(y)
     lr, beta, decay = state.lr, state.beta1, state.weight_decay
     normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)

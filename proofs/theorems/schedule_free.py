@@ -26,7 +26,7 @@ def three_sequences(state: Any, y: Any, new: Any, new_y: Any, step: Any, beta: A
     """The paper's form of one step, from the code's y and z: with x = avg(y, z) the average
     before and x′ = avg(y′, z′) after, z′ = z − γ·step, x′ = (1 − c)·x + c·z′, y′ = (1 − β)·z′ + β·x′
     (γ = lr: no warmup; c: this step's averaging coefficient)."""
-    _, _, _, c = averaging(state)
+    _, _, _, c = averaging(state, context_of(y))
     x, new_x = averaged_params(y, state.z, beta), averaged_params(new_y, new.z, beta)
     return equation((new.z, new_x, new_y),
                     (state.z - state.lr * step, (1 - c) * x + c * new.z, (1 - beta) * new.z + beta * new_x))
