@@ -328,18 +328,9 @@ def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_
     """γ = lr·(k + 1)/warmup is rounded in float64 (a quotient and a product): its error enters the step
     and, through max(γ, lr_max)², c. The contract without warmup, with γ for lr, leaves it out: the
     analysis that proves Optim.SGDScheduleFree.float_step_error_le_with_warmup does not show it."""
-    from optim import schedule_free_sgd
-    from optim.context import context_of
-    from proofs.theorems.precision import numpy_step, schedule_free_terms, unit_roundoff
+    from proofs.theorems.precision import schedule_free_terms, schedule_free_warmup_run
 
     def build(x):
-        u = unit_roundoff(x)
-        state = x.state(schedule_free_sgd, weight_lr_power=2.0)
-        y, g = x.tensor("params"), x.tensor("grads")
-        computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
-        ctx = context_of(y)
-        rate, _, _, c = schedule_free_sgd.averaging(state, ctx)
-        shifted = g + state.weight_decay * y
-        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(
-            u, ctx, y, state.z, c, shifted, rate, state.momentum, state.weight_decay))
+        u, ctx, computed, exact, terms = schedule_free_warmup_run(x)
+        return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms))
     assert _verdict(build) != PROVED

@@ -392,17 +392,22 @@ def schedule_free_sgd_step_with_warmup(x: Given):
     the step and, through max(γ, lr_max)², by c — every shape, float32 and float64, every step k,
     warmup_steps, weight_sum ≥ 0 and lr_max (−1 before the first step).  weight_lr_power is 2: a
     rounded base to a symbolic power is outside the rounding model."""
+    u, ctx, computed, exact, terms = schedule_free_warmup_run(x)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms)
+                      + warmup_rate_terms(ctx, *terms))
+
+
+def schedule_free_warmup_run(x: Given):
+    """(u, ctx, fl(y′), y′, terms): a schedule-free SGD step with a warmup (weight_lr_power 2) as NumPy
+    runs it and its exact run, and what its contract's terms are of — (y, z, c, g̃, γ, β, λ)."""
     u = unit_roundoff(x)
     state = x.state(schedule_free_sgd, weight_lr_power=2.0)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
     ctx = context_of(y)
     rate, _, _, c = schedule_free_sgd.averaging(state, ctx)
-    beta, decay = state.momentum, state.weight_decay
-    shifted = g + decay * y                       # the gradient with schedule-free's L2 term
-    return inequality(ctx.abs(computed - exact),
-                      u * ctx.abs(exact) + schedule_free_terms(u, ctx, y, state.z, c, shifted, rate, beta, decay)
-                      + warmup_rate_terms(ctx, y, state.z, c, shifted, rate, beta, decay))
+    shifted = g + state.weight_decay * y          # the gradient with schedule-free's L2 term
+    return u, ctx, computed, exact, (y, state.z, c, shifted, rate, state.momentum, state.weight_decay)
 
 
 @theorem("Optim.AdamWScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
