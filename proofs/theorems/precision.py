@@ -355,8 +355,8 @@ def schedule_free_sgd_step(x: Given):
     state = x.state(schedule_free_sgd, warmup_steps=0)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
-    _, _, _, c = schedule_free_sgd.averaging(state, context_of(y))
     ctx = context_of(y)
+    _, _, _, c = schedule_free_sgd.averaging(state, ctx)
     shifted = g + state.weight_decay * y          # the gradient with schedule-free's L2 term
     return inequality(ctx.abs(computed - exact),
                       schedule_free_terms(u, ctx, y, state.z, c, shifted, state.lr, state.momentum, state.weight_decay)
@@ -426,8 +426,8 @@ def schedule_free_adamw_step(x: Given):
     away_from_one(x, state.beta1, state.beta2)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, schedule_free_adamw, state, y, g, u)
-    _, _, _, c = schedule_free_sgd.averaging(state, context_of(y))
     ctx = context_of(y)
+    _, _, _, c = schedule_free_sgd.averaging(state, ctx)
     lr, beta, decay = state.lr, state.beta1, state.weight_decay
     normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
     shifted = normalised + decay * y              # the step's direction, with the decoupled decay
