@@ -328,9 +328,9 @@ def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_
     """γ = lr·(k + 1)/warmup is rounded in float64 (a quotient and a product): its error enters the step
     and, through max(γ, lr_max)², c. The contract without warmup, with γ for lr, leaves it out: the
     analysis that proves Optim.SGDScheduleFree.float_step_error_le_with_warmup does not show it."""
-    from proofs.theorems.precision import schedule_free_terms, schedule_free_warmup_run
+    from proofs.theorems.precision import schedule_free_run, schedule_free_terms
 
     def build(x):
-        u, ctx, computed, exact, terms = schedule_free_warmup_run(x)
+        u, ctx, computed, exact, terms = schedule_free_run(x, weight_lr_power=2.0)
         return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms))
     assert _verdict(build) != PROVED

@@ -351,16 +351,8 @@ def schedule_free_sgd_step(x: Given):
     powers, a product, a sum and a quotient: 12 units of 2⁻⁵³ of c's move, 13 of 1 − c's
     share of the step) — every shape, float32 and float64, every step k, every weight_sum ≥ 0.
     max(lr·1.0, lr_max) is the exact run's: lr·1.0 is exact in floats."""
-    u = unit_roundoff(x)
-    state = x.state(schedule_free_sgd, warmup_steps=0)
-    y, g = x.tensor("params"), x.tensor("grads")
-    computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
-    ctx = context_of(y)
-    _, _, _, c = schedule_free_sgd.averaging(state, ctx)
-    shifted = g + state.weight_decay * y          # the gradient with schedule-free's L2 term
-    return inequality(ctx.abs(computed - exact),
-                      schedule_free_terms(u, ctx, y, state.z, c, shifted, state.lr, state.momentum, state.weight_decay)
-                      + u * ctx.abs(exact))
+    u, ctx, computed, exact, terms = schedule_free_run(x, warmup_steps=0)
+    return inequality(ctx.abs(computed - exact), schedule_free_terms(u, ctx, *terms) + u * ctx.abs(exact))
 
 
 def schedule_free_terms(u, ctx, y, z, c, shifted, lr, beta, decay):
@@ -392,16 +384,17 @@ def schedule_free_sgd_step_with_warmup(x: Given):
     the step and, through max(γ, lr_max)², by c — every shape, float32 and float64, every step k,
     warmup_steps, weight_sum ≥ 0 and lr_max (−1 before the first step).  weight_lr_power is 2: a
     rounded base to a symbolic power is outside the rounding model."""
-    u, ctx, computed, exact, terms = schedule_free_warmup_run(x)
+    u, ctx, computed, exact, terms = schedule_free_run(x, weight_lr_power=2.0)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms)
                       + warmup_rate_terms(ctx, *terms))
 
 
-def schedule_free_warmup_run(x: Given):
-    """(u, ctx, fl(y′), y′, terms): a schedule-free SGD step with a warmup (weight_lr_power 2) as NumPy
-    runs it and its exact run, and what its contract's terms are of — (y, z, c, g̃, γ, β, λ)."""
+def schedule_free_run(x: Given, **options):
+    """(u, ctx, fl(y′), y′, terms): a schedule-free SGD step with these options as NumPy runs it and
+    its exact run, and what its contract's terms are of — (y, z, c, g̃, γ, β, λ), γ the step's rate
+    (lr·(k + 1)/warmup during a warmup, lr·1.0 = lr after it or without one)."""
     u = unit_roundoff(x)
-    state = x.state(schedule_free_sgd, weight_lr_power=2.0)
+    state = x.state(schedule_free_sgd, **options)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
     ctx = context_of(y)
