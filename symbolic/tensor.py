@@ -430,7 +430,19 @@ ADD = _total(lambda a, b: a + b)
 SUB = _total(lambda a, b: a - b)
 MUL = _total(lambda a, b: a * b)
 NEG = _total(lambda a: -a)
-ABS = _total(sympy.Abs)
+
+
+def _absolute(a: sympy.Expr) -> sympy.Expr:
+    """|a|.  Where SymPy cannot show a real (a quotient whose divisor may be 0: 2/(1 − β) − …),
+    its Abs rewrites |a| as √(a·conj(a)) multiplied out: the same value for real symbols, at
+    a cost that grows with a's size (minutes for RAdam's step), in a form no error analysis or
+    bound reads.  |a| is then kept as written."""
+    if a.is_extended_real is None and all(s.is_extended_real for s in a.free_symbols):
+        return sympy.Abs(a, evaluate=False)
+    return sympy.Abs(a)
+
+
+ABS = _total(_absolute)
 SIGN = _total(sympy.sign)
 SQUARE = _total(lambda a: a * a)
 MAX = _total(sympy.Max)

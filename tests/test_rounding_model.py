@@ -236,3 +236,29 @@ def test_what_floats_round_still_rounds(compute):
     # 3·g, 0.75·g, 1 + g round (3·(1 + 2⁻²³) needs 25 bits); 0.1 and 1 + 2⁻³⁰ are not float32
     # numbers (their conversion rounds); 2⁻²⁰⁰ is past float32's range (the conversion underflows)
     assert _exact_claim(compute) != PROVED
+
+
+def test_the_absolute_value_of_a_quotient_stays_an_absolute_value():
+    # SymPy writes |a| as √(a·conj(a)) multiplied out where it cannot show a real (a divisor that
+    # may be 0, 1 − βᵗ): the same value in a form no error analysis reads, so a scalar's float
+    # contract was never shown.  |·| keeps it as written, and the contract is PROVED.
+    from optim import radam
+
+    def build(x):
+        u = _unit(x)
+        beta, t = x.unit("beta"), x.natural("t")
+        x.assume(beta <= sympy.Rational(1, 2))
+        with x.rounding(u) as rounded:
+            computed = radam.rho(beta, t + 1)
+        exact = rounded.exact(computed)
+        ctx = context_of(exact)
+        difference = ctx.abs(computed - exact)
+        assert isinstance(difference.expr, sympy.Abs)
+        power = beta ** (t + 1)
+        tail = 2 * (t + 1) * power / (1 - power)
+        return inequality(difference, u * ctx.abs(exact) + 8 * u * radam.rho_inf(beta) + 16 * u / (1 - beta)
+                          + x.multiplied_out((8 * u + 3 * u * power / (1 - power)) * (1 + 8 * u)) * tail)
+    assert _run(build).verdict == PROVED
+    quotient = SymScalar(sympy.Symbol("a", real=True)) / SymScalar(sympy.Symbol("b", real=True))
+    assert abs(quotient).expr == sympy.Abs(quotient.expr)
+    assert abs(SymScalar(-3)).expr == 3

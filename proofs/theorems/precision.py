@@ -12,7 +12,7 @@ import math
 
 import sympy
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, rmsprop, rprop,
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import bias_correction, ema_of_square, lerp
 from optim.context import context_of
@@ -257,6 +257,30 @@ def adamw_step(x: Given):
     return inequality(ctx.abs(computed - exact), bound)
 
 
+
+
+@theorem("Optim.RAdam.float_rho_error_le", form="inequality", source=SOURCE,
+         statement="|fl(ρ_t) − ρ_t| ≤ u·|ρ_t| + 8u·ρ∞ + 16u/(1 − β2) + (8u + 3u·β2ᵗ/(1 − β2ᵗ))·(1 + 8u)·2t·β2ᵗ/(1 − β2ᵗ),  "
+                   "ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ),  t ≥ 1,  u the unit roundoff of the scalar "
+                   "arithmetic (Python's float64: 2⁻⁵³; a power within 2u),  β2 ≤ 1 − 2⁻²⁰")
+def radam_rho(x: Given):
+    """The length of RAdam's SMA as Python computes it (``optim.radam.rho``, on floats): within u
+    of ρ_t, 8 roundings of ρ∞ and of 2/(1 − β2), and the float64 error of 2t·β2ᵗ/(1 − β2ᵗ), whose
+    1 − β2ᵗ amplifies the power's error — so the float test ρ_t > 5 takes the exact run's
+    branch wherever |ρ_t − 5| exceeds this bound: about 2⁻³³ for β2 = 0.999 near the threshold
+    (ρ₅ ≈ 4.996, ρ₆ ≈ 5.994, where the subtraction cancels 1999 − 1993)."""
+    u = unit_roundoff(x)
+    state = x.state(radam, weight_decay=0.0)
+    away_from_one(x, state.beta2)
+    t = state.t + 1
+    with x.rounding(u) as rounded:
+        computed = radam.rho(state.beta2, t)
+    exact = rounded.exact(computed)
+    power = state.beta2 ** t
+    ctx = context_of(exact)
+    bound = (u * ctx.abs(exact) + 8 * u * radam.rho_inf(state.beta2) + 8 * u * 2 / (1 - state.beta2)
+             + x.multiplied_out((8 * u + 3 * u * power / (1 - power)) * (1 + 8 * u)) * (2 * t * power / (1 - power)))
+    return inequality(ctx.abs(computed - exact), bound)
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
