@@ -261,8 +261,8 @@ def adamw_step(x: Given):
 
 @theorem("Optim.RAdam.float_rho_error_le", form="inequality", source=SOURCE,
          statement="|fl(ρ_t) − ρ_t| ≤ u·|ρ_t| + 8u·ρ∞ + 16u/(1 − β2) + (8u + 3u·β2ᵗ/(1 − β2ᵗ))·(1 + 8u)·2t·β2ᵗ/(1 − β2ᵗ),  "
-                   "ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ),  t ≥ 1,  u the unit roundoff of the scalar "
-                   "arithmetic (Python's float64: 2⁻⁵³; a power within 2u),  β2 ≤ 1 − 2⁻²⁰")
+                   "ρ∞ = 2/(1 − β2) − 1,  ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ),  t ≥ 1,  u ∈ [2⁻⁵³, 2⁻²⁴] the unit roundoff of "
+                   "every scalar operation (Python's floats: 2⁻⁵³; a power within 2u),  β2 ≤ 1 − 2⁻²⁰")
 def radam_rho(x: Given):
     """The length of RAdam's SMA as Python computes it (``optim.radam.rho``, on floats): within u
     of ρ_t, 8 roundings of ρ∞ and of 2/(1 − β2), and the float64 error of 2t·β2ᵗ/(1 − β2ᵗ), whose
@@ -270,15 +270,14 @@ def radam_rho(x: Given):
     branch wherever |ρ_t − 5| exceeds this bound: about 2⁻³³ for β2 = 0.999 near the threshold
     (ρ₅ ≈ 4.996, ρ₆ ≈ 5.994, where the subtraction cancels 1999 − 1993)."""
     u = unit_roundoff(x)
-    state = x.state(radam, weight_decay=0.0)
-    away_from_one(x, state.beta2)
-    t = state.t + 1
+    beta2, t = x.unit("beta2"), x.natural("t") + 1      # the step's t, after the update's t + 1
+    away_from_one(x, beta2)
     with x.rounding(u) as rounded:
-        computed = radam.rho(state.beta2, t)
+        computed = radam.rho(beta2, t)
     exact = rounded.exact(computed)
-    power = state.beta2 ** t
+    power = beta2 ** t
     ctx = context_of(exact)
-    bound = (u * ctx.abs(exact) + 8 * u * radam.rho_inf(state.beta2) + 8 * u * 2 / (1 - state.beta2)
+    bound = (u * ctx.abs(exact) + 8 * u * radam.rho_inf(beta2) + 8 * u * 2 / (1 - beta2)
              + x.multiplied_out((8 * u + 3 * u * power / (1 - power)) * (1 + 8 * u)) * (2 * t * power / (1 - power)))
     return inequality(ctx.abs(computed - exact), bound)
 
