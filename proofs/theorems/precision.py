@@ -277,7 +277,7 @@ def radam_rho(x: Given):
     exact = rounded.exact(computed)
     power = beta2 ** t
     ctx = context_of(exact)
-    bound = (u * ctx.abs(exact) + 8 * u * radam.rho_inf(beta2) + 8 * u * 2 / (1 - beta2)
+    bound = (u * ctx.abs(exact) + 8 * u * radam.rho_inf(beta2) + 16 * u / (1 - beta2)
              + x.multiplied_out((8 * u + 3 * u * power / (1 - power)) * (1 + 8 * u)) * (2 * t * power / (1 - power)))
     return inequality(ctx.abs(computed - exact), bound)
 
