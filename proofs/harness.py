@@ -237,7 +237,8 @@ class Given:
         where its summand is row values of one sign times roundings.  Anything the model has no
         sound error for raises while the block runs (a matrix product, a sum along an axis, a
         schedule's cos).  ``exact(value)`` gives the exact run of what the block computed, and
-        demands that the exact run takes the branches the rounded one took."""
+        demands that the exact run takes the branches the rounded one took (or, with
+        ``branches="assumed"``, makes it a hypothesis)."""
         return _Rounding(self, u, python_scalars)
 
     def matrix(self, rows: list) -> SymTensor:
@@ -258,7 +259,9 @@ class Given:
         (``symbolic.propagation.dominated`` groups by products, and keeps a u-free sum whole)."""
         if not isinstance(value, SymScalar):
             raise TheoremError("multiplied_out takes a scalar computed from the theorem's variables")
-        return SymScalar(sympy.expand(value.expr), value.ops, value.conditions)
+        kept: dict = {}
+        expanded = sympy.expand(_divisors_kept(value.expr, kept)).xreplace(kept)
+        return SymScalar(expanded, value.ops, value.conditions)
 
     def fresh(self, name: str, like: Any, entries: str = "real") -> Any:
         """A new variable for a form (an arbitrary field of a state): a tensor of ``like``'s
@@ -439,18 +442,27 @@ class _Rounding:
             self.gammas[n] = gamma
         return self.gammas[n]
 
-    def exact(self, value: Any) -> Any:
+    def exact(self, value: Any, branches: str = "demanded") -> Any:
         """``value`` computed in this block with every rounding error 0: the exact run, in the
         very form SymPy gave the rounded one (so a bound stated with it names the quantities the
-        prover's error analysis meets); a state, tuple or list field by field."""
+        prover's error analysis meets); a state, tuple or list field by field.
+
+        A branch taken on a rounded value: the exact run takes it too only where the condition
+        holds with every δ = 0, or the "exact" value would be the other branch's formula, not the
+        exact run.  ``branches="demanded"``: shown on every obligation of this path (a rounded
+        sign of a product keeps its sign).  ``branches="assumed"``: a hypothesis of this path
+        instead — the claim then speaks of the runs whose float test agrees with the exact one,
+        and its statement must say where that holds (RAdam's ρ_t > 5: a lemma bounds fl(ρ_t) − ρ_t)."""
+        if branches not in ("demanded", "assumed"):
+            raise TheoremError(f'exact(branches=...) is "demanded" or "assumed", got {branches!r}')
         zero = {v.symbols[0]: sympy.Integer(0) for v in self.given.variables if v.name in self.given.rounding_errors}
-        # A branch taken on a rounded value: the exact run takes it too only where the condition
-        # holds with every δ = 0 — demanded of every obligation of this path, or the "exact"
-        # value below would be the other branch's formula, not the exact run.
         from symbolic.paths import conditions_so_far
         for taken in conditions_so_far():
             if set(zero) & taken.free_symbols:
-                self.given.exact_run_demands |= _holds(taken.xreplace(zero))
+                if branches == "assumed":
+                    self._assume_taken(taken.xreplace(zero))
+                else:
+                    self.given.exact_run_demands |= _holds(taken.xreplace(zero))
 
         def cond(c: Condition) -> Condition:
             return Condition(c.kind, c.expr.xreplace(zero), None if c.exponent is None else c.exponent.xreplace(zero),
@@ -468,6 +480,13 @@ class _Rounding:
             return x
         return at_zero(value)
 
+    def _assume_taken(self, relation: sympy.Basic) -> None:
+        if relation is sympy.false:
+            raise TheoremError("exact(branches=\"assumed\"): the exact run can never take the rounded run's branch "
+                               "here (its condition is false with every δ = 0): an assumption that empties the path")
+        if relation is not sympy.true:
+            self.given.hypotheses.append(relation)
+
     def __enter__(self) -> "_Rounding":
         from symbolic import tensor
         if tensor.ROUNDING is not None:
@@ -478,6 +497,19 @@ class _Rounding:
     def __exit__(self, *_: Any) -> None:
         from symbolic import tensor
         tensor.ROUNDING = None
+
+
+def _divisors_kept(e: sympy.Expr, kept: dict) -> sympy.Expr:
+    """``e`` with each power of a sum other than a natural one (1/(ρ_t − 4), √(1 − β2ᵗ)) a
+    placeholder in ``kept``: multiplying out leaves it as written — the form the hypotheses
+    and the error analysis name it in (ρ_t − 4 > 1 is read off ρ_t > 5 only so)."""
+    if e.is_Pow and e.base.is_Add and not (e.exp.is_Integer and e.exp > 0):
+        placeholder = sympy.Dummy("kept")
+        kept[placeholder] = e
+        return placeholder
+    if not e.args:
+        return e
+    return e.func(*[_divisors_kept(a, kept) for a in e.args])
 
 
 def _holds(relation: sympy.Basic) -> set:
@@ -576,13 +608,17 @@ def _obligation(goal: Goal, given: Given, path) -> Obligation:
         coefficient=coefficient, fixed=goal.fixed)
 
 
-def _branch_defined(before: tuple, definedness: frozenset, given: Given) -> Obligation:
+def _branch_defined(before: tuple, definedness: frozenset, givens: list) -> Obligation:
     """The code evaluated a branch condition after the branches ``before``: it must be defined
-    there, whichever way it then went (a way shown infeasible demands nothing else)."""
+    there, whichever way it then went (a way shown infeasible demands nothing else).  Under
+    the hypotheses every path through it states: one stated after the branch on one way only
+    (``exact(branches="assumed")``: the float test agrees with the exact one) says nothing
+    about where the condition was evaluated."""
+    hypotheses = [h for h in givens[0].hypotheses if all(h in g.hypotheses for g in givens[1:])]
     return Obligation(
         name="a branch condition is defined where the code evaluates it", relation=EQUAL, pairs=[],
-        hypotheses=list(given.hypotheses), path=list(before),
-        conditions=sorted(set(definedness) | given.conditions, key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
+        hypotheses=hypotheses, path=list(before),
+        conditions=sorted(set(definedness) | givens[0].conditions, key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
         shape="scalar claim", refutes_theorem=False)
 
 
@@ -604,8 +640,8 @@ def build_theorem(theorem: Theorem) -> TheoremData:
         rounding_errors.update({s.name: s for s in given.specs() if s.note in ROUNDING_NOTES})
         obligations += [_obligation(goal, given, path) for goal in goals]
         for before, definedness in path.branches:
-            branches.setdefault((before, definedness), given)
-    obligations += [_branch_defined(before, definedness, given) for (before, definedness), given in branches.items()]
+            branches.setdefault((before, definedness), []).append(given)
+    obligations += [_branch_defined(before, definedness, givens) for (before, definedness), givens in branches.items()]
     # A hypothesis stated on one path only (after a branch, or computed from a path's values)
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]

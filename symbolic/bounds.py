@@ -52,10 +52,13 @@ def _bound(expr: sympy.Expr, env: dict) -> Interval:
     if expr.is_Symbol:
         return env.get(expr, ANY)
     if expr.is_Add:
-        for key, known in env.items():  # a bounded sum inside a longer one: (q) + rest
-            if key.is_Add and key != expr and set(key.args) <= set(expr.args):
-                rest = sympy.Add(*[a for a in expr.args if a not in key.args])
-                return _add(known, bound(rest, env))
+        number, terms = _split_number(expr)
+        for key, known in env.items():  # a bounded sum inside a longer one, or shifted: (q) + rest + c
+            if key.is_Add and key != expr:
+                key_number, key_terms = _split_number(key)
+                if set(key_terms) <= set(terms):
+                    rest = sympy.Add(*[a for a in terms if a not in key_terms])
+                    return _add(_add(known, point(number - key_number)), bound(rest, env))
         result = point(sympy.Integer(0))
         for arg in expr.args:
             result = _add(result, bound(arg, env))
@@ -65,8 +68,12 @@ def _bound(expr: sympy.Expr, env: dict) -> Interval:
             if key.is_Mul and key != expr and set(key.args) <= set(expr.args):
                 rest = sympy.Mul(*[a for a in expr.args if a not in key.args])
                 return _mul(known, bound(rest, env))
-        result = point(sympy.Integer(1))
-        for arg in expr.args:
+        result, rest = point(sympy.Integer(1)), list(expr.args)
+        for ratio, (a, b) in _shifted_ratios(rest):
+            result = _mul(result, _shifted_ratio(ratio, b, env))
+            rest.remove(a)
+            rest.remove(b)
+        for arg in rest:
             result = _mul(result, bound(arg, env))
         return result
     if expr.is_Pow:
@@ -93,6 +100,38 @@ def _bound(expr: sympy.Expr, env: dict) -> Interval:
             return point(sympy.Integer(-1))
         return Interval(-1, 1, False, False)
     return ANY
+
+
+def _split_number(total: sympy.Expr) -> tuple:
+    """A sum as (its number term, its other terms): ρ_t − 4 and the hypothesis ρ_t > 5 share
+    every term but the number, once SymPy has merged ρ_t's −1 with the −4."""
+    first = total.args[0]
+    if first.is_Number:
+        return first, total.args[1:]
+    return sympy.Integer(0), total.args
+
+
+def _shifted_ratios(factors: list) -> list:
+    """Pairs of factors a and 1/(a + s), s a number (ρ_t and 1/(ρ_t − 4)): as (s, (a, its divisor))."""
+    found, used = [], set()
+    for b in factors:
+        if not (b.is_Pow and b.exp == -1 and b.base.is_Add):
+            continue
+        shift, terms = _split_number(b.base)
+        for a in factors:
+            if a is b or a in used or b in used:
+                continue
+            a_number, a_terms = _split_number(a) if a.is_Add else (sympy.Integer(0), (a,))
+            if set(a_terms) == set(terms):
+                found.append((shift - a_number, (a, b)))
+                used |= {a, b}
+    return found
+
+
+def _shifted_ratio(shift, divisor, env: dict) -> Interval:
+    """a/(a + s) = 1 − s/(a + s): a single use of a + s, where the product of the two factors'
+    intervals would forget they move together (ρ_t/(ρ_t − 4) < 5 for ρ_t > 5, not ρ∞)."""
+    return _add(point(sympy.Integer(1)), _mul(point(-shift), bound(divisor, env)))
 
 
 def _hull(parts: list) -> Interval:

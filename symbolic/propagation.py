@@ -70,6 +70,8 @@ class Propagation:
     """``deltas``: δ symbol -> its bound b (the box is −b ≤ δ ≤ b); ``k``: the obligation's
     Knowledge (signs of δ-free expressions, the range of each unit roundoff)."""
 
+    GROUPED_FROM = 6    # rounded factors of a product from which those with a relative bound are taken as one
+
     def __init__(self, deltas: dict, k, units: set):
         self.deltas, self.k, self.units = deltas, k, set(units)
         self.cache: dict = {}
@@ -124,7 +126,21 @@ class Propagation:
                                                       sympy.Add(*[p.rel[1] for p in parts])), sign)
             if relative is not None:
                 return relative
-        return self._with_rel(Node(value, self._product_error(parts), None, sign))
+        return self._with_rel(Node(value, self._product_error(self._relative_together(parts)), None, sign))
+
+    def _relative_together(self, parts: list) -> list:
+        """The parts with a relative bound and an error, taken as one factor with the product's
+        relative bound: the same product, its error 2^k − 1 terms fewer (RAdam's step has a
+        dozen rounded factors beside m̂, whose lerp has no relative bound)."""
+        if sum(p.error != 0 for p in parts) < self.GROUPED_FROM:
+            return parts        # few terms: multiplied out, each keeps its own form (Adam's m)
+        moving = [p for p in parts if p.rel is not None and p.error != 0]
+        if len(moving) < 2:
+            return parts
+        together = self._mul(moving)
+        if together.rel is None:
+            return parts
+        return [p for p in parts if not any(p is m for m in moving)] + [together]
 
     def _pow(self, e) -> Node:
         base, q = self.node(e.base), e.exp
@@ -215,6 +231,13 @@ class Propagation:
         if isinstance(exact, sympy.Ne) and exact.rhs == 0 and self.k.how_nonnegative(exact.lhs):
             return sympy.Gt(exact.lhs, 0)       # a norm ≠ 0 is a norm > 0: what bounds then use
         return exact
+
+    def exact_or_none(self, condition) -> sympy.Basic | None:
+        """``same_truth(condition)``, or None where a rounding in the box may flip it."""
+        try:
+            return self.same_truth(condition)
+        except CannotBound:
+            return None
 
     def _sign(self, a: Node) -> Node:
         value = sympy.sign(a.value)
@@ -553,7 +576,9 @@ def _atom(e, atoms: dict, k):
     if e.is_Add:
         factored = _canonical(e)
         if not factored.is_Add:                      # a product of canonical factors
-            return _atom(factored, atoms, k) if factored != e else _new_atom(e, 1, e, atoms)
+            if factored == e or _factors_lose_sign(factored, e, k):
+                return _new_atom(factored, 1, e, atoms)
+            return _atom(factored, atoms, k)
         key, sign = _signed_key(e)
         order = atoms["roots"].get(key)
         if order is not None:                        # X = (X^(1/Q))^Q
@@ -564,6 +589,20 @@ def _atom(e, atoms: dict, k):
     else:
         key = e.func(*[_canonical(a) for a in e.args])
     return _new_atom(key, sign, e, atoms)
+
+
+def _factors_lose_sign(factored, e, k) -> bool:
+    """Whether ``e``'s sign is shown as written but a factor of its factored form has none:
+    ρ_t − 4 > 0 from the hypothesis ρ_t > 5, whose factored form is a polynomial in β2, β2ᵗ and
+    t over (1 − β2)(1 − β2ᵗ) — kept one atom, or every monomial holding it has no sign."""
+    if not (k.how_positive(e) or k.how_positive(-e)):
+        return False
+    for f in sympy.Mul.make_args(factored):
+        if f.is_Number or (f.is_Pow and f.exp.is_Integer and f.exp % 2 == 0):
+            continue
+        if not (k.how_nonnegative(f) or k.how_nonnegative(-f)):
+            return True
+    return False
 
 
 def _signed_key(e) -> tuple:

@@ -430,7 +430,10 @@ def _infeasible(s: Setting, check_hypotheses: bool = True) -> Verdict | None:
         if reason is None:
             continue
         v = s.verdict(PROVED)
-        if vacuous:
+        if vacuous and s.path:      # hypotheses stated on this path only (the float test's branch, assumed)
+            v.infeasible = True
+            v.method = f"infeasible path: {s.path_text()}: the hypotheses stated on it are contradictory ({reason}){how}"
+        elif vacuous:
             v.vacuous = True
             v.method = f"vacuous: the hypotheses are contradictory ({reason}){how}"
         else:
@@ -576,8 +579,10 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         if len(path) != len(ob.path):
             # A branch on a rounded value: the path holds where the exact value satisfies it, when
             # no rounding in the box can change its truth (shown with the δ-free conditions only);
-            # a contradiction among the exact run's branches is an infeasible path.
-            path = [analysis.same_truth(p) for p in ob.path]
+            # a contradiction among the exact run's branches is an infeasible path.  One that a
+            # rounding may flip is left out: the bound is then shown for every δ in the box,
+            # whichever way the branch went (a larger set of points: sound).
+            path = [e for e in map(analysis.exact_or_none, ob.path) if e is not None]
             setting, analysis = analysed(path)
             infeasible = _infeasible(setting, check_hypotheses=False)
             if infeasible is not None:

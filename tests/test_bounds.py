@@ -8,7 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symbolic.bounds import bound, excludes_zero
-from symbolic.domains import NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT
+from symbolic.domains import NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Interval
 
 b, t, v, e, x = sympy.symbols("b t v e x")
 DOMAINS = {b: UNIT, t: NATURAL, v: NONNEGATIVE, e: POSITIVE, x: REAL}
@@ -72,3 +72,37 @@ def test_a_positive_base_past_one_keeps_a_symbolic_power_positive():
     assert bound((t + 1)**x, ENV).lo == 0                                 # a negative exponent: below 1
     assert bound(x**e, ENV).lo == -sympy.oo                               # a base of unknown sign: nothing
     assert bound(v**x, ENV).lo == -sympy.oo                               # 0 ** (negative x) is undefined
+
+
+# ---------------------------------------------------------------- a bounded sum, shifted
+RHO = 2 / (1 - b) - 1 - 2 * t * b**t / (1 - b**t)        # RAdam's ρ_t, a sum SymPy keeps as written
+RHO_ENV = {**ENV, b: Interval(sympy.Rational(2, 3), sympy.Rational(99, 100), False, False),
+           t: Interval(1, sympy.oo, False, True), RHO: Interval(5, sympy.oo, True, True)}
+
+
+def _points_where_rho_exceeds_five():
+    for beta in (sympy.Rational(2, 3), sympy.Rational(9, 10), sympy.Rational(99, 100)):
+        for step in range(1, 200):
+            at = {b: beta, t: sympy.Integer(step)}
+            if RHO.xreplace(at) > 5:
+                yield at
+
+
+def test_a_sum_shifted_by_a_number_is_bounded_from_its_hypothesis():
+    # ρ_t − 4: SymPy merges ρ_t's −1 with the −4, so no term of the hypothesis' sum is left whole
+    shifted = RHO - 4
+    assert shifted.args[0] == -5
+    i = bound(shifted, RHO_ENV)
+    assert i.lo == 1 and i.lo_open
+    for at in _points_where_rho_exceeds_five():
+        assert 1 < shifted.xreplace(at)
+
+
+def test_a_ratio_of_a_sum_and_its_shift_is_bounded_as_one_quantity():
+    # ρ/(ρ − 4) < 5 for ρ > 5; each factor's interval alone gives ρ∞ ≈ 200 here
+    ratio = RHO / (RHO - 4)
+    i = bound(ratio, RHO_ENV)
+    assert i.lo >= 1 and i.hi == 5
+    for at in _points_where_rho_exceeds_five():
+        assert i.lo <= ratio.xreplace(at) <= i.hi
+    assert bound((RHO + 1) / (RHO - 4), RHO_ENV).hi == 6          # (ρ + 1)/(ρ − 4) = 1 + 5/(ρ − 4)

@@ -108,15 +108,23 @@ def test_no_measured_error_exceeds_its_bound(name, dtype_name):
                 assert (name, dtype_name, case_name) in OVERFLOWS, (kwargs, case_name, worst)
 
 
+# The cases a partial contract leaves out, by name: RAdam's is proved for its first steps only
+# (ρ_t ≤ 5), and the warm case's step 6 is rectified (ρ₆ ≈ 5.99 for β2 = 0.999).
+NOT_COVERED = {"RAdam": {"random state"}}
+
+
 @pytest.mark.parametrize("name", sorted(precision.CONTRACTS))
 def test_every_proved_contract_is_checked_against_the_measurements(name):
-    """The proved whole-step contract applies to the optimizer's defaults in every case (so the
-    check above cannot pass by skipping it), and is not vacuous: within 4× the certified bound
-    (the enclosure's, from the same rounding model) except where it says why (Lion's sign may
-    flip: 2·lr)."""
+    """The proved whole-step contract applies to the optimizer's defaults in every case but those
+    named above, and not to those (so the check above cannot pass by skipping it), and is not
+    vacuous: within 4× the certified bound (the enclosure's, from the same rounding model) except
+    where it says why (Lion's sign may flip: 2·lr)."""
     dtype = "float64" if name == "SGD" else "float32"
     for case_name, case in precision.CASES.items():
         worst = precision.one_step(name, {}, dtype, case, np.random.default_rng(0))
+        if case_name in NOT_COVERED.get(name, ()):
+            assert "error / proved" not in worst, (name, case_name)
+            continue
         assert "error / proved" in worst, (name, case_name)
         assert worst["error / proved"] <= 1.0
         if name != "Lion":

@@ -334,3 +334,24 @@ def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_
         u, ctx, computed, exact, terms = schedule_free_run(x, weight_lr_power=2.0)
         return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms))
     assert _verdict(build) != PROVED
+
+
+def test_a_product_of_many_rounded_factors_takes_those_with_a_relative_bound_as_one():
+    # m + g·(1 + δ) has no relative bound (its terms may cancel); beside it, five rounded factors
+    # with one: their product's relative bound, not 2⁶ − 1 multiplied-out terms — still sound
+    d = DELTAS
+    expr = (m + g * (1 + d[0])) * lr * (1 + d[1]) * (1 + d[2]) * (1 + d[3]) * (1 + d[4]) * (1 + d[5])
+    n = assert_bound_holds(expr)
+    # (|m + g| + e)·(1 + r) − |m + g|: three terms once multiplied out (each factor apart: 11)
+    assert len(sympy.Add.make_args(sympy.expand(n.error))) == 3, n.error
+
+
+def test_a_sum_of_known_sign_whose_factors_have_none_stays_one_atom():
+    # ρ_t − 4 > 0 from the hypothesis ρ_t > 5; its factored form's numerator, a polynomial in
+    # β, βᵗ and t, has no shown sign — so the claim c·|x|/(ρ_t − 4) ≥ |x|/(ρ_t − 4) is shown
+    # only with ρ_t − 4 kept whole
+    rho = 2 / (1 - beta) - 1 - 2 * t * beta**t / (1 - beta**t)
+    k = analysis(rho > 5, beta >= sympy.Rational(1, 4)).k
+    error = u * sympy.Abs(p) / (rho - 4)
+    assert propagation.dominated(error, 2 * u * sympy.Abs(p) / (rho - 4), {u}, k) is not None
+    assert propagation.dominated(error, u * sympy.Abs(p) / (rho - 4) / 2, {u}, k) is None

@@ -262,3 +262,71 @@ def test_the_absolute_value_of_a_quotient_stays_an_absolute_value():
     quotient = SymScalar(sympy.Symbol("a", real=True)) / SymScalar(sympy.Symbol("b", real=True))
     assert abs(quotient).expr == sympy.Abs(quotient.expr)
     assert abs(SymScalar(-3)).expr == 3
+
+
+def _assumed_branch_claim(y_if, y_else, hypothesis=None):
+    """y = y_if if fl(a·b) > 1 else y_else, with the float test assumed to take the exact run's
+    branch (``exact(branches="assumed")``), against |fl(y) − y| ≤ 0."""
+    def build(x):
+        u = _unit(x)
+        a, b = x.real("a"), x.real("b")
+        if hypothesis is not None:
+            x.assume(hypothesis(a, b))
+        with x.rounding(u) as rounded:
+            y = y_if(a, b) if a * b > 1 else y_else(a, b)
+        return inequality(abs(y - rounded.exact(y, branches="assumed")), 0 * u)
+    return _run(build)
+
+
+def test_an_assumed_branch_is_a_hypothesis_not_a_proof_of_the_claim():
+    # fl(a·b) > 1 may hold where a·b ≤ 1: assumed, each path is the exact run's, so an exact y on
+    # both branches is within 0 of itself ...
+    assert _assumed_branch_claim(lambda a, b: SymScalar(1), lambda a, b: SymScalar(0)).verdict == PROVED
+    # ... and a rounded one is not: the assumption speaks of the branch only, never of the values
+    assert _assumed_branch_claim(lambda a, b: a * b, lambda a, b: SymScalar(0)).verdict != PROVED
+
+
+def test_a_path_whose_assumed_branch_contradicts_the_hypotheses_is_infeasible_not_vacuous():
+    result = _assumed_branch_claim(lambda a, b: a * b, lambda a, b: SymScalar(0), hypothesis=lambda a, b: a * b <= 1)
+    assert result.verdict == PROVED
+    assert "vacuous" not in result.method and "infeasible path" in result.method, result.method
+
+
+def test_exact_names_its_two_ways_of_meeting_a_rounded_branch():
+    def build(x):
+        u = _unit(x)
+        a = x.real("a")
+        with x.rounding(u) as rounded:
+            y = a * a
+        return inequality(abs(y - rounded.exact(y, branches="hoped")), u)
+    _not_built(_run(build), '"demanded" or "assumed"')
+
+
+def test_a_branch_condition_is_defined_under_the_hypotheses_stated_before_the_branch():
+    # The condition 1/a > 1 is evaluated for every a; a hypothesis stated after it, on one way
+    # only (a ≠ 0 where it held), says nothing about where it was evaluated: a = 0 is in scope
+    # of the other way, so the condition's definedness is not shown.
+    def build(x):
+        a = x.real("a")
+        if 1 / a > 1:
+            x.assume(sympy.Ne(a.expr, 0))
+        return inequality(a * 0, SymScalar(0))
+    assert _run(build).verdict != PROVED
+
+    def stated_before(x):
+        a = x.real("a")
+        x.assume(a > 0)
+        if 1 / a > 1:
+            x.assume(a < 1)
+        return inequality(a * 0, SymScalar(0))
+    assert _run(stated_before).verdict == PROVED
+
+
+def test_multiplying_out_leaves_a_divisor_as_written():
+    from proofs.harness import Given
+    x = Given()
+    a, b = x.positive("a"), x.unit("b")
+    rho = 2 / (1 - b) - (2 * a + 2) * b / (1 - b)       # (2a + 2)·b: a product the expansion would split
+    out = x.multiplied_out((1 + a) * (1 / (rho - 4) + a)).expr
+    assert (rho.expr - 4) ** -1 in out.atoms(sympy.Pow), out
+    assert sympy.simplify(out - (1 + a.expr) * (1 / (rho.expr - 4) + a.expr)) == 0

@@ -133,12 +133,12 @@ def away_from_one(x: Given, *betas) -> None:
     x.assume(*[beta <= 1 - sympy.Rational(1, 2**20) for beta in betas])
 
 
-def numpy_step(x: Given, module, state, p, g, u):
+def numpy_step(x: Given, module, state, p, g, u, branches: str = "demanded"):
     """(fl(p′), p′, the exact new state): the update run as NumPy runs it, and the same run with
     every rounding error 0 (the exact run, in the form the error analysis meets)."""
     with x.rounding(u, python_scalars=True) as rounded:
         computed_state, computed = module.update(state, p, g)
-    exact_state, exact = rounded.exact((computed_state, computed))
+    exact_state, exact = rounded.exact((computed_state, computed), branches=branches)
     return computed, exact, exact_state
 
 
@@ -280,6 +280,31 @@ def radam_rho(x: Given):
     bound = (u * ctx.abs(exact) + 8 * u * radam.rho_inf(beta2) + 16 * u / (1 - beta2)
              + x.multiplied_out((8 * u + 3 * u * power / (1 - power)) * (1 + 8 * u)) * (2 * t * power / (1 - power)))
     return inequality(ctx.abs(computed - exact), bound)
+
+
+@theorem("Optim.RAdam.float_step_error_le_unrectified", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="ρ_t ≤ 5 and fl(ρ_t) ≤ 5 (the float test takes the exact branch: Optim.RAdam.float_rho_error_le "
+                   "bounds fl(ρ_t) − ρ_t):  |fl(p′) − p′| ≤ u·|p′| + (12u + (1 + 12u)ρ₁)·|Δ| + 5u·(1 + ρ₁)·|Δ_inc|,  "
+                   "p′ = p − lr·m̂,  Δ = p − p′,  Δ_inc = lr·(1 − β1)(g − m)/(1 − β1ᵗ),  ρ₁ = 3·2⁻⁵³·β1ᵗ/(1 − β1ᵗ),  "
+                   + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = 0")
+def radam_unrectified_step(x: Given):
+    """RAdam's first steps, while the variance is not yet tractable (ρ_t ≤ 5: t ≤ 5 for β2 = 0.999),
+    as NumPy runs them: SGD with momentum on the bias-corrected m — within u of p′, 12 roundings
+    of the step, 5 of the step m's increment makes, and the bias correction's float64 error.
+    The float test of ρ_t is assumed to agree with the exact one (a hypothesis of this path, by
+    ``exact(branches="assumed")``): the lemma on fl(ρ_t) says where it does.  The rectified
+    steps have no proved contract yet (the README says why)."""
+    u = unit_roundoff(x)
+    state = x.state(radam, weight_decay=0.0)
+    away_from_one(x, state.beta1, state.beta2)
+    x.assume(radam.rho(state.beta2, state.t + 1) <= radam.RECTIFICATION_THRESHOLD)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, radam, state, p, g, u, branches="assumed")
+    rho = power_amplification(state.beta1 ** new.t)
+    increment = state.lr * (1 - state.beta1) * (g - state.m) / bias_correction(state.beta1, new.t)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 12, u, rho) * ctx.abs(p - exact)
+                      + times(x, 5, u, rho) * ctx.abs(increment))
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
