@@ -339,7 +339,9 @@ def markdown(result: dict) -> str:
               "result and a tiny part of the step: *error / step* covers every case). *Overflow*: the cases whose "
               "float step left the dtype's range (no bound applies; the float step is then wrong).", "",
               "*Proved*: the prover's whole-step contract (`proofs/theorems/precision.py`, "
-              "`Optim.<name>.float_step_error_le`, and `…_with_warmup` for schedule-free SGD with a warmup: a bound "
+              "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup, and "
+              "`…_unrectified` for RAdam's first steps, ρ_t ≤ 5 (its rectified steps have none yet; its worst here is "
+              "over the cases where ρ_t ≤ 5): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
               "(the options its theorem fixes; the first whose conditions hold; — elsewhere).", "",
               "| optimizer | dtype | error (ulps) | certified bound (ulps) | first-order bound (ulps) | proved bound (ulps) | "
