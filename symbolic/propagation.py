@@ -137,8 +137,12 @@ class Propagation:
         moving = [p for p in parts if p.rel is not None and p.error != 0]
         if len(moving) < 2:
             return parts
-        together = self._mul(moving)
-        if together.rel is None:
+        signs = [p.sign for p in moving]
+        together = self._relative_or_none(
+            sympy.Mul(*[p.value for p in moving]),
+            (sympy.Add(*[p.rel[0] for p in moving]), sympy.Add(*[p.rel[1] for p in moving])),
+            math.prod(signs) if None not in signs else None)
+        if together is None:      # the product's relative bound is not shown < 1: each factor apart
             return parts
         return [p for p in parts if not any(p is m for m in moving)] + [together]
 

@@ -355,3 +355,14 @@ def test_a_sum_of_known_sign_whose_factors_have_none_stays_one_atom():
     error = u * sympy.Abs(p) / (rho - 4)
     assert propagation.dominated(error, 2 * u * sympy.Abs(p) / (rho - 4), {u}, k) is not None
     assert propagation.dominated(error, u * sympy.Abs(p) / (rho - 4) / 2, {u}, k) is None
+
+
+def test_a_product_whose_factors_relative_bounds_add_past_one_is_bounded_factor_by_factor():
+    # nine roundings at u = 1/8 add to a relative bound 9/8 ≥ 1: not one factor, but each
+    # apart (the product rule), never a loop of the grouping into itself
+    k = Knowledge(SYMBOLS, [(u <= sympy.Rational(1, 8), "hypothesis")])
+    many = sympy.symbols("e1:10", real=True)
+    analysis = propagation.Propagation({d: u for d in many}, k, {u})
+    expr = (m + g * (1 + many[0])) * sympy.Mul(*[1 + d for d in many[1:]])
+    n = analysis.node(expr)
+    assert n.error != 0 and not n.error.has(*many)
