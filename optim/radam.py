@@ -51,13 +51,6 @@ def rectification_squared(beta2: Any, t: Any) -> Any:
     return (rho_t - 4) * (rho_t - 2) * rho_max / ((rho_max - 4) * (rho_max - 2) * rho_t)
 
 
-def rectified_step(ctx: Any, m_hat: Any, v: Any, t: Any, state: State) -> Any:
-    """m̂ · lr · √(1 − β2ᵗ)/(√v + ε) · r_t: the step once the variance is tractable."""
-    adaptive_lr = ctx.sqrt(bias_correction(state.beta2, t)) / (ctx.sqrt(v) + state.epsilon)
-    r = ctx.sqrt(rectification_squared(state.beta2, t))
-    return m_hat * state.lr * adaptive_lr * r
-
-
 @fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     ctx = context_of(params)
@@ -68,7 +61,9 @@ def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     m_hat = m / bias_correction(state.beta1, t)
 
     def rectified():
-        return params - rectified_step(ctx, m_hat, v, t, state)
+        adaptive_lr = ctx.sqrt(bias_correction(state.beta2, t)) / (ctx.sqrt(v) + state.epsilon)
+        r = ctx.sqrt(rectification_squared(state.beta2, t))
+        return params - m_hat * state.lr * adaptive_lr * r
 
     def unrectified():
         return params - m_hat * state.lr

@@ -599,14 +599,13 @@ def _factors_lose_sign(factored, e, k) -> bool:
     """Whether ``e``'s sign is shown as written but a factor of its factored form has none:
     ρ_t − 4 > 0 from the hypothesis ρ_t > 5, whose factored form is a polynomial in β2, β2ᵗ and
     t over (1 − β2)(1 − β2ᵗ) — kept one atom, or every monomial holding it has no sign."""
-    if not (k.how_positive(e) or k.how_positive(-e)):
+    def signed(f) -> bool:
+        even = f.is_Pow and f.exp.is_Integer and f.exp % 2 == 0
+        return f.is_Number or even or bool(k.how_nonnegative(f) or k.how_nonnegative(-f))
+    # the factors first: most sums factor into factors of known sign, and e is the larger question
+    if all(signed(f) for f in sympy.Mul.make_args(factored)):
         return False
-    for f in sympy.Mul.make_args(factored):
-        if f.is_Number or (f.is_Pow and f.exp.is_Integer and f.exp % 2 == 0):
-            continue
-        if not (k.how_nonnegative(f) or k.how_nonnegative(-f)):
-            return True
-    return False
+    return bool(k.how_positive(e) or k.how_positive(-e))
 
 
 def _signed_key(e) -> tuple:

@@ -106,7 +106,8 @@ CONTRACTS = {
                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
     # RAdam's first steps only (ρ_t ≤ 5, SGD with momentum on m̂): the rectified ones have no contract yet
     "RAdam": ("Optim.RAdam.float_step_error_le_unrectified",
-              lambda kw, state, dtype: kw == {} and optim.radam.rho(state.beta2, state.t + 1) <= 5),
+              lambda kw, state, dtype: kw == {}
+              and optim.radam.rho(state.beta2, state.t + 1) <= optim.radam.RECTIFICATION_THRESHOLD),
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }
