@@ -601,9 +601,15 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
             if c.kind == POWER and not set(deltas) & c.expr.free_symbols and k.how_positive(c.expr):
                 continue    # b ** y with b > 0 is a real number for every exponent, rounded or not
             n = analysis.node(c.expr)
-            if c.kind not in (NONZERO, NONNEGATIVE) or n.rel is None or not analysis.below_one(sum(n.rel)):
+            if n.rel is None or not analysis.below_one(sum(n.rel)):
                 return None
-            exact_conditions.append(Condition(c.kind, n.value, origin=c.origin))
+            if c.kind in (NONZERO, NONNEGATIVE):
+                exact_conditions.append(Condition(c.kind, n.value, origin=c.origin))
+            elif c.kind == POWER and c.exponent is not None and not set(deltas) & c.exponent.free_symbols:
+                # b̂ = b·(1 + θ), |θ| < 1, has b's sign and zero: b̂ ** y is real exactly where b ** y is
+                exact_conditions.append(Condition(POWER, n.value, c.exponent, origin=c.origin))
+            else:
+                return None
         for label, lhs, rhs in ob.pairs:
             if not isinstance(lhs, sympy.Abs):
                 return None

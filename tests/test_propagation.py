@@ -23,14 +23,15 @@ from symbolic.knowledge import Knowledge
 U = sympy.Rational(1, 2**8)
 u = sympy.Symbol("u", real=True)
 p, m, g, b, t = (sympy.Symbol(n, real=True) for n in "pmgbt")
-v, lr, eps, beta = (sympy.Symbol(n, real=True) for n in ("v", "lr", "eps", "beta"))
+v, lr, eps, beta, q = (sympy.Symbol(n, real=True) for n in ("v", "lr", "eps", "beta", "q"))
 DELTAS = sympy.symbols("d1:7", real=True)
 SYMBOLS = {u: DOMAINS["positive"], p: DOMAINS["real"], m: DOMAINS["real"], g: DOMAINS["real"], b: DOMAINS["real"],
            t: DOMAINS["natural"], v: DOMAINS["nonnegative"], lr: DOMAINS["positive"], eps: DOMAINS["positive"],
-           beta: DOMAINS["unit"]}
+           beta: DOMAINS["unit"], q: DOMAINS["real"]}
 SAMPLES = {p: lambda r: r.uniform(-3, 3), m: lambda r: r.uniform(-3, 3), g: lambda r: r.uniform(-3, 3),
            b: lambda r: r.uniform(-3, 3), t: lambda r: r.randint(0, 50), v: lambda r: r.uniform(0, 4),
-           lr: lambda r: r.uniform(0.001, 2), eps: lambda r: r.uniform(1e-6, 1), beta: lambda r: r.uniform(0, 0.5)}
+           lr: lambda r: r.uniform(0.001, 2), eps: lambda r: r.uniform(1e-6, 1), beta: lambda r: r.uniform(0, 0.5),
+           q: lambda r: sympy.Rational(r.randint(-8, 12), 4)}      # quarters: exact powers stay cheap
 
 
 def analysis(*hypotheses):
@@ -98,6 +99,24 @@ def test_a_maximum_of_rounded_values_of_one_sign_and_exact_values_of_any_keeps_a
     assert analysis().node(sympy.Max(g * (1 + d1), b)).rel is None
     assert_bound_holds(sympy.Min(v * (1 + d1), b))
     assert_bound_holds(sympy.Max(g * (1 + d1), b))
+
+
+def test_a_rounded_base_to_a_bounded_symbolic_power_takes_the_integer_powers_rule():
+    """x̂^q with q a symbol in [−2, 3] (a hypothesis): bounded by x^±3's rule, at every sampled
+    point of the box, exponents of both signs; with q unbounded, or a base of no known sign, not
+    bounded at all (schedule-free's max(γ̂, lr_max)^weight_lr_power)."""
+    d1, d2 = DELTAS[:2]
+    in_range = (q >= -2, q <= 3)
+    n = assert_bound_holds((lr * (1 + d1)) ** q * (1 + d2), *in_range, points=40)
+    assert n.rel is not None and n.sign == 1
+    assert_bound_holds((v * (1 + d1)) ** (q + 2) * (1 + d2), *in_range, points=40)   # exponent in [0, 5], base may be 0
+    assert sympy.simplify(analysis(*in_range).node((lr * (1 + d1)) ** q).rel[0] - 3 * u) == 0
+    with pytest.raises(propagation.CannotBound, match="finite bounds"):
+        analysis().node((lr * (1 + d1)) ** q)
+    with pytest.raises(propagation.CannotBound, match="≥ 0"):
+        analysis(*in_range).node((g * (1 + d1)) ** q)
+    with pytest.raises(propagation.CannotBound, match="≠ 0"):
+        analysis(*in_range).node((v * (1 + d1)) ** q)       # v may be 0, q may be < 0
 
 
 def test_what_a_rounding_may_flip_or_break_is_not_bounded():
@@ -324,14 +343,16 @@ def test_a_schedule_free_contract_without_the_averaging_coefficients_float64_err
         assert prover._by_error_propagation(ob, data.variables, 0, list(data.hypotheses)) is None, ob.path
 
 
-def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_is_not_shown():
+@pytest.mark.parametrize("power", [{"weight_lr_power": 2.0}, {"power_at_most": 4}], ids=["square", "up to 4"])
+def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_is_not_shown(power):
     """γ = lr·(k + 1)/warmup is rounded in float64 (a quotient and a product): its error enters the step
-    and, through max(γ, lr_max)², c. The contract without warmup, with γ for lr, leaves it out: the
-    analysis that proves Optim.SGDScheduleFree.float_step_error_le_with_warmup does not show it."""
+    and, through max(γ, lr_max)^weight_lr_power, c. The contract without warmup, with γ for lr, leaves it
+    out: the analysis that proves Optim.SGDScheduleFree.float_step_error_le_with_warmup (and
+    …_power_le_4, a symbolic power of the rounded γ) does not show it."""
     from proofs.theorems.precision import schedule_free_run, schedule_free_terms
 
     def build(x):
-        u, ctx, computed, exact, terms = schedule_free_run(x, weight_lr_power=2.0)
+        u, ctx, computed, exact, terms = schedule_free_run(x, **power)
         return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms))
     assert _verdict(build) != PROVED
 

@@ -100,7 +100,9 @@ CONTRACTS = {
              and not state.nesterov),
     "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le", lambda kw, state, dtype: state.warmup_steps == 0),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup",
-                         lambda kw, state, dtype: state.weight_lr_power == 2)],
+                         lambda kw, state, dtype: state.weight_lr_power == 2),
+                        ("Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_4",
+                         lambda kw, state, dtype: 0 <= state.weight_lr_power <= 4)],
     "AdamWScheduleFree": ("Optim.AdamWScheduleFree.float_step_error_le",
                           lambda kw, state, dtype: state.warmup_steps == 0
                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
@@ -340,7 +342,8 @@ def markdown(result: dict) -> str:
               "result and a tiny part of the step: *error / step* covers every case). *Overflow*: the cases whose "
               "float step left the dtype's range (no bound applies; the float step is then wrong).", "",
               "*Proved*: the prover's whole-step contract (`proofs/theorems/precision.py`, "
-              "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup, and "
+              "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup (`…_power_le_4` "
+              "where its weight_lr_power is not 2), and "
               "`…_unrectified` for RAdam's first steps, ρ_t ≤ 5 (its rectified steps have none yet; its worst here is "
               "over the cases where ρ_t ≤ 5): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "

@@ -413,12 +413,12 @@ def schedule_free_terms(u, ctx, y, z, c, shifted, lr, beta, decay):
             + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
 
 
-def warmup_rate_terms(ctx, y, z, c, shifted, rate, beta, decay):
-    """8·2⁻⁵³ of c's move and of the step's three parts, on g̃ and on the decay λ·y: the float64
-    error of the warmup rate γ = lr·(k + 1)/warmup (a quotient and a product), carried into the
-    step and, through max(γ, lr_max)², into c."""
+def warmup_rate_terms(ctx, y, z, c, shifted, rate, beta, decay, units: int = 8):
+    """``units``·2⁻⁵³ of c's move and of the step's three parts, on g̃ and on the decay λ·y: the
+    float64 error of the warmup rate γ = lr·(k + 1)/warmup (a quotient and a product), carried
+    into the step and, through max(γ, lr_max)^weight_lr_power, into c (8 for the square)."""
     parts = (rate * (beta * (1 - c) - 1), rate * beta * (1 - c), rate * beta * c)
-    return 8 * FLOAT64_UNIT * (ctx.abs(c * (z - y)) + sum(ctx.abs(v * f) for v in (shifted, decay * y) for f in parts))
+    return units * FLOAT64_UNIT * (ctx.abs(c * (z - y)) + sum(ctx.abs(v * f) for v in (shifted, decay * y) for f in parts))
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le_with_warmup", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -430,19 +430,37 @@ def schedule_free_sgd_step_with_warmup(x: Given):
     """A schedule-free SGD step with a warmup, as NumPy runs it: the contract without warmup with
     the warmup rate γ in place of lr, plus γ's float64 error (a quotient and a product) carried by
     the step and, through max(γ, lr_max)², by c — every shape, float32 and float64, every step k,
-    warmup_steps, weight_sum ≥ 0 and lr_max (−1 before the first step).  weight_lr_power is 2: a
-    rounded base to a symbolic power is outside the rounding model."""
+    warmup_steps, weight_sum ≥ 0 and lr_max (−1 before the first step).  weight_lr_power is 2 (the
+    default); ``…_with_warmup_power_le_4`` takes any power in [0, 4], at twice the γ term."""
     u, ctx, computed, exact, terms = schedule_free_run(x, weight_lr_power=2.0)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms)
                       + warmup_rate_terms(ctx, *terms))
 
 
-def schedule_free_run(x: Given, **options):
+@theorem("Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_4", form="inequality", source=SOURCE,
+         time_limit=SLOW,
+         statement="|fl(y′) − y′| ≤ (the contract with a warmup, 16·2⁻⁵³ in place of 8·2⁻⁵³),  w = (k + 1)^r·"
+                   "max(γ, lr_max)^weight_lr_power,  0 ≤ weight_lr_power ≤ 4,  " + UNIT_RANGE + ", any warmup_steps")
+def schedule_free_sgd_step_with_warmup_any_power(x: Given):
+    """A schedule-free SGD step with a warmup and weight_lr_power anywhere in [0, 4], as NumPy runs
+    it: the contract for the square with twice the warmup rate's share — γ's float64 error (two
+    units) enters c through max(γ, lr_max)^weight_lr_power, within (1 + 2u)^4 − 1 of it, as the
+    error analysis bounds a rounded base to an exponent in [0, 4] — every shape, float32 and
+    float64, every step k, warmup_steps, weight_sum ≥ 0 and lr_max."""
+    u, ctx, computed, exact, terms = schedule_free_run(x, power_at_most=4)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms)
+                      + warmup_rate_terms(ctx, *terms, units=16))
+
+
+def schedule_free_run(x: Given, power_at_most=None, **options):
     """(u, ctx, fl(y′), y′, terms): a schedule-free SGD step with these options as NumPy runs it and
     its exact run, and what its contract's terms are of — (y, z, c, g̃, γ, β, λ), γ the step's rate
-    (lr·(k + 1)/warmup during a warmup, lr·1.0 = lr after it or without one)."""
+    (lr·(k + 1)/warmup during a warmup, lr·1.0 = lr after it or without one); weight_lr_power ≤
+    ``power_at_most`` where that is given."""
     u = unit_roundoff(x)
     state = x.state(schedule_free_sgd, **options)
+    if power_at_most is not None:
+        x.assume(state.weight_lr_power <= power_at_most)
     y, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, schedule_free_sgd, state, y, g, u)
     ctx = context_of(y)
