@@ -158,53 +158,40 @@ class Propagation:
                 if relative is not None:
                     return relative
             return self._with_rel(Node(value, self._product_error([base] * int(q)), None, sign))
-        if not q.is_Rational:
-            return self._symbolic_power(base, e)
+        lo, hi = (q, q) if q.is_Rational else self._exponent_range(e)
         if base.rel is None:
             raise CannotBound(f"no relative error bound on the base of {e} (its terms cancel, or have no known sign)")
         n, d = base.rel
         if not self.below_one(n + d):
             raise CannotBound(f"the relative error bound {n}/(1 − ({d})) on the base of {e} is not shown < 1")
-        if not q.is_Integer and base.sign != 1:
+        if not q.is_Integer and base.sign != 1:     # is_Integer: a number (a symbol's parity is unknown)
             raise CannotBound(f"the base of {e} is not shown ≥ 0")
-        if q < 0 and not self.k.how_nonzero(base.value):
+        if lo < 0 and not self.k.how_nonzero(base.value):
             raise CannotBound(f"the base of {e} is not shown ≠ 0")
+        # |(1 + θ)^q − 1| for |θ| ≤ R < 1 and q in [lo, hi] is at most its value at the integer power
+        # C = max(1, ⌈hi⌉, ⌈−lo⌉): (1 + R)^C − 1 for q ≥ 0 (increasing in q; 1 − (1 − R)^q ≤ q·R ≤ R for
+        # q < 1), (1/(1 − R))^C − 1 for q < 0, 1/(1 − R) − 1 = N/(1 − D − N); a symbolic exponent (schedule-
+        # free's max(γ̂, lr_max)^weight_lr_power) takes its interval bounds' C
+        power = max(1, math.ceil(hi), math.ceil(-lo))
         if q == sympy.Rational(1, 2):       # 1 − √(1 − R) ≤ R/(2 − R)
             rel = (n / 2, d + n / 2)
-        elif 0 < q < 1:                    # 1 − (1 − R)^q ≤ R
-            rel = (n, d)
-        elif q > 1:                        # (1 + R)^⌈q⌉ − 1
-            rel = (math.ceil(q) * n, math.ceil(q) * d)
-        else:                              # 1/(1 − R) − 1 = N/(1 − D − N), then the power ⌈|q|⌉
-            rel = (math.ceil(-q) * n, math.ceil(-q) * (d + n))
+        elif lo >= 0:
+            rel = (power * n, power * d)
+        else:
+            rel = (power * n, power * (d + n))
         sign = 1 if base.sign == 1 or q.is_Integer and q % 2 == 0 else (base.sign if q.is_Integer else None)
         return self.relative(value, rel, sign)
 
-    def _symbolic_power(self, base: Node, e) -> Node:
-        """x̂^q, q exact and symbolic (schedule-free's max(γ̂, lr_max)^weight_lr_power), x̂ = x(1 + θ)
-        with |θ| ≤ R < 1 and x ≥ 0: for q in [lo, hi] (interval bounds), |(1 + θ)^q − 1| is at most
-        its value at the integer power C = max(1, ⌈hi⌉, ⌈−lo⌉) — (1 + R)^C − 1 for q ≥ 0 (increasing in
-        q; 1 − (1 − R)^q ≤ q·R below), (1 − R)^−C − 1 for q < 0 — so the rule for x^C or x^−C applies."""
-        q = e.exp
+    def _exponent_range(self, e) -> tuple:
+        """(lo, hi), numbers: interval bounds on the exact symbolic exponent of ``e``."""
         try:
-            exponent = bounds.bound(q, self.k.env)
+            exponent = bounds.bound(e.exp, self.k.env)
         except (TypeError, ValueError, RecursionError):
             exponent = None
         if exponent is None or not (exponent.lo.is_number and exponent.hi.is_number
                                     and exponent.lo.is_finite and exponent.hi.is_finite):
             raise CannotBound(f"the symbolic exponent of {e} has no finite bounds (state them as hypotheses)")
-        if base.rel is None:
-            raise CannotBound(f"no relative error bound on the base of {e} (its terms cancel, or have no known sign)")
-        n, d = base.rel
-        if not self.below_one(n + d):
-            raise CannotBound(f"the relative error bound {n}/(1 − ({d})) on the base of {e} is not shown < 1")
-        if base.sign != 1:
-            raise CannotBound(f"the base of {e} is not shown ≥ 0")
-        if exponent.lo < 0 and not self.k.how_nonzero(base.value):
-            raise CannotBound(f"the base of {e} is not shown ≠ 0")
-        power = max(1, math.ceil(exponent.hi), math.ceil(-exponent.lo))
-        rel = (power * n, power * d) if exponent.lo >= 0 else (power * n, power * (d + n))
-        return self.relative(base.value ** q, rel, 1)
+        return exponent.lo, exponent.hi
 
     def _rounded_exponent(self, e) -> Node:
         """b^ŷ with b > 0 exact and |ŷ − y| ≤ e_y: b^ŷ/b^y = exp((ŷ − y)·ln b), within

@@ -28,6 +28,8 @@ DELTAS = sympy.symbols("d1:7", real=True)
 SYMBOLS = {u: DOMAINS["positive"], p: DOMAINS["real"], m: DOMAINS["real"], g: DOMAINS["real"], b: DOMAINS["real"],
            t: DOMAINS["natural"], v: DOMAINS["nonnegative"], lr: DOMAINS["positive"], eps: DOMAINS["positive"],
            beta: DOMAINS["unit"], q: DOMAINS["real"]}
+n_int = sympy.Symbol("n", integer=True, nonnegative=True)       # as the harness declares a natural number
+SYMBOLS[n_int] = DOMAINS["natural"]
 SAMPLES = {p: lambda r: r.uniform(-3, 3), m: lambda r: r.uniform(-3, 3), g: lambda r: r.uniform(-3, 3),
            b: lambda r: r.uniform(-3, 3), t: lambda r: r.randint(0, 50), v: lambda r: r.uniform(0, 4),
            lr: lambda r: r.uniform(0.001, 2), eps: lambda r: r.uniform(1e-6, 1), beta: lambda r: r.uniform(0, 0.5),
@@ -117,6 +119,9 @@ def test_a_rounded_base_to_a_bounded_symbolic_power_takes_the_integer_powers_rul
         analysis(*in_range).node((g * (1 + d1)) ** q)
     with pytest.raises(propagation.CannotBound, match="≠ 0"):
         analysis(*in_range).node((v * (1 + d1)) ** q)       # v may be 0, q may be < 0
+    # an integer symbol's parity is unknown: (−lr)^n has no sign to report, so a negative base is refused
+    with pytest.raises(propagation.CannotBound, match="≥ 0"):
+        analysis(n_int <= 3).node((-lr * (1 + d1)) ** n_int)
 
 
 def test_what_a_rounding_may_flip_or_break_is_not_bounded():
