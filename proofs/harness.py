@@ -38,7 +38,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import ROUNDING_ERROR, ROUNDING_NOTES, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+from symbolic.obligation import ABSOLUTE, RELATIVE, ROUNDING_ERROR, ROUNDING_NOTES, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from proofs.runner import MAX_TIME_LIMIT, valid_time_limit
 from symbolic.paths import explore, note_domain
@@ -145,6 +145,7 @@ class Given:
         self.rounding_errors: set = set()   # the δ of x.rounding: relative errors of one operation each
         self.sum_bounds: set = set()        # the Γ of x.rounding: error bounds of sums over rows
         self.exact_run_demands: set = set()  # rounding.exact(): the exact run takes this path's branches
+        self.lemmas: list = []               # rounding.error_at_most(): (kind, exact value, its error bound)
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -259,9 +260,8 @@ class Given:
         (``symbolic.propagation.dominated`` groups by products, and keeps a u-free sum whole)."""
         if not isinstance(value, SymScalar):
             raise TheoremError("multiplied_out takes a scalar computed from the theorem's variables")
-        kept: dict = {}
-        expanded = sympy.expand(_divisors_kept(value.expr, kept)).xreplace(kept)
-        return SymScalar(expanded, value.ops, value.conditions)
+        from symbolic.propagation import multiplied_out
+        return SymScalar(multiplied_out(value.expr), value.ops, value.conditions)
 
     def fresh(self, name: str, like: Any, entries: str = "real") -> Any:
         """A new variable for a form (an arbitrary field of a state): a tensor of ``like``'s
@@ -480,6 +480,31 @@ class _Rounding:
             return x
         return at_zero(value)
 
+    def error_at_most(self, value: Any, bound: Any) -> None:
+        """A lemma for the error analysis: |fl(X) − X| ≤ ``bound`` for X = ``value``, a scalar (its
+        exact run, where it was computed in this block).  Nothing is assumed: the decider shows it
+        where its analysis meets a value equal to X (the analysis's own bound there is at most
+        ``bound``) and only then carries ``bound`` on in place of its own — a simpler form a
+        claim can name (RAdam's ρ_t, whose error the analysis writes as a long sum).  A lemma not
+        shown is not used; the proof's method names each lemma it used."""
+        self._lemma(ABSOLUTE, value, bound)
+
+    def relative_error_at_most(self, value: Any, bound: Any) -> None:
+        """``error_at_most`` relative to X: |fl(X) − X| ≤ ``bound``·|X|, shown on the analysis's
+        relative bound there (RAdam's r², a quotient of six rounded factors: the sum of their
+        relative errors)."""
+        self._lemma(RELATIVE, value, bound)
+
+    def _lemma(self, kind: str, value: Any, bound: Any) -> None:
+        if not isinstance(value, SymScalar) or not isinstance(bound, (SymScalar, int, float)):
+            raise TheoremError("a lemma on an error takes a scalar value and a scalar bound")
+        deltas = {v.symbols[0] for v in self.given.variables if v.name in self.given.rounding_errors}
+        bound = bound if isinstance(bound, SymScalar) else SymScalar(bound)
+        if bound.expr.free_symbols & deltas:
+            raise TheoremError("a lemma's bound must not hold a rounding error δ (compute it outside the block)")
+        exact = self.exact(value) if value.expr.free_symbols & deltas else value
+        self.given.lemmas.append((kind, exact.expr, bound.expr))
+
     def _assume_taken(self, relation: sympy.Basic) -> None:
         if relation is sympy.false:
             raise TheoremError("exact(branches=\"assumed\"): the exact run can never take the rounded run's branch "
@@ -497,19 +522,6 @@ class _Rounding:
     def __exit__(self, *_: Any) -> None:
         from symbolic import tensor
         tensor.ROUNDING = None
-
-
-def _divisors_kept(e: sympy.Expr, kept: dict) -> sympy.Expr:
-    """``e`` with each power of a sum other than a natural one (1/(ρ_t − 4), √(1 − β2ᵗ)) a
-    placeholder in ``kept``: multiplying out leaves it as written — the form the hypotheses
-    and the error analysis name it in (ρ_t − 4 > 1 is read off ρ_t > 5 only so)."""
-    if e.is_Pow and e.base.is_Add and not (e.exp.is_Integer and e.exp > 0):
-        placeholder = sympy.Dummy("kept")
-        kept[placeholder] = e
-        return placeholder
-    if not e.args:
-        return e
-    return e.func(*[_divisors_kept(a, kept) for a in e.args])
 
 
 def _holds(relation: sympy.Basic) -> set:
@@ -605,7 +617,7 @@ def _obligation(goal: Goal, given: Given, path) -> Obligation:
                           | extra_conditions,
                           key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
         shape=compared.shape(), ops=sorted(compared.ops), refutes_theorem=goal.refutes_theorem,
-        coefficient=coefficient, fixed=goal.fixed)
+        coefficient=coefficient, fixed=goal.fixed, lemmas=list(given.lemmas))
 
 
 def _branch_defined(before: tuple, definedness: frozenset, givens: list) -> Obligation:
@@ -783,6 +795,7 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
         obligations.append(replaced(
             ob, pairs=[(label, swap(lhs), swap(rhs)) for label, lhs, rhs in ob.pairs],
             hypotheses=[swap(h) for h in ob.hypotheses], path=[swap(p) for p in ob.path], conditions=conditions,
+            lemmas=[(kind, swap(value), swap(bound)) for kind, value, bound in ob.lemmas],
             shape=f"{ob.shape}; {ABSTRACTED_SUMS}" if touched else ob.shape,
             refutes_theorem=ob.refutes_theorem and not touched))
     return replaced(data, variables=specs, obligations=obligations, hypotheses=[swap(h) for h in data.hypotheses])

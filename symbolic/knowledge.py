@@ -133,6 +133,22 @@ def add_sign_facts(facts: dict, i: Interval) -> None:
         facts["nonpositive"] = True
 
 
+_POINT_VALUES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)   # integers: a symbolic power βᵗ stays rational
+
+
+def _differ_at_a_point(a, b) -> bool:
+    """a ≠ b shown at one rational point (exactly): then they are not the same function, and
+    the costly cancellation (minutes for a float error bound's long sums) is not asked."""
+    symbols = sorted(a.free_symbols, key=str)
+    point = {s: sympy.Integer(_POINT_VALUES[i % len(_POINT_VALUES)] + 37 * (i // len(_POINT_VALUES)))
+             for i, s in enumerate(symbols)}
+    try:
+        difference = (a - b).xreplace(point)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+    return bool(difference.is_number and difference.is_finite and difference.is_zero is False)
+
+
 @functools.lru_cache(maxsize=4096)
 def _same(a, b) -> bool:
     """Equal as rational functions (roots and powers as atoms).  False means only "not
@@ -141,6 +157,8 @@ def _same(a, b) -> bool:
     if a == b:
         return True
     if a.free_symbols != b.free_symbols:
+        return False
+    if _differ_at_a_point(a, b):
         return False
     try:
         return sympy.cancel(a - b) == 0

@@ -26,6 +26,7 @@ from typing import Any
 import sympy
 
 NONZERO, NONNEGATIVE, POWER = "nonzero", "nonnegative", "power"
+ABSOLUTE, RELATIVE = "absolute", "relative"     # the kinds of a lemma on a rounded value's error
 EQUAL, AT_MOST, LESS, FOR_EVERY = "=", "≤", "<", "for every"
 RELATIONS = (EQUAL, AT_MOST, LESS, FOR_EVERY)
 
@@ -114,6 +115,10 @@ class Obligation:
     refutes_theorem: bool = True
     coefficient: sympy.Symbol | None = None
     fixed: list | None = None
+    # [(kind, X, B)]: "|fl(X) − X| ≤ B" (ABSOLUTE) or "≤ B·|X|" (RELATIVE), error bounds the theorem
+    # proposes to the error analysis at the values X it meets; none is trusted: each is shown there
+    # before it is used
+    lemmas: list = field(default_factory=list)
 
 
 @dataclass

@@ -49,6 +49,7 @@ import sympy
 
 from symbolic import bounds
 from symbolic.domains import Interval
+from symbolic.obligation import RELATIVE
 
 
 class CannotBound(Exception):
@@ -72,17 +73,60 @@ class Propagation:
 
     GROUPED_FROM = 6    # rounded factors of a product from which those with a relative bound are taken as one
 
-    def __init__(self, deltas: dict, k, units: set):
+    def __init__(self, deltas: dict, k, units: set, lemmas: list = ()):
         self.deltas, self.k, self.units = deltas, k, set(units)
+        # [(kind, X, B)]: "|X̂ − X| ≤ B" or "≤ B·|X|", each shown before it is used (one with a δ in it says nothing)
+        self.lemmas = [(kind, x, b) for kind, x, b in lemmas if not (x.free_symbols | b.free_symbols) & set(deltas)]
+        self.used: dict = {}            # the lemmas shown: (kind, X, B) -> how
         self.cache: dict = {}
 
     # ------------------------------------------------------------------ entry point
     def node(self, e: sympy.Expr) -> Node:
         if e in self.cache:
             return self.cache[e]
-        result = self._node(e)
+        result = self._by_lemma(self._node(e))
         self.cache[e] = result
         return result
+
+    def _by_lemma(self, n: Node) -> Node:
+        """``n`` with a lemma's bound in place of its error, where the lemma's value is n's and
+        its bound is shown at least n's (``dominated``, the decision every claim gets; for a
+        relative bound R, R ≥ n's relative bound N/(1 − sup D)): still a bound on |Ê − E| for
+        every δ in the box, in a form a later claim can name.  A lemma not shown is not used."""
+        if n.error == 0:
+            return n
+        for lemma in self.lemmas:
+            kind, value, bound = lemma
+            if not self._equal(n.value, value):
+                continue
+            if kind == RELATIVE:
+                how = self._relative_lemma(n, bound)
+                replaced = None if how is None else self._relative_or_none(n.value, (bound, bound), n.sign)
+            else:
+                how = dominated(n.error, bound, self.units, self.k)
+                replaced = None if how is None else self._with_rel(Node(n.value, bound, None, n.sign))
+            if replaced is not None:
+                self.used[lemma] = how
+                return replaced
+        return n
+
+    def _relative_lemma(self, n: Node, bound) -> str | None:
+        """How R ≥ N/(1 − sup D) is shown for n's relative bound (N, D), with R < 1 (so that
+        R/(1 − R) bounds it on: a relative bound's form), or None."""
+        if n.rel is None or not self.below_one(2 * bound):
+            return None
+        top = bounds.bound(n.rel[1], self.k.env).hi
+        if not (top.is_finite and top < 1):
+            return None
+        return dominated(n.rel[0] / (1 - top), bound, self.units, self.k)
+
+    @functools.lru_cache(maxsize=4096)
+    def _equal(self, a, b) -> bool:
+        if a == b:
+            return True
+        if a.free_symbols != b.free_symbols or a.is_number:
+            return False
+        return sympy.expand(a - b) == 0
 
     def _node(self, e) -> Node:
         if not (e.free_symbols & set(self.deltas)):
@@ -288,12 +332,13 @@ class Propagation:
         c = 1/(1 − sup D), sup D from interval bounds over the domains (u ≤ u_max): a bound
         polynomial in u, as numerical analysts state them (γ_n ≤ c·n·u)."""
         n, d = rel
+        error = _times(n, self.magnitude(value, sign))
         if d == 0:
-            return Node(value, n * self.magnitude(value, sign), rel, sign)
+            return Node(value, error, rel, sign)
         top = bounds.bound(d, self.k.env).hi
         if not (top.is_finite and top < 1):
             raise CannotBound(f"the relative bound's denominator 1 − ({d}) is not shown > 0")
-        return Node(value, n / (1 - top) * self.magnitude(value, sign), rel, sign)
+        return Node(value, error / (1 - top), rel, sign)
 
     def _relative_or_none(self, value, rel: tuple, sign) -> Node | None:
         """``relative``, or None where its denominator is not shown > 0 (β(1 − c) − 1 as β → 1):
@@ -346,6 +391,19 @@ class Propagation:
     def below_one(self, r) -> bool:
         """r < 1 for every u in its range and every value of the domains (interval bounds)."""
         return positive_on(1 - r, self.units, self.k) or bool(self.k.how_positive(1 - r))
+
+
+def _times(n, magnitude):
+    """N·|E|, with each term e/|E| of N (a relative bound read off an error e: a lemma's) taken
+    apart, so that it gives e back; the other terms stay together, as N·|E| always was."""
+    factors = set(sympy.Mul.make_args(magnitude))
+    back, rest = [], []
+    for term in sympy.Add.make_args(n):
+        divides = any(f.is_Pow and f.exp.is_negative and f.base in factors for f in sympy.Mul.make_args(term))
+        (back if divides else rest).append(term)
+    if not back:
+        return n * magnitude
+    return sympy.Add(*[term * magnitude for term in back]) + sympy.Add(*rest) * magnitude
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,7 +482,11 @@ def dominated(bound, claimed, units: set, k) -> str | None:
     u-free monomial; each monomial must be ≥ 0 (``k``) and its coefficient — a polynomial in u
     over a denominator shown > 0 — ≥ 0 on the range of u.  None when not shown."""
     atoms: dict = {"roots": _root_orders(claimed - bound)}
-    difference = _atomize(claimed - bound, units, atoms, k)
+    if (claimed - bound).free_symbols & units:
+        difference = _atomize(claimed - bound, units, atoms, k)
+    else:   # Python's scalars round at the number 2⁻⁵³: no u to group by, so the terms are atomised apart
+        difference = sympy.Add(*[_atom(term, atoms, k) for term in
+                                 sympy.Add.make_args(multiplied_out(claimed) - multiplied_out(bound))])
     num, den = sympy.fraction(sympy.together(difference))
     sign_of = _atom_signs(atoms.get("originals", {}), units, k)
     den_sign = sign_of(den)
@@ -443,6 +505,24 @@ def dominated(bound, claimed, units: set, k) -> str | None:
             if how is not None:
                 break
     return how
+
+
+def multiplied_out(e: sympy.Expr) -> sympy.Expr:
+    """``e`` with its products of sums multiplied out, each power of a sum other than a natural
+    one (1/(ρ_t − 4), √(1 − β2ᵗ)) kept as written: the form the hypotheses name it in (ρ_t − 4 > 1
+    is read off ρ_t > 5 only so)."""
+    kept: dict = {}
+    return sympy.expand(_divisors_kept(e, kept)).xreplace(kept)
+
+
+def _divisors_kept(e: sympy.Expr, kept: dict) -> sympy.Expr:
+    if e.is_Pow and e.base.is_Add and not (e.exp.is_Integer and e.exp > 0):
+        placeholder = sympy.Dummy("kept")
+        kept[placeholder] = e
+        return placeholder
+    if not e.args:
+        return e
+    return e.func(*[_divisors_kept(a, kept) for a in e.args])
 
 
 def _bounded_factors(num, units: set, atoms: dict, k) -> dict:

@@ -38,7 +38,7 @@ from symbolic import propagation, z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
-from symbolic.obligation import (ABSTRACTED_SUMS, ROUNDING_ERROR, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, RELATIVE, ROUNDING_ERROR, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  POWER, Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -568,7 +568,7 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=path,
                           conditions=plain, shape=ob.shape, ops=ob.ops)
         setting = Setting(base, remaining, seed)
-        return setting, propagation.Propagation({d: box[d][1] for d in deltas}, setting.k, units)
+        return setting, propagation.Propagation({d: box[d][1] for d in deltas}, setting.k, units, ob.lemmas)
 
     path = [p for p in ob.path if not set(deltas) & p.free_symbols]
     bounded, shown = [], []
@@ -632,13 +632,16 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
     checked = Obligation(name=ob.name, relation=AT_MOST, pairs=bounded, hypotheses=others, path=path,
                          conditions=plain + exact_conditions, shape=ob.shape, ops=ob.ops)
     s = Setting(checked, remaining, seed)
-    rows = s.demands([e for _, error, rhs in bounded for e in (error, rhs)])
+    # a lemma's bound took an error's place: where it is undefined, nothing was shown
+    rows = s.demands([e for _, error, rhs in bounded for e in (error, rhs)] + [b for _, _, b in analysis.used])
     if missing_text(rows):
         return None
     v = s.verdict(PROVED)
     v.side_conditions = rows
     v.method = (f"forward error analysis over the {len(deltas)} rounding errors (a sound bound per operation, every "
-                f"order: symbolic.propagation), then the claimed bound shown larger: " + "; ".join(shown))
+                f"order: symbolic.propagation), then the claimed bound shown larger: " + "; ".join(shown)
+                + "".join(f"; lemma |fl(X) − X| ≤ {show(bound)}{'·|X|' if kind == RELATIVE else ''}, "
+                          f"X = {show(value)}, shown where met: {how}" for (kind, value, bound), how in analysis.used.items()))
     return v
 
 

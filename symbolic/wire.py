@@ -49,8 +49,10 @@ from sympy.core.relational import (Equality, GreaterThan, LessThan, StrictGreate
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import And, Not, Or
 
-from symbolic.obligation import (FOR_EVERY, NONNEGATIVE, NONZERO, POWER, RELATIONS, Condition,
+from symbolic.obligation import (ABSOLUTE, FOR_EVERY, NONNEGATIVE, NONZERO, POWER, RELATIONS, RELATIVE, Condition,
                                  Obligation, TheoremData, VariableSpec)
+
+LEMMA_KINDS = (ABSOLUTE, RELATIVE)
 
 MAGIC, VERSION = "optlaws.obligations", 1
 MAX_DEPTH = 600               # nesting of one expression (SymPy recurses on it)
@@ -486,6 +488,9 @@ def _check_obligation(f: dict) -> None:
     _need(coefficient is None or _symbol(coefficient), "Obligation: coefficient must be a symbol or null")
     _need(fixed is None or _list_of(fixed, _symbol, (list, tuple)), "Obligation: fixed must be symbols or null")
     _need(f["relation"] != FOR_EVERY or coefficient is not None, "Obligation: 'for every' needs its coefficient")
+    _need(_list_of(f.get("lemmas", []), lambda l: isinstance(l, (tuple, list)) and len(l) == 3 and l[0] in LEMMA_KINDS
+                   and all(_is_expr(e) for e in l[1:])), "Obligation: lemmas must be a list of (kind, value, bound)")
+    f["lemmas"] = [tuple(l) for l in f.get("lemmas", [])]
 
 
 def _check_theorem(f: dict) -> None:

@@ -307,6 +307,75 @@ def radam_unrectified_step(x: Given):
                       + times(x, 5, u, rho) * ctx.abs(increment))
 
 
+def rectification_error(beta2, t) -> list:
+    """The float64 error of RAdam's r² = (ρ_t − 4)(ρ_t − 2)ρ∞/((ρ∞ − 4)(ρ∞ − 2)ρ_t), relative to it, as
+    Python computes it, in three parts (their sum R): each factor's error over the factor — ρ_t's
+    e_t = 2⁻⁵³(18/(1 − β2) + (6 + 3β2ᵗ/(1 − β2ᵗ))·τ), τ = 2t·β2ᵗ/(1 − β2ᵗ) (``β2 ** t`` within 1 ulp, its
+    error amplified by 1 − β2ᵗ), ρ∞'s e_∞ = 14·2⁻⁵³/(1 − β2) — twice, and 12 roundings.  Each is a
+    lemma the decider shows inside its error analysis before using it (``error_at_most``), so the
+    claim can name them: ρ∞'s, ρ_t's before its last rounding, and r²'s."""
+    rho_inf, rho_t = radam.rho_inf(beta2), radam.rho(beta2, t)
+    power = beta2 ** t
+    tail = 2 * t * power / (1 - power)
+    e_t = FLOAT64_UNIT * (18 / (1 - beta2) + (6 + 3 * power / (1 - power)) * tail)
+    e_inf = 14 * FLOAT64_UNIT / (1 - beta2)
+    return [2 * e_t * (1 / (rho_t - 4) + 1 / (rho_t - 2) + 1 / rho_t),
+            2 * e_inf * (1 / (rho_inf - 4) + 1 / (rho_inf - 2) + 1 / rho_inf), 12 * FLOAT64_UNIT]
+
+
+def rectification_lemmas(rounded, beta2, t, parts: list) -> None:
+    """The lemmas behind ``rectification_error``: bounds on the float64 errors of ρ∞ (12·2⁻⁵³/(1 − β2)
+    before its last rounding), of ρ_t (2⁻⁵³(16/(1 − β2) + (6 + 3β2ᵗ/(1 − β2ᵗ))·τ) before its last), and
+    of r² (relative, Σ parts)."""
+    power = beta2 ** t
+    tail = 2 * t * power / (1 - power)
+    rounded.error_at_most(radam.rho_inf(beta2), 12 * FLOAT64_UNIT / (1 - beta2))
+    rounded.error_at_most(radam.rho(beta2, t), FLOAT64_UNIT * (16 / (1 - beta2) + (6 + 3 * power / (1 - power)) * tail))
+    rounded.relative_error_at_most(radam.rectification_squared(beta2, t), sum(parts[1:], parts[0]))
+
+
+@theorem("Optim.RAdam.float_step_error_le_rectified", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="ρ_t > 5 and fl(ρ_t) > 5 (the float test takes the exact branch):  |fl(p′) − p′| ≤ u·|p′| + "
+                   "(15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ| + 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc| + R·((1 + 15u)(1 + ρ₁)(1 + ρ₂)·|Δ| "
+                   "+ 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|),  p′ = p − lr·m̂·√(1 − β2ᵗ)/(√v′ + ε)·r,  Δ = p − p′,  Δ_inc the step on "
+                   "m's increment (1 − β1)(g − m),  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  R = 2e_t·(1/(ρ_t − 4) + 1/(ρ_t − 2) + 1/ρ_t) + "
+                   "2e_∞·(1/(ρ∞ − 4) + 1/(ρ∞ − 2) + 1/ρ∞) + 12·2⁻⁵³ (r²'s float64 error, relative),  e_t = 2⁻⁵³·(18/(1 − β2) + "
+                   "(6 + 3β2ᵗ/(1 − β2ᵗ))·τ),  τ = 2t·β2ᵗ/(1 − β2ᵗ),  e_∞ = 14·2⁻⁵³/(1 − β2),  " + UNIT_RANGE
+                   + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = 0 (β2 ≥ 2/3 and τ ≤ 2²¹ are stated too: ρ_t > 5 implies them)")
+def radam_rectified_step(x: Given):
+    """RAdam's rectified steps (ρ_t > 5) as NumPy runs them: Adam's contract, plus the float64 error of
+    the rectification r, which Python computes from ρ_t and ρ∞ — relative to r² it is R, the errors
+    of ρ_t and ρ∞ over each of r²'s six factors (``rectification_error``; three lemmas the decider
+    shows in its analysis).  R is small where ρ_t − 4 is not: about 2⁻³⁸ for β2 = 0.999 at t = 7, and
+    large only where 1 − β2ᵗ cancels (β2 → 1 at small t).  As for the first steps, the float test of
+    ρ_t is assumed to agree with the exact one; ``Optim.RAdam.float_rho_error_le`` says where it does."""
+    u = unit_roundoff(x)
+    state = x.state(radam, weight_decay=0.0)
+    away_from_one(x, state.beta1, state.beta2)
+    beta2, t = state.beta2, state.t + 1
+    power = beta2 ** t
+    x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
+    # implied by ρ_t > 5 and β2 ≤ 1 − 2⁻²⁰ (ρ∞ > 5 + τ; τ = ρ∞ − ρ_t < 2/(1 − β2)): stated for the
+    # interval bounds, which do not derive them
+    x.assume(beta2 >= sympy.Rational(2, 3), 2 * t * power / (1 - power) <= 2**21)
+    p, g = x.tensor("params"), x.tensor("grads")
+    parts = rectification_error(beta2, t)
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed_state, computed = radam.update(state, p, g)
+    rectification_lemmas(rounded, beta2, t, parts)
+    exact_state, exact = rounded.exact((computed_state, computed), branches="assumed")
+    ctx = context_of(p)
+    rhos = power_amplification(state.beta1 ** t), power_amplification(power)
+    adaptive = ctx.sqrt(bias_correction(beta2, t)) / (ctx.sqrt(exact_state.v) + state.epsilon) \
+        * ctx.sqrt(radam.rectification_squared(beta2, t))
+    increment = state.lr * (1 - state.beta1) * (g - state.m) / bias_correction(state.beta1, t) * adaptive
+    step, on_increment = ctx.abs(p - exact), times(x, 5, u, *rhos) * ctx.abs(increment)
+    # each part of R apart, times what it multiplies: the form the error analysis's terms take
+    rectified = [part * (x.multiplied_out((1 + 15 * u) * _scalar_factor(rhos)) * step + on_increment) for part in parts]
+    bound = u * ctx.abs(exact) + scaled(x, 15, u, *rhos) * step + on_increment
+    return inequality(ctx.abs(computed - exact), sum(rectified, bound))
+
+
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + 4u·lr·(|buf′| + μ·|buf| + |1 − τ|·|g|),  buf′ = μ·buf + (1 − τ)·g,  p′ = p − lr·buf′,  "
                    + UNIT_RANGE + ", μ > 0, no nesterov, no weight decay")
