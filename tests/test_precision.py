@@ -392,3 +392,51 @@ def test_radams_float_rho_lies_within_its_proved_bound():
             if beta2 == 0.999 and t in (5, 6):      # ρ₅ ≈ 4.996, ρ₆ ≈ 5.994
                 assert bound < 2.0**-32 and error > bound / 200, (t, float(error), float(bound))
     assert worst > Fraction(1, 20)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_radams_rectified_contract_holds_from_its_first_rectified_step(dtype):
+    """RAdam's rectified-step contract (with r's float64 error R) at its first rectified steps, where
+    1 − β2ᵗ amplifies the power's error most, and late: certified |float − exact| ≤ the proved bound."""
+    import dataclasses
+    from optim import radam
+    rng = np.random.default_rng(3)
+    name = "float32" if dtype == np.float32 else "float64"
+    for beta2, t in ((0.99, 5), (0.999, 5), (0.999, 6), (0.999, 1000), (0.9999, 60), (1 - 2.0**-20, 3000)):
+        p = rng.standard_normal(5).astype(dtype)
+        g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+        state = dataclasses.replace(radam.init(p, lr=0.01, beta1=0.9, beta2=beta2), t=t,
+                                    m=rng.standard_normal(5).astype(dtype), v=(rng.standard_normal(5) ** 2).astype(dtype))
+        assert precision.applicable_contract("RAdam", {}, state, name) == "Optim.RAdam.float_step_error_le_rectified"
+        assert _error_over_contract("RAdam", state, p, g, name) <= 1.0, (beta2, t)
+
+
+def test_radams_rectification_error_bounds_pythons_r_squared():
+    """R (``rectification_error``, the lemma the contract's proof shows in the model) against r² as
+    Python computes it, with the real libm ``**``, and exactly from the float β2 (fractions)."""
+    from fractions import Fraction
+
+    from optim import radam
+    from proofs.theorems.precision import rectification_error
+    worst = Fraction(0)
+    for beta2 in (0.7, 0.9, 0.99, 0.999, 0.9999, 1 - 2.0**-20):
+        for t in list(range(2, 40)) + [100, 1000]:
+            b, power = Fraction(beta2), Fraction(beta2) ** t
+            inf, tail = 2 / (1 - b) - 1, 2 * t * power / (1 - power)
+            rho = inf - tail
+            if rho <= 5 or radam.rho(beta2, t) <= 5:
+                continue
+            exact = (rho - 4) * (rho - 2) * inf / ((inf - 4) * (inf - 2) * rho)
+            bound = sum(_fraction(part, beta2, t) for part in rectification_error(sympy.Symbol("beta2"), sympy.Symbol("t")))
+            error = abs(Fraction(radam.rectification_squared(beta2, t)) - exact) / exact
+            assert error <= bound, (beta2, t, float(error), float(bound))
+            worst = max(worst, error / bound)
+    assert worst > Fraction(1, 10**4)
+
+
+def _fraction(part, beta2: float, t: int):
+    from fractions import Fraction
+    value = sympy.sympify(part).xreplace({sympy.Symbol("beta2"): sympy.Rational(*beta2.as_integer_ratio()),
+                                          sympy.Symbol("t"): t})
+    assert value.is_Rational
+    return Fraction(int(value.p), int(value.q))

@@ -392,3 +392,135 @@ def test_a_product_whose_factors_relative_bounds_add_past_one_is_bounded_factor_
     expr = (m + g * (1 + many[0])) * sympy.Mul(*[1 + d for d in many[1:]])
     n = analysis.node(expr)
     assert n.error != 0 and not n.error.has(*many)
+
+
+# ---------------------------------------------------------------------------------------
+# Lemmas (``rounded.error_at_most``, ``relative_error_at_most``): shown where met, never trusted.
+
+def _with_lemmas(*lemmas):
+    k = Knowledge(SYMBOLS, [(u <= U, "hypothesis")])
+    return propagation.Propagation({d: u for d in DELTAS}, k, {u}, list(lemmas))
+
+
+@pytest.mark.parametrize("kind, bound, used", [
+    ("absolute", 2 * u * sympy.Abs(p * m), True),        # at least the analysis's u·|pm|: carried on
+    ("absolute", u / 2 * sympy.Abs(p * m), False),       # less than it: not used
+    ("relative", 2 * u, True),
+    ("relative", u / 2, False),
+    ("absolute", 2 * u * sympy.Abs(p * m) + DELTAS[1], False),   # a bound holding a δ says nothing
+])
+def test_a_lemma_replaces_the_analysis_bound_only_where_shown_at_least_as_large(kind, bound, used):
+    a = _with_lemmas((kind, p * m, bound))
+    n = a.node(p * m * (1 + DELTAS[0]))
+    assert n.value == p * m
+    assert bool(a.used) == used
+    own = _with_lemmas().node(p * m * (1 + DELTAS[0])).error     # u/(1 − 2⁻⁸)·|pm|
+    if not used:
+        assert n.error == own
+    elif kind == "absolute":
+        assert n.error == bound
+    else:
+        assert sympy.simplify(n.error / sympy.Abs(p * m) - 2 * u / (1 - 2 * U)) == 0   # R/(1 − sup R)·|X|
+
+
+def test_a_lemma_is_met_at_every_node_of_its_value_and_nowhere_else():
+    bound = 4 * u * (sympy.Abs(p) + sympy.Abs(m))
+    a, plain = _with_lemmas(("absolute", p + m, bound)), _with_lemmas()
+    rounded_sum = p * (1 + DELTAS[0]) + m
+    whole = a.node(rounded_sum * (1 + DELTAS[1]))
+    assert a.cache[rounded_sum].error == bound                      # value p + m, shown: used
+    assert a.cache[p * (1 + DELTAS[0])].error == plain.node(p * (1 + DELTAS[0])).error    # value p: its own
+    # value p + m again, one rounding more: u·|p + m| + 4u(1 + u)(|p| + |m|) is not shown ≤ the bound
+    assert whole.error != bound and whole.value == p + m
+
+
+def _rectified_contract(scale):
+    """RAdam's rectified-step contract (``Optim.RAdam.float_step_error_le_rectified``) with R's parts
+    times ``scale``, in its lemma on r² and in its claim alike."""
+    from optim import radam
+    from optim._shared import bias_correction
+    from optim.context import context_of
+    from proofs.theorems import precision as contracts
+
+    def build(x):
+        u = contracts.unit_roundoff(x)
+        state = x.state(radam, weight_decay=0.0)
+        contracts.away_from_one(x, state.beta1, state.beta2)
+        beta2, t = state.beta2, state.t + 1
+        power = beta2 ** t
+        x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
+        x.assume(beta2 >= sympy.Rational(2, 3), 2 * t * power / (1 - power) <= 2**21)
+        p, g = x.tensor("params"), x.tensor("grads")
+        parts = [part * scale for part in contracts.rectification_error(beta2, t)]
+        with x.rounding(u, python_scalars=True) as rounded:
+            computed_state, computed = radam.update(state, p, g)
+        contracts.rectification_lemmas(rounded, beta2, t, parts)
+        exact_state, exact = rounded.exact((computed_state, computed), branches="assumed")
+        ctx = context_of(p)
+        rhos = contracts.power_amplification(state.beta1 ** t), contracts.power_amplification(power)
+        adaptive = ctx.sqrt(bias_correction(beta2, t)) / (ctx.sqrt(exact_state.v) + state.epsilon) \
+            * ctx.sqrt(radam.rectification_squared(beta2, t))
+        increment = state.lr * (1 - state.beta1) * (g - state.m) / bias_correction(state.beta1, t) * adaptive
+        step, on_increment = ctx.abs(p - exact), contracts.times(x, 5, u, *rhos) * ctx.abs(increment)
+        scalar = x.multiplied_out((1 + 15 * u) * (1 + rhos[0]) * (1 + rhos[1]))
+        bound = u * ctx.abs(exact) + contracts.scaled(x, 15, u, *rhos) * step + on_increment
+        return inequality(ctx.abs(computed - exact), sum([part * (scalar * step + on_increment) for part in parts], bound))
+    return build
+
+
+def _shown_with_lemmas(build):
+    from proofs.harness import build_theorem
+    from symbolic import prover
+    data = build_theorem(Theorem("Test.lemmas", "a contract", PROVED, build, "A contract.", __name__))
+    found = []
+    for ob in [ob for ob in data.obligations if ob.pairs]:
+        s = prover.Setting(ob, data.variables, 0, list(data.hypotheses))
+        if prover._infeasible(s, check_hypotheses=True) is not None:
+            continue            # the float test's other way: contradicts ρ_t > 5
+        found.append(prover._by_error_propagation(ob, data.variables, 0, list(data.hypotheses)))
+    assert found
+    return found
+
+
+def test_radams_rectified_contract_is_shown_with_its_lemmas_and_names_them():
+    (verdict,) = _shown_with_lemmas(_rectified_contract(1))
+    assert verdict is not None and verdict.status == PROVED
+    assert verdict.method.count("lemma |fl(X) − X|") == 3, verdict.method
+
+
+def _lemmas_used(build) -> list:
+    """The kinds of the lemmas the error analysis used on the contract's step."""
+    from proofs.harness import build_theorem
+    from symbolic import prover
+    from symbolic.obligation import ROUNDING_ERROR
+    data = build_theorem(Theorem("Test.lemmas", "a contract", PROVED, build, "A contract.", __name__))
+    ob = max((ob for ob in data.obligations if ob.pairs), key=lambda ob: len(ob.lemmas))
+    deltas, box, others = prover._rounding_box(ob, data.variables, list(data.hypotheses))
+    units = set().union(*(box[d][1].free_symbols for d in deltas))
+    setting = prover.Setting(prover.Obligation(ob.name, "≤", [], others, [p for p in ob.path if not set(deltas) & p.free_symbols]),
+                             [v for v in data.variables if v.note != ROUNDING_ERROR], 0)
+    analysis = propagation.Propagation({d: box[d][1] for d in deltas}, setting.k, units, ob.lemmas)
+    analysis.node(ob.pairs[0][1].args[0])
+    return sorted(kind for kind, _, _ in analysis.used)
+
+
+def test_a_lemma_too_small_to_be_shown_is_not_used_and_the_claim_naming_it_is_not_proved():
+    """R/2 in the lemma on r² and in the claim: r²'s own analysed relative error is R/2 times
+    1/(1 − sup D) > 1, so that lemma is not shown and not used (the two absolute ones, on ρ∞ and
+    ρ_t, still are), and the claim is not shown."""
+    half = _rectified_contract(sympy.Rational(1, 2))
+    assert _lemmas_used(half) == ["absolute", "absolute"]
+    assert _lemmas_used(_rectified_contract(1)) == ["absolute", "absolute", "relative"]
+    (verdict,) = _shown_with_lemmas(half)
+    assert verdict is None
+
+
+def test_without_its_lemmas_radams_rectified_contract_is_not_shown():
+    import dataclasses
+    from proofs.harness import build_theorem
+    from symbolic import prover
+    data = build_theorem(Theorem("Test.lemmas", "a contract", PROVED, _rectified_contract(1), "A contract.", __name__))
+    ob = max((ob for ob in data.obligations if ob.pairs), key=lambda ob: len(ob.lemmas))
+    assert len(ob.lemmas) == 3
+    assert prover._by_error_propagation(dataclasses.replace(ob, lemmas=[]), data.variables, 0,
+                                        list(data.hypotheses)) is None

@@ -330,3 +330,20 @@ def test_multiplying_out_leaves_a_divisor_as_written():
     out = x.multiplied_out((1 + a) * (1 / (rho - 4) + a)).expr
     assert (rho.expr - 4) ** -1 in out.atoms(sympy.Pow), out
     assert sympy.simplify(out - (1 + a.expr) * (1 / (rho.expr - 4) + a.expr)) == 0
+
+
+def test_a_lemma_on_an_error_is_checked_when_stated():
+    """``rounded.error_at_most``: a scalar value and a δ-free bound, or the theorem cannot be built."""
+    def build(bad):
+        def theorem(x):
+            u, a = _unit(x), x.positive("a")
+            with x.rounding(u) as rounded:
+                y = a * a
+            if bad == "delta in the bound":
+                rounded.error_at_most(y, y)
+            else:
+                rounded.error_at_most(x.tensor("w"), u)
+            return inequality(context_of(y).abs(y - rounded.exact(y)), 3 * u * a * a)
+        return theorem
+    _not_built(_run(build("delta in the bound")), "must not hold a rounding error")
+    _not_built(_run(build("tensor")), "a scalar value")

@@ -177,7 +177,8 @@ def sample_data() -> TheoremData:
         Obligation("equation", EQUAL, [("params[0, 0]", a * b / b, a), ("flag", sympy.Integer(0), sympy.Integer(1))],
                    hypotheses=[lr > 0], path=[sympy.Ne(b, 0)], conditions=conditions, shape="every shape",
                    ops=["div", "mul"], refutes_theorem=True),
-        Obligation("inductive step (t → t + 1)", AT_MOST, [("m", lr * t, lr * (t + 1))], refutes_theorem=False),
+        Obligation("inductive step (t → t + 1)", AT_MOST, [("m", lr * t, lr * (t + 1))], refutes_theorem=False,
+                   lemmas=[("absolute", lr * t, lr / 2**53), ("relative", a * b, sympy.Rational(3, 2**53))]),
         Obligation("for every c", FOR_EVERY, [("params", c * b, sympy.Abs(b))], coefficient=c, fixed=[lr]),
     ]
     return TheoremData(variables, obligations, form="induction", relation="invariant at step t: m = lr·t",
@@ -366,6 +367,10 @@ def variable(**fields):
     data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
         "name": "o", "relation": "for every", "pairs": []}}]}),                      # no coefficient
     data_message({"variables": [], "obligations": [{"type": "Exploit", "fields": {}}]}),
+    data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
+        "name": "o", "relation": "≤", "pairs": [], "lemmas": [{"tuple": ["trusted", {"expr": 0}, {"expr": 0}]}]}}]}),
+    data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
+        "name": "o", "relation": "≤", "pairs": [], "lemmas": [{"tuple": ["absolute", {"expr": 0}]}]}}]}),
 ])
 def test_malformed_messages_are_refused(text):
     with pytest.raises(WireError):

@@ -106,10 +106,13 @@ CONTRACTS = {
     "AdamWScheduleFree": ("Optim.AdamWScheduleFree.float_step_error_le",
                           lambda kw, state, dtype: state.warmup_steps == 0
                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
-    # RAdam's first steps only (ρ_t ≤ 5, SGD with momentum on m̂): the rectified ones have no contract yet
-    "RAdam": ("Optim.RAdam.float_step_error_le_unrectified",
-              lambda kw, state, dtype: kw == {}
-              and optim.radam.rho(state.beta2, state.t + 1) <= optim.radam.RECTIFICATION_THRESHOLD),
+    # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones (β's ≤ 1 − 2⁻²⁰)
+    "RAdam": [("Optim.RAdam.float_step_error_le_unrectified",
+               lambda kw, state, dtype: kw == {}
+               and optim.radam.rho(state.beta2, state.t + 1) <= optim.radam.RECTIFICATION_THRESHOLD),
+              ("Optim.RAdam.float_step_error_le_rectified",
+               lambda kw, state, dtype: kw == {} and max(state.beta1, state.beta2) <= 1 - 2.0**-20
+               and optim.radam.rho(state.beta2, state.t + 1) > optim.radam.RECTIFICATION_THRESHOLD)],
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }
@@ -344,8 +347,7 @@ def markdown(result: dict) -> str:
               "*Proved*: the prover's whole-step contract (`proofs/theorems/precision.py`, "
               "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup (`…_power_le_4` "
               "where its weight_lr_power is not 2), and "
-              "`…_unrectified` for RAdam's first steps, ρ_t ≤ 5 (its rectified steps have none yet; its worst here is "
-              "over the cases where ρ_t ≤ 5): a bound "
+              "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
               "(the options its theorem fixes; the first whose conditions hold; — elsewhere).", "",
               "| optimizer | dtype | error (ulps) | certified bound (ulps) | first-order bound (ulps) | proved bound (ulps) | "

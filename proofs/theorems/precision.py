@@ -346,8 +346,8 @@ def radam_rectified_step(x: Given):
     """RAdam's rectified steps (ρ_t > 5) as NumPy runs them: Adam's contract, plus the float64 error of
     the rectification r, which Python computes from ρ_t and ρ∞ — relative to r² it is R, the errors
     of ρ_t and ρ∞ over each of r²'s six factors (``rectification_error``; three lemmas the decider
-    shows in its analysis).  R is small where ρ_t − 4 is not: about 2⁻³⁸ for β2 = 0.999 at t = 7, and
-    large only where 1 − β2ᵗ cancels (β2 → 1 at small t).  As for the first steps, the float test of
+    shows in its analysis).  R is about 2⁻³³ for β2 = 0.999 at its first rectified steps (t = 6, 7), 2⁻⁴⁰
+    by t = 100, 2⁻⁴⁶ by t = 10⁴: 1 − β2ᵗ amplifies the power's error while β2ᵗ is near 1.  As for the first steps, the float test of
     ρ_t is assumed to agree with the exact one; ``Optim.RAdam.float_rho_error_le`` says where it does."""
     u = unit_roundoff(x)
     state = x.state(radam, weight_decay=0.0)
