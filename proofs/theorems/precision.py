@@ -334,6 +334,19 @@ def rectification_lemmas(rounded, beta2, t, parts: list) -> None:
     rounded.relative_error_at_most(radam.rectification_squared(beta2, t), sum(parts[1:], parts[0]))
 
 
+@theorem("Optim.RAdam.rectified_regime_bounds", form="inequality", source=SOURCE,
+         statement="ρ_t > 5, β2 ≤ 1 − 2⁻²⁰, t ≥ 1 ⟹ 2t·β2ᵗ/(1 − β2ᵗ) ≤ 2²¹ and β2 ≥ 2/3")
+def radam_rectified_regime(x: Given):
+    """Where RAdam rectifies (ρ_t > 5) and β2 ≤ 1 − 2⁻²⁰, τ = 2t·β2ᵗ/(1 − β2ᵗ) = ρ∞ − ρ_t is below 2²¹
+    and β2 above 2/3 (ρ∞ > 5): the two facts the rectified-step contract states for its interval
+    bounds, which do not derive them — so stating them there narrows nothing."""
+    beta2, t = x.unit("beta2"), x.natural("t") + 1
+    away_from_one(x, beta2)
+    x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
+    power = beta2 ** t
+    return inequality((2 * t * power / (1 - power), sympy.Rational(2, 3)), (2**21, beta2))
+
+
 @theorem("Optim.RAdam.float_step_error_le_rectified", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="ρ_t > 5 and fl(ρ_t) > 5 (the float test takes the exact branch):  |fl(p′) − p′| ≤ u·|p′| + "
                    "(15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ| + 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc| + R·((1 + 15u)(1 + ρ₁)(1 + ρ₂)·|Δ| "
@@ -341,7 +354,8 @@ def rectification_lemmas(rounded, beta2, t, parts: list) -> None:
                    "m's increment (1 − β1)(g − m),  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  R = 2e_t·(1/(ρ_t − 4) + 1/(ρ_t − 2) + 1/ρ_t) + "
                    "2e_∞·(1/(ρ∞ − 4) + 1/(ρ∞ − 2) + 1/ρ∞) + 12·2⁻⁵³ (r²'s float64 error, relative),  e_t = 2⁻⁵³·(18/(1 − β2) + "
                    "(6 + 3β2ᵗ/(1 − β2ᵗ))·τ),  τ = 2t·β2ᵗ/(1 − β2ᵗ),  e_∞ = 14·2⁻⁵³/(1 − β2),  " + UNIT_RANGE
-                   + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = 0 (β2 ≥ 2/3 and τ ≤ 2²¹ are stated too: ρ_t > 5 implies them)")
+                   + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = 0 (β2 ≥ 2/3 and τ ≤ 2²¹ are stated too: "
+                   "Optim.RAdam.rectified_regime_bounds derives them from ρ_t > 5)")
 def radam_rectified_step(x: Given):
     """RAdam's rectified steps (ρ_t > 5) as NumPy runs them: Adam's contract, plus the float64 error of
     the rectification r, which Python computes from ρ_t and ρ∞ — relative to r² it is R, the errors
@@ -355,7 +369,7 @@ def radam_rectified_step(x: Given):
     beta2, t = state.beta2, state.t + 1
     power = beta2 ** t
     x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
-    # implied by ρ_t > 5 and β2 ≤ 1 − 2⁻²⁰ (ρ∞ > 5 + τ; τ = ρ∞ − ρ_t < 2/(1 − β2)): stated for the
+    # implied by ρ_t > 5 and β2 ≤ 1 − 2⁻²⁰ (Optim.RAdam.rectified_regime_bounds): stated for the
     # interval bounds, which do not derive them
     x.assume(beta2 >= sympy.Rational(2, 3), 2 * t * power / (1 - power) <= 2**21)
     p, g = x.tensor("params"), x.tensor("grads")
