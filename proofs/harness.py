@@ -496,7 +496,8 @@ class _Rounding:
         self._lemma(RELATIVE, value, bound)
 
     def _lemma(self, kind: str, value: Any, bound: Any) -> None:
-        if not isinstance(value, SymScalar) or not isinstance(bound, (SymScalar, int, float)):
+        number = isinstance(bound, (int, float)) or isinstance(bound, sympy.Expr) and bound.is_number
+        if not isinstance(value, SymScalar) or not (isinstance(bound, SymScalar) or number):
             raise TheoremError("a lemma on an error takes a scalar value and a scalar bound")
         deltas = {v.symbols[0] for v in self.given.variables if v.name in self.given.rounding_errors}
         bound = bound if isinstance(bound, SymScalar) else SymScalar(bound)

@@ -512,7 +512,8 @@ def multiplied_out(e: sympy.Expr) -> sympy.Expr:
     one (1/(ρ_t − 4), √(1 − β2ᵗ)) kept as written: the form the hypotheses name it in (ρ_t − 4 > 1
     is read off ρ_t > 5 only so)."""
     kept: dict = {}
-    return sympy.expand(_divisors_kept(e, kept)).xreplace(kept)
+    masked, back = _number_powers_masked(e)
+    return sympy.expand(_divisors_kept(masked, kept)).xreplace(kept).xreplace(back)
 
 
 def _divisors_kept(e: sympy.Expr, kept: dict) -> sympy.Expr:
@@ -727,7 +728,19 @@ def _canonical(e):
     canonical form first, so that √((a + b)/(1 − c)) and √(−(a + b)/(c − 1)), one value, are one
     atom."""
     e = e.replace(_is_root, lambda root: _factored(root.base) ** root.exp)
-    return _factored(e)
+    masked, back = _number_powers_masked(e)
+    return _factored(masked).xreplace(back)
+
+
+def _number_powers_masked(e) -> tuple:
+    """``e`` with each number to a symbolic power (NAdam's 0.96^(ψ·(t + 1))) a placeholder, and the
+    way back: factoring and multiplying out would split it into 1080863910568919^(ψt)·…/2^(50ψt),
+    which no claim names."""
+    powers = [a for a in e.atoms(sympy.Pow) if a.base.is_number and not a.exp.is_number]
+    if not powers:
+        return e, {}
+    back = {sympy.Dummy("power", positive=True): power for power in powers}
+    return e.xreplace({power: dummy for dummy, power in back.items()}), back
 
 
 def _is_root(node) -> bool:

@@ -524,3 +524,15 @@ def test_without_its_lemmas_radams_rectified_contract_is_not_shown():
     assert len(ob.lemmas) == 3
     assert prover._by_error_propagation(dataclasses.replace(ob, lemmas=[]), data.variables, 0,
                                         list(data.hypotheses)) is None
+
+
+def test_a_number_to_a_symbolic_power_stays_one_atom():
+    """NAdam's 0.96^(ψ(t + 1)) inside a sum: factoring or multiplying out split it into
+    1080863910568919^(ψt)·(…)^ψ/1125899906842624^(ψt), which no claim names; kept whole."""
+    psi, n = sympy.Symbol("psi", positive=True), sympy.Symbol("n", positive=True)
+    power = sympy.Rational(*0.96.as_integer_ratio()) ** (psi * (n + 1))
+    mu = beta * (1 - power / 2)
+    for form, value in ((propagation._canonical(1 - mu), 1 - mu),
+                        (propagation.multiplied_out((1 - mu) * (1 + mu)), (1 - mu) * (1 + mu))):
+        assert power in form.atoms(sympy.Pow), form
+        assert sympy.expand(form - value) == 0

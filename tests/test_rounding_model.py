@@ -341,9 +341,12 @@ def test_a_lemma_on_an_error_is_checked_when_stated():
                 y = a * a
             if bad == "delta in the bound":
                 rounded.error_at_most(y, y)
+            elif bad == "none: a number bound":
+                rounded.error_at_most(y, sympy.Rational(1, 2**20))
             else:
                 rounded.error_at_most(x.tensor("w"), u)
             return inequality(context_of(y).abs(y - rounded.exact(y)), 3 * u * a * a)
         return theorem
     _not_built(_run(build("delta in the bound")), "must not hold a rounding error")
     _not_built(_run(build("tensor")), "a scalar value")
+    assert _run(build("none: a number bound")).verdict == PROVED
