@@ -16,7 +16,8 @@ Soundness contract between the two sides:
   operand *before* SymPy simplified anything, so ``(a·b)/b`` still demands ``b ≠ 0``;
 * ``path`` holds the branch conditions the execution took; the paths of one theorem cover
   every point of the domains (each undecided branch was explored both ways);
-* no SymPy ``Float`` ever appears: floats became their exact rational values on entry.
+* no SymPy ``Float`` ever appears: floats became their exact rational values on entry;
+* ``lemmas`` are proposals, never facts: the decider uses one only where it shows it.
 """
 from __future__ import annotations
 

@@ -33,6 +33,11 @@ Each rule is a textbook inequality, valid for *every* δ in the box (no first-or
   branch (Piecewise) only where each condition's sides are exact or one is 0 and the other has a
   relative bound R < 1 (the float run then takes the exact run's branch).
 
+A theorem may propose lemmas (``Obligation.lemmas``: |X̂ − X| ≤ B, or ≤ R·|X|) for values X met on
+the way, in a form its claim can name (RAdam's ρ_t and r²): at a node of value X the lemma's bound
+replaces the node's own only where ``dominated`` shows it at least as large (R ≥ N/(1 − sup D) for a
+relative one) — never assumed; ``used`` records each lemma shown and how.
+
 Anything else containing a δ (a comparison that may flip, a floor, a function) is not bounded:
 the caller then says UNKNOWN.  The bound proves nothing by itself; ``dominated`` then shows the claimed
 bound B ≥ e, exactly, by grouping terms over the same u-free monomial and deciding each
