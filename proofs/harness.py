@@ -42,6 +42,7 @@ from symbolic.obligation import ABSOLUTE, RELATIVE, ROUNDING_ERROR, ROUNDING_NOT
     TheoremData, VariableSpec
 from proofs.runner import MAX_TIME_LIMIT, valid_time_limit
 from symbolic.paths import explore, note_domain
+from symbolic.propagation import multiplied_out
 from symbolic.tensor import Sym, SymBool, SymScalar, SymTensor, is_row_shape, to_sympy
 
 PROVED, REFUTED, UNKNOWN = "PROVED", "REFUTED", "UNKNOWN"
@@ -260,7 +261,6 @@ class Given:
         (``symbolic.propagation.dominated`` groups by products, and keeps a u-free sum whole)."""
         if not isinstance(value, SymScalar):
             raise TheoremError("multiplied_out takes a scalar computed from the theorem's variables")
-        from symbolic.propagation import multiplied_out
         return SymScalar(multiplied_out(value.expr), value.ops, value.conditions)
 
     def fresh(self, name: str, like: Any, entries: str = "real") -> Any:
@@ -455,7 +455,7 @@ class _Rounding:
         and its statement must say where that holds (RAdam's ρ_t > 5: a lemma bounds fl(ρ_t) − ρ_t)."""
         if branches not in ("demanded", "assumed"):
             raise TheoremError(f'exact(branches=...) is "demanded" or "assumed", got {branches!r}')
-        zero = {v.symbols[0]: sympy.Integer(0) for v in self.given.variables if v.name in self.given.rounding_errors}
+        zero = {d: sympy.Integer(0) for d in self._deltas()}
         from symbolic.paths import conditions_so_far
         for taken in conditions_so_far():
             if set(zero) & taken.free_symbols:
@@ -495,11 +495,15 @@ class _Rounding:
         relative errors)."""
         self._lemma(RELATIVE, value, bound)
 
+    def _deltas(self) -> set:
+        """The rounding errors δ declared so far (this block's and any before it)."""
+        return {v.symbols[0] for v in self.given.variables if v.name in self.given.rounding_errors}
+
     def _lemma(self, kind: str, value: Any, bound: Any) -> None:
         number = isinstance(bound, (int, float)) or isinstance(bound, sympy.Expr) and bound.is_number
         if not isinstance(value, SymScalar) or not (isinstance(bound, SymScalar) or number):
             raise TheoremError("a lemma on an error takes a scalar value and a scalar bound")
-        deltas = {v.symbols[0] for v in self.given.variables if v.name in self.given.rounding_errors}
+        deltas = self._deltas()
         bound = bound if isinstance(bound, SymScalar) else SymScalar(bound)
         if bound.expr.free_symbols & deltas:
             raise TheoremError("a lemma's bound must not hold a rounding error δ (compute it outside the block)")

@@ -150,7 +150,7 @@ def _differ_at_a_point(a, b) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _same(a, b) -> bool:
+def same_function(a, b) -> bool:
     """Equal as rational functions (roots and powers as atoms).  False means only "not
     shown": expressions over different symbols are not compared (speed)."""
     a, b = sympy.sympify(a), sympy.sympify(b)
@@ -349,7 +349,7 @@ class Knowledge:
             return
         notes = []
         if kind == "≠":
-            if _same(e, 0):
+            if same_function(e, 0):
                 self.contradiction = f"{show(relation)} ({source}): both sides are the same"
                 return
             self.nonzero.append(e)
@@ -432,7 +432,7 @@ class Knowledge:
                 return
         for i, (k1, e1) in enumerate(self.facts):
             for k2, e2 in self.facts[i + 1:]:
-                if GT in (k1, k2) and _same(e1, -e2):
+                if GT in (k1, k2) and same_function(e1, -e2):
                     self.contradiction = f"{show(e1)} {k1} 0 and {show(e2)} {k2} 0 contradict each other"
                     return
         for e in self.nonzero:
@@ -451,7 +451,7 @@ class Knowledge:
                 add_sign_facts(facts, i)
             except TypeError:
                 pass
-            if domain.nonzero or any(_same(e, s) or _same(e, -s) for e in self.nonzero):
+            if domain.nonzero or any(same_function(e, s) or same_function(e, -s) for e in self.nonzero):
                 facts["nonzero"] = True
             dummies[s] = sympy.Dummy(s.name, **facts)
         return dummies
@@ -500,7 +500,7 @@ class Knowledge:
         for b in self._bounds(e):
             if b.lo > 0 or (b.lo == 0 and b.lo_open):
                 return f"interval bounds: value in {b.show()}"
-        if any(k == GT and _same(f, e) for k, f in self.facts):
+        if any(k == GT and same_function(f, e) for k, f in self.facts):
             return "a hypothesis or path condition states it"
         if self._assumed(e, "is_positive"):
             return "SymPy's assumptions from the proven signs"
@@ -519,7 +519,7 @@ class Knowledge:
         for b in self._bounds(e):
             if b.lo >= 0:
                 return f"interval bounds: value in {b.show()}"
-        if any(_same(f, e) for _, f in self.facts):
+        if any(same_function(f, e) for _, f in self.facts):
             return "a hypothesis or path condition states it"
         if self._assumed(e, "is_nonnegative"):
             return "SymPy's assumptions from the proven signs"
@@ -570,9 +570,9 @@ class Knowledge:
         for b in self._bounds(e):
             if excludes_zero(b):
                 return f"interval bounds: value in {b.show()}"
-        if any(_same(z, e) or _same(z, -e) for z in self.nonzero):
+        if any(same_function(z, e) or same_function(z, -e) for z in self.nonzero):
             return "a hypothesis or path condition states it"
-        if any(z.is_Pow and z.exp.is_positive and (_same(z.base, e) or _same(z.base, -e)) for z in self.nonzero):
+        if any(z.is_Pow and z.exp.is_positive and (same_function(z.base, e) or same_function(z.base, -e)) for z in self.nonzero):
             return "a positive power of it is stated nonzero (0 to a positive power is 0)"
         sign = self.how_positive(e, depth) or self.how_positive(-e, depth)
         if sign:
@@ -668,9 +668,9 @@ class Knowledge:
         return None
 
     def how_zero(self, e) -> str | None:
-        if _same(e, 0):
+        if same_function(e, 0):
             return "normal form 0"
-        if _same(self.with_signs(e), 0):
+        if same_function(self.with_signs(e), 0):
             return "normal form 0 under the proven signs"
         return None
 

@@ -54,6 +54,7 @@ import sympy
 
 from symbolic import bounds
 from symbolic.domains import Interval
+from symbolic.knowledge import same_function
 from symbolic.obligation import RELATIVE
 
 
@@ -102,7 +103,7 @@ class Propagation:
             return n
         for lemma in self.lemmas:
             kind, value, bound = lemma
-            if not self._equal(n.value, value):
+            if not same_function(n.value, value):
                 continue
             if kind == RELATIVE:
                 how = self._relative_lemma(n, bound)
@@ -124,14 +125,6 @@ class Propagation:
         if not (top.is_finite and top < 1):
             return None
         return dominated(n.rel[0] / (1 - top), bound, self.units, self.k)
-
-    @functools.lru_cache(maxsize=4096)
-    def _equal(self, a, b) -> bool:
-        if a == b:
-            return True
-        if a.free_symbols != b.free_symbols or a.is_number:
-            return False
-        return sympy.expand(a - b) == 0
 
     def _node(self, e) -> Node:
         if not (e.free_symbols & set(self.deltas)):

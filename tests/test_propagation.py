@@ -437,35 +437,11 @@ def test_a_lemma_is_met_at_every_node_of_its_value_and_nowhere_else():
 def _rectified_contract(scale):
     """RAdam's rectified-step contract (``Optim.RAdam.float_step_error_le_rectified``) with R's parts
     times ``scale``, in its lemma on r² and in its claim alike."""
-    from optim import radam
-    from optim._shared import bias_correction
-    from optim.context import context_of
     from proofs.theorems import precision as contracts
 
-    def build(x):
-        u = contracts.unit_roundoff(x)
-        state = x.state(radam, weight_decay=0.0)
-        contracts.away_from_one(x, state.beta1, state.beta2)
-        beta2, t = state.beta2, state.t + 1
-        power = beta2 ** t
-        x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
-        x.assume(beta2 >= sympy.Rational(2, 3), 2 * t * power / (1 - power) <= 2**21)
-        p, g = x.tensor("params"), x.tensor("grads")
-        parts = [part * scale for part in contracts.rectification_error(beta2, t)]
-        with x.rounding(u, python_scalars=True) as rounded:
-            computed_state, computed = radam.update(state, p, g)
-        contracts.rectification_lemmas(rounded, beta2, t, parts)
-        exact_state, exact = rounded.exact((computed_state, computed), branches="assumed")
-        ctx = context_of(p)
-        rhos = contracts.power_amplification(state.beta1 ** t), contracts.power_amplification(power)
-        adaptive = ctx.sqrt(bias_correction(beta2, t)) / (ctx.sqrt(exact_state.v) + state.epsilon) \
-            * ctx.sqrt(radam.rectification_squared(beta2, t))
-        increment = state.lr * (1 - state.beta1) * (g - state.m) / bias_correction(state.beta1, t) * adaptive
-        step, on_increment = ctx.abs(p - exact), contracts.times(x, 5, u, *rhos) * ctx.abs(increment)
-        scalar = x.multiplied_out((1 + 15 * u) * (1 + rhos[0]) * (1 + rhos[1]))
-        bound = u * ctx.abs(exact) + contracts.scaled(x, 15, u, *rhos) * step + on_increment
-        return inequality(ctx.abs(computed - exact), sum([part * (scalar * step + on_increment) for part in parts], bound))
-    return build
+    def parts(beta2, t):
+        return [part * scale for part in contracts.rectification_error(beta2, t)]
+    return lambda x: contracts.radam_rectified_contract(x, parts)
 
 
 def _shown_with_lemmas(build):

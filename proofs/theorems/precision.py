@@ -363,6 +363,12 @@ def radam_rectified_step(x: Given):
     shows in its analysis).  R is about 2⁻³³ for β2 = 0.999 at its first rectified steps (t = 6, 7), 2⁻⁴⁰
     by t = 100, 2⁻⁴⁶ by t = 10⁴: 1 − β2ᵗ amplifies the power's error while β2ᵗ is near 1.  As for the first steps, the float test of
     ρ_t is assumed to agree with the exact one; ``Optim.RAdam.float_rho_error_le`` says where it does."""
+    return radam_rectified_contract(x, rectification_error)
+
+
+def radam_rectified_contract(x: Given, error_parts):
+    """The rectified-step contract with R's parts ``error_parts(β2, t)`` (``rectification_error``),
+    in the lemma on r² and in the claim alike."""
     u = unit_roundoff(x)
     state = x.state(radam, weight_decay=0.0)
     away_from_one(x, state.beta1, state.beta2)
@@ -373,7 +379,7 @@ def radam_rectified_step(x: Given):
     # interval bounds, which do not derive them
     x.assume(beta2 >= sympy.Rational(2, 3), 2 * t * power / (1 - power) <= 2**21)
     p, g = x.tensor("params"), x.tensor("grads")
-    parts = rectification_error(beta2, t)
+    parts = error_parts(beta2, t)
     with x.rounding(u, python_scalars=True) as rounded:
         computed_state, computed = radam.update(state, p, g)
     rectification_lemmas(rounded, beta2, t, parts)
