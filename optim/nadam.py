@@ -38,9 +38,24 @@ class State(adam.Hyperparameters):
 init = fields.init_function(State)
 
 
+DECAY_BASE = 0.96      # of Dozat's warming schedule (torch.optim.NAdam's constant)
+
+
 def _momentum_coefficient(beta1: Any, momentum_decay: Any, t: Any) -> Any:
     """μ_t = β1 · (1 − ½ · 0.96^(t·ψ)): Dozat's warming momentum schedule."""
-    return beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
+    return beta1 * (1.0 - 0.5 * (DECAY_BASE ** (t * momentum_decay)))
+
+
+def denominator(v: Any, beta2: Any, epsilon: Any, t: Any) -> Any:
+    """√(v / (1 − β2ᵗ)) + ε."""
+    return context_of(v).sqrt(v / bias_correction(beta2, t)) + epsilon
+
+
+def step_coefficients(lr: Any, mu: Any, mu_next: Any, mu_product: Any) -> tuple[Any, Any]:
+    """The step's coefficients on g/denom and on m/denom, −lr·(1 − μ_t)/(1 − μ_prod) and
+    −lr·μ_{t+1}/(1 − μ_prod·μ_{t+1}) (μ_prod already holds μ_t): Python scalars, rounded in float64
+    before they meet a tensor — what the float contract bounds apart."""
+    return -lr * (1.0 - mu) / (1.0 - mu_product), (-lr * mu_next) / (1.0 - mu_product * mu_next)
 
 
 @fields.update_rule(State)
@@ -53,7 +68,8 @@ def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     mu_product = ctx.round_float32(state.mu_product * ctx.round_float32(mu))
     m = lerp(state.m, g, 1 - state.beta1)
     v = ema_of_square(state.v, g, state.beta2)
-    denom = ctx.sqrt(v / bias_correction(state.beta2, t)) + state.epsilon
-    params = params + (-state.lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-    params = params + ((-state.lr * mu_next) / (1.0 - mu_product * mu_next)) * (m / denom)
+    denom = denominator(v, state.beta2, state.epsilon, t)
+    on_gradient, on_moment = step_coefficients(state.lr, mu, mu_next, mu_product)
+    params = params + on_gradient * (g / denom)
+    params = params + on_moment * (m / denom)
     return replace(state, m=m, v=v, mu_product=mu_product, t=t), params

@@ -78,6 +78,7 @@ class Propagation:
     Knowledge (signs of δ-free expressions, the range of each unit roundoff)."""
 
     GROUPED_FROM = 6    # rounded factors of a product from which those with a relative bound are taken as one
+    LEMMA_GROUPS = 8    # a product's groups of factors searched (2⁸ sets) for a lemma's value
 
     def __init__(self, deltas: dict, k, units: set, lemmas: list = ()):
         self.deltas, self.k, self.units = deltas, k, set(units)
@@ -103,8 +104,8 @@ class Propagation:
             return n
         for lemma in self.lemmas:
             kind, value, bound = lemma
-            if not same_function(n.value, value):
-                continue
+            if not (same_function(n.value, value) or same_function(n.value, -value)):
+                continue        # −X has X's error: |−X̂ + X| = |X̂ − X|
             if kind == RELATIVE:
                 how = self._relative_lemma(n, bound)
                 replaced = None if how is None else self._relative_or_none(n.value, (bound, bound), n.sign)
@@ -159,7 +160,9 @@ class Propagation:
                 return relative
         return self._with_rel(Node(value, sympy.Add(*[p.error for p in parts]), None, sign))
 
-    def _mul(self, parts: list) -> Node:
+    def _mul(self, parts: list, lemma_factors: bool = True) -> Node:
+        if lemma_factors and self.lemmas:
+            parts = self._lemma_factors_together(parts)
         value = sympy.Mul(*[p.value for p in parts])
         signs = [p.sign for p in parts]
         sign = math.prod(signs) if None not in signs else self.sign_of(value)
@@ -169,6 +172,41 @@ class Propagation:
             if relative is not None:
                 return relative
         return self._with_rel(Node(value, self._product_error(self._relative_together(parts)), None, sign))
+
+    def _lemma_factors_together(self, parts: list) -> list:
+        """The parts whose values multiply to ±X, for a lemma's value X, taken as one factor
+        (the lemma tried on it): SymPy flattens NAdam's −lr·(1 − μ)/(1 − μ_prod) into the step's
+        product, so no node has X's value.  The same product, regrouped; the roundings that
+        SymPy left loose beside it (factors 1 + δ, value 1) stay outside, each bounded apart."""
+        for _, value, _ in self.lemmas:
+            chosen = self._parts_of(parts, value)
+            if chosen is not None:
+                grouped = self._by_lemma(self._mul(chosen, lemma_factors=False))
+                parts = [p for p in parts if not any(p is c for c in chosen)] + [grouped]
+        return parts
+
+    def _parts_of(self, parts: list, value) -> list | None:
+        """The fewest parts (two or more, one rounded, not all) whose values multiply to ±value, or
+        None.  Parts that share a symbol value lacks are taken together, since only together can
+        they cancel out of it: at NAdam's first step μ_prod = 1, and −lr·(1 − μ)/(1 − μ) is −lr."""
+        own = value.free_symbols
+        groups: list = []
+        for p in parts:
+            if not p.value.free_symbols:            # numbers and the loose roundings (value 1)
+                continue
+            linked = [g for g in groups if any((q.value.free_symbols & p.value.free_symbols) - own for q in g)]
+            groups = [g for g in groups if not any(g is k for k in linked)] + [sum(linked, []) + [p]]
+        if len(groups) > self.LEMMA_GROUPS:
+            return None
+        for size in range(1, len(groups) + 1):
+            for combination in itertools.combinations(groups, size):
+                chosen = sum(combination, [])
+                if len(chosen) < 2 or len(chosen) == len(parts) or all(p.error == 0 for p in chosen):
+                    continue
+                product = sympy.Mul(*[p.value for p in chosen])
+                if product.free_symbols == own and (same_function(product, value) or same_function(product, -value)):
+                    return chosen
+        return None
 
     def _relative_together(self, parts: list) -> list:
         """The parts with a relative bound and an error, taken as one factor with the product's
@@ -237,11 +275,12 @@ class Propagation:
 
     def _rounded_exponent(self, e) -> Node:
         """b^ŷ with b > 0 exact and |ŷ − y| ≤ e_y: b^ŷ/b^y = exp((ŷ − y)·ln b), within
-        exp(N) − 1 ≤ N/(1 − N) of 1, N = e_y·|ln b| (NAdam's 0.96^(ψ·t))."""
+        exp(N) − 1 ≤ N/(1 − N) of 1, N = e_y·|ln b| (NAdam's 0.96^(ψ·t)), |ln b| a rational
+        bound where b is a rational number (``log_bound``)."""
         if e.base.free_symbols & set(self.deltas) or not self.k.how_positive(e.base):
             raise CannotBound(f"a power with a rounded exponent of a base not shown > 0 and exact: {e}")
         exponent = self.node(e.exp)
-        n = exponent.error * sympy.Abs(sympy.log(e.base))
+        n = exponent.error * log_bound(e.base)
         return self.relative(e.base ** exponent.value, (n, n), 1)
 
     def _extremum(self, kind, parts: list) -> Node:
@@ -389,6 +428,18 @@ class Propagation:
     def below_one(self, r) -> bool:
         """r < 1 for every u in its range and every value of the domains (interval bounds)."""
         return positive_on(1 - r, self.units, self.k) or bool(self.k.how_positive(1 - r))
+
+
+def log_bound(b):
+    """A rational number ≥ |ln b| for a rational b > 0 — ln(1 + x) ≤ x − x²/2 + x³/3 for x ≥ 0, with
+    1 + x = max(b, 1/b) — within 10⁻⁶ of it for b = 0.96 (NAdam's base): a coefficient a claim
+    can write and compare, where ln b itself is irrational, and expanding splits it into
+    log(1080863910568919) − 50·log(2), which no claim names.  |ln b| for any other b."""
+    b = sympy.sympify(b)
+    if not (b.is_Rational and b > 0):
+        return sympy.Abs(sympy.log(b))
+    x = max(b, 1 / b) - 1
+    return x - x ** 2 / 2 + x ** 3 / 3
 
 
 def _times(n, magnitude):

@@ -8,11 +8,12 @@ the δ box, where a claim multilinear in the δ takes its extremes.
 As in TorchLean's contracts for SGD and momentum, u is the unit roundoff of the arithmetic (2⁻⁵³ in
 float64, 2⁻²⁴ in float32, where NumPy's conversion of the Python float lr to float32 is one more
 rounding this model leaves out: ``make precision`` measures it, with every other optimizer's)."""
+import dataclasses
 import math
 
 import sympy
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, radam, rmsprop, rprop,
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import bias_correction, ema_of_square, lerp
 from optim.context import context_of
@@ -394,6 +395,118 @@ def radam_rectified_contract(x: Given, error_parts):
     rectified = [part * (x.multiplied_out((1 + 15 * u) * _scalar_factor(rhos)) * step + on_increment) for part in parts]
     bound = u * ctx.abs(exact) + scaled(x, 15, u, *rhos) * step + on_increment
     return inequality(ctx.abs(computed - exact), sum(rectified, bound))
+
+
+# NAdam's step coefficients a₁ = −lr(1 − μ_t)/(1 − μ_prod′) and a₂ = −lr·μ_{t+1}/(1 − μ_prod′·μ_{t+1})
+# are Python scalars (float64), each with a power 0.96^(tψ) whose exponent rounds, and μ_prod′ =
+# μ_prod·μ_t is stored in float32 (as torch keeps it): their errors, relative to them, are R₁ and R₂,
+# two lemmas the decider shows inside its analysis.  |ln 0.96| ≤ 1/24 is how the rounded exponent's
+# error enters (symbolic.propagation.log_bound's rational bound is 0.0408…).
+FLOAT32_UNIT = sympy.Rational(1, 2**24)
+NADAM_LOG = sympy.Rational(1, 24)
+NADAM_MU_PRODUCT = sympy.Rational(53, 100)
+
+
+def nadam_momentum_error(power, exponent):
+    """e/β1, e a bound on the float64 error of μ = β1·(1 − ½·0.96^y), power = 0.96^y, y = tψ
+    (its product rounds: 2⁻⁵³·y·|ln 0.96| relative on the power), each term ≥ 0."""
+    return power / 2 * (FLOAT64_UNIT * NADAM_LOG * exponent + 2 * FLOAT64_UNIT) + 2 * FLOAT64_UNIT
+
+
+def nadam_coefficient_errors(state, t) -> tuple:
+    """(R₁'s parts, R₂'s parts): the errors of a₁ and a₂ relative to them, from μ_t's and μ_{t+1}'s
+    (``nadam_momentum_error``) and μ_prod′'s float32 rounding; written with μ ≤ β1 and
+    (1 − ½·0.96^y)(1 − ½·0.96^y′) ≤ 1 + ¼·0.96^(y + y′), so that every term is ≥ 0 (the decider
+    compares bounds term by term); each part 2× what the analysis finds, for its 1/(1 − sup R)."""
+    beta1, psi, product = state.beta1, state.momentum_decay, state.mu_product
+    power, power_next = nadam.DECAY_BASE ** (t * psi), nadam.DECAY_BASE ** ((t + 1) * psi)
+    mu = nadam._momentum_coefficient(beta1, psi, t)
+    mu_next = nadam._momentum_coefficient(beta1, psi, t + 1)
+    e, e_next = nadam_momentum_error(power, t * psi), nadam_momentum_error(power_next, (t + 1) * psi)
+    on_gradient = [2 * (product * beta1 * e + 2 * FLOAT32_UNIT * beta1 * product) / (1 - product * mu),
+                   2 * beta1 * e / (1 - mu)]
+    on_moment = [2 * e_next / (1 - power_next / 2),
+                 2 * (beta1 * beta1 * product * (e + e_next) + 2 * FLOAT32_UNIT * beta1 * beta1 * product
+                      * (1 + power * power_next / 4)) / (1 - product * mu * mu_next)]
+    return on_gradient, on_moment
+
+
+NADAM_STATEMENT = (
+    "|fl(p′) − p′| ≤ u·|p′| + u(1 + u)·|p_½| + (18u + (1 + 18u)ρ₂)·(|S₁| + |S₂|) + 5u(1 + ρ₂)·|S_inc| + 2R₁·(1 + 18u)(1 + ρ₂)·|S₁| "
+    "+ 2R₂·((1 + 18u)(1 + ρ₂)·|S₂| + 5u(1 + ρ₂)·|S_inc|),  S₁ = a₁·g/d,  S₂ = a₂·m′/d,  S_inc = a₂·(1 − β1)(g − m)/d,  "
+    "p_½ = p + S₁,  p′ = p_½ + S₂,  d = √(v′/(1 − β2ᵗ)) + ε,  a₁ = −lr(1 − μ_t)/(1 − μ_prod·μ_t),  "
+    "a₂ = −lr·μ_{t+1}/(1 − μ_prod·μ_t·μ_{t+1}),  ρ₂ = 3·2⁻⁵³·β2ᵗ/(1 − β2ᵗ),  R₁, R₂ the float64 errors of a₁, a₂ relative "
+    "to them (float32 μ_prod; 0.96^(tψ)'s rounded exponent, |ln 0.96| ≤ 1/24; nadam_coefficient_errors),  "
+    + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰, ψ ≤ 1, weight_decay = 0")
+
+
+@theorem("Optim.NAdam.mu_product_regime", form="inequality", source=SOURCE,
+         statement="ψ ≤ 1, β1 ≤ 1 − 2⁻²⁰: the first step's μ_prod′ = μ₁ and any later μ_prod′ = μ_prod·μ_t with "
+                   "μ_prod ≤ 53/100 stay ≤ 53/100 through two float32 roundings: μ₁·(1 + 2⁻²⁴)² ≤ 53/100 and "
+                   "μ_prod·μ_t·(1 + 2⁻²⁴)² ≤ 53/100")
+def nadam_mu_product_regime(x: Given):
+    """Every μ_prod NAdam's own steps reach after the first is at most 53/100 (ψ ≤ 1: μ₁ ≤ 0.52·β1, and
+    each μ_t ≤ β1 ≤ 1 − 2⁻²⁰ shrinks it more than float32's two roundings can grow it): the hypothesis
+    the later-steps contract states, which keeps 1 − μ_prod·μ_t from amplifying the float32 store."""
+    later = x.state(nadam, weight_decay=0.0)
+    first = dataclasses.replace(later, mu_product=1.0, t=0)
+    away_from_one(x, later.beta1)
+    x.assume(later.momentum_decay <= 1, later.mu_product <= NADAM_MU_PRODUCT)
+    p, g = x.tensor("params"), x.tensor("grads")
+    rounding = (1 + FLOAT32_UNIT) ** 2
+    return inequality((nadam.update(first, p, g)[0].mu_product * rounding, nadam.update(later, p, g)[0].mu_product * rounding),
+                      (NADAM_MU_PRODUCT, NADAM_MU_PRODUCT))
+
+
+@theorem("Optim.NAdam.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=NADAM_STATEMENT + ", μ_prod ≤ 53/100 (every state after the first step: Optim.NAdam.mu_product_regime), "
+                   "t ≤ 2³⁰")
+def nadam_step(x: Given):
+    """A NAdam step after the first, as NumPy runs it: within u of p′ and of the half-way p_½ (the code
+    adds the two terms apart), 18 roundings of each term, 5 of the term m's increment makes, the bias
+    correction's float64 error, and R₁, R₂ of the float64 coefficients a₁, a₂ — about 2⁻⁵⁰ at
+    β1 = 0.9, t ≤ 10⁴; the float32 μ_prod weighs 2⁻²³·β1·μ_prod/(1 − μ_prod·μ_t) in them."""
+    return nadam_contract(x, first=False)
+
+
+@theorem("Optim.NAdam.float_step_error_le_first", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=NADAM_STATEMENT + ", the first step (t = 0, μ_prod = 1)")
+def nadam_first_step(x: Given):
+    """NAdam's first step, from μ_prod = 1: the same contract."""
+    return nadam_contract(x, first=True)
+
+
+def nadam_contract(x: Given, first: bool):
+    u = unit_roundoff(x)
+    state = x.state(nadam, weight_decay=0.0, **(dict(mu_product=1.0, t=0) if first else {}))
+    away_from_one(x, state.beta1, state.beta2)
+    x.assume(state.momentum_decay <= 1)
+    if not first:
+        x.assume(state.t <= 2**30, state.mu_product <= NADAM_MU_PRODUCT)
+    p, g = x.tensor("params"), x.tensor("grads")
+    t = state.t + 1
+    mu = nadam._momentum_coefficient(state.beta1, state.momentum_decay, t)
+    mu_next = nadam._momentum_coefficient(state.beta1, state.momentum_decay, t + 1)
+    on_gradient, on_moment = nadam.step_coefficients(state.lr, mu, mu_next, state.mu_product * mu)
+    errors = nadam_coefficient_errors(state, t)
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed_state, computed = nadam.update(state, p, g)
+    for coefficient, parts in zip((on_gradient, on_moment), errors):
+        rounded.relative_error_at_most(coefficient, sum(parts[1:], parts[0]))
+    exact_state, exact = rounded.exact((computed_state, computed))
+    ctx = context_of(p)
+    rho = power_amplification(state.beta2 ** t)
+    d = nadam.denominator(exact_state.v, state.beta2, state.epsilon, t)
+    s1, s2 = on_gradient * (g / d), on_moment * (exact_state.m / d)
+    s1_abs, s2_abs = ctx.abs(s1), ctx.abs(s2)
+    on_increment = times(x, 5, u, rho) * ctx.abs(on_moment * ((1 - state.beta1) * (g - state.m) / d))
+    scalar = x.multiplied_out((1 + 18 * u) * (1 + rho))
+    # each term apart (the decider keeps a sum free of u whole, as one atom)
+    bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(p + s1) \
+        + scaled(x, 18, u, rho) * s1_abs + scaled(x, 18, u, rho) * s2_abs + on_increment
+    bound = sum([2 * part * scalar * s1_abs for part in errors[0]], bound)
+    bound = sum([2 * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
+    return inequality(ctx.abs(computed - exact), bound)
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
