@@ -187,9 +187,12 @@ class Propagation:
 
     def _parts_of(self, parts: list, value) -> list | None:
         """The fewest parts (two or more, one rounded, not all) whose values multiply to ±value, or
-        None.  Parts that share a symbol value lacks are taken together, since only together can
+        None (also where the whole product is ±value: RAdam's r², whose roundings the lemma bounds).  Parts that share a symbol value lacks are taken together, since only together can
         they cancel out of it: at NAdam's first step μ_prod = 1, and −lr·(1 − μ)/(1 − μ) is −lr."""
         own = value.free_symbols
+        whole = sympy.Mul(*[p.value for p in parts])
+        if whole.free_symbols == own and (same_function(whole, value) or same_function(whole, -value)):
+            return None     # the product is X, its loose roundings too: the lemma is tried on all of it
         groups: list = []
         for p in parts:
             if not p.value.free_symbols:            # numbers and the loose roundings (value 1)

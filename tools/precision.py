@@ -22,6 +22,7 @@ import dataclasses
 import json
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -113,10 +114,20 @@ CONTRACTS = {
               ("Optim.RAdam.float_step_error_le_rectified",
                lambda kw, state, dtype: kw == {} and max(state.beta1, state.beta2) <= 1 - 2.0**-20
                and optim.radam.rho(state.beta2, state.t + 1) > optim.radam.RECTIFICATION_THRESHOLD)],
+    # NAdam's first step (μ_prod = 1) and every later one (μ_prod ≤ 53/100: Optim.NAdam.mu_product_regime)
+    "NAdam": [("Optim.NAdam.float_step_error_le_first",
+               lambda kw, state, dtype: kw == {} and _nadam_regime(state) and state.t == 0 and state.mu_product == 1),
+              ("Optim.NAdam.float_step_error_le",
+               lambda kw, state, dtype: kw == {} and _nadam_regime(state) and state.t <= 2**30
+               and Fraction(float(state.mu_product)) <= Fraction(53, 100))],
     # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
     "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
 }
 _CONTRACT_DATA: dict = {}
+
+
+def _nadam_regime(state) -> bool:
+    return max(state.beta1, state.beta2) <= 1 - 2.0**-20 and state.momentum_decay <= 1
 
 
 def applicable_contract(name: str, kwargs: dict, state, dtype_name: str) -> str | None:
