@@ -176,13 +176,17 @@ class Propagation:
     def _lemma_factors_together(self, parts: list) -> list:
         """The parts whose values multiply to ±X, for a lemma's value X, taken as one factor
         (the lemma tried on it): SymPy flattens NAdam's −lr·(1 − μ)/(1 − μ_prod) into the step's
-        product, so no node has X's value.  The same product, regrouped; the roundings that
-        SymPy left loose beside it (factors 1 + δ, value 1) stay outside, each bounded apart."""
+        product, so no node has X's value.  The same product, regrouped, where the lemma is shown
+        there; the roundings SymPy left loose beside it (factors 1 + δ, value 1) stay outside,
+        each bounded apart."""
         for _, value, _ in self.lemmas:
             chosen = self._parts_of(parts, value)
-            if chosen is not None:
-                grouped = self._by_lemma(self._mul(chosen, lemma_factors=False))
-                parts = [p for p in parts if not any(p is c for c in chosen)] + [grouped]
+            if chosen is None:
+                continue
+            together = self._mul(chosen, lemma_factors=False)
+            shown = self._by_lemma(together)
+            if shown is not together:       # a lemma not shown changes nothing: the parts stay apart
+                parts = [p for p in parts if not any(p is c for c in chosen)] + [shown]
         return parts
 
     def _parts_of(self, parts: list, value) -> list | None:

@@ -74,6 +74,24 @@ def test_a_positive_base_past_one_keeps_a_symbolic_power_positive():
     assert bound(v**x, ENV).lo == -sympy.oo                               # 0 ** (negative x) is undefined
 
 
+def test_a_base_in_zero_one_to_a_bounded_exponent_is_bounded_away_from_zero():
+    """x**e with x ∈ [lo, hi] ⊂ (0, 1] and e ∈ [e_lo, e_hi] ⊂ [0, 64] lies in [lo**⌈e_hi⌉, hi**⌊e_lo⌋]:
+    NAdam's 0.96^ψ ≥ 0.96 for ψ ≤ 1.  Every value at a grid of points lies inside; past 64 the
+    exponent gives [0, 1] as before (no huge exact powers)."""
+    decay = sympy.Rational(*0.96.as_integer_ratio())
+    psi = sympy.Symbol("psi")
+    assert bound(decay ** psi, {psi: Interval(0, 1, False, False)}) == Interval(decay, 1, False, False)
+    assert bound(decay ** psi, {psi: Interval(0, 100, False, False)}) == Interval(0, 1, False, False)
+    box = {b: Interval(sympy.Rational(1, 4), sympy.Rational(1, 2), False, False),
+           e: Interval(sympy.Rational(1, 2), sympy.Rational(5, 2), False, False)}
+    i = bound(b ** e, box)
+    assert i.lo > 0
+    for base in (sympy.Rational(1, 4), sympy.Rational(1, 3), sympy.Rational(1, 2)):
+        for exponent in (sympy.Rational(1, 2), 1, sympy.Rational(7, 4), sympy.Rational(5, 2)):
+            value = sympy.N(base ** exponent, 40)
+            assert i.lo <= value <= i.hi, (base, exponent, i)
+
+
 # ---------------------------------------------------------------- a bounded sum, shifted
 RHO = 2 / (1 - b) - 1 - 2 * t * b**t / (1 - b**t)        # RAdam's ρ_t, a sum SymPy keeps as written
 RHO_ENV = {**ENV, b: Interval(sympy.Rational(2, 3), sympy.Rational(99, 100), False, False),

@@ -440,3 +440,79 @@ def _fraction(part, beta2: float, t: int):
                                           sympy.Symbol("t"): t})
     assert value.is_Rational
     return Fraction(int(value.p), int(value.q))
+
+
+def _nadam_state(p, rng, beta1: float, momentum_decay: float, t: int, dtype):
+    """A NAdam state at step t whose μ_prod is the one NAdam's own steps reach (float32 stores)."""
+    import dataclasses
+    from optim import nadam
+    state = nadam.init(p, lr=0.01, beta1=beta1, momentum_decay=momentum_decay)
+    product = np.float32(1.0)
+    for step in range(1, t + 1):
+        product = np.float32(product * np.float32(nadam._momentum_coefficient(beta1, momentum_decay, step)))
+    return dataclasses.replace(state, t=t, mu_product=float(product), m=rng.standard_normal(5).astype(dtype),
+                               v=(rng.standard_normal(5) ** 2).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nadams_contracts_hold_where_its_coefficients_float_errors_matter(dtype):
+    """NAdam's two contracts (first step, later steps) where R₁ and R₂ weigh most — β1 → 1, ψ up to 1,
+    late steps, μ_prod at the 53/100 the later contract allows: certified |float − exact| ≤ the
+    proved bound, entry by entry, and the contract the inputs meet is the one applied."""
+    import dataclasses
+    rng = np.random.default_rng(11)
+    name = "float32" if dtype == np.float32 else "float64"
+    for beta1 in (0.9, 0.99, 1 - 2.0**-20):
+        for momentum_decay in (0.0, 4e-3, 1.0):
+            for t in (0, 1, 5, 1000, 30000):
+                p = rng.standard_normal(5).astype(dtype)
+                g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+                state = _nadam_state(p, rng, beta1, momentum_decay, t, dtype)
+                expected = "Optim.NAdam.float_step_error_le_first" if t == 0 else "Optim.NAdam.float_step_error_le"
+                assert precision.applicable_contract("NAdam", {}, state, name) == expected
+                assert _error_over_contract("NAdam", state, p, g, name) <= 1.0, (beta1, momentum_decay, t)
+    p = rng.standard_normal(5).astype(dtype)
+    loaded = dataclasses.replace(_nadam_state(p, rng, 1 - 2.0**-20, 1.0, 40, dtype), mu_product=0.5299999)
+    assert _error_over_contract("NAdam", loaded, p, rng.standard_normal(5).astype(dtype), name) <= 1.0
+    over = dataclasses.replace(loaded, mu_product=0.6)        # past the later contract's hypothesis
+    assert precision.applicable_contract("NAdam", {}, over, name) is None
+
+
+def test_nadams_coefficient_errors_bound_pythons_coefficients():
+    """R₁ and R₂ (``nadam_coefficient_errors``, the lemmas the contract's proof shows in the model)
+    against a₁ and a₂ as Python computes them — the real libm ``0.96 ** (t·ψ)``, the float32 μ_prod —
+    and exactly (60 digits) from the same float inputs: relative error ≤ R, and R not vacuous."""
+    from types import SimpleNamespace
+
+    import mpmath
+    from optim import nadam
+    from proofs.theorems.precision import nadam_coefficient_errors
+    b1, psi, product, step = sympy.symbols("beta1 psi mu_product t")
+    bounds = [sum(parts) for parts in nadam_coefficient_errors(SimpleNamespace(beta1=b1, momentum_decay=psi,
+                                                                               mu_product=product), step)]
+    worst = 0.0
+    with mpmath.workdps(60):
+        for beta1 in (0.5, 0.9, 0.99, 1 - 2.0**-20):
+            for momentum_decay in (0.0, 4e-3, 0.1, 1.0):
+                for t in (1, 2, 7, 100, 5000):
+                    mu_product = 1.0
+                    for i in range(1, t):
+                        mu_product = float(np.float32(mu_product * np.float32(nadam._momentum_coefficient(beta1, momentum_decay, i))))
+                    mu = nadam._momentum_coefficient(beta1, momentum_decay, t)
+                    mu_next = nadam._momentum_coefficient(beta1, momentum_decay, t + 1)
+                    stored = float(np.float32(mu_product * np.float32(mu)))
+                    floats = nadam.step_coefficients(0.01, mu, mu_next, stored)
+
+                    def exact_mu(k):
+                        return mpmath.mpf(beta1) * (1 - mpmath.mpf(0.96) ** (k * mpmath.mpf(momentum_decay)) / 2)
+                    m, m_next = exact_mu(t), exact_mu(t + 1)
+                    exact = (-mpmath.mpf(0.01) * (1 - m) / (1 - mpmath.mpf(mu_product) * m),
+                             -mpmath.mpf(0.01) * m_next / (1 - mpmath.mpf(mu_product) * m * m_next))
+                    at = {b1: sympy.Rational(*beta1.as_integer_ratio()), psi: sympy.Rational(*momentum_decay.as_integer_ratio()),
+                          product: sympy.Rational(*mu_product.as_integer_ratio()), step: t}
+                    for computed, value, bound in zip(floats, exact, bounds):
+                        error = abs(mpmath.mpf(computed) - value) / abs(value)
+                        limit = mpmath.mpf(str(sympy.N(bound.xreplace(at), 40)))
+                        assert error <= limit, (beta1, momentum_decay, t, float(error), float(limit))
+                        worst = max(worst, float(error / limit))
+    assert worst > 1e-3

@@ -512,3 +512,90 @@ def test_a_number_to_a_symbolic_power_stays_one_atom():
                         (propagation.multiplied_out((1 - mu) * (1 + mu)), (1 - mu) * (1 + mu))):
         assert power in form.atoms(sympy.Pow), form
         assert sympy.expand(form - value) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# A lemma's value as a set of a product's factors (NAdam's step coefficients), |ln b| as a number.
+
+def _bounded_beta_lemmas(*lemmas):
+    k = Knowledge(SYMBOLS, [(u <= U, "hypothesis"), (beta <= sympy.Rational(1, 2), "hypothesis")])
+    return propagation.Propagation({d: u for d in DELTAS}, k, {u}, list(lemmas))
+
+
+@pytest.mark.parametrize("bound, used", [(2 * u * sympy.Abs(p) * sympy.Abs(m), True),
+                                         (u / 2 * sympy.Abs(p) * sympy.Abs(m), False)])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_lemma_on_some_factors_of_a_product_is_shown_on_them_taken_together(bound, used, sign):
+    """g·(p(1 + δ₁) + q)·m·(1 + δ₂): no node has the value (p + q)·m, SymPy flattened it into the
+    product; its two factors are taken together and the lemma tried there (on −X as on X: one
+    error).  Shown, it is carried on; too small, not used, and the product keeps its own bound."""
+    lemma = ("absolute", sign * (p + q) * m, bound)
+    expr = g * (p * (1 + DELTAS[0]) + q) * m * (1 + DELTAS[1])
+    a, plain = _with_lemmas(lemma), _with_lemmas()
+    n = a.node(expr)
+    assert n.value == plain.node(expr).value == g * (p + q) * m
+    assert (lemma in a.used) == used
+    if used:        # the lemma's bound, then g and the loose rounding: |g|·(B + u·(|p + q||m| + B))
+        expected = sympy.Abs(g) * (bound + u * (sympy.Abs((p + q) * m) + bound))
+        assert sympy.expand(n.error - expected) == 0, n.error
+    else:
+        assert n.error == plain.node(expr).error
+
+
+def test_factors_that_cancel_out_of_a_lemmas_value_are_found_together():
+    """NAdam's first step: μ_prod = 1, so a₁ = −lr(1 − μ)/(1 − μ) is −lr over the reals, while the
+    float run computes 1 − μ twice with different roundings.  The factors that share symbols −lr
+    lacks are taken together with lr: the lemma is met, shown (relative 4uβ/(1 − β) ≥ the two
+    subtractions' 2uβ/(1 − β) over 1 − sup D) and used."""
+    rounded_coefficient = lr * (1 - beta * (1 + DELTAS[0])) / (1 - beta * (1 + DELTAS[1]))
+    lemma = ("relative", -lr, 4 * u * beta / (1 - beta))
+    a = _bounded_beta_lemmas(lemma)
+    n = a.node(g * rounded_coefficient)
+    assert lemma in a.used and n.value == g * lr
+    too_small = ("relative", -lr, u * beta / (1 - beta))
+    a = _bounded_beta_lemmas(too_small)
+    a.node(g * rounded_coefficient)
+    assert not a.used
+
+
+@pytest.mark.parametrize("base", [0.96, 0.5, 0.999, 1.5, 3.0, 1.0])
+def test_the_bound_on_a_logarithm_is_rational_and_at_least_it(base):
+    import mpmath
+    b = sympy.Rational(*base.as_integer_ratio())
+    bound = propagation.log_bound(b)
+    assert bound.is_Rational
+    with mpmath.workdps(60):
+        exact = abs(mpmath.log(mpmath.mpf(b.p) / b.q))
+        assert mpmath.mpf(bound.p) / bound.q >= exact
+        if abs(base - 1) <= 0.05:       # a decay base, where the series is tight: within 10⁻⁶ of |ln b|
+            assert mpmath.mpf(bound.p) / bound.q - exact <= mpmath.mpf("1e-6")
+    assert propagation.log_bound(sympy.sqrt(2)) == sympy.Abs(sympy.log(sympy.sqrt(2)))    # not a rational: as it is
+
+
+def test_the_nadam_contract_is_shown_with_its_two_lemmas_and_not_without_them():
+    import dataclasses
+    from proofs.harness import build_theorem
+    from proofs.theorems import precision as contracts
+    from symbolic import prover
+    for first in (False, True):
+        (verdict,) = _shown_with_lemmas(lambda x: contracts.nadam_contract(x, first=first))
+        assert verdict is not None and verdict.status == PROVED, first
+        assert verdict.method.count("lemma |fl(X) − X|") == 2, verdict.method
+    data = build_theorem(Theorem("Test.lemmas", "a contract", PROVED,
+                                 lambda x: contracts.nadam_contract(x, first=False), "A contract.", __name__))
+    (ob,) = [ob for ob in data.obligations if ob.pairs]
+    assert prover._by_error_propagation(dataclasses.replace(ob, lemmas=[]), data.variables, 0,
+                                        list(data.hypotheses)) is None
+
+
+def test_the_nadam_contract_with_half_its_coefficient_errors_is_not_shown():
+    """R₁/2 and R₂/2, in the lemmas and the claim: at most the analysis's own relative errors, not
+    over 1 − sup D, so neither lemma is shown nor used, and the claim is not shown."""
+    from proofs.theorems import precision as contracts
+
+    def halved(state, t):
+        return tuple([part / 2 for part in parts] for parts in contracts.nadam_coefficient_errors(state, t))
+    build = lambda x: contracts.nadam_contract(x, first=False, errors=halved)   # noqa: E731
+    assert _lemmas_used(build) == []
+    (verdict,) = _shown_with_lemmas(build)
+    assert verdict is None

@@ -476,7 +476,9 @@ def nadam_first_step(x: Given):
     return nadam_contract(x, first=True)
 
 
-def nadam_contract(x: Given, first: bool):
+def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors):
+    """The contract for the first step or a later one, with R₁'s and R₂'s parts ``errors(state, t)``
+    (``nadam_coefficient_errors``), in the lemmas and in the claim alike."""
     u = unit_roundoff(x)
     state = x.state(nadam, weight_decay=0.0, **(dict(mu_product=1.0, t=0) if first else {}))
     away_from_one(x, state.beta1, state.beta2)
@@ -488,7 +490,7 @@ def nadam_contract(x: Given, first: bool):
     mu = nadam._momentum_coefficient(state.beta1, state.momentum_decay, t)
     mu_next = nadam._momentum_coefficient(state.beta1, state.momentum_decay, t + 1)
     on_gradient, on_moment = nadam.step_coefficients(state.lr, mu, mu_next, state.mu_product * mu)
-    errors = nadam_coefficient_errors(state, t)
+    errors = errors(state, t)
     with x.rounding(u, python_scalars=True) as rounded:
         computed_state, computed = nadam.update(state, p, g)
     for coefficient, parts in zip((on_gradient, on_moment), errors):
