@@ -405,6 +405,7 @@ def radam_rectified_contract(x: Given, error_parts):
 FLOAT32_UNIT = sympy.Rational(1, 2**24)
 NADAM_LOG = sympy.Rational(1, 24)
 NADAM_MU_PRODUCT = sympy.Rational(53, 100)
+NADAM_SLACK = 1 + sympy.Rational(1, 64)
 
 
 def nadam_momentum_error(power, exponent):
@@ -417,23 +418,24 @@ def nadam_coefficient_errors(state, t) -> tuple:
     """(R₁'s parts, R₂'s parts): the errors of a₁ and a₂ relative to them, from μ_t's and μ_{t+1}'s
     (``nadam_momentum_error``) and μ_prod′'s float32 rounding; written with μ ≤ β1 and
     (1 − ½·0.96^y)(1 − ½·0.96^y′) ≤ 1 + ¼·0.96^(y + y′), so that every term is ≥ 0 (the decider
-    compares bounds term by term); each part 2× what the analysis finds, for its 1/(1 − sup R)."""
+    compares bounds term by term); each part κ = 1 + 2⁻⁶ times what the analysis finds, for the
+    factor 1/(1 − sup R) it carries a relative bound with (sup R from interval bounds)."""
     beta1, psi, product = state.beta1, state.momentum_decay, state.mu_product
     power, power_next = nadam.DECAY_BASE ** (t * psi), nadam.DECAY_BASE ** ((t + 1) * psi)
     mu = nadam._momentum_coefficient(beta1, psi, t)
     mu_next = nadam._momentum_coefficient(beta1, psi, t + 1)
     e, e_next = nadam_momentum_error(power, t * psi), nadam_momentum_error(power_next, (t + 1) * psi)
-    on_gradient = [2 * (product * beta1 * e + 2 * FLOAT32_UNIT * beta1 * product) / (1 - product * mu),
-                   2 * beta1 * e / (1 - mu)]
-    on_moment = [2 * e_next / (1 - power_next / 2),
-                 2 * (beta1 * beta1 * product * (e + e_next) + 2 * FLOAT32_UNIT * beta1 * beta1 * product
+    on_gradient = [NADAM_SLACK * (product * beta1 * e + 2 * FLOAT32_UNIT * beta1 * product) / (1 - product * mu),
+                   NADAM_SLACK * beta1 * e / (1 - mu)]
+    on_moment = [NADAM_SLACK * e_next / (1 - power_next / 2),
+                 NADAM_SLACK * (beta1 * beta1 * product * (e + e_next) + 2 * FLOAT32_UNIT * beta1 * beta1 * product
                       * (1 + power * power_next / 4)) / (1 - product * mu * mu_next)]
     return on_gradient, on_moment
 
 
 NADAM_STATEMENT = (
-    "|fl(p′) − p′| ≤ u·|p′| + u(1 + u)·|p_½| + (18u + (1 + 18u)ρ₂)·(|S₁| + |S₂|) + 5u(1 + ρ₂)·|S_inc| + 2R₁·(1 + 18u)(1 + ρ₂)·|S₁| "
-    "+ 2R₂·((1 + 18u)(1 + ρ₂)·|S₂| + 5u(1 + ρ₂)·|S_inc|),  S₁ = a₁·g/d,  S₂ = a₂·m′/d,  S_inc = a₂·(1 − β1)(g − m)/d,  "
+    "|fl(p′) − p′| ≤ u·|p′| + u(1 + u)·|p_½| + (18u + (1 + 18u)ρ₂)·(|S₁| + |S₂|) + 5u(1 + ρ₂)·|S_inc| + κR₁·(1 + 18u)(1 + ρ₂)·|S₁| "
+    "+ κR₂·((1 + 18u)(1 + ρ₂)·|S₂| + 5u(1 + ρ₂)·|S_inc|),  κ = 1 + 2⁻⁶,  S₁ = a₁·g/d,  S₂ = a₂·m′/d,  S_inc = a₂·(1 − β1)(g − m)/d,  "
     "p_½ = p + S₁,  p′ = p_½ + S₂,  d = √(v′/(1 − β2ᵗ)) + ε,  a₁ = −lr(1 − μ_t)/(1 − μ_prod·μ_t),  "
     "a₂ = −lr·μ_{t+1}/(1 − μ_prod·μ_t·μ_{t+1}),  ρ₂ = 3·2⁻⁵³·β2ᵗ/(1 − β2ᵗ),  R₁, R₂ the float64 errors of a₁, a₂ relative "
     "to them (float32 μ_prod; 0.96^(tψ)'s rounded exponent, |ln 0.96| ≤ 1/24; nadam_coefficient_errors),  "
@@ -506,8 +508,8 @@ def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors):
     # each term apart (the decider keeps a sum free of u whole, as one atom)
     bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(p + s1) \
         + scaled(x, 18, u, rho) * s1_abs + scaled(x, 18, u, rho) * s2_abs + on_increment
-    bound = sum([2 * part * scalar * s1_abs for part in errors[0]], bound)
-    bound = sum([2 * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
+    bound = sum([NADAM_SLACK * part * scalar * s1_abs for part in errors[0]], bound)
+    bound = sum([NADAM_SLACK * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
     return inequality(ctx.abs(computed - exact), bound)
 
 
