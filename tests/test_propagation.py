@@ -348,7 +348,8 @@ def test_a_schedule_free_contract_without_the_averaging_coefficients_float64_err
         assert prover._by_error_propagation(ob, data.variables, 0, list(data.hypotheses)) is None, ob.path
 
 
-@pytest.mark.parametrize("power", [{"weight_lr_power": 2.0}, {"power_at_most": 4}], ids=["square", "up to 4"])
+@pytest.mark.parametrize("power", [{"weight_lr_power": 2.0}, {"power_at_most": 4}, {"power_at_most": 64}],
+                         ids=["square", "up to 4", "up to 64"])
 def test_a_schedule_free_warmup_contract_without_the_warmup_rates_float64_error_is_not_shown(power):
     """γ = lr·(k + 1)/warmup is rounded in float64 (a quotient and a product): its error enters the step
     and, through max(γ, lr_max)^weight_lr_power, c. The contract without warmup, with γ for lr, leaves it
@@ -599,3 +600,18 @@ def test_the_nadam_contract_with_half_its_coefficient_errors_is_not_shown():
     assert _lemmas_used(build) == []
     (verdict,) = _shown_with_lemmas(build)
     assert verdict is None
+
+
+def test_the_warmup_contract_for_powers_up_to_64_needs_its_4_units_per_unit_of_power():
+    """weight_lr_power ≤ 64: γ̂'s error raised to the power is within (1 + 2·2⁻⁵³)⁶⁴ − 1 ≈ 128·2⁻⁵³, carried
+    into c and the step: 256·2⁻⁵³ (4 per unit of the power) is shown, 128·2⁻⁵³ is not."""
+    from proofs.theorems.precision import schedule_free_run, schedule_free_terms, warmup_rate_terms
+
+    def contract(units):
+        def build(x):
+            u, ctx, computed, exact, terms = schedule_free_run(x, power_at_most=64)
+            return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms)
+                              + warmup_rate_terms(ctx, *terms, units=units))
+        return build
+    assert _verdict(contract(256)) == PROVED
+    assert _verdict(contract(128)) != PROVED

@@ -658,6 +658,19 @@ def schedule_free_sgd_step_with_warmup_any_power(x: Given):
                       + warmup_rate_terms(ctx, *terms, units=16))
 
 
+@theorem("Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_64", form="inequality", source=SOURCE,
+         time_limit=SLOW,
+         statement="|fl(y′) − y′| ≤ (the contract with a warmup, 256·2⁻⁵³ in place of 8·2⁻⁵³),  w = (k + 1)^r·"
+                   "max(γ, lr_max)^weight_lr_power,  0 ≤ weight_lr_power ≤ 64,  " + UNIT_RANGE + ", any warmup_steps")
+def schedule_free_sgd_step_with_warmup_power_up_to_64(x: Given):
+    """The same for any weight_lr_power in [0, 64]: γ̂'s relative error 2·2⁻⁵³ raised to a power up to 64
+    is within (1 + 2·2⁻⁵³)⁶⁴ − 1 of it, so the warmup rate's share is 4·64 units of 2⁻⁵³ (4 per unit of
+    the power, as for the square and for [0, 4])."""
+    u, ctx, computed, exact, terms = schedule_free_run(x, power_at_most=64)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms)
+                      + warmup_rate_terms(ctx, *terms, units=256))
+
+
 def schedule_free_run(x: Given, power_at_most=None, **options):
     """(u, ctx, fl(y′), y′, terms): a schedule-free SGD step with these options as NumPy runs it and
     its exact run, and what its contract's terms are of — (y, z, c, g̃, γ, β, λ), γ the step's rate
