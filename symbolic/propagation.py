@@ -36,7 +36,9 @@ Each rule is a textbook inequality, valid for *every* δ in the box (no first-or
 A theorem may propose lemmas (``Obligation.lemmas``: |X̂ − X| ≤ B, or ≤ R·|X|) for values X met on
 the way, in a form its claim can name (RAdam's ρ_t and r²): at a node of value X the lemma's bound
 replaces the node's own only where ``dominated`` shows it at least as large (R ≥ N/(1 − sup D) for a
-relative one) — never assumed; ``used`` records each lemma shown and how.
+relative one) — never assumed; ``used`` records each lemma shown and how.  A lemma's value may
+also be met as some of a product's factors (SymPy flattens NAdam's step coefficient into the
+step's product): those factors are then bounded as one, where the lemma is shown on them.
 
 Anything else containing a δ (a comparison that may flip, a floor, a function) is not bounded:
 the caller then says UNKNOWN.  The bound proves nothing by itself; ``dominated`` then shows the claimed
@@ -191,12 +193,14 @@ class Propagation:
 
     def _parts_of(self, parts: list, value) -> list | None:
         """The fewest parts (two or more, one rounded, not all) whose values multiply to ±value, or
-        None (also where the whole product is ±value: RAdam's r², whose roundings the lemma bounds).  Parts that share a symbol value lacks are taken together, since only together can
-        they cancel out of it: at NAdam's first step μ_prod = 1, and −lr·(1 − μ)/(1 − μ) is −lr."""
+        None — also where the whole product is ±value (RAdam's r²: the lemma bounds it with its
+        loose roundings, and is tried on all of it).  Parts that share a symbol value lacks are
+        taken together, since only together can they cancel out of it: at NAdam's first step
+        μ_prod = 1, and −lr·(1 − μ)/(1 − μ) is −lr."""
         own = value.free_symbols
         whole = sympy.Mul(*[p.value for p in parts])
         if whole.free_symbols == own and (same_function(whole, value) or same_function(whole, -value)):
-            return None     # the product is X, its loose roundings too: the lemma is tried on all of it
+            return None
         groups: list = []
         for p in parts:
             if not p.value.free_symbols:            # numbers and the loose roundings (value 1)
@@ -441,7 +445,8 @@ def log_bound(b):
     """A rational number ≥ |ln b| for a rational b > 0 — ln(1 + x) ≤ x − x²/2 + x³/3 for x ≥ 0, with
     1 + x = max(b, 1/b) — within 10⁻⁶ of it for b = 0.96 (NAdam's base): a coefficient a claim
     can write and compare, where ln b itself is irrational, and expanding splits it into
-    log(1080863910568919) − 50·log(2), which no claim names.  |ln b| for any other b."""
+    log(1080863910568919) − 50·log(2), which no claim names.  |ln b| for any other b.
+    (x − x²/2 + x³/3 − ln(1 + x) is 0 at 0 and its derivative x³/(1 + x) ≥ 0.)"""
     b = sympy.sympify(b)
     if not (b.is_Rational and b > 0):
         return sympy.Abs(sympy.log(b))

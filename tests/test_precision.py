@@ -524,7 +524,8 @@ def test_nadams_coefficient_errors_bound_pythons_coefficients():
                 for t in (1, 2, 7, 100, 5000):
                     mu_product = 1.0
                     for i in range(1, t):
-                        mu_product = float(np.float32(mu_product * np.float32(nadam._momentum_coefficient(beta1, momentum_decay, i))))
+                        mu_i = np.float32(nadam._momentum_coefficient(beta1, momentum_decay, i))
+                        mu_product = float(np.float32(mu_product * mu_i))
                     mu = nadam._momentum_coefficient(beta1, momentum_decay, t)
                     mu_next = nadam._momentum_coefficient(beta1, momentum_decay, t + 1)
                     stored = float(np.float32(mu_product * np.float32(mu)))
@@ -535,8 +536,9 @@ def test_nadams_coefficient_errors_bound_pythons_coefficients():
                     m, m_next = exact_mu(t), exact_mu(t + 1)
                     exact = (-mpmath.mpf(0.01) * (1 - m) / (1 - mpmath.mpf(mu_product) * m),
                              -mpmath.mpf(0.01) * m_next / (1 - mpmath.mpf(mu_product) * m * m_next))
-                    at = {b1: sympy.Rational(*beta1.as_integer_ratio()), psi: sympy.Rational(*momentum_decay.as_integer_ratio()),
-                          product: sympy.Rational(*mu_product.as_integer_ratio()), step: t}
+                    at = {b1: sympy.Rational(*beta1.as_integer_ratio()), step: t,
+                          psi: sympy.Rational(*momentum_decay.as_integer_ratio()),
+                          product: sympy.Rational(*mu_product.as_integer_ratio())}
                     for computed, value, bound in zip(floats, exact, bounds):
                         error = abs(mpmath.mpf(computed) - value) / abs(value)
                         limit = mpmath.mpf(str(sympy.N(bound.xreplace(at), 40)))

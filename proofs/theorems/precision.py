@@ -434,11 +434,12 @@ def nadam_coefficient_errors(state, t) -> tuple:
 
 
 NADAM_STATEMENT = (
-    "|fl(p′) − p′| ≤ u·|p′| + u(1 + u)·|p_½| + (18u + (1 + 18u)ρ₂)·(|S₁| + |S₂|) + 5u(1 + ρ₂)·|S_inc| + κR₁·(1 + 18u)(1 + ρ₂)·|S₁| "
-    "+ κR₂·((1 + 18u)(1 + ρ₂)·|S₂| + 5u(1 + ρ₂)·|S_inc|),  κ = 1 + 2⁻⁶,  S₁ = a₁·g/d,  S₂ = a₂·m′/d,  S_inc = a₂·(1 − β1)(g − m)/d,  "
-    "p_½ = p + S₁,  p′ = p_½ + S₂,  d = √(v′/(1 − β2ᵗ)) + ε,  a₁ = −lr(1 − μ_t)/(1 − μ_prod·μ_t),  "
-    "a₂ = −lr·μ_{t+1}/(1 − μ_prod·μ_t·μ_{t+1}),  ρ₂ = 3·2⁻⁵³·β2ᵗ/(1 − β2ᵗ),  R₁, R₂ the float64 errors of a₁, a₂ relative "
-    "to them (float32 μ_prod; 0.96^(tψ)'s rounded exponent, |ln 0.96| ≤ 1/24; nadam_coefficient_errors),  "
+    "|fl(p′) − p′| ≤ u·|p′| + u(1 + u)·|p_½| + (18u + (1 + 18u)ρ₂)·(|S₁| + |S₂|) + 5u(1 + ρ₂)·|S_inc| "
+    "+ κR₁·(1 + 18u)(1 + ρ₂)·|S₁| + κR₂·((1 + 18u)(1 + ρ₂)·|S₂| + 5u(1 + ρ₂)·|S_inc|),  κ = 1 + 2⁻⁶,  "
+    "S₁ = a₁·g/d,  S₂ = a₂·m′/d,  S_inc = a₂·(1 − β1)(g − m)/d,  p_½ = p + S₁,  p′ = p_½ + S₂,  "
+    "d = √(v′/(1 − β2ᵗ)) + ε,  a₁ = −lr(1 − μ_t)/(1 − μ_prod·μ_t),  a₂ = −lr·μ_{t+1}/(1 − μ_prod·μ_t·μ_{t+1}),  "
+    "ρ₂ = 3·2⁻⁵³·β2ᵗ/(1 − β2ᵗ),  R₁, R₂ the float64 errors of a₁, a₂ relative to them (float32 μ_prod; "
+    "0.96^(tψ)'s rounded exponent, |ln 0.96| ≤ 1/24; nadam_coefficient_errors),  "
     + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰, ψ ≤ 1, weight_decay = 0")
 
 
@@ -456,13 +457,13 @@ def nadam_mu_product_regime(x: Given):
     x.assume(later.momentum_decay <= 1, later.mu_product <= NADAM_MU_PRODUCT)
     p, g = x.tensor("params"), x.tensor("grads")
     rounding = (1 + FLOAT32_UNIT) ** 2
-    return inequality((nadam.update(first, p, g)[0].mu_product * rounding, nadam.update(later, p, g)[0].mu_product * rounding),
-                      (NADAM_MU_PRODUCT, NADAM_MU_PRODUCT))
+    stored = [nadam.update(state, p, g)[0].mu_product * rounding for state in (first, later)]
+    return inequality(tuple(stored), (NADAM_MU_PRODUCT, NADAM_MU_PRODUCT))
 
 
 @theorem("Optim.NAdam.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
-         statement=NADAM_STATEMENT + ", μ_prod ≤ 53/100 (every state after the first step: Optim.NAdam.mu_product_regime), "
-                   "t ≤ 2³⁰")
+         statement=NADAM_STATEMENT + ", μ_prod ≤ 53/100 (every state after the first step: "
+                   "Optim.NAdam.mu_product_regime), t ≤ 2³⁰")
 def nadam_step(x: Given):
     """A NAdam step after the first, as NumPy runs it: within u of p′ and of the half-way p_½ (the code
     adds the two terms apart), 18 roundings of each term, 5 of the term m's increment makes, the bias
