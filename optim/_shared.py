@@ -95,11 +95,16 @@ def average_coefficient(weight: Any, weight_sum: Any) -> Any:
     return weight / weight_sum if weight_sum != 0 else 0
 
 
+def step_coefficient(lr: Any, beta: Any, c: Any) -> Any:
+    """γ·(β·(1 − c) − 1): the coefficient of g in y's step (≤ 0), a Python scalar."""
+    return lr * (beta * (1 - c) - 1)
+
+
 def schedule_free_step(y: Any, z: Any, g: Any, lr: Any, beta: Any, c: Any) -> tuple[Any, Any]:
     """(y, z) after one step on the gradient g taken at y, in schedule_free's order:
     y ← lerp(y, z, c);  y ← y + γ·(β·(1 − c) − 1)·g;  z ← z − γ·g."""
     y = lerp(y, z, c)
-    y = y + lr * (beta * (1 - c) - 1) * g
+    y = y + step_coefficient(lr, beta, c) * g
     return y, z - lr * g
 
 

@@ -395,6 +395,40 @@ def test_the_schedule_free_adamw_contract_holds_where_its_amplified_terms_matter
                 assert _error_over_contract("AdamWScheduleFree", state, p, g, name) <= 1.0, (beta1, beta2, k, weight_sum)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_schedule_free_adamw_warmup_contracts_hold_during_and_after_the_warmup(dtype):
+    """Schedule-free AdamW with a warmup (the square, and powers up to 64: 0, 3¾, 16, 64): at the first
+    warmup step and late in a long one, after it, lr_max below γ (γ enters c) and above it, β1 → 1
+    with c → 0, β2 → 1 early, weight decay: certified |float − exact| ≤ the proved bound, the
+    contract applied the one its inputs meet; a power past 64, or β1 past 1 − 2⁻²⁰, has none."""
+    import dataclasses
+    from optim import schedule_free_adamw
+    rng = np.random.default_rng(12)
+    name = "float32" if dtype == np.float32 else "float64"
+    for power, expected in ((2.0, "Optim.AdamWScheduleFree.float_step_error_le_with_warmup"),
+                            (0.0, "Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64"),
+                            (3.75, "Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64"),
+                            (16.0, "Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64"),
+                            (64.0, "Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64")):
+        for warmup, k in ((3, 0), (10**6, 123456), (5, 40)):
+            for (beta1, beta2), weight_sum, decay in (((0.9, 0.999), 0.0, 0.0), ((1 - 2.0**-20, 1 - 2.0**-20), 1e12, 0.1)):
+                p = rng.standard_normal(5).astype(dtype)
+                g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
+                state = schedule_free_adamw.init(p, lr=0.37, beta1=beta1, beta2=beta2, weight_decay=decay,
+                                                 warmup_steps=warmup, r=1.0, weight_lr_power=power)
+                for lr_max in (-1.0, 1e3):
+                    state = dataclasses.replace(state, z=(p + rng.standard_normal(5)).astype(dtype), k=k,
+                                                v=(rng.standard_normal(5) ** 2).astype(dtype),
+                                                weight_sum=weight_sum, lr_max=lr_max)
+                    assert precision.applicable_contract("AdamWScheduleFree", {}, state, name) == expected
+                    assert _error_over_contract("AdamWScheduleFree", state, p, g, name) <= 1.0, \
+                        (power, warmup, k, beta1, lr_max)
+    assert precision.applicable_contract("AdamWScheduleFree", {}, dataclasses.replace(state, weight_lr_power=64.5),
+                                         name) is None
+    assert precision.applicable_contract("AdamWScheduleFree", {}, dataclasses.replace(state, beta1=1 - 2.0**-21),
+                                         name) is None
+
+
 def test_radams_float_rho_lies_within_its_proved_bound():
     """``Optim.RAdam.float_rho_error_le`` (u = 2⁻⁵³, Python's floats) against ρ_t computed exactly
     from the float β2 (fractions): every β2 from 0 to 1 − 2⁻²⁰, t up to 10³, the steps around

@@ -615,3 +615,15 @@ def test_the_warmup_contract_for_powers_up_to_64_needs_its_4_units_per_unit_of_p
         return build
     assert _verdict(contract(256)) == PROVED
     assert _verdict(contract(128)) != PROVED
+
+
+def test_schedule_free_adamws_warmup_contract_needs_its_coefficient_error_at_its_size():
+    """Schedule-free AdamW through a warmup: shown with the step coefficient's float64 error B_s times
+    what s multiplies (the square, powers up to 64); not shown without those terms (c's error meets
+    ĝ + λy's rounding in s·(ĝ + λy) while weight decay and the warmup are on), nor, for powers up to
+    64, with B_s at P = 32."""
+    from proofs.theorems import precision as contracts
+    assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x)) == PROVED
+    assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x, power_at_most=64)) == PROVED
+    assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x, coefficient_error=False)) != PROVED
+    assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x, power_at_most=64, error_power=32)) != PROVED

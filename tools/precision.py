@@ -106,9 +106,15 @@ CONTRACTS = {
                          lambda kw, state, dtype: 0 <= state.weight_lr_power <= 4),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_64",
                          lambda kw, state, dtype: 0 <= state.weight_lr_power <= 64)],
-    "AdamWScheduleFree": ("Optim.AdamWScheduleFree.float_step_error_le",
-                          lambda kw, state, dtype: state.warmup_steps == 0
-                          and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
+    "AdamWScheduleFree": [("Optim.AdamWScheduleFree.float_step_error_le",
+                           lambda kw, state, dtype: state.warmup_steps == 0
+                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
+                          ("Optim.AdamWScheduleFree.float_step_error_le_with_warmup",
+                           lambda kw, state, dtype: state.weight_lr_power == 2
+                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
+                          ("Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64",
+                           lambda kw, state, dtype: 0 <= state.weight_lr_power <= 64
+                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20)],
     # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones (β's ≤ 1 − 2⁻²⁰)
     "RAdam": [("Optim.RAdam.float_step_error_le_unrectified",
                lambda kw, state, dtype: kw == {}
@@ -359,7 +365,8 @@ def markdown(result: dict) -> str:
               "float step left the dtype's range (no bound applies; the float step is then wrong).", "",
               "*Proved*: the prover's whole-step contract (`proofs/theorems/precision.py`, "
               "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup (`…_power_le_4` "
-              "or `…_power_le_64` where its weight_lr_power is not 2), `…_first` for NAdam's first step, and "
+              "or `…_power_le_64` where its weight_lr_power is not 2; the same two for schedule-free AdamW), "
+              "`…_first` for NAdam's first step, and "
               "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
               "(the options its theorem fixes; the first whose conditions hold; — elsewhere).", "",

@@ -15,7 +15,7 @@ import sympy
 
 from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
-from optim._shared import bias_correction, ema_of_square, lerp
+from optim._shared import bias_correction, ema_of_square, lerp, step_coefficient
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
 
@@ -403,9 +403,11 @@ def radam_rectified_contract(x: Given, error_parts):
 # two lemmas the decider shows inside its analysis.  |ln 0.96| ≤ 1/24 is how the rounded exponent's
 # error enters (symbolic.propagation.log_bound's rational bound is 0.0408…).
 FLOAT32_UNIT = sympy.Rational(1, 2**24)
+# κ: a lemma's bound, carried on, is over 1 − sup R (its relative form) or meets the analysis's
+# higher-order terms: the claims take it 1 + 2⁻⁶ times what the analysis finds
+LEMMA_SLACK = 1 + sympy.Rational(1, 64)
 NADAM_LOG = sympy.Rational(1, 24)
 NADAM_MU_PRODUCT = sympy.Rational(53, 100)
-NADAM_SLACK = 1 + sympy.Rational(1, 64)
 
 
 def nadam_momentum_error(power, exponent):
@@ -425,10 +427,10 @@ def nadam_coefficient_errors(state, t) -> tuple:
     mu = nadam._momentum_coefficient(beta1, psi, t)
     mu_next = nadam._momentum_coefficient(beta1, psi, t + 1)
     e, e_next = nadam_momentum_error(power, t * psi), nadam_momentum_error(power_next, (t + 1) * psi)
-    on_gradient = [NADAM_SLACK * (product * beta1 * e + 2 * FLOAT32_UNIT * beta1 * product) / (1 - product * mu),
-                   NADAM_SLACK * beta1 * e / (1 - mu)]
-    on_moment = [NADAM_SLACK * e_next / (1 - power_next / 2),
-                 NADAM_SLACK * (beta1 * beta1 * product * (e + e_next) + 2 * FLOAT32_UNIT * beta1 * beta1 * product
+    on_gradient = [LEMMA_SLACK * (product * beta1 * e + 2 * FLOAT32_UNIT * beta1 * product) / (1 - product * mu),
+                   LEMMA_SLACK * beta1 * e / (1 - mu)]
+    on_moment = [LEMMA_SLACK * e_next / (1 - power_next / 2),
+                 LEMMA_SLACK * (beta1 * beta1 * product * (e + e_next) + 2 * FLOAT32_UNIT * beta1 * beta1 * product
                       * (1 + power * power_next / 4)) / (1 - product * mu * mu_next)]
     return on_gradient, on_moment
 
@@ -509,8 +511,8 @@ def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors):
     # each term apart (the decider keeps a sum free of u whole, as one atom)
     bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(p + s1) \
         + scaled(x, 18, u, rho) * s1_abs + scaled(x, 18, u, rho) * s2_abs + on_increment
-    bound = sum([NADAM_SLACK * part * scalar * s1_abs for part in errors[0]], bound)
-    bound = sum([NADAM_SLACK * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
+    bound = sum([LEMMA_SLACK * part * scalar * s1_abs for part in errors[0]], bound)
+    bound = sum([LEMMA_SLACK * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
     return inequality(ctx.abs(computed - exact), bound)
 
 
@@ -614,7 +616,7 @@ def schedule_free_terms(u, ctx, y, z, c, shifted, lr, beta, decay):
     """Schedule-free SGD's contract, less u·|y′|, for a step along ``shifted`` (g + λ·y, or
     AdamW's ĝ + λ·y): the averaged point's roundings, c's float64 error, the step's roundings and
     1 − c's float64 error, and the decay's."""
-    scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
+    scale = step_coefficient(lr, beta, c)         # s, the step's coefficient (≤ 0)
     return (2 * u * ctx.abs(lerp(y, z, c)) + (4 * u + 12 * FLOAT64_UNIT) * ctx.abs(c * (z - y))
             + 6 * u * ctx.abs(shifted * scale) + 13 * FLOAT64_UNIT * ctx.abs(shifted * (lr * beta))
             + 3 * u * ctx.abs(y * (decay * scale)) + u * ctx.abs(y * (lr * beta * decay)))
@@ -624,7 +626,7 @@ def warmup_rate_terms(ctx, y, z, c, shifted, rate, beta, decay, units: int = 8):
     """``units``·2⁻⁵³ of c's move and of the step's three parts, on g̃ and on the decay λ·y: the
     float64 error of the warmup rate γ = lr·(k + 1)/warmup (a quotient and a product), carried
     into the step and, through max(γ, lr_max)^weight_lr_power, into c (8 for the square)."""
-    parts = (rate * (beta * (1 - c) - 1), rate * beta * (1 - c), rate * beta * c)
+    parts = (step_coefficient(rate, beta, c), rate * beta * (1 - c), rate * beta * c)
     return units * FLOAT64_UNIT * (ctx.abs(c * (z - y)) + sum(ctx.abs(v * f) for v in (shifted, decay * y) for f in parts))
 
 
@@ -710,9 +712,75 @@ def schedule_free_adamw_step(x: Given):
     lr, beta, decay = state.lr, state.beta1, state.weight_decay
     normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
     shifted = normalised + decay * y              # the step's direction, with the decoupled decay
-    scale = lr * (beta * (1 - c) - 1)             # s, the step's coefficient (≤ 0)
+    scale = step_coefficient(lr, beta, c)         # s, the step's coefficient (≤ 0)
     e = scaled(x, 9, u, power_amplification(state.beta2 ** (state.k + 1)))   # ĝ's error, relative to it
     return inequality(ctx.abs(computed - exact),
                       u * ctx.abs(exact) + schedule_free_terms(u, ctx, y, state.z, c, shifted, lr, beta, decay)
                       + x.multiplied_out(e * (1 + 6 * u)) * ctx.abs(normalised * scale)
                       + x.multiplied_out(e * 13 * FLOAT64_UNIT) * ctx.abs(normalised * (lr * beta)))
+
+
+def schedule_free_coefficient_error(rate, beta, c, power: int):
+    """B_s = κ·γ·2⁻⁵³·((4P + 12)·β·c + 2β·|1 − c| + 4(1 + β·c)): the float64 error of the step
+    coefficient s = γ·(β(1 − c) − 1) during a warmup, weight_lr_power ≤ P — c's own (12 units: two
+    powers, a product, a sum, a quotient; 4 per unit of P from the warmup rate γ̂ = lr·(k + 1)/warmup
+    raised to the power), 1 − c's and β·(…)'s roundings, and γ̂'s and the last two roundings of s;
+    κ = 1 + 2⁻⁶ for the analysis's higher-order terms; every term ≥ 0."""
+    return LEMMA_SLACK * rate * FLOAT64_UNIT * ((4 * power + 12) * beta * c + 2 * beta * abs(1 - c) + 4 * (1 + beta * c))
+
+
+def schedule_free_adamw_warmup_contract(x: Given, power_at_most: int | None = None, error_power: int | None = None,
+                                        coefficient_error: bool = True):
+    """Schedule-free AdamW's contract through a warmup (and after it): weight_lr_power = 2 (the
+    default), or any in [0, ``power_at_most``]; B_s at P = ``error_power`` where given, and left out
+    without ``coefficient_error`` (tests: neither is shown)."""
+    u = unit_roundoff(x)
+    state = x.state(schedule_free_adamw, **({} if power_at_most else dict(weight_lr_power=2.0)))
+    power = power_at_most or 2
+    if power_at_most:
+        x.assume(state.weight_lr_power <= power_at_most)
+    away_from_one(x, state.beta1, state.beta2)
+    y, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(y)
+    rate, _, _, c = schedule_free_sgd.averaging(state, ctx)
+    beta, decay = state.beta1, state.weight_decay
+    computed, exact, new = numpy_step(x, schedule_free_adamw, state, y, g, u)
+    # c is the number 0 on the path where every weight so far is 0: no coefficient error to name
+    error = None if isinstance(c, (int, float)) or not coefficient_error else \
+        schedule_free_coefficient_error(rate, beta, c, error_power or power)
+    normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
+    shifted = normalised + decay * y              # the step's direction, with the decoupled decay
+    e = scaled(x, 9, u, power_amplification(state.beta2 ** (state.k + 1)))   # ĝ's error, relative to it
+    terms = (y, state.z, c, shifted, rate, beta, decay)
+    bound = (u * ctx.abs(exact) + schedule_free_terms(u, ctx, *terms) + warmup_rate_terms(ctx, *terms, units=4 * power)
+             + x.multiplied_out(e * (1 + 6 * u)) * ctx.abs(normalised * step_coefficient(rate, beta, c)))
+    if error is not None:       # s's error times what s multiplies, and its rounding
+        bound += error * (x.multiplied_out(1 + 9 * u) * ctx.abs(shifted) + 3 * u * ctx.abs(decay * y)
+                          + x.multiplied_out(e * (1 + 6 * u)) * ctx.abs(normalised))
+    return inequality(ctx.abs(computed - exact), bound)
+
+
+SCHEDULE_FREE_ADAMW_WARMUP = (
+    "|fl(y′) − y′| ≤ u·|y′| + (schedule-free SGD's warmup terms on ĝ + λy, γ for lr, 4P·2⁻⁵³ for the rate's share) + "
+    "e(1 + 6u)·|s·ĝ| + B_s·((1 + 9u)·|ĝ + λy| + 3u·|λy| + e(1 + 6u)·|ĝ|),  s = γ(β1(1 − c) − 1),  "
+    "B_s = κγ·2⁻⁵³·((4P + 12)·β1·c + 2β1·|1 − c| + 4(1 + β1·c)) the float64 error of s,  "
+    "κ = 1 + 2⁻⁶,  ĝ = g/(√(v′/(1 − β2ᵏ⁺¹)) + ε),  e = 9u + (1 + 9u)·ρ₂,  γ = lr·(k + 1)/warmup_steps while "
+    "k < warmup_steps, else lr,  " + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰")
+
+
+@theorem("Optim.AdamWScheduleFree.float_step_error_le_with_warmup", form="inequality", source=SOURCE,
+         time_limit=SLOW, statement=SCHEDULE_FREE_ADAMW_WARMUP + ", weight_lr_power = 2 (the default, P = 2), any warmup_steps")
+def schedule_free_adamw_step_with_warmup(x: Given):
+    """A schedule-free AdamW step through its warmup and after it, as NumPy runs it: schedule-free
+    SGD's warmup contract on Adam's normalised gradient, ĝ's own error e carried by the step, and
+    the float64 error B_s of the step coefficient s times what s multiplies — c's error (its warmup
+    rate's included) meets ĝ + λy's rounding in the product s·(ĝ + λy): without B_s·(…) named, the
+    contract is not shown while weight decay and the warmup are on."""
+    return schedule_free_adamw_warmup_contract(x)
+
+
+@theorem("Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64", form="inequality", source=SOURCE,
+         time_limit=SLOW, statement=SCHEDULE_FREE_ADAMW_WARMUP + ", 0 ≤ weight_lr_power ≤ 64 (P = 64), any warmup_steps")
+def schedule_free_adamw_step_with_warmup_power_up_to_64(x: Given):
+    """The same for any weight_lr_power in [0, 64]: P = 64 in the rate's share and in B_s."""
+    return schedule_free_adamw_warmup_contract(x, power_at_most=64)
