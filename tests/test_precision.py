@@ -319,17 +319,23 @@ def test_the_schedule_free_warmup_contract_holds_during_and_after_the_warmup(dty
                 assert _error_over_contract("SGDScheduleFree", state, p, g, name) <= 1.0, (warmup, k, beta, lr_max)
 
 
+@pytest.mark.parametrize("powers, bound, past", [
+    ((0.0, 0.5, 1.0, 3.75, 4.0), 4, 4.5),      # short binary fractions: the exact bound evaluates quickly
+    ((4.5, 16.0, 64.0), 64, 64.5),
+], ids=["up to 4", "up to 64"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_schedule_free_warmup_contract_for_powers_up_to_4_holds_where_gamma_enters_c(dtype):
-    """Schedule-free SGD with a warmup and weight_lr_power ≠ 2 (0, ½, 1, 3¾, 4): the contract for
-    powers in [0, 4] — γ's float64 error raised to the power in c — at the first step and late in a
-    long warmup, lr_max below γ (γ then enters c) and above it, β → 1 with c → 0 and weight decay:
-    certified |float − exact| ≤ the proved bound, entry by entry; a power past 4 has no contract."""
+def test_the_schedule_free_warmup_contract_for_other_powers_holds_where_gamma_enters_c(dtype, powers, bound, past):
+    """Schedule-free SGD with a warmup and weight_lr_power ≠ 2: the contract for powers in [0, 4], and the
+    one for [0, 64] past 4 — γ's float64 error raised to the power in c — at the first step and late in
+    a long warmup, lr_max below γ (γ then enters c) and above it, β → 1 with c → 0 and weight decay:
+    certified |float − exact| ≤ the proved bound, entry by entry; a power past the bound takes the next
+    contract, or none past 64."""
     import dataclasses
     from optim import schedule_free_sgd
     rng = np.random.default_rng(8)
     name = "float32" if dtype == np.float32 else "float64"
-    for power in (0.0, 0.5, 1.0, 3.75, 4.0):     # short binary fractions: the exact bound evaluates quickly
+    contract = f"Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_{bound}"
+    for power in powers:
         for warmup, k in ((3, 0), (10**6, 123456)):
             for beta, weight_sum, decay in ((0.9, 0.0, 0.0), (1 - 2.0**-20, 1e12, 0.1)):
                 p = rng.standard_normal(5).astype(dtype)
@@ -339,38 +345,10 @@ def test_the_schedule_free_warmup_contract_for_powers_up_to_4_holds_where_gamma_
                 for lr_max in (-1.0, 1e3):
                     state = dataclasses.replace(state, z=(p + rng.standard_normal(5)).astype(dtype), k=k,
                                                 weight_sum=weight_sum, lr_max=lr_max)
-                    assert precision.applicable_contract("SGDScheduleFree", {}, state, name) == \
-                        "Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_4"
+                    assert precision.applicable_contract("SGDScheduleFree", {}, state, name) == contract
                     assert _error_over_contract("SGDScheduleFree", state, p, g, name) <= 1.0, (power, warmup, k, lr_max)
-    state = dataclasses.replace(state, weight_lr_power=4.5)
-    assert precision.applicable_contract("SGDScheduleFree", {}, state, name) == \
-        "Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_64"
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_schedule_free_warmup_contract_for_powers_up_to_64_holds_past_4(dtype):
-    """weight_lr_power in (4, 64] (4½, 16, 64): the contract for powers up to 64 at the first step and late
-    in a long warmup, lr_max below γ (γ^power then enters c) and above it, β → 1 with c → 0 and weight
-    decay; a power past 64 has no contract."""
-    import dataclasses
-    from optim import schedule_free_sgd
-    rng = np.random.default_rng(9)
-    name = "float32" if dtype == np.float32 else "float64"
-    for power in (4.5, 16.0, 64.0):
-        for warmup, k in ((3, 0), (10**6, 123456)):
-            for beta, weight_sum, decay in ((0.9, 0.0, 0.0), (1 - 2.0**-20, 1e12, 0.1)):
-                p = rng.standard_normal(5).astype(dtype)
-                g = (rng.standard_normal(5) * 10 ** rng.uniform(-3, 3)).astype(dtype)
-                state = schedule_free_sgd.init(p, lr=0.37, momentum=beta, weight_decay=decay, warmup_steps=warmup,
-                                               r=1.0, weight_lr_power=power)
-                for lr_max in (-1.0, 1e3):
-                    state = dataclasses.replace(state, z=(p + rng.standard_normal(5)).astype(dtype), k=k,
-                                                weight_sum=weight_sum, lr_max=lr_max)
-                    assert precision.applicable_contract("SGDScheduleFree", {}, state, name) == \
-                        "Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_64"
-                    assert _error_over_contract("SGDScheduleFree", state, p, g, name) <= 1.0, (power, warmup, k, lr_max)
-    state = dataclasses.replace(state, weight_lr_power=64.5)
-    assert precision.applicable_contract("SGDScheduleFree", {}, state, name) is None
+    after = precision.applicable_contract("SGDScheduleFree", {}, dataclasses.replace(state, weight_lr_power=past), name)
+    assert after == (None if bound == 64 else "Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_64")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
