@@ -92,6 +92,21 @@ def test_a_base_in_zero_one_to_a_bounded_exponent_is_bounded_away_from_zero():
             assert i.lo <= value <= i.hi, (base, exponent, i)
 
 
+@settings(max_examples=300, deadline=None)
+@given(ends=st.tuples(st.integers(1, 64), st.integers(1, 64)), exponents=st.tuples(st.integers(0, 40), st.integers(0, 40)),
+       at=st.tuples(st.integers(0, 8), st.integers(0, 8)))
+def test_a_power_of_a_bounded_base_to_a_bounded_exponent_holds_every_value(ends, exponents, at):
+    """x**e over random boxes [lo, hi] ⊂ (0, 1], [e_lo, e_hi] ⊂ [0, 10] (quarters): every value at
+    points of the box (its corners included) lies inside the interval."""
+    lo, hi = sorted(sympy.Rational(n, 64) for n in ends)
+    e_lo, e_hi = sorted(sympy.Rational(n, 4) for n in exponents)
+    box = {b: Interval(lo, hi, False, False), e: Interval(e_lo, e_hi, False, False)}
+    i = bound(b ** e, box)
+    base, exponent = lo + (hi - lo) * at[0] / 8, e_lo + (e_hi - e_lo) * at[1] / 8
+    value = sympy.N(base ** exponent, 50)
+    assert i.lo <= value <= i.hi, (lo, hi, e_lo, e_hi, base, exponent, i)
+
+
 # ---------------------------------------------------------------- a bounded sum, shifted
 RHO = 2 / (1 - b) - 1 - 2 * t * b**t / (1 - b**t)        # RAdam's ρ_t, a sum SymPy keeps as written
 RHO_ENV = {**ENV, b: Interval(sympy.Rational(2, 3), sympy.Rational(99, 100), False, False),
