@@ -116,18 +116,18 @@ NOT_COVERED: dict = {}
 @pytest.mark.parametrize("name", sorted(precision.CONTRACTS))
 def test_every_proved_contract_is_checked_against_the_measurements(name):
     """The proved whole-step contract applies to the optimizer's defaults in every case but those
-    named above, and not to those (so the check above cannot pass by skipping it), and is not
-    vacuous: within 4× the certified bound (the enclosure's, from the same rounding model) except
-    where it says why (Lion's sign may flip: 2·lr)."""
-    dtype = "float64" if name == "SGD" else "float32"
-    for case_name, case in precision.CASES.items():
+    named above, and not to those (so the check above cannot pass by skipping it), in both dtypes,
+    and is not vacuous: in float32 within 4× the certified bound (the enclosure's, from the same
+    rounding model) except where it says why (Lion's sign may flip: 2·lr).  (In float64 the Python
+    scalars' float64 roundings weigh as much as the tensors': RAdam's r is 6× the certified bound.)"""
+    for dtype, case_name, case in [(d, n, c) for d in ("float32", "float64") for n, c in precision.CASES.items()]:
         worst = precision.one_step(name, {}, dtype, case, np.random.default_rng(0))
         if case_name in NOT_COVERED.get(name, ()):
             assert "error / proved" not in worst, (name, case_name)
             continue
         assert "error / proved" in worst, (name, case_name)
         assert worst["error / proved"] <= 1.0
-        if name != "Lion":
+        if name != "Lion" and dtype == "float32":
             assert worst["proved ulps"] <= 4 * worst["certified ulps"] + 2, (name, case_name, worst)
 
 

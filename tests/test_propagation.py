@@ -259,6 +259,22 @@ def test_a_contract_with_too_few_roundings_is_not_proved():
     assert _verdict(roundings(10)) == PROVED     # the library's count (Optim.Adagrad.float_step_error_le)
 
 
+def test_sgds_numpy_contracts_need_every_rounding_they_count():
+    """Plain SGD as NumPy runs it rounds three times (lr to the dtype, g·lr, the subtraction): 3u·|lr·g|
+    is shown, 2u (TorchLean's count, without the conversion) is not; momentum SGD's 4u, not 3u."""
+    from optim import momentum_sgd, sgd
+
+    def plain(count):
+        return _contract(sgd, {"weight_decay": 0.0, "momentum": 0.0},
+                         lambda x, u, s, new, p, g, exact, ctx: count * u * ctx.abs(g * s.lr))
+
+    def momentum(count):
+        return _contract(momentum_sgd, {}, lambda x, u, s, new, p, g, exact, ctx:
+                         count * u * s.lr * (ctx.abs(new.buf) + s.momentum * ctx.abs(s.buf)))
+    assert _verdict(plain(3)) == PROVED and _verdict(plain(2)) != PROVED
+    assert _verdict(momentum(4)) == PROVED and _verdict(momentum(3)) != PROVED
+
+
 def test_a_contract_without_the_bias_corrections_error_is_not_proved():
     from optim import adam
     from proofs.theorems.precision import times

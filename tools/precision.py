@@ -128,8 +128,11 @@ CONTRACTS = {
               ("Optim.NAdam.float_step_error_le",
                lambda kw, state, dtype: kw == {} and _nadam_regime(state) and state.t <= 2**30
                and Fraction(float(state.mu_product)) <= Fraction(53, 100))],
-    # plain SGD's contract leaves out the cast of lr to float32 (it is TorchLean's, u per operation)
-    "SGD": ("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
+    # plain SGD: TorchLean's contract (u per operation) holds in float64, where lr's conversion is
+    # exact; the NumPy one, with that conversion, in both dtypes
+    "SGD": [("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
+            ("Optim.SGD.float_numpy_step_error_le", lambda kw, state, dtype: kw == {})],
+    "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: kw == {}),
 }
 _CONTRACT_DATA: dict = {}
 

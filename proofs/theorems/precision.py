@@ -170,6 +170,36 @@ def times(x: Given, count: int, u, *rhos):
     return x.multiplied_out(count * u * _scalar_factor(rhos))
 
 
+@theorem("Optim.SGD.float_numpy_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 3u·|lr·g|,  p′ = p − lr·g,  " + UNIT_RANGE + ", no momentum, no weight decay")
+def sgd_numpy_step(x: Given):
+    """Plain SGD as NumPy runs it, float32 and float64: the three roundings of the step — the Python
+    float lr converted to the tensor's dtype (exact in float64, one rounding in float32), g·lr, and the
+    subtraction — where ``Optim.SGD.float_step_error_le`` (TorchLean's, u per operation) counts two."""
+    u = unit_roundoff(x)
+    state = x.state(sgd, weight_decay=0.0, momentum=0.0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, _ = numpy_step(x, sgd, state, p, g, u)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 3 * u * ctx.abs(g * state.lr))
+
+
+@theorem("Optim.MomentumSGD.float_step_error_le", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 4u·lr·(|buf′| + μ·|buf|),  buf′ = buf·μ + g,  p′ = p − lr·buf′,  "
+                   + UNIT_RANGE)
+def momentum_sgd_step(x: Given):
+    """TorchLean's momentum SGD as NumPy runs it, float32 and float64: within u of p′, and four roundings
+    of the step on each of the buffer's two terms (μ and lr converted to the dtype, two products, two
+    sums) — every shape, every state."""
+    u = unit_roundoff(x)
+    state = x.state(momentum_sgd)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, momentum_sgd, state, p, g, u)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 4 * u * state.lr * ctx.abs(new.buf)
+                      + 4 * u * state.lr * state.momentum * ctx.abs(state.buf))
+
+
 @theorem("Optim.Adam.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + (15u + (1 + 15u)((1 + ρ₁)(1 + ρ₂) − 1))·|Δ| + 5u·(1 + ρ₁)(1 + ρ₂)·|Δ_inc|,"
                    "  Δ = p − p′,  Δ_inc the step on m's increment (1 − β1)(g − m),  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  "
