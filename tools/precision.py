@@ -369,7 +369,8 @@ def markdown(result: dict) -> str:
               "*Proved*: the prover's whole-step contract (`proofs/theorems/precision.py`, "
               "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup (`…_power_le_4` "
               "or `…_power_le_64` where its weight_lr_power is not 2; the same two for schedule-free AdamW), "
-              "`…_first` for NAdam's first step, and "
+              "`…_first` for NAdam's first step, `Optim.SGD.float_numpy_step_error_le` for plain SGD in float32 "
+              "(TorchLean's contract, u per operation, in float64), and "
               "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
               "(the options its theorem fixes; the first whose conditions hold; — elsewhere).", "",
