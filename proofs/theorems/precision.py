@@ -751,7 +751,7 @@ def schedule_free_adamw_step(x: Given):
 
 
 def schedule_free_coefficient_error(rate, beta, c, power: int):
-    """B_s = κ·γ·2⁻⁵³·((4P + 12)·β·c + 2β·|1 − c| + 4(1 + β·c)): the float64 error of the step
+    """B_s = κ·γ·2⁻⁵³·((4P + 12)·β·c + 2β·|1 − c| + 4(1 + β·c)): a bound on the float64 error of the step
     coefficient s = γ·(β(1 − c) − 1) during a warmup, weight_lr_power ≤ P — c's own (12 units: two
     powers, a product, a sum, a quotient; 4 per unit of P from the warmup rate γ̂ = lr·(k + 1)/warmup
     raised to the power), 1 − c's and β·(…)'s roundings, and γ̂'s and the last two roundings of s;
@@ -793,7 +793,7 @@ def schedule_free_adamw_warmup_contract(x: Given, power_at_most: int | None = No
 SCHEDULE_FREE_ADAMW_WARMUP = (
     "|fl(y′) − y′| ≤ u·|y′| + (schedule-free SGD's warmup terms on ĝ + λy, γ for lr, 4P·2⁻⁵³ for the rate's share) + "
     "e(1 + 6u)·|s·ĝ| + B_s·((1 + 9u)·|ĝ + λy| + 3u·|λy| + e(1 + 6u)·|ĝ|),  s = γ(β1(1 − c) − 1),  "
-    "B_s = κγ·2⁻⁵³·((4P + 12)·β1·c + 2β1·|1 − c| + 4(1 + β1·c)) the float64 error of s,  "
+    "B_s = κγ·2⁻⁵³·((4P + 12)·β1·c + 2β1·|1 − c| + 4(1 + β1·c)) bounds the float64 error of s,  "
     "κ = 1 + 2⁻⁶,  ĝ = g/(√(v′/(1 − β2ᵏ⁺¹)) + ε),  e = 9u + (1 + 9u)·ρ₂,  γ = lr·(k + 1)/warmup_steps while "
     "k < warmup_steps, else lr,  " + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰")
 
