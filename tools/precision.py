@@ -86,59 +86,83 @@ def inputs(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> list:
 
 
 # The prover's whole-step contracts (proofs/theorems/precision.py) and where each applies: the
-# options its theorem fixes (no weight decay where it says so, ...) and the state it assumes.
+# fields its theorem fixes (``_fixed``: every flag and option at its default, as ``x.state`` gives
+# a theorem, and the values it names) and its hypotheses, read off the inputs' state — so every
+# option whose state meets them is checked against the contract, not the defaults alone.
+AWAY = 1 - 2.0**-20       # away_from_one's β ≤ 1 − 2⁻²⁰
+
+
+def _fixed(state, **values) -> bool:
+    flags = optim.fields.declarations(type(state)).of(optim.fields.FLAG)
+    return all(getattr(state, name) == d.default for name, d in flags.items()) and \
+        all(getattr(state, name) == value for name, value in values.items())
+
+
+def _below(*values) -> bool:
+    return all(v <= AWAY for v in values)
+
+
+def _rho(state) -> float:
+    return optim.radam.rho(state.beta2, state.t + 1)
+
+
 CONTRACTS = {
-    "Adam": ("Optim.Adam.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "AdamW": ("Optim.AdamW.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "Adamax": ("Optim.Adamax.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "Adagrad": ("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "RMSprop": ("Optim.RMSprop.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "Adadelta": ("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "Lion": ("Optim.Lion.float_step_error_le", lambda kw, state, dtype: kw == {}),
-    "ASGD": ("Optim.ASGD.float_step_error_le", lambda kw, state, dtype: kw == {} and state.mu == 1),
-    "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: kw == {} and state.weight_decay == 0
-             and not state.nesterov),
-    "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le", lambda kw, state, dtype: state.warmup_steps == 0),
+    "Adam": ("Optim.Adam.float_step_error_le",
+             lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)),
+    "AdamW": ("Optim.AdamW.float_step_error_le",
+              lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0
+              and _below(state.beta1, state.beta2, state.lr * state.weight_decay)),
+    "Adamax": ("Optim.Adamax.float_step_error_le",
+               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1)),
+    "Adagrad": ("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "RMSprop": ("Optim.RMSprop.float_step_error_le",
+                lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0)),
+    "Adadelta": ("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: _fixed(state)),
+    "Lion": ("Optim.Lion.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "ASGD": ("Optim.ASGD.float_step_error_le",
+             lambda kw, state, dtype: _fixed(state, weight_decay=0, mu=1) and _below(state.lambd * state.eta)),
+    "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le",
+                         lambda kw, state, dtype: _fixed(state, warmup_steps=0)),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup",
-                         lambda kw, state, dtype: state.weight_lr_power == 2),
+                         lambda kw, state, dtype: _fixed(state, weight_lr_power=2)),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_4",
-                         lambda kw, state, dtype: 0 <= state.weight_lr_power <= 4),
+                         lambda kw, state, dtype: _fixed(state) and 0 <= state.weight_lr_power <= 4),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup_power_le_64",
-                         lambda kw, state, dtype: 0 <= state.weight_lr_power <= 64)],
+                         lambda kw, state, dtype: _fixed(state) and 0 <= state.weight_lr_power <= 64)],
     "AdamWScheduleFree": [("Optim.AdamWScheduleFree.float_step_error_le",
-                           lambda kw, state, dtype: state.warmup_steps == 0
-                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
+                           lambda kw, state, dtype: _fixed(state, warmup_steps=0) and _below(state.beta1, state.beta2)),
                           ("Optim.AdamWScheduleFree.float_step_error_le_with_warmup",
-                           lambda kw, state, dtype: state.weight_lr_power == 2
-                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20),
+                           lambda kw, state, dtype: _fixed(state, weight_lr_power=2) and _below(state.beta1, state.beta2)),
                           ("Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64",
-                           lambda kw, state, dtype: 0 <= state.weight_lr_power <= 64
-                           and max(state.beta1, state.beta2) <= 1 - 2.0**-20)],
-    # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones (β's ≤ 1 − 2⁻²⁰)
+                           lambda kw, state, dtype: _fixed(state) and 0 <= state.weight_lr_power <= 64
+                           and _below(state.beta1, state.beta2))],
+    # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones
     "RAdam": [("Optim.RAdam.float_step_error_le_unrectified",
-               lambda kw, state, dtype: kw == {}
-               and optim.radam.rho(state.beta2, state.t + 1) <= optim.radam.RECTIFICATION_THRESHOLD),
+               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)
+               and _rho(state) <= optim.radam.RECTIFICATION_THRESHOLD),
               ("Optim.RAdam.float_step_error_le_rectified",
-               lambda kw, state, dtype: kw == {} and max(state.beta1, state.beta2) <= 1 - 2.0**-20
-               and optim.radam.rho(state.beta2, state.t + 1) > optim.radam.RECTIFICATION_THRESHOLD)],
+               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)
+               and _rho(state) > optim.radam.RECTIFICATION_THRESHOLD)],
     # NAdam's first step (μ_prod = 1) and every later one (μ_prod ≤ 53/100: Optim.NAdam.mu_product_regime)
     "NAdam": [("Optim.NAdam.float_step_error_le_first",
-               lambda kw, state, dtype: kw == {} and _nadam_regime(state) and state.t == 0 and state.mu_product == 1),
+               lambda kw, state, dtype: _nadam_regime(state) and state.t == 0 and state.mu_product == 1),
               ("Optim.NAdam.float_step_error_le",
-               lambda kw, state, dtype: kw == {} and _nadam_regime(state) and state.t <= 2**30
+               lambda kw, state, dtype: _nadam_regime(state) and state.t <= 2**30
                and Fraction(float(state.mu_product)) <= Fraction(53, 100))],
     # plain SGD: TorchLean's contract (u per operation) holds in float64, where lr's conversion is
     # exact; the NumPy one, with that conversion, in both dtypes
-    "SGD": [("Optim.SGD.float_step_error_le", lambda kw, state, dtype: kw == {} and dtype == "float64"),
-            ("Optim.SGD.float_numpy_step_error_le", lambda kw, state, dtype: kw == {})],
-    "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: kw == {}),
+    "SGD": [("Optim.SGD.float_step_error_le",
+             lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0, dampening=0) and dtype == "float64"),
+            ("Optim.SGD.float_numpy_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0))],
+    "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: True),
 }
 _CONTRACT_DATA: dict = {}
 
 
 def _nadam_regime(state) -> bool:
-    return max(state.beta1, state.beta2) <= 1 - 2.0**-20 and state.momentum_decay <= 1
+    return _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2) and state.momentum_decay <= 1
 
 
 def applicable_contract(name: str, kwargs: dict, state, dtype_name: str) -> str | None:
