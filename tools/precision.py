@@ -94,7 +94,7 @@ AWAY = 1 - 2.0**-20       # away_from_one's β ≤ 1 − 2⁻²⁰
 
 def _fixed(state, **values) -> bool:
     flags = optim.fields.declarations(type(state)).of(optim.fields.FLAG)
-    return all(getattr(state, name) == d.default for name, d in flags.items()) and \
+    return all(getattr(state, name) == d.default for name, d in flags.items() if name not in values) and \
         all(getattr(state, name) == value for name, value in values.items())
 
 
@@ -119,7 +119,9 @@ CONTRACTS = {
                 lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0)),
     "Adadelta": ("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
     "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: _fixed(state)),
-    "Lion": ("Optim.Lion.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "Lion": [("Optim.Lion.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+             ("Optim.Lion.float_step_error_le_maximize",
+              lambda kw, state, dtype: _fixed(state, weight_decay=0, maximize=True))],
     "ASGD": ("Optim.ASGD.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0, mu=1) and _below(state.lambd * state.eta)),
     "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),

@@ -566,22 +566,33 @@ def sgd_momentum_step(x: Given):
 
 
 
-@theorem("Optim.Lion.float_step_error_le", form="inequality", source=SOURCE,
-         statement="|fl(p′) − p′| ≤ u·|p′| + 3u·|p − p′| + 2·(1 + u)³·lr,  p′ = p − lr·sign(β1·m + (1 − β1)·g),  " + UNIT_RANGE
-                   + ", no weight decay")
+LION_STATEMENT = ("|fl(p′) − p′| ≤ u·|p′| + 3u·|p − p′| + 2·(1 + u)³·lr,  p′ = p − lr·sign(β1·m + (1 − β1)·g),  "
+                  + UNIT_RANGE + ", no weight decay")
+
+
+@theorem("Optim.Lion.float_step_error_le", form="inequality", source=SOURCE, statement=LION_STATEMENT)
 def lion_step(x: Given):
     """A Lion step as NumPy runs it may move by 2·lr more than the exact one: the direction is the
     sign of a sum of two signed terms, which a rounding can flip where they nearly cancel (the
     decider's bound says so: no relative bound on a cancelling sum) — and only by rounding
     otherwise."""
+    return lion_contract(x, maximize=False)
+
+
+@theorem("Optim.Lion.float_step_error_le_maximize", form="inequality", source=SOURCE,
+         statement=LION_STATEMENT + ", maximize (g ← −g, exact)")
+def lion_step_maximize(x: Given):
+    """The same contract where Lion maximizes: the gradient's negation is exact, so nothing changes."""
+    return lion_contract(x, maximize=True)
+
+
+def lion_contract(x: Given, maximize: bool):
     u = unit_roundoff(x)
-    state = x.state(lion, weight_decay=0.0)
+    state = x.state(lion, weight_decay=0.0, maximize=maximize)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, lion, state, p, g, u)
     ctx = context_of(p)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 3 * u * ctx.abs(p - exact) + 2 * (1 + u) ** 3 * state.lr)
-
-
 
 
 @theorem("Optim.ASGD.float_step_error_le", form="inequality", source=SOURCE,
