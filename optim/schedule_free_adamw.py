@@ -48,12 +48,16 @@ init = fields.init_function(State)
 INTERPOLATION = "beta1"   # the β of y = (1 − β)·z + β·x (the classes' train() and eval())
 
 
+def normalised_gradient(state: State, v: Any, grads: Any) -> Any:
+    """ĝ = g / (√(v / (1 − β2ᵏ⁺¹)) + ε), Adam's normalised gradient, v the new second moment."""
+    return grads / (context_of(v).sqrt(v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
+
+
 @fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
-    sqrt = context_of(params).sqrt
     lr, lr_max, weight_sum, c = averaging(state, context_of(params))
     v = ema_of_square(state.v, grads, state.beta2)
-    normalised = grads / (sqrt(v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
+    normalised = normalised_gradient(state, v, grads)
     if state.weight_decay != 0:
         normalised = normalised + state.weight_decay * params
     params, z = schedule_free_step(params, state.z, normalised, lr, state.beta1, c)

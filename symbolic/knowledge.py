@@ -166,6 +166,11 @@ def same_function(a, b) -> bool:
         return False
 
 
+def same_up_to_sign(a, b) -> bool:
+    """a = b or a = −b as rational functions (``same_function``): one magnitude."""
+    return same_function(a, b) or same_function(a, -b)
+
+
 def _zero_squares(relation) -> list | None:
     """The bases fᵢ when ``relation`` says √(Σ cᵢ·fᵢ²) = 0 or Σ cᵢ·fᵢ² = 0 with every cᵢ > 0 a
     number (a norm that is 0): then every fᵢ = 0 over the reals.  None otherwise."""
@@ -451,7 +456,7 @@ class Knowledge:
                 add_sign_facts(facts, i)
             except TypeError:
                 pass
-            if domain.nonzero or any(same_function(e, s) or same_function(e, -s) for e in self.nonzero):
+            if domain.nonzero or any(same_up_to_sign(e, s) for e in self.nonzero):
                 facts["nonzero"] = True
             dummies[s] = sympy.Dummy(s.name, **facts)
         return dummies
@@ -570,9 +575,9 @@ class Knowledge:
         for b in self._bounds(e):
             if excludes_zero(b):
                 return f"interval bounds: value in {b.show()}"
-        if any(same_function(z, e) or same_function(z, -e) for z in self.nonzero):
+        if any(same_up_to_sign(z, e) for z in self.nonzero):
             return "a hypothesis or path condition states it"
-        if any(z.is_Pow and z.exp.is_positive and (same_function(z.base, e) or same_function(z.base, -e)) for z in self.nonzero):
+        if any(z.is_Pow and z.exp.is_positive and same_up_to_sign(z.base, e) for z in self.nonzero):
             return "a positive power of it is stated nonzero (0 to a positive power is 0)"
         sign = self.how_positive(e, depth) or self.how_positive(-e, depth)
         if sign:

@@ -56,7 +56,7 @@ import sympy
 
 from symbolic import bounds
 from symbolic.domains import Interval
-from symbolic.knowledge import same_function
+from symbolic.knowledge import same_up_to_sign
 from symbolic.obligation import RELATIVE
 
 
@@ -106,7 +106,7 @@ class Propagation:
             return n
         for lemma in self.lemmas:
             kind, value, bound = lemma
-            if not (same_function(n.value, value) or same_function(n.value, -value)):
+            if not same_up_to_sign(n.value, value):
                 continue        # −X has X's error: |−X̂ + X| = |X̂ − X|
             if kind == RELATIVE:
                 how = self._relative_lemma(n, bound)
@@ -199,7 +199,7 @@ class Propagation:
         μ_prod = 1, and −lr·(1 − μ)/(1 − μ) is −lr."""
         own = value.free_symbols
         whole = sympy.Mul(*[p.value for p in parts])
-        if whole.free_symbols == own and (same_function(whole, value) or same_function(whole, -value)):
+        if same_up_to_sign(whole, value):
             return None
         groups: list = []
         for p in parts:
@@ -215,7 +215,7 @@ class Propagation:
                 if len(chosen) < 2 or len(chosen) == len(parts) or all(p.error == 0 for p in chosen):
                     continue
                 product = sympy.Mul(*[p.value for p in chosen])
-                if product.free_symbols == own and (same_function(product, value) or same_function(product, -value)):
+                if same_up_to_sign(product, value):
                     return chosen
         return None
 

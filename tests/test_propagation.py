@@ -414,9 +414,9 @@ def test_a_product_whose_factors_relative_bounds_add_past_one_is_bounded_factor_
 # ---------------------------------------------------------------------------------------
 # Lemmas (``rounded.error_at_most``, ``relative_error_at_most``): shown where met, never trusted.
 
-def _with_lemmas(*lemmas):
-    k = Knowledge(SYMBOLS, [(u <= U, "hypothesis")])
-    return propagation.Propagation({d: u for d in DELTAS}, k, {u}, list(lemmas))
+def _with_lemmas(*lemmas, beta_at_most=None):
+    hypotheses = [(u <= U, "hypothesis")] + ([(beta <= beta_at_most, "hypothesis")] if beta_at_most else [])
+    return propagation.Propagation({d: u for d in DELTAS}, Knowledge(SYMBOLS, hypotheses), {u}, list(lemmas))
 
 
 @pytest.mark.parametrize("kind, bound, used", [
@@ -534,11 +534,6 @@ def test_a_number_to_a_symbolic_power_stays_one_atom():
 # ---------------------------------------------------------------------------------------
 # A lemma's value as a set of a product's factors (NAdam's step coefficients), |ln b| as a number.
 
-def _bounded_beta_lemmas(*lemmas):
-    k = Knowledge(SYMBOLS, [(u <= U, "hypothesis"), (beta <= sympy.Rational(1, 2), "hypothesis")])
-    return propagation.Propagation({d: u for d in DELTAS}, k, {u}, list(lemmas))
-
-
 @pytest.mark.parametrize("bound, used", [(2 * u * sympy.Abs(p) * sympy.Abs(m), True),
                                          (u / 2 * sympy.Abs(p) * sympy.Abs(m), False)])
 @pytest.mark.parametrize("sign", [1, -1])
@@ -566,11 +561,11 @@ def test_factors_that_cancel_out_of_a_lemmas_value_are_found_together():
     subtractions' 2uβ/(1 − β) over 1 − sup D) and used."""
     rounded_coefficient = lr * (1 - beta * (1 + DELTAS[0])) / (1 - beta * (1 + DELTAS[1]))
     lemma = ("relative", -lr, 4 * u * beta / (1 - beta))
-    a = _bounded_beta_lemmas(lemma)
+    a = _with_lemmas(lemma, beta_at_most=sympy.Rational(1, 2))
     n = a.node(g * rounded_coefficient)
     assert lemma in a.used and n.value == g * lr
     too_small = ("relative", -lr, u * beta / (1 - beta))
-    a = _bounded_beta_lemmas(too_small)
+    a = _with_lemmas(too_small, beta_at_most=sympy.Rational(1, 2))
     a.node(g * rounded_coefficient)
     assert not a.used
 

@@ -751,7 +751,7 @@ def schedule_free_adamw_step(x: Given):
     ctx = context_of(y)
     _, _, _, c = schedule_free_sgd.averaging(state, ctx)
     lr, beta, decay = state.lr, state.beta1, state.weight_decay
-    normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
+    normalised = schedule_free_adamw.normalised_gradient(state, new.v, g)
     shifted = normalised + decay * y              # the step's direction, with the decoupled decay
     scale = step_coefficient(lr, beta, c)         # s, the step's coefficient (≤ 0)
     e = scaled(x, 9, u, power_amplification(state.beta2 ** (state.k + 1)))   # ĝ's error, relative to it
@@ -789,7 +789,7 @@ def schedule_free_adamw_warmup_contract(x: Given, power_at_most: int | None = No
     # c is the number 0 on the path where every weight so far is 0: no coefficient error to name
     error = None if isinstance(c, (int, float)) or not coefficient_error else \
         schedule_free_coefficient_error(rate, beta, c, error_power or power)
-    normalised = g / (ctx.sqrt(new.v / bias_correction(state.beta2, state.k + 1)) + state.epsilon)
+    normalised = schedule_free_adamw.normalised_gradient(state, new.v, g)
     shifted = normalised + decay * y              # the step's direction, with the decoupled decay
     e = scaled(x, 9, u, power_amplification(state.beta2 ** (state.k + 1)))   # ĝ's error, relative to it
     terms = (y, state.z, c, shifted, rate, beta, decay)
