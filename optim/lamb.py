@@ -44,14 +44,21 @@ REDUCES = True   # the trust ratio's norms: the NumPy classes run the functional
 WEIGHT_DECAY = "decoupled"   # λ·p is added to the Adam direction, not to g before the moments
 
 
-@fields.update_rule(State)
-def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
+def direction(state: State, params: Any, grads: Any) -> tuple[Any, Any, Any, Any]:
+    """(m′, v′, t′, u): the new moments and step count, and the direction u = m̂/(√(v̂ + ε_root) + ε) + λ·p
+    before the trust ratio scales it (what ``update`` runs, and what the float contract's lemma
+    on ‖u‖ speaks of)."""
     sqrt = context_of(params).sqrt
     t = state.t + 1
     m = (1 - state.beta1) * grads + state.beta1 * state.m       # Optax's update_moment order
     v = (1 - state.beta2) * (grads * grads) + state.beta2 * state.v
     u = (m / bias_correction(state.beta1, t)) / (sqrt(v / bias_correction(state.beta2, t) + state.eps_root)
                                                   + state.epsilon)
-    u = u + state.weight_decay * params
+    return m, v, t, u + state.weight_decay * params
+
+
+@fields.update_rule(State)
+def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
+    m, v, t, u = direction(state, params, grads)
     u = u * trust_ratio(params, u, 1, 0)
     return replace(state, m=m, v=v, t=t), params + u * -state.lr

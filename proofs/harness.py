@@ -38,7 +38,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import ABSOLUTE, RELATIVE, ROUNDING_ERROR, ROUNDING_NOTES, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+from symbolic.obligation import ABSOLUTE, RELATIVE, ROUNDING_ERROR, ROUNDING_NOTES, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from proofs.runner import MAX_TIME_LIMIT, valid_time_limit
 from symbolic.paths import explore, note_domain
@@ -147,6 +147,9 @@ class Given:
         self.sum_bounds: set = set()        # the Γ of x.rounding: error bounds of sums over rows
         self.exact_run_demands: set = set()  # rounding.exact(): the exact run takes this path's branches
         self.lemmas: list = []               # rounding.error_at_most(): (kind, exact value, its error bound)
+        self.row_sum_ratios: set = set()     # the ρ of rounding.row_sum_error_at_most
+        self.row_sum_lemmas: list = []       # (ρ, the exact summand, its error bound e): the lemmas declared
+        self.row_sum_pairs: list = []        # (label, |s − s₀|, e): each lemma a row sum used, to show
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -379,7 +382,8 @@ class Given:
             return VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
                                 v.value.shape if v.is_tensor else None,
                                 note=ROUNDING_ERROR if v.name in self.rounding_errors else
-                                SUM_ERROR_BOUND if v.name in self.sum_bounds else "")
+                                SUM_ERROR_BOUND if v.name in self.sum_bounds else
+                                ROW_SUM_RATIO if v.name in self.row_sum_ratios else "")
         return [spec(v) for v in self.variables]
 
 
@@ -394,11 +398,15 @@ class _Rounding:
         self.bound_of: dict = {}        # each δ -> the u of its box [−u, u]
         self.gammas: dict = {}          # a sum's length n -> its Γ (summation_bound)
 
-    def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None, ulps: int = 1) -> sympy.Expr | None:
+    def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None, ulps: int = 1,
+              summand: sympy.Expr | None = None) -> Any:
         """A new δ for one rounding of ``kind``; ``like=δ``: a copy of δ, with its box; ``kind="sum"``:
         the relative error of a sum of ``terms`` values of one sign, |θ| ≤ γ_{n−1} (stated with
-        its hypothesis (n − 1)·u < 1, Higham's Lemma 3.1, whatever the order NumPy adds in)."""
+        its hypothesis (n − 1)·u < 1, Higham's Lemma 3.1, whatever the order NumPy adds in);
+        ``kind="row sum"``: (s₀, φ) for a sum over a row of ``summand`` that a lemma covers, or None."""
         from symbolic import tensor
+        if kind == "row sum":
+            return self._row_sum(summand, terms)
         tensor.ROUNDING = None          # declaring δ and its bounds is itself no rounded arithmetic
         try:
             if like is not None:
@@ -411,14 +419,65 @@ class _Rounding:
                     unit = ulps * unit
             if unit is None:
                 return None
-            self.count += 1
-            delta = self.given.real(f"delta{self.count}")
-            self.given.rounding_errors.add(f"delta{self.count}")
-            self.given.assume(-unit <= delta, delta <= unit)
-            self.bound_of[delta.expr] = unit
+            return self._declare_error(unit)
         finally:
             tensor.ROUNDING = self.fresh
+
+    def _declare_error(self, unit: Any) -> sympy.Expr:
+        self.count += 1
+        delta = self.given.real(f"delta{self.count}")
+        self.given.rounding_errors.add(f"delta{self.count}")
+        self.given.assume(-unit <= delta, delta <= unit)
+        self.bound_of[delta.expr] = unit
         return delta.expr
+
+    def row_sum_error_at_most(self, summand: Any, bound: Any, name: str = "rho") -> SymScalar:
+        """A lemma for a sum over a row whose summand's rounding does not factor out of the row's
+        values (LAMB's ‖u‖: each uᵢ a signed sum, rounded): ``summand`` is the summand's exact
+        value s₀ (a row, ≥ 0: ``u * u``) and ``bound`` e (a row, without δ) a bound on each
+        entry's error, |ŝᵢ − s₀ᵢ| ≤ eᵢ.  Returns ρ, a new variable ≥ 0 with the hypothesis
+        Σ e ≤ ρ·Σ s₀.  A sum the code takes over such a summand is then Σ s₀·(1 + φ), a new
+        rounding error with |φ| ≤ ρ + Γ(1 + ρ), Γ the summation's γ_{n−1} bound: the entries
+        move the sum by at most Σ e ≤ ρ·Σ s₀, and the additions by at most Γ·Σ|ŝ| ≤ Γ(1 + ρ)·Σ s₀
+        (Higham's (3.4), any order, any signs).  Nothing is trusted: every obligation the sum
+        reaches gets the pair |ŝ − s₀| ≤ e to show, for the summand as the code rounded it, every
+        δ in its box; and s₀ ≥ 0 is a condition shown like a radicand's."""
+        from symbolic import tensor
+        if not (isinstance(summand, SymTensor) and isinstance(bound, SymTensor) and summand.is_row
+                and bound.is_row and summand.shape == bound.shape):
+            raise TheoremError("row_sum_error_at_most takes a row's summand and a row of bounds of its length")
+        deltas = self._deltas()
+        if (summand.entries[0].free_symbols | bound.entries[0].free_symbols) & deltas:
+            raise TheoremError("a row sum's lemma states the exact summand and a bound without rounding errors δ "
+                               "(compute them outside the block, or with rounded.exact)")
+        before, tensor.ROUNDING = tensor.ROUNDING, None
+        try:
+            rho = self.given.nonnegative(name)
+            self.given.row_sum_ratios.add(name)
+            self.given.assume(bound.sum() <= rho * summand.sum())
+        finally:
+            tensor.ROUNDING = before
+        self.given.conditions |= set(summand.conditions) | set(bound.conditions) | {
+            Condition(AT_LEAST_ZERO, summand.entries[0], origin="a row sum's lemma: its exact summand is ≥ 0")}
+        self.given.row_sum_lemmas.append((rho, summand.entries[0], bound.entries[0]))
+        return rho
+
+    def _row_sum(self, summand: sympy.Expr, terms: Any) -> tuple | None:
+        from symbolic import tensor
+        zero = {d: sympy.Integer(0) for d in summand.free_symbols & self._deltas()}
+        at_zero = summand.xreplace(zero)
+        found = [lemma for lemma in self.given.row_sum_lemmas if sympy.expand(at_zero - lemma[1]) == 0]
+        if not found:
+            return None
+        rho, exact, bound = found[0]
+        before, tensor.ROUNDING = tensor.ROUNDING, None
+        try:
+            gamma = self._summation_bound(terms)
+            phi = self._declare_error(rho + gamma + gamma * rho)   # multiplied out: a claim names each term
+        finally:
+            tensor.ROUNDING = before
+        self.given.row_sum_pairs.append(("a row sum's lemma: |ŝᵢ − sᵢ| ≤ eᵢ", sympy.Abs(summand - exact), bound))
+        return exact, phi
 
     def summation_bound(self, terms: Any) -> SymScalar:
         """Γ, the bound on the relative error of a sum of ``terms`` values of one sign (a row's
@@ -616,7 +675,7 @@ def _obligation(goal: Goal, given: Given, path) -> Obligation:
     extra, extra_conditions = _hypothesis_conditions(goal)
     coefficient = goal.coefficient.expr if isinstance(goal.coefficient, SymScalar) else goal.coefficient
     return Obligation(
-        name=goal.name, relation=goal.relation, pairs=compared.pairs,
+        name=goal.name, relation=goal.relation, pairs=compared.pairs + list(given.row_sum_pairs),
         hypotheses=list(given.hypotheses) + extra, path=list(path.conditions),
         conditions=sorted(compared.conditions | path.definedness | given.conditions | given.exact_run_demands
                           | extra_conditions,

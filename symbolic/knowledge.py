@@ -214,7 +214,7 @@ class Knowledge:
         self.nonzero: list = []                     # E with E ≠ 0
         self.zeros: list = []                       # E with E = 0 (not a substitution)
         self.opaque: list = []                      # relations only checked at points
-        self.used: list = []                        # what each relation did, for the report
+        self.used: list = []                        # what each relation did, for the report (text made on demand)
         self.decided: list = []                     # expressions decisions rested on
         self.contradiction: str | None = None
         self._nodes: dict = {}                      # node -> (decided node, expressions it rested on)
@@ -261,13 +261,13 @@ class Knowledge:
         if isinstance(relation, sympy.Eq):
             zeros = _zero_squares(relation)
             if zeros is not None:   # a norm that is 0: every entry is 0
-                self.used.append(f"{show(relation)} ({source}): a sum of squares that is 0, so each base is 0")
+                self.used.append(lambda: f"{show(relation)} ({source}): a sum of squares that is 0, so each base is 0")
                 return [relation] + [sympy.Eq(base, 0) for base in zeros]
         if isinstance(relation, sympy.core.relational.Relational):
             return [relation]
         if isinstance(relation, sympy.logic.boolalg.Boolean):
             self.opaque.append(relation)
-            self.used.append(f"{show(relation)}: checked at every counterexample point only")
+            self.used.append(lambda: f"{show(relation)}: checked at every counterexample point only")
             return []
         raise ClaimError(f"{source} must be a relation (Eq, Ne, <, ≤, >, ≥), got {relation!r}")
 
@@ -278,7 +278,7 @@ class Knowledge:
         """Whether ``r``, the relation after the substitutions, settles it: true (recorded as used)
         or false (a contradiction, false after ``after``)."""
         if r is sympy.true:
-            self.used.append(f"{show(relation)} ({source}): implied by the substitutions")
+            self.used.append(lambda: f"{show(relation)} ({source}): implied by the substitutions")
             return True
         if r is sympy.false:
             self.contradiction = f"{show(relation)} ({source}) is false after {after}"
@@ -307,7 +307,7 @@ class Knowledge:
                 updated[symbol] = value
                 self.substitution = updated
                 self._domain_values.append((symbol, value))
-                self.used.append(f"{show(relation)} ({source}): substituted")
+                self.used.append(lambda: f"{show(relation)} ({source}): substituted")
                 return
         self._pending.append((relation, source))
 
@@ -368,7 +368,7 @@ class Knowledge:
             self.zeros.append(e)
             if not r.lhs.is_number:
                 self.rewrites[r.lhs] = r.rhs
-                notes.append(f"rewrites {show(r.lhs)} as {show(r.rhs)}")
+                notes.append(lambda lhs=r.lhs, rhs=r.rhs: f"rewrites {show(lhs)} as {show(rhs)}")
             if r.rhs.is_number or r.lhs.is_number:
                 side, number = (r.lhs, r.rhs) if r.rhs.is_number else (r.rhs, r.lhs)
                 self._tighten(side, Interval(number, number, False, False))
@@ -384,8 +384,8 @@ class Knowledge:
                 limit = (Interval(-sympy.oo, number, True, strict) if upper
                          else Interval(number, sympy.oo, strict, True))
                 self._tighten(side, limit)
-                notes.append(f"bounds {show(side)} to {self.intervals.get(side, limit).show()}")
-        self.used.append(f"{show(relation)} ({source}): " + "; ".join(notes))
+                notes.append(lambda side=side, now=self.intervals.get(side, limit): f"bounds {show(side)} to {now.show()}")
+        self.used.append(lambda: f"{show(relation)} ({source}): " + "; ".join(n if isinstance(n, str) else n() for n in notes))
 
     def _note_order(self, kind, e) -> None:
         """E = x − y > 0 (or ≥ 0) for two variables: an order that carries bounds across."""
@@ -909,4 +909,4 @@ class Knowledge:
         return None
 
     def describe(self) -> list:
-        return list(self.used)
+        return [note() for note in self.used]

@@ -85,6 +85,9 @@ ROUNDING_ERROR = "the relative rounding error of one operation"
 # n terms (its rounding error lies in [−Γ, Γ]); for the decider a quantity ≥ 0 like any other, not
 # a unit roundoff, so a bound's coefficients stay polynomials in u alone.
 SUM_ERROR_BOUND = "the error bound γ of a sum of n terms"
+# A variable ρ ≥ 0 with Σ e ≤ ρ·Σ s (rounding.row_sum_error_at_most): the relative error a row
+# sum's entries bring; for the decider a quantity ≥ 0 like Γ.
+ROW_SUM_RATIO = "the relative error ρ of a row sum's entries, Σ e ≤ ρ·Σ s"
 ROUNDING_NOTES = (ROUNDING_ERROR, SUM_ERROR_BOUND)
 
 # An obligation whose row sums were given variables of their own: a counterexample to it may set a

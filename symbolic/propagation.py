@@ -715,6 +715,10 @@ def _atom(e, atoms: dict, k):
     if e.is_Mul:
         return sympy.Mul(*[_atom(a, atoms, k) for a in e.args])
     if e.is_Pow and e.exp.is_Integer:
+        if e.base.is_Symbol and e.base.is_real and e.exp % 2 == 0 and not k.how_nonnegative(e.base):
+            # x² = |x|² for a real x: the analysis meets |x|·|x| (a product of two bounds), a
+            # claim writes x² (SymPy's own form of |x|·|x|): one atom for both
+            return _atom(sympy.Abs(e.base), atoms, k) ** e.exp
         return _atom(e.base, atoms, k) ** e.exp
     if isinstance(e, sympy.Abs):          # |a·b| = |a|·|b|, |a^n| = |a|^n, and |a| = ±a for a of known sign
         inner = e.args[0]
@@ -727,9 +731,9 @@ def _atom(e, atoms: dict, k):
         if k.how_nonnegative(-inner):
             return _atom(-inner, atoms, k)
     if e.is_Pow and e.exp.is_Rational:              # X^(p/q) = (X^(1/Q))^(pQ/q), one atom per radicand
-        key, sign = _signed_key(e.base)
+        key = _canonical(e.base)
         order = atoms["roots"].get(key)
-        if sign == 1 and order is not None and (e.exp * order).is_Integer:
+        if order is not None and (e.exp * order).is_Integer:
             return _new_atom(("root", key, order), 1, e.base ** sympy.Rational(1, order), atoms) ** int(e.exp * order)
     sign = 1
     if e.is_Add:
@@ -738,10 +742,12 @@ def _atom(e, atoms: dict, k):
             if factored == e or _factors_lose_sign(factored, e, k):
                 return _new_atom(factored, 1, e, atoms)
             return _atom(factored, atoms, k)
+        for sign in (1, -1):                         # X = (X^(1/Q))^Q, or −(−X) where −X is the radicand
+            key = _canonical(sign * e)
+            order = atoms["roots"].get(key)
+            if order is not None:
+                return sign * _new_atom(("root", key, order), 1, (sign * e) ** sympy.Rational(1, order), atoms) ** order
         key, sign = _signed_key(e)
-        order = atoms["roots"].get(key)
-        if order is not None:                        # X = (X^(1/Q))^Q
-            return sign * _new_atom(("root", key, order), 1, (sign * e) ** sympy.Rational(1, order), atoms) ** order
     elif isinstance(e, sympy.Abs):
         inner, negated = _canonical(e.args[0]), _canonical(-e.args[0])
         key = sympy.Abs(min(inner, negated, key=sympy.default_sort_key), evaluate=False)
@@ -776,9 +782,8 @@ def _root_orders(e) -> dict:
     orders: dict = {}
     for node in sympy.preorder_traversal(e):
         if node.is_Pow and node.exp.is_Rational and not node.exp.is_Integer:
-            key, sign = _signed_key(node.base)
-            if sign == 1:
-                orders[key] = sympy.ilcm(orders.get(key, 1), node.exp.q)
+            key = _canonical(node.base)
+            orders[key] = sympy.ilcm(orders.get(key, 1), node.exp.q)
     return orders
 
 
@@ -788,9 +793,35 @@ def _canonical(e):
     factored, which also fixes each factor's sign — with each root's radicand in its own
     canonical form first, so that √((a + b)/(1 − c)) and √(−(a + b)/(c − 1)), one value, are one
     atom."""
-    e = e.replace(_is_root, lambda root: _factored(root.base) ** root.exp)
+    e = e.replace(_is_root, lambda root: _factored_in_powers(root.base) ** root.exp)
+    return _factored_in_powers(e)
+
+
+def _factored_in_powers(e):
     masked, back = _number_powers_masked(e)
-    return _factored(masked).xreplace(back)
+    unified, powers = _symbolic_powers_unified(masked)
+    return _factored(unified).xreplace(powers).xreplace(back)
+
+
+def _symbolic_powers_unified(e) -> tuple:
+    """``e`` with each symbolic power of one base written as a power of one placeholder where its
+    exponent is a whole multiple of another's (β1^(2t + 2) = (β1^(t + 1))²), and the way back:
+    SymPy's factor takes the two for unrelated generators, so 1 − 2β1^(t+1) + β1^(2t+2) and
+    (1 − β1^(t+1))² — one value — would be two atoms."""
+    by_base: dict = {}
+    for a in e.atoms(sympy.Pow):
+        if not a.base.is_number and not a.exp.is_number:
+            by_base.setdefault(a.base, set()).add(a.exp)
+    replaced, back = {}, {}
+    for base, exponents in by_base.items():
+        for unit in sorted(exponents, key=sympy.default_sort_key):
+            multiples = {x: sympy.simplify(x / unit) for x in exponents}
+            if all(k.is_Integer and k > 0 for k in multiples.values()):
+                placeholder = sympy.Dummy("power")
+                back[placeholder] = base ** unit
+                replaced.update({base ** x: placeholder ** k for x, k in multiples.items()})
+                break
+    return (e.xreplace(replaced), back) if replaced else (e, {})
 
 
 def _number_powers_masked(e) -> tuple:

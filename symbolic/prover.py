@@ -38,7 +38,7 @@ from symbolic import propagation, z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
-from symbolic.obligation import (ABSTRACTED_SUMS, RELATIVE, ROUNDING_ERROR, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, RELATIVE, ROUNDING_ERROR, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  POWER, Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -452,6 +452,10 @@ def decide_obligation(ob: Obligation, variables: list, seed: int = 0, *, extra_h
     if shortcut is not None:
         return shortcut
     if ob.relation == EQUAL:
+        if not ob.pairs:    # definedness alone (a branch condition's): where a rounded divisor or root meets it
+            found = _by_error_propagation(ob, variables, seed, list(extra_hypotheses))
+            if found is not None:
+                return found
         return _decide_equation(s)
     from symbolic import forms
     if ob.relation in (AT_MOST, LESS):
@@ -470,7 +474,7 @@ def _rounding_box(ob: Obligation, variables: list, extra: list) -> tuple | None:
     the other hypotheses; None unless every δ has both ends and no other hypothesis, path
     condition or claimed bound mentions a δ."""
     every = {v.symbols[0] for v in variables if v.note == ROUNDING_ERROR}
-    if not every or ob.relation != AT_MOST:
+    if not every or not (ob.relation == AT_MOST or ob.relation == EQUAL and not ob.pairs):
         return None
     met = set()
     for e in [x for _, lhs, rhs in ob.pairs for x in (lhs, rhs)] + [c.expr for c in ob.conditions] + list(ob.path):
@@ -562,7 +566,7 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
     remaining = [v for v in variables if v.note != ROUNDING_ERROR]
     plain = [c for c in ob.conditions if not set(deltas) & _symbols_of(c)]
     # the unit roundoffs: what the boxes' half-widths are made of, but a sum's Γ (a quantity ≥ 0)
-    sum_bounds = {v.symbols[0] for v in variables if v.note == SUM_ERROR_BOUND}
+    sum_bounds = {v.symbols[0] for v in variables if v.note in (SUM_ERROR_BOUND, ROW_SUM_RATIO)}
     units = set().union(*(box[d][1].free_symbols for d in deltas)) - sum_bounds
     def analysed(path: list) -> tuple:
         base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=path,
@@ -638,6 +642,10 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         return None
     v = s.verdict(PROVED)
     v.side_conditions = rows
+    if not ob.pairs:
+        v.method = (f"defined for every one of the {len(deltas)} rounding errors: each rounded divisor and radicand "
+                    "within a relative bound < 1 of its exact value (symbolic.propagation), whose condition is shown")
+        return v
     v.method = (f"forward error analysis over the {len(deltas)} rounding errors (a sound bound per operation, every "
                 f"order: symbolic.propagation), then the claimed bound shown larger: " + "; ".join(shown)
                 + "".join(f"; lemma |fl(X) − X| ≤ {show(bound)}{'·|X|' if kind == RELATIVE else ''}, "

@@ -110,7 +110,8 @@ GENERIC_SHAPE = EVERY_SHAPE
 # tensor's dtype) and "float32" (``round_float32``).
 
 # ROUNDING(kind, like=δ) is a fresh copy of δ (its bounds), ROUNDING("sum", terms=n) the error
-# of a sum of n terms of one sign (γ_{n−1} = (n − 1)u / (1 − (n − 1)u), Higham's Lemma 3.1).
+# of a sum of n terms of one sign (γ_{n−1} = (n − 1)u / (1 − (n − 1)u), Higham's Lemma 3.1),
+# ROUNDING("row sum", terms=n, summand=s) (the exact summand, φ) for a summand with a lemma, or None.
 # The model is closed: an operation that is neither rounded here nor exact (EXACT_OPS) raises
 # NotInRoundingModel while ROUNDING is set, so a claim about it can never be shown.
 
@@ -258,11 +259,24 @@ def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
     some δ′, θ′ in it.  So each term gets fresh copies δ′ of its δ and a fresh θ′ (independent
     across terms: more freedom than the model has, so a bound shown still holds).  A summand
     that does not split so — an entry of unknown sign with a rounding inside — raises: with
-    cancellation the errors do not shrink with the sum."""
+    cancellation the errors do not shrink with the sum — unless the theorem gave such a summand a
+    lemma (``rounding.row_sum_error_at_most``): then ROUNDING("row sum") writes the sum as the
+    exact one times (1 + φ), with the lemma's bound on φ."""
     entries = set(ROW_ENTRIES)
     deltas = {d for d in summand.free_symbols if d.name.startswith("delta")}
+    try:
+        split = _split_for_sum(summand, entries, deltas)
+    except NotInRoundingModel as refused:
+        by_lemma = ROUNDING("row sum", terms=length, summand=summand)
+        if by_lemma is None:
+            raise
+        REFUSALS.remove(refused)        # handled: the lemma bounds this sum
+        exact, error = by_lemma
+        weighted = row_total(exact, length)
+        ROW_TOTALS.append((weighted, exact))
+        return weighted * (1 + error)
     total = []
-    for coefficient, weight, errors in _split_for_sum(summand, entries, deltas):
+    for coefficient, weight, errors in split:
         copies = {d: ROUNDING("tensor", like=d) for d in errors.free_symbols & deltas}
         summation = ROUNDING("sum", terms=length)
         weighted = length if weight == 1 else row_total(weight, length)

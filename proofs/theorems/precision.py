@@ -13,7 +13,7 @@ import math
 
 import sympy
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
+from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import bias_correction, ema_of_square, lerp, step_coefficient
 from optim.context import context_of
@@ -23,6 +23,9 @@ SOURCE = "the standard model of floating-point arithmetic (Higham 2002, §2.2); 
 # The contracts whose decision takes 8–15 s on one core ask for 90 s: under a loaded or slower
 # machine the run's 30 s default would make them UNKNOWN by chance, not by a failed proof.
 SLOW = 90.0
+# LAMB's contract: nine paths (the two norms zero or not, rounded and exact) and eight branch
+# conditions over 35 rounding errors, about 75 s on one core here: its own budget, twice that.
+LAMB_TIME = 180.0
 
 
 def float_and_exact(x: Given, update, state, p, g, u):
@@ -636,6 +639,63 @@ def lars_step(x: Given):
     step = ctx.abs(g * (state.lr * lars.trust_ratio(p, g, state.trust_coefficient, state.epsilon)))
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
                       + 3 * u * ctx.abs(state.b * state.momentum) + (14 * u + 2 * gamma) * step)
+
+
+LAMB_STATEMENT = (
+    "|fl(p′) − p′| ≤ u·|p′| + (30u + (1 + 30u)((1 + ρ₁)²(1 + ρ₂)² − 1) + 3Γ + 2ρ + 2Γρ)·|lr·r·w| "
+    "+ 4u·(1 + 20u)(1 + ρ₁)²(1 + ρ₂)²(1 + 2Γ + 2ρ + 2Γρ)·lr·r·M,  w = m̂′/(√v̂′ + ε) LAMB's direction,  "
+    "r = ‖p‖/‖w‖ (1 where a norm is 0),  M = ((1 − β1)|g| + β1|m|)/((1 − β1ᵗ)(√v̂′ + ε)) the direction of m′'s "
+    "terms apart,  ρ ≥ 0 with Σ e ≤ ρ·Σ w², ρ ≤ 1/8, e = (24u + (1 + 24u)((1 + ρ₁)²(1 + ρ₂) − 1))·w² "
+    "+ 7u(1 + 20u)(1 + ρ₁)²(1 + ρ₂)²·(|w|·M + 10/7·u·M²) the error of one w², Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵, "
+    "ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  " + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = eps_root = 0")
+
+
+def lamb_direction_error(x: Given, u, state, p, g) -> tuple:
+    """(w, w², e, M, ρ₁, ρ₂): LAMB's exact direction w, its square, a bound e on the error of its rounded square
+    ŵ·ŵ (each entry: u-relative roundings of w², and m′'s roundings — a signed sum that may cancel —
+    carried by M, the direction of m′'s two terms apart), M as its two terms, and the bias
+    corrections' float64 amplifications."""
+    ctx = context_of(p)
+    _, v, t, w = lamb.direction(state, p, g)
+    rhos = power_amplification(state.beta1 ** t), power_amplification(state.beta2 ** t)
+    scale = (ctx.sqrt(v / (1 - state.beta2 ** t)) + state.epsilon) * (1 - state.beta1 ** t)
+    parts = ((1 - state.beta1) * ctx.abs(g) / scale, state.beta1 * ctx.abs(state.m) / scale)
+    c = x.multiplied_out(times(x, 7, u, *rhos, *rhos) * (1 + 20 * u))
+    cu = x.multiplied_out(times(x, 10, u * u, *rhos, *rhos) * (1 + 20 * u))
+    square = w * w
+    e = (scaled(x, 24, u, rhos[0], rhos[0], rhos[1]) * square + c * ctx.abs(w) * parts[0] + c * ctx.abs(w) * parts[1]
+         + cu * parts[0] * parts[0] + 2 * cu * parts[0] * parts[1] + cu * parts[1] * parts[1])
+    return w, square, e, parts, rhos
+
+
+@theorem("Optim.LAMB.float_step_error_le", form="inequality", source=SOURCE, time_limit=LAMB_TIME,
+         statement=LAMB_STATEMENT)
+def lamb_step(x: Given):
+    """A LAMB step as NumPy runs it, over a param of any size n: within u of p′, 30 roundings of the
+    trust-ratio step plus ‖w‖'s relative error (ρ from its entries, Γ from the additions: each w_i
+    is rounded, and m′ inside it a signed sum, so the sum of squares is bounded by a lemma on each
+    entry — shown, never assumed — and ρ, which the inputs give), and 4 roundings of m′'s terms
+    apart.  Where m′ cancels so far that Σ e > ρ·Σ w² for ρ = 1/8, the contract says nothing."""
+    u = unit_roundoff(x)
+    state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
+    away_from_one(x, state.beta1, state.beta2)
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+    ctx = context_of(p)
+    length = ctx.shape(p)[0]
+    x.assume(u * length - u <= sympy.Rational(1, 32))
+    w, square, e, parts, rhos = lamb_direction_error(x, u, state, p, g)
+    with x.rounding(u, python_scalars=True) as rounded:
+        rho = rounded.row_sum_error_at_most(square, e)
+        computed_state, computed = lamb.update(state, p, g)
+    exact = rounded.exact(computed)
+    gamma = rounded.summation_bound(length)
+    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    r = lars.trust_ratio(p, w, 1, 0)
+    norm_error = 3 * gamma + 2 * rho + 2 * gamma * rho
+    apart = x.multiplied_out(times(x, 4, u, *rhos, *rhos) * (1 + 2 * gamma + 2 * rho + 2 * gamma * rho) * r * state.lr)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
+                      + (scaled(x, 30, u, *rhos, *rhos) + norm_error) * ctx.abs(w * (state.lr * r))
+                      + apart * parts[0] + apart * parts[1])
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
