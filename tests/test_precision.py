@@ -557,3 +557,58 @@ def test_nadams_coefficient_errors_bound_pythons_coefficients():
                         assert error <= limit, (beta1, momentum_decay, t, float(error), float(limit))
                         worst = max(worst, float(error / limit))
     assert worst > 1e-3
+
+
+def _lamb_rho(state, p, g, unit) -> float:
+    """Σ e / Σ w² from Optim.LAMB.float_step_error_le's statement, at 60 digits: e = (24u + (1 + 24u)((1 +
+    ρ₁)²(1 + ρ₂) − 1))·w² + 7u(1 + 20u)(1 + ρ₁)²(1 + ρ₂)²·(|w|·M + 10/7·u·M²), M = ((1 − β1)|g| + β1|m|)/
+    ((1 − β1ᵗ)(√v̂′ + ε)) — written here from the statement, apart from the theorem's code."""
+    import mpmath
+    mpmath.mp.dps = 60
+    f = lambda x: mpmath.mpf(float(x))
+    b1, b2, eps, t = f(state.beta1), f(state.beta2), f(state.epsilon), state.t + 1
+    r1, r2 = (3 * mpmath.mpf(2) ** -53 * b ** t / (1 - b ** t) for b in (b1, b2))
+    u = mpmath.mpf(unit)
+    total_e = total_w = 0
+    for pi, gi, mi, vi in zip(p.ravel(), g.ravel(), state.m.ravel(), state.v.ravel()):
+        m_new = (1 - b1) * f(gi) + b1 * f(mi)
+        v_new = (1 - b2) * f(gi) ** 2 + b2 * f(vi)
+        scale = (mpmath.sqrt(v_new / (1 - b2 ** t)) + eps) * (1 - b1 ** t)
+        w, big = m_new / scale, ((1 - b1) * abs(f(gi)) + b1 * abs(f(mi))) / scale
+        e = ((24 * u + (1 + 24 * u) * ((1 + r1) ** 2 * (1 + r2) - 1)) * w * w
+             + 7 * u * (1 + 20 * u) * (1 + r1) ** 2 * (1 + r2) ** 2 * (abs(w) * big + mpmath.mpf(10) / 7 * u * big * big))
+        total_e, total_w = total_e + e, total_w + w * w
+    return float(total_e / total_w)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dtype):
+    """LAMB's contract over m′ = (1 − β1)g + β1·m cancelling by 10⁰ … 10⁻¹⁵ (a row of 24): where ρ = Σe/Σw² ≤ 1/8
+    (the tool's ρ, checked against the statement's formula) certified |float − exact| ≤ the proved
+    bound, entry by entry; past it, no contract is applied (the theorem's hypothesis fails), and
+    it is past it where m′ cancels to its roundings."""
+    import dataclasses
+    rng = np.random.default_rng(5)
+    name = "float32" if dtype == np.float32 else "float64"
+    unit = float(np.finfo(dtype).eps) / 2
+    applied = skipped = 0
+    for beta1, beta2 in ((0.9, 0.999), (0.99, 1 - 2.0**-20)):
+        for t in (0, 1000):
+            for cancel in (1.0, 1e-4, 1e-9, 1e-15):
+                p = rng.standard_normal(24).astype(dtype)
+                g = rng.standard_normal(24).astype(dtype)
+                m = (-(1 - beta1) / beta1 * g.astype(np.float64) * (1 + cancel * rng.standard_normal(24))).astype(dtype)
+                v = (rng.standard_normal(24) ** 2).astype(dtype)
+                state = optim.lamb.init(p, beta1=beta1, beta2=beta2)
+                state = dataclasses.replace(state, m=m, v=v, t=t)
+                assert precision.applicable_contract("LAMB", {}, state, name) == "Optim.LAMB.float_step_error_le"
+                rho = _lamb_rho(state, p, g, unit)
+                bound = precision.contract_bound("LAMB", {}, state, p, g, name)
+                if rho > 1 / 8:
+                    assert bound is None, (beta1, t, cancel, rho)
+                    skipped += 1
+                    continue
+                assert bound is not None, (beta1, t, cancel, rho)
+                applied += 1
+                assert _error_over_contract("LAMB", state, p, g, name) <= 1.0, (beta1, t, cancel, rho)
+    assert applied >= 8 and skipped >= 2, (applied, skipped)

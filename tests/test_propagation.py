@@ -180,6 +180,30 @@ def test_one_radicand_written_two_ways_is_one_atom():
     assert propagation._atom(-eps - sympy.sqrt(written) ** 3, atoms, k) != one
 
 
+def test_a_square_and_the_square_of_its_absolute_value_are_one_atom():
+    # the analysis bounds |g|·|g| (a product of two bounds), a claim writes g² (SymPy's own form)
+    k = analysis().k
+    atoms: dict = {"roots": {}}
+    met = sympy.Abs(g) * sympy.Abs(g * (1 - beta))       # SymPy keeps it so: |g|·|g(1 − β)|
+    assert propagation._atom(met, atoms, k) == propagation._atom(g ** 2 * (1 - beta), atoms, k)
+    assert propagation.dominated(u * met, u * g ** 2 * (1 - beta), {u}, k)
+    assert propagation.dominated(2 * u * met, u * g ** 2 * (1 - beta), {u}, k) is None
+
+
+def test_a_symbolic_power_and_its_square_factor_together():
+    # 1 − 2β^(t+1) + β^(2t+2) is (1 − β^(t+1))²: LAMB's norm of the direction, written over
+    # (β^(t+1) − 1)² by the error analysis and over (1 − β^(t+1))² by the claim, one radicand
+    k = analysis().k
+    power, s1, s2 = beta ** (t + 1), sympy.Symbol("s1", real=True), sympy.Symbol("s2", real=True)
+    one = s1 / (power - 1) ** 2 + s2 * (1 - 2 * power + beta ** (2 * t + 2)) / (1 - power) ** 4
+    other = (s1 + s2) / (1 - power) ** 2
+    assert propagation._canonical(one) == propagation._canonical(other)
+    atoms: dict = {"roots": propagation._root_orders(sympy.sqrt(one) + sympy.sqrt(other))}
+    assert propagation._atom(1 / sympy.sqrt(one), atoms, k) == 1 / propagation._atom(sympy.sqrt(other), atoms, k)
+    # a power whose exponent is no whole multiple of another's stays apart
+    assert propagation._canonical(1 - beta ** (t + 1)) != propagation._canonical(1 - beta ** (2 * t + 1))
+
+
 def test_a_bounded_factor_split_off_by_the_common_denominator_is_checked_at_its_ends():
     # u·x·(1 − β) becomes u·x and −u·x·β once multiplied out: no monomial alone covers the second,
     # but with β ∈ [0, ½] (the hypothesis here) the group u − c·u·β is ≥ 0 at both ends when c ≤ 2
@@ -638,3 +662,16 @@ def test_schedule_free_adamws_warmup_contract_needs_its_coefficient_error_at_its
     assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x, power_at_most=64)) == PROVED
     assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x, coefficient_error=False)) != PROVED
     assert _verdict(lambda x: contracts.schedule_free_adamw_warmup_contract(x, power_at_most=64, error_power=32)) != PROVED
+
+
+@pytest.mark.parametrize("variant", ["without ρ", "without Γ", "29 roundings"])
+def test_the_lamb_contract_needs_its_norms_relative_error_and_every_rounding(variant):
+    """LAMB: ‖w‖ is within ρ + Γ + Γρ of itself (the row sum's lemma, the additions), and the trust ratio
+    carries it about twice, into r and into r·w: the claim without ρ, or without Γ, or with one
+    rounding of the step fewer, is not shown (the library's, Optim.LAMB.float_step_error_le, is PROVED
+    by make prove)."""
+    from proofs.theorems.precision import lamb_contract
+    variants = {"without ρ": dict(norm_error=lambda gamma, rho: 3 * gamma),
+                "without Γ": dict(norm_error=lambda gamma, rho: 2 * rho),
+                "29 roundings": dict(steps=29)}
+    assert _verdict(lambda x: lamb_contract(x, **variants[variant])) != PROVED

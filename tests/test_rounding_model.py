@@ -350,3 +350,98 @@ def test_a_lemma_on_an_error_is_checked_when_stated():
     _not_built(_run(build("delta in the bound")), "must not hold a rounding error")
     _not_built(_run(build("tensor")), "a scalar value")
     assert _run(build("none: a number bound")).verdict == PROVED
+
+
+# ---------------------------------------------------------------------------------------
+# A row sum whose summand's roundings do not factor out (LAMB's ‖u‖): w = a·c − b rounds inside
+# a signed sum, so Σ fl(ŵ²) is refused unless a lemma bounds each entry — and then the lemma is
+# shown, never trusted.
+
+def _lemma_sum(bound_of=lambda u, w, big, b: 4 * u * w * w + 3 * u * abs(w) * big + 3 * u * u * big * big,
+               claimed=lambda rho, gamma: rho + gamma + gamma * rho, summand=lambda w, b: w * w,
+               summed=lambda w, b: w * w, size=lambda ctx, total: total, summand_sign_assumed=False):
+    def build(x):
+        u = _unit(x)
+        a, b, c = x.tensor("a", length="n"), x.tensor("b", length="n"), x.real("c")
+        ctx = context_of(a)
+        w = a * c - b
+        e, s0 = bound_of(u, w, ctx.abs(a * c), b), summand(w, b)
+        if summand_sign_assumed:
+            x.assume(s0 >= 0)
+        with x.rounding(u) as rounded:
+            rho = rounded.row_sum_error_at_most(s0, e)
+            computed = summed(a * c - b, b).sum()
+        gamma = rounded.summation_bound(ctx.shape(a)[0])
+        x.assume(rho <= sympy.Rational(1, 8))
+        exact = summed(w, b).sum()
+        return inequality(ctx.abs(computed - exact), claimed(rho, gamma) * size(ctx, exact))
+    return build
+
+
+def test_a_row_sum_with_a_lemma_on_each_entry_is_within_its_ratio_and_the_additions_error():
+    assert _run(_lemma_sum()).verdict == PROVED
+
+
+def test_a_row_sums_lemma_is_shown_not_trusted():
+    # each entry's error without m's terms apart: false where a·c and b cancel (w = 0, ŵ = a·c·δ)
+    assert _run(_lemma_sum(bound_of=lambda u, w, big, b: 4 * u * w * w)).verdict != PROVED
+
+
+def test_a_row_sum_with_a_lemma_still_carries_the_additions_error():
+    # Σ ŵ² within ρ of Σ w², but n − 1 additions more round: ρ alone is false
+    assert _run(_lemma_sum(claimed=lambda rho, gamma: rho)).verdict != PROVED
+    assert _run(_lemma_sum(claimed=lambda rho, gamma: rho + gamma)).verdict != PROVED
+
+
+def test_a_row_sums_lemma_on_another_summand_leaves_the_sum_refused():
+    _not_built(_run(_lemma_sum(summand=lambda w, b: 2 * w * w)), "no shown sign")
+
+
+def test_a_row_sums_lemma_needs_a_summand_of_one_sign():
+    # Σ w·b has terms of both signs: the additions' error is Γ·Σ|ŝ|, not Γ·Σ s₀, so the model's
+    # (1 + φ) would be false where Σ s₀ cancels — each entry's lemma holds (e is a true bound),
+    # but the condition s₀ ≥ 0 is not shown, so nothing is proved; stated as a hypothesis, it is
+    def signed(assumed):
+        return _lemma_sum(summand=lambda w, b: w * b, summed=lambda w, b: w * b,
+                          bound_of=lambda u, w, big, b: 3 * u * abs(w) * abs(b) + 3 * u * big * abs(b),
+                          size=lambda ctx, total: ctx.abs(total), summand_sign_assumed=assumed)
+    assert _run(signed(False)).verdict != PROVED
+    assert _run(signed(True)).verdict == PROVED
+
+
+def test_a_row_sums_lemma_takes_rows_of_the_sums_length_and_no_rounding_error():
+    def build(bad):
+        def theorem(x):
+            u = _unit(x)
+            a = x.tensor("a", length="n")
+            with x.rounding(u) as rounded:
+                y = a * a
+                if bad == "delta in the bound":
+                    rounded.row_sum_error_at_most(a * a, y)
+                else:
+                    rounded.row_sum_error_at_most(x.tensor("w"), a * a)
+            return inequality(context_of(a).abs(y.sum() - (a * a).sum()), 3 * u * (a * a).sum())
+        return theorem
+    _not_built(_run(build("delta in the bound")), "without rounding errors")
+    _not_built(_run(build("not a row")), "a row's summand")
+
+
+def test_the_row_sum_lemmas_model_holds_in_float32_arithmetic():
+    """Σ fl(ŵ²) in float32, any order NumPy adds in, within (ρ + Γ + Γρ)·Σ w² for ρ = Σ e/Σ w² with
+    the proved entry bound e — at rows where a·c and b nearly cancel (ρ large) and where not."""
+    import numpy as np
+    from fractions import Fraction
+    rng = np.random.default_rng(3)
+    unit = Fraction(1, 2**24)
+    for trial in range(40):
+        n = int(rng.integers(2, 300))
+        a = rng.normal(size=n).astype(np.float32)
+        c = np.float32(rng.normal())
+        b = (a * c * np.float32(1 + 10.0 ** -rng.integers(0, 7))).astype(np.float32)  # cancelling by 10⁰…10⁻⁶
+        computed = Fraction(float(np.sum((a * c - b) * (a * c - b), dtype=np.float32)))
+        w = [Fraction(float(ai)) * Fraction(float(c)) - Fraction(float(bi)) for ai, bi in zip(a, b)]
+        big = [abs(Fraction(float(ai)) * Fraction(float(c))) for ai in a]
+        exact = sum(wi * wi for wi in w)
+        e = sum(4 * unit * wi * wi + 3 * unit * abs(wi) * bi + 3 * unit ** 2 * bi * bi for wi, bi in zip(w, big))
+        rho, gamma = e / exact, (n - 1) * unit / (1 - (n - 1) * unit)
+        assert abs(computed - exact) <= (rho + gamma + gamma * rho) * exact, (trial, n)

@@ -32,7 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import optim  # noqa: E402
 from optim.stateful import functional_arguments  # noqa: E402
-from symbolic.obligation import SUM_ERROR_BOUND  # noqa: E402
+from symbolic.obligation import ROW_SUM_RATIO, SUM_ERROR_BOUND  # noqa: E402
 from symbolic import enclosure, rounding  # noqa: E402
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -125,6 +125,10 @@ CONTRACTS = {
     "ASGD": ("Optim.ASGD.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0, mu=1) and _below(state.lambd * state.eta)),
     "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    # LAMB's also needs ρ ≤ 1/8 (Σ e ≤ ρ·Σ w², m′ not cancelling too far): read off the inputs
+    # themselves, with the theorem's other whole-row hypotheses (``_row_hypotheses_hold``)
+    "LAMB": ("Optim.LAMB.float_step_error_le",
+             lambda kw, state, dtype: _fixed(state, weight_decay=0, eps_root=0) and _below(state.beta1, state.beta2)),
     "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le",
                          lambda kw, state, dtype: _fixed(state, warmup_steps=0)),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup",
@@ -178,8 +182,9 @@ def applicable_contract(name: str, kwargs: dict, state, dtype_name: str) -> str 
 
 
 def _contract(theorem_name: str) -> tuple:
-    """(paths, sums, gammas): the contract's claimed bound per path — (path conditions, its
-    symbols, the bound as an mpmath function of them) — and, over a row, its sums and Γs."""
+    """(paths, row): the contract's claimed bound per path — (path conditions, its symbols, the
+    bound as an mpmath function of them) — and, over a row, what its whole-row quantities are
+    (``_Row``)."""
     if theorem_name not in _CONTRACT_DATA:
         import sympy
         from proofs.harness import build_theorem, registry
@@ -192,44 +197,90 @@ def _contract(theorem_name: str) -> tuple:
                 bound = ob.pairs[0][2]
                 symbols = sorted(bound.free_symbols | set().union(*(c.free_symbols for c in ob.path)), key=str)
                 paths.append((ob.path, symbols, sympy.lambdify(symbols, bound, modules="mpmath")))
-        # a contract over a row of length n (the whole tensor, flattened): its sums Σk, as their
-        # summands, and its summation bounds Γ, at γ_{n−1}
-        sums = {v.name: v.summand for v in data.variables if v.summand is not None}
-        gammas = [v.name for v in data.variables if v.note == SUM_ERROR_BOUND]
-        _CONTRACT_DATA[theorem_name] = paths, sums, gammas
+        _CONTRACT_DATA[theorem_name] = paths, _Row(data)
     return _CONTRACT_DATA[theorem_name]
 
 
-def _whole_row_values(sums: dict, gammas: list, entries: dict, size: int, unit: float) -> dict:
-    """n, each Σk over every entry (exactly, from the floats' exact values) and each Γ = γ_{n−1}."""
+class _Row:
+    """A contract over a row of length n (the whole tensor, flattened): its sums Σk (as their
+    summands), its summation bounds Γ (at γ_{n−1}), its row sums' ratios ρ (the least the
+    hypothesis Σ e ≤ ρ·Σ s allows) and the hypotheses on these, which the inputs must meet."""
+
+    def __init__(self, data):
+        import sympy
+        self.sums = {v.name: v.summand for v in data.variables if v.summand is not None}
+        self.gammas = [v.name for v in data.variables if v.note == SUM_ERROR_BOUND]
+        ratios = {v.symbols[0] for v in data.variables if v.note == ROW_SUM_RATIO}
+        self.ratios = {str(r): h for r in ratios for h in data.hypotheses     # Σ e ≤ ρ·Σ s, not φ's box
+                       if isinstance(h, sympy.LessThan) and r in h.rhs.free_symbols and r not in h.lhs.free_symbols
+                       and not any(str(s).startswith("delta") for s in h.free_symbols)}
+        whole = {str(s) for s in ratios} | {*self.sums, *self.gammas, "n"}
+        self.hypotheses = [h for h in data.hypotheses if h not in self.ratios.values()
+                           and {str(s) for s in h.free_symbols} & whole   # not a rounding error's box, nor an entry's
+                           and not any(str(s).endswith("_i") or str(s).startswith("delta") for s in h.free_symbols)]
+
+    def values(self, entries: dict, scalars: dict, size: int, unit: float) -> dict:
+        """n, each Σk over every entry (at 60 digits, from the floats' exact values), each Γ = γ_{n−1},
+        each ρ = Σ e/Σ s."""
+        import mpmath
+        import sympy
+        values = {"n": sympy.Integer(size)}
+        with mpmath.workdps(60):
+            for name, summand in self.sums.items():
+                symbols = sorted(summand.free_symbols, key=str)
+                f = sympy.lambdify(symbols, summand, modules="mpmath")
+                total = mpmath.mpf(0)
+                for index in np.ndindex(np.shape(entries["params"])):
+                    total += f(*[_mpf(entries[s.name[:-2]][index]) if s.name.endswith("_i") else _mpf(scalars[s.name])
+                                 for s in symbols])
+                values[name] = sympy.Float(total, 60)
+        w = (size - 1) * sympy.Rational(*float(unit).as_integer_ratio())
+        values.update({name: w / (1 - w) for name in self.gammas})
+        known = {**scalars, **values}
+        for name, h in self.ratios.items():
+            rho = sympy.Symbol(name, real=True)
+            total, per_rho = (h.lhs.xreplace(_symbols_at(h.lhs, known)),
+                              h.rhs.coeff(rho).xreplace(_symbols_at(h.rhs, known)))
+            values[name] = total / per_rho if per_rho > 0 else (0 if total == 0 else sympy.oo)
+        return values
+
+    def hypotheses_hold(self, values: dict) -> bool:
+        return all(_holds_at(h, values) for h in self.hypotheses)
+
+
+def _mpf(value):
+    import mpmath
+    return mpmath.mpf(Fraction(float(value)).numerator) / Fraction(float(value)).denominator
+
+
+def _symbols_at(e, values: dict) -> dict:
+    """``e``'s symbols at ``values``, as 60-digit numbers (exact rationals would carry β^1001 in full)."""
     import sympy
-    values = {"n": size}
-    for name, summand in sums.items():
-        total = sympy.Integer(0)
-        for index in np.ndindex(np.shape(entries["params"])):
-            at = {s: sympy.Rational(*float(entries[s.name[:-2]][index]).as_integer_ratio()) for s in summand.free_symbols}
-            total += summand.xreplace(at)
-        values[name] = total
-    w = (size - 1) * sympy.Rational(*float(unit).as_integer_ratio())
-    values.update({name: w / (1 - w) for name in gammas})
-    return values
+    return {s: sympy.Float(values[str(s)], 60) if isinstance(values[str(s)], (int, float, np.floating, np.integer))
+            else sympy.Float(values[str(s)], 60) if values[str(s)].is_number and values[str(s)].is_finite
+            else values[str(s)] for s in e.free_symbols if str(s) in values}
 
 
 def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.ndarray | None:
     """The proved contract's bound on |fl(p′) − p′| at these inputs, entry by entry (the claimed
     bound evaluated at 50 digits from the exact values of the float inputs), or None where no
-    contract applies."""
+    contract applies (its conditions, or its whole-row hypotheses, fail at these inputs)."""
     import mpmath
     import sympy
     theorem_name = applicable_contract(name, kwargs, state, dtype_name)
     if theorem_name is None:
         return None
-    paths, sums, gammas = _contract(theorem_name)
+    paths, row = _contract(theorem_name)
     out = np.zeros(np.shape(p))
     unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
     arrays = {"params": p, "grads": g, **{f.name: getattr(state, f.name) for f in dataclasses.fields(state)
                                           if isinstance(getattr(state, f.name), np.ndarray)}}
-    whole = _whole_row_values(sums, gammas, arrays, int(np.size(p)), unit)
+    scalars = {"u": unit, "unit": unit, **{f.name: getattr(state, f.name) for f in dataclasses.fields(state)
+                                           if not isinstance(getattr(state, f.name), (np.ndarray, bool, str, type(None)))}}
+    whole = row.values(arrays, scalars, int(np.size(p)), unit)
+    if not row.hypotheses_hold({**{k: v for k, v in scalars.items()}, **whole}):
+        return None
+    taken: dict = {}    # each path's truth, by the values its conditions read (a row's sums: once)
     with mpmath.workdps(50):
         for index in np.ndindex(np.shape(p)):
             values = {"params": p[index], "grads": g[index], "u": unit, "unit": unit}
@@ -240,17 +291,50 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
             exact = {k: v if isinstance(v, sympy.Basic) else sympy.Rational(*float(v).as_integer_ratio())
                      for k, v in values.items() if v is not None and not isinstance(v, (bool, str))}
             exact.update(whole)
-            for path, symbols, bound in paths:
+            for number, (path, symbols, bound) in enumerate(paths):
                 # a branch on a rounded value is taken as the exact run takes it (the theorem shows
                 # no rounding changes it): its rounding errors at 0
                 at = {s: exact.get(str(s), 0 if str(s).startswith("delta") else None) for s in symbols}
-                if all(bool(c.subs(at)) for c in path):
-                    out[index] = float(bound(*[mpmath.mpf(sympy.Rational(at[s]).p) / sympy.Rational(at[s]).q
-                                               for s in symbols]))
+                if _path_holds(number, path, at, taken):
+                    out[index] = float(bound(*[_as_mpf(at[s]) for s in symbols]))
                     break
             else:
                 raise ValueError(f"no path of {theorem_name} holds at these inputs")
     return out
+
+
+def _holds_at(relation, values: dict) -> bool:
+    """Whether ``relation`` holds at ``values``, at 60 digits: a side equal to the other's up to
+    10⁻⁴⁰ of their size counts as equal (Γ = γ_{n−1} meets its own formula)."""
+    import sympy
+    at = _symbols_at(relation, values)
+    lhs, rhs = (sympy.N(side.xreplace(at), 60) for side in (relation.lhs, relation.rhs))
+    slack = sympy.Float(10, 60) ** -40 * (abs(lhs) + abs(rhs))
+    close = abs(lhs - rhs) <= slack
+    if isinstance(relation, sympy.Eq):
+        return bool(close)
+    if isinstance(relation, sympy.Ne):
+        return not bool(close)
+    below = bool(lhs < rhs) or bool(close)
+    if isinstance(relation, (sympy.LessThan, sympy.StrictLessThan)):
+        return below if isinstance(relation, sympy.LessThan) else bool(lhs < rhs) and not bool(close)
+    return (bool(lhs > rhs) or bool(close)) if isinstance(relation, sympy.GreaterThan) else bool(lhs > rhs) and not bool(close)
+
+
+def _path_holds(number: int, path: list, at: dict, taken: dict) -> bool:
+    read = tuple(sorted((str(s), at[s]) for c in path for s in c.free_symbols if s in at))
+    if (number, read) not in taken:
+        taken[number, read] = all(_holds_at(c, {str(s): v for s, v in at.items()}) for c in path)
+    return taken[number, read]
+
+
+def _as_mpf(value):
+    import mpmath
+    import sympy
+    if isinstance(value, sympy.Float):
+        return mpmath.mpf(str(value))
+    value = sympy.Rational(value)
+    return mpmath.mpf(value.p) / value.q
 
 
 def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:

@@ -676,6 +676,10 @@ def lamb_step(x: Given):
     is rounded, and m′ inside it a signed sum, so the sum of squares is bounded by a lemma on each
     entry — shown, never assumed — and ρ, which the inputs give), and 4 roundings of m′'s terms
     apart.  Where m′ cancels so far that Σ e > ρ·Σ w² for ρ = 1/8, the contract says nothing."""
+    return lamb_contract(x)
+
+
+def lamb_contract(x: Given, steps: int = 30, norm_error=lambda gamma, rho: 3 * gamma + 2 * rho + 2 * gamma * rho):
     u = unit_roundoff(x)
     state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
     away_from_one(x, state.beta1, state.beta2)
@@ -691,10 +695,9 @@ def lamb_step(x: Given):
     gamma = rounded.summation_bound(length)
     x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
     r = lars.trust_ratio(p, w, 1, 0)
-    norm_error = 3 * gamma + 2 * rho + 2 * gamma * rho
     apart = x.multiplied_out(times(x, 4, u, *rhos, *rhos) * (1 + 2 * gamma + 2 * rho + 2 * gamma * rho) * r * state.lr)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
-                      + (scaled(x, 30, u, *rhos, *rhos) + norm_error) * ctx.abs(w * (state.lr * r))
+                      + (scaled(x, steps, u, *rhos, *rhos) + norm_error(gamma, rho)) * ctx.abs(w * (state.lr * r))
                       + apart * parts[0] + apart * parts[1])
 
 
