@@ -149,7 +149,7 @@ class Given:
         self.lemmas: list = []               # rounding.error_at_most(): (kind, exact value, its error bound)
         self.row_sum_ratios: set = set()     # the ρ of rounding.row_sum_error_at_most
         self.row_sum_lemmas: list = []       # (ρ, the exact summand, its error bound e): the lemmas declared
-        self.row_sum_pairs: list = []        # (label, |s − s₀|, e): each lemma a row sum used, to show
+        self.row_sum_pairs: list = []        # ((label, |ŝ − s₀|, e), ŝ's conditions): each lemma a row sum used
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
         if not isinstance(name, str) or not name.isidentifier():
@@ -399,14 +399,14 @@ class _Rounding:
         self.gammas: dict = {}          # a sum's length n -> its Γ (summation_bound)
 
     def fresh(self, kind: str, like: sympy.Expr | None = None, terms: Any = None, ulps: int = 1,
-              summand: sympy.Expr | None = None) -> Any:
+              summand: sympy.Expr | None = None, conditions: frozenset = frozenset()) -> Any:
         """A new δ for one rounding of ``kind``; ``like=δ``: a copy of δ, with its box; ``kind="sum"``:
         the relative error of a sum of ``terms`` values of one sign, |θ| ≤ γ_{n−1} (stated with
         its hypothesis (n − 1)·u < 1, Higham's Lemma 3.1, whatever the order NumPy adds in);
         ``kind="row sum"``: (s₀, φ) for a sum over a row of ``summand`` that a lemma covers, or None."""
         from symbolic import tensor
         if kind == "row sum":
-            return self._row_sum(summand, terms)
+            return self._row_sum(summand, terms, conditions)
         tensor.ROUNDING = None          # declaring δ and its bounds is itself no rounded arithmetic
         try:
             if like is not None:
@@ -440,8 +440,9 @@ class _Rounding:
         rounding error with |φ| ≤ ρ + Γ(1 + ρ), Γ the summation's γ_{n−1} bound: the entries
         move the sum by at most Σ e ≤ ρ·Σ s₀, and the additions by at most Γ·Σ|ŝ| ≤ Γ(1 + ρ)·Σ s₀
         (Higham's (3.4), any order, any signs).  Nothing is trusted: every obligation the sum
-        reaches gets the pair |ŝ − s₀| ≤ e to show, for the summand as the code rounded it, every
-        δ in its box; and s₀ ≥ 0 is a condition shown like a radicand's."""
+        uses it gets an obligation of its own, |ŝ − s₀| ≤ e for the summand as the code rounded it,
+        every δ in its box, under the theorem's hypotheses alone (no path's conditions: the model
+        the paths rest on holds for every input); and s₀ ≥ 0 is a condition shown like a radicand's."""
         from symbolic import tensor
         if not (isinstance(summand, SymTensor) and isinstance(bound, SymTensor) and summand.is_row
                 and bound.is_row and summand.shape == bound.shape):
@@ -462,7 +463,7 @@ class _Rounding:
         self.given.row_sum_lemmas.append((rho, summand.entries[0], bound.entries[0]))
         return rho
 
-    def _row_sum(self, summand: sympy.Expr, terms: Any) -> tuple | None:
+    def _row_sum(self, summand: sympy.Expr, terms: Any, conditions: frozenset) -> tuple | None:
         from symbolic import tensor
         zero = {d: sympy.Integer(0) for d in summand.free_symbols & self._deltas()}
         at_zero = summand.xreplace(zero)
@@ -476,7 +477,7 @@ class _Rounding:
             phi = self._declare_error(rho + gamma + gamma * rho)   # multiplied out: a claim names each term
         finally:
             tensor.ROUNDING = before
-        self.given.row_sum_pairs.append(("a row sum's lemma: |ŝᵢ − sᵢ| ≤ eᵢ", sympy.Abs(summand - exact), bound))
+        self.given.row_sum_pairs.append((("|ŝᵢ − sᵢ| ≤ eᵢ", sympy.Abs(summand - exact), bound), frozenset(conditions)))
         return exact, phi
 
     def summation_bound(self, terms: Any) -> SymScalar:
@@ -675,7 +676,7 @@ def _obligation(goal: Goal, given: Given, path) -> Obligation:
     extra, extra_conditions = _hypothesis_conditions(goal)
     coefficient = goal.coefficient.expr if isinstance(goal.coefficient, SymScalar) else goal.coefficient
     return Obligation(
-        name=goal.name, relation=goal.relation, pairs=compared.pairs + list(given.row_sum_pairs),
+        name=goal.name, relation=goal.relation, pairs=compared.pairs,
         hypotheses=list(given.hypotheses) + extra, path=list(path.conditions),
         conditions=sorted(compared.conditions | path.definedness | given.conditions | given.exact_run_demands
                           | extra_conditions,
@@ -698,6 +699,16 @@ def _branch_defined(before: tuple, definedness: frozenset, givens: list) -> Obli
         shape="scalar claim", refutes_theorem=False)
 
 
+def _row_sum_lemma(pair: tuple, conditions: frozenset, givens: list) -> Obligation:
+    """A row sum's lemma, |ŝᵢ − s₀ᵢ| ≤ eᵢ at the generic entry for every δ: under the hypotheses
+    every path states and no path condition, since every path's model of the sum rests on it."""
+    hypotheses = [h for h in givens[0].hypotheses if all(h in g.hypotheses for g in givens[1:])]
+    return Obligation(
+        name="a row sum's lemma holds at every entry", relation=AT_MOST, pairs=[pair], hypotheses=hypotheses, path=[],
+        conditions=sorted(set(conditions) | givens[0].conditions, key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
+        shape="the generic entry of a row", refutes_theorem=False)
+
+
 def build_theorem(theorem: Theorem) -> TheoremData:
     """Run the theorem's build and its form's goals on every execution path; the data the
     decider gets.  Every path must declare the same variables."""
@@ -707,7 +718,7 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     first_given, first_form, _ = paths[0].result
     specs = [s for s in first_given.specs() if s.note not in ROUNDING_NOTES]
     rounding_errors: dict = {}      # a path's own roundings: each path bounds the δ and Γ it declared
-    obligations, branches = [], {}
+    obligations, branches, row_sum_lemmas = [], {}, {}
     for path in paths:
         given, form, goals = path.result
         if [s for s in given.specs() if s.note not in ROUNDING_NOTES] != specs:
@@ -717,7 +728,10 @@ def build_theorem(theorem: Theorem) -> TheoremData:
         obligations += [_obligation(goal, given, path) for goal in goals]
         for before, definedness in path.branches:
             branches.setdefault((before, definedness), []).append(given)
+        for pair, conditions in given.row_sum_pairs:
+            row_sum_lemmas.setdefault((pair, conditions), []).append(given)
     obligations += [_branch_defined(before, definedness, givens) for (before, definedness), givens in branches.items()]
+    obligations += [_row_sum_lemma(pair, conditions, givens) for (pair, conditions), givens in row_sum_lemmas.items()]
     # A hypothesis stated on one path only (after a branch, or computed from a path's values)
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]

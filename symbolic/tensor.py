@@ -250,7 +250,7 @@ def row_total(expr: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
     return sympy.Add(*(c * (length if summand == 1 else RowSum(summand)) for summand, c in by_summand.items()))
 
 
-def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
+def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol, conditions: frozenset = frozenset()) -> sympy.Expr:
     """fl(Σ_{i<n} summand) in the rounding model, where ``summand`` is the generic entry with its
     rounding errors δ shared by every index (one δ standing for each entry's own).  Written as
     Σ_k c_k·a_{ik}·G_k(δ) with a_{ik} ≥ 0 free of δ and G_k free of i, each term's sum with the
@@ -267,7 +267,7 @@ def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
     try:
         split = _split_for_sum(summand, entries, deltas)
     except NotInRoundingModel as refused:
-        by_lemma = ROUNDING("row sum", terms=length, summand=summand)
+        by_lemma = ROUNDING("row sum", terms=length, summand=summand, conditions=conditions)
         if by_lemma is None:
             raise
         REFUSALS.remove(refused)        # handled: the lemma bounds this sum
@@ -706,7 +706,7 @@ class SymTensor(Sym):
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape, or on a "
                                  "row of symbolic length (x.tensor(name, length='n'))")
         if self.is_row and ROUNDING is not None:
-            total = rounded_row_total(self.entries[0], self.shape[0])
+            total = rounded_row_total(self.entries[0], self.shape[0], frozenset(self.conditions))
             return SymScalar(total, self.ops | {"sum"}, self.conditions)
         if ROUNDING is not None and not CONCRETE_CHECK:
             raise NotInRoundingModel("the rounding model (x.rounding) bounds sums over rows of symbolic "

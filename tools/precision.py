@@ -311,14 +311,12 @@ def _holds_at(relation, values: dict) -> bool:
     lhs, rhs = (sympy.N(side.xreplace(at), 60) for side in (relation.lhs, relation.rhs))
     slack = sympy.Float(10, 60) ** -40 * (abs(lhs) + abs(rhs))
     close = abs(lhs - rhs) <= slack
-    if isinstance(relation, sympy.Eq):
-        return bool(close)
-    if isinstance(relation, sympy.Ne):
-        return not bool(close)
-    below = bool(lhs < rhs) or bool(close)
-    if isinstance(relation, (sympy.LessThan, sympy.StrictLessThan)):
-        return below if isinstance(relation, sympy.LessThan) else bool(lhs < rhs) and not bool(close)
-    return (bool(lhs > rhs) or bool(close)) if isinstance(relation, sympy.GreaterThan) else bool(lhs > rhs) and not bool(close)
+    if isinstance(relation, (sympy.Eq, sympy.Ne)):
+        return bool(close) == isinstance(relation, sympy.Eq)
+    strictly = bool(lhs < rhs) if isinstance(relation, (sympy.LessThan, sympy.StrictLessThan)) else bool(lhs > rhs)
+    if isinstance(relation, (sympy.LessThan, sympy.GreaterThan)):
+        return strictly or bool(close)
+    return strictly and not bool(close)
 
 
 def _path_holds(number: int, path: list, at: dict, taken: dict) -> bool:
