@@ -439,10 +439,11 @@ class _Rounding:
         Σ e ≤ ρ·Σ s₀.  A sum the code takes over such a summand is then Σ s₀·(1 + φ), a new
         rounding error with |φ| ≤ ρ + Γ(1 + ρ), Γ the summation's γ_{n−1} bound: the entries
         move the sum by at most Σ e ≤ ρ·Σ s₀, and the additions by at most Γ·Σ|ŝ| ≤ Γ(1 + ρ)·Σ s₀
-        (Higham's (3.4), any order, any signs).  Nothing is trusted: every obligation the sum
-        uses it gets an obligation of its own, |ŝ − s₀| ≤ e for the summand as the code rounded it,
-        every δ in its box, under the theorem's hypotheses alone (no path's conditions: the model
-        the paths rest on holds for every input); and s₀ ≥ 0 is a condition shown like a radicand's."""
+        (Higham's (3.4), any order, any signs).  Nothing is trusted: each sum that uses the lemma
+        gives the theorem an obligation of its own, |ŝ − s₀| ≤ e for the summand as the code
+        rounded it, every δ in its box, under the theorem's hypotheses alone (no path's conditions:
+        the model every path rests on must hold for every input); and s₀ ≥ 0 is a condition shown
+        like a radicand's."""
         from symbolic import tensor
         if not (isinstance(summand, SymTensor) and isinstance(bound, SymTensor) and summand.is_row
                 and bound.is_row and summand.shape == bound.shape):

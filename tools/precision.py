@@ -481,7 +481,7 @@ def markdown(result: dict) -> str:
               "(TorchLean's contract, u per operation, in float64), and "
               "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
-              "(the options its theorem fixes; the first whose conditions hold; — elsewhere).", "",
+              "(the options its theorem fixes; the first whose conditions hold, its whole-row hypotheses too — LAMB's ρ ≤ 1/8, m′ not cancelling to its roundings; — elsewhere).", "",
               "| optimizer | dtype | error (ulps) | certified bound (ulps) | first-order bound (ulps) | proved bound (ulps) | "
               "error / step | error / certified | error / first-order | error / proved | overflow |",
               "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
