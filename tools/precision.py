@@ -109,9 +109,11 @@ def _rho(state) -> float:
 CONTRACTS = {
     "Adam": ("Optim.Adam.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)),
-    "AdamW": ("Optim.AdamW.float_step_error_le",
-              lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0
-              and _below(state.beta1, state.beta2, state.lr * state.weight_decay)),
+    "AdamW": [(f"Optim.AdamW.float_step_error_le{suffix}",
+               lambda kw, state, dtype, flags=flags: _fixed(state, **flags) and state.weight_decay > 0
+               and _below(state.beta1, state.beta2, state.lr * state.weight_decay))
+              for suffix, flags in (("", {}), ("_amsgrad", dict(amsgrad=True)), ("_maximize", dict(maximize=True)),
+                                    ("_amsgrad_maximize", dict(amsgrad=True, maximize=True)))],
     "Adamax": ("Optim.Adamax.float_step_error_le",
                lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1)),
     "Adagrad": ("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
@@ -161,7 +163,12 @@ CONTRACTS = {
     # exact; the NumPy one, with that conversion, in both dtypes
     "SGD": [("Optim.SGD.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0, dampening=0) and dtype == "float64"),
-            ("Optim.SGD.float_numpy_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0))],
+            ("Optim.SGD.float_numpy_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0))]
+           # with momentum: its first step (torch's buffer a copy of g) and the later ones, maximize or not
+           + [(f"Optim.SGD.float_momentum{step}_error_le{suffix}",
+               lambda kw, state, dtype, flags=flags, first=step == "_first_step": _fixed(state, weight_decay=0, **flags)
+               and state.momentum > 0 and (state.buf is None) == first)
+              for step in ("_first_step", "_step") for suffix, flags in (("", {}), ("_maximize", dict(maximize=True)))],
     "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: True),
 }
 _CONTRACT_DATA: dict = {}

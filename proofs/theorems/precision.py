@@ -274,8 +274,14 @@ def adamw_step(x: Given):
     """A whole AdamW step as NumPy runs it: within u of p′, the decay's roundings of the decayed
     params, Adam's of its step, and the float64 errors of the decay factor and the bias
     corrections — every shape, float32 and float64."""
+    return adamw_contract(x)
+
+
+def adamw_contract(x: Given, **flags):
+    """AdamW's contract with its flags (amsgrad: the step divides by √max(v_max, v′), a maximum of
+    values ≥ 0 that keeps their relative errors; maximize: −g, an exact negation)."""
     u = unit_roundoff(x)
-    state = x.state(adamw)
+    state = x.state(adamw, **flags)
     away_from_one(x, state.beta1, state.beta2, state.lr * state.weight_decay)
     x.assume(state.weight_decay > 0)
     p, g = x.tensor("params"), x.tensor("grads")
@@ -283,7 +289,9 @@ def adamw_step(x: Given):
     rhos = power_amplification(state.beta1 ** new.t), power_amplification(state.beta2 ** new.t)
     decayed = p * (1 - state.lr * state.weight_decay)
     adam_state = adamw.as_adam(state)
-    increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (g - state.m), new.v, new.t, adam_state)
+    direction = -g if state.maximize else g
+    second = new.v_max if state.amsgrad else new.v
+    increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (direction - state.m), second, new.t, adam_state)
     ctx = context_of(p)
     bound = (u * ctx.abs(exact)
              + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
@@ -291,6 +299,26 @@ def adamw_step(x: Given):
     return inequality(ctx.abs(computed - exact), bound)
 
 
+def _flagged(name: str, contract, flags: dict, doc: str):
+    """``contract`` with ``flags`` as a theorem of its own (a flag is a Python bool the code branches
+    on: each value is its own statement)."""
+    def build(x: Given):
+        return contract(x, **flags)
+    build.__doc__ = doc
+    build.__name__ = name.rsplit(".", 1)[1]
+    return build
+
+
+for _suffix, _flags in (("amsgrad", dict(amsgrad=True)), ("maximize", dict(maximize=True)),
+                        ("amsgrad_maximize", dict(amsgrad=True, maximize=True))):
+    _name = f"Optim.AdamW.float_step_error_le_{_suffix}"
+    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
+            statement="Optim.AdamW.float_step_error_le's bound, with " + " and ".join(f"{k} = True" for k in _flags)
+            + (" (Δ_inc divides by √max(v_max, v′)/(1 − β2ᵗ) + ε)" if "amsgrad" in _flags else "")
+            + (" (Δ_inc on −g: m's increment (1 − β1)(−g − m))" if "maximize" in _flags else ""))(
+        _flagged(_name, adamw_contract, _flags, "AdamW's whole-step contract holds with " + " and ".join(_flags)
+                 + " on: the same roundings, m's increment on the gradient as the step sees it, and the step's "
+                 "denominator as it divides by it."))
 
 
 @theorem("Optim.RAdam.float_rho_error_le", form="inequality", source=SOURCE,
@@ -556,8 +584,13 @@ def sgd_momentum_step(x: Given):
     """torch's SGD with momentum and dampening as NumPy runs it: within u of p′, and a few
     roundings of each of the buffer's two terms (they are added with their signs: no bound
     relative to buf′ alone holds) — every shape, float32 and float64."""
+    return sgd_momentum_contract(x)
+
+
+def sgd_momentum_contract(x: Given, maximize: bool = False):
+    """SGD with momentum after its first step (maximize: −g, an exact negation)."""
     u = unit_roundoff(x)
-    state = x.state(sgd, weight_decay=0.0, nesterov=False, buf="real")
+    state = x.state(sgd, weight_decay=0.0, nesterov=False, maximize=maximize, buf="real")
     x.assume(state.momentum > 0)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, sgd, state, p, g, u)
@@ -567,6 +600,31 @@ def sgd_momentum_step(x: Given):
                       + 4 * u * state.lr * abs(1 - state.dampening) * ctx.abs(g))
 
 
+def sgd_momentum_first_contract(x: Given, maximize: bool = False):
+    """SGD with momentum at its first step: torch's buffer is a copy of g (no dampening), so the
+    step is plain SGD's, 3 roundings of lr·g (maximize: −g, an exact negation)."""
+    u = unit_roundoff(x)
+    state = x.state(sgd, weight_decay=0.0, nesterov=False, maximize=maximize)
+    x.assume(state.momentum > 0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, _ = numpy_step(x, sgd, state, p, g, u)
+    ctx = context_of(p)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 3 * u * ctx.abs(g * state.lr))
+
+
+theorem("Optim.SGD.float_momentum_step_error_le_maximize", form="inequality", source=SOURCE, time_limit=SLOW,
+        statement="Optim.SGD.float_momentum_step_error_le's bound, with maximize = True (buf′ = μ·buf − (1 − τ)·g)")(
+    _flagged("Optim.SGD.float_momentum_step_error_le_maximize", sgd_momentum_contract, dict(maximize=True),
+             "SGD with momentum's contract holds with maximize on: −g is an exact negation."))
+for _suffix, _flags in (("", {}), ("_maximize", dict(maximize=True))):
+    _name = f"Optim.SGD.float_momentum_first_step_error_le{_suffix}"
+    theorem(_name, form="inequality", source=SOURCE,
+            statement="|fl(p′) − p′| ≤ u·|p′| + 3u·|lr·g|,  p′ = p − lr·g (" + ("−" if _flags else "") + "g: the first step, "
+            "buf = None, a copy of the gradient),  " + UNIT_RANGE + ", μ > 0, no nesterov, no weight decay"
+            + (", maximize" if _flags else ""))(
+        _flagged(_name, sgd_momentum_first_contract, _flags,
+                 "SGD with momentum at its first step takes plain SGD's step on a copy of g: three roundings of lr·g"
+                 + (", −g an exact negation." if _flags else ".")))
 
 
 LION_STATEMENT = ("|fl(p′) − p′| ≤ u·|p′| + 3u·|p − p′| + 2·(1 + u)³·lr,  p′ = p − lr·sign(β1·m + (1 − β1)·g),  "
