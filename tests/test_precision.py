@@ -615,11 +615,14 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
 
 
 @pytest.mark.parametrize("name, kwargs", [("SGD", dict(momentum=0.5, dampening=0.2, maximize=True)),
-                                          ("AdamW", dict(amsgrad=True, maximize=True))])
-def test_flag_options_are_checked_against_their_own_contracts(name, kwargs):
-    """make precision's option rows with momentum, amsgrad or maximize meet a contract in every case
-    and dtype (SGD's first step, buf a copy of g, and its later ones; AdamW's step over √max(v_max, v′)),
-    so the check that no measured error exceeds it cannot pass by skipping them."""
+                                          ("AdamW", dict(amsgrad=True, maximize=True)),
+                                          ("Adam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
+                                          ("Lion", dict(weight_decay=0.1))])
+def test_options_are_checked_against_their_own_contracts(name, kwargs):
+    """make precision's option rows with momentum, amsgrad, maximize or decoupled weight decay meet a
+    contract in every case and dtype (SGD's first step, buf a copy of g, and its later ones; AdamW's
+    step over √max(v_max, v′); Adam's decoupled decay, AdamW's code; Lion's decay), so the check that
+    no measured error exceeds it cannot pass by skipping them."""
     for dtype, case_name, case in [(d, n, c) for d in ("float32", "float64") for n, c in precision.CASES.items()]:
         worst = precision.one_step(name, kwargs, dtype, case, np.random.default_rng(0))
         assert "error / proved" in worst, (name, dtype, case_name)

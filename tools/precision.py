@@ -107,8 +107,11 @@ def _rho(state) -> float:
 
 
 CONTRACTS = {
-    "Adam": ("Optim.Adam.float_step_error_le",
-             lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)),
+    "Adam": [("Optim.Adam.float_step_error_le",
+              lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)),
+             ("Optim.Adam.float_step_error_le_decoupled",
+              lambda kw, state, dtype: _fixed(state, decoupled_weight_decay=True) and state.weight_decay > 0
+              and _below(state.beta1, state.beta2, state.lr * state.weight_decay))],
     "AdamW": [(f"Optim.AdamW.float_step_error_le{suffix}",
                lambda kw, state, dtype, flags=flags: _fixed(state, **flags) and state.weight_decay > 0
                and _below(state.beta1, state.beta2, state.lr * state.weight_decay))
@@ -122,6 +125,8 @@ CONTRACTS = {
     "Adadelta": ("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
     "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: _fixed(state)),
     "Lion": [("Optim.Lion.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+             ("Optim.Lion.float_step_error_le_weight_decay",
+              lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0 and _below(state.lr * state.weight_decay)),
              ("Optim.Lion.float_step_error_le_maximize",
               lambda kw, state, dtype: _fixed(state, weight_decay=0, maximize=True))],
     "ASGD": ("Optim.ASGD.float_step_error_le",

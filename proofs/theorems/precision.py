@@ -277,18 +277,19 @@ def adamw_step(x: Given):
     return adamw_contract(x)
 
 
-def adamw_contract(x: Given, **flags):
+def adamw_contract(x: Given, module=adamw, **flags):
     """AdamW's contract with its flags (amsgrad: the step divides by √max(v_max, v′), a maximum of
-    values ≥ 0 that keeps their relative errors; maximize: −g, an exact negation)."""
+    values ≥ 0 that keeps their relative errors; maximize: −g, an exact negation) — and Adam's with
+    decoupled_weight_decay, the very same code (``adamw.update`` runs ``adam.update`` so)."""
     u = unit_roundoff(x)
-    state = x.state(adamw, **flags)
+    state = x.state(module, **flags)
     away_from_one(x, state.beta1, state.beta2, state.lr * state.weight_decay)
     x.assume(state.weight_decay > 0)
     p, g = x.tensor("params"), x.tensor("grads")
-    computed, exact, new = numpy_step(x, adamw, state, p, g, u)
+    computed, exact, new = numpy_step(x, module, state, p, g, u)
     rhos = power_amplification(state.beta1 ** new.t), power_amplification(state.beta2 ** new.t)
     decayed = p * (1 - state.lr * state.weight_decay)
-    adam_state = adamw.as_adam(state)
+    adam_state = adamw.as_adam(state) if module is adamw else state
     direction = -g if state.maximize else g
     second = new.v_max if state.amsgrad else new.v
     increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (direction - state.m), second, new.t, adam_state)
@@ -309,6 +310,10 @@ def _flagged(name: str, contract, flags: dict, doc: str):
     return build
 
 
+theorem("Optim.Adam.float_step_error_le_decoupled", form="inequality", source=SOURCE, time_limit=SLOW,
+        statement="Optim.AdamW.float_step_error_le's bound, for Adam with decoupled_weight_decay = True and λ > 0")(
+    _flagged("Optim.Adam.float_step_error_le_decoupled", adamw_contract, dict(module=adam, decoupled_weight_decay=True),
+             "Adam with decoupled weight decay runs AdamW's code, and meets AdamW's contract."))
 for _suffix, _flags in (("amsgrad", dict(amsgrad=True)), ("maximize", dict(maximize=True)),
                         ("amsgrad_maximize", dict(amsgrad=True, maximize=True))):
     _name = f"Optim.AdamW.float_step_error_le_{_suffix}"
@@ -647,13 +652,32 @@ def lion_step_maximize(x: Given):
     return lion_contract(x, maximize=True)
 
 
-def lion_contract(x: Given, maximize: bool):
+def lion_contract(x: Given, maximize: bool, decay: bool = False):
+    """Lion's contract (decay: its decoupled weight decay p·(1 − lr·λ) first, whose roundings and
+    float64 factor are AdamW's, the sign step then taken from the decayed params)."""
     u = unit_roundoff(x)
-    state = x.state(lion, weight_decay=0.0, maximize=maximize)
+    state = x.state(lion, maximize=maximize, **({} if decay else dict(weight_decay=0.0)))
     p, g = x.tensor("params"), x.tensor("grads")
+    decayed, bound = p, 0
+    if decay:
+        away_from_one(x, state.lr * state.weight_decay)
+        x.assume(state.weight_decay > 0)
+        decayed = p * (1 - state.lr * state.weight_decay)
+        bound = scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * context_of(p).abs(decayed)
     computed, exact, _ = numpy_step(x, lion, state, p, g, u)
     ctx = context_of(p)
-    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 3 * u * ctx.abs(p - exact) + 2 * (1 + u) ** 3 * state.lr)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + bound + 3 * u * ctx.abs(decayed - exact)
+                      + 2 * (1 + u) ** 3 * state.lr)
+
+
+@theorem("Optim.Lion.float_step_error_le_weight_decay", form="inequality", source=SOURCE,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)| + 3u·|p·(1 − lr·λ) − p′| + 2·(1 + u)³·lr,  "
+                   "p′ = p·(1 − lr·λ) − lr·sign(β1·m + (1 − β1)·g),  ρ_λ = 2⁻⁵²·lr·λ/(1 − lr·λ),  " + UNIT_RANGE
+                   + ", λ > 0, lr·λ ≤ 1 − 2⁻²⁰")
+def lion_step_weight_decay(x: Given):
+    """Lion with decoupled weight decay as NumPy runs it: AdamW's decay terms, then Lion's (its sign
+    may flip where β1·m + (1 − β1)·g cancels: 2·lr)."""
+    return lion_contract(x, maximize=False, decay=True)
 
 
 @theorem("Optim.ASGD.float_step_error_le", form="inequality", source=SOURCE,
