@@ -507,6 +507,8 @@ class Knowledge:
                 return f"interval bounds: value in {b.show()}"
         if any(k == GT and same_function(f, e) for k, f in self.facts):
             return "a hypothesis or path condition states it"
+        if depth < 5 and any(same_up_to_sign(z, e) for z in self.nonzero) and self.how_nonnegative(e, depth + 1):
+            return "nonnegative, and stated nonzero"     # ‖d‖ ≠ 0 on a path, ‖d‖ ≥ 0 a root
         if self._assumed(e, "is_positive"):
             return "SymPy's assumptions from the proven signs"
         if depth < 5 and self._structurally(e, True, depth):

@@ -627,3 +627,26 @@ def test_options_are_checked_against_their_own_contracts(name, kwargs):
         worst = precision.one_step(name, kwargs, dtype, case, np.random.default_rng(0))
         assert "error / proved" in worst, (name, dtype, case_name)
         assert worst["error / proved"] <= 1.0, (name, dtype, case_name, worst)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lars_weight_decay_contract_holds_where_g_and_decay_cancel(dtype):
+    """LARS with weight decay (no nesterov): d = g + λp cancelling by 10⁰ … 10⁻¹⁵ — inside the proved
+    bound wherever its ρ ≤ 1/8, and no contract past it (d's roundings then rival d)."""
+    import dataclasses
+    rng = np.random.default_rng(9)
+    name = "float32" if dtype == np.float32 else "float64"
+    applied = skipped = 0
+    for weight_decay in (0.1, 3.0):
+        for cancel in (1.0, 1e-4, 1e-9, 1e-15):
+            p = rng.standard_normal(24).astype(dtype)
+            g = (-weight_decay * p.astype(np.float64) * (1 + cancel * rng.standard_normal(24))).astype(dtype)
+            state = optim.lars.init(p, weight_decay=weight_decay, momentum=0.9)
+            state = dataclasses.replace(state, b=rng.standard_normal(24).astype(dtype))
+            assert precision.applicable_contract("LARS", {}, state, name) == "Optim.LARS.float_step_error_le_weight_decay"
+            if precision.contract_bound("LARS", {}, state, p, g, name) is None:
+                skipped += 1
+                continue
+            applied += 1
+            assert _error_over_contract("LARS", state, p, g, name) <= 1.0, (weight_decay, cancel)
+    assert applied >= 4 and skipped >= 1, (applied, skipped)

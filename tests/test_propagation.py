@@ -204,6 +204,20 @@ def test_a_symbolic_power_and_its_square_factor_together():
     assert propagation._canonical(1 - beta ** (t + 1)) != propagation._canonical(1 - beta ** (2 * t + 1))
 
 
+def test_a_value_nonnegative_and_stated_nonzero_is_positive():
+    # LARS's ‖g + λp‖ on the path where it is ≠ 0: a root of a sum of three row sums (no interval
+    # shows it > 0), ≥ 0 as a root of a sum stated ≥ 0, ≠ 0 by the path — so ε + ‖d‖ > 0
+    s1, s2, s3, e0 = (sympy.Symbol(name, real=True) for name in ("s1", "s2", "s3", "e0"))
+    radicand = s1 + 2 * beta * s3 + beta ** 2 * s2
+    known = {**SYMBOLS, **{s: DOMAINS["real"] for s in (s1, s2, s3)}, e0: DOMAINS["nonnegative"]}  # ε may be 0
+    k = Knowledge(known, [(sympy.Ge(radicand, 0), "hypothesis"), (sympy.Ne(sympy.sqrt(radicand), 0), "path")])
+    assert k.how_positive(sympy.sqrt(radicand))
+    assert k.how_nonzero(e0 + sympy.sqrt(radicand))
+    alone = Knowledge(known, [(sympy.Ge(radicand, 0), "hypothesis")])      # without the path: may be 0
+    assert not alone.how_positive(sympy.sqrt(radicand))
+    assert not alone.how_nonzero(e0 + sympy.sqrt(radicand))
+
+
 def test_a_bounded_factor_split_off_by_the_common_denominator_is_checked_at_its_ends():
     # u·x·(1 − β) becomes u·x and −u·x·β once multiplied out: no monomial alone covers the second,
     # but with β ∈ [0, ½] (the hypothesis here) the group u − c·u·β is ≥ 0 at both ends when c ≤ 2

@@ -131,7 +131,8 @@ CONTRACTS = {
               lambda kw, state, dtype: _fixed(state, weight_decay=0, maximize=True))],
     "ASGD": ("Optim.ASGD.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0, mu=1) and _below(state.lambd * state.eta)),
-    "LARS": ("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "LARS": [("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+             ("Optim.LARS.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state))],
     # LAMB's also needs ρ ≤ 1/8 (Σ e ≤ ρ·Σ w², m′ not cancelling too far): read off the inputs
     # themselves, with the theorem's other whole-row hypotheses (``_row_hypotheses_hold``)
     "LAMB": ("Optim.LAMB.float_step_error_le",

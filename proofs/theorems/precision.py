@@ -783,6 +783,37 @@ def lamb_contract(x: Given, steps: int = 30, norm_error=lambda gamma, rho: 3 * g
                       + apart * parts[0] + apart * parts[1])
 
 
+@theorem("Optim.LARS.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|b′| + 3u·μ·|b| + (17u + 3Γ + 2ρ + 2Γρ)·|lr·r·d| + 3u(1 + 2Γ + 2ρ + "
+                   "2Γρ)·lr·r·|λp|,  d = g + λp,  r = η·‖p‖/(‖d‖ + ε) (1 where a norm is 0),  b′ = −lr·r·d + μ·b,  p′ = p + b′,  "
+                   "ρ ≥ 0 with Σe ≤ ρ·Σd², ρ ≤ 1/8, e = 4u·d² + 5u·|d|·|λp| + 5u²·(λp)² the error of one rounded d² (a row "
+                   "sum's lemma), Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE + ", no nesterov")
+def lars_step_weight_decay(x: Given):
+    """A LARS step with weight decay as NumPy runs it: d = g + λp is a signed sum, rounded, so ‖d‖
+    is taken through a row sum's lemma on d² (ρ, from the inputs); otherwise LARS's terms on d,
+    and 3 roundings of λp apart."""
+    u = unit_roundoff(x)
+    state = x.state(lars, length="n", nesterov=False, b="real")
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+    ctx = context_of(p)
+    length = ctx.shape(p)[0]
+    x.assume(u * length - u <= sympy.Rational(1, 32))
+    d, decay = g + state.weight_decay * p, ctx.abs(state.weight_decay * p)
+    square = d * d
+    entry_error = 4 * u * square + 5 * u * ctx.abs(d) * decay + 5 * u * u * decay * decay
+    with x.rounding(u, python_scalars=True) as rounded:
+        rho = rounded.row_sum_error_at_most(square, entry_error)
+        computed_state, computed = lars.update(state, p, g)
+    new, exact = rounded.exact((computed_state, computed))
+    gamma = rounded.summation_bound(length)
+    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    rate = state.lr * lars.trust_ratio(p, d, state.trust_coefficient, state.epsilon)
+    norm_error = 3 * gamma + 2 * rho + 2 * gamma * rho
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
+                      + 3 * u * ctx.abs(state.b * state.momentum) + (17 * u + norm_error) * ctx.abs(d * rate)
+                      + x.multiplied_out(3 * u * (1 + 2 * gamma + 2 * rho + 2 * gamma * rho) * rate) * decay)
+
+
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(y′) − y′| ≤ u·|y′| + 2u·|y + c·(z − y)| + (4u + 12·2⁻⁵³)·|c·(z − y)| + 6u·|s·g̃| + 13·2⁻⁵³·lr·β·|g̃| "
                    "+ 3u·|s·λ·y| + u·lr·β·λ·|y|,  y′ = y + c·(z − y) + s·g̃,  s = lr·(β·(1 − c) − 1),  g̃ = g + λ·y,  "
