@@ -244,7 +244,7 @@ class _Row:
                 f = sympy.lambdify(symbols, summand, modules="mpmath")
                 total = mpmath.mpf(0)
                 for index in np.ndindex(np.shape(entries["params"])):
-                    total += f(*[_mpf(entries[s.name[:-2]][index]) if s.name.endswith("_i") else _mpf(scalars[s.name])
+                    total += f(*[_as_mpf(entries[s.name[:-2]][index]) if s.name.endswith("_i") else _as_mpf(scalars[s.name])
                                  for s in symbols])
                 values[name] = sympy.Float(total, 60)
         w = (size - 1) * sympy.Rational(*float(unit).as_integer_ratio())
@@ -259,11 +259,6 @@ class _Row:
 
     def hypotheses_hold(self, values: dict) -> bool:
         return all(_holds_at(h, values) for h in self.hypotheses)
-
-
-def _mpf(value):
-    import mpmath
-    return mpmath.mpf(Fraction(float(value)).numerator) / Fraction(float(value)).denominator
 
 
 def _symbols_at(e, values: dict) -> dict:
@@ -340,11 +335,12 @@ def _path_holds(number: int, path: list, at: dict, taken: dict) -> bool:
 
 
 def _as_mpf(value):
+    """A float (exactly), a SymPy number or a 60-digit Float as an mpmath number."""
     import mpmath
     import sympy
     if isinstance(value, sympy.Float):
         return mpmath.mpf(str(value))
-    value = sympy.Rational(value)
+    value = sympy.Rational(*float(value).as_integer_ratio()) if isinstance(value, (float, np.floating)) else sympy.Rational(value)
     return mpmath.mpf(value.p) / value.q
 
 

@@ -698,6 +698,28 @@ def asgd_step(x: Given):
                       + 3 * u * state.eta * ctx.abs(g))
 
 
+def row_length(x: Given, u, p):
+    """The row's length n, with (n − 1)u ≤ 2⁻⁵ assumed (so Γ ≤ γ_{n−1} ≤ 1/31)."""
+    length = context_of(p).shape(p)[0]
+    x.assume(u * length - u <= sympy.Rational(1, 32))
+    return length
+
+
+def step_with_norm_lemma(x: Given, u, module, state, p, g, square, entry_error) -> tuple:
+    """(fl(p′), the exact new state, p′, ‖·‖'s relative error 3Γ + 2ρ + 2Γρ in the step, the factor 1 + 2Γ + 2ρ + 2Γρ it
+    carries onto the other terms, Γ, ρ): the exact run of a step whose trust ratio takes the norm of
+    a rounded signed row (LAMB's w, LARS's g + λp) through a row sum's lemma on ``square`` with the
+    entry bound ``entry_error`` (ρ ≤ 1/8 assumed, Γ ≤ 1/31 stated for the bounds)."""
+    with x.rounding(u, python_scalars=True) as rounded:
+        rho = rounded.row_sum_error_at_most(square, entry_error)
+        computed_state, computed = module.update(state, p, g)
+    new, exact = rounded.exact((computed_state, computed))
+    gamma = rounded.summation_bound(context_of(p).shape(p)[0])
+    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    return (computed, new, exact, 3 * gamma + 2 * rho + 2 * gamma * rho, 1 + 2 * gamma + 2 * rho + 2 * gamma * rho,
+            gamma, rho)
+
+
 @theorem("Optim.LARS.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|b′| + 3u·μ·|b| + (14u + 2Γ)·|lr·r·g|,  r = η·‖p‖/(‖g‖ + ε) (1 where a "
                    "norm is 0),  b′ = −lr·r·g + μ·b,  p′ = p + b′,  Γ ≤ γ_{n−1} = (n − 1)u/(1 − (n − 1)u) the error "
@@ -711,8 +733,7 @@ def lars_step(x: Given):
     state = x.state(lars, length="n", weight_decay=0.0, nesterov=False, b="real")
     p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
     ctx = context_of(p)
-    length = ctx.shape(p)[0]                      # the row's length n
-    x.assume(u * length - u <= sympy.Rational(1, 32))
+    length = row_length(x, u, p)
     with x.rounding(u, python_scalars=True) as rounded:
         computed_state, computed = lars.update(state, p, g)
     new, exact = rounded.exact((computed_state, computed))
@@ -761,25 +782,21 @@ def lamb_step(x: Given):
     return lamb_contract(x)
 
 
-def lamb_contract(x: Given, steps: int = 30, norm_error=lambda gamma, rho: 3 * gamma + 2 * rho + 2 * gamma * rho):
+def lamb_contract(x: Given, steps: int = 30, norm_error=None):
+    """``norm_error(Γ, ρ)``: in place of 3Γ + 2ρ + 2Γρ (the tests' claims that leave a part out)."""
     u = unit_roundoff(x)
     state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
     away_from_one(x, state.beta1, state.beta2)
     p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
     ctx = context_of(p)
-    length = ctx.shape(p)[0]
-    x.assume(u * length - u <= sympy.Rational(1, 32))
+    row_length(x, u, p)
     w, square, e, parts, rhos = lamb_direction_error(x, u, state, p, g)
-    with x.rounding(u, python_scalars=True) as rounded:
-        rho = rounded.row_sum_error_at_most(square, e)
-        computed_state, computed = lamb.update(state, p, g)
-    exact = rounded.exact(computed)
-    gamma = rounded.summation_bound(length)
-    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    computed, _, exact, norm, carried, gamma, rho = step_with_norm_lemma(x, u, lamb, state, p, g, square, e)
+    norm = norm if norm_error is None else norm_error(gamma, rho)
     r = lars.trust_ratio(p, w, 1, 0)
-    apart = x.multiplied_out(times(x, 4, u, *rhos, *rhos) * (1 + 2 * gamma + 2 * rho + 2 * gamma * rho) * r * state.lr)
+    apart = x.multiplied_out(times(x, 4, u, *rhos, *rhos) * carried * r * state.lr)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
-                      + (scaled(x, steps, u, *rhos, *rhos) + norm_error(gamma, rho)) * ctx.abs(w * (state.lr * r))
+                      + (scaled(x, steps, u, *rhos, *rhos) + norm) * ctx.abs(w * (state.lr * r))
                       + apart * parts[0] + apart * parts[1])
 
 
@@ -796,22 +813,15 @@ def lars_step_weight_decay(x: Given):
     state = x.state(lars, length="n", nesterov=False, b="real")
     p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
     ctx = context_of(p)
-    length = ctx.shape(p)[0]
-    x.assume(u * length - u <= sympy.Rational(1, 32))
+    row_length(x, u, p)
     d, decay = g + state.weight_decay * p, ctx.abs(state.weight_decay * p)
     square = d * d
     entry_error = 4 * u * square + 5 * u * ctx.abs(d) * decay + 5 * u * u * decay * decay
-    with x.rounding(u, python_scalars=True) as rounded:
-        rho = rounded.row_sum_error_at_most(square, entry_error)
-        computed_state, computed = lars.update(state, p, g)
-    new, exact = rounded.exact((computed_state, computed))
-    gamma = rounded.summation_bound(length)
-    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    computed, new, exact, norm, carried, _, _ = step_with_norm_lemma(x, u, lars, state, p, g, square, entry_error)
     rate = state.lr * lars.trust_ratio(p, d, state.trust_coefficient, state.epsilon)
-    norm_error = 3 * gamma + 2 * rho + 2 * gamma * rho
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
-                      + 3 * u * ctx.abs(state.b * state.momentum) + (17 * u + norm_error) * ctx.abs(d * rate)
-                      + x.multiplied_out(3 * u * (1 + 2 * gamma + 2 * rho + 2 * gamma * rho) * rate) * decay)
+                      + 3 * u * ctx.abs(state.b * state.momentum) + (17 * u + norm) * ctx.abs(d * rate)
+                      + x.multiplied_out(3 * u * carried * rate) * decay)
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
