@@ -134,7 +134,7 @@ CONTRACTS = {
     "LARS": [("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
              ("Optim.LARS.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state))],
     # LAMB's also needs ρ ≤ 1/8 (Σ e ≤ ρ·Σ w², m′ not cancelling too far): read off the inputs
-    # themselves, with the theorem's other whole-row hypotheses (``_row_hypotheses_hold``)
+    # themselves, with the theorem's other whole-row hypotheses (``_Row.hypotheses_hold``)
     "LAMB": ("Optim.LAMB.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0, eps_root=0) and _below(state.beta1, state.beta2)),
     "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le",
