@@ -95,14 +95,20 @@ def factored_estimate(row_var: Any, col_var: Any, epsilon1: Any) -> Any:
     return (row_var * col_var) / ctx.maximum(ctx.sum(row_var, -2) / rows, epsilon1)
 
 
+def step_weight(state: State) -> tuple:
+    """(t, w): the step's number and the weight of g² in the second moments' lerp, w = t^τ
+    (torch's one_minus_beta2_t)."""
+    t = state.t + 1
+    return t, t ** state.beta2_decay
+
+
 @fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     ctx = context_of(params)
     shape = tuple(ctx.shape(params))
     g = maximized(grads, state.maximize)
     epsilon1 = ctx.machine_epsilon(params) if state.epsilon1 is None else state.epsilon1
-    t = state.t + 1
-    weight = t ** state.beta2_decay                      # torch's one_minus_beta2_t
+    t, weight = step_weight(state)
     rho = ctx.minimum(state.lr, 1 / t ** 0.5)
     size = math.prod(shape)
     if isinstance(size, int) and size == 0 and len(shape) > 1:

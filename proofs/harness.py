@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import sympy
 
+from optim.context import context_of
 from proofs.forms import Form, Goal
 from proofs.forms.equation import Equation, Inequality, equation, inequality
 from proofs.forms.for_every import ForEvery, for_every
@@ -38,7 +39,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
-from symbolic.obligation import ABSOLUTE, RELATIVE, ROUNDING_ERROR, ROUNDING_NOTES, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
+from symbolic.obligation import ABSOLUTE, ENTRY_ERROR_RATIO, NONNEGATIVE_RATIO, RATIO, RELATIVE, ROUNDING_ERROR, ROUNDING_NOTES, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from proofs.runner import MAX_TIME_LIMIT, valid_time_limit
 from symbolic.paths import explore, note_domain
@@ -149,6 +150,7 @@ class Given:
         self.lemmas: list = []               # rounding.error_at_most(): (kind, exact value, its error bound)
         self.row_sum_ratios: set = set()     # the ρ of rounding.row_sum_error_at_most
         self.row_sum_lemmas: list = []       # (ρ, the exact summand, its error bound e): the lemmas declared
+        self.entry_error_ratios: set = set()  # the κ of rounding.entry_error_ratio
         self.row_sum_pairs: list = []        # ((label, |ŝ − s₀|, e), ŝ's conditions): each lemma a row sum used
 
     def _declare(self, name: str, domain: Domain, tensor: bool = False, shape: tuple | None = None):
@@ -383,7 +385,8 @@ class Given:
                                 v.value.shape if v.is_tensor else None,
                                 note=ROUNDING_ERROR if v.name in self.rounding_errors else
                                 SUM_ERROR_BOUND if v.name in self.sum_bounds else
-                                ROW_SUM_RATIO if v.name in self.row_sum_ratios else "")
+                                ROW_SUM_RATIO if v.name in self.row_sum_ratios else
+                                ENTRY_ERROR_RATIO if v.name in self.entry_error_ratios else "")
         return [spec(v) for v in self.variables]
 
 
@@ -463,6 +466,38 @@ class _Rounding:
             Condition(AT_LEAST_ZERO, summand.entries[0], origin="a row sum's lemma: its exact summand is ≥ 0")}
         self.given.row_sum_lemmas.append((rho, summand.entries[0], bound.entries[0]))
         return rho
+
+    def entry_error_ratio(self, value: Any, bound: Any, name: str = "kappa", nonnegative: bool = False) -> SymScalar:
+        """A lemma for a rounded value whose error is bounded relative to other values, not to its
+        own (Adafactor's lerp of g² and V, V + w·(g² − V): a signed difference, rounded): ``value``
+        is X (a row, or a scalar: its exact run where it was computed in this block) and ``bound``
+        E (δ-free) a bound on |X̂ − X|.  Returns κ, a new variable ≥ 0 with the hypothesis
+        E ≤ κ·|X| (at every entry of a row): the inputs give it (``make precision`` takes the
+        least).  The error analysis shows |X̂ − X| ≤ E where it meets a value equal to X, as for
+        ``error_at_most`` — never assumed — and then carries X̂ = X·(1 + φ), |φ| ≤ κ, a relative
+        bound the rules for quotients, roots and maxima need.  ``nonnegative``: X ≥ 0 is a
+        condition, shown like a radicand's, and X̂ keeps it (κ < 1)."""
+        from symbolic import tensor
+        if not isinstance(value, (SymTensor, SymScalar)) or isinstance(value, SymTensor) and not value.is_row or \
+                isinstance(bound, SymTensor) and not (isinstance(value, SymTensor) and bound.shape == value.shape):
+            raise TheoremError("entry_error_ratio takes a row or a scalar, and a bound shaped like it (or a scalar)")
+        deltas = self._deltas()
+        error = _entry_of(bound)
+        if error.free_symbols & deltas:
+            raise TheoremError("a lemma's bound must not hold a rounding error δ (compute it outside the block)")
+        exact_value = self.exact(value) if _entry_of(value).free_symbols & deltas else value
+        exact = _entry_of(exact_value)
+        before, tensor.ROUNDING = tensor.ROUNDING, None
+        try:
+            kappa = self.given.nonnegative(name)
+            self.given.entry_error_ratios.add(name)
+            self.given.assume(bound <= kappa * context_of(exact_value).abs(exact_value))  # where both are defined
+        finally:
+            tensor.ROUNDING = before
+        if nonnegative:
+            self.given.conditions.add(Condition(AT_LEAST_ZERO, exact, origin="a ratio lemma's value is ≥ 0"))
+        self.given.lemmas.append((NONNEGATIVE_RATIO if nonnegative else RATIO, exact, (error, kappa.expr)))
+        return kappa
 
     def _row_sum(self, summand: sympy.Expr, terms: Any, conditions: frozenset) -> tuple | None:
         from symbolic import tensor
@@ -562,14 +597,19 @@ class _Rounding:
 
     def _lemma(self, kind: str, value: Any, bound: Any) -> None:
         number = isinstance(bound, (int, float)) or isinstance(bound, sympy.Expr) and bound.is_number
-        if not isinstance(value, SymScalar) or not (isinstance(bound, SymScalar) or number):
-            raise TheoremError("a lemma on an error takes a scalar value and a scalar bound")
+        row = isinstance(value, SymTensor) and value.is_row
+        if row:     # a row's generic entry: its δ stand for every entry's own, as the analysis reads them
+            if isinstance(bound, SymTensor) and bound.shape != value.shape or not isinstance(
+                    bound, (SymTensor, SymScalar)) and not number:
+                raise TheoremError("a lemma on a row's error takes a bound of the row's length, or a scalar")
+        elif not isinstance(value, SymScalar) or not (isinstance(bound, SymScalar) or number):
+            raise TheoremError("a lemma on an error takes a scalar value and a scalar bound, or a row and a row's bound")
         deltas = self._deltas()
-        bound = bound if isinstance(bound, SymScalar) else SymScalar(bound)
-        if bound.expr.free_symbols & deltas:
+        bound = _entry_of(bound)
+        if bound.free_symbols & deltas:
             raise TheoremError("a lemma's bound must not hold a rounding error δ (compute it outside the block)")
-        exact = self.exact(value) if value.expr.free_symbols & deltas else value
-        self.given.lemmas.append((kind, exact.expr, bound.expr))
+        exact = _entry_of(self.exact(value) if _entry_of(value).free_symbols & deltas else value)
+        self.given.lemmas.append((kind, exact, bound))
 
     def _assume_taken(self, relation: sympy.Basic) -> None:
         if relation is sympy.false:
@@ -588,6 +628,13 @@ class _Rounding:
     def __exit__(self, *_: Any) -> None:
         from symbolic import tensor
         tensor.ROUNDING = None
+
+
+def _entry_of(x: Any) -> sympy.Expr:
+    """A scalar's expression, a row's generic entry, a number as SymPy's."""
+    if isinstance(x, SymTensor):
+        return x.entries[0]
+    return x.expr if isinstance(x, SymScalar) else sympy.sympify(x)
 
 
 def _holds(relation: sympy.Basic) -> set:
@@ -707,7 +754,7 @@ def _row_sum_lemma(pair: tuple, conditions: frozenset, givens: list) -> Obligati
     return Obligation(
         name="a row sum's lemma holds at every entry", relation=AT_MOST, pairs=[pair], hypotheses=hypotheses, path=[],
         conditions=sorted(set(conditions) | givens[0].conditions, key=lambda c: (c.kind, sympy.default_sort_key(c.expr))),
-        shape="the generic entry of a row", refutes_theorem=False)
+        shape="the generic entry of a row", refutes_theorem=False, lemmas=list(givens[0].lemmas))
 
 
 def build_theorem(theorem: Theorem) -> TheoremData:
@@ -787,12 +834,16 @@ def _nonnegative_where_defined(e: sympy.Expr, radicands: set) -> bool:
             return True
         if factor.is_Mul:
             return all(nonnegative(f) for f in factor.args)
+        if isinstance(factor, sympy.Max):   # ≥ each argument: ≥ 0 if one is (Adafactor's max(V, ε1²))
+            return any(nonnegative(a) for a in factor.args)
+        if factor.is_Pow and factor.exp == -1 and isinstance(factor.base, sympy.Max):
+            return nonnegative(factor.base)
         base, exponent = (factor.base, factor.exp) if factor.is_Pow else (factor, sympy.Integer(1))
         even = exponent.is_Integer and exponent % 2 == 0
         root = exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 0
         return bool(even or root or base in radicands)
 
-    return all(nonnegative(f) for f in sympy.Mul.make_args(rest))
+    return rest in radicands or all(nonnegative(f) for f in sympy.Mul.make_args(rest))
 
 
 def _square_root_of(term: sympy.Expr) -> sympy.Expr | None:
@@ -850,6 +901,8 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
                                   note=f"{SUM_VARIABLE_NOTE}{summand}, a variable of its own"))
 
     def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)
+        if isinstance(e, tuple):    # a ratio lemma's (E, κ)
+            return tuple(swap(part) for part in e)
         return e.xreplace(mapping) if isinstance(e, sympy.Basic) else e
 
     from symbolic.tensor import ROW_TOTALS

@@ -241,6 +241,8 @@ def _symbolic_power(base: Interval, exponent: Interval) -> Interval:
     if base.hi > 1 and positive:
         if base.lo >= 1 and exponent.lo >= 0:
             return Interval(sympy.Integer(1), sympy.oo, False, True)
+        if base.lo >= 1 and exponent.hi <= 0:   # x**e = 1/x**(−e) ≤ 1 (Adafactor's (t + 1)^τ, τ ≤ 0)
+            return Interval(sympy.Integer(0), sympy.Integer(1), True, False)
         return Interval(sympy.Integer(0), sympy.oo, True, True)
     if base.lo < 0 or base.hi > 1:
         return ANY

@@ -27,7 +27,11 @@ from typing import Any
 import sympy
 
 NONZERO, NONNEGATIVE, POWER = "nonzero", "nonnegative", "power"
-ABSOLUTE, RELATIVE = "absolute", "relative"     # the kinds of a lemma on a rounded value's error
+# the kinds of a lemma on a rounded value's error: |X̂ − X| ≤ B, ≤ R·|X|, and ≤ E with E ≤ κ·|X| by a
+# hypothesis (a ratio the inputs give: rounding.entry_error_ratio; its bound is the pair (E, κ)),
+# the last with X ≥ 0 demanded or not
+ABSOLUTE, RELATIVE, RATIO, NONNEGATIVE_RATIO = "absolute", "relative", "ratio", "ratio, X ≥ 0"
+RATIOS = (RATIO, NONNEGATIVE_RATIO)
 EQUAL, AT_MOST, LESS, FOR_EVERY = "=", "≤", "<", "for every"
 RELATIONS = (EQUAL, AT_MOST, LESS, FOR_EVERY)
 
@@ -88,6 +92,9 @@ SUM_ERROR_BOUND = "the error bound γ of a sum of n terms"
 # A variable ρ ≥ 0 with Σ e ≤ ρ·Σ s (rounding.row_sum_error_at_most): the relative error a row
 # sum's entries bring; for the decider a quantity ≥ 0 like Γ.
 ROW_SUM_RATIO = "the relative error ρ of a row sum's entries, Σ e ≤ ρ·Σ s"
+# A variable κ ≥ 0 with E ≤ κ·|X| at every entry (rounding.entry_error_ratio): the relative error a
+# rounded value brings whose own error is bounded relative to other values (a signed sum's parts).
+ENTRY_ERROR_RATIO = "the relative error κ of a rounded value, E ≤ κ·|X| at every entry"
 ROUNDING_NOTES = (ROUNDING_ERROR, SUM_ERROR_BOUND)
 
 # An obligation whose row sums were given variables of their own: a counterexample to it may set a

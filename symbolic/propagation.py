@@ -56,8 +56,8 @@ import sympy
 
 from symbolic import bounds
 from symbolic.domains import Interval
-from symbolic.knowledge import same_up_to_sign
-from symbolic.obligation import RELATIVE
+from symbolic.knowledge import same_function, same_up_to_sign
+from symbolic.obligation import RATIO, RATIOS, RELATIVE
 
 
 class CannotBound(Exception):
@@ -75,6 +75,11 @@ class Node:
 ZERO = sympy.Integer(0)
 
 
+def _free_symbols(bound) -> set:
+    """A lemma's bound's symbols: an expression's, or a ratio's pair's (E, κ)."""
+    return set().union(*(b.free_symbols for b in bound)) if isinstance(bound, tuple) else bound.free_symbols
+
+
 class Propagation:
     """``deltas``: δ symbol -> its bound b (the box is −b ≤ δ ≤ b); ``k``: the obligation's
     Knowledge (signs of δ-free expressions, the range of each unit roundoff)."""
@@ -85,7 +90,8 @@ class Propagation:
     def __init__(self, deltas: dict, k, units: set, lemmas: list = ()):
         self.deltas, self.k, self.units = deltas, k, set(units)
         # [(kind, X, B)]: "|X̂ − X| ≤ B" or "≤ B·|X|", each shown before it is used (one with a δ in it says nothing)
-        self.lemmas = [(kind, x, b) for kind, x, b in lemmas if not (x.free_symbols | b.free_symbols) & set(deltas)]
+        self.lemmas = [(kind, x, b) for kind, x, b in lemmas
+                       if not (x.free_symbols | _free_symbols(b)) & set(deltas)]
         self.used: dict = {}            # the lemmas shown: (kind, X, B) -> how
         self.cache: dict = {}
 
@@ -111,6 +117,11 @@ class Propagation:
             if kind == RELATIVE:
                 how = self._relative_lemma(n, bound)
                 replaced = None if how is None else self._relative_or_none(n.value, (bound, bound), n.sign)
+            elif kind in RATIOS:    # |X̂ − X| ≤ E shown, E ≤ κ·|X| a hypothesis: X̂ = X·(1 + φ), |φ| ≤ κ
+                error, ratio = bound
+                how = dominated(n.error, error, self.units, self.k) if self.below_one(2 * ratio) else None
+                sign = n.sign if kind == RATIO else 1 if same_function(n.value, value) else -1
+                replaced = None if how is None else self._relative_or_none(n.value, (ratio, ratio), sign)
             else:
                 how = dominated(n.error, bound, self.units, self.k)
                 replaced = None if how is None else self._with_rel(Node(n.value, bound, None, n.sign))

@@ -38,7 +38,7 @@ from symbolic import propagation, z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
-from symbolic.obligation import (ABSTRACTED_SUMS, RELATIVE, ROUNDING_ERROR, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, RATIOS, RELATIVE, ROUNDING_ERROR, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  POWER, Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -637,7 +637,8 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
                          conditions=plain + exact_conditions, shape=ob.shape, ops=ob.ops)
     s = Setting(checked, remaining, seed)
     # a lemma's bound took an error's place: where it is undefined, nothing was shown
-    rows = s.demands([e for _, error, rhs in bounded for e in (error, rhs)] + [b for _, _, b in analysis.used])
+    rows = s.demands([e for _, error, rhs in bounded for e in (error, rhs)]
+                     + [b[0] if kind in RATIOS else b for kind, _, b in analysis.used])
     if missing_text(rows):
         return None
     v = s.verdict(PROVED)
@@ -648,9 +649,15 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         return v
     v.method = (f"forward error analysis over the {len(deltas)} rounding errors (a sound bound per operation, every "
                 f"order: symbolic.propagation), then the claimed bound shown larger: " + "; ".join(shown)
-                + "".join(f"; lemma |fl(X) − X| ≤ {show(bound)}{'·|X|' if kind == RELATIVE else ''}, "
+                + "".join(f"; lemma |fl(X) − X| ≤ {_lemma_text(kind, bound, show)}, "
                           f"X = {show(value)}, shown where met: {how}" for (kind, value, bound), how in analysis.used.items()))
     return v
+
+
+def _lemma_text(kind: str, bound, show) -> str:
+    if kind in RATIOS:
+        return f"{show(bound[0])} ≤ {show(bound[1])}·|X| (a hypothesis: the ratio the inputs give)"
+    return f"{show(bound)}{'·|X|' if kind == RELATIVE else ''}"
 
 
 def _dominated_on_path(error, claimed, units: set, k) -> str | None:

@@ -49,10 +49,10 @@ from sympy.core.relational import (Equality, GreaterThan, LessThan, StrictGreate
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import And, Not, Or
 
-from symbolic.obligation import (ABSOLUTE, FOR_EVERY, NONNEGATIVE, NONZERO, POWER, RELATIONS, RELATIVE, Condition,
+from symbolic.obligation import (ABSOLUTE, FOR_EVERY, NONNEGATIVE, NONZERO, POWER, RATIOS, RELATIONS, RELATIVE, Condition,
                                  Obligation, TheoremData, VariableSpec)
 
-LEMMA_KINDS = (ABSOLUTE, RELATIVE)
+LEMMA_KINDS = (ABSOLUTE, RELATIVE) + RATIOS
 
 MAGIC, VERSION = "optlaws.obligations", 1
 MAX_DEPTH = 600               # nesting of one expression (SymPy recurses on it)
@@ -488,9 +488,18 @@ def _check_obligation(f: dict) -> None:
     _need(coefficient is None or _symbol(coefficient), "Obligation: coefficient must be a symbol or null")
     _need(fixed is None or _list_of(fixed, _symbol, (list, tuple)), "Obligation: fixed must be symbols or null")
     _need(f["relation"] != FOR_EVERY or coefficient is not None, "Obligation: 'for every' needs its coefficient")
-    _need(_list_of(f.get("lemmas", []), lambda l: isinstance(l, (tuple, list)) and len(l) == 3 and l[0] in LEMMA_KINDS
-                   and all(_is_expr(e) for e in l[1:])), "Obligation: lemmas must be a list of (kind, value, bound)")
-    f["lemmas"] = [tuple(l) for l in f.get("lemmas", [])]
+    _need(_list_of(f.get("lemmas", []), _lemma), "Obligation: lemmas must be a list of (kind, value, bound)")
+    f["lemmas"] = [(k, x, tuple(b) if isinstance(b, list) else b) for k, x, b in f.get("lemmas", [])]
+
+
+def _lemma(lemma: Any) -> bool:
+    """(kind, X, B), a ratio's B the pair (E, κ)."""
+    if not (isinstance(lemma, (tuple, list)) and len(lemma) == 3 and lemma[0] in LEMMA_KINDS and _is_expr(lemma[1])):
+        return False
+    bound = lemma[2]
+    if lemma[0] in RATIOS:
+        return isinstance(bound, (tuple, list)) and len(bound) == 2 and all(_is_expr(e) for e in bound)
+    return _is_expr(bound)
 
 
 def _check_theorem(f: dict) -> None:

@@ -74,6 +74,20 @@ def test_a_positive_base_past_one_keeps_a_symbolic_power_positive():
     assert bound(v**x, ENV).lo == -sympy.oo                               # 0 ** (negative x) is undefined
 
 
+def test_a_base_from_one_to_an_exponent_at_most_zero_is_at_most_one():
+    """(t + 1)^τ for t ≥ 0 and τ ≤ 0 (Adafactor's weight w = t^τ) lies in (0, 1]: 1 at τ = 0 or
+    t = 0, every value at a grid of points inside."""
+    tau = sympy.Symbol("tau")
+    env = {**ENV, tau: Interval(-sympy.oo, 0, True, False)}
+    i = bound((t + 1) ** tau, env)
+    assert i == Interval(0, 1, True, False)
+    for step in (0, 1, 5, 1000):
+        for power in (0, sympy.Rational(-1, 5), sympy.Rational(-4, 5), -3):
+            assert 0 < sympy.N((step + 1) ** power, 30) <= 1
+    # an exponent that may be > 0 leaves it unbounded above
+    assert bound((t + 1) ** x, ENV).hi == sympy.oo
+
+
 def test_a_base_in_zero_one_to_a_bounded_exponent_is_bounded_away_from_zero():
     """x**e with x ∈ [lo, hi] ⊂ (0, 1] and e ∈ [e_lo, e_hi] ⊂ [0, 64] lies in [lo**⌈e_hi⌉, hi**⌊e_lo⌋]:
     NAdam's 0.96^ψ ≥ 0.96 for ψ ≤ 1.  Every value at a grid of points lies inside; past 64 the

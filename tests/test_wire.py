@@ -178,7 +178,8 @@ def sample_data() -> TheoremData:
                    hypotheses=[lr > 0], path=[sympy.Ne(b, 0)], conditions=conditions, shape="every shape",
                    ops=["div", "mul"], refutes_theorem=True),
         Obligation("inductive step (t → t + 1)", AT_MOST, [("m", lr * t, lr * (t + 1))], refutes_theorem=False,
-                   lemmas=[("absolute", lr * t, lr / 2**53), ("relative", a * b, sympy.Rational(3, 2**53))]),
+                   lemmas=[("absolute", lr * t, lr / 2**53), ("relative", a * b, sympy.Rational(3, 2**53)),
+                           ("ratio, X ≥ 0", a * a, (lr * sympy.Abs(b - a), t))]),
         Obligation("for every c", FOR_EVERY, [("params", c * b, sympy.Abs(b))], coefficient=c, fixed=[lr]),
     ]
     return TheoremData(variables, obligations, form="induction", relation="invariant at step t: m = lr·t",
@@ -371,6 +372,11 @@ def variable(**fields):
         "name": "o", "relation": "≤", "pairs": [], "lemmas": [{"tuple": ["trusted", {"expr": 0}, {"expr": 0}]}]}}]}),
     data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
         "name": "o", "relation": "≤", "pairs": [], "lemmas": [{"tuple": ["absolute", {"expr": 0}]}]}}]}),
+    data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {      # a ratio's bound: (E, κ)
+        "name": "o", "relation": "≤", "pairs": [], "lemmas": [{"tuple": ["ratio", {"expr": 0}, {"expr": 0}]}]}}]}),
+    data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
+        "name": "o", "relation": "≤", "pairs": [], "lemmas": [{"tuple": ["absolute", {"expr": 0},
+                                                                         {"tuple": [{"expr": 0}, {"expr": 0}]}]}]}}]}),
 ])
 def test_malformed_messages_are_refused(text):
     with pytest.raises(WireError):

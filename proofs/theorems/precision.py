@@ -13,7 +13,7 @@ import math
 
 import sympy
 
-from optim import (adadelta, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
+from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import bias_correction, ema_of_square, lerp, step_coefficient
 from optim.context import context_of
@@ -822,6 +822,81 @@ def lars_step_weight_decay(x: Given):
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
                       + 3 * u * ctx.abs(state.b * state.momentum) + (17 * u + norm) * ctx.abs(d * rate)
                       + x.multiplied_out(3 * u * carried * rate) * decay)
+
+
+ADAFACTOR_STATEMENT = (
+    "|fl(p′) − p′| ≤ u·|p′| + (40u + 10·2⁻⁵³ + 3κ + 3Γ + 2ρ + 2Γρ)·|p′ − p|,  p′ = p − α·ĝ/max(1, ‖ĝ‖/(√n·d)),  "
+    "ĝ = g/√max(V′, ε1²),  V′ = V + w·(g² − V) (torch's lerp, in either of its forms),  w = (t + 1)^τ,  "
+    "α = max(ε2, ‖p‖/√n)·min(lr, 1/√(t + 1)),  κ ≥ 0 with E ≤ κ·V′ at every entry, κ ≤ 1/8, "
+    "E = 6u·(|V′| + |g² − V| + g²) the error of V′ (a ratio lemma),  ρ ≥ 0 with Σ e ≤ ρ·Σ ĝ², ρ ≤ 1/8, e = (11u + 2κ)·ĝ² "
+    "the error of one ĝ² (a row sum's lemma),  Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE
+    + ", a vector param (any length n), weight_decay = 0, where the float test |fl(w)| < ½ of torch's lerp agrees "
+    "with the exact one")
+
+
+def adafactor_vector_errors(x: Given, u, state, g) -> tuple:
+    """(V′, ĝ², E, ĝ's square's error e as a function of κ): Adafactor's second moment of a vector
+    (torch's lerp, exact), the square of its direction, and the lemmas' bounds."""
+    ctx = context_of(g)
+    _, weight = adafactor.step_weight(state)
+    variance = lerp(state.variance, g * g, weight)
+    square = g * g / ctx.maximum(variance, state.epsilon1 * state.epsilon1)
+    lerp_error = 6 * u * ctx.abs(variance) + 6 * u * ctx.abs(g * g - state.variance) + 6 * u * g * g
+    return variance, square, lerp_error, lambda kappa: (11 * u + 2 * kappa) * square
+
+
+@theorem("Optim.Adafactor.float_step_error_le_vector", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=ADAFACTOR_STATEMENT)
+def adafactor_vector_step(x: Given):
+    """An Adafactor step of a vector param as NumPy runs it: within u of p′, 40 roundings of the step
+    at u and 10 of Python's float64 scalars (α, the step's number), and the errors of its two
+    norms: V′ = torch's lerp of V and g², whose difference rounds and may cancel, so its error E is
+    bounded by the lerp's parts (a lemma, shown where met) and carried as κ = max E/V′, which the
+    inputs give; ‖ĝ‖ through a row sum's lemma (ρ), ‖p‖ through the summation's Γ.  torch's lerp
+    takes one of two forms by |fl(w)| < ½: the exact run is taken to agree (it does but where
+    w is within 2⁻⁵³ of ½)."""
+    return adafactor_vector_contract(x)
+
+
+def adafactor_vector_contract(x: Given, maximize: bool = False, decay: bool = False):
+    """Adafactor's vector contract with its options: maximize (−g, an exact negation: g² and the
+    lerp's error are g's) and decoupled weight decay λ > 0 (p·(1 − lr·λ) before the step, AdamW's
+    terms; α takes ‖p‖ before it, as torch)."""
+    u = unit_roundoff(x)
+    state = x.state(adafactor, length="n", maximize=maximize, **({} if decay else dict(weight_decay=0.0)))
+    if decay:
+        away_from_one(x, state.lr * state.weight_decay)
+        x.assume(state.weight_decay > 0)
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+    ctx = context_of(p)
+    length = row_length(x, u, p)
+    variance, square, lerp_error, square_error = adafactor_vector_errors(x, u, state, g)
+    with x.rounding(u, python_scalars=True) as rounded:
+        kappa = rounded.entry_error_ratio(variance, lerp_error, nonnegative=True)
+        rho = rounded.row_sum_error_at_most(square, rounded.exact(square_error(kappa)))
+        computed_state, computed = adafactor.update(state, p, g)
+    _, exact = rounded.exact((computed_state, computed), branches="assumed")
+    gamma = rounded.summation_bound(length)
+    x.assume(kappa <= sympy.Rational(1, 8), rho <= sympy.Rational(1, 8), gamma <= sympy.Rational(1, 31))
+    decayed = p * (1 - state.lr * state.weight_decay) if decay else p
+    bound = (u * ctx.abs(exact) + (40 * u + 10 * FLOAT64_UNIT + 3 * kappa + 3 * gamma + 2 * rho + 2 * gamma * rho)
+             * ctx.abs(exact - decayed))
+    if decay:
+        bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
+    return inequality(ctx.abs(computed - exact), bound)
+
+
+for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict(decay=True)),
+                        ("weight_decay_maximize", dict(decay=True, maximize=True))):
+    _name = f"Optim.Adafactor.float_step_error_le_vector_{_suffix}"
+    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
+            statement="Optim.Adafactor.float_step_error_le_vector's bound"
+            + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
+               "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
+            + (", with maximize = True" if _flags.get("maximize") else ""))(
+        _flagged(_name, adafactor_vector_contract, _flags, "Adafactor's vector contract holds with "
+                 + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
+                 + ": the negation is exact, and the decay's roundings are AdamW's."))
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
