@@ -470,7 +470,8 @@ class _Rounding:
     def entry_error_ratio(self, value: Any, bound: Any, name: str = "kappa", nonnegative: bool = False) -> SymScalar:
         """A lemma for a rounded value whose error is bounded relative to other values, not to its
         own (Adafactor's lerp of g² and V, V + w·(g² − V): a signed difference, rounded): ``value``
-        is X (a row, or a scalar: its exact run where it was computed in this block) and ``bound``
+        is X (a row, a tensor of every shape, or a scalar: its exact run where it was computed in
+        this block) and ``bound``
         E (δ-free) a bound on |X̂ − X|.  Returns κ, a new variable ≥ 0 with the hypothesis
         E ≤ κ·|X| (at every entry of a row): the inputs give it (``make precision`` takes the
         least).  The error analysis shows |X̂ − X| ≤ E where it meets a value equal to X, as for
@@ -478,9 +479,11 @@ class _Rounding:
         bound the rules for quotients, roots and maxima need.  ``nonnegative``: X ≥ 0 is a
         condition, shown like a radicand's, and X̂ keeps it (κ < 1)."""
         from symbolic import tensor
-        if not isinstance(value, (SymTensor, SymScalar)) or isinstance(value, SymTensor) and not value.is_row or \
+        elementwise = isinstance(value, SymTensor) and (value.is_row or value.is_generic)   # one entry stands for each
+        if not (isinstance(value, SymScalar) or elementwise) or \
                 isinstance(bound, SymTensor) and not (isinstance(value, SymTensor) and bound.shape == value.shape):
-            raise TheoremError("entry_error_ratio takes a row or a scalar, and a bound shaped like it (or a scalar)")
+            raise TheoremError("entry_error_ratio takes a row, a tensor of every shape or a scalar, and a bound shaped "
+                               "like it (or a scalar)")
         deltas = self._deltas()
         error = _entry_of(bound)
         if error.free_symbols & deltas:

@@ -619,12 +619,20 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
                                           ("AdamW", dict(amsgrad=True, maximize=True)),
                                           ("Adam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                                           ("Lion", dict(weight_decay=0.1)),
-                                          ("Adafactor", dict(weight_decay=0.1, maximize=True))])
+                                          ("Adafactor", dict(weight_decay=0.1, maximize=True)),
+                                          ("RMSprop", dict(weight_decay=0.1)), ("Adadelta", dict(weight_decay=0.1)),
+                                          ("Adamax", dict(weight_decay=0.1)),
+                                          ("Adam", dict(amsgrad=True, weight_decay=0.1)),
+                                          ("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.1)),
+                                          ("RMSprop", dict(centered=True, momentum=0.5)),
+                                          ("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
+                                          ("LARS", dict(weight_decay=0.1, nesterov=True))])
 def test_options_are_checked_against_their_own_contracts(name, kwargs):
     """make precision's option rows with momentum, amsgrad, maximize or decoupled weight decay meet a
     contract in every case and dtype (SGD's first step, buf a copy of g, and its later ones; AdamW's
     step over √max(v_max, v′); Adam's decoupled decay, AdamW's code; Lion's decay; Adafactor's decay and
-    maximize, on its vector param: its matrix has none), so the check that
+    maximize, on its vector param: its matrix has none; L2 weight decay, κ read off the inputs; SGD's nesterov
+    with decay, its first step and later ones), so the check that
     no measured error exceeds it cannot pass by skipping them."""
     for dtype, case_name, case in [(d, n, c) for d in ("float32", "float64") for n, c in precision.CASES.items()]:
         worst = precision.one_step(name, kwargs, dtype, case, np.random.default_rng(0))
@@ -706,3 +714,107 @@ def test_adafactors_vector_contract_holds_where_its_lerp_cancels_and_says_nothin
     assert applied >= 10 and skipped >= 1, (applied, skipped)
     matrix = optim.adafactor.init(np.ones((3, 4), dtype=dtype))
     assert precision.applicable_contract("Adafactor", {}, matrix, name) is None
+
+
+def _l2_kappa(name: str, state, p, g, unit) -> float:
+    """max E/d² (Adamax: E/|d|) over the entries from the L2 contracts' statements, at 60 digits:
+    d = g + λp, E = 4u·d² + 5u·|d|·|λp| + 5u²·(λp)² (Adamax: 2u·|d| + 3u·|λp|) — written here from the
+    statements, apart from the theorems' code."""
+    import mpmath
+    mpmath.mp.dps = 60
+    f, u, worst = (lambda x: mpmath.mpf(float(x))), mpmath.mpf(unit), mpmath.mpf(0)
+    for pi, gi in zip(p.ravel(), g.ravel()):
+        decay = abs(f(state.weight_decay) * f(pi))
+        d = f(gi) + f(state.weight_decay) * f(pi)
+        if name == "Adamax":
+            e, x = 2 * u * abs(d) + 3 * u * decay, abs(d)
+        else:
+            e, x = 4 * u * d * d + 5 * u * abs(d) * decay + 5 * u * u * decay * decay, d * d
+        worst = max(worst, e / x if x > 0 else mpmath.inf)
+    return float(worst)
+
+
+@pytest.mark.parametrize("name, kwargs", [("RMSprop", {}), ("Adadelta", {}), ("Adamax", {}), ("Adam", {}),
+                                          ("Adam", dict(amsgrad=True))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_l2_contracts_hold_where_g_and_the_decay_cancel_and_say_nothing_past_their_ratio(name, kwargs, dtype):
+    """L2 weight decay, d = g + λp cancelling by 10⁰ … 10⁻¹⁵ (a row of 24, λ ∈ {0.1, 3}): where κ ≤ 1/8
+    (the tool's κ, checked against the statement's formula) certified |float − exact| ≤ the proved
+    bound, entry by entry; past it, no contract (d's roundings then rival d)."""
+    rng = np.random.default_rng(13)
+    dtype_name = "float32" if dtype == np.float32 else "float64"
+    unit = float(np.finfo(dtype).eps) / 2
+    family = optim.CLASSES[name].family
+    applied = skipped = 0
+    for weight_decay in (0.1, 3.0):
+        for cancel in (1.0, 1e-4, 1e-9, 1e-15):
+            p = rng.standard_normal(24).astype(dtype)
+            away = cancel * (1 + np.abs(rng.standard_normal(24))) * rng.choice([-1, 1], 24)   # |d| ≥ cancel·|λp|
+            g = (-weight_decay * p.astype(np.float64) * (1 + away)).astype(dtype)
+            state = family.init(p, **{**precision.arguments(name, kwargs), "weight_decay": weight_decay})
+            for _ in range(2):      # a warm state: m, v and the like not 0
+                state, _ = family.update(state, p, rng.standard_normal(24).astype(dtype))
+            expected = f"Optim.{name}.float_step_error_le_weight_decay" + ("_amsgrad" if kwargs else "")
+            assert precision.applicable_contract(name, kwargs, state, dtype_name) == expected
+            kappa = _l2_kappa(name, state, p, g, unit)
+            bound = precision.contract_bound(name, kwargs, state, p, g, dtype_name)
+            if kappa > 1 / 8:
+                assert bound is None, (weight_decay, cancel, kappa)
+                skipped += 1
+                continue
+            assert bound is not None, (weight_decay, cancel, kappa)
+            applied += 1
+            _, new_p = family.update(state, p, g)
+            _, exact = enclosure.enclosed_step(family, state, p, g)
+            assert precision._worst_ratio(exact.error_bound(new_p), bound) <= 1.0, (weight_decay, cancel, kappa)
+    assert applied >= 4 and skipped >= 1, (applied, skipped)
+
+
+def _centered_kappa(state, g, unit) -> float:
+    """max E/(v′ − ḡ′²) from Optim.RMSprop.float_step_error_le_centered_momentum's statement, at 60 digits:
+    E = 8u·v′ + 5u·ḡ′² + 16u·|ḡ′|·(1 − α)|g − ḡ| + 32u²·((1 − α)(g − ḡ))² — written here from the
+    statement, apart from the theorem's code."""
+    import mpmath
+    mpmath.mp.dps = 60
+    f, u, worst = (lambda x: mpmath.mpf(float(x))), mpmath.mpf(unit), mpmath.mpf(0)
+    a = f(state.alpha)
+    for gi, si, mi in zip(g.ravel(), state.square_avg.ravel(), state.grad_avg.ravel()):
+        v = a * f(si) + (1 - a) * f(gi) ** 2
+        mean = f(mi) + (1 - a) * (f(gi) - f(mi))
+        inc = (1 - a) * abs(f(gi) - f(mi))
+        e = 8 * u * v + 5 * u * mean ** 2 + 16 * u * abs(mean) * inc + 32 * u * u * inc ** 2
+        worst = max(worst, e / (v - mean ** 2) if v > mean ** 2 else mpmath.inf)
+    return float(worst)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rmsprop_centered_contract_holds_where_its_variance_cancels_and_says_nothing_past_its_ratio(dtype):
+    """RMSprop centered with momentum where the gradient barely varies (square_avg = grad_avg²·(1 + s), g ≈
+    grad_avg, s from 1 down to 10⁻¹⁷, so v′ − ḡ′² cancels, or is < 0 as the floats store it): where κ ≤ 1/8 (the tool's κ, checked against
+    the statement's formula) certified |float − exact| ≤ the proved bound, entry by entry; past it, no
+    contract."""
+    import dataclasses
+    rng = np.random.default_rng(17)
+    name = "float32" if dtype == np.float32 else "float64"
+    unit = float(np.finfo(dtype).eps) / 2
+    applied = skipped = 0
+    for spread in (1.0, 1e-3, 1e-6, 1e-12, 1e-17):
+        p = rng.standard_normal(24).astype(dtype)
+        mean = rng.standard_normal(24)
+        g = (mean * (1 + spread * rng.standard_normal(24))).astype(dtype)
+        state = optim.rmsprop.init(p, lr=0.01, centered=True, momentum=0.5)
+        state = dataclasses.replace(state, grad_avg=mean.astype(dtype),
+                                    square_avg=(mean ** 2 * (1 + spread)).astype(dtype),
+                                    momentum_buffer=rng.standard_normal(24).astype(dtype))
+        assert precision.applicable_contract("RMSprop", {}, state, name) == \
+            "Optim.RMSprop.float_step_error_le_centered_momentum"
+        kappa = _centered_kappa(state, g, unit)
+        bound = precision.contract_bound("RMSprop", {}, state, p, g, name)
+        if kappa > 1 / 8:
+            assert bound is None, (spread, kappa)
+            skipped += 1
+            continue
+        assert bound is not None, (spread, kappa)
+        applied += 1
+        assert _error_over_contract("RMSprop", state, p, g, name) <= 1.0, (spread, kappa)
+    assert applied >= 2 and skipped >= 1, (applied, skipped)

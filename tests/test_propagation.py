@@ -689,3 +689,14 @@ def test_the_lamb_contract_needs_its_norms_relative_error_and_every_rounding(var
                 "without Γ": dict(norm_error=lambda gamma, rho: 2 * rho),
                 "29 roundings": dict(steps=29)}
     assert _verdict(lambda x: lamb_contract(x, **variants[variant])) != PROVED
+
+
+@pytest.mark.parametrize("carried", [0, 1])
+def test_an_l2_contract_needs_the_ratio_of_its_rounded_square(carried):
+    """Adadelta with L2 weight decay: d = g + λp's square enters v′ with relative error κ (a ratio
+    lemma), which reaches the step through two roots: shown with 2κ, not with κ or without it (the
+    library's, Optim.Adadelta.float_step_error_le_weight_decay, is PROVED by make prove)."""
+    from optim import adadelta
+    from proofs.theorems.precision import adadelta_rate, l2_contract
+    assert _verdict(lambda x: l2_contract(x, adadelta, 22, adadelta_rate, {}, unit="unit", carried=2)) == PROVED
+    assert _verdict(lambda x: l2_contract(x, adadelta, 22, adadelta_rate, {}, unit="unit", carried=carried)) != PROVED

@@ -504,12 +504,12 @@ def test_a_ratio_lemma_takes_a_delta_free_bound_shaped_like_its_value():
                 y = a * a
                 if bad == "delta in the bound":
                     rounded.entry_error_ratio(a * a, y)
-                elif bad == "generic tensor":
-                    rounded.entry_error_ratio(x.tensor("w"), u)
+                elif bad == "explicit shape":   # its entries need a δ each: not a generic entry
+                    rounded.entry_error_ratio(x.tensor("w", shape=(2,)), u)
                 else:
                     rounded.entry_error_ratio(a * a, x.tensor("e", length="k"))
             return inequality(context_of(a).abs(y - a * a), 3 * u * a * a)
         return theorem
     _not_built(_run(build("delta in the bound")), "must not hold a rounding error")
-    _not_built(_run(build("generic tensor")), "a row or a scalar")
-    _not_built(_run(build("another length")), "a row or a scalar")
+    _not_built(_run(build("explicit shape")), "shaped like it")
+    _not_built(_run(build("another length")), "shaped like it")

@@ -111,18 +111,33 @@ CONTRACTS = {
               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)),
              ("Optim.Adam.float_step_error_le_decoupled",
               lambda kw, state, dtype: _fixed(state, decoupled_weight_decay=True) and state.weight_decay > 0
-              and _below(state.beta1, state.beta2, state.lr * state.weight_decay))],
+              and _below(state.beta1, state.beta2, state.lr * state.weight_decay))]
+            # L2 decay (d = g + λp), amsgrad or not: κ ≤ 1/8 read off the inputs
+            + [(f"Optim.Adam.float_step_error_le_weight_decay{suffix}",
+                lambda kw, state, dtype, flags=flags: _fixed(state, **flags) and state.weight_decay > 0
+                and _below(state.beta1, state.beta2))
+               for suffix, flags in (("", {}), ("_amsgrad", dict(amsgrad=True)))],
     "AdamW": [(f"Optim.AdamW.float_step_error_le{suffix}",
                lambda kw, state, dtype, flags=flags: _fixed(state, **flags) and state.weight_decay > 0
                and _below(state.beta1, state.beta2, state.lr * state.weight_decay))
               for suffix, flags in (("", {}), ("_amsgrad", dict(amsgrad=True)), ("_maximize", dict(maximize=True)),
                                     ("_amsgrad_maximize", dict(amsgrad=True, maximize=True)))],
-    "Adamax": ("Optim.Adamax.float_step_error_le",
-               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1)),
+    "Adamax": [("Optim.Adamax.float_step_error_le",
+                lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1)),
+               ("Optim.Adamax.float_step_error_le_weight_decay",
+                lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0 and _below(state.beta1))],
     "Adagrad": ("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
-    "RMSprop": ("Optim.RMSprop.float_step_error_le",
-                lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0)),
-    "Adadelta": ("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "RMSprop": [("Optim.RMSprop.float_step_error_le",
+                 lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0)),
+                # L2 decay: κ ≤ 1/8 (d = g + λp not cancelling to its roundings), read off the inputs
+                ("Optim.RMSprop.float_step_error_le_weight_decay",
+                 lambda kw, state, dtype: _fixed(state, momentum=0) and state.weight_decay > 0),
+                # centered with momentum: κ ≤ 1/8 (v′ − ḡ′² not cancelling to its roundings)
+                ("Optim.RMSprop.float_step_error_le_centered_momentum",
+                 lambda kw, state, dtype: _fixed(state, centered=True, weight_decay=0) and state.momentum > 0)],
+    "Adadelta": [("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+                 ("Optim.Adadelta.float_step_error_le_weight_decay",
+                  lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0)],
     "Rprop": ("Optim.Rprop.float_step_error_le", lambda kw, state, dtype: _fixed(state)),
     "Lion": [("Optim.Lion.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
              ("Optim.Lion.float_step_error_le_weight_decay",
@@ -132,7 +147,9 @@ CONTRACTS = {
     "ASGD": ("Optim.ASGD.float_step_error_le",
              lambda kw, state, dtype: _fixed(state, weight_decay=0, mu=1) and _below(state.lambd * state.eta)),
     "LARS": [("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
-             ("Optim.LARS.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state))],
+             ("Optim.LARS.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state)),
+             ("Optim.LARS.float_step_error_le_weight_decay_nesterov",
+              lambda kw, state, dtype: _fixed(state, nesterov=True))],
     # LAMB's also needs ρ ≤ 1/8 (Σ e ≤ ρ·Σ w², m′ not cancelling too far): read off the inputs
     # themselves, with the theorem's other whole-row hypotheses (``_Row.hypotheses_hold``)
     "LAMB": ("Optim.LAMB.float_step_error_le",
@@ -164,6 +181,12 @@ CONTRACTS = {
                lambda kw, state, dtype: _nadam_regime(state) and state.t == 0 and state.mu_product == 1),
               ("Optim.NAdam.float_step_error_le",
                lambda kw, state, dtype: _nadam_regime(state) and state.t <= 2**30
+               and Fraction(float(state.mu_product)) <= Fraction(53, 100)),
+              # with decoupled weight decay: the same two regimes
+              ("Optim.NAdam.float_step_error_le_decoupled_first",
+               lambda kw, state, dtype: _nadam_regime(state, decoupled=True) and state.t == 0 and state.mu_product == 1),
+              ("Optim.NAdam.float_step_error_le_decoupled",
+               lambda kw, state, dtype: _nadam_regime(state, decoupled=True) and state.t <= 2**30
                and Fraction(float(state.mu_product)) <= Fraction(53, 100))],
     # plain SGD: TorchLean's contract (u per operation) holds in float64, where lr's conversion is
     # exact; the NumPy one, with that conversion, in both dtypes
@@ -174,7 +197,12 @@ CONTRACTS = {
            + [(f"Optim.SGD.float_momentum{step}_error_le{suffix}",
                lambda kw, state, dtype, flags=flags, first=step == "_first_step": _fixed(state, weight_decay=0, **flags)
                and state.momentum > 0 and (state.buf is None) == first)
-              for step in ("_first_step", "_step") for suffix, flags in (("", {}), ("_maximize", dict(maximize=True)))],
+              for step in ("_first_step", "_step") for suffix, flags in (("", {}), ("_maximize", dict(maximize=True)))]
+           # nesterov with L2 weight decay: its first step and the later ones
+           + [(f"Optim.SGD.float_nesterov{step}_error_le_weight_decay",
+               lambda kw, state, dtype, first=step == "_first_step": _fixed(state, nesterov=True) and state.momentum > 0
+               and state.dampening == 0 and state.weight_decay > 0 and (state.buf is None) == first)
+              for step in ("_first_step", "_step")],
     "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: True),
     # a vector's (a matrix has the factored R and C, no V: no contract yet), where the float test of
     # torch's lerp, |fl(w)| < ½, agrees with the exact one (the theorem's exact(branches="assumed"))
@@ -196,8 +224,10 @@ def _lerp_test_agrees(t, power) -> bool:
         return (abs(float(t) ** power) < 0.5) == (abs(exact) < 0.5)
 
 
-def _nadam_regime(state) -> bool:
-    return _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2) and state.momentum_decay <= 1
+def _nadam_regime(state, decoupled: bool = False) -> bool:
+    fixed = _fixed(state, decoupled_weight_decay=True) and state.weight_decay > 0 and _below(
+        state.lr * state.weight_decay) if decoupled else _fixed(state, weight_decay=0)
+    return fixed and _below(state.beta1, state.beta2) and state.momentum_decay <= 1
 
 
 def applicable_contract(name: str, kwargs: dict, state, dtype_name: str) -> str | None:
@@ -247,9 +277,16 @@ class _Row:
         self.entry_ratios = {str(k): h for k in kappas for h in data.hypotheses     # E ≤ κ·|X| at every entry
                              if isinstance(h, sympy.LessThan) and k in h.rhs.free_symbols and k not in h.lhs.free_symbols}
         whole = {str(s) for s in ratios | kappas} | {*self.sums, *self.gammas, "n"}
-        self.hypotheses = [h for h in data.hypotheses if h not in self.ratios.values()
-                           and {str(s) for s in h.free_symbols} & whole   # not a rounding error's box, nor an entry's
-                           and not any(str(s).endswith("_i") or str(s).startswith("delta") for s in h.free_symbols)]
+        own = [h for h in data.hypotheses if h not in self.ratios.values() and h not in self.entry_ratios.values()
+               and not any(str(s).startswith("delta") for s in h.free_symbols)]     # not a rounding error's box
+        self.hypotheses = [h for h in own if {str(s) for s in h.free_symbols} & whole
+                           and not any(str(s).endswith("_i") for s in h.free_symbols)]
+        # the others; those on the entries (RMSprop centered's v′ − ḡ′² ≥ 0) are checked at each entry
+        self.local = [h for h in own if not {str(s) for s in h.free_symbols} & whole]
+
+    def entry_hypotheses(self, arrays: dict) -> list:
+        """The hypotheses on the entries of these arrays (a row's ``g_i``, a tensor's ``g``)."""
+        return [h for h in self.local if {str(s).removesuffix("_i") for s in h.free_symbols} & set(arrays)]
 
     def values(self, entries: dict, scalars: dict, size: int, unit: float) -> dict:
         """n, each Σk over every entry (at 60 digits, from the floats' exact values), each Γ = γ_{n−1},
@@ -288,14 +325,20 @@ class _Row:
         error, scale = (sympy.lambdify(symbols, side, modules="mpmath") for side in (h.lhs, per_kappa))
         worst = mpmath.mpf(0)
         for index in np.ndindex(np.shape(entries["params"])):
-            at = [_as_mpf(entries[s.name[:-2]][index]) if s.name.endswith("_i") else _as_mpf(scalars[s.name])
-                  for s in symbols]
+            at = [_as_mpf(_entry_at(s.name, entries, scalars, index)) for s in symbols]
             e, x = error(*at), scale(*at)
             worst = max(worst, e / x if x > 0 else (0 if e == 0 else mpmath.inf))
         return sympy.Float(worst, 60) if mpmath.isfinite(worst) else sympy.oo
 
     def hypotheses_hold(self, values: dict) -> bool:
         return all(_holds_at(h, values) for h in self.hypotheses)
+
+
+def _entry_at(name: str, entries: dict, scalars: dict, index):
+    """A symbol's value at an entry: a row's entry (``g_i``), a tensor's of every shape (``g``), a scalar."""
+    if name.endswith("_i") and name[:-2] in entries:
+        return entries[name[:-2]][index]
+    return entries[name][index] if name in entries else scalars[name]
 
 
 def _symbols_at(e, values: dict) -> dict:
@@ -327,6 +370,7 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     whole = row.values(arrays, scalars, int(np.size(p)), unit)
     if not row.hypotheses_hold({**{k: v for k, v in scalars.items()}, **whole}):
         return None
+    on_entries = row.entry_hypotheses(arrays)
     taken: dict = {}    # each path's truth, by the values its conditions read (a row's sums: once)
     with mpmath.workdps(50):
         for index in np.ndindex(np.shape(p)):
@@ -338,6 +382,8 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
             exact = {k: v if isinstance(v, sympy.Basic) else sympy.Rational(*float(v).as_integer_ratio())
                      for k, v in values.items() if v is not None and not isinstance(v, (bool, str))}
             exact.update(whole)
+            if not all(_holds_at(h, exact) for h in on_entries):
+                return None     # the theorem says nothing about this entry
             for number, (path, symbols, bound) in enumerate(paths):
                 # a branch on a rounded value is taken as the exact run takes it (the theorem shows
                 # no rounding changes it): its rounding errors at 0
@@ -357,7 +403,7 @@ def _holds_at(relation, values: dict) -> bool:
     at = _symbols_at(relation, values)
     lhs, rhs = (sympy.N(side.xreplace(at), 60) for side in (relation.lhs, relation.rhs))
     slack = sympy.Float(10, 60) ** -40 * (abs(lhs) + abs(rhs))
-    close = abs(lhs - rhs) <= slack
+    close = bool(lhs.is_finite and rhs.is_finite) and abs(lhs - rhs) <= slack   # ∞ is close to nothing
     if isinstance(relation, (sympy.Eq, sympy.Ne)):
         return bool(close) == isinstance(relation, sympy.Eq)
     strictly = bool(lhs < rhs) if isinstance(relation, (sympy.LessThan, sympy.StrictLessThan)) else bool(lhs > rhs)

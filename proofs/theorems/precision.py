@@ -173,6 +173,32 @@ def times(x: Given, count: int, u, *rhos):
     return x.multiplied_out(count * u * _scalar_factor(rhos))
 
 
+def l2_gradient(x: Given, u, state, p, g) -> tuple:
+    """(d, |λp|, E): torch's L2 weight decay d = g + λp, a signed sum that rounds and may cancel, the
+    decay's magnitude, and E = 4u·d² + 5u·|d|·|λp| + 5u²·(λp)², a bound on the error of its rounded
+    square d̂·d̂ (λ's conversion, λ·p, the sum, the square) — LARS's e — for a ratio lemma."""
+    ctx = context_of(p)
+    decay = ctx.abs(state.weight_decay * p)
+    d = g + state.weight_decay * p
+    return d, decay, 4 * u * d * d + 5 * u * ctx.abs(d) * decay + 5 * u * u * decay * decay
+
+
+def l2_step(x: Given, u, module, state, p, g) -> tuple:
+    """(fl(p′), the exact new state, p′, d, |λp|, κ): a step with L2 weight decay run as NumPy runs it,
+    with the ratio lemma on d̂·d̂ (``l2_gradient``'s E) and κ ≤ 1/8 assumed."""
+    d, decay, square_error = l2_gradient(x, u, state, p, g)
+    with x.rounding(u, python_scalars=True) as rounded:
+        kappa = rounded.entry_error_ratio(d * d, square_error, nonnegative=True)
+        computed_state, computed = module.update(state, p, g)
+    new, exact = rounded.exact((computed_state, computed))
+    x.assume(kappa <= sympy.Rational(1, 8))
+    return computed, new, exact, d, decay, kappa
+
+
+L2_STATEMENT = ("d = g + λp,  κ ≥ 0 with E ≤ κ·d² at every entry, κ ≤ 1/8, E = 4u·d² + 5u·|d|·|λp| + 5u²·(λp)² the error "
+                "of the rounded d² (a ratio lemma),  " + UNIT_RANGE)
+
+
 @theorem("Optim.SGD.float_numpy_step_error_le", form="inequality", source=SOURCE,
          statement="|fl(p′) − p′| ≤ u·|p′| + 3u·|lr·g|,  p′ = p − lr·g,  " + UNIT_RANGE + ", no momentum, no weight decay")
 def sgd_numpy_step(x: Given):
@@ -242,6 +268,69 @@ def adamax_step(x: Given):
                       + times(x, 5, u, rho) * ctx.abs(increment))
 
 
+def adam_l2_contract(x: Given, amsgrad: bool = False):
+    """Adam's contract with L2 weight decay: d = g + λp, a signed sum, rounded, enters v′ squared —
+    its square's error bounded by d and λp apart (``l2_gradient``) and carried as κ = max E/d² — and
+    m's increment, where d̂'s roundings are carried apart (Δ_λ, Δ_d); with amsgrad the step divides
+    by √max(v_max, v′), a maximum of values ≥ 0 that keeps their relative errors."""
+    u = unit_roundoff(x)
+    state = x.state(adam, amsgrad=amsgrad)
+    away_from_one(x, state.beta1, state.beta2)
+    p, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(p)
+    computed, new, exact, d, _, kappa = l2_step(x, u, adam, state, p, g)
+    rhos = power_amplification(state.beta1 ** new.t), power_amplification(state.beta2 ** new.t)
+    second = new.v_max if amsgrad else new.v
+
+    def step_of(m):
+        return ctx.abs(p - adam._adaptive_step(p, (1 - state.beta1) * m, second, new.t, state))
+    apart = x.multiplied_out(times(x, 4, u, *rhos) * (1 + 2 * kappa))
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
+                      + (scaled(x, 21, u, *rhos) + 2 * kappa) * ctx.abs(p - exact)
+                      + (times(x, 5, u, *rhos) + 2 * kappa) * step_of(d - state.m)
+                      + apart * step_of(state.weight_decay * p) + apart * step_of(d))
+
+
+@theorem("Optim.Adam.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (21u + (1 + 21u)((1 + ρ₁)(1 + ρ₂) − 1) + 2κ)·|Δ| + (5u(1 + ρ₁)(1 + ρ₂) + 2κ)·|Δ_inc| "
+                   "+ 4u(1 + ρ₁)(1 + ρ₂)(1 + 2κ)·(|Δ_λ| + |Δ_d|),  Δ_inc, Δ_λ, Δ_d the steps Adam takes on (1 − β1)·(d − m), "
+                   "(1 − β1)·λp and (1 − β1)·d,  " + L2_STATEMENT + ", β1, β2 ≤ 1 − 2⁻²⁰")
+def adam_step_weight_decay(x: Given):
+    """An Adam step with L2 weight decay as NumPy runs it (``adam_l2_contract``)."""
+    return adam_l2_contract(x)
+
+
+@theorem("Optim.Adamax.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (11u + (1 + 11u)ρ₁ + 2κ)·|Δ| + (5u·(1 + ρ₁) + 2κ)·|Δ_inc| "
+                   "+ 4u(1 + ρ₁)(1 + 2κ)·(|Δ_λ| + |Δ_d|),  d = g + λp,  Δ_inc = r·(d − m),  Δ_λ = r·λp,  Δ_d = r·d,  "
+                   "r = lr/(1 − β1ᵗ)·(1 − β1)/u′,  "
+                   "u′ = max(β2·u, |d| + ε),  κ ≥ 0 with E ≤ κ·|d| at every entry, κ ≤ 1/8, E = 2u·|d| + 3u·|λp| the error of "
+                   "the rounded |d| (a ratio lemma),  ρ₁ = 3·2⁻⁵³·β1ᵗ/(1 − β1ᵗ),  " + UNIT_RANGE + ", β1 ≤ 1 − 2⁻²⁰")
+def adamax_step_weight_decay(x: Given):
+    """An Adamax step with L2 weight decay as NumPy runs it: d = g + λp, a signed sum, rounded, enters
+    the infinity norm as |d̂| — its error bounded by d and λp apart and carried as κ = max E/|d|, which
+    the inputs give — and m's increment, where d̂'s roundings are carried apart (Δ_λ, Δ_d)."""
+    u = unit_roundoff(x, "unit")
+    state = x.state(adamax)
+    away_from_one(x, state.beta1)
+    p, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(p)
+    d = g + state.weight_decay * p
+    error = 2 * u * ctx.abs(d) + 3 * u * ctx.abs(state.weight_decay * p)
+    with x.rounding(u, python_scalars=True) as rounded:
+        kappa = rounded.entry_error_ratio(ctx.abs(d), error, nonnegative=True)
+        computed_state, computed = adamax.update(state, p, g)
+    new, exact = rounded.exact((computed_state, computed))
+    x.assume(kappa <= sympy.Rational(1, 8))
+    rho = power_amplification(state.beta1 ** new.t)
+    rate = state.lr / (1 - state.beta1 ** new.t) * (1 - state.beta1) / new.u
+    apart = x.multiplied_out(times(x, 4, u, rho) * (1 + 2 * kappa))
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
+                      + (scaled(x, 11, u, rho) + 2 * kappa) * ctx.abs(p - exact)
+                      + (times(x, 5, u, rho) + 2 * kappa) * ctx.abs(rate * (d - state.m))
+                      + apart * ctx.abs(rate * state.weight_decay * p) + apart * ctx.abs(rate * d))
+
+
 def _plain_contract(family: str, module, count: int, options: dict, unit: str = "u", what: str = ""):
     def contract(x: Given):
         u = unit_roundoff(x, unit)
@@ -264,6 +353,87 @@ rmsprop_step = _plain_contract("RMSprop", rmsprop, 8, {"weight_decay": 0.0, "mom
 adadelta_step = _plain_contract("Adadelta", adadelta, 14, {"weight_decay": 0.0}, unit="unit", what="weight_decay = 0")
 rprop_step = _plain_contract("Rprop", rprop, 3, {},
                              what="sign(g·prev) is exact (a rounded product keeps its sign), so the branch is the exact one")
+
+
+def l2_contract(x: Given, module, count: int, apart, options: dict, unit: str = "u", carried: int = 1):
+    """A step with L2 weight decay as NumPy runs it: d = g + λp is a signed sum, rounded, so its
+    square's error is bounded by d and λp apart (``l2_gradient``) and carried into the second moment
+    as κ = max E/d², which the inputs give; the step then takes ``count`` roundings and ``carried``·κ,
+    and 3 roundings of λp apart, times ``apart(state, new state)`` (the step's factor on d)."""
+    u = unit_roundoff(x, unit)
+    state = x.state(module, **options)
+    p, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(p)
+    computed, new, exact, _, decay, kappa = l2_step(x, u, module, state, p, g)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + (count * u + carried * kappa) * ctx.abs(exact - p)
+                      + 3 * u * (1 + 2 * kappa) * state.lr * decay * apart(state, new))
+
+
+@theorem("Optim.RMSprop.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (13u + κ)·|p − p′| + 3u(1 + 2κ)·lr·|λp|/(√v′ + ε),  p′ = p − lr·d/(√v′ + ε),  "
+                   "v′ = α·v + (1 − α)·d²,  " + L2_STATEMENT + ", momentum = 0, not centered")
+def rmsprop_step_weight_decay(x: Given):
+    """An RMSprop step with L2 weight decay as NumPy runs it: 13 roundings of the step and κ, d's
+    square's relative error, and 3 roundings of λp apart."""
+    return l2_contract(x, rmsprop, 13, lambda state, new: 1 / (context_of(new.square_avg).sqrt(new.square_avg)
+                                                                + state.epsilon), dict(momentum=0.0))
+
+
+@theorem("Optim.RMSprop.float_step_error_le_centered_momentum", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 4u·|p − p′| + (6u + κ)·lr·|g|/(√(v′ − ḡ′²) + ε) + 4u·lr·μ·|buf|,  "
+                   "buf′ = μ·buf + g/(√(v′ − ḡ′²) + ε),  p′ = p − lr·buf′,  v′ = α·v + (1 − α)·g²,  "
+                   "ḡ′ = ḡ + (1 − α)·(g − ḡ),  κ ≥ 0 with E ≤ κ·(v′ − ḡ′²) at every entry, κ ≤ 1/8, E = 8u·v′ + 5u·ḡ′² + "
+                   "16u·|ḡ′|·(1 − α)|g − ḡ| + 32u²·((1 − α)(g − ḡ))² the error of the rounded v′ − ḡ′² (a ratio lemma),  "
+                   "v′ − ḡ′² ≥ 0 (torch's own steps keep square_avg ≥ grad_avg², which gives it),  " + UNIT_RANGE
+                   + ", centered, μ > 0, weight_decay = 0")
+def rmsprop_centered_momentum_step(x: Given):
+    """RMSprop centered with momentum as NumPy runs it (``rmsprop_centered_contract``)."""
+    return rmsprop_centered_contract(x)
+
+
+def rmsprop_centered_contract(x: Given, counts: tuple = (6, 1, 8, 16, 32, 4)):
+    """RMSprop centered, with momentum: the step divides by √(v′ − ḡ′²) + ε, a difference that rounds
+    and may cancel (v′ and ḡ′² close: a gradient of little variance), so its error is bounded by its
+    parts (E = 4u·v′ + 5u·ḡ′² + 5u·|ḡ′|·(1 − α)·|g − ḡ| + 5u²·((1 − α)(g − ḡ))²; ḡ′ is a lerp, a
+    signed sum) and carried as κ = max E/(v′ − ḡ′²); the buffer adds μ·buf, a signed sum.  ``counts``:
+    the step's, κ's, and E's v′, ḡ′·increment and increment² roundings, and the buffer's."""
+    u = unit_roundoff(x)
+    state = x.state(rmsprop, centered=True, weight_decay=0.0, momentum_buffer="real")
+    x.assume(state.momentum > 0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(p)
+    square_avg = ema_of_square(state.square_avg, g, state.alpha)
+    grad_avg = lerp(state.grad_avg, g, 1 - state.alpha)
+    variance = square_avg - grad_avg * grad_avg
+    x.assume(variance >= 0)     # torch's own steps keep square_avg ≥ grad_avg², which gives it
+    increment = (1 - state.alpha) * ctx.abs(g - state.grad_avg)
+    c_v, c_k, c_m, c_i, c_ii, c_b = counts
+    # |v′| and |ḡ′|: the sums as the analysis meets them (one atom each), not multiplied out
+    error = (c_m * u * ctx.abs(square_avg) + 5 * u * ctx.abs(grad_avg) * ctx.abs(grad_avg)
+             + c_i * u * ctx.abs(grad_avg) * increment + c_ii * u * u * increment * increment)
+    with x.rounding(u, python_scalars=True) as rounded:
+        kappa = rounded.entry_error_ratio(variance, error, nonnegative=True)
+        computed_state, computed = rmsprop.update(state, p, g)
+    new, exact = rounded.exact((computed_state, computed))
+    x.assume(kappa <= sympy.Rational(1, 8))
+    step = state.lr * ctx.abs(g / (ctx.sqrt(variance) + state.epsilon))
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + c_b * u * ctx.abs(exact - p)
+                      + (c_v * u + c_k * kappa) * step + c_b * u * state.lr * state.momentum * ctx.abs(state.momentum_buffer))
+
+
+@theorem("Optim.Adadelta.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (22u + 2κ)·|p − p′| + 3u(1 + 2κ)·lr·|λp|·√(a + ε)/√(v′ + ε),  "
+                   "p′ = p − lr·d·√(a + ε)/√(v′ + ε),  v′ = ρ·v + (1 − ρ)·d²,  a the accumulated updates,  " + L2_STATEMENT)
+def adadelta_step_weight_decay(x: Given):
+    """An Adadelta step with L2 weight decay as NumPy runs it: 22 roundings of the step and 2κ (d's
+    square's relative error, through two roots), and 3 roundings of λp apart."""
+    return l2_contract(x, adadelta, 22, adadelta_rate, {}, unit="unit", carried=2)
+
+
+def adadelta_rate(state, new):
+    """Adadelta's factor on the gradient, √(a + ε)/√(v′ + ε)."""
+    sqrt = context_of(new.v).sqrt
+    return sqrt(state.u + state.epsilon) / sqrt(new.v + state.epsilon)
 
 
 @theorem("Optim.AdamW.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -324,6 +494,13 @@ for _suffix, _flags in (("amsgrad", dict(amsgrad=True)), ("maximize", dict(maxim
         _flagged(_name, adamw_contract, _flags, "AdamW's whole-step contract holds with " + " and ".join(_flags)
                  + " on: the same roundings, m's increment on the gradient as the step sees it, and the step's "
                  "denominator as it divides by it."))
+
+
+theorem("Optim.Adam.float_step_error_le_weight_decay_amsgrad", form="inequality", source=SOURCE, time_limit=SLOW,
+        statement="Optim.Adam.float_step_error_le_weight_decay's bound, with amsgrad = True (the steps divide by "
+                  "√max(v_max, v′)/(1 − β2ᵗ) + ε)")(
+    _flagged("Optim.Adam.float_step_error_le_weight_decay_amsgrad", adam_l2_contract, dict(amsgrad=True),
+             "Adam's L2 contract holds with amsgrad on: the same roundings, over the maximum of the second moments."))
 
 
 @theorem("Optim.RAdam.float_rho_error_le", form="inequality", source=SOURCE,
@@ -547,12 +724,17 @@ def nadam_first_step(x: Given):
     return nadam_contract(x, first=True)
 
 
-def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors):
+def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors, decay: bool = False):
     """The contract for the first step or a later one, with R₁'s and R₂'s parts ``errors(state, t)``
-    (``nadam_coefficient_errors``), in the lemmas and in the claim alike."""
+    (``nadam_coefficient_errors``), in the lemmas and in the claim alike; ``decay``: decoupled weight
+    decay λ > 0, p·(1 − lr·λ) before the step (AdamW's terms), the step's from the decayed params."""
     u = unit_roundoff(x)
-    state = x.state(nadam, weight_decay=0.0, **(dict(mu_product=1.0, t=0) if first else {}))
+    state = x.state(nadam, **(dict(mu_product=1.0, t=0) if first else {}),
+                    **(dict(decoupled_weight_decay=True) if decay else dict(weight_decay=0.0)))
     away_from_one(x, state.beta1, state.beta2)
+    if decay:
+        away_from_one(x, state.lr * state.weight_decay)
+        x.assume(state.weight_decay > 0)
     x.assume(state.momentum_decay <= 1)
     if not first:
         x.assume(state.t <= 2**30, state.mu_product <= NADAM_MU_PRODUCT)
@@ -575,11 +757,25 @@ def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors):
     on_increment = times(x, 5, u, rho) * ctx.abs(on_moment * ((1 - state.beta1) * (g - state.m) / d))
     scalar = x.multiplied_out((1 + 18 * u) * (1 + rho))
     # each term apart (the decider keeps a sum free of u whole, as one atom)
-    bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(p + s1) \
+    decayed = p * (1 - state.lr * state.weight_decay) if decay else p
+    bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(decayed + s1) \
         + scaled(x, 18, u, rho) * s1_abs + scaled(x, 18, u, rho) * s2_abs + on_increment
+    if decay:
+        bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
     bound = sum([LEMMA_SLACK * part * scalar * s1_abs for part in errors[0]], bound)
     bound = sum([LEMMA_SLACK * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
     return inequality(ctx.abs(computed - exact), bound)
+
+
+NADAM_DECOUPLED = (" with decoupled weight decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰: p·(1 − lr·λ) in place of p in p_½ = p + S₁, plus "
+                   "(4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ)")
+for _suffix, _first, _what in (("", False, ", μ_prod ≤ 53/100, t ≤ 2³⁰"), ("_first", True, ", the first step")):
+    _name = f"Optim.NAdam.float_step_error_le_decoupled{_suffix}"
+    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
+            statement=f"Optim.NAdam.float_step_error_le{_suffix}'s bound{NADAM_DECOUPLED}{_what}")(
+        _flagged(_name, nadam_contract, dict(first=_first, decay=True),
+                 "NAdam with decoupled weight decay: the decay's roundings are AdamW's, and the step's are NAdam's "
+                 "from the decayed params."))
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -603,6 +799,50 @@ def sgd_momentum_contract(x: Given, maximize: bool = False):
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 4 * u * state.lr * ctx.abs(new.buf)
                       + 4 * u * state.lr * state.momentum * ctx.abs(state.buf)
                       + 4 * u * state.lr * abs(1 - state.dampening) * ctx.abs(g))
+
+
+def sgd_nesterov_contract(x: Given, first: bool = False, counts: tuple = (4,) * 7):
+    """SGD with nesterov momentum and L2 weight decay: d = g + λp, buf′ = μ·buf + d (torch's first
+    step: buf′ = d, a copy), the step d + μ·buf′ — three signed sums, each rounded, so the bound is
+    a few roundings of each term apart."""
+    u = unit_roundoff(x)
+    state = x.state(sgd, nesterov=True, dampening=0.0, **({} if first else dict(buf="real")))
+    x.assume(state.momentum > 0, state.weight_decay > 0)
+    p, g = x.tensor("params"), x.tensor("grads")
+    computed, exact, new = numpy_step(x, sgd, state, p, g, u)
+    ctx = context_of(p)
+    d = g + state.weight_decay * p
+    rate = state.lr
+    mu = state.momentum
+    terms = [ctx.abs(exact - p), ctx.abs(d), mu * ctx.abs(d), ctx.abs(state.weight_decay * p),
+             mu * ctx.abs(state.weight_decay * p)]
+    if not first:       # the first step's buf′ is d itself
+        terms += [mu * ctx.abs(new.buf), mu * mu * ctx.abs(state.buf)]
+    bound = u * ctx.abs(exact)
+    for count, term in zip(counts, terms):
+        bound = bound + count * u * (term if term is terms[0] else rate * term)
+    return inequality(ctx.abs(computed - exact), bound)
+
+
+NESTEROV_STATEMENT = ("|fl(p′) − p′| ≤ u·|p′| + 4u·|p − p′| + 4u·lr·((1 + μ)·(|d| + |λp|) + μ·|buf′| + μ²·|buf|),  "
+                      "d = g + λp,  buf′ = μ·buf + d,  p′ = p − lr·(d + μ·buf′),  " + UNIT_RANGE
+                      + ", nesterov, μ > 0, dampening = 0, λ > 0")
+
+
+@theorem("Optim.SGD.float_nesterov_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=NESTEROV_STATEMENT)
+def sgd_nesterov_step(x: Given):
+    """SGD with nesterov momentum and L2 weight decay as NumPy runs it, after its first step: within
+    u of p′, and 4 roundings of each term of its three signed sums apart."""
+    return sgd_nesterov_contract(x)
+
+
+@theorem("Optim.SGD.float_nesterov_first_step_error_le_weight_decay", form="inequality", source=SOURCE,
+         time_limit=SLOW, statement=NESTEROV_STATEMENT.replace(" + μ·|buf′| + μ²·|buf|", "").replace(
+             "buf′ = μ·buf + d", "buf′ = d (torch's first step: a copy)"))
+def sgd_nesterov_first_step(x: Given):
+    """SGD with nesterov momentum and L2 weight decay at its first step (torch's buffer a copy of d)."""
+    return sgd_nesterov_contract(x, first=True)
 
 
 def sgd_momentum_first_contract(x: Given, maximize: bool = False):
@@ -809,19 +1049,41 @@ def lars_step_weight_decay(x: Given):
     """A LARS step with weight decay as NumPy runs it: d = g + λp is a signed sum, rounded, so ‖d‖
     is taken through a row sum's lemma on d² (ρ, from the inputs); otherwise LARS's terms on d,
     and 3 roundings of λp apart."""
+    return lars_weight_decay_contract(x)
+
+
+@theorem("Optim.LARS.float_step_error_le_weight_decay_nesterov", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|p′ − p| + 4u·μ·|b′| + 3u·μ·|b| + 3u·μ²·|b| + (1 + μ)·((17u + 3Γ + 2ρ + "
+                   "2Γρ)·|lr·r·d| + 3u(1 + 2Γ + 2ρ + 2Γρ)·lr·r·|λp|),  s = −lr·r·d,  b′ = s + μ·b,  p′ = p + s + μ·b′,  "
+                   "d = g + λp,  r = η·‖p‖/(‖d‖ + ε) (1 where a norm is 0),  ρ ≥ 0 with Σe ≤ ρ·Σd², ρ ≤ 1/8, e = 4u·d² + "
+                   "5u·|d|·|λp| + 5u²·(λp)² (a row sum's lemma), Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE + ", nesterov")
+def lars_step_weight_decay_nesterov(x: Given):
+    """A LARS step with weight decay and nesterov as NumPy runs it: the step s counts twice (itself and
+    in b′), and μ·b′ rounds once more."""
+    return lars_weight_decay_contract(x, nesterov=True)
+
+
+def lars_weight_decay_contract(x: Given, nesterov: bool = False, counts: tuple = (2, 3, 17, 3)):
+    """LARS with weight decay, nesterov or not (p′ = p + u + μ·b′: the step u = −lr·r·d counts twice,
+    once itself and once in b′).  ``counts``: the roundings of b′ (nesterov: of u + μ·b′), of μ·b, of the
+    step, of λp apart."""
     u = unit_roundoff(x)
-    state = x.state(lars, length="n", nesterov=False, b="real")
+    state = x.state(lars, length="n", nesterov=nesterov, b="real")
     p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
     ctx = context_of(p)
     row_length(x, u, p)
-    d, decay = g + state.weight_decay * p, ctx.abs(state.weight_decay * p)
-    square = d * d
-    entry_error = 4 * u * square + 5 * u * ctx.abs(d) * decay + 5 * u * u * decay * decay
-    computed, new, exact, norm, carried, _, _ = step_with_norm_lemma(x, u, lars, state, p, g, square, entry_error)
+    d, decay, entry_error = l2_gradient(x, u, state, p, g)
+    computed, new, exact, norm, carried, _, _ = step_with_norm_lemma(x, u, lars, state, p, g, d * d, entry_error)
     rate = state.lr * lars.trust_ratio(p, d, state.trust_coefficient, state.epsilon)
-    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 2 * u * ctx.abs(new.b)
-                      + 3 * u * ctx.abs(state.b * state.momentum) + (17 * u + norm) * ctx.abs(d * rate)
-                      + x.multiplied_out(3 * u * carried * rate) * decay)
+    c_b, c_m, c_s, c_d = counts
+    twice = 1 + state.momentum if nesterov else 1     # nesterov takes the step u itself and in b′
+    bound = (u * ctx.abs(exact) + c_b * u * ctx.abs(exact - p) + c_m * u * ctx.abs(state.b * state.momentum)
+             + x.multiplied_out((c_s * u + norm) * twice) * ctx.abs(d * rate)
+             + x.multiplied_out(c_d * u * carried * rate * twice) * decay)
+    if nesterov:        # μ·b′ rounds, and b′ itself: its μ·b once more
+        bound = (bound + (c_b + 2) * u * state.momentum * ctx.abs(new.b)
+                 + c_m * u * state.momentum * ctx.abs(state.b * state.momentum))
+    return inequality(ctx.abs(computed - exact), bound)
 
 
 ADAFACTOR_STATEMENT = (
