@@ -366,7 +366,7 @@ def l2_contract(x: Given, module, count: int, apart, options: dict, unit: str = 
     ctx = context_of(p)
     computed, new, exact, _, decay, kappa = l2_step(x, u, module, state, p, g)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + (count * u + carried * kappa) * ctx.abs(exact - p)
-                      + 3 * u * (1 + 2 * kappa) * state.lr * decay * apart(state, new))
+                      + x.multiplied_out(3 * u * (1 + 2 * kappa)) * state.lr * decay * apart(state, new))
 
 
 @theorem("Optim.RMSprop.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
