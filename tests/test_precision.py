@@ -626,13 +626,14 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
                                           ("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.1)),
                                           ("RMSprop", dict(centered=True, momentum=0.5)),
                                           ("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
-                                          ("LARS", dict(weight_decay=0.1, nesterov=True))])
+                                          ("LARS", dict(weight_decay=0.1, nesterov=True)),
+                                          ("ASGD", dict(t0=3, lambd=0.01))])
 def test_options_are_checked_against_their_own_contracts(name, kwargs):
     """make precision's option rows with momentum, amsgrad, maximize or decoupled weight decay meet a
     contract in every case and dtype (SGD's first step, buf a copy of g, and its later ones; AdamW's
     step over √max(v_max, v′); Adam's decoupled decay, AdamW's code; Lion's decay; Adafactor's decay and
     maximize, on its vector param: its matrix has none; L2 weight decay, κ read off the inputs; SGD's nesterov
-    with decay, its first step and later ones), so the check that
+    with decay, its first step and later ones; ASGD once it averages, μ ≠ 1), so the check that
     no measured error exceeds it cannot pass by skipping them."""
     for dtype, case_name, case in [(d, n, c) for d in ("float32", "float64") for n, c in precision.CASES.items()]:
         worst = precision.one_step(name, kwargs, dtype, case, np.random.default_rng(0))

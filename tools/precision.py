@@ -145,7 +145,7 @@ CONTRACTS = {
              ("Optim.Lion.float_step_error_le_maximize",
               lambda kw, state, dtype: _fixed(state, weight_decay=0, maximize=True))],
     "ASGD": ("Optim.ASGD.float_step_error_le",
-             lambda kw, state, dtype: _fixed(state, weight_decay=0, mu=1) and _below(state.lambd * state.eta)),
+             lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.lambd * state.eta)),
     "LARS": [("Optim.LARS.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
              ("Optim.LARS.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state)),
              ("Optim.LARS.float_step_error_le_weight_decay_nesterov",

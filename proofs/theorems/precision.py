@@ -922,12 +922,14 @@ def lion_step_weight_decay(x: Given):
 
 @theorem("Optim.ASGD.float_step_error_le", form="inequality", source=SOURCE,
          statement="|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ_η)·|p·(1 − λη)| + 3u·η·|g|,  p′ = p·(1 − λη) − η·g,  "
-                   "ρ_η = 2⁻⁵²·λη/(1 − λη),  " + UNIT_RANGE + ", λη ≤ 1 − 2⁻²⁰, μ = 1 (before averaging starts)")
+                   "ρ_η = 2⁻⁵²·λη/(1 − λη),  " + UNIT_RANGE + ", λη ≤ 1 − 2⁻²⁰, any μ (before averaging starts, μ = 1, "
+                   "and after: the average ax moves, p′ does not depend on it)")
 def asgd_step(x: Given):
     """ASGD's params step as NumPy runs it: within u of p′, a few roundings of the decayed params
-    and of the gradient step, and the float64 error of the decay factor."""
+    and of the gradient step, and the float64 error of the decay factor — on both of the code's
+    paths, μ = 1 (ax a copy of p′) and μ ≠ 1 (ax averages)."""
     u = unit_roundoff(x)
-    state = x.state(asgd, weight_decay=0.0, mu=1.0)
+    state = x.state(asgd, weight_decay=0.0)
     away_from_one(x, state.lambd * state.eta)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, _ = numpy_step(x, asgd, state, p, g, u)
@@ -1040,11 +1042,14 @@ def lamb_contract(x: Given, steps: int = 30, norm_error=None):
                       + apart * parts[0] + apart * parts[1])
 
 
+LARS_DECAY = ("d = g + λp,  r = η·‖p‖/(‖d‖ + ε) (1 where a norm is 0),  ρ ≥ 0 with Σe ≤ ρ·Σd², ρ ≤ 1/8, e = 4u·d² + "
+              "5u·|d|·|λp| + 5u²·(λp)² the error of one rounded d² (a row sum's lemma), Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  "
+              + UNIT_RANGE)
+
+
 @theorem("Optim.LARS.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|b′| + 3u·μ·|b| + (17u + 3Γ + 2ρ + 2Γρ)·|lr·r·d| + 3u(1 + 2Γ + 2ρ + "
-                   "2Γρ)·lr·r·|λp|,  d = g + λp,  r = η·‖p‖/(‖d‖ + ε) (1 where a norm is 0),  b′ = −lr·r·d + μ·b,  p′ = p + b′,  "
-                   "ρ ≥ 0 with Σe ≤ ρ·Σd², ρ ≤ 1/8, e = 4u·d² + 5u·|d|·|λp| + 5u²·(λp)² the error of one rounded d² (a row "
-                   "sum's lemma), Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE + ", no nesterov")
+                   "2Γρ)·lr·r·|λp|,  b′ = −lr·r·d + μ·b,  p′ = p + b′,  " + LARS_DECAY + ", no nesterov")
 def lars_step_weight_decay(x: Given):
     """A LARS step with weight decay as NumPy runs it: d = g + λp is a signed sum, rounded, so ‖d‖
     is taken through a row sum's lemma on d² (ρ, from the inputs); otherwise LARS's terms on d,
@@ -1055,8 +1060,7 @@ def lars_step_weight_decay(x: Given):
 @theorem("Optim.LARS.float_step_error_le_weight_decay_nesterov", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + 2u·|p′ − p| + 4u·μ·|b′| + 3u·μ·|b| + 3u·μ²·|b| + (1 + μ)·((17u + 3Γ + 2ρ + "
                    "2Γρ)·|lr·r·d| + 3u(1 + 2Γ + 2ρ + 2Γρ)·lr·r·|λp|),  s = −lr·r·d,  b′ = s + μ·b,  p′ = p + s + μ·b′,  "
-                   "d = g + λp,  r = η·‖p‖/(‖d‖ + ε) (1 where a norm is 0),  ρ ≥ 0 with Σe ≤ ρ·Σd², ρ ≤ 1/8, e = 4u·d² + "
-                   "5u·|d|·|λp| + 5u²·(λp)² (a row sum's lemma), Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE + ", nesterov")
+                   + LARS_DECAY + ", nesterov")
 def lars_step_weight_decay_nesterov(x: Given):
     """A LARS step with weight decay and nesterov as NumPy runs it: the step s counts twice (itself and
     in b′), and μ·b′ rounds once more."""
