@@ -627,7 +627,10 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
                                           ("RMSprop", dict(centered=True, momentum=0.5)),
                                           ("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                                           ("LARS", dict(weight_decay=0.1, nesterov=True)),
-                                          ("ASGD", dict(t0=3, lambd=0.01))])
+                                          ("ASGD", dict(t0=3, lambd=0.01)),
+                                          # options no row of make precision has: each of the code's paths
+                                          ("RMSprop", dict(momentum=0.5)), ("RMSprop", dict(centered=True)),
+                                          ("SGD", dict(momentum=0.9, nesterov=True))])
 def test_options_are_checked_against_their_own_contracts(name, kwargs):
     """make precision's option rows with momentum, amsgrad, maximize or decoupled weight decay meet a
     contract in every case and dtype (SGD's first step, buf a copy of g, and its later ones; AdamW's

@@ -134,7 +134,11 @@ CONTRACTS = {
                  lambda kw, state, dtype: _fixed(state, momentum=0) and state.weight_decay > 0),
                 # centered with momentum: κ ≤ 1/8 (v′ − ḡ′² not cancelling to its roundings)
                 ("Optim.RMSprop.float_step_error_le_centered_momentum",
-                 lambda kw, state, dtype: _fixed(state, centered=True, weight_decay=0) and state.momentum > 0)],
+                 lambda kw, state, dtype: _fixed(state, centered=True, weight_decay=0) and state.momentum > 0),
+                ("Optim.RMSprop.float_step_error_le_centered",
+                 lambda kw, state, dtype: _fixed(state, centered=True, weight_decay=0, momentum=0)),
+                ("Optim.RMSprop.float_step_error_le_momentum",
+                 lambda kw, state, dtype: _fixed(state, weight_decay=0) and state.momentum > 0)],
     "Adadelta": [("Optim.Adadelta.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
                  ("Optim.Adadelta.float_step_error_le_weight_decay",
                   lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0)],
@@ -198,11 +202,12 @@ CONTRACTS = {
                lambda kw, state, dtype, flags=flags, first=step == "_first_step": _fixed(state, weight_decay=0, **flags)
                and state.momentum > 0 and (state.buf is None) == first)
               for step in ("_first_step", "_step") for suffix, flags in (("", {}), ("_maximize", dict(maximize=True)))]
-           # nesterov with L2 weight decay: its first step and the later ones
-           + [(f"Optim.SGD.float_nesterov{step}_error_le_weight_decay",
-               lambda kw, state, dtype, first=step == "_first_step": _fixed(state, nesterov=True) and state.momentum > 0
-               and state.dampening == 0 and state.weight_decay > 0 and (state.buf is None) == first)
-              for step in ("_first_step", "_step")],
+           # nesterov, with L2 weight decay or without: its first step and the later ones
+           + [(f"Optim.SGD.float_nesterov{step}_error_le{suffix}",
+               lambda kw, state, dtype, first=step == "_first_step", decay=bool(suffix): _fixed(state, nesterov=True)
+               and state.momentum > 0 and state.dampening == 0 and (state.weight_decay > 0) == decay
+               and (state.buf is None) == first)
+              for step in ("_first_step", "_step") for suffix in ("_weight_decay", "")],
     "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: True),
     # a vector's (a matrix has the factored R and C, no V: no contract yet), where the float test of
     # torch's lerp, |fl(w)| < ½, agrees with the exact one (the theorem's exact(branches="assumed"))

@@ -391,34 +391,44 @@ def rmsprop_centered_momentum_step(x: Given):
     return rmsprop_centered_contract(x)
 
 
-def rmsprop_centered_contract(x: Given, counts: tuple = (6, 1, 8, 16, 32, 4)):
+def rmsprop_centered_contract(x: Given, counts: tuple = (6, 1, 8, 16, 32, 4), centered: bool = True,
+                              momentum: bool = True):
     """RMSprop centered, with momentum: the step divides by √(v′ − ḡ′²) + ε, a difference that rounds
     and may cancel (v′ and ḡ′² close: a gradient of little variance), so its error is bounded by its
-    parts (E = 4u·v′ + 5u·ḡ′² + 5u·|ḡ′|·(1 − α)·|g − ḡ| + 5u²·((1 − α)(g − ḡ))²; ḡ′ is a lerp, a
+    parts (E = 8u·v′ + 5u·ḡ′² + 16u·|ḡ′|·(1 − α)·|g − ḡ| + 32u²·((1 − α)(g − ḡ))²; ḡ′ is a lerp, a
     signed sum) and carried as κ = max E/(v′ − ḡ′²); the buffer adds μ·buf, a signed sum.  ``counts``:
-    the step's, κ's, and E's v′, ḡ′·increment and increment² roundings, and the buffer's."""
+    the step's, κ's, and E's v′, ḡ′·increment and increment² roundings, and the buffer's.  Not
+    centered: √v′ + ε, a sum of values ≥ 0 (no lemma, κ = 0); no momentum: no buffer."""
     u = unit_roundoff(x)
-    state = x.state(rmsprop, centered=True, weight_decay=0.0, momentum_buffer="real")
-    x.assume(state.momentum > 0)
+    state = x.state(rmsprop, centered=centered, weight_decay=0.0,
+                    **(dict(momentum_buffer="real") if momentum else dict(momentum=0.0)))
+    if momentum:
+        x.assume(state.momentum > 0)
     p, g = x.tensor("params"), x.tensor("grads")
     ctx = context_of(p)
     square_avg = ema_of_square(state.square_avg, g, state.alpha)
-    grad_avg = lerp(state.grad_avg, g, 1 - state.alpha)
-    variance = square_avg - grad_avg * grad_avg
-    x.assume(variance >= 0)     # torch's own steps keep square_avg ≥ grad_avg², which gives it
-    increment = (1 - state.alpha) * ctx.abs(g - state.grad_avg)
     c_v, c_k, c_m, c_i, c_ii, c_b = counts
-    # |v′| and |ḡ′|: the sums as the analysis meets them (one atom each), not multiplied out
-    error = (c_m * u * ctx.abs(square_avg) + 5 * u * ctx.abs(grad_avg) * ctx.abs(grad_avg)
-             + c_i * u * ctx.abs(grad_avg) * increment + c_ii * u * u * increment * increment)
+    if centered:
+        grad_avg = lerp(state.grad_avg, g, 1 - state.alpha)
+        variance = square_avg - grad_avg * grad_avg
+        x.assume(variance >= 0)     # torch's own steps keep square_avg ≥ grad_avg², which gives it
+        increment = (1 - state.alpha) * ctx.abs(g - state.grad_avg)
+        # |v′| and |ḡ′|: the sums as the analysis meets them (one atom each), not multiplied out
+        error = (c_m * u * ctx.abs(square_avg) + 5 * u * ctx.abs(grad_avg) * ctx.abs(grad_avg)
+                 + c_i * u * ctx.abs(grad_avg) * increment + c_ii * u * u * increment * increment)
+    else:
+        variance = square_avg
     with x.rounding(u, python_scalars=True) as rounded:
-        kappa = rounded.entry_error_ratio(variance, error, nonnegative=True)
+        kappa = rounded.entry_error_ratio(variance, error, nonnegative=True) if centered else 0
         computed_state, computed = rmsprop.update(state, p, g)
     new, exact = rounded.exact((computed_state, computed))
-    x.assume(kappa <= sympy.Rational(1, 8))
+    if centered:
+        x.assume(kappa <= sympy.Rational(1, 8))
     step = state.lr * ctx.abs(g / (ctx.sqrt(variance) + state.epsilon))
-    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + c_b * u * ctx.abs(exact - p)
-                      + (c_v * u + c_k * kappa) * step + c_b * u * state.lr * state.momentum * ctx.abs(state.momentum_buffer))
+    bound = u * ctx.abs(exact) + c_b * u * ctx.abs(exact - p) + (c_v * u + c_k * kappa) * step
+    if momentum:
+        bound = bound + c_b * u * state.lr * state.momentum * ctx.abs(state.momentum_buffer)
+    return inequality(ctx.abs(computed - exact), bound)
 
 
 @theorem("Optim.Adadelta.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -501,6 +511,16 @@ theorem("Optim.Adam.float_step_error_le_weight_decay_amsgrad", form="inequality"
                   "√max(v_max, v′)/(1 − β2ᵗ) + ε)")(
     _flagged("Optim.Adam.float_step_error_le_weight_decay_amsgrad", adam_l2_contract, dict(amsgrad=True),
              "Adam's L2 contract holds with amsgrad on: the same roundings, over the maximum of the second moments."))
+
+
+for _suffix, _flags, _what in (
+        ("momentum", dict(centered=False), "not centered, with momentum μ > 0 (κ = 0: √v′ + ε has no cancelling part)"),
+        ("centered", dict(momentum=False), "centered, no momentum (no buffer terms)")):
+    _name = f"Optim.RMSprop.float_step_error_le_{_suffix}"
+    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
+            statement="Optim.RMSprop.float_step_error_le_centered_momentum's bound, " + _what)(
+        _flagged(_name, rmsprop_centered_contract, _flags,
+                 "RMSprop's centered-with-momentum contract, for the other two of its code's paths."))
 
 
 @theorem("Optim.RAdam.float_rho_error_le", form="inequality", source=SOURCE,
@@ -801,13 +821,16 @@ def sgd_momentum_contract(x: Given, maximize: bool = False):
                       + 4 * u * state.lr * abs(1 - state.dampening) * ctx.abs(g))
 
 
-def sgd_nesterov_contract(x: Given, first: bool = False, counts: tuple = (4,) * 7):
+def sgd_nesterov_contract(x: Given, first: bool = False, counts: tuple = (4,) * 7, decay: bool = True):
     """SGD with nesterov momentum and L2 weight decay: d = g + λp, buf′ = μ·buf + d (torch's first
     step: buf′ = d, a copy), the step d + μ·buf′ — three signed sums, each rounded, so the bound is
-    a few roundings of each term apart."""
+    a few roundings of each term apart.  ``decay`` False: λ = 0, d = g (its λp terms are 0)."""
     u = unit_roundoff(x)
-    state = x.state(sgd, nesterov=True, dampening=0.0, **({} if first else dict(buf="real")))
-    x.assume(state.momentum > 0, state.weight_decay > 0)
+    state = x.state(sgd, nesterov=True, dampening=0.0, **({} if first else dict(buf="real")),
+                    **({} if decay else dict(weight_decay=0.0)))
+    x.assume(state.momentum > 0)
+    if decay:
+        x.assume(state.weight_decay > 0)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, sgd, state, p, g, u)
     ctx = context_of(p)
@@ -843,6 +866,14 @@ def sgd_nesterov_step(x: Given):
 def sgd_nesterov_first_step(x: Given):
     """SGD with nesterov momentum and L2 weight decay at its first step (torch's buffer a copy of d)."""
     return sgd_nesterov_contract(x, first=True)
+
+
+for _suffix, _first in (("_step", False), ("_first_step", True)):
+    _name = f"Optim.SGD.float_nesterov{_suffix}_error_le"
+    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
+            statement=f"Optim.SGD.float_nesterov{_suffix}_error_le_weight_decay's bound with λ = 0 (d = g, no λp terms)")(
+        _flagged(_name, sgd_nesterov_contract, dict(first=_first, decay=False),
+                 "SGD with nesterov momentum and no weight decay: the decay contract's terms with λ = 0."))
 
 
 def sgd_momentum_first_contract(x: Given, maximize: bool = False):
