@@ -471,8 +471,7 @@ class _Rounding:
         """A lemma for a rounded value whose error is bounded relative to other values, not to its
         own (Adafactor's lerp of g² and V, V + w·(g² − V): a signed difference, rounded): ``value``
         is X (a row, a tensor of every shape, or a scalar: its exact run where it was computed in
-        this block) and ``bound``
-        E (δ-free) a bound on |X̂ − X|.  Returns κ, a new variable ≥ 0 with the hypothesis
+        this block) and ``bound`` E (δ-free) a bound on |X̂ − X|.  Returns κ, a new variable ≥ 0 with the hypothesis
         E ≤ κ·|X| (at every entry of a row): the inputs give it (``make precision`` takes the
         least).  The error analysis shows |X̂ − X| ≤ E where it meets a value equal to X, as for
         ``error_at_most`` — never assumed — and then carries X̂ = X·(1 + φ), |φ| ≤ κ, a relative
@@ -484,11 +483,7 @@ class _Rounding:
                 isinstance(bound, SymTensor) and not (isinstance(value, SymTensor) and bound.shape == value.shape):
             raise TheoremError("entry_error_ratio takes a row, a tensor of every shape or a scalar, and a bound shaped "
                                "like it (or a scalar)")
-        deltas = self._deltas()
-        error = _entry_of(bound)
-        if error.free_symbols & deltas:
-            raise TheoremError("a lemma's bound must not hold a rounding error δ (compute it outside the block)")
-        exact_value = self.exact(value) if _entry_of(value).free_symbols & deltas else value
+        exact_value, error = self._exact_and_bound(value, bound)
         exact = _entry_of(exact_value)
         before, tensor.ROUNDING = tensor.ROUNDING, None
         try:
@@ -607,12 +602,16 @@ class _Rounding:
                 raise TheoremError("a lemma on a row's error takes a bound of the row's length, or a scalar")
         elif not isinstance(value, SymScalar) or not (isinstance(bound, SymScalar) or number):
             raise TheoremError("a lemma on an error takes a scalar value and a scalar bound, or a row and a row's bound")
+        exact, bound = self._exact_and_bound(value, bound)
+        self.given.lemmas.append((kind, _entry_of(exact), bound))
+
+    def _exact_and_bound(self, value: Any, bound: Any) -> tuple:
+        """(``value``'s exact run, ``bound`` as SymPy's) for a lemma: the bound must hold no δ."""
         deltas = self._deltas()
         bound = _entry_of(bound)
         if bound.free_symbols & deltas:
             raise TheoremError("a lemma's bound must not hold a rounding error δ (compute it outside the block)")
-        exact = _entry_of(self.exact(value) if _entry_of(value).free_symbols & deltas else value)
-        self.given.lemmas.append((kind, exact, bound))
+        return (self.exact(value) if _entry_of(value).free_symbols & deltas else value), bound
 
     def _assume_taken(self, relation: sympy.Basic) -> None:
         if relation is sympy.false:

@@ -409,21 +409,24 @@ def test_a_row_sums_lemma_needs_a_summand_of_one_sign():
     assert _run(signed(True)).verdict == PROVED
 
 
+def _lemma_called(call):
+    """A theorem whose rounding block squares a row a (y = â²) and then calls
+    ``call(rounded, x, u, a, y)`` — a lemma's API given a bad argument, which must refuse it."""
+    def theorem(x):
+        u = _unit(x)
+        a = x.tensor("a", length="n")
+        with x.rounding(u) as rounded:
+            y = a * a
+            call(rounded, x, u, a, y)
+        return inequality(context_of(a).abs(y - a * a), 3 * u * a * a)
+    return theorem
+
+
 def test_a_row_sums_lemma_takes_rows_of_the_sums_length_and_no_rounding_error():
-    def build(bad):
-        def theorem(x):
-            u = _unit(x)
-            a = x.tensor("a", length="n")
-            with x.rounding(u) as rounded:
-                y = a * a
-                if bad == "delta in the bound":
-                    rounded.row_sum_error_at_most(a * a, y)
-                else:
-                    rounded.row_sum_error_at_most(x.tensor("w"), a * a)
-            return inequality(context_of(a).abs(y.sum() - (a * a).sum()), 3 * u * (a * a).sum())
-        return theorem
-    _not_built(_run(build("delta in the bound")), "without rounding errors")
-    _not_built(_run(build("not a row")), "a row's summand")
+    _not_built(_run(_lemma_called(lambda rounded, x, u, a, y: rounded.row_sum_error_at_most(a * a, y))),
+               "without rounding errors")
+    _not_built(_run(_lemma_called(lambda rounded, x, u, a, y: rounded.row_sum_error_at_most(x.tensor("w"), a * a))),
+               "a row's summand")
 
 
 def test_the_row_sum_lemmas_model_holds_in_float32_arithmetic():
@@ -496,20 +499,10 @@ def test_a_ratio_lemmas_kappa_is_carried_not_dropped():
 
 
 def test_a_ratio_lemma_takes_a_delta_free_bound_shaped_like_its_value():
-    def build(bad):
-        def theorem(x):
-            u = _unit(x)
-            a = x.tensor("a", length="n")
-            with x.rounding(u) as rounded:
-                y = a * a
-                if bad == "delta in the bound":
-                    rounded.entry_error_ratio(a * a, y)
-                elif bad == "explicit shape":   # its entries need a δ each: not a generic entry
-                    rounded.entry_error_ratio(x.tensor("w", shape=(2,)), u)
-                else:
-                    rounded.entry_error_ratio(a * a, x.tensor("e", length="k"))
-            return inequality(context_of(a).abs(y - a * a), 3 * u * a * a)
-        return theorem
-    _not_built(_run(build("delta in the bound")), "must not hold a rounding error")
-    _not_built(_run(build("explicit shape")), "shaped like it")
-    _not_built(_run(build("another length")), "shaped like it")
+    _not_built(_run(_lemma_called(lambda rounded, x, u, a, y: rounded.entry_error_ratio(a * a, y))),
+               "must not hold a rounding error")
+    # an explicit shape's entries need a δ each: not a generic entry
+    _not_built(_run(_lemma_called(lambda rounded, x, u, a, y: rounded.entry_error_ratio(x.tensor("w", shape=(2,)), u))),
+               "shaped like it")
+    _not_built(_run(_lemma_called(lambda rounded, x, u, a, y: rounded.entry_error_ratio(a * a, x.tensor("e", length="k")))),
+               "shaped like it")

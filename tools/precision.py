@@ -307,8 +307,7 @@ class _Row:
                 f = sympy.lambdify(symbols, summand, modules="mpmath")
                 total = mpmath.mpf(0)
                 for index in np.ndindex(np.shape(entries["params"])):
-                    total += f(*[_as_mpf(entries[s.name[:-2]][index]) if s.name.endswith("_i") else _as_mpf(scalars[s.name])
-                                 for s in symbols])
+                    total += f(*[_as_mpf(_entry_at(s.name, entries, scalars, index)) for s in symbols])
                 values[name] = sympy.Float(total, 60)
         w = (size - 1) * sympy.Rational(*float(unit).as_integer_ratio())
         values.update({name: w / (1 - w) for name in self.gammas})

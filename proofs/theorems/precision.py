@@ -480,47 +480,45 @@ def adamw_contract(x: Given, module=adamw, **flags):
     return inequality(ctx.abs(computed - exact), bound)
 
 
-def _flagged(name: str, contract, flags: dict, doc: str):
-    """``contract`` with ``flags`` as a theorem of its own (a flag is a Python bool the code branches
-    on: each value is its own statement)."""
+def _flagged(name: str, statement: str, contract, flags: dict, doc: str, time_limit: float | None = SLOW):
+    """``contract`` with ``flags`` registered as a theorem of its own, an inequality (a flag is a
+    Python bool the code branches on: each value is its own statement)."""
     def build(x: Given):
         return contract(x, **flags)
     build.__doc__ = doc
     build.__name__ = name.rsplit(".", 1)[1]
-    return build
+    return theorem(name, form="inequality", source=SOURCE, time_limit=time_limit, statement=statement)(build)
 
 
-theorem("Optim.Adam.float_step_error_le_decoupled", form="inequality", source=SOURCE, time_limit=SLOW,
-        statement="Optim.AdamW.float_step_error_le's bound, for Adam with decoupled_weight_decay = True and λ > 0")(
-    _flagged("Optim.Adam.float_step_error_le_decoupled", adamw_contract, dict(module=adam, decoupled_weight_decay=True),
-             "Adam with decoupled weight decay runs AdamW's code, and meets AdamW's contract."))
+_flagged("Optim.Adam.float_step_error_le_decoupled",
+         "Optim.AdamW.float_step_error_le's bound, for Adam with decoupled_weight_decay = True and λ > 0",
+         adamw_contract, dict(module=adam, decoupled_weight_decay=True),
+         "Adam with decoupled weight decay runs AdamW's code, and meets AdamW's contract.")
 for _suffix, _flags in (("amsgrad", dict(amsgrad=True)), ("maximize", dict(maximize=True)),
                         ("amsgrad_maximize", dict(amsgrad=True, maximize=True))):
     _name = f"Optim.AdamW.float_step_error_le_{_suffix}"
-    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
-            statement="Optim.AdamW.float_step_error_le's bound, with " + " and ".join(f"{k} = True" for k in _flags)
-            + (" (Δ_inc divides by √max(v_max, v′)/(1 − β2ᵗ) + ε)" if "amsgrad" in _flags else "")
-            + (" (Δ_inc on −g: m's increment (1 − β1)(−g − m))" if "maximize" in _flags else ""))(
-        _flagged(_name, adamw_contract, _flags, "AdamW's whole-step contract holds with " + " and ".join(_flags)
-                 + " on: the same roundings, m's increment on the gradient as the step sees it, and the step's "
-                 "denominator as it divides by it."))
+    _flagged(_name, "Optim.AdamW.float_step_error_le's bound, with " + " and ".join(f"{k} = True" for k in _flags)
+             + (" (Δ_inc divides by √max(v_max, v′)/(1 − β2ᵗ) + ε)" if "amsgrad" in _flags else "")
+             + (" (Δ_inc on −g: m's increment (1 − β1)(−g − m))" if "maximize" in _flags else ""),
+             adamw_contract, _flags, "AdamW's whole-step contract holds with " + " and ".join(_flags)
+             + " on: the same roundings, m's increment on the gradient as the step sees it, and the step's "
+             "denominator as it divides by it.")
 
 
-theorem("Optim.Adam.float_step_error_le_weight_decay_amsgrad", form="inequality", source=SOURCE, time_limit=SLOW,
-        statement="Optim.Adam.float_step_error_le_weight_decay's bound, with amsgrad = True (the steps divide by "
-                  "√max(v_max, v′)/(1 − β2ᵗ) + ε)")(
-    _flagged("Optim.Adam.float_step_error_le_weight_decay_amsgrad", adam_l2_contract, dict(amsgrad=True),
-             "Adam's L2 contract holds with amsgrad on: the same roundings, over the maximum of the second moments."))
+_flagged("Optim.Adam.float_step_error_le_weight_decay_amsgrad",
+         "Optim.Adam.float_step_error_le_weight_decay's bound, with amsgrad = True (the steps divide by "
+         "√max(v_max, v′)/(1 − β2ᵗ) + ε)",
+         adam_l2_contract, dict(amsgrad=True),
+         "Adam's L2 contract holds with amsgrad on: the same roundings, over the maximum of the second moments.")
 
 
 for _suffix, _flags, _what in (
         ("momentum", dict(centered=False), "not centered, with momentum μ > 0 (κ = 0: √v′ + ε has no cancelling part)"),
         ("centered", dict(momentum=False), "centered, no momentum (no buffer terms)")):
     _name = f"Optim.RMSprop.float_step_error_le_{_suffix}"
-    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
-            statement="Optim.RMSprop.float_step_error_le_centered_momentum's bound, " + _what)(
-        _flagged(_name, rmsprop_centered_contract, _flags,
-                 "RMSprop's centered-with-momentum contract, for the other two of its code's paths."))
+    _flagged(_name, "Optim.RMSprop.float_step_error_le_centered_momentum's bound, " + _what,
+             rmsprop_centered_contract, _flags,
+             "RMSprop's centered-with-momentum contract, for the other two of its code's paths.")
 
 
 @theorem("Optim.RAdam.float_rho_error_le", form="inequality", source=SOURCE,
@@ -791,11 +789,10 @@ NADAM_DECOUPLED = (" with decoupled weight decay λ > 0, lr·λ ≤ 1 − 2⁻²
                    "(4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ)")
 for _suffix, _first, _what in (("", False, ", μ_prod ≤ 53/100, t ≤ 2³⁰"), ("_first", True, ", the first step")):
     _name = f"Optim.NAdam.float_step_error_le_decoupled{_suffix}"
-    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
-            statement=f"Optim.NAdam.float_step_error_le{_suffix}'s bound{NADAM_DECOUPLED}{_what}")(
-        _flagged(_name, nadam_contract, dict(first=_first, decay=True),
-                 "NAdam with decoupled weight decay: the decay's roundings are AdamW's, and the step's are NAdam's "
-                 "from the decayed params."))
+    _flagged(_name, f"Optim.NAdam.float_step_error_le{_suffix}'s bound{NADAM_DECOUPLED}{_what}",
+             nadam_contract, dict(first=_first, decay=True),
+             "NAdam with decoupled weight decay: the decay's roundings are AdamW's, and the step's are NAdam's "
+             "from the decayed params.")
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -870,10 +867,9 @@ def sgd_nesterov_first_step(x: Given):
 
 for _suffix, _first in (("_step", False), ("_first_step", True)):
     _name = f"Optim.SGD.float_nesterov{_suffix}_error_le"
-    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
-            statement=f"Optim.SGD.float_nesterov{_suffix}_error_le_weight_decay's bound with λ = 0 (d = g, no λp terms)")(
-        _flagged(_name, sgd_nesterov_contract, dict(first=_first, decay=False),
-                 "SGD with nesterov momentum and no weight decay: the decay contract's terms with λ = 0."))
+    _flagged(_name, f"Optim.SGD.float_nesterov{_suffix}_error_le_weight_decay's bound with λ = 0 (d = g, no λp terms)",
+             sgd_nesterov_contract, dict(first=_first, decay=False),
+             "SGD with nesterov momentum and no weight decay: the decay contract's terms with λ = 0.")
 
 
 def sgd_momentum_first_contract(x: Given, maximize: bool = False):
@@ -888,19 +884,18 @@ def sgd_momentum_first_contract(x: Given, maximize: bool = False):
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + 3 * u * ctx.abs(g * state.lr))
 
 
-theorem("Optim.SGD.float_momentum_step_error_le_maximize", form="inequality", source=SOURCE, time_limit=SLOW,
-        statement="Optim.SGD.float_momentum_step_error_le's bound, with maximize = True (buf′ = μ·buf − (1 − τ)·g)")(
-    _flagged("Optim.SGD.float_momentum_step_error_le_maximize", sgd_momentum_contract, dict(maximize=True),
-             "SGD with momentum's contract holds with maximize on: −g is an exact negation."))
+_flagged("Optim.SGD.float_momentum_step_error_le_maximize",
+         "Optim.SGD.float_momentum_step_error_le's bound, with maximize = True (buf′ = μ·buf − (1 − τ)·g)",
+         sgd_momentum_contract, dict(maximize=True),
+         "SGD with momentum's contract holds with maximize on: −g is an exact negation.")
 for _suffix, _flags in (("", {}), ("_maximize", dict(maximize=True))):
     _name = f"Optim.SGD.float_momentum_first_step_error_le{_suffix}"
-    theorem(_name, form="inequality", source=SOURCE,
-            statement="|fl(p′) − p′| ≤ u·|p′| + 3u·|lr·g|,  p′ = p − lr·g (" + ("−" if _flags else "") + "g: the first step, "
-            "buf = None, a copy of the gradient),  " + UNIT_RANGE + ", μ > 0, no nesterov, no weight decay"
-            + (", maximize" if _flags else ""))(
-        _flagged(_name, sgd_momentum_first_contract, _flags,
-                 "SGD with momentum at its first step takes plain SGD's step on a copy of g: three roundings of lr·g"
-                 + (", −g an exact negation." if _flags else ".")))
+    _flagged(_name, "|fl(p′) − p′| ≤ u·|p′| + 3u·|lr·g|,  p′ = p − lr·g (" + ("−" if _flags else "") + "g: the first step, "
+             "buf = None, a copy of the gradient),  " + UNIT_RANGE + ", μ > 0, no nesterov, no weight decay"
+             + (", maximize" if _flags else ""),
+             sgd_momentum_first_contract, _flags,
+             "SGD with momentum at its first step takes plain SGD's step on a copy of g: three roundings of lr·g"
+             + (", −g an exact negation." if _flags else "."), time_limit=None)
 
 
 LION_STATEMENT = ("|fl(p′) − p′| ≤ u·|p′| + 3u·|p − p′| + 2·(1 + u)³·lr,  p′ = p − lr·sign(β1·m + (1 − β1)·g),  "
@@ -1186,14 +1181,13 @@ def adafactor_vector_contract(x: Given, maximize: bool = False, decay: bool = Fa
 for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict(decay=True)),
                         ("weight_decay_maximize", dict(decay=True, maximize=True))):
     _name = f"Optim.Adafactor.float_step_error_le_vector_{_suffix}"
-    theorem(_name, form="inequality", source=SOURCE, time_limit=SLOW,
-            statement="Optim.Adafactor.float_step_error_le_vector's bound"
-            + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
-               "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
-            + (", with maximize = True" if _flags.get("maximize") else ""))(
-        _flagged(_name, adafactor_vector_contract, _flags, "Adafactor's vector contract holds with "
-                 + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
-                 + ": the negation is exact, and the decay's roundings are AdamW's."))
+    _flagged(_name, "Optim.Adafactor.float_step_error_le_vector's bound"
+             + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
+                "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
+             + (", with maximize = True" if _flags.get("maximize") else ""),
+             adafactor_vector_contract, _flags, "Adafactor's vector contract holds with "
+             + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
+             + ": the negation is exact, and the decay's roundings are AdamW's.")
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
