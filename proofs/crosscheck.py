@@ -34,6 +34,7 @@ from symbolic.domains import DOMAINS
 from symbolic.obligation import AT_MOST, EQUAL, LESS, TheoremData
 
 SHAPES = ((1,), (3,), (2, 2))
+ROW_SHAPES = ((1, 2), (2, 3))   # a theorem on a matrix of symbolic lengths (m, n): points of these shapes
 RUN_STEPS = 5   # induction and simulation: the real runs of k = 1 … 5 steps from the actual start
 TRIES = 40
 
@@ -100,19 +101,40 @@ def sample(data: TheoremData, count: int = 2, seed: int = 0) -> list[Assignment]
         hypotheses = [h for h in hypotheses if not h.free_symbols & sums]
         scalar_hypotheses = [h for h in hypotheses if not h.free_symbols & generic_symbols]
         entry_hypotheses = [h for h in hypotheses if h.free_symbols & generic_symbols]
-        rows = any(v.note.startswith("length") for v in generic)   # rows of a symbolic length: 1-d
-        for shape in [s for s in SHAPES if not rows or len(s) == 1] if generic else ((1,),):
+        axes = [_row_axes(v.note) for v in generic if _row_axes(v.note)]   # rows of symbolic lengths
+        ndim = max(map(len, axes), default=0)
+        shapes = (SHAPES if not axes else [s for s in SHAPES if len(s) == 1] if ndim == 1 else
+                  [s for s in ROW_SHAPES if len(s) == ndim])
+        for shape in shapes if generic else ((1,),):
             made = 0
             for _ in range(TRIES):
                 if made == per_shape:
                     break
-                assignment = _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng)
+                assignment = _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng,
+                                     _lengths_at(axes, shape) if ndim > 1 else {})
                 if assignment is not None:
                     found.append(assignment)
                     made += 1
             if made == 0:   # no point on the smallest shape: a larger one, more entries to satisfy, fares no better
                 break
     return found
+
+
+def _row_axes(note: str) -> tuple:
+    """A row variable's axes from its note: ("n",) for "length n: …", ("m", "1") for
+    "shape (m, 1): …"; () for any other variable."""
+    if note.startswith("length "):
+        return (note[len("length "):].split(":")[0],)
+    if note.startswith("shape (") and ":" in note:
+        return tuple(d.strip() for d in note[len("shape ("):].split(")")[0].split(","))
+    return ()
+
+
+def _lengths_at(axes: list, shape: tuple) -> dict:
+    """The lengths' names bound to a point's shape, axis by axis (a matrix's m, n to (2, 3)), so
+    that the code's sizes and the theorem's lengths agree there."""
+    return {name: sympy.Integer(size) for names in axes if len(names) == len(shape)
+            for name, size in zip(names, shape) if name != "1"}
 
 
 def _path_hypotheses(data: TheoremData) -> list[list]:
@@ -127,12 +149,12 @@ def _path_hypotheses(data: TheoremData) -> list[list]:
     return [list(path) + hypotheses for path, hypotheses in by_path.items()]
 
 
-def _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng) -> Assignment | None:
+def _assign(data, generic, shape, scalar_hypotheses, entry_hypotheses, rng, lengths=None) -> Assignment | None:
     scalars = {}
     for v in data.variables:
         if not (v.tensor and v.shape is None):
             for symbol in v.symbols:
-                scalars[symbol] = _sample(v.domain, rng)
+                scalars[symbol] = (lengths or {}).get(symbol.name) or _sample(v.domain, rng)
     _solve_equalities(scalar_hypotheses, scalars)
     domains = {s: DOMAINS[v.domain] for v in data.variables if not (v.tensor and v.shape is None) for s in v.symbols}
     if not all(domains[s].contains(value) for s, value in scalars.items()):

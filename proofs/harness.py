@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -74,9 +75,22 @@ class Variable:
     def describe(self) -> str:
         if not self.is_tensor:
             return f"{self.name} ∈ {self.domain.notation}"
-        shape = ("every shape" if self.value.is_generic else f"length {self.value.shape[0]}" if self.value.is_row
+        shape = ("every shape" if self.value.is_generic else _row_description(self.value.shape) if self.value.is_row
                  else f"shape {self.value.shape}")
         return f"{self.name}: tensor ({shape}), entries in {self.domain.notation}"
+
+
+def _row_note(shape: tuple) -> str:
+    """A row variable's note: "length n: its entry at the index i", or for a matrix's row factor
+    "shape (m, 1): its entry at the index i" (the second check reads the shape from it)."""
+    from symbolic.tensor import INDEX_LETTERS
+    index = ", ".join(letter for letter, d in zip(INDEX_LETTERS[len(shape)], shape) if d != 1)
+    return f"{_row_description(shape)}: its entry at the index {index}"
+
+
+def _row_description(shape: tuple) -> str:
+    """"length n" for a row, "shape (m, n)" for a matrix of symbolic lengths."""
+    return f"length {shape[0]}" if len(shape) == 1 else f"shape ({', '.join(map(str, shape))})"
 
 
 def make_variable(name: str, domain: Domain, shape: tuple | None = None, tensor: bool = False) -> Variable:
@@ -174,6 +188,9 @@ class Given:
         try:
             if not variable.is_tensor:
                 return SymScalar(values.scalars[variable.name])
+            if variable.value.is_row and len(variable.value.shape) > 1:   # (m, 1) of a point's (2, 3): (2, 1)
+                shape = tuple(1 if d == 1 else k for d, k in zip(variable.value.shape, values.shape))
+                return SymTensor(values.tensors[variable.name][:math.prod(shape)], shape)
             if variable.value.is_generic or variable.value.is_row:
                 return SymTensor(values.tensors[variable.name], values.shape)
             return SymTensor([values.scalars[s.name] for s in variable.symbols], variable.value.shape)
@@ -204,18 +221,31 @@ class Given:
                length: str | None = None) -> SymTensor:
         """A tensor of every shape (``shape=None``: one generic entry), of an explicit shape, or a
         row of a symbolic length (``length="n"``: a 1-d tensor of n ≥ 1 entries, its entry at a
-        generic index i; sums over it stay symbolic, and rows of one length name share it), with
-        entries in a domain of ``symbolic.domains.DOMAINS`` (real, positive, …)."""
+        generic index i; sums over it stay symbolic, and rows of one length name share it), or of
+        symbolic lengths (``shape=("m", "n")``, ``("m", 1)``: its entry at the generic index
+        (i, j), sums along an axis and over all of it stay symbolic), with entries in a domain of
+        ``symbolic.domains.DOMAINS`` (real, positive, …)."""
         if entries not in DOMAINS or DOMAINS[entries].integer:
             raise TheoremError(f"tensor entries must be one of "
                                f"{sorted(k for k, d in DOMAINS.items() if not d.integer)}, got {entries!r}")
-        if shape is not None and (not isinstance(shape, tuple) or not all(isinstance(d, int) and d > 0 for d in shape)):
+        if isinstance(shape, tuple) and any(isinstance(d, (str, sympy.Symbol)) for d in shape):
+            shape = self._symbolic_shape(shape)
+        elif shape is not None and (not isinstance(shape, tuple) or not all(isinstance(d, int) and d > 0 for d in shape)):
             raise TheoremError(f"a tensor's shape must be a tuple of positive ints, got {shape!r}")
         if length is not None:
             if shape is not None:
                 raise TheoremError("give a tensor a shape or a length, not both")
             shape = (self._length(length),)
         return self._declare(name, DOMAINS[entries], tensor=True, shape=shape)
+
+    def _symbolic_shape(self, shape: tuple) -> tuple:
+        """("m", "n") or ("m", 1) as lengths' symbols: each name declared once (``_length``)."""
+        named = tuple(self._length(d.name if isinstance(d, sympy.Symbol) else d) if isinstance(d, (str, sympy.Symbol))
+                      else d for d in shape)
+        if not is_row_shape(named):
+            raise TheoremError(f"a tensor of symbolic lengths has 1 to 3 axes, each a length's name or 1, no name "
+                               f"twice (a square matrix's two indices would be one), got {shape!r}")
+        return named
 
     def _length(self, name: str) -> sympy.Symbol:
         """The symbol of a rows' length, declared once (ℕ ≥ 1) and shared by the rows naming it."""
@@ -303,6 +333,8 @@ class Given:
             if shape is not None:
                 raise TheoremError("give a state a shape or a length, not both")
             shape = (self._length(length),)
+        elif isinstance(shape, tuple) and any(isinstance(d, str) for d in shape):
+            shape = self._symbolic_shape(shape)
         return family.State(**self._declared(family, given, state=True, shape=shape))
 
     def hyperparameters(self, family: Any, **given: Any) -> dict:
@@ -339,10 +371,11 @@ class Given:
                     raise TheoremError(f"a param of shape {shape} has no {name} buffer")
                 values[name] = None
             elif shape is not None and is_row_shape(shape):
-                if declaration.shape_for(shape) != shape:
-                    raise TheoremError(f"{name} is not shaped like a row of length {shape[0]}: give the state an "
+                buffer = declaration.shape_for(shape)     # Adafactor's row factor (m, 1) of a matrix (m, n)
+                if not is_row_shape(buffer):
+                    raise TheoremError(f"{name} of a param of shape {shape} has the shape {buffer}: give the state an "
                                        "explicit shape")
-                values[name] = self.tensor(name, entries=domain, length=str(shape[0]))
+                values[name] = self.tensor(name, entries=domain, shape=buffer)
             else:
                 values[name] = self.tensor(name, entries=domain,
                                            shape=None if shape is None else declaration.shape_for(shape))
@@ -380,7 +413,7 @@ class Given:
         def spec(v: Variable) -> VariableSpec:
             if v.is_tensor and v.value.is_row:   # sampled as a generic tensor by the second check
                 return VariableSpec(v.name, v.domain.name, tuple(v.symbols), True, None,
-                                    note=f"length {v.value.shape[0]}: its entry at the index i")
+                                    note=_row_note(v.value.shape))
             return VariableSpec(v.name, v.domain.name, tuple(v.symbols), v.is_tensor,
                                 v.value.shape if v.is_tensor else None,
                                 note=ROUNDING_ERROR if v.name in self.rounding_errors else
@@ -796,7 +829,18 @@ def _name_and_number(name: str) -> tuple:
     return stem, int(name[len(stem):])
 
 
-SUM_VARIABLE_NOTE = "= Σ_(i<n) "   # a row sum's variable Σk: its note, followed by the summand
+SUM_VARIABLE_NOTE = "= Σ"   # a row sum's variable Σk: its note, followed by its indices and summand
+
+
+def _sum_note(atom: Any) -> str:
+    """Σ_(i<n) g_i², or Σ_(i<m, j<n) g_i_j² over a matrix: the sum a variable Σk stands for."""
+    from symbolic.tensor import ROW_INDICES
+    summand, lengths = atom.args[0], atom.args[1:]
+    letters = {}
+    for entry in summand.free_symbols & set(ROW_INDICES):
+        letters.update(ROW_INDICES[entry])
+    indices = ", ".join(f"{letters.get(n, 'i')}<{n}" for n in lengths)
+    return f"{SUM_VARIABLE_NOTE}_({indices}) {summand}"
 
 
 def _zero_row_bases(relation: Any) -> list:
@@ -894,13 +938,13 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
         name = f"Σ{k}"
         while name in taken:
             name += "_"
-        summand = atom.args[0]
+        summand = atom.args[0].xreplace(mapping)   # a sum inside it (Σ_(j<n) g_i_j² in Σ_(i<m)) as its own variable
         squares = all(_square_root_of(t) is not None for t in sympy.Add.make_args(summand))
         domain = "nonnegative" if squares or summand.is_nonnegative else "real"
         symbol = sympy.Symbol(name, real=True)
         mapping[atom] = symbol
-        specs.append(VariableSpec(name, domain, (symbol,), summand=summand,
-                                  note=f"{SUM_VARIABLE_NOTE}{summand}, a variable of its own"))
+        specs.append(VariableSpec(name, domain, (symbol,), summand=summand, over=tuple(map(str, atom.args[1:])),
+                                  note=f"{_sum_note(atom)}, a variable of its own"))
 
     def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)
         if isinstance(e, tuple):    # a ratio lemma's (E, κ)

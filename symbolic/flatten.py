@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy
 
-from symbolic.tensor import Sym, SymScalar, SymTensor, exact
+from symbolic.tensor import INDEX_LETTERS, Sym, SymScalar, SymTensor, exact
 
 MISMATCH = (sympy.Integer(0), sympy.Integer(1))
 
@@ -41,9 +41,13 @@ class Compared:
         if self.generic:
             parts.append("every shape: the trace was elementwise (ops: " + ", ".join(sorted(self.ops) or ["none"])
                          + "), so one generic entry stands for every index of every shape")
-        for length in sorted(self.rows):
-            parts.append(f"length {length}: one entry stands for every index i < {length} of a row of any "
-                         "length (its sums stay sums)")
+        for lengths in sorted(self.rows):
+            if len(lengths) == 1:
+                parts.append(f"length {lengths[0]}: one entry stands for every index i < {lengths[0]} of a row of "
+                             "any length (its sums stay sums)")
+            else:
+                parts.append(f"shape ({', '.join(lengths)}): one entry stands for every index of a tensor of any such "
+                             "shape (its sums stay sums)")
         for shape in sorted(self.explicit):
             parts.append(f"explicit shape {shape}: every entry compared")
         if not parts:
@@ -116,14 +120,16 @@ def _entries(a: Any, b: Any, label: str, out: Compared) -> None:
     if shape is None:
         out.generic = True
     elif tensors[0].is_row:
-        out.rows.add(str(shape[0]))
+        out.rows.add(tuple(map(str, shape)))
     else:
         out.explicit.add(shape)
     count = len(tensors[0].entries)
     left = a.entries if isinstance(a, SymTensor) else (a,) * count
     right = b.entries if isinstance(b, SymTensor) else (b,) * count
     for index, (x, y) in enumerate(zip(left, right)):
-        out.pairs.append((label if shape is None else f"{label}[i]" if tensors[0].is_row else f"{label}[{index}]",
+        row_index = "[" + ", ".join(letter for letter, d in zip(INDEX_LETTERS.get(len(shape or ()), ""), shape or ())
+                                    if d != 1) + "]"      # a row's [i], a matrix's [i, j], its row factor's [i]
+        out.pairs.append((label if shape is None else f"{label}{row_index}" if tensors[0].is_row else f"{label}[{index}]",
                           x, y))
 
 

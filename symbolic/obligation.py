@@ -72,6 +72,7 @@ class VariableSpec:
     shape: tuple | None = None     # None: every shape (one generic entry), or a row of length n
     note: str = ""                 # a row's length ("length n"), or what an abstracted sum stands for
     summand: Any = None            # an abstracted row sum Σk: its summand at the index i (an expression)
+    over: tuple = ()               # an abstracted row sum Σk: the lengths it sums over ("n"; "m", "n")
 
     def describe(self) -> str:
         from symbolic.domains import DOMAINS

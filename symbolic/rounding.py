@@ -140,6 +140,7 @@ class Tape:
         self.unit = unit
         self.nodes: list = []   # (parents [(node, vjp)], magnitude or None, unit)
         self.overflow = False   # a value past the dtype's largest: outside the rounding model
+        self.underflow = False  # a rounded result below the dtype's smallest normal: outside the relative model
 
     def result(self, value: Any, partials: list, magnitude: Any = "value", unit: float | None = None,
                vjps: list | None = None) -> Traced:
@@ -155,6 +156,9 @@ class Tape:
         parents += [(operand.node, vjp) for operand, vjp in (vjps or []) if operand.node is not None]
         rounded = None if magnitude is None or unit is None else (np.abs(value) if isinstance(magnitude, str)
                                                                    else np.asarray(magnitude, dtype=np.float64))
+        if rounded is not None and np.any((value != 0) & (np.abs(value) < 2 * np.finfo(
+                np.float32 if unit == U32 else np.float64).tiny)):    # 2×: the float64 evaluation's own slack
+            self.underflow = True
         if not parents and rounded is None:
             return Traced(value, self)
         self.nodes.append((parents, rounded, unit))
@@ -323,6 +327,22 @@ def step_bound(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -
     # bounds them by the first-order bound times n·u (the largest u met, float32's or float64's)
     largest = max([unit for _, rounded, unit in tape.nodes if rounded is not None] or [unit])
     return first_order_bound(new) * (1 + roundings * largest / (1 - roundings * largest))
+
+
+def underflows(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -> bool:
+    """Whether a rounded result of one ``family.update`` lands near or below its dtype's smallest
+    normal (Adafactor's ε1² = 10⁻⁴⁰ in float32): there an operation's error is absolute, not
+    relative, and the proved contracts (stated without underflow) say nothing."""
+    from dataclasses import fields as dataclass_fields
+
+    from optim import fields
+    tape = Tape(U32 if params.dtype == np.float32 else U64)
+    traced = {name: Traced(getattr(state, name).astype(np.float64), tape)
+              for name in fields.buffers(state) if isinstance(getattr(state, name), np.ndarray)}
+    traced.update({f.name: Traced(float(getattr(state, f.name)), tape) for f in dataclass_fields(state)
+                   if f.name not in traced and type(getattr(state, f.name)) is float})
+    family.update(_with(state, traced), Traced(params.astype(np.float64), tape), Traced(grads.astype(np.float64), tape))
+    return tape.underflow
 
 
 def _with(state: Any, values: dict) -> Any:

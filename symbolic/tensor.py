@@ -211,50 +211,98 @@ def _rounded(op: str, value: sympy.Expr, ops: frozenset = frozenset(), operands:
 
 
 # ---------------------------------------------------------------------------------------
-# Rows of a symbolic length n: one generic entry for the entry at index i < n, and sums over i.
+# Rows: tensors whose axes have symbolic lengths (a vector of length n, a matrix (m, n), its
+# row factor (m, 1)): one generic entry for the entry at the generic index (i for n; i, j for
+# (m, n)), and sums over indices.
 
 class RowSum(sympy.Function):
-    """Σ_{i<n} e: the sum over a row's index of ``e``, an expression in rows' generic entries
-    (``p_i``, ``g_i``).  Never evaluated: ``row_total`` keeps it linear and canonical, and
-    ``proofs.harness`` gives each distinct one a variable of its own before anything is decided
-    (a generalisation: PROVED stays sound, a counterexample is not one to the theorem)."""
+    """Σ e over the indices of the lengths ``args[1:]``: ``args[0]`` is an expression in rows'
+    generic entries (``p_i``, ``g_i_j``; Σ_(j<n) g_i_j² still depends on i).  Never evaluated:
+    ``row_total`` keeps it linear and canonical, and ``proofs.harness`` gives each distinct one a
+    variable of its own before anything is decided (a generalisation: PROVED stays sound, a
+    counterexample is not one to the theorem)."""
 
-    nargs = 1
 
-
-ROW_ENTRIES: dict = {}   # a row's generic entry symbol -> the row's length symbol
+ROW_ENTRIES: dict = {}   # a row's generic entry symbol -> the lengths (symbols) of the axes it varies along
+ROW_INDICES: dict = {}   # a row's generic entry symbol -> {length: the letter of its index (i, j)}
 ROW_LENGTHS: dict = {}   # a length's name -> its symbol (ℕ ≥ 1), which may enter a computation
 # The sums over rows taken while a theorem is built, (sum, summand): proofs.harness adds Σ ≥ 0 for
 # a summand that is ≥ 0 (a norm's u_i²), a fact the split into separate sums loses
 # (Σ (a_i + b_i)² becomes Σ a² + 2·Σ a·b + Σ b²).
 ROW_TOTALS: list = []
+INDEX_LETTERS = {1: "i", 2: "ij", 3: "hij"}   # a row's indices, by its number of axes
 
 
 def is_row_shape(shape: Any) -> bool:
-    return shape is not None and len(shape) == 1 and isinstance(shape[0], sympy.Symbol)
+    """A shape whose every axis is a length symbol or 1, one symbol at least, no symbol twice (a
+    square (n, n) would make its two indices one)."""
+    if shape is None or not 1 <= len(shape) <= 3:
+        return False
+    lengths = [d for d in shape if isinstance(d, sympy.Symbol)]
+    return bool(lengths) and len(set(lengths)) == len(lengths) and all(
+        isinstance(d, sympy.Symbol) or d == 1 for d in shape)
 
 
-def row_total(expr: sympy.Expr, length: sympy.Symbol) -> sympy.Expr:
-    """Σ_{i<n} expr, linear: every term split into its factors that do not depend on i (numbers,
-    scalars, sums already taken) and those that do; a term free of i gives n times itself."""
+def row_lengths(shape: tuple) -> frozenset:
+    """The lengths a row's entry varies along: its axes of a symbolic length."""
+    return frozenset(d for d in shape if isinstance(d, sympy.Symbol))
+
+
+def varies_along(expr: sympy.Expr) -> frozenset:
+    """The lengths whose index ``expr`` depends on: its rows' entries', less those a sum in it
+    took (Σ_(j<n) g_i_j² depends on i only)."""
+    memo: dict = {}
+
+    def walk(e: sympy.Basic) -> frozenset:
+        if e in memo:
+            return memo[e]
+        if isinstance(e, RowSum):
+            out = walk(e.args[0]) - frozenset(e.args[1:])
+        elif e in ROW_ENTRIES:
+            out = ROW_ENTRIES[e]
+        else:
+            out = frozenset().union(*(walk(a) for a in e.args)) if e.args else frozenset()
+        memo[e] = out
+        return out
+
+    return walk(expr)
+
+
+def _sum_of(summand: sympy.Expr, lengths: frozenset) -> sympy.Expr:
+    """Σ summand over the indices of ``lengths``, canonical: an axis the summand does not vary
+    along multiplies it by its length; a sum of a sum is one sum over both."""
+    varying = varies_along(summand) & lengths
+    constant = sympy.Mul(*(d for d in sorted(lengths - varying, key=sympy.default_sort_key)))
+    if not varying or summand == 1:
+        return constant * summand
+    if isinstance(summand, RowSum):
+        varying, summand = varying | frozenset(summand.args[1:]), summand.args[0]
+    return constant * RowSum(summand, *sorted(varying, key=sympy.default_sort_key))
+
+
+def row_total(expr: sympy.Expr, lengths: Any) -> sympy.Expr:
+    """Σ expr over the indices of ``lengths`` (a length symbol, or several), linear: every term
+    split into its factors that do not depend on those indices (numbers, scalars, sums already
+    taken over them) and those that do."""
+    lengths = frozenset(lengths) if isinstance(lengths, (set, frozenset, tuple, list)) else frozenset({lengths})
     taken = {a: sympy.Dummy() for a in expr.atoms(RowSum)}
     back = {d: a for a, d in taken.items()}
-    entries = set(ROW_ENTRIES)
     by_summand: dict = {}
     for term in _distributed(expr.xreplace(taken)):
         inside, outside = [], []
         for factor in _factors(term):
-            (inside if factor.free_symbols & entries else outside).append(factor)
+            (inside if varies_along(factor.xreplace(back)) & lengths else outside).append(factor)
         summand = sympy.Mul(*inside).xreplace(back)
         by_summand[summand] = by_summand.get(summand, 0) + sympy.Mul(*outside).xreplace(back)
-    return sympy.Add(*(c * (length if summand == 1 else RowSum(summand)) for summand, c in by_summand.items()))
+    return sympy.Add(*(c * _sum_of(summand, lengths) for summand, c in by_summand.items()))
 
 
-def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol, conditions: frozenset = frozenset()) -> sympy.Expr:
-    """fl(Σ_{i<n} summand) in the rounding model, where ``summand`` is the generic entry with its
-    rounding errors δ shared by every index (one δ standing for each entry's own).  Written as
-    Σ_k c_k·a_{ik}·G_k(δ) with a_{ik} ≥ 0 free of δ and G_k free of i, each term's sum with the
-    summation's own errors θ_i (|θ_i| ≤ γ_{n−1}) is Σ_i a_{ik}·G_k(δ_i)·(1 + θ_i), a convex
+def rounded_row_total(summand: sympy.Expr, lengths: frozenset, conditions: frozenset = frozenset()) -> sympy.Expr:
+    """fl(Σ summand) over the indices of ``lengths`` in the rounding model, where ``summand`` is
+    the generic entry with its rounding errors δ shared by every index (one δ standing for each
+    entry's own).  Written as Σ_k c_k·a_{ik}·G_k(δ) with a_{ik} ≥ 0 free of δ and G_k free of the
+    summed indices i, each term's sum with the summation's own errors θ_i (|θ_i| ≤ γ_{N−1}, N the
+    number of terms) is Σ_i a_{ik}·G_k(δ_i)·(1 + θ_i), a convex
     combination of values of G_k·(1 + θ) on a connected box: (Σ_i a_{ik})·G_k(δ′)·(1 + θ′) for
     some δ′, θ′ in it.  So each term gets fresh copies δ′ of its δ and a fresh θ′ (independent
     across terms: more freedom than the model has, so a bound shown still holds).  A summand
@@ -262,35 +310,34 @@ def rounded_row_total(summand: sympy.Expr, length: sympy.Symbol, conditions: fro
     cancellation the errors do not shrink with the sum — unless the theorem gave such a summand a
     lemma (``rounding.row_sum_error_at_most``): then ROUNDING("row sum") writes the sum as the
     exact one times (1 + φ), with the lemma's bound on φ."""
-    entries = set(ROW_ENTRIES)
     deltas = {d for d in summand.free_symbols if d.name.startswith("delta")}
-    try:
-        split = _split_for_sum(summand, entries, deltas)
-    except NotInRoundingModel as refused:
-        by_lemma = ROUNDING("row sum", terms=length, summand=summand, conditions=conditions)
-        if by_lemma is None:
-            raise
-        REFUSALS.remove(refused)        # handled: the lemma bounds this sum
+    terms = sympy.Mul(*sorted(lengths, key=sympy.default_sort_key))
+    # A summand the theorem gave a lemma takes it even where it splits: Adafactor's mean of its
+    # row factor R̂ splits into (1 − ŵ)·Σ R + ŵ·Σ mean(g²), and 1 − ŵ has no sign at ŵ ≈ 1
+    by_lemma = ROUNDING("row sum", terms=terms, summand=summand, conditions=conditions)
+    if by_lemma is not None:
         exact, error = by_lemma
-        weighted = row_total(exact, length)
+        weighted = row_total(exact, lengths)
         ROW_TOTALS.append((weighted, exact))
         return weighted * (1 + error)
+    split = _split_for_sum(summand, lengths, deltas)
     total = []
     for coefficient, weight, errors in split:
         copies = {d: ROUNDING("tensor", like=d) for d in errors.free_symbols & deltas}
-        summation = ROUNDING("sum", terms=length)
-        weighted = length if weight == 1 else row_total(weight, length)
+        summation = ROUNDING("sum", terms=terms)
+        weighted = row_total(weight, lengths)
         ROW_TOTALS.append((weighted, weight))
         total.append(coefficient * weighted * errors.xreplace(copies) * (1 + summation))
     return sympy.Add(*total)
 
 
-def _split_for_sum(term: sympy.Expr, entries: set, deltas: set) -> list:
-    """``term`` as [(c, a_i, G(δ))]: c free of i and δ, a_i ≥ 0 free of δ, G free of i."""
+def _split_for_sum(term: sympy.Expr, lengths: frozenset, deltas: set) -> list:
+    """``term`` as [(c, a_i, G(δ))]: c free of the summed indices i and of δ, a_i ≥ 0 free of δ,
+    G free of i."""
     coefficient, weight, errors = [], [], []
     factors = list(sympy.Mul.make_args(term))
     for k, factor in enumerate(factors):
-        in_row, rounded = bool(factor.free_symbols & entries), bool(factor.free_symbols & deltas)
+        in_row, rounded = bool(varies_along(factor) & lengths), bool(factor.free_symbols & deltas)
         if in_row and rounded:
             rest = sympy.Mul(*(factors[:k] + factors[k + 1:]))
             base = factor.base if factor.is_Pow and factor.exp.is_Integer and factor.exp > 1 else factor
@@ -300,7 +347,7 @@ def _split_for_sum(term: sympy.Expr, entries: set, deltas: set) -> list:
                     "values, and the rounding model bounds such a sum only then")
             spread = sympy.expand(factor) if base is not factor else factor
             return [split for part in sympy.Add.make_args(spread)
-                    for split in _split_for_sum(part * rest, entries, deltas)]
+                    for split in _split_for_sum(part * rest, lengths, deltas)]
         (weight if in_row else errors if rounded else coefficient).append(factor)
     a = sympy.Mul(*weight)
     if a.is_nonnegative is not True and (-a).is_nonnegative is not True:
@@ -381,7 +428,7 @@ def exact(x: Any) -> sympy.Expr:
 
 
 def _exact_sympy(x: sympy.Basic) -> sympy.Expr:
-    if isinstance(x, sympy.Symbol) and ROW_LENGTHS.get(x.name) == x:   # a row's length n, from its shape
+    if _product_of_lengths(x):   # a row's length n, or a matrix's size m·n, from its shape
         return x
     if x in (sympy.true, sympy.false):
         return sympy.Integer(1 if x is sympy.true else 0)
@@ -398,6 +445,11 @@ def _exact_sympy(x: sympy.Basic) -> sympy.Expr:
             f"the raw SymPy number {x} is not rational: SymPy may hide an operation in it (an "
             "unevaluated root of a negative number). Compute it with the context (ctx.sqrt(2))")
     return x
+
+
+def _product_of_lengths(x: sympy.Basic) -> bool:
+    return all(isinstance(f, sympy.Symbol) and ROW_LENGTHS.get(f.name) == f for f in sympy.Mul.make_args(x)) \
+        and isinstance(x, (sympy.Symbol, sympy.Mul))
 
 
 def to_sympy(x: Any) -> sympy.Expr:
@@ -618,10 +670,13 @@ class SymTensor(Sym):
     def symbols(cls, name: str, shape: tuple | None = None, **assumptions: Any) -> "SymTensor":
         if shape is None:
             return cls((sympy.Symbol(name, **assumptions),), None)
-        if is_row_shape(shape):   # a row of length n: its entry at the generic index i
-            entry = sympy.Symbol(f"{name}_i", **assumptions)
-            ROW_ENTRIES[entry] = shape[0]
-            ROW_LENGTHS[shape[0].name] = shape[0]
+        if is_row_shape(shape):   # a row of length n: its entry at the generic index i (i, j for (m, n))
+            letters = INDEX_LETTERS[len(shape)]
+            index = [letter for letter, d in zip(letters, shape) if isinstance(d, sympy.Symbol)]
+            entry = sympy.Symbol(f"{name}_{'_'.join(index)}", **assumptions)
+            ROW_ENTRIES[entry] = row_lengths(shape)
+            ROW_INDICES[entry] = {d: letter for letter, d in zip(letters, shape) if isinstance(d, sympy.Symbol)}
+            ROW_LENGTHS.update((d.name, d) for d in row_lengths(shape))
             return cls((entry,), tuple(shape))
         names = [f"{name}_{'_'.join(map(str, index))}" for index in itertools.product(*map(range, shape))]
         return cls((sympy.Symbol(n, **assumptions) for n in names), tuple(shape))
@@ -684,7 +739,7 @@ class SymTensor(Sym):
         """Each entry times (1 + δ): one δ for the generic entry (it stands for every entry's own
         δ, each bounded alike); the second check's explicit run shares one δ per operation (one
         instance of the model).  An explicit shape would need a δ per entry: not offered."""
-        if not (self.is_generic or self.is_row or CONCRETE_CHECK):
+        if not (self.is_generic or self.is_row or CONCRETE_CHECK or len(entries) == 1):   # one entry: its own δ
             raise NotElementwise("the rounding model (x.rounding) runs on tensors of every shape only")
         delta = _fresh_error("tensor", op)
         return entries if delta is None else [e * (1 + delta) for e in entries]
@@ -706,7 +761,7 @@ class SymTensor(Sym):
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape, or on a "
                                  "row of symbolic length (x.tensor(name, length='n'))")
         if self.is_row and ROUNDING is not None:
-            total = rounded_row_total(self.entries[0], self.shape[0], frozenset(self.conditions))
+            total = rounded_row_total(self.entries[0], row_lengths(self.shape), frozenset(self.conditions))
             return SymScalar(total, self.ops | {"sum"}, self.conditions)
         if ROUNDING is not None and not CONCRETE_CHECK:
             raise NotInRoundingModel("the rounding model (x.rounding) bounds sums over rows of symbolic "
@@ -714,13 +769,15 @@ class SymTensor(Sym):
         # the second check's explicit run of a row sum: one instance of the model (θ = 0, each
         # copy of a δ equal to it), enough to test the claim at a point
         if self.is_row:
-            total = row_total(self.entries[0], self.shape[0])
+            total = row_total(self.entries[0], row_lengths(self.shape))
             ROW_TOTALS.append((total, self.entries[0]))
             return SymScalar(total, self.ops | {"sum"}, self.conditions)
         return SymScalar(sympy.Add(*self.entries), self.ops | {"sum"}, self.conditions)
 
     def sum_along(self, axis: int) -> "SymTensor":
         """The sums along ``axis``, kept with length 1 (NumPy's ``sum(axis, keepdims=True)``)."""
+        if self.is_row:
+            return self._row_sum_along(axis)
         _check_modeled("sum_along")
         shape = self._explicit("a sum along an axis")
         axis = _axis(axis, len(shape))
@@ -731,6 +788,22 @@ class SymTensor(Sym):
                      for k in range(shape[axis])]
             sums.append(sympy.Add(*terms))
         return SymTensor(sums, kept, self.ops | {"sum"}, self.conditions)
+
+    def _row_sum_along(self, axis: int) -> "SymTensor":
+        """A row's sums along an axis of symbolic length (Adafactor's Σ_(j<n) g_i_j², a row of
+        length m): the generic entry's sum over that index, rounded as a row's sum (an axis of
+        length 1 sums one entry: exactly it)."""
+        axis = _axis(axis, len(self.shape))
+        length = self.shape[axis]
+        kept = self.shape[:axis] + (1,) + self.shape[axis + 1:]
+        if length == 1:
+            return self
+        if ROUNDING is not None and not CONCRETE_CHECK:
+            total = rounded_row_total(self.entries[0], frozenset({length}), frozenset(self.conditions))
+        else:
+            total = row_total(self.entries[0], length)
+            ROW_TOTALS.append((total, self.entries[0]))
+        return SymTensor((total,), kept, self.ops | {"sum"}, self.conditions)
 
     def matmul(self, other: "SymTensor") -> "SymTensor":
         """The matrix product of two explicit 2-d tensors."""
@@ -766,7 +839,7 @@ class SymTensor(Sym):
 
     def __len__(self) -> int:
         if self.is_row:
-            raise NotElementwise(f"a row of symbolic length {self.shape[0]} has no concrete length")
+            raise NotElementwise(f"a row of symbolic shape {self.shape} has no concrete length")
         if self.is_generic:
             raise NotElementwise("a tensor of every shape has no length: state the theorem on an explicit shape")
         if not self.shape:
@@ -781,7 +854,7 @@ class SymTensor(Sym):
         if self.is_generic:
             return f"SymTensor[every shape]({self.entry})"
         if self.is_row:
-            return f"SymTensor[length {self.shape[0]}]({self.entries[0]})"
+            return f"SymTensor[{'length ' + str(self.shape[0]) if len(self.shape) == 1 else self.shape}]({self.entries[0]})"
         return f"SymTensor{self.shape}({list(self.entries)})"
 
 
@@ -815,6 +888,8 @@ def _broadcast_apply(op: str, fn, first: SymTensor, others: tuple) -> SymTensor:
     broadcasting (Adafactor's row factor times its column factor); a generic tensor has no
     shape to broadcast."""
     tensors = [first] + [o for o in others if isinstance(o, SymTensor)]
+    if any(t.is_row for t in tensors) and not any(t.is_generic for t in tensors):
+        return _row_broadcast_apply(op, fn, first, others, tensors)
     if any(t.is_generic or t.is_row for t in tensors):
         raise ValueError(f"shape mismatch in {op}: " + " and ".join(_show(t.shape) for t in tensors))
     try:
@@ -827,6 +902,29 @@ def _broadcast_apply(op: str, fn, first: SymTensor, others: tuple) -> SymTensor:
             return x
         where = np.broadcast_to(np.arange(len(x.entries)).reshape(x.shape), shape).ravel()
         return SymTensor([x.entries[i] for i in where], shape, x.ops | {"broadcast"}, x.conditions)
+
+    return spread(first).apply(op, fn, *map(spread, others))
+
+
+def _row_broadcast_apply(op: str, fn, first: SymTensor, others: tuple, tensors: list) -> SymTensor:
+    """NumPy's broadcasting of rows, (m, 1) with (1, n), and of one-entry tensors onto them: axis
+    by axis (from the last), a length 1 takes the other's; two lengths must be one symbol.  Each
+    operand has one entry, so the result's is theirs combined."""
+    ndim = max(len(t.shape) for t in tensors)
+    if any(not t.is_row and len(t.entries) != 1 for t in tensors):
+        raise ValueError(f"shape mismatch in {op}: " + " and ".join(_show(t.shape) for t in tensors))
+    shape = []
+    for k in range(1, ndim + 1):
+        sizes = {t.shape[-k] for t in tensors if len(t.shape) >= k} - {1}
+        if len(sizes) > 1:
+            raise ValueError(f"shape mismatch in {op}: " + " and ".join(_show(t.shape) for t in tensors))
+        shape.insert(0, sizes.pop() if sizes else 1)
+    shape = tuple(shape)
+
+    def spread(x: Any) -> Any:
+        if not isinstance(x, SymTensor) or x.shape == shape:
+            return x
+        return SymTensor(x.entries, shape, x.ops | {"broadcast"}, x.conditions)
 
     return spread(first).apply(op, fn, *map(spread, others))
 

@@ -458,6 +458,9 @@ def _check_variable(f: dict) -> None:
     _need(isinstance(f.get("tensor", False), bool), "VariableSpec: tensor must be a bool")
     _need(isinstance(f.get("note", ""), str) and len(f.get("note", "")) <= 2000, "VariableSpec: note must be a string")
     _need(f.get("summand") is None or _is_expr(f["summand"]), "VariableSpec: summand must be an expression or null")
+    _need(_list_of(f.get("over", ()), lambda n: isinstance(n, str) and n.isidentifier(), (tuple, list))
+          and len(f.get("over", ())) <= 3, "VariableSpec: over must be a tuple of at most 3 length names")
+    f["over"] = tuple(f.get("over", ()))
     shape = f.get("shape")
     if shape is not None:
         _need(_list_of(shape, lambda n: type(n) is int and 0 <= n <= 1_000_000, (tuple, list)),

@@ -114,12 +114,18 @@ def test_no_measured_error_exceeds_its_bound(name, dtype_name):
 NOT_COVERED: dict = {"Adafactor": ("huge gradients",)}
 
 
+# Adafactor's matrix contract is within 16× (13× measured at its random state): its factors' ratio
+# lemmas bound R′'s error by 2–3× its first order (the mean's error twice, as torch's second lerp form
+# meets it), ρ_R and ρ carry them again, and the analysis's 8/5 its higher orders.
+LOOSER = {"Adafactor": 16}
+
+
 @pytest.mark.parametrize("name", sorted(precision.CONTRACTS))
 def test_every_proved_contract_is_checked_against_the_measurements(name):
     """The proved whole-step contract applies to the optimizer's defaults in every case but those
     named above, and not to those (so the check above cannot pass by skipping it), in both dtypes,
     and is not vacuous: in float32 within 4× the certified bound (the enclosure's, from the same
-    rounding model) except where it says why (Lion's sign may flip: 2·lr).  (In float64 the Python
+    rounding model) except where it says why (Lion's sign may flip: 2·lr; Adafactor's matrix: LOOSER).  (In float64 the Python
     scalars' float64 roundings weigh as much as the tensors': RAdam's r is 6× the certified bound.)"""
     for dtype, case_name, case in [(d, n, c) for d in ("float32", "float64") for n, c in precision.CASES.items()]:
         worst = precision.one_step(name, {}, dtype, case, np.random.default_rng(0))
@@ -129,7 +135,8 @@ def test_every_proved_contract_is_checked_against_the_measurements(name):
         assert "error / proved" in worst, (name, case_name)
         assert worst["error / proved"] <= 1.0
         if name != "Lion" and dtype == "float32":
-            assert worst["proved ulps"] <= 4 * worst["certified ulps"] + 2, (name, case_name, worst)
+            loose = LOOSER.get(name, 4)
+            assert worst["proved ulps"] <= loose * worst["certified ulps"] + 2, (name, case_name, worst)
 
 
 # Where a float step leaves its dtype's range (a finding, as torch's own steps do): Adafactor
@@ -267,8 +274,13 @@ def test_a_power_is_widened_even_where_its_exact_result_is_representable():
 
 def _error_over_contract(name: str, state, p, g, dtype_name: str) -> float:
     """The certified |float − exact| of one step at these inputs over the proved contract's bound,
-    worst over the entries (≤ 1: the step lies inside its contract)."""
+    worst over the entries (≤ 1: the step lies inside its contract); 0 where a value of the step
+    underflows (NAdam's float32 μ_prod at late steps), which the contracts, stated without
+    underflow, leave out — and only there."""
     family = optim.CLASSES[name].family
+    if precision.contract_bound(name, {}, state, p, g, dtype_name) is None:
+        assert rounding.underflows(family, state, p, g), (name, "no contract, and no underflow")
+        return 0.0
     _, new_p = family.update(state, p, g)
     _, exact = enclosure.enclosed_step(family, state, p, g)
     return precision._worst_ratio(exact.error_bound(new_p), precision.contract_bound(name, {}, state, p, g, dtype_name))
@@ -635,7 +647,7 @@ def test_options_are_checked_against_their_own_contracts(name, kwargs):
     """make precision's option rows with momentum, amsgrad, maximize or decoupled weight decay meet a
     contract in every case and dtype (SGD's first step, buf a copy of g, and its later ones; AdamW's
     step over √max(v_max, v′); Adam's decoupled decay, AdamW's code; Lion's decay; Adafactor's decay and
-    maximize, on its vector param: its matrix has none; L2 weight decay, κ read off the inputs; SGD's nesterov
+    maximize, on its vector param and its matrix; L2 weight decay, κ read off the inputs; SGD's nesterov
     with decay, its first step and later ones; ASGD once it averages, μ ≠ 1), so the check that
     no measured error exceeds it cannot pass by skipping them."""
     for dtype, case_name, case in [(d, n, c) for d in ("float32", "float64") for n, c in precision.CASES.items()]:
@@ -644,6 +656,7 @@ def test_options_are_checked_against_their_own_contracts(name, kwargs):
             assert worst.get("overflow") and "error / proved" not in worst, (name, dtype, case_name)
             continue
         assert "error / proved" in worst, (name, dtype, case_name)
+        assert "no contract for shapes" not in worst, (name, dtype, case_name, worst)   # every param, a matrix too
         assert worst["error / proved"] <= 1.0, (name, dtype, case_name, worst)
 
 
@@ -717,7 +730,67 @@ def test_adafactors_vector_contract_holds_where_its_lerp_cancels_and_says_nothin
             assert _error_over_contract("Adafactor", state, p, g, name) <= 1.0, (t, scale, kappa)
     assert applied >= 10 and skipped >= 1, (applied, skipped)
     matrix = optim.adafactor.init(np.ones((3, 4), dtype=dtype))
-    assert precision.applicable_contract("Adafactor", {}, matrix, name) is None
+    assert precision.applicable_contract("Adafactor", {}, matrix, name) == "Optim.Adafactor.float_step_error_le_matrix"
+    batched = optim.adafactor.init(np.ones((2, 3, 4), dtype=dtype))    # factored over its last two axes: none yet
+    assert precision.applicable_contract("Adafactor", {}, batched, name) is None
+
+
+def _adafactor_matrix_ratios(state, g, unit) -> tuple:
+    """(κ_R, κ_C, ρ_R, ρ) from Optim.Adafactor.float_step_error_le_matrix's statement, at 60 digits:
+    R′ = R + w·(mean_j(g²) − R), E_R = 8u·(|R′| + |mean_j(g²) − R|) + (16u + 3Γ_n)·mean_j(g²), κ_R = max E_R/R′
+    (κ_C over the columns, Γ_m), ρ_R = Σ (5/4)(κ_R + u)·R′/Σ R′, ρ = 20u + (3/2)(κ_R + κ_C + ρ_R + Γ_m + Γ_m·ρ_R) (e is ρ
+    times ĝ²) — written here from the statement, apart from the theorem's code."""
+    import mpmath
+    mpmath.mp.dps = 60
+    f, u = (lambda x: mpmath.mpf(float(x))), mpmath.mpf(unit)
+    w = mpmath.power(state.t + 1, f(state.beta2_decay))
+    squares = [[f(x) ** 2 for x in row] for row in g]
+    rows, columns = len(squares), len(squares[0])
+    gamma = {k: (k - 1) * u / (1 - (k - 1) * u) for k in (rows, columns)}
+
+    def ratio(means, factors, length):
+        worst = mpmath.mpf(0)
+        for mean, start in zip(means, factors):
+            new = start + w * (mean - start)
+            worst = max(worst, (8 * u * (abs(new) + abs(mean - start)) + (16 * u + 3 * gamma[length]) * mean) / new)
+        return worst
+    kappa_row = ratio([sum(r) / columns for r in squares], [f(x) for x in state.row_var.ravel()], columns)
+    kappa_column = ratio([sum(c) / rows for c in zip(*squares)], [f(x) for x in state.col_var.ravel()], rows)
+    rho_row = mpmath.mpf(5) / 4 * (kappa_row + u)
+    rho = 20 * u + mpmath.mpf(3) / 2 * (kappa_row + kappa_column + rho_row + gamma[rows] + gamma[rows] * rho_row)
+    return tuple(float(x) for x in (kappa_row, kappa_column, rho_row, rho))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adafactors_matrix_contract_holds_where_its_factors_lerps_cancel_and_says_nothing_past_its_ratios(dtype):
+    """Adafactor's matrix contract at late steps (w down to 10⁻¹⁶, so R′ = R + w·(mean_j(g²) − R) is far
+    from mean_j(g²)), factors R, C from 0 to ≫ g², both forms of torch's lerp (w ≥ ½ at t = 0): where
+    κ_R, κ_C, ρ_R and ρ ≤ 1/64 (the tool's, checked against the statement's formulas) certified
+    |float − exact| ≤ the proved bound, entry by entry; past them, no contract."""
+    import dataclasses
+    rng = np.random.default_rng(12)
+    name = "float32" if dtype == np.float32 else "float64"
+    unit = float(np.finfo(dtype).eps) / 2
+    applied = skipped = 0
+    for t in (0, 5, 10**4, 10**10, 10**20):
+        for scale in (0.0, 1e-12, 1.0, 1e6):
+            p = rng.standard_normal((4, 6)).astype(dtype)
+            g = rng.standard_normal((4, 6)).astype(dtype)
+            state = optim.adafactor.init(p, lr=0.01)
+            state = dataclasses.replace(state, t=t, row_var=(scale * rng.standard_normal((4, 1)) ** 2).astype(dtype),
+                                        col_var=(scale * rng.standard_normal((1, 6)) ** 2).astype(dtype))
+            assert precision.applicable_contract("Adafactor", {}, state, name) == \
+                "Optim.Adafactor.float_step_error_le_matrix"
+            ratios = _adafactor_matrix_ratios(state, g, unit)
+            bound = precision.contract_bound("Adafactor", {}, state, p, g, name)
+            if max(ratios) > 1 / 64:
+                assert bound is None, (t, scale, ratios)
+                skipped += 1
+                continue
+            assert bound is not None, (t, scale, ratios)
+            applied += 1
+            assert _error_over_contract("Adafactor", state, p, g, name) <= 1.0, (t, scale, ratios)
+    assert applied >= 10 and skipped >= 1, (applied, skipped)
 
 
 def _l2_kappa(name: str, state, p, g, unit) -> float:

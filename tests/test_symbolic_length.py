@@ -91,7 +91,7 @@ def test_an_entry_false_claim_is_still_refuted():
     lambda g, h: len(g),
     lambda g, h: bool(g),
     lambda g, h: list(g),
-    lambda g, h: context_of(g).sum(g, 0),
+    lambda g, h: context_of(g).sum(g, 1),          # no second axis
     lambda g, h: context_of(g).matmul(g, g),
 ])
 def test_a_row_refuses_what_would_need_its_length(use):
@@ -99,7 +99,7 @@ def test_a_row_refuses_what_would_need_its_length(use):
         g, h = x.tensor("g", length="n"), x.tensor("h", length="m")
         use(g, h)
         return equation(g, g)
-    with pytest.raises((NotElementwise, ValueError, TypeError, TheoremError)):
+    with pytest.raises((NotElementwise, ValueError, TypeError, IndexError, TheoremError)):
         build_theorem(Theorem("Rows.bad", "", PROVED, build, "a bad use", __name__))
 
 
@@ -112,9 +112,9 @@ def test_row_total_keeps_sums_apart_from_factors():
     g = SymTensor.symbols("g", (sympy.Symbol("n", integer=True, positive=True),))
     n, gi = g.shape[0], g.entries[0]
     c = sympy.Symbol("c")
-    assert row_total(c * gi**2 + 3, n) == c * RowSum(gi**2) + 3 * n
-    inner = RowSum(gi**2)
-    assert row_total(gi**2 / inner, n) == RowSum(gi**2) / inner
+    assert row_total(c * gi**2 + 3, n) == c * RowSum(gi**2, n) + 3 * n
+    inner = RowSum(gi**2, n)
+    assert row_total(gi**2 / inner, n) == RowSum(gi**2, n) / inner
 
 
 # ------------------------------------------------------------------ a norm that is 0: every entry is 0
@@ -206,3 +206,91 @@ def test_lamb_is_invariant_to_the_gradients_scale_from_any_state():
         return equation(lamb.update(scaled, p, c * g)[1], lamb.update(state, p, g)[1])
     v = verdict(build)
     assert v.status == PROVED, v.reason
+
+
+# ------------------------------------------------------------------ a matrix of symbolic lengths (m, n)
+def _sums_of_a_matrix(x: Given):
+    g = x.tensor("g", shape=("m", "n"))
+    ctx = context_of(g)
+    return g, ctx, ctx.shape(g)
+
+
+def test_a_matrix_sums_along_an_axis_to_a_row_of_the_other_and_over_both_to_one_sum():
+    """Σ_j g_i_j² is a value of the row i ((m, 1)), Σ_i g_i_j² of the column j ((1, n)); the sum of
+    the row sums is the sum over both indices (one sum, canonical), as is the column sums'."""
+    x = Given()
+    g, ctx, (m, n) = _sums_of_a_matrix(x)
+    entry = g.entries[0]
+    rows, columns = ctx.sum(g * g, -1), ctx.sum(g * g, 0)
+    assert rows.shape == (m, 1) and rows.entries[0] == RowSum(entry**2, n)
+    assert columns.shape == (1, n) and columns.entries[0] == RowSum(entry**2, m)
+    whole = RowSum(entry**2, m, n)
+    assert total(g * g).expr == whole
+    assert ctx.sum(rows, 0).entries[0] == whole and ctx.sum(columns, 1).entries[0] == whole
+    assert ctx.sum(rows, 1) is rows     # an axis of length 1 sums its one entry: itself
+
+
+def test_a_row_factor_times_a_column_factor_broadcasts_to_the_matrix():
+    x = Given()
+    r, c = x.tensor("r", shape=("m", 1)), x.tensor("c", shape=(1, "n"))
+    outer = r * c
+    assert outer.shape == (r.shape[0], c.shape[1]) and outer.entries[0] == r.entries[0] * c.entries[0]
+    # Σ_j r_i·c_j = r_i·Σ_j c_j: a factor free of j leaves the sum
+    assert context_of(r).sum(outer, -1).entries[0] == r.entries[0] * RowSum(c.entries[0], c.shape[1])
+
+
+@pytest.mark.parametrize("shape", [("n", "n"), ("m", 2), ("m", "n", "k", "l"), ("m", 0)])
+def test_a_matrix_shape_of_lengths_is_refused_where_its_indices_would_be_ambiguous(shape):
+    """A square (n, n) would make its two indices one; a concrete length beside a symbolic one has
+    no generic entry; four axes are not a row, nor is an axis of length 0."""
+    with pytest.raises(TheoremError):
+        Given().tensor("g", shape=shape)
+
+
+def test_rows_of_different_lengths_do_not_broadcast():
+    x = Given()
+    r, c = x.tensor("r", shape=("m", 1)), x.tensor("v", length="m")
+    with pytest.raises(ValueError):
+        r + c       # (m, 1) with (m,): NumPy's (m, m), whose two indices would be one
+    with pytest.raises(ValueError):
+        x.tensor("a", shape=("m", "n")) + x.tensor("b", shape=("n", "m"))
+
+
+def test_the_sum_of_a_matrix_is_its_row_sums_sum():
+    def build(x: Given):
+        g, ctx, _ = _sums_of_a_matrix(x)
+        return equation(total(g * g), total(ctx.sum(g * g, -1)))
+    v = verdict(build)
+    assert v.status == PROVED, v.reason
+
+
+def test_a_false_claim_over_a_matrix_sum_is_not_proved():
+    """Σ_i,j g_i_j² = m·Σ_j g_i_j² holds only where every row has the same sum: not PROVED, and not
+    REFUTED through the sums' variables."""
+    def build(x: Given):
+        g, ctx, (m, _) = _sums_of_a_matrix(x)
+        return equation(total(g * g), m * ctx.sum(g * g, -1))
+    assert verdict(build).status == UNKNOWN
+
+
+def test_a_matrix_row_sum_rounds_with_its_own_lengths_summation_bound():
+    """fl(Σ_j g_i_j²) within (1 + u)(1 + Γ_n) − 1 of Σ_j g_i_j² (n − 1 additions along the row),
+    PROVED; with Γ_m, the other axis's bound, or without the squares' rounding, not."""
+    from proofs.runner import run_theorem
+
+    def claim(bound_of):
+        def build(x: Given):
+            u = x.positive("u")
+            x.assume(u <= sympy.Rational(1, 2**24))
+            g, ctx, (m, n) = _sums_of_a_matrix(x)
+            exact = ctx.sum(g * g, -1)
+            rounded = x.rounding(u)
+            gammas = {"n": rounded.summation_bound(n), "m": rounded.summation_bound(m)}
+            with rounded:
+                computed = ctx.sum(g * g, -1)
+            return inequality(ctx.abs(computed - exact), bound_of(u, gammas) * exact)
+        return run_theorem(Theorem("Rows.matrix_sum", "", PROVED, build, "a matrix row sum", __name__),
+                           time_limit=60.0).verdict
+    assert claim(lambda u, gammas: (1 + u) * (1 + gammas["n"]) - 1) == PROVED
+    assert claim(lambda u, gammas: (1 + u) * (1 + gammas["m"]) - 1) != PROVED
+    assert claim(lambda u, gammas: gammas["n"]) != PROVED

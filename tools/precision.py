@@ -209,12 +209,14 @@ CONTRACTS = {
                and (state.buf is None) == first)
               for step in ("_first_step", "_step") for suffix in ("_weight_decay", "")],
     "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: True),
-    # a vector's (a matrix has the factored R and C, no V: no contract yet), where the float test of
-    # torch's lerp, |fl(w)| < ½, agrees with the exact one (the theorem's exact(branches="assumed"))
-    "Adafactor": [(f"Optim.Adafactor.float_step_error_le_vector{suffix}",
-                   lambda kw, state, dtype, flags=flags: _fixed(state, **flags) and state.variance is not None
+    # a vector's (V) and a matrix's (its factors R, C; a tensor of 3 or more axes has none yet), where
+    # the float test of torch's lerp, |fl(w)| < ½, agrees with the exact one (exact(branches="assumed"))
+    "Adafactor": [(f"Optim.Adafactor.float_step_error_le_{kind}{suffix}",
+                   lambda kw, state, dtype, flags=flags, kind=kind: _fixed(state, **flags)
+                   and (state.variance is not None if kind == "vector" else np.ndim(state.row_var) == 2)
                    and _lerp_test_agrees(state.t + 1, state.beta2_decay)
                    and ("weight_decay" in flags or state.weight_decay > 0 and _below(state.lr * state.weight_decay)))
+                  for kind in ("vector", "matrix")
                   for suffix, flags in (("", dict(weight_decay=0)), ("_maximize", dict(weight_decay=0, maximize=True)),
                                         ("_weight_decay", {}), ("_weight_decay_maximize", dict(maximize=True)))],
 }
@@ -266,14 +268,20 @@ def _contract(theorem_name: str) -> tuple:
 
 
 class _Row:
-    """A contract over a row of length n (the whole tensor, flattened): its sums Σk (as their
-    summands), its summation bounds Γ (at γ_{n−1}), its row sums' ratios ρ (the least the
-    hypothesis Σ e ≤ ρ·Σ s allows) and the hypotheses on these, which the inputs must meet."""
+    """A contract over a row (a vector of length n, or a matrix (m, n): the whole tensor): its
+    sums Σk (as their summands, over some of its axes: a sum along one axis is a value per entry
+    of the others), its summation bounds Γ (each at the γ of its own length), its row sums' ratios
+    ρ (the least the hypothesis Σ e ≤ ρ·Σ s allows), its ratio lemmas' κ (the least E ≤ κ·|X| at
+    every entry allows) and the hypotheses on these, which the inputs must meet."""
 
     def __init__(self, data):
         import sympy
-        self.sums = {v.name: v.summand for v in data.variables if v.summand is not None}
-        self.gammas = [v.name for v in data.variables if v.note == SUM_ERROR_BOUND]
+        from proofs.crosscheck import _row_axes
+        self.axes = next((_row_axes(v.note) for v in data.variables if v.name == "params" and _row_axes(v.note)),
+                         ("n",))     # the lengths' names, axis by axis (a matrix's m, n)
+        self.sums = {v.name: (v.summand, v.over or ("n",)) for v in data.variables if v.summand is not None}
+        self.gammas = {v.name: h.rhs for v in data.variables if v.note == SUM_ERROR_BOUND for h in data.hypotheses
+                       if isinstance(h, sympy.LessThan) and h.lhs == v.symbols[0] and "u" in map(str, h.rhs.free_symbols)}
         ratios = {v.symbols[0] for v in data.variables if v.note == ROW_SUM_RATIO}
         self.ratios = {str(r): h for r in ratios for h in data.hypotheses     # Σ e ≤ ρ·Σ s, not φ's box
                        if isinstance(h, sympy.LessThan) and r in h.rhs.free_symbols and r not in h.lhs.free_symbols
@@ -281,46 +289,75 @@ class _Row:
         kappas = {v.symbols[0] for v in data.variables if v.note == ENTRY_ERROR_RATIO}
         self.entry_ratios = {str(k): h for k in kappas for h in data.hypotheses     # E ≤ κ·|X| at every entry
                              if isinstance(h, sympy.LessThan) and k in h.rhs.free_symbols and k not in h.lhs.free_symbols}
-        whole = {str(s) for s in ratios | kappas} | {*self.sums, *self.gammas, "n"}
+        whole = {str(s) for s in ratios | kappas} | {*self.sums, *self.gammas, *self.axes}
         own = [h for h in data.hypotheses if h not in self.ratios.values() and h not in self.entry_ratios.values()
                and not any(str(s).startswith("delta") for s in h.free_symbols)]     # not a rounding error's box
         self.hypotheses = [h for h in own if {str(s) for s in h.free_symbols} & whole
-                           and not any(str(s).endswith("_i") for s in h.free_symbols)]
+                           and not any(_entry_name(str(s)) != str(s) for s in h.free_symbols)]
         # the others; those on the entries (RMSprop centered's v′ − ḡ′² ≥ 0) are checked at each entry
         self.local = [h for h in own if not {str(s) for s in h.free_symbols} & whole]
 
     def entry_hypotheses(self, arrays: dict) -> list:
         """The hypotheses on the entries of these arrays (a row's ``g_i``, a tensor's ``g``)."""
-        return [h for h in self.local if {str(s).removesuffix("_i") for s in h.free_symbols} & set(arrays)]
+        return [h for h in self.local if {_entry_name(str(s)) for s in h.free_symbols} & set(arrays)]
 
     def values(self, entries: dict, scalars: dict, size: int, unit: float) -> dict:
-        """n, each Σk over every entry (at 60 digits, from the floats' exact values), each Γ = γ_{n−1},
-        each ρ = Σ e/Σ s."""
+        """The lengths, each Σk (at 60 digits, from the floats' exact values: over every entry, or an
+        array of the sums along its axes), each Γ = γ of its length, each κ = max E/|X|, each
+        ρ = Σ e/Σ s."""
         import mpmath
         import sympy
-        values = {"n": sympy.Integer(size)}
+        shape = np.shape(entries["params"])
+        lengths = dict(zip(self.axes, shape)) if len(self.axes) == len(shape) else {self.axes[0]: size}
+        values = {name: sympy.Integer(n) for name, n in lengths.items()}
+        ratio_names = set(self.entry_ratios) | set(self.ratios)
+        for name, gamma in self.gammas.items():     # first: a ratio lemma's E may hold one (Adafactor's Γ_n)
+            values[name] = gamma.xreplace({s: sympy.Rational(*float(unit).as_integer_ratio()) if str(s) == "u"
+                                           else values[str(s)] for s in gamma.free_symbols})
         with mpmath.workdps(60):
-            for name, h in self.entry_ratios.items():   # κ = max E/|X| over the entries, first: ρ's e may hold it
-                values[name] = self._entry_ratio(sympy.Symbol(name, real=True), h, entries, scalars)
-            for name, summand in self.sums.items():
-                symbols = sorted(summand.free_symbols, key=str)
-                f = sympy.lambdify(symbols, summand, modules="mpmath")
-                total = mpmath.mpf(0)
-                for index in np.ndindex(np.shape(entries["params"])):
-                    total += f(*[_as_mpf(_entry_at(s.name, entries, scalars, index)) for s in symbols])
-                values[name] = sympy.Float(total, 60)
-        w = (size - 1) * sympy.Rational(*float(unit).as_integer_ratio())
-        values.update({name: w / (1 - w) for name in self.gammas})
-        known = {**scalars, **values}
-        for name, h in self.ratios.items():
-            rho = sympy.Symbol(name, real=True)
-            total, per_rho = (h.lhs.xreplace(_symbols_at(h.lhs, known)),
-                              h.rhs.coeff(rho).xreplace(_symbols_at(h.rhs, known)))
-            values[name] = total / per_rho if per_rho > 0 else (0 if total == 0 else sympy.oo)
+            for name, (summand, over) in self.sums.items():    # κ's E may hold a sum, ρ's e κ: those sums last
+                if not {str(s) for s in summand.free_symbols} & ratio_names:
+                    values[name] = self._sum(summand, over, entries, {**scalars, **values}, shape)
+            for name, h in self.entry_ratios.items():   # κ = max E/|X| over the entries
+                values[name] = self._entry_ratio(sympy.Symbol(name, real=True), h, entries, {**scalars, **values})
+            for name, (summand, over) in self.sums.items():
+                if name not in values:
+                    values[name] = self._sum(summand, over, entries, {**scalars, **values}, shape)
+        waiting = dict(self.ratios)
+        while waiting:     # each ρ once the ratios its e holds are known (Adafactor's ρ holds ρ_R)
+            ready = [name for name, h in waiting.items()
+                     if not {str(s) for s in h.free_symbols} & (set(waiting) - {name})]
+            if not ready:
+                raise ValueError(f"the row sums' ratios {sorted(waiting)} depend on each other")
+            for name in ready:
+                h, rho, known = waiting.pop(name), sympy.Symbol(name, real=True), {**scalars, **values}
+                total, per_rho = (h.lhs.xreplace(_symbols_at(h.lhs, known)),
+                                  h.rhs.coeff(rho).xreplace(_symbols_at(h.rhs, known)))
+                values[name] = total / per_rho if per_rho > 0 else (0 if total == 0 else sympy.oo)
         return values
 
+    def _sum(self, summand, over: tuple, entries: dict, known: dict, shape: tuple):
+        """Σ summand over the axes of ``over``: a number where it sums every axis, else an array
+        (of ``shape``) holding at each entry the sum along those axes through it."""
+        import mpmath
+        import sympy
+        symbols = sorted(summand.free_symbols, key=str)
+        f = sympy.lambdify(symbols, summand, modules="mpmath")
+        terms = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            terms[index] = f(*[_as_mpf(_entry_at(s.name, entries, known, index)) for s in symbols])
+        axes = tuple(self.axes.index(n) for n in over) if len(self.axes) == len(shape) else tuple(range(len(shape)))
+        if len(axes) == len(shape):
+            return sympy.Float(mpmath.fsum(terms.ravel()), 60)
+        along = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            through = tuple(slice(None) if k in axes else i for k, i in enumerate(index))
+            along[index] = sympy.Float(mpmath.fsum(terms[through].ravel()), 60)
+        first = along.flat[0]
+        return first if all(v == first for v in along.flat) else along   # a summand free of the others (Σᵢ Rᵢ): one number
+
     @staticmethod
-    def _entry_ratio(kappa, h, entries: dict, scalars: dict):
+    def _entry_ratio(kappa, h, entries: dict, known: dict):
         """The least κ with E ≤ κ·|X| at every entry (∞ where X = 0 < E)."""
         import mpmath
         import sympy
@@ -329,20 +366,41 @@ class _Row:
         error, scale = (sympy.lambdify(symbols, side, modules="mpmath") for side in (h.lhs, per_kappa))
         worst = mpmath.mpf(0)
         for index in np.ndindex(np.shape(entries["params"])):
-            at = [_as_mpf(_entry_at(s.name, entries, scalars, index)) for s in symbols]
+            at = [_as_mpf(_entry_at(s.name, entries, known, index)) for s in symbols]
             e, x = error(*at), scale(*at)
             worst = max(worst, e / x if x > 0 else (0 if e == 0 else mpmath.inf))
         return sympy.Float(worst, 60) if mpmath.isfinite(worst) else sympy.oo
 
     def hypotheses_hold(self, values: dict) -> bool:
-        return all(_holds_at(h, values) for h in self.hypotheses)
+        """Every whole-row hypothesis at these values; one on a sum along an axis (Σⱼ g_i_j² ≥ 0) at
+        every entry."""
+        def holds(h) -> bool:
+            along = [v for v in (values.get(str(s)) for s in h.free_symbols) if isinstance(v, np.ndarray)]
+            if not along:
+                return _holds_at(h, values)
+            return all(_holds_at(h, {k: v[index] if isinstance(v, np.ndarray) else v for k, v in values.items()})
+                       for index in np.ndindex(along[0].shape))
+        return all(holds(h) for h in self.hypotheses)
 
 
-def _entry_at(name: str, entries: dict, scalars: dict, index):
-    """A symbol's value at an entry: a row's entry (``g_i``), a tensor's of every shape (``g``), a scalar."""
-    if name.endswith("_i") and name[:-2] in entries:
-        return entries[name[:-2]][index]
-    return entries[name][index] if name in entries else scalars[name]
+ROW_INDICES = ("_i_j", "_i", "_j")   # a row's entry names its indices: g_i, a matrix's g_i_j, its factors' R_i, C_j
+
+
+def _entry_name(name: str) -> str:
+    """The array a row's entry symbol reads (``grads_i_j``: grads), or the name itself."""
+    return next((name[:-len(suffix)] for suffix in ROW_INDICES if name.endswith(suffix)), name)
+
+
+def _entry_at(name: str, entries: dict, known: dict, index):
+    """A symbol's value at an entry: a row's entry (``g_i``; a matrix's ``g_i_j``, its row factor's
+    ``R_i``, broadcast to the entry), a tensor's of every shape (``g``), a sum along axes (at the
+    entry), a scalar."""
+    array = _entry_name(name)
+    if array != name and array in entries or array in entries:
+        shape = np.shape(entries["params"])
+        return np.broadcast_to(entries[array], shape)[index]
+    value = known[name]
+    return value[index] if isinstance(value, np.ndarray) else value
 
 
 def _symbols_at(e, values: dict) -> dict:
@@ -360,8 +418,8 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     import mpmath
     import sympy
     theorem_name = applicable_contract(name, kwargs, state, dtype_name)
-    if theorem_name is None:
-        return None
+    if theorem_name is None or rounding.underflows(optim.CLASSES[name].family, state, p, g):
+        return None     # the contracts are stated without underflow: there an error is absolute, not relative
     paths, row = _contract(theorem_name)
     out = np.zeros(np.shape(p))
     unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
@@ -381,11 +439,12 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
             values = {"params": p[index], "grads": g[index], "u": unit, "unit": unit}
             for field in dataclasses.fields(state):
                 value = getattr(state, field.name)
-                values[field.name] = value[index] if isinstance(value, np.ndarray) else scalars.get(field.name, value)
-            values.update({f"{k}_i": v for k, v in list(values.items())})   # a row's entry at i
+                values[field.name] = (np.broadcast_to(value, np.shape(p))[index] if isinstance(value, np.ndarray)
+                                      else scalars.get(field.name, value))     # a matrix's factor R at its row
+            values.update({f"{k}{suffix}": v for k, v in list(values.items()) for suffix in ROW_INDICES})  # g_i, g_i_j
             exact = {k: v if isinstance(v, sympy.Basic) else sympy.Rational(*float(v).as_integer_ratio())
                      for k, v in values.items() if v is not None and not isinstance(v, (bool, str))}
-            exact.update(whole)
+            exact.update({k: v[index] if isinstance(v, np.ndarray) else v for k, v in whole.items()})
             if not all(_holds_at(h, exact) for h in on_entries):
                 return None     # the theorem says nothing about this entry
             for number, (path, symbols, bound) in enumerate(paths):
@@ -459,8 +518,9 @@ def one_step(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> dict:
         worst["bound ulps"] = max(worst["bound ulps"], float(np.max(bound / spacing)))
         worst["error / bound"] = max(worst["error / bound"], _worst_ratio(error, bound))
         proved = None if worst.get("overflow") else contract_bound(name, kwargs, state, p, g, dtype_name)
-        if proved is None:
-            worst["no contract for shapes"] = sorted({*worst.get("no contract for shapes", []), str(np.shape(p))})
+        if proved is None:      # why: a value below the dtype's normal range, or no theorem for this param
+            why = "underflow for shapes" if rounding.underflows(family, state, p, g) else "no contract for shapes"
+            worst[why] = sorted({*worst.get(why, []), str(np.shape(p))})
         if proved is not None:
             worst["proved ulps"] = max(worst.get("proved ulps", 0.0), float(np.max(proved / spacing)))
             worst["error / proved"] = max(worst.get("error / proved", 0.0), _worst_ratio(error, proved))
@@ -582,8 +642,11 @@ def markdown(result: dict) -> str:
               "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
               "(the options its theorem fixes; the first whose conditions hold, its whole-row hypotheses too — LAMB's ρ ≤ 1/8, m′ not cancelling to its roundings; "
-              "Adafactor's κ ≤ 1/8 and ρ ≤ 1/8, on its vector params only, `Optim.Adafactor.float_step_error_le_vector…`: "
-              "where a contract covers some params, the shapes it leaves are named; — elsewhere).", "",
+              "Adafactor's κ ≤ 1/8 and ρ ≤ 1/8 on its vector params (`Optim.Adafactor.float_step_error_le_vector…`), "
+              "κ_R, κ_C, ρ_R, ρ ≤ 1/64 on its matrices (`…_matrix…`; a tensor of 3 or more axes has none): "
+              "where a contract covers some params, the shapes it leaves are named; no contract applies where a "
+              "value of the step falls below the dtype's smallest normal (the contracts are stated without "
+              "underflow): those cases are named; — elsewhere).", "",
               "| optimizer | dtype | error (ulps) | certified bound (ulps) | first-order bound (ulps) | proved bound (ulps) | "
               "error / step | error / certified | error / first-order | error / proved | overflow |",
               "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
@@ -598,6 +661,9 @@ def markdown(result: dict) -> str:
         uncovered = sorted({s for w in proved for s in w.get("no contract for shapes", [])})
         if proved and uncovered:    # a contract for some params only: say which it leaves
             proved_ulps += f" (none for shape {', '.join(uncovered)})"
+        underflow = sorted({f"{r['case']}, {s}" for r in rows for s in r["worst"].get("underflow for shapes", [])})
+        if proved and underflow:    # outside every contract's statement: say where
+            proved_ulps += f" (none where a value underflows: {'; '.join(underflow)})"
         proved_ratio = [w["error / proved"] for w in finite if "error / proved" in w]
         lines.append(f"| {name} | {dtype_name} | {max(w['ulps'] for w in plain):.3g} | "
                      f"{max(w['certified ulps'] for w in plain):.3g} | {max(w['bound ulps'] for w in plain):.3g} | "

@@ -1190,6 +1190,97 @@ for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict
              + ": the negation is exact, and the decay's roundings are AdamW's.")
 
 
+ADAFACTOR_MATRIX_STATEMENT = (
+    "|fl(p′) − p′| ≤ u·|p′| + (30u + 10·2⁻⁵³ + (8/5)·(κ_R + κ_C + ρ_R + Γ_m + Γ_m·ρ_R + Γ) + ρ + Γρ)·|p′ − p|,  "
+    "p′ = p − α·ĝ/max(1, ‖ĝ‖/(√(mn)·d)),  ĝ = g/√max(V̂, ε1²),  V̂ᵢⱼ = R′ᵢ·C′ⱼ/max(mean(R′), ε1),  "
+    "R′ = R + w·(mean_j(g²) − R),  C′ = C + w·(mean_i(g²) − C) (torch's lerp, in either of its forms),  w = (t + 1)^τ,  "
+    "α = max(ε2, ‖p‖/√(mn))·min(lr, 1/√(t + 1)),  κ_R ≥ 0 with E_R ≤ κ_R·R′ at every row, "
+    "E_R = 8u·(|R′| + |mean_j(g²) − R|) + (16u + 3Γ_n)·mean_j(g²) the error of R′ (a ratio lemma), κ_C likewise over "
+    "the columns (Γ_m),  ρ_R ≥ 0 with Σᵢ (5/4)(κ_R + u)·R′ᵢ ≤ ρ_R·Σᵢ R′ᵢ (mean(R′): a row sum's lemma),  ρ ≥ 0 with "
+    "Σ e ≤ ρ·Σ ĝ², e = (20u + (3/2)·(κ_R + κ_C + ρ_R + Γ_m + Γ_m·ρ_R))·ĝ² (a row sum's lemma),  κ_R, κ_C, ρ_R, ρ ≤ 1/64,  "
+    "Γ_n ≤ γ_{n−1}, Γ_m ≤ γ_{m−1}, Γ ≤ γ_{mn−1}, (mn − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE
+    + ", a matrix param (any m × n), weight_decay = 0, where the float test |fl(w)| < ½ of torch's lerp agrees with "
+    "the exact one")
+
+
+def adafactor_factor_errors(u, state, g, rounded) -> tuple:
+    """((Γ_n, Γ_m, Γ), (R′, C′), (E_R, E_C)): the summation bounds of a matrix's rows, columns and
+    whole, Adafactor's factors (torch's lerp, exact) and their errors' bounds: mean_j(g²) rounds
+    its sum (Γ_n) and its root, square and division; its error meets the lerp's twice in torch's
+    second form (mean − (mean − R)(1 − w)), so E counts it twice."""
+    ctx = context_of(g)
+    rows, columns = ctx.shape(g)
+    _, weight = adafactor.step_weight(state)
+    gammas = rounded.summation_bound(columns), rounded.summation_bound(rows), rounded.summation_bound(rows * columns)
+    row_mean, column_mean = adafactor.mean_square(g, -1), adafactor.mean_square(g, -2)
+    row, column = lerp(state.row_var, row_mean, weight), lerp(state.col_var, column_mean, weight)
+
+    def error(factor, start, mean, gamma):
+        return 8 * u * ctx.abs(factor) + 8 * u * ctx.abs(mean - start) + (16 * u + 3 * gamma) * mean
+    return gammas, (row, column), (error(row, state.row_var, row_mean, gammas[0]),
+                                   error(column, state.col_var, column_mean, gammas[1]))
+
+
+@theorem("Optim.Adafactor.float_step_error_le_matrix", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=ADAFACTOR_MATRIX_STATEMENT)
+def adafactor_matrix_step(x: Given):
+    """An Adafactor step of a matrix param as NumPy runs it: the vector contract's terms, with the
+    factored second moment's instead of V′'s — R′ and C′ are lerps of sums along one axis, each
+    carried by a ratio lemma (κ_R, κ_C), mean(R′) by a row sum's lemma (ρ_R) and ‖ĝ‖ by another
+    (ρ); Γ_m from mean(R′)'s sum, Γ from the norms over all m·n entries.  First order, V̂'s relative
+    error κ_R + κ_C + ρ_R + Γ_m reaches the step halved (ĝ divides by its root): the analysis's
+    8/5 and 3/2 carry the higher orders (κ's ≤ 1/64 keep them small)."""
+    return adafactor_matrix_contract(x)
+
+
+def adafactor_matrix_contract(x: Given, maximize: bool = False, decay: bool = False):
+    """Adafactor's matrix contract with its options (as the vector's: maximize's negation is exact,
+    decoupled weight decay adds AdamW's decay terms)."""
+    u = unit_roundoff(x)
+    state = x.state(adafactor, shape=("m", "n"), maximize=maximize, **({} if decay else dict(weight_decay=0.0)))
+    if decay:
+        away_from_one(x, state.lr * state.weight_decay)
+        x.assume(state.weight_decay > 0)
+    p, g = x.tensor("params", shape=("m", "n")), x.tensor("grads", shape=("m", "n"))
+    ctx = context_of(p)
+    rows, columns = ctx.shape(p)
+    x.assume(u * rows * columns - u <= sympy.Rational(1, 32))
+    rounded = x.rounding(u, python_scalars=True)
+    (gamma_n, gamma_m, gamma), (row, column), (row_error, column_error) = adafactor_factor_errors(u, state, g, rounded)
+    square = g * g / ctx.maximum(adafactor.factored_estimate(row, column, state.epsilon1),
+                                 state.epsilon1 * state.epsilon1)
+    with rounded:
+        kappa_row = rounded.entry_error_ratio(row, row_error, name="kappa_R", nonnegative=True)
+        kappa_column = rounded.entry_error_ratio(column, column_error, name="kappa_C", nonnegative=True)
+        rho_row = rounded.row_sum_error_at_most(row, rounded.exact(sympy.Rational(5, 4) * (kappa_row + u) * row),
+                                                name="rho_R")
+        factors = rounded.exact(kappa_row + kappa_column + rho_row + gamma_m + gamma_m * rho_row)   # V̂'s, relative
+        rho = rounded.row_sum_error_at_most(square, rounded.exact((20 * u + sympy.Rational(3, 2) * factors) * square))
+        computed_state, computed = adafactor.update(state, p, g)
+    _, exact = rounded.exact((computed_state, computed), branches="assumed")
+    small = sympy.Rational(1, 64)
+    x.assume(kappa_row <= small, kappa_column <= small, rho_row <= small, rho <= small,
+             *[bound <= sympy.Rational(1, 31) for bound in (gamma_n, gamma_m, gamma)])   # (mn − 1)u ≤ 2⁻⁵'s
+    decayed = p * (1 - state.lr * state.weight_decay) if decay else p
+    bound = (u * ctx.abs(exact) + (30 * u + 10 * FLOAT64_UNIT + sympy.Rational(8, 5) * (factors + gamma) + rho
+                                   + gamma * rho) * ctx.abs(exact - decayed))
+    if decay:
+        bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
+    return inequality(ctx.abs(computed - exact), bound)
+
+
+for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict(decay=True)),
+                        ("weight_decay_maximize", dict(decay=True, maximize=True))):
+    _name = f"Optim.Adafactor.float_step_error_le_matrix_{_suffix}"
+    _flagged(_name, "Optim.Adafactor.float_step_error_le_matrix's bound"
+             + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
+                "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
+             + (", with maximize = True" if _flags.get("maximize") else ""),
+             adafactor_matrix_contract, _flags, "Adafactor's matrix contract holds with "
+             + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
+             + ": the negation is exact, and the decay's roundings are AdamW's.")
+
+
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(y′) − y′| ≤ u·|y′| + 2u·|y + c·(z − y)| + (4u + 12·2⁻⁵³)·|c·(z − y)| + 6u·|s·g̃| + 13·2⁻⁵³·lr·β·|g̃| "
                    "+ 3u·|s·λ·y| + u·lr·β·λ·|y|,  y′ = y + c·(z − y) + s·g̃,  s = lr·(β·(1 − c) − 1),  g̃ = g + λ·y,  "
