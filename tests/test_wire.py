@@ -170,7 +170,9 @@ def sample_data() -> TheoremData:
     variables = [VariableSpec("a", "real", (a,)), VariableSpec("lr", "positive", (lr,)),
                  VariableSpec("t", "natural", (t,)), VariableSpec("p", "real", p, tensor=True, shape=(2, 2)),
                  VariableSpec("g", "real", (b,), tensor=True),
-                 VariableSpec("Σ1", "nonnegative", (sympy.Symbol("Σ1", real=True),), summand=b**2 * lr, note="= Σ_(i<n) …")]
+                 VariableSpec("Σ1", "nonnegative", (sympy.Symbol("Σ1", real=True),), summand=b**2 * lr, note="= Σ_(i<n) …"),
+                 VariableSpec("Σ2", "nonnegative", (sympy.Symbol("Σ2", real=True),), summand=b**2, over=("m", "n"),
+                              note="= Σ_(i<m, j<n) …")]
     conditions = [Condition(NONZERO, b, origin="div"), Condition(NONNEGATIVE, a**2 - 1, origin="sqrt"),
                   Condition(POWER, b, t, "pow")]
     obligations = [
@@ -359,6 +361,8 @@ def variable(**fields):
     '{"wire": "optlaws.obligations", "version": 1, "nodes": [], "data": {"tuple": [1.5]}}',
     data_message({"variables": [variable(domain="complex")], "obligations": []}),
     data_message({"variables": [variable(summand="g_i**2")], "obligations": []}),          # text, not an expression
+    data_message({"variables": [variable(over={"tuple": ["m", 3]})], "obligations": []}),   # a sum's lengths: names
+    data_message({"variables": [variable(over={"tuple": ["a", "b", "c", "d"]})], "obligations": []}),
     data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
         "name": "o", "relation": "≈", "pairs": []}}]}),
     data_message({"variables": [], "obligations": [{"type": "Obligation", "fields": {
