@@ -676,8 +676,8 @@ def _monomial_bound(inner: sympy.Expr, deltas: list, box: dict, k) -> sympy.Expr
     inequality, term by term — exact when the terms' signs agree (a sum of terms ≥ 0, such as
     Adam's v), where it is cheaper than deciding at every vertex.  None otherwise."""
     present = [d for d in deltas if d in inner.free_symbols]
-    if not present or len(present) > 12:
-        return None
+    if not present or len(present) > 12 or not inner.is_polynomial(*present):
+        return None     # a δ under a root, a maximum or a divisor: expanding it would only be slow
     try:
         poly = sympy.Poly(sympy.expand(inner), *present)
     except sympy.PolynomialError:
