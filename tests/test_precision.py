@@ -642,6 +642,7 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
                                           ("ASGD", dict(t0=3, lambd=0.01)),
                                           # options no row of make precision has: each of the code's paths
                                           ("RMSprop", dict(momentum=0.5)), ("RMSprop", dict(centered=True)),
+                                          ("Adagrad", dict(weight_decay=0.1, lr_decay=0.01)),
                                           ("SGD", dict(momentum=0.9, nesterov=True))])
 def test_options_are_checked_against_their_own_contracts(name, kwargs):
     """make precision's option rows with momentum, amsgrad, maximize or decoupled weight decay meet a
@@ -812,7 +813,7 @@ def _l2_kappa(name: str, state, p, g, unit) -> float:
 
 
 @pytest.mark.parametrize("name, kwargs", [("RMSprop", {}), ("Adadelta", {}), ("Adamax", {}), ("Adam", {}),
-                                          ("Adam", dict(amsgrad=True))])
+                                          ("Adam", dict(amsgrad=True)), ("Adagrad", dict(lr_decay=0.01))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_l2_contracts_hold_where_g_and_the_decay_cancel_and_say_nothing_past_their_ratio(name, kwargs, dtype):
     """L2 weight decay, d = g + λp cancelling by 10⁰ … 10⁻¹⁵ (a row of 24, λ ∈ {0.1, 3}): where κ ≤ 1/8
@@ -831,7 +832,7 @@ def test_l2_contracts_hold_where_g_and_the_decay_cancel_and_say_nothing_past_the
             state = family.init(p, **{**precision.arguments(name, kwargs), "weight_decay": weight_decay})
             for _ in range(2):      # a warm state: m, v and the like not 0
                 state, _ = family.update(state, p, rng.standard_normal(24).astype(dtype))
-            expected = f"Optim.{name}.float_step_error_le_weight_decay" + ("_amsgrad" if kwargs else "")
+            expected = f"Optim.{name}.float_step_error_le_weight_decay" + ("_amsgrad" if "amsgrad" in kwargs else "")
             assert precision.applicable_contract(name, kwargs, state, dtype_name) == expected
             kappa = _l2_kappa(name, state, p, g, unit)
             bound = precision.contract_bound(name, kwargs, state, p, g, dtype_name)

@@ -126,7 +126,9 @@ CONTRACTS = {
                 lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1)),
                ("Optim.Adamax.float_step_error_le_weight_decay",
                 lambda kw, state, dtype: _fixed(state) and state.weight_decay > 0 and _below(state.beta1))],
-    "Adagrad": ("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+    "Adagrad": [("Optim.Adagrad.float_step_error_le", lambda kw, state, dtype: _fixed(state, weight_decay=0)),
+                # L2 decay: κ ≤ 1/8 (d = g + λp not cancelling to its roundings), read off the inputs
+                ("Optim.Adagrad.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state))],
     "RMSprop": [("Optim.RMSprop.float_step_error_le",
                  lambda kw, state, dtype: _fixed(state, weight_decay=0, momentum=0)),
                 # L2 decay: κ ≤ 1/8 (d = g + λp not cancelling to its roundings), read off the inputs

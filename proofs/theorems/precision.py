@@ -369,6 +369,24 @@ def l2_contract(x: Given, module, count: int, apart, options: dict, unit: str = 
                       + x.multiplied_out(3 * u * (1 + 2 * kappa)) * state.lr * decay * apart(state, new))
 
 
+@theorem("Optim.Adagrad.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement="|fl(p′) − p′| ≤ u·|p′| + (12u + 3·2⁻⁵³ + κ)·|p − p′| + 3u(1 + 2κ)·clr·|λp|/(√s′ + ε),  "
+                   "p′ = p − clr·d/(√s′ + ε),  s′ = s + d²,  clr = lr/(1 + t·lr_decay),  " + L2_STATEMENT
+                   + ", any weight_decay λ ≥ 0")
+def adagrad_step_weight_decay(x: Given):
+    """An Adagrad step with L2 weight decay as NumPy runs it: RMSprop's L2 terms, with the decayed
+    learning rate clr computed in Python's float64 (3 roundings at 2⁻⁵³, whatever u: without them
+    the float64 claim is not shown)."""
+    u = unit_roundoff(x)
+    state = x.state(adagrad)
+    p, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(p)
+    computed, new, exact, _, decay, kappa = l2_step(x, u, adagrad, state, p, g)
+    rate = adagrad._decayed_lr(state.lr, state.lr_decay, state.t + 1) / (ctx.sqrt(new.sum) + state.epsilon)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + (12 * u + 3 * FLOAT64_UNIT + kappa)
+                      * ctx.abs(exact - p) + x.multiplied_out(3 * u * (1 + 2 * kappa)) * decay * rate)
+
+
 @theorem("Optim.RMSprop.float_step_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
          statement="|fl(p′) − p′| ≤ u·|p′| + (13u + κ)·|p − p′| + 3u(1 + 2κ)·lr·|λp|/(√v′ + ε),  p′ = p − lr·d/(√v′ + ε),  "
                    "v′ = α·v + (1 − α)·d²,  " + L2_STATEMENT + ", momentum = 0, not centered")
