@@ -1188,24 +1188,19 @@ def adafactor_vector_contract(x: Given, maximize: bool = False, decay: bool = Fa
     _, exact = rounded.exact((computed_state, computed), branches="assumed")
     gamma = rounded.summation_bound(length)
     x.assume(kappa <= sympy.Rational(1, 8), rho <= sympy.Rational(1, 8), gamma <= sympy.Rational(1, 31))
+    coefficient = 40 * u + 10 * FLOAT64_UNIT + 3 * kappa + 3 * gamma + 2 * rho + 2 * gamma * rho
+    return inequality(ctx.abs(computed - exact), adafactor_bound(x, u, state, p, exact, coefficient, decay))
+
+
+def adafactor_bound(x: Given, u, state, p, exact, coefficient, decay: bool):
+    """u·|p′| + ``coefficient``·|p′ − p̃|, p̃ = p·(1 − lr·λ) with ``decay`` (p without), plus AdamW's
+    decay terms (4u + (1 + 4u)ρ_λ)·|p̃|: Adafactor's step after its decoupled weight decay."""
+    ctx = context_of(p)
     decayed = p * (1 - state.lr * state.weight_decay) if decay else p
-    bound = (u * ctx.abs(exact) + (40 * u + 10 * FLOAT64_UNIT + 3 * kappa + 3 * gamma + 2 * rho + 2 * gamma * rho)
-             * ctx.abs(exact - decayed))
+    bound = u * ctx.abs(exact) + coefficient * ctx.abs(exact - decayed)
     if decay:
         bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
-    return inequality(ctx.abs(computed - exact), bound)
-
-
-for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict(decay=True)),
-                        ("weight_decay_maximize", dict(decay=True, maximize=True))):
-    _name = f"Optim.Adafactor.float_step_error_le_vector_{_suffix}"
-    _flagged(_name, "Optim.Adafactor.float_step_error_le_vector's bound"
-             + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
-                "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
-             + (", with maximize = True" if _flags.get("maximize") else ""),
-             adafactor_vector_contract, _flags, "Adafactor's vector contract holds with "
-             + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
-             + ": the negation is exact, and the decay's roundings are AdamW's.")
+    return bound
 
 
 ADAFACTOR_MATRIX_STATEMENT = (
@@ -1279,24 +1274,21 @@ def adafactor_matrix_contract(x: Given, maximize: bool = False, decay: bool = Fa
     small = sympy.Rational(1, 64)
     x.assume(kappa_row <= small, kappa_column <= small, rho_row <= small, rho <= small,
              *[bound <= sympy.Rational(1, 31) for bound in (gamma_n, gamma_m, gamma)])   # (mn − 1)u ≤ 2⁻⁵'s
-    decayed = p * (1 - state.lr * state.weight_decay) if decay else p
-    bound = (u * ctx.abs(exact) + (30 * u + 10 * FLOAT64_UNIT + sympy.Rational(8, 5) * (factors + gamma) + rho
-                                   + gamma * rho) * ctx.abs(exact - decayed))
-    if decay:
-        bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
-    return inequality(ctx.abs(computed - exact), bound)
+    coefficient = 30 * u + 10 * FLOAT64_UNIT + sympy.Rational(8, 5) * (factors + gamma) + rho + gamma * rho
+    return inequality(ctx.abs(computed - exact), adafactor_bound(x, u, state, p, exact, coefficient, decay))
 
 
-for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict(decay=True)),
-                        ("weight_decay_maximize", dict(decay=True, maximize=True))):
-    _name = f"Optim.Adafactor.float_step_error_le_matrix_{_suffix}"
-    _flagged(_name, "Optim.Adafactor.float_step_error_le_matrix's bound"
-             + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
-                "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
-             + (", with maximize = True" if _flags.get("maximize") else ""),
-             adafactor_matrix_contract, _flags, "Adafactor's matrix contract holds with "
-             + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
-             + ": the negation is exact, and the decay's roundings are AdamW's.")
+for _kind, _contract in (("vector", adafactor_vector_contract), ("matrix", adafactor_matrix_contract)):
+    for _suffix, _flags in (("maximize", dict(maximize=True)), ("weight_decay", dict(decay=True)),
+                            ("weight_decay_maximize", dict(decay=True, maximize=True))):
+        _flagged(f"Optim.Adafactor.float_step_error_le_{_kind}_{_suffix}",
+                 f"Optim.Adafactor.float_step_error_le_{_kind}'s bound"
+                 + (" on the step p′ − p·(1 − lr·λ), plus (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ), "
+                    "for weight_decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰" if _flags.get("decay") else "")
+                 + (", with maximize = True" if _flags.get("maximize") else ""),
+                 _contract, _flags, f"Adafactor's {_kind} contract holds with "
+                 + " and ".join("decoupled weight decay" if k == "decay" else k for k in _flags)
+                 + ": the negation is exact, and the decay's roundings are AdamW's.")
 
 
 @theorem("Optim.SGDScheduleFree.float_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
