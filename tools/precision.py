@@ -296,8 +296,9 @@ class _Row:
                and not any(str(s).startswith("delta") for s in h.free_symbols)]     # not a rounding error's box
         self.hypotheses = [h for h in own if {str(s) for s in h.free_symbols} & whole
                            and not any(_entry_name(str(s)) != str(s) for s in h.free_symbols)]
-        # the others; those on the entries (RMSprop centered's v′ − ḡ′² ≥ 0) are checked at each entry
-        self.local = [h for h in own if not {str(s) for s in h.free_symbols} & whole]
+        # the others; those on the entries (RMSprop centered's v′ − ḡ′² ≥ 0, or an entry against a
+        # sum) are checked at each entry, with the whole-row values there
+        self.local = [h for h in own if h not in self.hypotheses]
 
     def entry_hypotheses(self, arrays: dict) -> list:
         """The hypotheses on the entries of these arrays (a row's ``g_i``, a tensor's ``g``)."""
