@@ -83,8 +83,8 @@ class Variable:
 def _row_note(shape: tuple) -> str:
     """A row variable's note: "length n: its entry at the index i", or for a matrix's row factor
     "shape (m, 1): its entry at the index i" (the second check reads the shape from it)."""
-    from symbolic.tensor import INDEX_LETTERS
-    index = ", ".join(letter for letter, d in zip(INDEX_LETTERS[len(shape)], shape) if d != 1)
+    from symbolic.tensor import row_indices
+    index = ", ".join(letter for letter, _ in row_indices(shape))
     return f"{_row_description(shape)}: its entry at the index {index}"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy
 
-from symbolic.tensor import INDEX_LETTERS, Sym, SymScalar, SymTensor, exact
+from symbolic.tensor import Sym, SymScalar, SymTensor, exact, row_indices
 
 MISMATCH = (sympy.Integer(0), sympy.Integer(1))
 
@@ -126,9 +126,8 @@ def _entries(a: Any, b: Any, label: str, out: Compared) -> None:
     count = len(tensors[0].entries)
     left = a.entries if isinstance(a, SymTensor) else (a,) * count
     right = b.entries if isinstance(b, SymTensor) else (b,) * count
-    for index, (x, y) in enumerate(zip(left, right)):
-        row_index = "[" + ", ".join(letter for letter, d in zip(INDEX_LETTERS.get(len(shape or ()), ""), shape or ())
-                                    if d != 1) + "]"      # a row's [i], a matrix's [i, j], its row factor's [i]
+    row_index = "[" + ", ".join(letter for letter, _ in row_indices(shape)) + "]" if tensors[0].is_row else ""
+    for index, (x, y) in enumerate(zip(left, right)):   # a row's [i], a matrix's [i, j]
         out.pairs.append((label if shape is None else f"{label}{row_index}" if tensors[0].is_row else f"{label}[{index}]",
                           x, y))
 

@@ -309,17 +309,8 @@ register_context(Traced, ROUNDING)
 def step_bound(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -> np.ndarray:
     """The first-order bound on |fl(p′) − p′| per entry for one ``family.update`` of float
     ``params`` and ``grads`` from ``state`` (its float buffers), in the params' dtype."""
-    from dataclasses import fields as dataclass_fields
-
-    from optim import fields
     unit = U32 if params.dtype == np.float32 else U64
-    tape = Tape(unit)
-    traced = {name: Traced(getattr(state, name).astype(np.float64), tape)
-              for name in fields.buffers(state) if isinstance(getattr(state, name), np.ndarray)}
-    traced.update({f.name: Traced(float(getattr(state, f.name)), tape) for f in dataclass_fields(state)
-                   if f.name not in traced and type(getattr(state, f.name)) is float})
-    state = _with(state, traced)
-    _, new = family.update(state, Traced(params.astype(np.float64), tape), Traced(grads.astype(np.float64), tape))
+    tape, new = _traced_update(family, state, params, grads)
     if tape.overflow:   # a value past the dtype's range: no rounding model bounds that step
         return np.full(params.shape, np.inf)
     roundings = sum(1 for _, rounded, _ in tape.nodes if rounded is not None)
@@ -333,6 +324,13 @@ def underflows(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -
     """Whether a rounded result of one ``family.update`` lands near or below its dtype's smallest
     normal (Adafactor's ε1² = 10⁻⁴⁰ in float32): there an operation's error is absolute, not
     relative, and the proved contracts (stated without underflow) say nothing."""
+    tape, _ = _traced_update(family, state, params, grads)
+    return tape.underflow
+
+
+def _traced_update(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -> tuple:
+    """(the tape, the new params): one ``family.update`` on ``Traced`` values from the float
+    inputs (its float buffers and Python-float fields), at the params' dtype's unit."""
     from dataclasses import fields as dataclass_fields
 
     from optim import fields
@@ -341,8 +339,9 @@ def underflows(family: Any, state: Any, params: np.ndarray, grads: np.ndarray) -
               for name in fields.buffers(state) if isinstance(getattr(state, name), np.ndarray)}
     traced.update({f.name: Traced(float(getattr(state, f.name)), tape) for f in dataclass_fields(state)
                    if f.name not in traced and type(getattr(state, f.name)) is float})
-    family.update(_with(state, traced), Traced(params.astype(np.float64), tape), Traced(grads.astype(np.float64), tape))
-    return tape.underflow
+    _, new = family.update(_with(state, traced), Traced(params.astype(np.float64), tape),
+                           Traced(grads.astype(np.float64), tape))
+    return tape, new
 
 
 def _with(state: Any, values: dict) -> Any:

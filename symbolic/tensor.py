@@ -243,6 +243,12 @@ def is_row_shape(shape: Any) -> bool:
         isinstance(d, sympy.Symbol) or d == 1 for d in shape)
 
 
+def row_indices(shape: tuple) -> list:
+    """[(letter, length)] for a row's axes of a symbolic length, in axis order: (m, n) gives
+    [("i", m), ("j", n)], its row factor (m, 1) [("i", m)] — the names of its entry's indices."""
+    return [(letter, d) for letter, d in zip(INDEX_LETTERS[len(shape)], shape) if isinstance(d, sympy.Symbol)]
+
+
 def row_lengths(shape: tuple) -> frozenset:
     """The lengths a row's entry varies along: its axes of a symbolic length."""
     return frozenset(d for d in shape if isinstance(d, sympy.Symbol))
@@ -671,11 +677,10 @@ class SymTensor(Sym):
         if shape is None:
             return cls((sympy.Symbol(name, **assumptions),), None)
         if is_row_shape(shape):   # a row of length n: its entry at the generic index i (i, j for (m, n))
-            letters = INDEX_LETTERS[len(shape)]
-            index = [letter for letter, d in zip(letters, shape) if isinstance(d, sympy.Symbol)]
-            entry = sympy.Symbol(f"{name}_{'_'.join(index)}", **assumptions)
+            indices = row_indices(shape)
+            entry = sympy.Symbol(f"{name}_{'_'.join(letter for letter, _ in indices)}", **assumptions)
             ROW_ENTRIES[entry] = row_lengths(shape)
-            ROW_INDICES[entry] = {d: letter for letter, d in zip(letters, shape) if isinstance(d, sympy.Symbol)}
+            ROW_INDICES[entry] = {d: letter for letter, d in indices}
             ROW_LENGTHS.update((d.name, d) for d in row_lengths(shape))
             return cls((entry,), tuple(shape))
         names = [f"{name}_{'_'.join(map(str, index))}" for index in itertools.product(*map(range, shape))]
@@ -760,19 +765,23 @@ class SymTensor(Sym):
         if self.is_generic:
             raise NotElementwise("sum over a generic tensor: state the theorem on an explicit shape, or on a "
                                  "row of symbolic length (x.tensor(name, length='n'))")
-        if self.is_row and ROUNDING is not None:
-            total = rounded_row_total(self.entries[0], row_lengths(self.shape), frozenset(self.conditions))
-            return SymScalar(total, self.ops | {"sum"}, self.conditions)
+        if self.is_row:
+            return SymScalar(self._row_total(row_lengths(self.shape)), self.ops | {"sum"}, self.conditions)
         if ROUNDING is not None and not CONCRETE_CHECK:
             raise NotInRoundingModel("the rounding model (x.rounding) bounds sums over rows of symbolic "
                                      "length (x.tensor(name, length='n')) only")
         # the second check's explicit run of a row sum: one instance of the model (θ = 0, each
         # copy of a δ equal to it), enough to test the claim at a point
-        if self.is_row:
-            total = row_total(self.entries[0], row_lengths(self.shape))
-            ROW_TOTALS.append((total, self.entries[0]))
-            return SymScalar(total, self.ops | {"sum"}, self.conditions)
         return SymScalar(sympy.Add(*self.entries), self.ops | {"sum"}, self.conditions)
+
+    def _row_total(self, lengths: frozenset) -> sympy.Expr:
+        """The generic entry's sum over the indices of ``lengths``: rounded as a row's sum in the
+        rounding model, else exact (its Σ ≥ 0 fact recorded, as the rounded sum records its own)."""
+        if ROUNDING is not None and not CONCRETE_CHECK:
+            return rounded_row_total(self.entries[0], lengths, frozenset(self.conditions))
+        total = row_total(self.entries[0], lengths)
+        ROW_TOTALS.append((total, self.entries[0]))
+        return total
 
     def sum_along(self, axis: int) -> "SymTensor":
         """The sums along ``axis``, kept with length 1 (NumPy's ``sum(axis, keepdims=True)``)."""
@@ -798,12 +807,7 @@ class SymTensor(Sym):
         kept = self.shape[:axis] + (1,) + self.shape[axis + 1:]
         if length == 1:
             return self
-        if ROUNDING is not None and not CONCRETE_CHECK:
-            total = rounded_row_total(self.entries[0], frozenset({length}), frozenset(self.conditions))
-        else:
-            total = row_total(self.entries[0], length)
-            ROW_TOTALS.append((total, self.entries[0]))
-        return SymTensor((total,), kept, self.ops | {"sum"}, self.conditions)
+        return SymTensor((self._row_total(frozenset({length})),), kept, self.ops | {"sum"}, self.conditions)
 
     def matmul(self, other: "SymTensor") -> "SymTensor":
         """The matrix product of two explicit 2-d tensors."""
