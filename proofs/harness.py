@@ -830,6 +830,7 @@ def _name_and_number(name: str) -> tuple:
 
 
 SUM_VARIABLE_NOTE = "= Σ"   # a row sum's variable Σk: its note, followed by its indices and summand
+SUM_NOTE_SUMMAND = 400      # a longer summand (LAMB's e with weight decay: 3,000 characters) is cut in the note
 
 
 def _sum_note(atom: Any) -> str:
@@ -840,7 +841,10 @@ def _sum_note(atom: Any) -> str:
     for entry in summand.free_symbols & set(ROW_INDICES):
         letters.update(ROW_INDICES[entry])
     indices = ", ".join(f"{letters.get(n, 'i')}<{n}" for n in lengths)
-    return f"{SUM_VARIABLE_NOTE}_({indices}) {summand}"
+    text = str(summand)
+    if len(text) > SUM_NOTE_SUMMAND:    # a note is read by people (the summand travels whole beside it)
+        text = text[:SUM_NOTE_SUMMAND] + " …"
+    return f"{SUM_VARIABLE_NOTE}_({indices}) {text}"
 
 
 def _zero_row_bases(relation: Any) -> list:

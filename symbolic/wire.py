@@ -456,7 +456,7 @@ def _check_variable(f: dict) -> None:
           "VariableSpec: symbols must be a non-empty tuple of symbols")
     f["symbols"] = tuple(f["symbols"])
     _need(isinstance(f.get("tensor", False), bool), "VariableSpec: tensor must be a bool")
-    _need(isinstance(f.get("note", ""), str) and len(f.get("note", "")) <= 2000, "VariableSpec: note must be a string")
+    _need(isinstance(f.get("note", ""), str) and len(f.get("note", "")) <= 2000, "VariableSpec: note must be a string of at most 2000 characters")
     _need(f.get("summand") is None or _is_expr(f["summand"]), "VariableSpec: summand must be an expression or null")
     _need(_list_of(f.get("over", ()), lambda n: isinstance(n, str) and n.isidentifier(), (tuple, list))
           and len(f.get("over", ())) <= 3, "VariableSpec: over must be a tuple of at most 3 length names")
