@@ -691,6 +691,17 @@ def test_the_lamb_contract_needs_its_norms_relative_error_and_every_rounding(var
     assert _verdict(lambda x: lamb_contract(x, **variants[variant])) != PROVED
 
 
+@pytest.mark.parametrize("counts", [(12, 4), (11, 4), (12, 3)])
+def test_lambs_direction_needs_twelve_roundings_of_itself_and_four_of_its_momentums_terms(counts):
+    """LAMB's direction w = m̂′/(√v̂′ + ε) as NumPy computes it: within 12u·|w| + 4u·M (M: m′'s two
+    terms apart, each divided as w is), with the bias corrections' float64 errors; one rounding fewer
+    of either is not shown (Optim.LAMB.float_direction_error_le, PROVED by make prove)."""
+    from proofs.theorems.precision import lamb_direction_contract
+    relative, apart = counts
+    verdict = _verdict(lambda x: lamb_direction_contract(x, relative=relative, apart=apart))
+    assert (verdict == PROVED) == (counts == (12, 4))
+
+
 @pytest.mark.parametrize("carried", [0, 1])
 def test_an_l2_contract_needs_the_ratio_of_its_rounded_square(carried):
     """Adadelta with L2 weight decay: d = g + λp's square enters v′ with relative error κ (a ratio

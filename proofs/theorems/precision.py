@@ -1057,6 +1057,37 @@ def lamb_direction_error(x: Given, u, state, p, g) -> tuple:
     return w, square, e, parts, rhos
 
 
+LAMB_DIRECTION = (
+    "|fl(w) − w| ≤ (12u + (1 + 12u)((1 + ρ₁)²(1 + ρ₂)² − 1))·|w| + (4u + (1 + 4u)((1 + ρ₁)²(1 + ρ₂)² − 1))·M,  "
+    "w = m̂′/(√v̂′ + ε) LAMB's direction before the trust ratio,  M = ((1 − β1)|g| + β1|m|)/((1 − β1ᵗ)(√v̂′ + ε)) "
+    "the direction of m′'s terms apart,  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  " + UNIT_RANGE
+    + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = eps_root = 0")
+
+
+@theorem("Optim.LAMB.float_direction_error_le", form="inequality", source=SOURCE, statement=LAMB_DIRECTION)
+def lamb_direction_step(x: Given):
+    """LAMB's direction as NumPy computes it, entry by entry: 12 roundings of w itself, and 4 of m′'s
+    two terms apart (m′ is a signed sum, rounded: where it cancels, its roundings are not relative
+    to it) — each with the bias corrections' float64 amplifications.  The part of a weight-decay
+    contract that the trust ratio does not touch (with λp added, d = w + λp's square needs a row
+    sum's lemma of 25 terms: not yet shown, README)."""
+    return lamb_direction_contract(x)
+
+
+def lamb_direction_contract(x: Given, relative: int = 12, apart: int = 4):
+    u = unit_roundoff(x)
+    state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
+    away_from_one(x, state.beta1, state.beta2)
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+    w, _, _, parts, rhos = lamb_direction_error(x, u, state, p, g)
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed = lamb.direction(state, p, g)[3]
+    ctx = context_of(p)
+    b = scaled(x, apart, u, *rhos, *rhos)     # the two parts apart: a u-free sum of them is one atom to the decider
+    return inequality(ctx.abs(computed - rounded.exact(computed)),
+                      scaled(x, relative, u, *rhos, *rhos) * ctx.abs(w) + b * parts[0] + b * parts[1])
+
+
 @theorem("Optim.LAMB.float_step_error_le", form="inequality", source=SOURCE, time_limit=LAMB_TIME,
          statement=LAMB_STATEMENT)
 def lamb_step(x: Given):
