@@ -40,6 +40,7 @@ from proofs.forms.simulation import Simulation, simulation
 from symbolic.domains import (CLOSED_UNIT, DOMAINS, NATURAL, NONNEGATIVE, POSITIVE, REAL, UNIT, Domain,
                               plain_assumptions)
 from symbolic.flatten import compare
+from symbolic.notation import shortened
 from symbolic.obligation import ABSOLUTE, ENTRY_ERROR_RATIO, NONNEGATIVE_RATIO, RATIO, RELATIVE, ROUNDING_ERROR, ROUNDING_NOTES, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, LESS, NONNEGATIVE as AT_LEAST_ZERO, NONZERO, Condition, Obligation, \
     TheoremData, VariableSpec
 from proofs.runner import MAX_TIME_LIMIT, valid_time_limit
@@ -841,10 +842,8 @@ def _sum_note(atom: Any) -> str:
     for entry in summand.free_symbols & set(ROW_INDICES):
         letters.update(ROW_INDICES[entry])
     indices = ", ".join(f"{letters.get(n, 'i')}<{n}" for n in lengths)
-    text = str(summand)
-    if len(text) > SUM_NOTE_SUMMAND:    # a note is read by people (the summand travels whole beside it)
-        text = text[:SUM_NOTE_SUMMAND] + " …"
-    return f"{SUM_VARIABLE_NOTE}_({indices}) {text}"
+    # a note is read by people: the summand travels whole beside it
+    return f"{SUM_VARIABLE_NOTE}_({indices}) {shortened(str(summand), SUM_NOTE_SUMMAND)}"
 
 
 def _zero_row_bases(relation: Any) -> list:

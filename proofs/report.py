@@ -22,6 +22,7 @@ from typing import Any, Union
 
 import sympy
 
+from symbolic.notation import shortened
 from symbolic.prover import VERDICTS
 
 LIBRARY_COLLECTIONS = {"relations": "option relations", "literature": "literature"}
@@ -295,13 +296,9 @@ def _joined(values: list, separator: str = ", ") -> list:
     return parts
 
 
-def short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[:limit] + " …"
-
-
 def summary_row(t: Theorem) -> list:
     verdict = [Verdict(t.verdict, not t.as_expected)] + ([f" (expected {t.expected})"] if not t.as_expected else [])
-    return [[Link(t.name, t.name)], [t.form], verdict, [short(t.method or t.reason, 110)], [f"{t.seconds:.2f}"]]
+    return [[Link(t.name, t.name)], [t.form], verdict, [shortened(t.method or t.reason, 110)], [f"{t.seconds:.2f}"]]
 
 
 SUMMARY_HEADER = ["theorem", "form", "verdict", "method or reason", "seconds"]

@@ -32,6 +32,12 @@ _OPERATORS = {"-": "\u2212"}
 _GREEK = re.compile(r"([A-Za-z]+?)(\d*)")   # a symbol's *name*: a Greek letter's name and a number
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to its first ``limit`` characters, with " …" where it was cut (a reason, a
+    method, a note: text a person reads, never one a program parses)."""
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 def _greek(name: str) -> tuple[str, str] | None:
     """(letter, index) when ``name`` is a Greek letter's name with an optional number."""
     match = _GREEK.fullmatch(name)

@@ -38,6 +38,7 @@ from symbolic import propagation, z3check
 from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
+from symbolic.notation import shortened
 from symbolic.obligation import (ABSTRACTED_SUMS, RATIOS, RELATIVE, ROUNDING_ERROR, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  POWER, Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
@@ -201,11 +202,7 @@ def _unique(conditions: list) -> list:
 def _show_sides(entries) -> str:
     shown = [show(e) for e in entries]
     text = shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
-    return text if len(text) <= 2000 else text[:2000] + " …"
-
-
-def _shorten(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit] + " …"
+    return shortened(text, 2000)
 
 
 def missing_text(rows: list) -> str:
@@ -304,10 +301,10 @@ def _in_ideal_of_equalities(d, k: Knowledge) -> bool:
 
 def _residual(lhs, rhs, k: Knowledge) -> str:
     try:
-        return _shorten(show(sympy.cancel(k.with_signs(lhs - rhs)).xreplace(
-            {d: s for s, d in k.dummies.items()})))
+        return shortened(show(sympy.cancel(k.with_signs(lhs - rhs)).xreplace(
+            {d: s for s, d in k.dummies.items()})), 300)
     except (sympy.PolynomialError, TypeError, ValueError):
-        return _shorten(show(lhs - rhs))
+        return shortened(show(lhs - rhs), 300)
 
 
 def _confirm(setting: Setting, negations: list) -> bool:

@@ -25,6 +25,8 @@ import time
 import traceback
 from typing import Any, Callable, Iterable
 
+from symbolic.notation import shortened
+
 MAX_ANSWER = 512 * 1024 * 1024      # bytes a child may send
 _GRACE = 0.5                        # seconds a child gets to exit after its answer
 
@@ -43,8 +45,7 @@ class ChildError(Exception):
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + " …"
+    return shortened(" ".join(str(text).split()), limit)
 
 
 def _max_descriptor() -> int:

@@ -689,7 +689,7 @@ def markdown(result: dict) -> str:
               "A linear least-squares fit ½‖P·X − Y‖²/5, P ∈ ℝ^{3×4}, every optimizer at its defaults with lr = 0.01, "
               "from one start: the float32 and float64 trajectories against the certified real one, "
               "max |p_float − p_real| / max |p_real| at the last step (and the ball's own radius, the certification's "
-              "slack, at the *bits* that keep it small to the end, from 256 up to 262,144: ball arithmetic cannot see "
+              f"slack, at the *bits* that keep it small to the end, from {BITS} up to {MAX_BITS:,}: ball arithmetic cannot see "
               "that P and its gradient move together, so a ball grows by a constant factor a step). The adaptive "
               "methods end in a cycle around the minimum where a step is about ±lr in each coordinate: there a float "
               "trajectory and the real one can sit in different phases of the cycle, about lr apart, whatever the "
