@@ -271,8 +271,9 @@ class Given:
         (at u), and ``round_float32`` at float32's 2⁻²⁴ — so u ≥ 2⁻⁵³ covers both dtypes.
 
         A power rounds at 2u (libm's pow is within 1 ulp).  A sum over a row of length n rounds
-        each entry and its additions, with an error bound Γ ≤ γ_{n−1} (``summation_bound(n)``),
-        where its summand is row values of one sign times roundings.  Anything the model has no
+        each entry and its additions, with an error bound Γ ≤ γ_{n−1} (``summation_bound(n)``):
+        relative to the sum where its summand is row values of one sign times roundings, relative
+        to Σ|a| where the row values a have no shown sign (they may cancel).  Anything the model has no
         sound error for raises while the block runs (a matrix product, a sum along an axis, a
         schedule's cos).  ``exact(value)`` gives the exact run of what the block computed, and
         demands that the exact run takes the branches the rounded one took (or, with
@@ -450,6 +451,8 @@ class _Rounding:
                 unit = self.bound_of[like]
             elif kind == "sum":
                 unit = self._summation_bound(terms)
+            elif kind == "sign":        # a signed row sum's σ (symbolic.tensor._signed_sum)
+                unit = sympy.Integer(1)
             else:
                 unit = self.units.get(kind)
                 if unit is not None and ulps != 1:   # a power: libm's pow is within 1 ulp, 2u

@@ -311,11 +311,12 @@ def rounded_row_total(summand: sympy.Expr, lengths: frozenset, conditions: froze
     number of terms) is Σ_i a_{ik}·G_k(δ_i)·(1 + θ_i), a convex
     combination of values of G_k·(1 + θ) on a connected box: (Σ_i a_{ik})·G_k(δ′)·(1 + θ′) for
     some δ′, θ′ in it.  So each term gets fresh copies δ′ of its δ and a fresh θ′ (independent
-    across terms: more freedom than the model has, so a bound shown still holds).  A summand
-    that does not split so — an entry of unknown sign with a rounding inside — raises: with
-    cancellation the errors do not shrink with the sum — unless the theorem gave such a summand a
-    lemma (``rounding.row_sum_error_at_most``): then ROUNDING("row sum") writes the sum as the
-    exact one times (1 + φ), with the lemma's bound on φ."""
+    across terms: more freedom than the model has, so a bound shown still holds).  Where a_{ik}
+    has no shown sign the term is Σ a + Σ|a|·σ·(G′·(1 + θ′) − 1) (``_signed_sum``): with
+    cancellation the errors do not shrink with the sum, they shrink with Σ|a|.  A summand whose
+    rounding cannot be separated from the row's values (√(x_i·(1 + δ)) of unknown sign) raises —
+    unless the theorem gave it a lemma (``rounding.row_sum_error_at_most``): then ROUNDING("row
+    sum") writes the sum as the exact one times (1 + φ), with the lemma's bound on φ."""
     deltas = {d for d in summand.free_symbols if d.name.startswith("delta")}
     terms = sympy.Mul(*sorted(lengths, key=sympy.default_sort_key))
     # A summand the theorem gave a lemma takes it even where it splits: Adafactor's mean of its
@@ -330,16 +331,36 @@ def rounded_row_total(summand: sympy.Expr, lengths: frozenset, conditions: froze
     total = []
     for coefficient, weight, errors in split:
         copies = {d: ROUNDING("tensor", like=d) for d in errors.free_symbols & deltas}
-        summation = ROUNDING("sum", terms=terms)
+        rounded = errors.xreplace(copies) * (1 + ROUNDING("sum", terms=terms))
         weighted = row_total(weight, lengths)
         ROW_TOTALS.append((weighted, weight))
-        total.append(coefficient * weighted * errors.xreplace(copies) * (1 + summation))
+        if _one_sign(weight):
+            total.append(coefficient * weighted * rounded)
+        else:
+            total.append(coefficient * _signed_sum(weighted, weight, lengths, rounded))
     return sympy.Add(*total)
 
 
+def _signed_sum(weighted: sympy.Expr, weight: sympy.Expr, lengths: frozenset, rounded: sympy.Expr) -> sympy.Expr:
+    """Σ_i a_i·h(δ_i, θ_i) for row values a_i of no shown sign, h = G·(1 + θ) the roundings, c =
+    h(0) (1 for roundings): c·Σ a + Σ|a|·σ·(h(δ′, θ′) − c) for a fresh σ in [−1, 1] and fresh
+    copies δ′, θ′.  Why it holds: Σ a_i·(h_i − c) is at most Σ|a|·M in size, M = max |h − c|
+    on the box, which |h − c| reaches at some point (δ′, θ′) of it (a continuous function on a
+    compact box); σ is the ratio (0 where M or Σ|a| is).  A sum of values of both signs can
+    cancel: its error is bounded by Σ|a|, never by |Σ a| (Higham's (3.4), any order)."""
+    magnitude = row_total(sympy.Abs(weight), lengths)
+    ROW_TOTALS.append((magnitude, sympy.Abs(weight)))
+    center = rounded.xreplace({d: 0 for d in rounded.free_symbols if d.name.startswith("delta")})
+    return center * weighted + magnitude * ROUNDING("sign") * (rounded - center)
+
+
+def _one_sign(a: sympy.Expr) -> bool:
+    return a.is_nonnegative is True or (-a).is_nonnegative is True
+
+
 def _split_for_sum(term: sympy.Expr, lengths: frozenset, deltas: set) -> list:
-    """``term`` as [(c, a_i, G(δ))]: c free of the summed indices i and of δ, a_i ≥ 0 free of δ,
-    G free of i."""
+    """``term`` as [(c, a_i, G(δ))]: c free of the summed indices i and of δ, a_i free of δ (of
+    one sign, or of none: ``_signed_sum``), G free of i."""
     coefficient, weight, errors = [], [], []
     factors = list(sympy.Mul.make_args(term))
     for k, factor in enumerate(factors):
@@ -355,12 +376,7 @@ def _split_for_sum(term: sympy.Expr, lengths: frozenset, deltas: set) -> list:
             return [split for part in sympy.Add.make_args(spread)
                     for split in _split_for_sum(part * rest, lengths, deltas)]
         (weight if in_row else errors if rounded else coefficient).append(factor)
-    a = sympy.Mul(*weight)
-    if a.is_nonnegative is not True and (-a).is_nonnegative is not True:
-        raise NotInRoundingModel(
-            f"a sum over a row of rounded entries {term}: the row's values {a} have no shown sign, so "
-            "their rounding errors need not shrink with the sum (cancellation)")
-    return [(sympy.Mul(*coefficient), a, sympy.Mul(*errors))]
+    return [(sympy.Mul(*coefficient), sympy.Mul(*weight), sympy.Mul(*errors))]
 
 
 def _factors(term: sympy.Expr) -> list:

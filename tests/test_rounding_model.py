@@ -34,16 +34,93 @@ def _not_built(result, words):
     assert "could not be built" in result.reason and words in result.reason, result.reason
 
 
-def test_a_row_sum_of_entries_of_unknown_sign_is_refused():
-    # a_i + b_i rounds per entry; with cancellation Σ(a + b) can be 0 while the errors are not
+# ---------------------------------------------------------------------------------------
+# A row sum of values of no shown sign (a dot product, Σ(a + b)): the values may cancel, so its
+# error is bounded by Σ|a|, never by |Σ a| (Higham's (3.4)); the model writes it as
+# Σ a + Σ|a|·σ·(h(δ′, θ′) − 1), σ in [−1, 1] (``symbolic.tensor._signed_sum``).
+
+def gamma_of(u, n):
+    return (n - 1) * u / (1 - (n - 1) * u)
+
+
+def _signed_row_sum(bound_of, relative=False, values=lambda a, b: a + b, shape=None, terms=lambda *lengths: lengths):
     def build(x):
         u = _unit(x)
-        a, b = x.tensor("a", length="n"), x.tensor("b", length="n")
-        exact = (a + b).sum()
+        if shape is None:
+            a, b = x.tensor("a", length="n"), x.tensor("b", length="n")
+        else:
+            a, b = x.tensor("a", shape=shape), x.tensor("b", shape=shape)
+        ctx = context_of(a)
+        exact = values(a, b).sum()
         with x.rounding(u):
-            computed = (a + b).sum()
-        return inequality(context_of(a).abs(computed - exact), 3 * u * context_of(a).abs(exact))
-    _not_built(_run(build), "no shown sign")
+            computed = values(a, b).sum()
+        count = terms(*ctx.shape(a))
+        count = SymScalar(sympy.Mul(*count) if isinstance(count, tuple) else count)
+        size = ctx.abs(exact) if relative else ctx.abs(values(a, b)).sum()
+        return inequality(ctx.abs(computed - exact), bound_of(u, count) * size)
+    return build
+
+
+def test_a_row_sum_of_values_of_no_shown_sign_is_within_its_roundings_of_the_sum_of_their_sizes():
+    # fl(Σ fl(a_i + b_i)): each entry rounds once, the n − 1 additions within γ_{n−1}
+    assert _run(_signed_row_sum(lambda u, n: (1 + u) * (1 + gamma_of(u, n)) - 1)).verdict == PROVED
+    # one rounding fewer than the model has: false (n = 1: fl(a + b) is a + b rounded once)
+    assert _run(_signed_row_sum(lambda u, n: gamma_of(u, n))).verdict != PROVED
+
+
+def test_a_row_sum_that_may_cancel_has_no_error_relative_to_itself():
+    # a_i + b_i rounds per entry; with cancellation Σ(a + b) can be 0 while the errors are not
+    # (a = (1, −1 + 2⁻²⁴·3), b = (2⁻²⁴, 0) in float32): no multiple of |Σ(a + b)| bounds it
+    result = _run(_signed_row_sum(lambda u, n: 3 * u, relative=True))
+    assert result.verdict != PROVED and "could not be built" not in result.reason, result.reason
+
+
+def test_a_dot_products_error_is_gamma_n_times_the_sum_of_the_products_sizes():
+    # Higham's (3.5): |fl(aᵀb) − aᵀb| ≤ γ_n·Σ|a_i·b_i|, here as (1 + u)(1 + γ_{n−1}) − 1
+    product = lambda a, b: a * b
+    assert _run(_signed_row_sum(lambda u, n: (1 + u) * (1 + gamma_of(u, n)) - 1, values=product)).verdict == PROVED
+    assert _run(_signed_row_sum(lambda u, n: gamma_of(u, n), values=product)).verdict != PROVED
+    assert _run(_signed_row_sum(lambda u, n: 3 * u, relative=True, values=product)).verdict != PROVED
+
+
+def test_a_signed_sum_over_a_matrix_counts_every_entry_among_its_additions():
+    # Σ over (m, n): m·n − 1 additions; γ_{n−1} of one axis alone is false at m > 1
+    full = lambda u, n: (1 + u) * (1 + gamma_of(u, n)) - 1
+    assert _run(_signed_row_sum(full, shape=("m", "n"))).verdict == PROVED
+    assert _run(_signed_row_sum(full, shape=("m", "n"), terms=lambda m, n: n)).verdict != PROVED
+
+
+def test_the_signed_sum_model_covers_every_per_entry_rounding():
+    # Σ_i a_i·h(δ_i, θ_i) with each entry's own δ_i, θ_i, a_i of both signs: within Σ|a|·max|h − 1|
+    # of Σ a, the range σ·(h − 1) spans (checked exactly, n = 4; h multilinear: its extremes at corners)
+    rng = random.Random(7)
+    u, gamma = sympy.Rational(1, 2**6), sympy.Rational(3, 2**6 - 3)
+    h = lambda d, e, t: (1 + d) * (1 - e) * (1 + t)
+    reach = max(abs(h(d, e, t) - 1) for d, e, t in itertools.product((-u, u), (-u, u), (-gamma, gamma)))
+    for _ in range(200):
+        a = [sympy.Rational(rng.randint(-50, 50), rng.randint(1, 9)) for _ in range(4)]
+        per_entry = sum(ai * h(rng.choice((-u, u, 0)), sympy.Rational(rng.randint(-100, 100), 100) * u,
+                               rng.choice((-gamma, gamma))) for ai in a)
+        assert abs(per_entry - sum(a)) <= sum(abs(ai) for ai in a) * reach
+
+
+def test_the_proved_dot_product_bound_holds_in_float32_arithmetic():
+    """fl(Σ a_i·b_i) in float32, the order NumPy adds in, against the exact sum: within
+    ((1 + u)(1 + γ_{n−1}) − 1)·Σ|a_i·b_i|, the bound proved above — where the products cancel to
+    10⁰ … 10⁻⁶ of their sizes, so that the error is far from |Σ a·b|."""
+    import numpy as np
+    from fractions import Fraction
+    rng = np.random.default_rng(11)
+    unit = Fraction(1, 2**24)
+    for trial in range(60):
+        n = int(rng.integers(2, 400))
+        a = rng.normal(size=n).astype(np.float32)
+        b = rng.normal(size=n).astype(np.float32)
+        b[-1] = np.float32(-float(np.dot(a[:-1].astype(np.float64), b[:-1])) / a[-1] * (1 + 10.0 ** -rng.integers(0, 7)))
+        computed = Fraction(float(np.sum(a * b, dtype=np.float32)))
+        products = [Fraction(float(x)) * Fraction(float(y)) for x, y in zip(a, b)]
+        gamma = (n - 1) * unit / (1 - (n - 1) * unit)
+        assert abs(computed - sum(products)) <= ((1 + unit) * (1 + gamma) - 1) * sum(map(abs, products)), (trial, n)
 
 
 def _sum_of_squares(bound_of):
@@ -146,7 +223,11 @@ def test_a_summand_splits_into_signed_row_values_times_roundings():
     terms = _split((g**2 * (1 + d1) + eps) * (1 + d2))
     assert sorted(map(str, terms)) == sorted(map(str, [(1, g**2, (1 + d1) * (1 + d2)), (eps, 1, 1 + d2)]))
     assert _split(-3 * v * (1 + d1)) == [(-3, v, 1 + d1)]
-    for refused in [(g + v) * (1 + d1), g * (1 + d1), sympy.sqrt(v * (1 + d1) + g)]:
+    # row values of no shown sign stay whole (``_signed_sum`` bounds their sum by Σ|a|)
+    assert _split((g + v) * (1 + d1)) == [(1, g + v, 1 + d1)]
+    assert _split(g * (1 + d1)) == [(1, g, 1 + d1)]
+    # a rounding that cannot be separated from the row's values is refused
+    for refused in [sympy.sqrt(v * (1 + d1) + g), sympy.sqrt(g * v * (1 + d1))]:
         with pytest.raises(NotInRoundingModel):
             _split(refused)
 
@@ -394,8 +475,11 @@ def test_a_row_sum_with_a_lemma_still_carries_the_additions_error():
     assert _run(_lemma_sum(claimed=lambda rho, gamma: rho + gamma)).verdict != PROVED
 
 
-def test_a_row_sums_lemma_on_another_summand_leaves_the_sum_refused():
-    _not_built(_run(_lemma_sum(summand=lambda w, b: 2 * w * w)), "no shown sign")
+def test_a_row_sums_lemma_on_another_summand_is_not_used():
+    # Σ ŵ² without its lemma: ŵ² splits into a²c², −2·a·c·b (no shown sign) and b², whose errors
+    # are relative to Σ|a·c·b|, not to Σ w² — the claim relative to Σ w² is not shown
+    result = _run(_lemma_sum(summand=lambda w, b: 2 * w * w))
+    assert result.verdict != PROVED and "could not be built" not in result.reason, result.reason
 
 
 def test_a_row_sums_lemma_needs_a_summand_of_one_sign():
