@@ -182,6 +182,9 @@ class Given:
         if self.concrete is None:
             for symbol in variable.symbols:
                 note_domain(symbol, domain.interval)
+            if tensor and domain.interval.lo >= 0:
+                from symbolic import tensor as tensors
+                tensors.NONNEGATIVE_ENTRIES.update(variable.symbols)
         return variable.value if self.concrete is None else self._concrete_value(variable)
 
     def _concrete_value(self, variable: Variable) -> Any:
@@ -469,6 +472,8 @@ class _Rounding:
         self.given.rounding_errors.add(f"delta{self.count}")
         self.given.assume(-unit <= delta, delta <= unit)
         self.bound_of[delta.expr] = unit
+        from symbolic import tensor
+        tensor.ROUNDING_ERRORS.add(delta.expr)
         return delta.expr
 
     def row_sum_error_at_most(self, summand: Any, bound: Any, name: str = "rho") -> SymScalar:
@@ -550,6 +555,27 @@ class _Rounding:
             tensor.ROUNDING = before
         self.given.row_sum_pairs.append((("|ŝᵢ − sᵢ| ≤ eᵢ", sympy.Abs(summand - exact), bound), frozenset(conditions)))
         return exact, phi
+
+    def within(self, value: Any, bound: Any) -> Any:
+        """A value known only to within ``bound`` of ``value`` (a row and a δ-free row of bounds of
+        its shape): value + η·bound, η a new variable in [−1, 1] that, like a δ, stands for each
+        entry's own.  Any float input X̂ with |X̂ − X| ≤ |B| is such a value: a contract shown on
+        it holds for every one (Newton–Schulz's later steps, whose input is the last step's float
+        result).  ``exact`` takes η = 0: the value itself."""
+        from symbolic import tensor
+        if not (isinstance(value, SymTensor) and isinstance(bound, SymTensor) and value.is_row
+                and bound.shape == value.shape):
+            raise TheoremError("within takes a row (a tensor of symbolic lengths) and a row of bounds of its shape")
+        deltas = self._deltas()
+        if (value.entries[0].free_symbols | bound.entries[0].free_symbols) & deltas:
+            raise TheoremError("within takes an exact value and a bound without rounding errors δ")
+        before, tensor.ROUNDING = tensor.ROUNDING, None
+        try:
+            eta = self._declare_error(sympy.Integer(1))
+        finally:
+            tensor.ROUNDING = before
+        return SymTensor((value.entries[0] + eta * bound.entries[0],), value.shape, value.ops | bound.ops | {"within"},
+                         value.conditions | bound.conditions)
 
     def summation_bound(self, terms: Any) -> SymScalar:
         """Γ, the bound on the relative error of a sum of ``terms`` values of one sign (a row's
@@ -801,9 +827,14 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     decider gets.  Every path must declare the same variables."""
     from symbolic import tensor
     tensor.ROW_TOTALS.clear()
+    tensor.MAJORIZED.clear()
+    tensor.ROUNDING_ERRORS.clear()
     paths = explore(lambda: _run_build(theorem))
     first_given, first_form, _ = paths[0].result
     specs = [s for s in first_given.specs() if s.note not in ROUNDING_NOTES]
+    reused = sorted(s.name for v in specs for s in v.symbols if s in tensor.ALIAS_ENTRIES)
+    if reused:   # X_i2_j is X's entry at a second row index: a variable of that name would be confused with it
+        raise TheoremError(f"variable symbol(s) {reused} name entries of a matrix at other indices: rename them")
     rounding_errors: dict = {}      # a path's own roundings: each path bounds the δ and Γ it declared
     obligations, branches, row_sum_lemmas = [], {}, {}
     for path in paths:
@@ -823,8 +854,8 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     # belongs to that path's obligations; the theorem's own are those every path states.
     common = [h for h in first_given.hypotheses if all(h in p.result[0].hypotheses for p in paths)]
     specs += [rounding_errors[name] for name in sorted(rounding_errors, key=_name_and_number)]
-    return _sums_as_variables(TheoremData(variables=specs, obligations=obligations, form=first_form.name,
-                                          relation=first_form.describe(), hypotheses=common, paths=len(paths)))
+    return _entries_as_variables(_sums_as_variables(TheoremData(variables=specs, obligations=obligations, form=first_form.name,
+                                          relation=first_form.describe(), hypotheses=common, paths=len(paths))))
 
 
 def _name_and_number(name: str) -> tuple:
@@ -839,12 +870,12 @@ SUM_NOTE_SUMMAND = 400      # a longer summand (LAMB's e with weight decay: 3,00
 
 def _sum_note(atom: Any) -> str:
     """Σ_(i<n) g_i², or Σ_(i<m, j<n) g_i_j² over a matrix: the sum a variable Σk stands for."""
-    from symbolic.tensor import ROW_INDICES
+    from symbolic.tensor import ROW_INDICES, base_length
     summand, lengths = atom.args[0], atom.args[1:]
     letters = {}
     for entry in summand.free_symbols & set(ROW_INDICES):
         letters.update(ROW_INDICES[entry])
-    indices = ", ".join(f"{letters.get(n, 'i')}<{n}" for n in lengths)
+    indices = ", ".join(f"{letters.get(n, 'i')}<{base_length(n)}" for n in lengths)
     # a note is read by people: the summand travels whole beside it
     return f"{SUM_VARIABLE_NOTE}_({indices}) {shortened(str(summand), SUM_NOTE_SUMMAND)}"
 
@@ -875,8 +906,9 @@ def _zero_row_bases(relation: Any) -> list:
 
 def _nonnegative_where_defined(e: sympy.Expr, radicands: set) -> bool:
     """Whether ``e`` ≥ 0 wherever it is defined: a positive number times factors each an even
-    power, a root, or a power of a radicand (an expression the definedness conditions demand
-    ≥ 0): u_i² = a_i²/X_i where √X_i was taken."""
+    power, a root, a power of a radicand (an expression the definedness conditions demand
+    ≥ 0: u_i² = a_i²/X_i where √X_i was taken), |·|, or a sum over rows of such."""
+    from symbolic.tensor import NONNEGATIVE_ENTRIES, RowSum
     coefficient, rest = e.as_coeff_Mul()
     if not (coefficient.is_Rational and coefficient > 0) or rest == 1:
         return False
@@ -886,10 +918,14 @@ def _nonnegative_where_defined(e: sympy.Expr, radicands: set) -> bool:
             return True
         if factor.is_Mul:
             return all(nonnegative(f) for f in factor.args)
+        if isinstance(factor, RowSum):      # a sum of values ≥ 0 (|X|·|X|ᵀ's entries)
+            return _nonnegative_where_defined(factor.args[0], radicands) or factor.args[0].is_nonnegative is True
         if isinstance(factor, sympy.Max):   # ≥ each argument: ≥ 0 if one is (Adafactor's max(V, ε1²))
             return any(nonnegative(a) for a in factor.args)
         if factor.is_Pow and factor.exp == -1 and isinstance(factor.base, sympy.Max):
             return nonnegative(factor.base)
+        if factor.is_nonnegative is True or factor in NONNEGATIVE_ENTRIES:
+            return True
         base, exponent = (factor.base, factor.exp) if factor.is_Pow else (factor, sympy.Integer(1))
         even = exponent.is_Integer and exponent % 2 == 0
         root = exponent.is_Rational and not exponent.is_Integer and exponent.q % 2 == 0
@@ -913,6 +949,43 @@ def _square_root_of(term: sympy.Expr) -> sympy.Expr | None:
     return base
 
 
+def _entries_as_variables(data: TheoremData) -> TheoremData:
+    """A matrix's entry at a second index that an obligation still holds outside a sum (x_i·x_i2
+    of an outer product) as a variable of its own, in the matrix's domain."""
+    from dataclasses import replace as replaced
+
+    from symbolic.tensor import ALIAS_ENTRIES, ENTRY_OF
+    present = set()
+    for ob in data.obligations:
+        for e in [x for _, lhs, rhs in ob.pairs for x in (lhs, rhs)] + list(ob.hypotheses) + list(ob.path) + \
+                [c.expr for c in ob.conditions]:
+            if isinstance(e, sympy.Basic):
+                present |= e.free_symbols & ALIAS_ENTRIES
+    domains = {v.name: v.domain for v in data.variables}
+    added = [VariableSpec(str(symbol), domains[ENTRY_OF[symbol][0]], (symbol,),
+                          note=f"{ENTRY_OF[symbol][0]}'s entry at other indices, a variable of its own")
+             for symbol in sorted(present, key=str)]
+    return replaced(data, variables=list(data.variables) + added) if added else data
+
+
+def _independent_entries(data: TheoremData, exprs) -> TheoremData:
+    """An obligation that holds a matrix's entry at a second index of one axis (X_i2_j beside
+    X_i_j, from X·Xᵀ) proves the claim for independent values of the two, i = i2 among them: a
+    generalisation, sound for PROVED; a counterexample may need i ≠ i2, which a one-row matrix
+    lacks, so it refutes nothing."""
+    from dataclasses import replace as replaced
+
+    from symbolic.obligation import INDEPENDENT_ENTRIES
+    from symbolic.tensor import ALIAS_ENTRIES
+
+    def aliased(ob: Obligation) -> bool:
+        return any(isinstance(e, sympy.Basic) and e.free_symbols & ALIAS_ENTRIES for e in exprs(ob))
+
+    return replaced(data, obligations=[
+        replaced(ob, shape=f"{ob.shape}; {INDEPENDENT_ENTRIES}", refutes_theorem=False) if aliased(ob) else ob
+        for ob in data.obligations])
+
+
 def _sums_as_variables(data: TheoremData) -> TheoremData:
     """Each distinct sum over a row (``RowSum``, from rows of a symbolic length) as a variable of
     its own, Σ1, Σ2, …, ≥ 0 where its summand is (a sum of squares): the decider then proves the
@@ -922,7 +995,7 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
     from dataclasses import replace as replaced
 
     from symbolic.obligation import ABSTRACTED_SUMS
-    from symbolic.tensor import RowSum
+    from symbolic.tensor import RowSum, base_length
 
     def exprs(ob: Obligation):
         yield from (e for _, lhs, rhs in ob.pairs for e in (lhs, rhs))
@@ -931,6 +1004,7 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
         yield from (c.expr for c in ob.conditions)
         yield from (c.exponent for c in ob.conditions if c.exponent is not None)
 
+    data = _independent_entries(data, exprs)
     atoms: dict = {}
     for e in [e for ob in data.obligations for e in exprs(ob)] + list(data.hypotheses):
         if isinstance(e, sympy.Basic):
@@ -946,10 +1020,12 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
             name += "_"
         summand = atom.args[0].xreplace(mapping)   # a sum inside it (Σ_(j<n) g_i_j² in Σ_(i<m)) as its own variable
         squares = all(_square_root_of(t) is not None for t in sympy.Add.make_args(summand))
-        domain = "nonnegative" if squares or summand.is_nonnegative else "real"
+        of_sizes = _nonnegative_where_defined(atom.args[0], set())   # |X|·|X|ᵀ: |·| and sums of them
+        domain = "nonnegative" if squares or of_sizes or summand.is_nonnegative else "real"
         symbol = sympy.Symbol(name, real=True)
         mapping[atom] = symbol
-        specs.append(VariableSpec(name, domain, (symbol,), summand=summand, over=tuple(map(str, atom.args[1:])),
+        specs.append(VariableSpec(name, domain, (symbol,), summand=summand,
+                                  over=tuple(str(base_length(d)) for d in atom.args[1:]),
                                   note=f"{_sum_note(atom)}, a variable of its own"))
 
     def swap(e):   # every sum at once (xreplace takes the outermost match, a nested one is its own key)
@@ -957,8 +1033,9 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
             return tuple(swap(part) for part in e)
         return e.xreplace(mapping) if isinstance(e, sympy.Basic) else e
 
-    from symbolic.tensor import ROW_TOTALS
+    from symbolic.tensor import MAJORIZED, ROW_TOTALS
     totals = list(dict.fromkeys((t, e) for t, e in ROW_TOTALS if not t.is_number))
+    majorized = list(dict.fromkeys((t, e) for t, e in MAJORIZED if t != e and t.atoms(RowSum)))
     obligations = []
     for ob in data.obligations:
         present = set().union(*(e.atoms(RowSum) for e in exprs(ob) if isinstance(e, sympy.Basic)))
@@ -969,6 +1046,10 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
         ob = replaced(ob, hypotheses=list(ob.hypotheses) + [
             sympy.Ge(total, 0) for total, summand in totals
             if total.atoms(RowSum) <= present and _nonnegative_where_defined(summand, radicands)])
+        # a sum beside a majorant of it (Σ_k P_ik·|X_kj| for Σ_k A_ik·X_kj): |S| ≤ T
+        ob = replaced(ob, hypotheses=list(ob.hypotheses) + [
+            fact for total, size in majorized if (total.atoms(RowSum) | size.atoms(RowSum)) <= present
+            for fact in (sympy.Le(total, size), sympy.Le(-total, size))])
         # a row's zero norm: each base is 0, so its numerator is (its denominator is a divisor,
         # demanded ≠ 0 by the definedness conditions)
         ob = replaced(ob, hypotheses=list(ob.hypotheses) + [

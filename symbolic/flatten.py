@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy
 
-from symbolic.tensor import Sym, SymScalar, SymTensor, exact, row_indices
+from symbolic.tensor import Sym, SymScalar, SymTensor, aligned, exact, row_indices
 
 MISMATCH = (sympy.Integer(0), sympy.Integer(1))
 
@@ -114,6 +114,9 @@ def _entries(a: Any, b: Any, label: str, out: Compared) -> None:
         out.pairs.append((label, a, b))
         return
     shape = tensors[0].shape
+    if isinstance(a, SymTensor) and isinstance(b, SymTensor) and a.is_row:
+        b = aligned(b, shape)       # Aᵀ of shape (m′, m) beside A of (m, m′): its entry at (i, i2)
+        tensors = [a, b]
     if any(t.shape != shape for t in tensors):
         raise ClaimShapeError(f"{label or 'the claim'}: the sides have different shapes "
                               f"({_shape(a)} and {_shape(b)})")

@@ -101,6 +101,8 @@ ROUNDING_NOTES = (ROUNDING_ERROR, SUM_ERROR_BOUND)
 # An obligation whose row sums were given variables of their own: a counterexample to it may set a
 # sum apart from the entries it sums, so it is not one to the theorem (shapes text, and the prover).
 ABSTRACTED_SUMS = "each sum over i < n is a variable of its own (proved for every value: a generalisation)"
+# A matrix's entries at two indices of one axis (X_i_j, X_i2_j of X·Xᵀ): two variables, also where i = i2
+INDEPENDENT_ENTRIES = "entries at two indices of one axis are variables of their own (proved for every value: a generalisation)"
 
 
 @dataclass

@@ -87,13 +87,14 @@ class Propagation:
     GROUPED_FROM = 6    # rounded factors of a product from which those with a relative bound are taken as one
     LEMMA_GROUPS = 8    # a product's groups of factors searched (2⁸ sets) for a lemma's value
 
-    def __init__(self, deltas: dict, k, units: set, lemmas: list = ()):
+    def __init__(self, deltas: dict, k, units: set, lemmas: list = (), hypotheses: list = ()):
         self.deltas, self.k, self.units = deltas, k, set(units)
         # [(kind, X, B)]: "|X̂ − X| ≤ B" or "≤ B·|X|", each shown before it is used (one with a δ in it says nothing)
         self.lemmas = [(kind, x, b) for kind, x, b in lemmas
                        if not (x.free_symbols | _free_symbols(b)) & set(deltas)]
         self.used: dict = {}            # the lemmas shown: (kind, X, B) -> how
         self.cache: dict = {}
+        self.majorants = majorants(hypotheses)   # a row sum's variable S -> T, where |S| ≤ T is a hypothesis
 
     # ------------------------------------------------------------------ entry point
     def node(self, e: sympy.Expr) -> Node:
@@ -425,7 +426,21 @@ class Propagation:
             return value
         if sign == -1:
             return -value
+        if self.majorants and value.free_symbols & set(self.majorants):
+            return self._triangle(value)
         return sympy.Abs(value)
+
+    def _triangle(self, value):
+        """|value| ≤ Σ over its terms of |c|·Π|f|, a sum S over rows taken at its majorant T
+        (|S| ≤ T, a hypothesis of the triangle inequality: ``proofs.harness``): the size a signed
+        sum of sums is compared with, a·X + b·(A·X) against |a|·|X| + |b|·(|A|·|X|)."""
+        terms = []
+        for term in sympy.Add.make_args(value):
+            coefficient, factors = term.as_coeff_mul()
+            sizes = [self.majorants.get(f, None) if f in self.majorants else
+                     (f if self.k.how_nonnegative(f) else sympy.Abs(f)) for f in factors]
+            terms.append(abs(coefficient) * sympy.Mul(*sizes))
+        return sympy.Add(*terms)
 
     def sign_of(self, e) -> int | None:
         if e.is_number:
@@ -450,6 +465,16 @@ class Propagation:
     def below_one(self, r) -> bool:
         """r < 1 for every u in its range and every value of the domains (interval bounds)."""
         return positive_on(1 - r, self.units, self.k) or bool(self.k.how_positive(1 - r))
+
+
+def majorants(hypotheses: list) -> dict:
+    """S -> T for each pair of hypotheses S ≤ T and −S ≤ T between symbols (the triangle
+    inequality for a signed row sum's variable and its majorant's, ``proofs.harness``)."""
+    above: dict = {}
+    for h in hypotheses:
+        if isinstance(h, sympy.LessThan) and h.rhs.is_Symbol:
+            above.setdefault(h.lhs, set()).add(h.rhs)
+    return {s: t for s, ts in above.items() if s.is_Symbol for t in ts if t in above.get(-s, ())}
 
 
 def log_bound(b):

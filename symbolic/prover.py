@@ -39,7 +39,7 @@ from symbolic.certify import certainly_nonzero, is_real_number
 from symbolic.domains import DOMAINS
 from symbolic.knowledge import ClaimError, Knowledge, exact, partial_conditions, show, undefined
 from symbolic.notation import shortened
-from symbolic.obligation import (ABSTRACTED_SUMS, RATIOS, RELATIVE, ROUNDING_ERROR, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
+from symbolic.obligation import (ABSTRACTED_SUMS, INDEPENDENT_ENTRIES, RATIOS, RELATIVE, ROUNDING_ERROR, ROW_SUM_RATIO, SUM_ERROR_BOUND, AT_MOST, EQUAL, FOR_EVERY, LESS, NONNEGATIVE, NONZERO, RELATIONS, Condition,
                                  POWER, Obligation, TheoremData)
 from symbolic.search import Space, search, value_of
 
@@ -569,7 +569,7 @@ def _by_error_propagation(ob: Obligation, variables: list, seed: int, extra: lis
         base = Obligation(name=ob.name, relation=AT_MOST, pairs=[], hypotheses=others, path=path,
                           conditions=plain, shape=ob.shape, ops=ob.ops)
         setting = Setting(base, remaining, seed)
-        return setting, propagation.Propagation({d: box[d][1] for d in deltas}, setting.k, units, ob.lemmas)
+        return setting, propagation.Propagation({d: box[d][1] for d in deltas}, setting.k, units, ob.lemmas, others)
 
     path = [p for p in ob.path if not set(deltas) & p.free_symbols]
     bounded, shown = [], []
@@ -821,6 +821,9 @@ def decide_theorem(data: TheoremData, seed: int = 0) -> Verdict:
     if o.status == REFUTED and ABSTRACTED_SUMS in ob.shape:
         what += (" (it gives the sums over the row values of their own, which no row may have: state the "
                  "theorem on an explicit shape to refute it)")
+    elif o.status == REFUTED and INDEPENDENT_ENTRIES in ob.shape:
+        what += (" (it gives a matrix's entries at two indices of one axis values of their own, which a one-row "
+                 "matrix cannot have: state the theorem on an explicit shape to refute it)")
     v.reason = f"obligation {ob.name!r} {what}: {o.reason or o.method}".strip()
     del start
     return v

@@ -116,6 +116,7 @@ GENERIC_SHAPE = EVERY_SHAPE
 # NotInRoundingModel while ROUNDING is set, so a claim about it can never be shown.
 
 ROUNDING: Callable | None = None
+ROUNDING_ERRORS: set = set()    # every δ, θ, σ ROUNDING declared (proofs.harness adds them)
 ROUNDED_OPS = frozenset({"add", "sub", "mul", "truediv", "pow", "sqrt", "square"})
 EXACT_OPS = frozenset({"neg", "abs", "sign", "maximum", "minimum", "where", "full_like"})
 
@@ -230,7 +231,115 @@ ROW_LENGTHS: dict = {}   # a length's name -> its symbol (ℕ ≥ 1), which may 
 # a summand that is ≥ 0 (a norm's u_i²), a fact the split into separate sums loses
 # (Σ (a_i + b_i)² becomes Σ a² + 2·Σ a·b + Σ b²).
 ROW_TOTALS: list = []
+# (S, T) with |S| ≤ T, a sum over rows and a majorant of it (Σ_k A_ik·X_kj and Σ_k P_ik·|X_kj|):
+# proofs.harness states it for the sums' variables, the triangle inequality they would lose.
+MAJORIZED: list = []
 INDEX_LETTERS = {1: "i", 2: "ij", 3: "hij"}   # a row's indices, by its number of axes
+# A row's entry symbol -> (its tensor's name, its declared shape, the axes it stands at, its
+# assumptions): the same tensor at other indices (X_k_j beside X_i_j) is another symbol.
+ENTRY_OF: dict = {}
+
+# ---------------------------------------------------------------------------------------
+# Aliases: a second index over one axis.  X·Xᵀ of an (m, n) matrix is an (m, m) matrix, whose
+# entry Σ_j X_i_j·X_k_j needs two indices i, k over the rows: k is the index of m′, an alias of
+# m — another length symbol that stands for m.  A product or the code's shapes always see m
+# (``base_length``); only entries and sums tell the indices apart.  Renaming an index (the same
+# tensor at another index) is capture-avoiding (a sum binding the new name is renamed first),
+# and in the rounding model it gives every rounding error of the renamed value a fresh copy:
+# two entries of one tensor round independently.
+
+ALIAS_BASE: dict = {}   # an alias (m′, m″, …: no identifier, so no variable's name) -> its length (m)
+NONNEGATIVE_ENTRIES: set = set()   # rows' entries whose domain is ≥ 0 (proofs.harness adds them; SymPy's symbols say real only)
+ALIAS_ENTRIES: set = set()   # the entries at other indices (X_i2_j): proofs.harness refuses a variable of that name
+_ALIASES: dict = {}     # (m, r) -> m with r primes
+
+
+def base_length(d: Any) -> Any:
+    return ALIAS_BASE.get(d, d)
+
+
+def alias_of(length: sympy.Symbol, r: int) -> sympy.Symbol:
+    """The r-th alias of a length (r = 0: the length itself)."""
+    if r == 0:
+        return length
+    if (length, r) not in _ALIASES:
+        alias = sympy.Symbol(length.name + "′" * r, integer=True, positive=True)
+        _ALIASES[(length, r)] = alias
+        ALIAS_BASE[alias] = length
+    return _ALIASES[(length, r)]
+
+
+def unused_alias(length: sympy.Symbol, taken: Any) -> sympy.Symbol:
+    """The first alias of ``length``'s axis not in ``taken``."""
+    base = base_length(length)
+    r = 0
+    while alias_of(base, r) in taken:
+        r += 1
+    return alias_of(base, r)
+
+
+def _primes(d: sympy.Symbol) -> int:
+    return 0 if d not in ALIAS_BASE else next(r for (_, r), a in _ALIASES.items() if a == d)
+
+
+def _entry_at(entry: sympy.Symbol, axes: tuple) -> sympy.Symbol:
+    """A row's entry symbol at other indices: X_i_j at (m′, n) is X_i′_j."""
+    name, declared, _, assumptions = ENTRY_OF[entry]
+    letters = dict(row_indices(declared))
+    by_base = {d: letter for letter, d in letters.items()}
+    letter = {d: by_base[base_length(d)] + (str(_primes(d) + 1) if _primes(d) else "")
+              for d in axes if isinstance(d, sympy.Symbol)}
+    symbol = sympy.Symbol(f"{name}_{'_'.join(letter.values())}", **assumptions)   # X_i2_j: an identifier
+    if symbol not in ENTRY_OF:
+        ROW_ENTRIES[symbol] = frozenset(letter)
+        ROW_INDICES[symbol] = letter
+        ENTRY_OF[symbol] = (name, declared, tuple(axes), assumptions)
+        ALIAS_ENTRIES.add(symbol)
+        if entry in NONNEGATIVE_ENTRIES:
+            NONNEGATIVE_ENTRIES.add(symbol)
+    return symbol
+
+
+def renamed(expr: sympy.Expr, mapping: dict) -> sympy.Expr:
+    """``expr`` with its free indices moved, all at once: the index of each length d in
+    ``mapping`` becomes that of mapping[d] (a length of the same axis).  A sum that binds a
+    length named in the mapping shadows it; one that binds a target is renamed first."""
+    mapping = {k: v for k, v in mapping.items() if k != v}
+    if not mapping:
+        return expr
+    if isinstance(expr, RowSum):
+        summand, bound = expr.args[0], list(expr.args[1:])
+        inner = {k: v for k, v in mapping.items() if k not in bound}
+        if not inner:
+            return expr
+        taken = set(inner) | set(inner.values()) | varies_along(summand) | set(bound)
+        alpha = {}
+        for b in bound:
+            if b in inner.values():
+                alpha[b] = unused_alias(b, taken)
+                taken.add(alpha[b])
+        summand = renamed(renamed(summand, alpha), inner)
+        return RowSum(summand, *sorted((alpha.get(b, b) for b in bound), key=sympy.default_sort_key))
+    if expr in ENTRY_OF:
+        axes = ENTRY_OF[expr][2]
+        moved = tuple(mapping.get(d, d) for d in axes)
+        return expr if moved == axes else _entry_at(expr, moved)
+    if not expr.args:
+        return expr
+    return expr.func(*[renamed(a, mapping) for a in expr.args])
+
+
+def _moved(x: "SymTensor", mapping: dict) -> sympy.Expr:
+    """The entry of ``x`` at moved indices (``renamed``), as a value of its own: in the rounding
+    model each rounding error in it is a fresh copy (another entry rounds independently)."""
+    entry = renamed(x.entries[0], mapping)
+    # another entry even where it reads the same (a Gram matrix's (i2, i) and (i, i2)): its own roundings
+    moved = any(k != v for k, v in mapping.items() if k in varies_along(x.entries[0]))
+    errors = sorted(entry.free_symbols & ROUNDING_ERRORS, key=sympy.default_sort_key) if moved else []
+    if errors and ROUNDING is None:
+        raise NotInRoundingModel("an entry of a rounded matrix at other indices (its transpose, a product) "
+                                 "rounds independently of it: take it inside the rounding block")
+    return entry.xreplace({d: ROUNDING("tensor", like=d) for d in errors}) if errors else entry
 
 
 def is_row_shape(shape: Any) -> bool:
@@ -278,7 +387,7 @@ def _sum_of(summand: sympy.Expr, lengths: frozenset) -> sympy.Expr:
     """Σ summand over the indices of ``lengths``, canonical: an axis the summand does not vary
     along multiplies it by its length; a sum of a sum is one sum over both."""
     varying = varies_along(summand) & lengths
-    constant = sympy.Mul(*(d for d in sorted(lengths - varying, key=sympy.default_sort_key)))
+    constant = sympy.Mul(*(base_length(d) for d in sorted(lengths - varying, key=sympy.default_sort_key)))
     if not varying or summand == 1:
         return constant * summand
     if isinstance(summand, RowSum):
@@ -294,13 +403,19 @@ def row_total(expr: sympy.Expr, lengths: Any) -> sympy.Expr:
     taken = {a: sympy.Dummy() for a in expr.atoms(RowSum)}
     back = {d: a for a, d in taken.items()}
     by_summand: dict = {}
-    for term in _distributed(expr.xreplace(taken)):
+    for term in _distributed(_absolute_factors(expr.xreplace(taken))):
         inside, outside = [], []
         for factor in _factors(term):
             (inside if varies_along(factor.xreplace(back)) & lengths else outside).append(factor)
         summand = sympy.Mul(*inside).xreplace(back)
         by_summand[summand] = by_summand.get(summand, 0) + sympy.Mul(*outside).xreplace(back)
     return sympy.Add(*(c * _sum_of(summand, lengths) for summand, c in by_summand.items()))
+
+
+def _absolute_factors(expr: sympy.Expr) -> sympy.Expr:
+    """|a·b| as |a|·|b|: one form for Σ|a_i·b_i| whether the code took |a·b| or |a|·|b| (|X|·|Y|ᵀ)."""
+    return expr.replace(lambda e: isinstance(e, sympy.Abs) and e.args[0].is_Mul,
+                        lambda e: sympy.Mul(*(_absolute(f) for f in e.args[0].args)))
 
 
 def rounded_row_total(summand: sympy.Expr, lengths: frozenset, conditions: frozenset = frozenset()) -> sympy.Expr:
@@ -317,8 +432,8 @@ def rounded_row_total(summand: sympy.Expr, lengths: frozenset, conditions: froze
     rounding cannot be separated from the row's values (√(x_i·(1 + δ)) of unknown sign) raises —
     unless the theorem gave it a lemma (``rounding.row_sum_error_at_most``): then ROUNDING("row
     sum") writes the sum as the exact one times (1 + φ), with the lemma's bound on φ."""
-    deltas = {d for d in summand.free_symbols if d.name.startswith("delta")}
-    terms = sympy.Mul(*sorted(lengths, key=sympy.default_sort_key))
+    deltas = summand.free_symbols & ROUNDING_ERRORS
+    terms = sympy.Mul(*(base_length(d) for d in sorted(lengths, key=sympy.default_sort_key)))
     # A summand the theorem gave a lemma takes it even where it splits: Adafactor's mean of its
     # row factor R̂ splits into (1 − ŵ)·Σ R + ŵ·Σ mean(g²), and 1 − ŵ has no sign at ŵ ≈ 1
     by_lemma = ROUNDING("row sum", terms=terms, summand=summand, conditions=conditions)
@@ -348,10 +463,32 @@ def _signed_sum(weighted: sympy.Expr, weight: sympy.Expr, lengths: frozenset, ro
     on the box, which |h − c| reaches at some point (δ′, θ′) of it (a continuous function on a
     compact box); σ is the ratio (0 where M or Σ|a| is).  A sum of values of both signs can
     cancel: its error is bounded by Σ|a|, never by |Σ a| (Higham's (3.4), any order)."""
-    magnitude = row_total(sympy.Abs(weight), lengths)
-    ROW_TOTALS.append((magnitude, sympy.Abs(weight)))
-    center = rounded.xreplace({d: 0 for d in rounded.free_symbols if d.name.startswith("delta")})
+    size = majorant(weight)
+    magnitude = row_total(size, lengths)
+    ROW_TOTALS.append((magnitude, size))
+    MAJORIZED.append((weighted, magnitude))
+    center = rounded.xreplace({d: 0 for d in rounded.free_symbols & ROUNDING_ERRORS})
     return center * weighted + magnitude * ROUNDING("sign") * (rounded - center)
+
+
+def majorant(e: sympy.Expr) -> sympy.Expr:
+    """An expression ≥ |e| everywhere: |·| moved onto the leaves through products, natural powers,
+    sums over rows (|Σ x_j| ≤ Σ |x_j|) and sums that hold one, |e| itself elsewhere.  A signed row sum's
+    error is carried relative to Σ majorant(a) ≥ Σ|a| (still a bound), in the form |X|·|X|ᵀ·|X|
+    takes: the code run on |X| names what the roundings of X·Xᵀ·X are relative to."""
+    if e.is_number:
+        return abs(e)
+    if e.is_nonnegative is True or e in NONNEGATIVE_ENTRIES:
+        return e
+    if isinstance(e, RowSum):
+        total = row_total(majorant(e.args[0]), frozenset(e.args[1:]))
+        MAJORIZED.append((e, total))
+        return total
+    if e.is_Mul or e.is_Add and e.has(RowSum):     # |a_i + b_i| stays: tighter than |a_i| + |b_i|
+        return e.func(*(majorant(a) for a in e.args))
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        return majorant(e.base) ** e.exp
+    return _absolute(e)
 
 
 def _one_sign(a: sympy.Expr) -> bool:
@@ -698,6 +835,7 @@ class SymTensor(Sym):
             ROW_ENTRIES[entry] = row_lengths(shape)
             ROW_INDICES[entry] = {d: letter for letter, d in indices}
             ROW_LENGTHS.update((d.name, d) for d in row_lengths(shape))
+            ENTRY_OF[entry] = (name, tuple(shape), tuple(shape), assumptions)
             return cls((entry,), tuple(shape))
         names = [f"{name}_{'_'.join(map(str, index))}" for index in itertools.product(*map(range, shape))]
         return cls((sympy.Symbol(n, **assumptions) for n in names), tuple(shape))
@@ -732,6 +870,8 @@ class SymTensor(Sym):
     # -- elementwise machinery ----------------------------------------------------
     def apply(self, op: str, fn, *others: Any) -> "SymTensor":
         _check_modeled(op)
+        if self.is_row:
+            others = tuple(aligned(o, self.shape) for o in others)
         columns = [self.entries]
         ops, conditions = set(self.ops) | {op}, set(self.conditions)
         for other in others:
@@ -826,7 +966,11 @@ class SymTensor(Sym):
         return SymTensor((self._row_total(frozenset({length})),), kept, self.ops | {"sum"}, self.conditions)
 
     def matmul(self, other: "SymTensor") -> "SymTensor":
-        """The matrix product of two explicit 2-d tensors."""
+        """The matrix product of two 2-d tensors, explicit or of symbolic lengths (``_row_matmul``)."""
+        if self.is_row or other.is_row:
+            return _row_matmul(self, other)
+        if CONCRETE_CHECK and ROUNDING is not None:
+            return self._concrete_rounded_matmul(other)
         _check_modeled("matmul")
         left, right = self._explicit("a matrix product"), other._explicit("a matrix product")
         if len(left) != 2 or len(right) != 2 or left[1] != right[0]:
@@ -836,8 +980,28 @@ class SymTensor(Sym):
                    for i in range(m) for c in range(n)]
         return SymTensor(entries, (m, n), self.ops | other.ops | {"matmul"}, self.conditions | other.conditions)
 
+    def _concrete_rounded_matmul(self, other: "SymTensor") -> "SymTensor":
+        """The second check's explicit run of a product of rows in the rounding model: one instance
+        of it (each product times one δ of the operation, the additions exact, as its sums)."""
+        left, right = self.shape, other.shape
+        if len(left) != 2 or len(right) != 2 or left[1] != right[0]:
+            raise ValueError(f"matmul of shapes {left} and {right}")
+        (m, k), n = left, right[1]
+        delta = _fresh_error("tensor", "mul")
+        factor = 1 if delta is None else 1 + delta
+        entries = [sympy.Add(*(self.entries[i * k + j] * other.entries[j * n + c] * factor for j in range(k)))
+                   for i in range(m) for c in range(n)]
+        return SymTensor(entries, (m, n), self.ops | other.ops | {"matmul"}, self.conditions | other.conditions)
+
     def transposed(self) -> "SymTensor":
-        """An explicit 2-d tensor with its axes swapped."""
+        """A 2-d tensor with its axes swapped (a row of symbolic lengths: the same entry, its
+        shape reversed; a 1-d one is itself, as NumPy's ``.T``)."""
+        if self.is_row:
+            if len(self.shape) == 1:
+                return self
+            if len(self.shape) != 2:
+                raise ValueError(f"transpose of a {len(self.shape)}-d tensor: 2-d only")
+            return SymTensor(self.entries, self.shape[::-1], self.ops | {"transpose"}, self.conditions)
         shape = self._explicit("a transpose")
         if len(shape) != 2:
             raise ValueError(f"transpose of a {len(shape)}-d tensor: 2-d only")
@@ -947,6 +1111,62 @@ def _row_broadcast_apply(op: str, fn, first: SymTensor, others: tuple, tensors: 
         return SymTensor(x.entries, shape, x.ops | {"broadcast"}, x.conditions)
 
     return spread(first).apply(op, fn, *map(spread, others))
+
+
+def _row_matmul(left: SymTensor, right: SymTensor) -> SymTensor:
+    """L·R for rows of symbolic lengths, L of shape (a, b), R of (b, c): the entry at (i, k) is
+    Σ_β L_i_β·R_β_k over a fresh index β of b's axis; where a and c are one length (X·Xᵀ), c
+    becomes an alias (k, the index of m′).  In the rounding model each product rounds and the
+    sum is a row sum (``rounded_row_total``: of one sign or not); the renamed operands' roundings
+    are fresh copies.  NumPy's matmul (BLAS) adds in any order and may fuse a product into its
+    addition: within the same bound (a fused product is δ = 0)."""
+    if not (left.is_row and right.is_row) or len(left.shape) != 2 or len(right.shape) != 2 \
+            or base_length(left.shape[1]) != base_length(right.shape[0]):
+        raise ValueError(f"matmul of shapes {_show(left.shape)} and {_show(right.shape)}: two matrices of "
+                         "symbolic lengths, the first's columns the second's rows")
+    (a, b), (b2, c) = left.shape, right.shape
+    if isinstance(c, sympy.Symbol) and isinstance(a, sympy.Symbol) and base_length(c) == base_length(a):
+        c_new = c if c != a else unused_alias(c, {a, b, b2})
+    else:
+        c_new = c
+    ops = left.ops | right.ops | {"matmul"}
+    conditions = left.conditions | right.conditions
+    if b == 1:       # an outer product: one term, no sum
+        entry = left.entries[0] * _moved(right, {c: c_new})
+        entry = _rounded_product(entry, left.entries[0], right.entries[0])
+        return SymTensor((entry,), (a, c_new), ops, conditions)
+    beta = unused_alias(b, {a, c_new})
+    summand = _rounded_product(_moved(left, {b: beta}) * _moved(right, {b2: beta, c: c_new}),
+                               left.entries[0], right.entries[0])
+    if ROUNDING is not None:
+        entry = rounded_row_total(summand, frozenset({beta}), frozenset(conditions))
+    else:
+        entry = row_total(summand, beta)
+        ROW_TOTALS.append((entry, summand))
+    return SymTensor((entry,), (a, c_new), ops, conditions)
+
+
+def _rounded_product(product: sympy.Expr, *factors: sympy.Expr) -> sympy.Expr:
+    if ROUNDING is None or exact_in_floats("mul", list(factors)):
+        return product
+    delta = _fresh_error("tensor", "mul")
+    return product if delta is None else product * (1 + delta)
+
+
+def aligned(x: Any, shape: tuple) -> Any:
+    """A row operand of an elementwise operation with its axes named as ``shape``'s, where they
+    are one axis under two names (A of shape (m, m′) and Aᵀ of (m′, m)): Aᵀ's entry at (i, i′)."""
+    if not (isinstance(x, SymTensor) and x.is_row and isinstance(shape, tuple)) or x.shape == shape:
+        return x
+    mapping = {}
+    for d, target in zip(x.shape[::-1], shape[::-1]):
+        if isinstance(d, sympy.Symbol) and isinstance(target, sympy.Symbol) and d != target \
+                and base_length(d) == base_length(target):
+            mapping[d] = target
+    if not mapping:
+        return x
+    moved = tuple(mapping.get(d, d) for d in x.shape)
+    return SymTensor((_moved(x, mapping),), moved, x.ops, x.conditions)
 
 
 def _axis(axis: int, ndim: int) -> int:
@@ -1069,7 +1289,7 @@ class SymPyContext:
 
     def shape(self, x: Any) -> Any:
         if isinstance(x, SymTensor):
-            return EVERY_SHAPE if x.is_generic else x.shape
+            return EVERY_SHAPE if x.is_generic else tuple(base_length(d) for d in x.shape)
         return ()
 
     def dtype(self, x: Any) -> str:

@@ -13,7 +13,7 @@ import math
 
 import sympy
 
-from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, nadam, radam, rmsprop, rprop,
+from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, muon, nadam, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
 from optim._shared import bias_correction, ema_of_square, lerp, step_coefficient
 from optim.context import context_of
@@ -1509,3 +1509,38 @@ def schedule_free_adamw_step_with_warmup(x: Given):
 def schedule_free_adamw_step_with_warmup_power_up_to_64(x: Given):
     """The same for any weight_lr_power in [0, 64]: P = 64 in the rate's share and in B_s."""
     return schedule_free_adamw_warmup_contract(x, power_at_most=64)
+
+
+NEWTON_SCHULZ_STEP = (
+    "|fl(q(X)) − q(X)| ≤ ((1 + u)⁷(1 + γₙ)²(1 + γₘ)² − 1)·(|a|·|X| + |b|·|X||X|ᵀ|X| + |c|·|X||X|ᵀ|X||X|ᵀ|X|) "
+    "entry by entry,  q(X) = a·X + (b·A + c·A·A)·X,  A = X·Xᵀ,  X of any shape (m, n),  "
+    "γₖ ≥ (k − 1)u/(1 − (k − 1)u) the bound of k − 1 additions in any order,  " + UNIT_RANGE
+    + "; X and a, b, c exact values of the tensor's dtype (one step from exact input: the normalisation, the steps "
+    "before it and the conversion of torch's Python coefficients are not in it)")
+
+
+def newton_schulz_contract(x: Given, products: int = 7, sums: int = 2):
+    """One Newton–Schulz step of Muon (``muon.newton_schulz_step``, the code torch's two addmm
+    follow) on an (m, n) matrix of symbolic lengths, against its majorant: the same code on |X|,
+    |a|, |b|, |c|.  Each product's sums are signed: their errors are relative to the majorant,
+    never to q(X) itself (A·A·X may cancel to 0)."""
+    u = unit_roundoff(x)
+    big = x.tensor("X", shape=("m", "n"))
+    a, b, c = x.real("a"), x.real("b"), x.real("c")
+    ctx = context_of(big)
+    exact = muon.newton_schulz_step(big, a, b, c)
+    with x.rounding(u) as rounded:
+        computed = muon.newton_schulz_step(big, a, b, c)
+    gamma_m, gamma_n = (rounded.summation_bound(d) for d in ctx.shape(big))
+    kappa = x.multiplied_out((1 + u) ** products * (1 + gamma_n) ** sums * (1 + gamma_m) ** sums - 1)
+    size = muon.newton_schulz_step(ctx.abs(big), abs(a), abs(b), abs(c))
+    return inequality(ctx.abs(computed - exact), kappa * size)
+
+
+@theorem("Optim.Muon.float_newton_schulz_step_error_le", form="inequality", source=SOURCE,
+         statement=NEWTON_SCHULZ_STEP)
+def muon_newton_schulz_step(x: Given):
+    """One Newton–Schulz step from exact input, as NumPy computes it: A·A·X's entry has seven
+    roundings of products and additions on its way and two sums over each axis (X·Xᵀ over n,
+    then A·A and the product with X over m); the bound is the code run on the majorants."""
+    return newton_schulz_contract(x)

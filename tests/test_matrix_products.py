@@ -1,0 +1,186 @@
+"""Matrix products of symbolic shapes: X·Xᵀ of an (m, n) matrix needs two indices over its rows
+(X_i_j·X_i2_j summed over j: ``symbolic.tensor`` aliases).  Exact and in the rounding model,
+where each entry of a product is a signed sum: Higham's |fl(X·Y) − X·Y| ≤ γ·|X|·|Y| is shown,
+one rounding fewer is not, and two entries of one rounded matrix never share their roundings."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+
+from optim import muon
+from optim.context import context_of
+from proofs.harness import PROVED, REFUTED, Theorem, equation, inequality
+from proofs.runner import run_theorem
+from proofs.theorems.precision import newton_schulz_contract
+from symbolic.tensor import SymScalar
+
+TINY = sympy.Rational(1, 2**24)
+
+
+def _run(build):
+    return run_theorem(Theorem("Test.matrix_products", "a claim about matrix products", PROVED, build,
+                               "A claim about matrix products.", __name__), time_limit=120.0)
+
+
+def _unit(x):
+    u = x.positive("u")
+    x.assume(u <= TINY)
+    return u
+
+
+def test_a_gram_matrix_of_symbolic_shape_is_symmetric():
+    def build(x):
+        big = x.tensor("X", shape=("m", "n"))
+        ctx = context_of(big)
+        gram = ctx.matmul(big, ctx.transpose(big))
+        assert ctx.shape(gram) == (ctx.shape(big)[0],) * 2     # the code sees (m, m)
+        return equation(gram, ctx.transpose(gram))
+    assert _run(build).verdict == PROVED
+
+
+def test_an_outer_products_two_indices_refute_nothing():
+    # x·xᵀ ≥ 0 is false (x = (1, −1)) — but not at a one-row x, where i = i2: the entries at two
+    # indices are two variables, so their counterexample is not one to the theorem
+    def build(x):
+        column = x.tensor("x", shape=("m", 1))
+        ctx = context_of(column)
+        outer = ctx.matmul(column, ctx.transpose(column))
+        return inequality(0 * outer, outer)
+    result = _run(build)
+    assert result.verdict not in (PROVED, REFUTED) and "refute" in result.reason, result.reason
+
+    def symmetric(x):
+        column = x.tensor("x", shape=("m", 1))
+        ctx = context_of(column)
+        outer = ctx.matmul(column, ctx.transpose(column))
+        return equation(outer, ctx.transpose(outer))
+    assert _run(symmetric).verdict == PROVED
+
+
+def test_a_product_is_not_its_operands_entrywise_product():
+    def build(x):
+        big, other = x.tensor("X", shape=("m", "n")), x.tensor("Y", shape=("n", "k"))
+        ctx = context_of(big)
+        return equation(ctx.matmul(big, other), ctx.matmul(big, other) + 0 * ctx.matmul(big, other) + 1)
+    assert _run(build).verdict != PROVED
+
+
+def _product_bound(count, gram=False):
+    def build(x):
+        u = _unit(x)
+        big = x.tensor("X", shape=("m", "n"))
+        other = None if gram else x.tensor("Y", shape=("n", "k"))
+        ctx = context_of(big)
+        right = (lambda: ctx.transpose(big)) if gram else (lambda: other)
+        exact = ctx.matmul(big, right())
+        with x.rounding(u) as rounded:
+            computed = ctx.matmul(big, right())
+        gamma = rounded.summation_bound(ctx.shape(big)[1])
+        sizes = ctx.matmul(ctx.abs(big), ctx.transpose(ctx.abs(big)) if gram else ctx.abs(other))
+        return inequality(ctx.abs(computed - exact), count(u, gamma) * sizes)
+    return build
+
+
+@pytest.mark.parametrize("gram", [False, True], ids=["X·Y", "X·Xᵀ"])
+def test_a_rounded_product_is_within_gamma_n_of_the_product_of_sizes(gram):
+    # Higham's (3.13): each product rounds once, the n − 1 additions within γ_{n−1}
+    assert _run(_product_bound(lambda u, gamma: (1 + u) * (1 + gamma) - 1, gram)).verdict == PROVED
+    # one rounding fewer: false at n = 1 (fl(x·y) is x·y rounded once)
+    assert _run(_product_bound(lambda u, gamma: gamma, gram)).verdict != PROVED
+    # relative to the product itself: false where its terms cancel
+    def relative(x):
+        u = _unit(x)
+        big = x.tensor("X", shape=("m", "n"))
+        ctx = context_of(big)
+        exact = ctx.matmul(big, ctx.transpose(big))
+        with x.rounding(u):
+            computed = ctx.matmul(big, ctx.transpose(big))
+        return inequality(ctx.abs(computed - exact), 3 * u * ctx.abs(exact))
+    assert _run(relative).verdict != PROVED
+
+
+def test_two_entries_of_a_rounded_matrix_round_independently():
+    # fl(X·Xᵀ) need not be symmetric (BLAS adds the (i, k) and (k, i) entries in its own orders):
+    # the transpose's entry at (i, i2) is another entry, with roundings of its own
+    def inside(x):
+        u = _unit(x)
+        big = x.tensor("X", shape=("m", "n"))
+        ctx = context_of(big)
+        with x.rounding(u):
+            gram = ctx.matmul(big, ctx.transpose(big))
+            skew = gram - ctx.transpose(gram)
+        return inequality(ctx.abs(skew), 0 * u)
+    assert _run(inside).verdict != PROVED
+
+    def outside(x):     # no fresh roundings outside the block: refused, never shared
+        u = _unit(x)
+        big = x.tensor("X", shape=("m", "n"))
+        ctx = context_of(big)
+        with x.rounding(u):
+            gram = ctx.matmul(big, ctx.transpose(big))
+        return equation(gram, ctx.transpose(gram))
+    result = _run(outside)
+    assert result.verdict != PROVED and "rounds independently" in result.reason, result.reason
+
+
+def _newton_schulz(products=7, sums=2):
+    return lambda x: newton_schulz_contract(x, products, sums)
+
+
+def test_muons_newton_schulz_step_has_a_proved_float_contract():
+    assert _run(_newton_schulz()).verdict == PROVED
+
+
+@pytest.mark.parametrize("products, sums", [(6, 2), (7, 1)])
+def test_the_newton_schulz_contract_needs_every_rounding_it_counts(products, sums):
+    # A·A·X's entry: X·Xᵀ (a product, n additions), A·A (a product, m additions), c·, + b·A,
+    # ·X (a product, m additions), + a·X: seven roundings and two sums over each axis
+    assert _run(_newton_schulz(products, sums)).verdict != PROVED
+
+
+def _exact(matrix):
+    return [[Fraction(float(v)) for v in row] for row in matrix]
+
+
+def _product(left, right):
+    return [[sum(left[i][k] * right[k][j] for k in range(len(right))) for j in range(len(right[0]))]
+            for i in range(len(left))]
+
+
+def _transpose(matrix):
+    return [list(column) for column in zip(*matrix)]
+
+
+def _step(x, a, b, c):
+    gram = _product(x, _transpose(x))
+    square = _product(gram, gram)
+    inner = [[b * g + c * s for g, s in zip(gr, sr)] for gr, sr in zip(gram, square)]
+    return [[a * v + w for v, w in zip(xr, wr)] for xr, wr in zip(x, _product(inner, x))]
+
+
+@pytest.mark.parametrize("dtype, unit", [(np.float32, Fraction(1, 2**24)), (np.float64, Fraction(1, 2**53))])
+def test_the_newton_schulz_contract_holds_in_numpy(dtype, unit):
+    """NumPy's Newton–Schulz step (muon's own code, torch's coefficients) against the exact step
+    from the same float input, in exact rationals: within the proved bound at every entry, for
+    shapes wide and tall and inputs of Muon's norm (‖X‖_F ≤ 1) or far from it."""
+    rng = np.random.default_rng(5)
+    coefficients = [dtype(v) for v in (3.4445, -4.775, 2.0315)]     # in the tensor's dtype, as the contract has them
+    a, b, c = (Fraction(float(v)) for v in coefficients)
+    worst = 0.0
+    for m, n in [(2, 3), (4, 7), (6, 4), (1, 5)]:
+        for scale in (1.0, 0.1, 3.0):
+            x = rng.normal(size=(m, n))
+            x = (scale * x / np.linalg.norm(x)).astype(dtype)
+            computed = muon.newton_schulz_step(x, *coefficients)
+            exact_x = _exact(x)
+            exact = _step(exact_x, a, b, c)
+            sizes = _step([[abs(v) for v in row] for row in exact_x], abs(a), abs(b), abs(c))
+            gamma = lambda k: (k - 1) * unit / (1 - (k - 1) * unit)
+            kappa = (1 + unit) ** 7 * (1 + gamma(n)) ** 2 * (1 + gamma(m)) ** 2 - 1
+            for i in range(m):
+                for j in range(n):
+                    error = abs(Fraction(float(computed[i][j])) - exact[i][j])
+                    assert error <= kappa * sizes[i][j], (m, n, scale, i, j)
+                    worst = max(worst, float(error / (kappa * sizes[i][j])))
+    assert worst > 1e-4       # the check compares real errors, not zeros
