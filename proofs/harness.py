@@ -299,8 +299,10 @@ class Given:
         """``value`` (a scalar) with its products of sums multiplied out — the form a claimed
         float error bound's coefficients take, so that each term meets the error analysis's
         (``symbolic.propagation.dominated`` groups by products, and keeps a u-free sum whole)."""
+        if isinstance(value, SymTensor) and value.is_row:     # a row's generic entry (a bound over a matrix)
+            return SymTensor((multiplied_out(value.entries[0]),), value.shape, value.ops, value.conditions)
         if not isinstance(value, SymScalar):
-            raise TheoremError("multiplied_out takes a scalar computed from the theorem's variables")
+            raise TheoremError("multiplied_out takes a scalar or a row computed from the theorem's variables")
         return SymScalar(multiplied_out(value.expr), value.ops, value.conditions)
 
     def fresh(self, name: str, like: Any, entries: str = "real") -> Any:

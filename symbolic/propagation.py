@@ -379,13 +379,16 @@ class Propagation:
         Π_{i∈S} eᵢ · Π_{i∉S} |Eᵢ| — no term that must cancel, so an error never merges into
         a value (a rounding of float64 scalars is a number, not a multiple of u)."""
         fixed = sympy.Mul(*[self.magnitude(p.value, p.sign) for p in parts if p.error == 0])
-        moving = [p for p in parts if p.error != 0]
+        # a factor whose value is 0 (σ·(h − 1), a rounding's own error) is in every nonzero term:
+        # the sets without it are skipped, not multiplied out (2^k terms for k such factors)
+        zero = [p for p in parts if p.error != 0 and p.value == 0]
+        moving = [p for p in parts if p.error != 0 and p.value != 0]
         total = []
         for chosen in itertools.product((False, True), repeat=len(moving)):
-            if any(chosen):
+            if any(chosen) or zero:
                 total.append(sympy.Mul(*[p.error if c else self.magnitude(p.value, p.sign)
                                          for p, c in zip(moving, chosen)]))
-        return fixed * sympy.Add(*total)
+        return fixed * sympy.Mul(*[p.error for p in zero]) * sympy.Add(*total)
 
     def relative(self, value, rel: tuple, sign) -> Node:
         """A node with relative bound N/(1 − D): its absolute error is N·c·|E| with the number

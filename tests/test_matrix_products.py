@@ -10,10 +10,10 @@ import sympy
 
 from optim import muon
 from optim.context import context_of
-from proofs.harness import PROVED, REFUTED, Theorem, equation, inequality
+from proofs.harness import PROVED, REFUTED, Theorem, build_theorem, equation, inequality
 from proofs.runner import run_theorem
 from proofs.theorems.precision import newton_schulz_contract
-from symbolic.tensor import SymScalar
+from symbolic import prover
 
 TINY = sympy.Rational(1, 2**24)
 
@@ -132,11 +132,20 @@ def test_muons_newton_schulz_step_has_a_proved_float_contract():
     assert _run(_newton_schulz()).verdict == PROVED
 
 
+def _shown_by_the_error_analysis(build) -> bool:
+    """Whether the forward error analysis shows the claim (the method that proves the contract;
+    a claim it does not show would leave the other deciders minutes on a thousand-term bound)."""
+    data = build_theorem(Theorem("Test.matrix_products", "a claim", PROVED, build, "A claim.", __name__))
+    return all(prover._by_error_propagation(ob, data.variables, 0, list(data.hypotheses)) is not None
+               for ob in data.obligations)
+
+
 @pytest.mark.parametrize("products, sums", [(6, 2), (7, 1)])
 def test_the_newton_schulz_contract_needs_every_rounding_it_counts(products, sums):
     # A·A·X's entry: X·Xᵀ (a product, n additions), A·A (a product, m additions), c·, + b·A,
     # ·X (a product, m additions), + a·X: seven roundings and two sums over each axis
-    assert _run(_newton_schulz(products, sums)).verdict != PROVED
+    assert _shown_by_the_error_analysis(_newton_schulz())
+    assert not _shown_by_the_error_analysis(_newton_schulz(products, sums))
 
 
 def _exact(matrix):
@@ -184,3 +193,95 @@ def test_the_newton_schulz_contract_holds_in_numpy(dtype, unit):
                     assert error <= kappa * sizes[i][j], (m, n, scale, i, j)
                     worst = max(worst, float(error / (kappa * sizes[i][j])))
     assert worst > 1e-4       # the check compares real errors, not zeros
+
+
+# ---------------------------------------------------------------------------------------
+# A float input known to within B of the exact one (``rounded.within``): the later
+# Newton–Schulz steps, whose input is the last step's float result.
+
+def _gram_within(carried: bool):
+    def build(x):
+        u = _unit(x)
+        big = x.tensor("X", shape=("m", "n"))
+        error = x.tensor("B", shape=("m", "n"), entries="nonnegative")
+        ctx = context_of(big)
+        gram = lambda y: ctx.matmul(y, ctx.transpose(y))
+        exact = gram(big)
+        with x.rounding(u) as rounded:
+            computed = gram(rounded.within(big, error))
+        kappa = (1 + u) * (1 + rounded.summation_bound(ctx.shape(big)[1])) - 1
+        if carried:     # the input's error through the product on sizes, and the product's own roundings
+            bound = x.multiplied_out((1 + kappa) * gram(ctx.abs(big) + error) - gram(ctx.abs(big)))
+        else:
+            bound = x.multiplied_out(kappa * gram(ctx.abs(big) + error))
+        return inequality(ctx.abs(computed - exact), bound)
+    return build
+
+
+def test_a_products_input_error_is_carried_through_it_on_sizes():
+    assert _run(_gram_within(carried=True)).verdict == PROVED
+    assert not _shown_by_the_error_analysis(_gram_within(carried=False))
+
+
+def test_within_takes_an_exact_row_and_bounds_of_its_shape():
+    def build(bad):
+        def theorem(x):
+            u = _unit(x)
+            big = x.tensor("X", shape=("m", "n"))
+            with x.rounding(u) as rounded:
+                if bad == "rounded":
+                    rounded.within(big * 3, x.tensor("B", shape=("m", "n")))
+                elif bad == "shape":
+                    rounded.within(big, x.tensor("B", shape=("n", "m")))
+                else:
+                    near = rounded.within(big, x.tensor("B", shape=("m", "n")))
+                    assert rounded.exact(near).entries == big.entries    # η = 0: the value itself
+            return inequality(0 * u, u)
+        return theorem
+    for bad in ("rounded", "shape"):
+        result = _run(build(bad))
+        assert result.verdict != PROVED and "within takes" in result.reason, result.reason
+    assert _run(build("none")).verdict == PROVED
+
+
+def test_five_newton_schulz_steps_stay_within_the_chained_contract():
+    """Muon's five steps in float32 from a normalised float input X₀ (Muon's own code), against
+    the exact iterates from the same X₀ (arb balls, 300 bits): within B₅, where B₀ = 0 and
+    Bₖ₊₁ = (1 + κ)·Q(|Xₖ| + Bₖ) − Q(|Xₖ|) — the proved step contract, used five times."""
+    flint = pytest.importorskip("flint")
+    flint.ctx.prec = 300
+    rng = np.random.default_rng(9)
+    coefficients = [np.float32(v) for v in (3.4445, -4.775, 2.0315)]
+    a, b, c = (flint.arb(float(v)) for v in coefficients)
+    unit = flint.arb(2) ** -24
+
+    def matmul(left, right):
+        return [[sum((left[i][k] * right[k][j] for k in range(len(right))), flint.arb(0))
+                 for j in range(len(right[0]))] for i in range(len(left))]
+
+    def step(x, a, b, c):
+        gram = matmul(x, [list(col) for col in zip(*x)])
+        inner = [[b * g + c * s for g, s in zip(gr, sr)] for gr, sr in zip(gram, matmul(gram, gram))]
+        return [[a * v + w for v, w in zip(xr, wr)] for xr, wr in zip(x, matmul(inner, x))]
+
+    checked = 0
+    for m, n in [(3, 5), (4, 4), (2, 7)]:
+        x = rng.normal(size=(m, n))
+        floats = (x / np.linalg.norm(x)).astype(np.float32)
+        exact = [[flint.arb(float(v)) for v in row] for row in floats]
+        bound = [[flint.arb(0)] * n for _ in range(m)]
+        gamma = lambda k: (k - 1) * unit / (1 - (k - 1) * unit)
+        kappa = (1 + unit) ** 7 * (1 + gamma(n)) ** 2 * (1 + gamma(m)) ** 2 - 1
+        for _ in range(5):
+            sizes = [[abs(v) for v in row] for row in exact]
+            widened = [[s + e for s, e in zip(sr, er)] for sr, er in zip(sizes, bound)]
+            big, small = step(widened, abs(a), abs(b), abs(c)), step(sizes, abs(a), abs(b), abs(c))
+            bound = [[(1 + kappa) * w - s for w, s in zip(wr, sr)] for wr, sr in zip(big, small)]
+            exact = step(exact, a, b, c)
+            floats = muon.newton_schulz_step(floats, *coefficients)
+        for i in range(m):
+            for j in range(n):
+                error = abs(flint.arb(float(floats[i][j])) - exact[i][j])
+                assert error.upper() <= bound[i][j].lower(), (m, n, i, j)
+                checked += 1
+    assert checked == 15 + 16 + 14

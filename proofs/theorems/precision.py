@@ -1519,22 +1519,34 @@ NEWTON_SCHULZ_STEP = (
     "before it and the conversion of torch's Python coefficients are not in it)")
 
 
-def newton_schulz_contract(x: Given, products: int = 7, sums: int = 2):
+NEWTON_SCHULZ_PERTURBED = (
+    "|fl(q(X̂)) − q(X)| ≤ (1 + κ)·Q(|X| + B) − Q(|X|) entry by entry, for every float input X̂ with |X̂ − X| ≤ B,  "
+    "κ = (1 + u)⁷(1 + γₙ)²(1 + γₘ)² − 1,  Q(Y) = |a|·Y + (|b|·YYᵀ + |c|·YYᵀYYᵀ)·Y the step on sizes,  "
+    "q(X) = a·X + (b·A + c·A·A)·X,  A = X·Xᵀ,  X, B of any shape (m, n),  " + UNIT_RANGE
+    + "; a, b, c exact values of the tensor's dtype.  Five steps: B₀ the input's error, "
+    "Bₖ₊₁ = (1 + κ)·Q(|Xₖ| + Bₖ) − Q(|Xₖ|) over the exact iterates Xₖ")
+
+
+def newton_schulz_contract(x: Given, products: int = 7, sums: int = 2, perturbed: bool = False):
     """One Newton–Schulz step of Muon (``muon.newton_schulz_step``, the code torch's two addmm
     follow) on an (m, n) matrix of symbolic lengths, against its majorant: the same code on |X|,
     |a|, |b|, |c|.  Each product's sums are signed: their errors are relative to the majorant,
     never to q(X) itself (A·A·X may cancel to 0)."""
     u = unit_roundoff(x)
     big = x.tensor("X", shape=("m", "n"))
+    error = x.tensor("B", shape=("m", "n"), entries="nonnegative") if perturbed else None
     a, b, c = x.real("a"), x.real("b"), x.real("c")
     ctx = context_of(big)
     exact = muon.newton_schulz_step(big, a, b, c)
     with x.rounding(u) as rounded:
-        computed = muon.newton_schulz_step(big, a, b, c)
+        computed = muon.newton_schulz_step(rounded.within(big, error) if perturbed else big, a, b, c)
     gamma_m, gamma_n = (rounded.summation_bound(d) for d in ctx.shape(big))
     kappa = x.multiplied_out((1 + u) ** products * (1 + gamma_n) ** sums * (1 + gamma_m) ** sums - 1)
-    size = muon.newton_schulz_step(ctx.abs(big), abs(a), abs(b), abs(c))
-    return inequality(ctx.abs(computed - exact), kappa * size)
+    sizes = lambda y: muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
+    if perturbed:
+        bound = x.multiplied_out((1 + kappa) * sizes(ctx.abs(big) + error) - sizes(ctx.abs(big)))
+        return inequality(ctx.abs(computed - exact), bound)
+    return inequality(ctx.abs(computed - exact), kappa * sizes(ctx.abs(big)))
 
 
 @theorem("Optim.Muon.float_newton_schulz_step_error_le", form="inequality", source=SOURCE,
@@ -1544,3 +1556,13 @@ def muon_newton_schulz_step(x: Given):
     roundings of products and additions on its way and two sums over each axis (X·Xᵀ over n,
     then A·A and the product with X over m); the bound is the code run on the majorants."""
     return newton_schulz_contract(x)
+
+
+@theorem("Optim.Muon.float_newton_schulz_step_error_le_perturbed", form="inequality", source=SOURCE,
+         time_limit=SLOW, statement=NEWTON_SCHULZ_PERTURBED)
+def muon_newton_schulz_step_perturbed(x: Given):
+    """One Newton–Schulz step from a float input known to within B of the exact iterate X (the
+    last step's result): the input's error carried through the step on sizes, Q(|X| + B) − Q(|X|),
+    and the step's own roundings, κ·Q(|X| + B).  Shown for every X̂ within B (``rounded.within``),
+    it chains: five steps are five uses of it, Bₖ from the step before."""
+    return newton_schulz_contract(x, perturbed=True)
