@@ -831,6 +831,7 @@ def build_theorem(theorem: Theorem) -> TheoremData:
     tensor.ROW_TOTALS.clear()
     tensor.MAJORIZED.clear()
     tensor.ROUNDING_ERRORS.clear()
+    tensor.NONNEGATIVE_ENTRIES.clear()     # B_i_j ≥ 0 in one theorem is a real B_i_j in the next
     paths = explore(lambda: _run_build(theorem))
     first_given, first_form, _ = paths[0].result
     specs = [s for s in first_given.specs() if s.note not in ROUNDING_NOTES]

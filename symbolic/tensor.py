@@ -295,8 +295,8 @@ def _entry_at(entry: sympy.Symbol, axes: tuple) -> sympy.Symbol:
         ROW_INDICES[symbol] = letter
         ENTRY_OF[symbol] = (name, declared, tuple(axes), assumptions)
         ALIAS_ENTRIES.add(symbol)
-        if entry in NONNEGATIVE_ENTRIES:
-            NONNEGATIVE_ENTRIES.add(symbol)
+    if entry in NONNEGATIVE_ENTRIES:    # the set is the running theorem's (cleared at each build)
+        NONNEGATIVE_ENTRIES.add(symbol)
     return symbol
 
 

@@ -285,3 +285,32 @@ def test_five_newton_schulz_steps_stay_within_the_chained_contract():
                 assert error.upper() <= bound[i][j].lower(), (m, n, i, j)
                 checked += 1
     assert checked == 15 + 16 + 14
+
+
+def test_renaming_an_index_never_captures_it():
+    # S = Σ_(i2<m) X_i2_j·X_i_j, free in i: moving i to i2 must rename the sum's own i2 first,
+    # or S would become Σ X_i2_j² — another value
+    from symbolic.tensor import RowSum, SymTensor, _entry_at, alias_of, renamed
+    m, n = sympy.Symbol("m", integer=True, positive=True), sympy.Symbol("n", integer=True, positive=True)
+    entry = SymTensor.symbols("X", (m, n), real=True).entries[0]
+    second, third = _entry_at(entry, (alias_of(m, 1), n)), _entry_at(entry, (alias_of(m, 2), n))
+    total = RowSum(second * entry, alias_of(m, 1))
+    moved = renamed(total, {m: alias_of(m, 1)})
+    assert moved == RowSum(third * second, alias_of(m, 2))
+    assert moved != RowSum(second ** 2, alias_of(m, 1))
+
+
+def test_a_tensors_sign_is_the_running_theorems_own():
+    # B ≥ 0 in one theorem says nothing of a real B in the next: fl(Σ B_i) is within Γ·Σ|B|, not Γ·Σ B
+    def declared(entries):
+        def build(x):
+            u = _unit(x)
+            values = x.tensor("B", length="n", entries=entries)
+            ctx = context_of(values)
+            exact = values.sum()
+            with x.rounding(u) as rounded:
+                computed = values.sum()
+            return inequality(ctx.abs(computed - exact), rounded.summation_bound(ctx.shape(values)[0]) * exact)
+        return build
+    assert _shown_by_the_error_analysis(declared("nonnegative"))
+    assert not _shown_by_the_error_analysis(declared("real"))
