@@ -236,13 +236,13 @@ ROW_TOTALS: list = []
 MAJORIZED: list = []
 INDEX_LETTERS = {1: "i", 2: "ij", 3: "hij"}   # a row's indices, by its number of axes
 # A row's entry symbol -> (its tensor's name, its declared shape, the axes it stands at, its
-# assumptions): the same tensor at other indices (X_k_j beside X_i_j) is another symbol.
+# assumptions): the same tensor at other indices (X_i2_j beside X_i_j) is another symbol.
 ENTRY_OF: dict = {}
 
 # ---------------------------------------------------------------------------------------
 # Aliases: a second index over one axis.  X·Xᵀ of an (m, n) matrix is an (m, m) matrix, whose
-# entry Σ_j X_i_j·X_k_j needs two indices i, k over the rows: k is the index of m′, an alias of
-# m — another length symbol that stands for m.  A product or the code's shapes always see m
+# entry Σ_j X_i_j·X_i2_j needs two indices i, i2 over the rows: i2 is the index of m′, an alias
+# of m — another length symbol that stands for m.  A product or the code's shapes always see m
 # (``base_length``); only entries and sums tell the indices apart.  Renaming an index (the same
 # tensor at another index) is capture-avoiding (a sum binding the new name is renamed first),
 # and in the rounding model it gives every rounding error of the renamed value a fresh copy:
@@ -283,7 +283,7 @@ def _primes(d: sympy.Symbol) -> int:
 
 
 def _entry_at(entry: sympy.Symbol, axes: tuple) -> sympy.Symbol:
-    """A row's entry symbol at other indices: X_i_j at (m′, n) is X_i′_j."""
+    """A row's entry symbol at other indices: X_i_j at (m′, n) is X_i2_j."""
     name, declared, _, assumptions = ENTRY_OF[entry]
     letters = dict(row_indices(declared))
     by_base = {d: letter for letter, d in letters.items()}
