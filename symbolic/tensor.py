@@ -290,10 +290,11 @@ def _entry_at(entry: sympy.Symbol, axes: tuple) -> sympy.Symbol:
     letter = {d: by_base[base_length(d)] + (str(_primes(d) + 1) if _primes(d) else "")
               for d in axes if isinstance(d, sympy.Symbol)}
     symbol = sympy.Symbol(f"{name}_{'_'.join(letter.values())}", **assumptions)   # X_i2_j: an identifier
-    if symbol not in ENTRY_OF:
-        ROW_ENTRIES[symbol] = frozenset(letter)
-        ROW_INDICES[symbol] = letter
-        ENTRY_OF[symbol] = (name, declared, tuple(axes), assumptions)
+    # registered each time: an earlier theorem's X (other lengths, of the same names) left its own
+    ROW_ENTRIES[symbol] = frozenset(letter)
+    ROW_INDICES[symbol] = letter
+    ENTRY_OF[symbol] = (name, declared, tuple(axes), assumptions)
+    if tuple(axes) != tuple(declared):      # moved back to its own indices, it is the declared entry
         ALIAS_ENTRIES.add(symbol)
     if entry in NONNEGATIVE_ENTRIES:    # the set is the running theorem's (cleared at each build)
         NONNEGATIVE_ENTRIES.add(symbol)
