@@ -965,7 +965,7 @@ def _entries_as_variables(data: TheoremData) -> TheoremData:
             if isinstance(e, sympy.Basic):
                 present |= e.free_symbols & ALIAS_ENTRIES
     domains = {v.name: v.domain for v in data.variables}
-    added = [VariableSpec(str(symbol), domains[ENTRY_OF[symbol][0]], (symbol,),
+    added = [VariableSpec(str(symbol), domains.get(ENTRY_OF[symbol][0], "real"), (symbol,),   # real: no sign assumed
                           note=f"{ENTRY_OF[symbol][0]}'s entry at other indices, a variable of its own")
              for symbol in sorted(present, key=str)]
     return replaced(data, variables=list(data.variables) + added) if added else data
