@@ -952,6 +952,15 @@ def _square_root_of(term: sympy.Expr) -> sympy.Expr | None:
     return base
 
 
+def _expressions(ob: Obligation):
+    """Every expression an obligation holds: its pairs' sides, hypotheses, path and conditions."""
+    yield from (e for _, lhs, rhs in ob.pairs for e in (lhs, rhs))
+    yield from ob.hypotheses
+    yield from ob.path
+    yield from (c.expr for c in ob.conditions)
+    yield from (c.exponent for c in ob.conditions if c.exponent is not None)
+
+
 def _entries_as_variables(data: TheoremData) -> TheoremData:
     """A matrix's entry at a second index that an obligation still holds outside a sum (x_i·x_i2
     of an outer product) as a variable of its own, in the matrix's domain."""
@@ -960,8 +969,7 @@ def _entries_as_variables(data: TheoremData) -> TheoremData:
     from symbolic.tensor import ALIAS_ENTRIES, ENTRY_OF
     present = set()
     for ob in data.obligations:
-        for e in [x for _, lhs, rhs in ob.pairs for x in (lhs, rhs)] + list(ob.hypotheses) + list(ob.path) + \
-                [c.expr for c in ob.conditions]:
+        for e in _expressions(ob):
             if isinstance(e, sympy.Basic):
                 present |= e.free_symbols & ALIAS_ENTRIES
     domains = {v.name: v.domain for v in data.variables}
@@ -971,7 +979,7 @@ def _entries_as_variables(data: TheoremData) -> TheoremData:
     return replaced(data, variables=list(data.variables) + added) if added else data
 
 
-def _independent_entries(data: TheoremData, exprs) -> TheoremData:
+def _independent_entries(data: TheoremData) -> TheoremData:
     """An obligation that holds a matrix's entry at a second index of one axis (X_i2_j beside
     X_i_j, from X·Xᵀ) proves the claim for independent values of the two, i = i2 among them: a
     generalisation, sound for PROVED; a counterexample may need i ≠ i2, which a one-row matrix
@@ -982,7 +990,7 @@ def _independent_entries(data: TheoremData, exprs) -> TheoremData:
     from symbolic.tensor import ALIAS_ENTRIES
 
     def aliased(ob: Obligation) -> bool:
-        return any(isinstance(e, sympy.Basic) and e.free_symbols & ALIAS_ENTRIES for e in exprs(ob))
+        return any(isinstance(e, sympy.Basic) and e.free_symbols & ALIAS_ENTRIES for e in _expressions(ob))
 
     return replaced(data, obligations=[
         replaced(ob, shape=f"{ob.shape}; {INDEPENDENT_ENTRIES}", refutes_theorem=False) if aliased(ob) else ob
@@ -1000,16 +1008,9 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
     from symbolic.obligation import ABSTRACTED_SUMS
     from symbolic.tensor import RowSum, base_length
 
-    def exprs(ob: Obligation):
-        yield from (e for _, lhs, rhs in ob.pairs for e in (lhs, rhs))
-        yield from ob.hypotheses
-        yield from ob.path
-        yield from (c.expr for c in ob.conditions)
-        yield from (c.exponent for c in ob.conditions if c.exponent is not None)
-
-    data = _independent_entries(data, exprs)
+    data = _independent_entries(data)
     atoms: dict = {}
-    for e in [e for ob in data.obligations for e in exprs(ob)] + list(data.hypotheses):
+    for e in [e for ob in data.obligations for e in _expressions(ob)] + list(data.hypotheses):
         if isinstance(e, sympy.Basic):
             for atom in sorted(e.atoms(RowSum), key=sympy.default_sort_key):
                 atoms.setdefault(atom, None)
@@ -1041,7 +1042,7 @@ def _sums_as_variables(data: TheoremData) -> TheoremData:
     majorized = list(dict.fromkeys((t, e) for t, e in MAJORIZED if t != e and t.atoms(RowSum)))
     obligations = []
     for ob in data.obligations:
-        present = set().union(*(e.atoms(RowSum) for e in exprs(ob) if isinstance(e, sympy.Basic)))
+        present = set().union(*(e.atoms(RowSum) for e in _expressions(ob) if isinstance(e, sympy.Basic)))
         touched = bool(present)
         radicands = {c.expr for c in ob.conditions if c.kind == AT_LEAST_ZERO}
         # each sum the build took of a summand ≥ 0 (where the obligation is defined), over sums

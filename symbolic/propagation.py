@@ -440,8 +440,8 @@ class Propagation:
         terms = []
         for term in sympy.Add.make_args(value):
             coefficient, factors = term.as_coeff_mul()
-            sizes = [self.majorants.get(f, None) if f in self.majorants else
-                     (f if self.k.how_nonnegative(f) else sympy.Abs(f)) for f in factors]
+            sizes = [self.majorants[f] if f in self.majorants else
+                     f if self.k.how_nonnegative(f) else sympy.Abs(f) for f in factors]
             terms.append(abs(coefficient) * sympy.Mul(*sizes))
         return sympy.Add(*terms)
 

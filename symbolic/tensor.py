@@ -279,7 +279,8 @@ def unused_alias(length: sympy.Symbol, taken: Any) -> sympy.Symbol:
 
 
 def _primes(d: sympy.Symbol) -> int:
-    return 0 if d not in ALIAS_BASE else next(r for (_, r), a in _ALIASES.items() if a == d)
+    """r for the r-th alias (its name is its length's and r primes)."""
+    return len(d.name) - len(base_length(d).name)
 
 
 def _entry_at(entry: sympy.Symbol, axes: tuple) -> sympy.Symbol:
@@ -970,27 +971,17 @@ class SymTensor(Sym):
         """The matrix product of two 2-d tensors, explicit or of symbolic lengths (``_row_matmul``)."""
         if self.is_row or other.is_row:
             return _row_matmul(self, other)
-        if CONCRETE_CHECK and ROUNDING is not None:
-            return self._concrete_rounded_matmul(other)
-        _check_modeled("matmul")
+        # the second check's explicit run of a product of rows in the rounding model: one instance
+        # of it (each product times one δ of the operation, the additions exact, as its sums)
+        if not (CONCRETE_CHECK and ROUNDING is not None):
+            _check_modeled("matmul")
         left, right = self._explicit("a matrix product"), other._explicit("a matrix product")
         if len(left) != 2 or len(right) != 2 or left[1] != right[0]:
             raise ValueError(f"matmul of shapes {left} and {right}")
         (m, k), n = left, right[1]
-        entries = [sympy.Add(*(self.entries[i * k + j] * other.entries[j * n + c] for j in range(k)))
-                   for i in range(m) for c in range(n)]
-        return SymTensor(entries, (m, n), self.ops | other.ops | {"matmul"}, self.conditions | other.conditions)
-
-    def _concrete_rounded_matmul(self, other: "SymTensor") -> "SymTensor":
-        """The second check's explicit run of a product of rows in the rounding model: one instance
-        of it (each product times one δ of the operation, the additions exact, as its sums)."""
-        left, right = self.shape, other.shape
-        if len(left) != 2 or len(right) != 2 or left[1] != right[0]:
-            raise ValueError(f"matmul of shapes {left} and {right}")
-        (m, k), n = left, right[1]
-        delta = _fresh_error("tensor", "mul")
-        factor = 1 if delta is None else 1 + delta
-        entries = [sympy.Add(*(self.entries[i * k + j] * other.entries[j * n + c] * factor for j in range(k)))
+        delta = _fresh_error("tensor", "mul") if ROUNDING is not None else None
+        rounding = 1 if delta is None else 1 + delta
+        entries = [rounding * sympy.Add(*(self.entries[i * k + j] * other.entries[j * n + c] for j in range(k)))
                    for i in range(m) for c in range(n)]
         return SymTensor(entries, (m, n), self.ops | other.ops | {"matmul"}, self.conditions | other.conditions)
 
@@ -1117,7 +1108,7 @@ def _row_broadcast_apply(op: str, fn, first: SymTensor, others: tuple, tensors: 
 def _row_matmul(left: SymTensor, right: SymTensor) -> SymTensor:
     """L·R for rows of symbolic lengths, L of shape (a, b), R of (b, c): the entry at (i, k) is
     Σ_β L_i_β·R_β_k over a fresh index β of b's axis; where a and c are one length (X·Xᵀ), c
-    becomes an alias (k, the index of m′).  In the rounding model each product rounds and the
+    becomes an alias (m′, whose index is i2).  In the rounding model each product rounds and the
     sum is a row sum (``rounded_row_total``: of one sign or not); the renamed operands' roundings
     are fresh copies.  NumPy's matmul (BLAS) adds in any order and may fuse a product into its
     addition: within the same bound (a fused product is δ = 0)."""
@@ -1126,10 +1117,7 @@ def _row_matmul(left: SymTensor, right: SymTensor) -> SymTensor:
         raise ValueError(f"matmul of shapes {_show(left.shape)} and {_show(right.shape)}: two matrices of "
                          "symbolic lengths, the first's columns the second's rows")
     (a, b), (b2, c) = left.shape, right.shape
-    if isinstance(c, sympy.Symbol) and isinstance(a, sympy.Symbol) and base_length(c) == base_length(a):
-        c_new = c if c != a else unused_alias(c, {a, b, b2})
-    else:
-        c_new = c
+    c_new = unused_alias(c, {a, b, b2}) if c == a and isinstance(c, sympy.Symbol) else c
     ops = left.ops | right.ops | {"matmul"}
     conditions = left.conditions | right.conditions
     if b == 1:       # an outer product: one term, no sum
@@ -1148,15 +1136,12 @@ def _row_matmul(left: SymTensor, right: SymTensor) -> SymTensor:
 
 
 def _rounded_product(product: sympy.Expr, *factors: sympy.Expr) -> sympy.Expr:
-    if ROUNDING is None or exact_in_floats("mul", list(factors)):
-        return product
-    delta = _fresh_error("tensor", "mul")
-    return product if delta is None else product * (1 + delta)
+    return product if exact_in_floats("mul", list(factors)) else _with_error("tensor", product, "mul")
 
 
 def aligned(x: Any, shape: tuple) -> Any:
     """A row operand of an elementwise operation with its axes named as ``shape``'s, where they
-    are one axis under two names (A of shape (m, m′) and Aᵀ of (m′, m)): Aᵀ's entry at (i, i′)."""
+    are one axis under two names (A of shape (m, m′) and Aᵀ of (m′, m)): Aᵀ's entry at (i, i2)."""
     if not (isinstance(x, SymTensor) and x.is_row and isinstance(shape, tuple)) or x.shape == shape:
         return x
     mapping = {}

@@ -148,6 +148,10 @@ def test_the_newton_schulz_contract_needs_every_rounding_it_counts(products, sum
     assert not _shown_by_the_error_analysis(_newton_schulz(products, sums))
 
 
+def _gamma(k, unit):
+    return (k - 1) * unit / (1 - (k - 1) * unit)
+
+
 def _exact(matrix):
     return [[Fraction(float(v)) for v in row] for row in matrix]
 
@@ -185,8 +189,7 @@ def test_the_newton_schulz_contract_holds_in_numpy(dtype, unit):
             exact_x = _exact(x)
             exact = _step(exact_x, a, b, c)
             sizes = _step([[abs(v) for v in row] for row in exact_x], abs(a), abs(b), abs(c))
-            gamma = lambda k: (k - 1) * unit / (1 - (k - 1) * unit)
-            kappa = (1 + unit) ** 7 * (1 + gamma(n)) ** 2 * (1 + gamma(m)) ** 2 - 1
+            kappa = (1 + unit) ** 7 * (1 + _gamma(n, unit)) ** 2 * (1 + _gamma(m, unit)) ** 2 - 1
             for i in range(m):
                 for j in range(n):
                     error = abs(Fraction(float(computed[i][j])) - exact[i][j])
@@ -255,29 +258,19 @@ def test_five_newton_schulz_steps_stay_within_the_chained_contract():
     a, b, c = (flint.arb(float(v)) for v in coefficients)
     unit = flint.arb(2) ** -24
 
-    def matmul(left, right):
-        return [[sum((left[i][k] * right[k][j] for k in range(len(right))), flint.arb(0))
-                 for j in range(len(right[0]))] for i in range(len(left))]
-
-    def step(x, a, b, c):
-        gram = matmul(x, [list(col) for col in zip(*x)])
-        inner = [[b * g + c * s for g, s in zip(gr, sr)] for gr, sr in zip(gram, matmul(gram, gram))]
-        return [[a * v + w for v, w in zip(xr, wr)] for xr, wr in zip(x, matmul(inner, x))]
-
     checked = 0
     for m, n in [(3, 5), (4, 4), (2, 7)]:
         x = rng.normal(size=(m, n))
         floats = (x / np.linalg.norm(x)).astype(np.float32)
         exact = [[flint.arb(float(v)) for v in row] for row in floats]
         bound = [[flint.arb(0)] * n for _ in range(m)]
-        gamma = lambda k: (k - 1) * unit / (1 - (k - 1) * unit)
-        kappa = (1 + unit) ** 7 * (1 + gamma(n)) ** 2 * (1 + gamma(m)) ** 2 - 1
-        for _ in range(5):
+        kappa = (1 + unit) ** 7 * (1 + _gamma(n, unit)) ** 2 * (1 + _gamma(m, unit)) ** 2 - 1
+        for _ in range(5):      # the exact step on arb balls: _step's arithmetic, whatever the numbers
             sizes = [[abs(v) for v in row] for row in exact]
             widened = [[s + e for s, e in zip(sr, er)] for sr, er in zip(sizes, bound)]
-            big, small = step(widened, abs(a), abs(b), abs(c)), step(sizes, abs(a), abs(b), abs(c))
+            big, small = _step(widened, abs(a), abs(b), abs(c)), _step(sizes, abs(a), abs(b), abs(c))
             bound = [[(1 + kappa) * w - s for w, s in zip(wr, sr)] for wr, sr in zip(big, small)]
-            exact = step(exact, a, b, c)
+            exact = _step(exact, a, b, c)
             floats = muon.newton_schulz_step(floats, *coefficients)
         for i in range(m):
             for j in range(n):

@@ -119,7 +119,7 @@ def test_the_proved_dot_product_bound_holds_in_float32_arithmetic():
         b[-1] = np.float32(-float(np.dot(a[:-1].astype(np.float64), b[:-1])) / a[-1] * (1 + 10.0 ** -rng.integers(0, 7)))
         computed = Fraction(float(np.sum(a * b, dtype=np.float32)))
         products = [Fraction(float(x)) * Fraction(float(y)) for x, y in zip(a, b)]
-        gamma = (n - 1) * unit / (1 - (n - 1) * unit)
+        gamma = gamma_of(unit, n)
         assert abs(computed - sum(products)) <= ((1 + unit) * (1 + gamma) - 1) * sum(map(abs, products)), (trial, n)
 
 
@@ -140,10 +140,9 @@ def test_a_sum_of_squares_carries_the_summations_own_error():
     # Σ a_i² in floats: the squares round (u) and n − 1 additions round (γ_{n−1}); 2u is false
     # for n = 3 (a = (1, 1, 1) in float32 sums exactly, but a = (1, 2⁻¹², 2⁻¹²)·… need not)
     assert _run(_sum_of_squares(lambda u, n: 2 * u)).verdict != PROVED
-    gamma = lambda u, n: (n - 1) * u / (1 - (n - 1) * u)
-    assert _run(_sum_of_squares(lambda u, n: (1 + u) * (1 + gamma(u, n)) - 1)).verdict == PROVED
+    assert _run(_sum_of_squares(lambda u, n: (1 + u) * (1 + gamma_of(u, n)) - 1)).verdict == PROVED
     # one rounding fewer than the model has is not enough
-    assert _run(_sum_of_squares(lambda u, n: gamma(u, n))).verdict != PROVED
+    assert _run(_sum_of_squares(gamma_of)).verdict != PROVED
 
 
 def test_a_square_rounds():
@@ -538,7 +537,7 @@ def test_the_row_sum_lemmas_model_holds_in_float32_arithmetic():
         big = [abs(Fraction(float(ai)) * Fraction(float(c))) for ai in a]
         exact = sum(wi * wi for wi in w)
         e = sum(4 * unit * wi * wi + 3 * unit * abs(wi) * bi + 3 * unit ** 2 * bi * bi for wi, bi in zip(w, big))
-        rho, gamma = e / exact, (n - 1) * unit / (1 - (n - 1) * unit)
+        rho, gamma = e / exact, gamma_of(unit, n)
         assert abs(computed - exact) <= (rho + gamma + gamma * rho) * exact, (trial, n)
 
 
