@@ -307,3 +307,16 @@ def test_a_tensors_sign_is_the_running_theorems_own():
         return build
     assert _shown_by_the_error_analysis(declared("nonnegative"))
     assert not _shown_by_the_error_analysis(declared("real"))
+
+
+def test_numpys_own_products_of_symbolic_matrices_are_refused():
+    # np.matmul, np.dot and @ would treat the symbolic values as object arrays (another
+    # computation): a theorem must go through the context, which knows the model
+    def build(call):
+        def theorem(x):
+            big = x.tensor("X", shape=("m", "n"))
+            return equation(call(big), call(big))
+        return theorem
+    for call in (lambda big: np.matmul(big, big), lambda big: np.dot(big, big), lambda big: big @ big):
+        result = _run(build(call))
+        assert result.verdict != PROVED and "could not be built" in result.reason, result.reason
