@@ -667,17 +667,33 @@ def _grouped(num, units: set, k, sign_of, ends: dict | None = None) -> str | Non
 
 def _nonnegative_at_corners(coefficient, units: set, k, ends: dict) -> bool:
     """coefficient ≥ 0 for every u in its range and every value of the bounded factors it holds,
-    each in [lo, hi]: shown at the corners, so only where it is affine in each of them."""
+    each in [lo, hi]: shown by its Bernstein coefficients over their box (each a polynomial in u,
+    shown ≥ 0 on u's range).  The polynomial is a convex combination of them, so this is sound at
+    any degree; where it is affine in each factor they are its values at the corners."""
     present = [a for a in ends if a in coefficient.free_symbols]
     if not present:
         return nonnegative_on(coefficient, units, k)
     try:
-        if any(max(e) > 1 for e in sympy.Poly(coefficient, *present).monoms()):
-            return False
+        return all(nonnegative_on(sympy.expand(b), units, k) for b in _bernstein(coefficient, present, ends))
     except sympy.PolynomialError:
         return False
-    return all(nonnegative_on(sympy.expand(coefficient.xreplace(dict(zip(present, corner)))), units, k)
-               for corner in itertools.product(*[ends[a] for a in present]))
+
+
+def _bernstein(p, factors: list, ends: dict) -> list:
+    """The tensor-product Bernstein coefficients of ``p`` (a polynomial in ``factors``, any other
+    symbols in its coefficients) over the box ∏ [lo, hi] of ``ends``: p(x) = Σ b_k·B_k(t), t the
+    box's own coordinates in [0, 1], each B_k ≥ 0 and Σ B_k = 1 there — so min b_k ≤ p."""
+    if not factors:
+        return [p]
+    a, rest = factors[0], factors[1:]
+    lo, hi = ends[a]
+    t = sympy.Dummy("t")
+    powers = sympy.Poly(sympy.expand(p.xreplace({a: lo + (hi - lo) * t})), t)
+    degree = max(powers.degree(), 0)     # the zero polynomial's is −∞
+    c = [powers.coeff_monomial(t ** j) for j in range(degree + 1)]
+    coefficients = [sum(sympy.binomial(i, j) / sympy.binomial(degree, j) * c[j] for j in range(i + 1))
+                    for i in range(degree + 1)]
+    return [b for coefficient in coefficients for b in _bernstein(sympy.expand(coefficient), rest, ends)]
 
 
 def _spread_sums(num, atoms: dict, k, sign_of):

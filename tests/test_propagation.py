@@ -227,9 +227,32 @@ def test_a_bounded_factor_split_off_by_the_common_denominator_is_checked_at_its_
     assert propagation.dominated(u * beta * x + u ** 2 * x, u * x, {u}, k)
     assert propagation.dominated(3 * u * beta * x, u * x, {u}, k) is None          # 1.5u > u at β = ½
     assert propagation.dominated(2 * u * beta * x + u ** 2 * x, u * x, {u}, k) is None   # u² short at β = ½
-    # a factor of no finite bounds (m), or of degree 2 (the corners would not bound it), stands aside
+    # a factor of no finite bounds (m) stands aside
     assert propagation.dominated(u * m * x, u * x, {u}, k) is None
-    assert propagation.dominated(4 * u * beta ** 2 * x, u * x, {u}, k) is None
+
+
+def test_a_bounded_factors_higher_powers_are_checked_by_their_bernstein_coefficients():
+    # Muon's nesterov direction meets (1 − μ)² (two lerps' weights): the corners alone would not
+    # bound a square.  On β ∈ [0, ½]: 4β² ≤ 1 (at β = ½ exactly) and 5β² > 1 there
+    k = analysis().k
+    x = sympy.Abs(m)
+    assert propagation.dominated(4 * u * beta ** 2 * x, u * x, {u}, k)
+    assert propagation.dominated(5 * u * beta ** 2 * x, u * x, {u}, k) is None
+    assert propagation.dominated(4 * u * beta ** 2 * x + u ** 2 * x, u * x, {u}, k) is None    # u² short at β = ½
+    # a coefficient below 0 inside the box is never shown, even where it is ≥ 0 at both ends:
+    # 1 − 9β(1 − 2β) is 1 at β = 0 and at β = ½, and −1/8 at β = ¼
+    assert propagation.dominated(9 * u * beta * (1 - 2 * beta) * x, u * x, {u}, k) is None
+
+
+def test_bernstein_coefficients_bound_a_polynomial_from_below_on_its_box():
+    t = sympy.Symbol("t")
+    for p, box in [(1 - 9 * t * (1 - 2 * t), (0, sympy.Rational(1, 2))), ((1 - 2 * t) ** 2, (0, 1)),
+                   (t ** 3 - t + sympy.Rational(1, 3), (-1, 2)), (sympy.Integer(0), (0, 1))]:
+        least = min(propagation._bernstein(sympy.expand(p), [t], {t: box}))
+        grid = [box[0] + (box[1] - box[0]) * sympy.Rational(i, 64) for i in range(65)]
+        assert least <= min(p.subs(t, v) for v in grid)
+        assert propagation._bernstein(sympy.expand(p), [t], {t: box})[0] == p.subs(t, box[0])   # its ends: the values there
+        assert propagation._bernstein(sympy.expand(p), [t], {t: box})[-1] == p.subs(t, box[1])
 
 
 def test_a_u_free_ratio_meets_the_claims_terms_once_multiplied_out():
