@@ -60,5 +60,9 @@ def direction(state: State, params: Any, grads: Any) -> tuple[Any, Any, Any, Any
 @fields.update_rule(State)
 def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     m, v, t, u = direction(state, params, grads)
-    u = u * trust_ratio(params, u, 1, 0)
-    return replace(state, m=m, v=v, t=t), params + u * -state.lr
+    return replace(state, m=m, v=v, t=t), trust_step(state, params, u)
+
+
+def trust_step(state: State, params: Any, u: Any) -> Any:
+    """p + (−lr)·(r·u), r = ‖p‖/‖u‖ the trust ratio (1 where a norm is 0)."""
+    return params + (u * trust_ratio(params, u, 1, 0)) * -state.lr

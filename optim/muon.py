@@ -95,13 +95,23 @@ def newton_schulz_step(x: Any, a: Any, b: Any, c: Any) -> Any:
     return a * x + ctx.matmul(b * gram + c * ctx.matmul(gram, gram), x)
 
 
+def momentum_direction(state: State, grads: Any) -> tuple:
+    """(B′, D): the new momentum buffer and the direction the iteration orthogonalises."""
+    buf = lerp_as_torch(state.buf, grads, 1 - state.momentum)
+    return buf, lerp_as_torch(grads, buf, state.momentum) if state.nesterov else buf
+
+
+def normalised(x: Any, epsilon: Any) -> Any:
+    """X/max(‖X‖_F, ε): the iteration's start, every singular value in [0, 1]."""
+    return x / context_of(x).maximum(norm(x), epsilon)
+
+
 def orthogonalize(d: Any, a: Any, b: Any, c: Any, steps: int, epsilon: Any) -> Any:
     """torch's ``_zeropower_via_newtonschulz`` at the param's dtype: D/max(‖D‖_F, ε), then
     ``steps`` Newton–Schulz steps, on the wide orientation."""
     ctx = context_of(d)
     rows, columns = ctx.shape(d)
-    x = ctx.transpose(d) if rows > columns else d
-    x = x / ctx.maximum(norm(x), epsilon)
+    x = normalised(ctx.transpose(d) if rows > columns else d, epsilon)
     for _ in range(steps):
         x = newton_schulz_step(x, a, b, c)
     return ctx.transpose(x) if rows > columns else x
@@ -121,9 +131,12 @@ def update(state: State, params: Any, grads: Any) -> tuple[State, Any]:
     ctx = context_of(params)
     shape = tuple(ctx.shape(params))
     check_param(shape)
-    buf = lerp_as_torch(state.buf, grads, 1 - state.momentum)
-    direction = lerp_as_torch(grads, buf, state.momentum) if state.nesterov else buf
+    buf, direction = momentum_direction(state, grads)
     o = orthogonalize(direction, state.a, state.b, state.c, state.ns_steps, state.epsilon)
-    lr = state.lr * lr_ratio(state.adjust_lr_fn, shape, ctx.sqrt)
+    return replace(state, buf=buf), decayed_step(state, params, o, lr_ratio(state.adjust_lr_fn, shape, ctx.sqrt))
+
+
+def decayed_step(state: State, params: Any, o: Any, ratio: Any) -> Any:
+    """p·(1 − lr·λ) − lr·r·O, r the shape's ``lr_ratio`` (a Python float)."""
     params = params * (1 - state.lr * state.weight_decay)    # torch decays even at λ = 0 (· 1)
-    return replace(state, buf=buf), params + o * -lr
+    return params + o * -(state.lr * ratio)

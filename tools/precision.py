@@ -90,6 +90,9 @@ def inputs(name: str, kwargs: dict, dtype_name: str, case: dict, rng) -> list:
 # a theorem, and the values it names) and its hypotheses, read off the inputs' state — so every
 # option whose state meets them is checked against the contract, not the defaults alone.
 AWAY = 1 - 2.0**-20       # away_from_one's β ≤ 1 − 2⁻²⁰
+LAMB_COMPOSED = "Optim.LAMB.float_direction_error_le_weight_decay ∘ float_trust_step_error_le"
+MUON_COMPOSED = ("Optim.Muon.float_momentum_error_le(_plain) ∘ float_normalisation_error_le ∘ "
+                 "float_newton_schulz_step_error_le_perturbed^k ∘ float_decayed_step_error_le")
 
 
 def _fixed(state, **values) -> bool:
@@ -158,8 +161,10 @@ CONTRACTS = {
               lambda kw, state, dtype: _fixed(state, nesterov=True))],
     # LAMB's also needs ρ ≤ 1/8 (Σ e ≤ ρ·Σ w², m′ not cancelling too far): read off the inputs
     # themselves, with the theorem's other whole-row hypotheses (``_Row.hypotheses_hold``)
-    "LAMB": ("Optim.LAMB.float_step_error_le",
-             lambda kw, state, dtype: _fixed(state, weight_decay=0, eps_root=0) and _below(state.beta1, state.beta2)),
+    "LAMB": [("Optim.LAMB.float_step_error_le",
+              lambda kw, state, dtype: _fixed(state, weight_decay=0, eps_root=0) and _below(state.beta1, state.beta2)),
+             # with weight decay: two proved contracts composed (``lamb_step_bound``), ρ ≤ 1/8 read off d
+             (LAMB_COMPOSED, lambda kw, state, dtype: _fixed(state, eps_root=0) and _below(state.beta1, state.beta2))],
     "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le",
                          lambda kw, state, dtype: _fixed(state, warmup_steps=0)),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup",
@@ -211,6 +216,9 @@ CONTRACTS = {
                and (state.buf is None) == first)
               for step in ("_first_step", "_step") for suffix in ("_weight_decay", "")],
     "MomentumSGD": ("Optim.MomentumSGD.float_step_error_le", lambda kw, state, dtype: True),
+    # four proved contracts composed (``muon_step_bound``): the momentum's (nesterov or not), the
+    # normalisation's, the Newton–Schulz step's (ns_steps times) and the decayed step's
+    "Muon": (MUON_COMPOSED, lambda kw, state, dtype: _muon_applies(state)),
     # a vector's (V) and a matrix's (its factors R, C; a tensor of 3 or more axes has none yet), where
     # the float test of torch's lerp, |fl(w)| < ½, agrees with the exact one (exact(branches="assumed"))
     "Adafactor": [(f"Optim.Adafactor.float_step_error_le_{kind}{suffix}",
@@ -223,6 +231,14 @@ CONTRACTS = {
                                         ("_weight_decay", {}), ("_weight_decay_maximize", dict(maximize=True)))],
 }
 _CONTRACT_DATA: dict = {}
+
+
+def _muon_applies(state) -> bool:
+    """The four contracts' conditions on the state: 0 ≤ μ ≤ 1, lr·λ ≤ 1 − 2⁻²⁰, and the float test
+    |fl(1 − μ)| < ½ of torch's lerp agreeing with the exact one (|μ| < ½ is exact: μ is the float)."""
+    momentum = Fraction(state.momentum)
+    return (0 <= momentum <= 1 and Fraction(state.lr) * Fraction(state.weight_decay) <= Fraction(AWAY)
+            and (abs(1 - state.momentum) < 0.5) == (abs(1 - momentum) < Fraction(1, 2)))
 
 
 def _lerp_test_agrees(t, power) -> bool:
@@ -423,6 +439,8 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     theorem_name = applicable_contract(name, kwargs, state, dtype_name)
     if theorem_name is None or rounding.underflows(optim.CLASSES[name].family, state, p, g):
         return None     # the contracts are stated without underflow: there an error is absolute, not relative
+    if theorem_name in (MUON_COMPOSED, LAMB_COMPOSED):
+        return (muon_step_bound if theorem_name == MUON_COMPOSED else lamb_step_bound)(state, p, g, dtype_name)
     paths, row = _contract(theorem_name)
     out = np.zeros(np.shape(p))
     unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
@@ -460,6 +478,103 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
             else:
                 raise ValueError(f"no path of {theorem_name} holds at these inputs")
     return out
+
+
+def _exactly(state, fields: tuple, buffers: tuple):
+    """The state at the exact values its floats store: hyperparameters as balls (their products,
+    1 − μ, lr·λ, exact — not Python's float64 ones), buffers as ball tensors."""
+    from symbolic.enclosure import Ball, BallTensor, _arb
+    return dataclasses.replace(state, **{f: Ball(_arb(getattr(state, f))) for f in fields},
+                               **{b: BallTensor.exact(getattr(state, b)) for b in buffers})
+
+
+def _rounded_up(t):
+    """A ball tensor of bounds as the exact numbers at its balls' upper ends: a bound ≥ the true
+    one, which the next contract may take as its input's error (each holds for any larger bound)."""
+    import flint
+    from symbolic.enclosure import BallTensor
+    return BallTensor(np.vectorize(lambda v: flint.arb(v.upper()), otypes=[object])(t.a), t.origin)
+
+
+def _row_ratio(ctx, error, square):
+    """ρ = Σ e/Σ s (rounded up), the least a row sum's lemma allows; None where Σ s = 0."""
+    total = ctx.total(square).v
+    return (ctx.total(error).v / total).upper() if total > 0 else None
+
+
+def _unit_and_gamma(dtype_name: str) -> tuple:
+    import flint
+    u = flint.arb(float(np.finfo(DTYPES[dtype_name]).eps)) / 2
+    return u, lambda k: (k - 1) * u / (1 - (k - 1) * u)
+
+
+def lamb_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
+    """A bound on |fl(p′) − p′| for LAMB's step with weight decay: its two proved contracts chained
+    (the direction's E, then the trust-ratio step from any float direction within E), evaluated on
+    arb balls as ``muon_step_bound``; None where ρ > 1/8 (d cancelling to its roundings) or
+    (n − 1)u > 2⁻⁵."""
+    import flint
+    from optim import lamb
+    from proofs.theorems import precision as contracts
+    from symbolic.enclosure import BallTensor
+    same = lambda value: value
+    u, gamma = _unit_and_gamma(dtype_name)
+    exact = _exactly(state, ("lr", "beta1", "beta2", "epsilon", "eps_root", "weight_decay"), ("m", "v"))
+    params, grads = BallTensor.exact(p), BallTensor.exact(g)
+    ctx = optim.context.context_of(params)
+    error = _rounded_up(contracts.lamb_decay_direction_bound(same, u, exact, params, grads))
+    d = lamb.direction(exact, params, grads)[3]
+    n = int(np.size(p))
+    rho = _row_ratio(ctx, contracts.square_error_within(same, u, d, error), d * d)
+    if rho is None or not rho <= flint.arb(1) / 8 or not (n - 1) * u <= flint.arb(1) / 32:
+        return None
+    bound = contracts.lamb_trust_step_bound(same, u, exact, params, d, error, gamma(n), rho,
+                                            lamb.trust_step(exact, params, d))
+    return np.vectorize(enclosure._up, otypes=[float])(bound.a)
+
+
+def muon_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
+    """A bound on |fl(p′) − p′| for Muon's step, entry by entry: its four proved contracts chained
+    (``proofs/theorems/precision.py``; each holds for every float input within its bound of the
+    exact value, so each one's bound is the next one's input error), evaluated on arb balls from the
+    exact values of the inputs and hyperparameters — each bound rounded up to an exact number before
+    it enters the next — or None where a contract's hypothesis fails (ρ ≤ 1/8: D̂ not cancelling
+    to its roundings; Γ ≤ 1/31).  The step's lr ratio r is the Python float the code computes; its
+    own error, lr·|r̂ − r|·|O|, is added (the decayed step's contract is stated at r̂)."""
+    import math
+
+    import flint
+    from optim import muon
+    from proofs.theorems import precision as contracts
+    from symbolic.enclosure import BallTensor
+    same = lambda value: value      # the theorems' ``form``: the bounds as written
+    up = _rounded_up
+    u, gamma = _unit_and_gamma(dtype_name)
+    exact = _exactly(state, ("lr", "weight_decay", "momentum", "a", "b", "c", "epsilon"), ("buf",))
+    params, grads = BallTensor.exact(p), BallTensor.exact(g)
+    ctx = optim.context.context_of(params)
+    buf, d = muon.momentum_direction(exact, grads)
+    error = up(contracts.muon_momentum_bound(same, u, exact.buf, grads, buf, d, state.nesterov))
+    rows, columns = np.shape(p)
+    wide = (lambda t: ctx.transpose(t)) if rows > columns else (lambda t: t)   # the iteration's orientation
+    d, error = wide(d), wide(error)
+    m, n = d.shape
+    rho = _row_ratio(ctx, contracts.square_error_within(same, u, d, error), d * d)
+    if rho is None or not rho <= flint.arb(1) / 8 or not gamma(m * n) <= flint.arb(1) / 31:
+        return None
+    phi = gamma(m * n) + rho + gamma(m * n) * rho
+    bound = up(contracts.muon_normalisation_bound(same, u, d, error, exact.epsilon, phi))
+    x = muon.normalised(d, exact.epsilon)
+    kappa = contracts.newton_schulz_kappa(same, u, gamma(m), gamma(n))
+    for _ in range(state.ns_steps):
+        bound = up(contracts.newton_schulz_error(same, kappa, x, bound, exact.a, exact.b, exact.c))
+        x = muon.newton_schulz_step(x, exact.a, exact.b, exact.c)
+    o, bound = wide(x), wide(bound)
+    ratio = muon.lr_ratio(state.adjust_lr_fn, (rows, columns), math.sqrt)       # the float the code uses
+    stepped = muon.decayed_step(exact, params, o, ratio)
+    total_bound = (contracts.muon_decayed_bound(same, u, exact, params, o, bound, ratio, stepped)
+                   + abs(exact.lr * (ratio - muon.lr_ratio(state.adjust_lr_fn, (rows, columns), ctx.sqrt))) * abs(o))
+    return np.vectorize(enclosure._up, otypes=[float])(total_bound.a)
 
 
 def _holds_at(relation, values: dict) -> bool:
@@ -650,7 +765,11 @@ def markdown(result: dict) -> str:
               "κ_R, κ_C, ρ_R, ρ ≤ 1/64 on its matrices (`…_matrix…`; a tensor of 3 or more axes has none): "
               "where a contract covers some params, the shapes it leaves are named; no contract applies where a "
               "value of the step falls below the dtype's smallest normal (the contracts are stated without "
-              "underflow): those cases are named; — elsewhere).", "",
+              "underflow): those cases are named; — elsewhere).  Muon's is four proved contracts composed "
+              "(`muon_step_bound`: the momentum's, the normalisation's with ρ ≤ 1/8, the perturbed Newton–Schulz step's "
+              "once per step, the decayed step's — each holds for every float input within the last one's bound), "
+              "evaluated on arb balls: entrywise, so vacuous in float32 (its steps' majorants grow ~28× a step) "
+              "and 10⁸–10⁹ times the error in float64 where ‖D‖ > ε; within 7× where ε dominates ‖D‖.", "",
               "| optimizer | dtype | error (ulps) | certified bound (ulps) | first-order bound (ulps) | proved bound (ulps) | "
               "error / step | error / certified | error / first-order | error / proved | overflow |",
               "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
@@ -755,7 +874,12 @@ def main() -> int:
     parser.add_argument("-k", "--select", help="only these optimizers (names separated by commas)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the other optimizers' rows and drifts from the existing report")
+    parser.add_argument("--one-step-only", action="store_true",
+                        help="with --merge: rerun the one-step rows, keep every drift from the existing report "
+                             "(Muon's takes an hour)")
     args = parser.parse_args()
+    if args.one_step_only and not args.merge:
+        parser.error("--one-step-only keeps the existing drifts: it needs --merge")
     names = [n for n in optim.CLASSES if not args.select or n in args.select.split(",")]
     started = time.perf_counter()
     rows = []
@@ -773,7 +897,7 @@ def main() -> int:
                                  "dtype": dtype_name, "case": case_name, "worst": worst})
         print(f"{name}: one step done ({time.perf_counter() - started:.0f} s)", flush=True)
     drifts = {}
-    for name in names:
+    for name in [] if args.one_step_only else names:
         drifts[name] = certified_drift(name, args.steps, max(1, args.steps // 50))
         print(f"{name}: drift done ({time.perf_counter() - started:.0f} s)", flush=True)
     result = {"one_step": rows, "drift": drifts, "drift_steps": args.steps, "bits": enclosure.PRECISION,

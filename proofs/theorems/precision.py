@@ -15,7 +15,7 @@ import sympy
 
 from optim import (adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, momentum_sgd, muon, nadam, radam, rmsprop, rprop,
                    schedule_free_adamw, schedule_free_sgd, sgd)
-from optim._shared import bias_correction, ema_of_square, lerp, step_coefficient
+from optim._shared import bias_correction, ema_of_square, lerp, norm, step_coefficient
 from optim.context import context_of
 from proofs.harness import REFUTED, Given, inequality, theorem
 
@@ -151,7 +151,7 @@ def amplification(a, roundings: int = 2):
     error is amplified by a/(1 − a) — a decay factor a = lr·λ (the product and the subtraction
     round: 2), a bias correction a = βᵗ (libm's ``β ** t`` is within 1 ulp, 2u, and the
     subtraction rounds: 3, ``power_amplification``)."""
-    return roundings * FLOAT64_UNIT * a / (1 - a)
+    return a * (roundings * FLOAT64_UNIT) / (1 - a)    # a first: an arb ball a keeps the product exact
 
 
 def power_amplification(a):
@@ -1521,31 +1521,32 @@ NEWTON_SCHULZ_STEP = (
 
 NEWTON_SCHULZ_PERTURBED = (
     "|fl(q(X̂)) − q(X)| ≤ (1 + κ)·Q(|X| + B) − Q(|X|) entry by entry, for every float input X̂ with |X̂ − X| ≤ B,  "
-    "κ = (1 + u)⁷(1 + γₙ)²(1 + γₘ)² − 1,  Q(Y) = |a|·Y + (|b|·YYᵀ + |c|·YYᵀYYᵀ)·Y the step on sizes,  "
+    "κ = (1 + u)⁸(1 + γₙ)²(1 + γₘ)² − 1,  Q(Y) = |a|·Y + (|b|·YYᵀ + |c|·YYᵀYYᵀ)·Y the step on sizes,  "
     "q(X) = a·X + (b·A + c·A·A)·X,  A = X·Xᵀ,  X, B of any shape (m, n),  " + UNIT_RANGE
-    + "; a, b, c exact values of the tensor's dtype.  Five steps: B₀ the input's error, "
-    "Bₖ₊₁ = (1 + κ)·Q(|Xₖ| + Bₖ) − Q(|Xₖ|) over the exact iterates Xₖ")
+    + "; a, b, c any reals (Python floats: each rounded to the tensor's dtype where it meets it).  "
+    "k steps: B₀ the input's error, Bₖ₊₁ = (1 + κ)·Q(|Xₖ| + Bₖ) − Q(|Xₖ|) over the exact iterates Xₖ")
 
 
 def newton_schulz_contract(x: Given, products: int = 7, sums: int = 2, perturbed: bool = False):
     """One Newton–Schulz step of Muon (``muon.newton_schulz_step``, the code torch's two addmm
     follow) on an (m, n) matrix of symbolic lengths, against its majorant: the same code on |X|,
     |a|, |b|, |c|.  Each product's sums are signed: their errors are relative to the majorant,
-    never to q(X) itself (A·A·X may cancel to 0)."""
+    never to q(X) itself (A·A·X may cancel to 0).  ``perturbed``: from a float input within B,
+    and a, b, c Python floats, each rounded to the tensor's dtype where it meets it (Muon's own
+    coefficients, as the whole step's composition needs: one more rounding, ``products`` 8)."""
     u = unit_roundoff(x)
     big = x.tensor("X", shape=("m", "n"))
     error = x.tensor("B", shape=("m", "n"), entries="nonnegative") if perturbed else None
     a, b, c = x.real("a"), x.real("b"), x.real("c")
     ctx = context_of(big)
     exact = muon.newton_schulz_step(big, a, b, c)
-    with x.rounding(u) as rounded:
+    with x.rounding(u, python_scalars=perturbed) as rounded:
         computed = muon.newton_schulz_step(rounded.within(big, error) if perturbed else big, a, b, c)
     gamma_m, gamma_n = (rounded.summation_bound(d) for d in ctx.shape(big))
-    kappa = x.multiplied_out((1 + u) ** products * (1 + gamma_n) ** sums * (1 + gamma_m) ** sums - 1)
-    sizes = lambda y: muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
+    kappa = newton_schulz_kappa(x.multiplied_out, u, gamma_m, gamma_n, products, sums)
     if perturbed:
-        bound = x.multiplied_out((1 + kappa) * sizes(ctx.abs(big) + error) - sizes(ctx.abs(big)))
-        return inequality(ctx.abs(computed - exact), bound)
+        return inequality(ctx.abs(computed - exact), newton_schulz_error(x.multiplied_out, kappa, big, error, a, b, c))
+    sizes = lambda y: muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
     return inequality(ctx.abs(computed - exact), kappa * sizes(ctx.abs(big)))
 
 
@@ -1565,4 +1566,254 @@ def muon_newton_schulz_step_perturbed(x: Given):
     last step's result): the input's error carried through the step on sizes, Q(|X| + B) − Q(|X|),
     and the step's own roundings, κ·Q(|X| + B).  Shown for every X̂ within B (``rounded.within``),
     it chains: five steps are five uses of it, Bₖ from the step before."""
-    return newton_schulz_contract(x, perturbed=True)
+    return newton_schulz_contract(x, products=8, perturbed=True)
+
+
+
+# Muon's whole step, in four contracts that chain: each holds for every float input within its
+# bound of the exact value (``rounded.within``), so the composition (``tools/precision.py``,
+# ``muon_step_bound``) bounds the float step the four make:
+#   D̂ within E of D (momentum) → X̂₀ within B₀ of X₀ (normalisation) → X̂ₖ₊₁ within Bₖ₊₁ of Xₖ₊₁
+#   (``ns_steps`` Newton–Schulz steps) → fl(p′) within its bound of p′ (the decayed step).
+# The bounds are written once, here, for any backend: the theorems state them on symbolic
+# values (``form`` = ``x.multiplied_out``, the form the error analysis groups by), and the
+# composition evaluates them on arb balls (``form`` the identity).
+
+def muon_momentum_bound(form, u, buf, grads, new_buf, direction, nesterov: bool, count: int = 5, outer: int = 5):
+    """E: the bound on |fl(D) − D|, D Muon's direction — B′ = lerp(B, g, 1 − μ) (u·|B′| and ``count``
+    units of |g − B|: torch's lerp, either form, and 1 − μ's float64 rounding), and with nesterov
+    D = lerp(g, B′, μ) (``outer`` units of |B′ − g|, u·|D|, and B′'s error twice: B′ appears twice
+    in the lerp's second form)."""
+    ctx = context_of(grads)
+    carried = form(2 + 2 * outer * u) if nesterov else 1
+    bound = carried * u * ctx.abs(new_buf) + form(carried * count * u) * ctx.abs(grads - buf)
+    if nesterov:
+        bound = bound + u * ctx.abs(direction) + outer * u * ctx.abs(new_buf - grads)
+    return bound
+
+
+def square_error_within(form, u, d, error):
+    """e = u·D² + (1 + u)(2E·|D| + E²): a bound on |fl(D̂·D̂) − D²| for |D̂ − D| ≤ E (the row sum's
+    lemma of ‖D̂‖: Muon's ‖D̂‖_F, LAMB's ‖d̂‖ with weight decay)."""
+    ctx = context_of(d)
+    return u * d * d + form(1 + u) * (2 * error * ctx.abs(d) + error * error)
+
+
+def muon_normalisation_bound(form, u, d, error, epsilon, phi, relative: int = 4):
+    """B₀ = ((1 + 4u)(1 + φ)·E + (4u + φ)·|D|)/max(‖D‖_F, ε), φ = Γ + ρ + Γρ the relative error of
+    the float sum of squares (``row_sum_error_at_most``)."""
+    ctx = context_of(d)
+    return (form((1 + relative * u) * (1 + phi)) * error + form(relative * u + phi) * ctx.abs(d)) / \
+        ctx.maximum(norm(d), epsilon)
+
+
+def newton_schulz_kappa(form, u, gamma_m, gamma_n, products: int = 8, sums: int = 2):
+    """κ = (1 + u)^products·(1 + γₙ)^sums·(1 + γₘ)^sums − 1: one step's roundings, relative to Q."""
+    return form((1 + u) ** products * (1 + gamma_n) ** sums * (1 + gamma_m) ** sums - 1)
+
+
+def newton_schulz_error(form, kappa, x, error, a, b, c):
+    """Bₖ₊₁ = (1 + κ)·Q(|X| + B) − Q(|X|), Q the step on sizes (the code run on |X|, |a|, |b|, |c|)."""
+    ctx = context_of(x)
+    sizes = lambda y: muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
+    return form((1 + kappa) * sizes(ctx.abs(x) + error) - sizes(ctx.abs(x)))
+
+
+def muon_decayed_bound(form, u, state, params, o, error, ratio, exact, decay: int = 4, direction: int = 5):
+    """u·|p′| + (4u + (1 + 4u)ρ)·|p·(1 − lr·λ)| + (1 + 5u)·lr·r·B + 5u·lr·r·|O|, ρ = 2⁻⁵²·lr·λ/(1 − lr·λ)
+    the float64 error of the decay factor, B the bound on |Ô − O|."""
+    ctx = context_of(params)
+    rate, step = state.lr * state.weight_decay, state.lr * ratio
+    return (u * ctx.abs(exact) + form(decay * u + (1 + decay * u) * amplification(rate)) * ctx.abs(params * (1 - rate))
+            + form(1 + direction * u) * step * error + direction * u * step * ctx.abs(o))
+
+
+MUON_MOMENTUM = (
+    "|fl(D) − D| ≤ E = c·u·|B′| + 5c·u·|g − B| + (nesterov) u·|D| + 5u·|B′ − g|,  B′ = lerp(B, g, 1 − μ),  "
+    "D = lerp(g, B′, μ) with nesterov (c = 2 + 10u), else B′ (c = 1), torch's lerp in either of its forms,  "
+    "0 ≤ μ ≤ 1,  " + UNIT_RANGE + ", where the float tests |fl(1 − μ)| < ½ and |μ| < ½ of torch's lerp agree "
+    "with the exact ones")
+
+
+@theorem("Optim.Muon.float_momentum_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=MUON_MOMENTUM + ", nesterov (the default)")
+def muon_momentum(x: Given):
+    """The first piece of Muon's step, as NumPy runs it: the direction D = lerp(g, B′, μ) from the
+    momentum buffer B′ = lerp(B, g, 1 − μ), entry by entry.  Each lerp is a signed difference,
+    rounded: its error is relative to |g − B| and |B′ − g|, not to D."""
+    return muon_momentum_contract(x, nesterov=True)
+
+
+@theorem("Optim.Muon.float_momentum_error_le_plain", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=MUON_MOMENTUM + ", no nesterov (D = B′)")
+def muon_momentum_plain(x: Given):
+    """The same without nesterov: the direction is the buffer B′ itself."""
+    return muon_momentum_contract(x, nesterov=False)
+
+
+def muon_momentum_contract(x: Given, nesterov: bool, count: int = 5, outer: int = 5):
+    u = unit_roundoff(x)
+    state = x.state(muon, shape=("m", "n"), nesterov=nesterov)
+    x.assume(state.momentum <= 1)
+    g = x.tensor("grads", shape=("m", "n"))
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed = muon.momentum_direction(state, g)
+    buf, direction = rounded.exact(computed, branches="assumed")
+    bound = muon_momentum_bound(x.multiplied_out, u, state.buf, g, buf, direction, nesterov, count, outer)
+    return inequality(context_of(g).abs(computed[1] - direction), bound)
+
+
+MUON_NORMALISATION = (
+    "|fl(D̂/max(‖D̂‖_F, ε)) − D/max(‖D‖_F, ε)| ≤ B₀ = ((1 + 4u)(1 + φ)·E + (4u + φ)·|D|)/max(‖D‖_F, ε) entry by "
+    "entry, for every float input D̂ with |D̂ − D| ≤ E,  φ = Γ + ρ + Γρ,  ρ ≥ 0 with Σ e ≤ ρ·Σ D², ρ ≤ 1/8, "
+    "e = u·D² + (1 + u)(2E·|D| + E²) the error of one D̂² (a row sum's lemma),  Γ ≤ γ_{mn−1} ≤ 1/31,  "
+    "D, E of any shape (m, n),  ε > 0,  " + UNIT_RANGE)
+
+
+@theorem("Optim.Muon.float_normalisation_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=MUON_NORMALISATION)
+def muon_normalisation(x: Given):
+    """The start of Muon's iteration, X₀ = D/max(‖D‖_F, ε), from a float direction D̂ known to within E
+    of D (the momentum's contract): D̂'s error is carried relative to ‖D‖, its squares' through a row
+    sum's lemma (D may cancel: ρ from the inputs), the maximum relative to each side."""
+    return muon_normalisation_contract(x)
+
+
+def muon_normalisation_contract(x: Given, relative: int = 4, norm_terms: bool = True):
+    """``relative``, ``norm_terms``: the claims the tests show are not shown (a unit fewer, φ left out)."""
+    u = unit_roundoff(x)
+    d = x.tensor("D", shape=("m", "n"))
+    error = x.tensor("E", shape=("m", "n"), entries="nonnegative")
+    epsilon = x.positive("epsilon")
+    ctx = context_of(d)
+    square, square_error = d * d, square_error_within(x.multiplied_out, u, d, error)
+    with x.rounding(u, python_scalars=True) as rounded:
+        rho = rounded.row_sum_error_at_most(square, square_error)
+        computed = muon.normalised(rounded.within(d, error), epsilon)
+    exact = rounded.exact(computed)
+    gamma = rounded.summation_bound(ctx.shape(d)[0] * ctx.shape(d)[1])
+    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    phi = gamma + rho + gamma * rho if norm_terms else 0
+    return inequality(ctx.abs(computed - exact),
+                      muon_normalisation_bound(x.multiplied_out, u, d, error, epsilon, phi, relative))
+
+
+MUON_DECAYED_STEP = (
+    "|fl(p′) − p′| ≤ u·|p′| + (4u + (1 + 4u)ρ)·|p·(1 − lr·λ)| + (1 + 5u)·lr·r·B + 5u·lr·r·|O| entry by entry, "
+    "for every float input Ô with |Ô − O| ≤ B,  p′ = p·(1 − lr·λ) − lr·r·O,  r > 0 the shape's lr ratio (the "
+    "Python float the code computes),  ρ = 2⁻⁵²·lr·λ/(1 − lr·λ),  lr·λ ≤ 1 − 2⁻²⁰,  p, O, B of any shape (m, n),  "
+    + UNIT_RANGE)
+
+
+@theorem("Optim.Muon.float_decayed_step_error_le", form="inequality", source=SOURCE, statement=MUON_DECAYED_STEP)
+def muon_decayed_step(x: Given):
+    """The last piece of Muon's step, as NumPy runs it: the decoupled decay p·(1 − lr·λ) (its factor
+    in float64) and the step −lr·r·Ô from the iteration's float result Ô, known to within B."""
+    return muon_decayed_step_contract(x)
+
+
+def muon_decayed_step_contract(x: Given, decay: int = 4, direction: int = 5):
+    u = unit_roundoff(x)
+    state = x.state(muon, shape=("m", "n"))
+    away_from_one(x, state.lr * state.weight_decay)
+    p = x.tensor("params", shape=("m", "n"))
+    o = x.tensor("O", shape=("m", "n"))
+    error = x.tensor("B", shape=("m", "n"), entries="nonnegative")
+    ratio = x.positive("r")
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed = muon.decayed_step(state, p, rounded.within(o, error), ratio)
+    exact = rounded.exact(computed)
+    return inequality(context_of(p).abs(computed - exact),
+                      muon_decayed_bound(x.multiplied_out, u, state, p, o, error, ratio, exact, decay, direction))
+
+
+
+# LAMB with weight decay, in two contracts that chain as Muon's do (``tools/precision.py``,
+# ``lamb_step_bound``): d̂ = fl(w + λp) within E of d, then the trust-ratio step from any float
+# direction within E of d.  (Run as one theorem, d̂²'s error has 25 products and the decision
+# takes minutes; through ``within`` the step's lemma needs only E.)
+
+def lamb_decay_direction_bound(form, u, state, p, g, relative: int = 12, apart: int = 4, decay: int = 3):
+    """E: the bound on |fl(d) − d|, d = w + λp LAMB's direction with weight decay — u·|d|, w's own
+    contract (``relative`` units of |w| and ``apart`` of m′'s two terms M, with the bias
+    corrections' float64 amplifications ρᵢ) carried by the sum's rounding, and ``decay`` units of |λp|."""
+    ctx = context_of(p)
+    _, v, t, d = lamb.direction(state, p, g)
+    decayed = state.weight_decay * p
+    w = d - decayed
+    rhos = [power_amplification(state.beta1 ** t), power_amplification(state.beta2 ** t)] * 2
+    scale = (ctx.sqrt(v / (1 - state.beta2 ** t)) + state.epsilon) * (1 - state.beta1 ** t)
+    parts = ((1 - state.beta1) * ctx.abs(g) / scale, state.beta1 * ctx.abs(state.m) / scale)   # apart: a sum of
+    rho = _scalar_factor(rhos) - 1                                        # them is one atom to the decider
+    carried = form((1 + u) * (apart * u + (1 + apart * u) * rho))
+    return (u * ctx.abs(d) + form((1 + u) * (relative * u + (1 + relative * u) * rho)) * ctx.abs(w)
+            + carried * parts[0] + carried * parts[1] + decay * u * ctx.abs(decayed))
+
+
+LAMB_DECAY_DIRECTION = (
+    "|fl(d) − d| ≤ E = u·|d| + (1 + u)(12u + (1 + 12u)((1 + ρ₁)²(1 + ρ₂)² − 1))·|w| + (1 + u)(4u + (1 + 4u)((1 + ρ₁)²"
+    "(1 + ρ₂)² − 1))·M + 3u·|λp|,  d = w + λp,  w = m̂′/(√v̂′ + ε) LAMB's direction before the decay,  "
+    "M = ((1 − β1)|g| + β1|m|)/((1 − β1ᵗ)(√v̂′ + ε)),  ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  " + UNIT_RANGE
+    + ", β1, β2 ≤ 1 − 2⁻²⁰, λ ≥ 0, eps_root = 0")
+
+
+@theorem("Optim.LAMB.float_direction_error_le_weight_decay", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=LAMB_DECAY_DIRECTION)
+def lamb_decay_direction(x: Given):
+    """LAMB's direction with weight decay as NumPy computes it, entry by entry: w's roundings (its
+    contract without decay), λp's (λ a Python float meeting the tensor) and the sum's."""
+    return lamb_decay_direction_contract(x)
+
+
+def lamb_decay_direction_contract(x: Given, **counts):
+    u = unit_roundoff(x)
+    state = x.state(lamb, length="n", eps_root=0.0)
+    away_from_one(x, state.beta1, state.beta2)
+    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
+    with x.rounding(u, python_scalars=True) as rounded:
+        computed = lamb.direction(state, p, g)[3]
+    return inequality(context_of(p).abs(computed - rounded.exact(computed)),
+                      lamb_decay_direction_bound(x.multiplied_out, u, state, p, g, **counts))
+
+
+def lamb_trust_step_bound(form, u, state, p, d, error, gamma, rho, exact, steps: int = 12, carried: int = 13):
+    """u·|p′| + (``steps``·u + 3Γ + 2ρ + 2Γρ)·|lr·r·d| + (1 + ``carried``·u)(1 + 3Γ + 2ρ + 2Γρ)·lr·r·E, r = ‖p‖/‖d‖
+    (1 where a norm is 0): the norms' relative error on both (E's higher-order terms take the many u)."""
+    ctx = context_of(p)
+    rate = state.lr * lars.trust_ratio(p, d, 1, 0)
+    norm_error = 3 * gamma + 2 * rho + 2 * gamma * rho
+    return (u * ctx.abs(exact) + form(steps * u + norm_error) * ctx.abs(d * rate)
+            + form((1 + carried * u) * (1 + norm_error)) * rate * error)
+
+
+LAMB_TRUST_STEP = (
+    "|fl(p′) − p′| ≤ u·|p′| + (12u + 3Γ + 2ρ + 2Γρ)·|lr·r·d| + (1 + 13u)(1 + 3Γ + 2ρ + 2Γρ)·lr·r·E entry by entry, for "
+    "every float input d̂ with |d̂ − d| ≤ E,  p′ = p − lr·r·d,  r = ‖p‖/‖d‖ (1 where a norm is 0),  ρ ≥ 0 with "
+    "Σ e ≤ ρ·Σ d², ρ ≤ 1/8, e = u·d² + (1 + u)(2E·|d| + E²) the error of one d̂² (a row sum's lemma),  "
+    "Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE)
+
+
+@theorem("Optim.LAMB.float_trust_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
+         statement=LAMB_TRUST_STEP)
+def lamb_trust_step(x: Given):
+    """LAMB's step from its direction, as NumPy runs it: the trust ratio's two norms (‖d̂‖ through a
+    row sum's lemma: d̂ is known only to within E, and d may cancel) and the step's roundings; E
+    carried by the step, relative to ‖d‖."""
+    return lamb_trust_step_contract(x)
+
+
+def lamb_trust_step_contract(x: Given, **counts):
+    u = unit_roundoff(x)
+    state = x.state(lamb, length="n")
+    p, d = x.tensor("params", length="n"), x.tensor("D", length="n")
+    error = x.tensor("E", length="n", entries="nonnegative")
+    row_length(x, u, p)
+    square, square_error = d * d, square_error_within(x.multiplied_out, u, d, error)
+    with x.rounding(u, python_scalars=True) as rounded:
+        rho = rounded.row_sum_error_at_most(square, square_error)
+        computed = lamb.trust_step(state, p, rounded.within(d, error))
+    exact = rounded.exact(computed)
+    gamma = rounded.summation_bound(context_of(p).shape(p)[0])
+    x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
+    return inequality(context_of(p).abs(computed - exact),
+                      lamb_trust_step_bound(x.multiplied_out, u, state, p, d, error, gamma, rho, exact, **counts))
