@@ -588,48 +588,51 @@ def test_nadams_coefficient_errors_bound_pythons_coefficients():
 
 
 def _lamb_rho(state, p, g, unit) -> float:
-    """Σ e / Σ w² from Optim.LAMB.float_step_error_le's statement, at 60 digits: e = (24u + (1 + 24u)((1 +
-    ρ₁)²(1 + ρ₂) − 1))·w² + 7u(1 + 20u)(1 + ρ₁)²(1 + ρ₂)²·(|w|·M + 10/7·u·M²), M = ((1 − β1)|g| + β1|m|)/
-    ((1 − β1ᵗ)(√v̂′ + ε)) — written here from the statement, apart from the theorem's code."""
+    """Σ e / Σ d² from the statements of LAMB's two composed contracts, at 60 digits — written here from
+    them, apart from the theorems' code: E = u·|d| + (1 + u)(12u + (1 + 12u)P)·|w| + (1 + u)(4u + (1 + 4u)P)·M
+    + 3u·|λp| (Optim.LAMB.float_direction_error_le_weight_decay, P = (1 + ρ₁)²(1 + ρ₂)² − 1), and
+    e = u·d² + (1 + u)(2E·|d| + E²) (Optim.LAMB.float_trust_step_error_le's row sum's lemma)."""
     import mpmath
     mpmath.mp.dps = 60
     f = lambda x: mpmath.mpf(float(x))
-    b1, b2, eps, t = f(state.beta1), f(state.beta2), f(state.epsilon), state.t + 1
+    b1, b2, eps, lam, t = f(state.beta1), f(state.beta2), f(state.epsilon), f(state.weight_decay), state.t + 1
     r1, r2 = (3 * mpmath.mpf(2) ** -53 * b ** t / (1 - b ** t) for b in (b1, b2))
-    u = mpmath.mpf(unit)
-    total_e = total_w = 0
+    u, big_p = mpmath.mpf(unit), (1 + r1) ** 2 * (1 + r2) ** 2 - 1
+    total_e = total_d = 0
     for pi, gi, mi, vi in zip(p.ravel(), g.ravel(), state.m.ravel(), state.v.ravel()):
         m_new = (1 - b1) * f(gi) + b1 * f(mi)
         v_new = (1 - b2) * f(gi) ** 2 + b2 * f(vi)
         scale = (mpmath.sqrt(v_new / (1 - b2 ** t)) + eps) * (1 - b1 ** t)
         w, big = m_new / scale, ((1 - b1) * abs(f(gi)) + b1 * abs(f(mi))) / scale
-        e = ((24 * u + (1 + 24 * u) * ((1 + r1) ** 2 * (1 + r2) - 1)) * w * w
-             + 7 * u * (1 + 20 * u) * (1 + r1) ** 2 * (1 + r2) ** 2 * (abs(w) * big + mpmath.mpf(10) / 7 * u * big * big))
-        total_e, total_w = total_e + e, total_w + w * w
-    return float(total_e / total_w)
+        d = w + lam * f(pi)
+        error = (u * abs(d) + (1 + u) * (12 * u + (1 + 12 * u) * big_p) * abs(w)
+                 + (1 + u) * (4 * u + (1 + 4 * u) * big_p) * big + 3 * u * abs(lam * f(pi)))
+        total_e += u * d * d + (1 + u) * (2 * error * abs(d) + error * error)
+        total_d += d * d
+    return float(total_e / total_d)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dtype):
-    """LAMB's contract over m′ = (1 − β1)g + β1·m cancelling by 10⁰ … 10⁻¹⁵ (a row of 24): where ρ = Σe/Σw² ≤ 1/8
-    (the tool's ρ, checked against the statement's formula) certified |float − exact| ≤ the proved
-    bound, entry by entry; past it, no contract is applied (the theorem's hypothesis fails), and
-    it is past it where m′ cancels to its roundings."""
+    """LAMB's composed contract over m′ = (1 − β1)g + β1·m cancelling by 10⁰ … 10⁻¹⁵ (a row of 24), weight
+    decay 0 and 0.01: where ρ = Σe/Σd² ≤ 1/8 (the tool's ρ, checked against the statements' formula)
+    certified |float − exact| ≤ the proved bound, entry by entry; past it, no contract is applied (the
+    hypothesis fails), and it is past it where d cancels to its roundings."""
     import dataclasses
     rng = np.random.default_rng(5)
     name = "float32" if dtype == np.float32 else "float64"
     unit = float(np.finfo(dtype).eps) / 2
     applied = skipped = 0
-    for beta1, beta2 in ((0.9, 0.999), (0.99, 1 - 2.0**-20)):
+    for beta1, beta2, decay in ((0.9, 0.999, 0.0), (0.99, 1 - 2.0**-20, 0.0), (0.9, 0.999, 0.01)):
         for t in (0, 1000):
             for cancel in (1.0, 1e-4, 1e-9, 1e-15):
                 p = rng.standard_normal(24).astype(dtype)
                 g = rng.standard_normal(24).astype(dtype)
                 m = (-(1 - beta1) / beta1 * g.astype(np.float64) * (1 + cancel * rng.standard_normal(24))).astype(dtype)
                 v = (rng.standard_normal(24) ** 2).astype(dtype)
-                state = optim.lamb.init(p, beta1=beta1, beta2=beta2)
+                state = optim.lamb.init(p, beta1=beta1, beta2=beta2, weight_decay=decay)
                 state = dataclasses.replace(state, m=m, v=v, t=t)
-                assert precision.applicable_contract("LAMB", {}, state, name) == "Optim.LAMB.float_step_error_le"
+                assert precision.applicable_contract("LAMB", {}, state, name) == precision.LAMB_COMPOSED
                 rho = _lamb_rho(state, p, g, unit)
                 bound = precision.contract_bound("LAMB", {}, state, p, g, name)
                 if rho > 1 / 8:

@@ -159,12 +159,8 @@ CONTRACTS = {
              ("Optim.LARS.float_step_error_le_weight_decay", lambda kw, state, dtype: _fixed(state)),
              ("Optim.LARS.float_step_error_le_weight_decay_nesterov",
               lambda kw, state, dtype: _fixed(state, nesterov=True))],
-    # LAMB's also needs ρ ≤ 1/8 (Σ e ≤ ρ·Σ w², m′ not cancelling too far): read off the inputs
-    # themselves, with the theorem's other whole-row hypotheses (``_Row.hypotheses_hold``)
-    "LAMB": [("Optim.LAMB.float_step_error_le",
-              lambda kw, state, dtype: _fixed(state, weight_decay=0, eps_root=0) and _below(state.beta1, state.beta2)),
-             # with weight decay: two proved contracts composed (``lamb_step_bound``), ρ ≤ 1/8 read off d
-             (LAMB_COMPOSED, lambda kw, state, dtype: _fixed(state, eps_root=0) and _below(state.beta1, state.beta2))],
+    # two proved contracts composed (``lamb_step_bound``), any weight decay λ ≥ 0; ρ ≤ 1/8 read off d
+    "LAMB": (LAMB_COMPOSED, lambda kw, state, dtype: _fixed(state, eps_root=0) and _below(state.beta1, state.beta2)),
     "SGDScheduleFree": [("Optim.SGDScheduleFree.float_step_error_le",
                          lambda kw, state, dtype: _fixed(state, warmup_steps=0)),
                         ("Optim.SGDScheduleFree.float_step_error_le_with_warmup",
@@ -509,7 +505,7 @@ def _unit_and_gamma(dtype_name: str) -> tuple:
 
 
 def lamb_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
-    """A bound on |fl(p′) − p′| for LAMB's step with weight decay: its two proved contracts chained
+    """A bound on |fl(p′) − p′| for LAMB's step, weight decay λ ≥ 0: its two proved contracts chained
     (the direction's E, then the trust-ratio step from any float direction within E), evaluated on
     arb balls as ``muon_step_bound``; None where ρ > 1/8 (d cancelling to its roundings) or
     (n − 1)u > 2⁻⁵."""
@@ -760,7 +756,7 @@ def markdown(result: dict) -> str:
               "(TorchLean's contract, u per operation, in float64), and "
               "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
-              "(the options its theorem fixes; the first whose conditions hold, its whole-row hypotheses too — LAMB's ρ ≤ 1/8, m′ not cancelling to its roundings; "
+              "(the options its theorem fixes; the first whose conditions hold, its whole-row hypotheses too — LAMB's ρ ≤ 1/8, d = w + λp not cancelling to its roundings (two contracts composed, as Muon's below); "
               "Adafactor's κ ≤ 1/8 and ρ ≤ 1/8 on its vector params (`Optim.Adafactor.float_step_error_le_vector…`), "
               "κ_R, κ_C, ρ_R, ρ ≤ 1/64 on its matrices (`…_matrix…`; a tensor of 3 or more axes has none): "
               "where a contract covers some params, the shapes it leaves are named; no contract applies where a "

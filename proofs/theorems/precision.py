@@ -23,9 +23,6 @@ SOURCE = "the standard model of floating-point arithmetic (Higham 2002, §2.2); 
 # The contracts whose decision takes 8–15 s on one core ask for 90 s: under a loaded or slower
 # machine the run's 30 s default would make them UNKNOWN by chance, not by a failed proof.
 SLOW = 90.0
-# LAMB's contract: nine paths (the two norms zero or not, rounded and exact) and eight branch
-# conditions over 35 rounding errors, about 75 s on one core here: its own budget, twice that.
-LAMB_TIME = 180.0
 
 
 def float_and_exact(x: Given, update, state, p, g, u):
@@ -1030,31 +1027,16 @@ def lars_step(x: Given):
                       + 3 * u * ctx.abs(state.b * state.momentum) + (14 * u + 2 * gamma) * step)
 
 
-LAMB_STATEMENT = (
-    "|fl(p′) − p′| ≤ u·|p′| + (30u + (1 + 30u)((1 + ρ₁)²(1 + ρ₂)² − 1) + 3Γ + 2ρ + 2Γρ)·|lr·r·w| "
-    "+ 4u·(1 + 20u)(1 + ρ₁)²(1 + ρ₂)²(1 + 2Γ + 2ρ + 2Γρ)·lr·r·M,  w = m̂′/(√v̂′ + ε) LAMB's direction,  "
-    "r = ‖p‖/‖w‖ (1 where a norm is 0),  M = ((1 − β1)|g| + β1|m|)/((1 − β1ᵗ)(√v̂′ + ε)) the direction of m′'s "
-    "terms apart,  ρ ≥ 0 with Σ e ≤ ρ·Σ w², ρ ≤ 1/8, e = (24u + (1 + 24u)((1 + ρ₁)²(1 + ρ₂) − 1))·w² "
-    "+ 7u(1 + 20u)(1 + ρ₁)²(1 + ρ₂)²·(|w|·M + 10/7·u·M²) the error of one w², Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵, "
-    "ρᵢ = 3·2⁻⁵³·βᵢᵗ/(1 − βᵢᵗ),  " + UNIT_RANGE + ", β1, β2 ≤ 1 − 2⁻²⁰, weight_decay = eps_root = 0")
-
-
 def lamb_direction_error(x: Given, u, state, p, g) -> tuple:
-    """(w, w², e, M, ρ₁, ρ₂): LAMB's exact direction w, its square, a bound e on the error of its rounded square
-    ŵ·ŵ (each entry: u-relative roundings of w², and m′'s roundings — a signed sum that may cancel —
-    carried by M, the direction of m′'s two terms apart), M as its two terms, and the bias
-    corrections' float64 amplifications."""
+    """(w, M, ρ₁, ρ₂): LAMB's exact direction w, M as its two terms (m′'s roundings — a signed sum that
+    may cancel — are carried by M, the direction of m′'s two terms apart), and the bias corrections'
+    float64 amplifications."""
     ctx = context_of(p)
     _, v, t, w = lamb.direction(state, p, g)
     rhos = power_amplification(state.beta1 ** t), power_amplification(state.beta2 ** t)
     scale = (ctx.sqrt(v / (1 - state.beta2 ** t)) + state.epsilon) * (1 - state.beta1 ** t)
     parts = ((1 - state.beta1) * ctx.abs(g) / scale, state.beta1 * ctx.abs(state.m) / scale)
-    c = x.multiplied_out(times(x, 7, u, *rhos, *rhos) * (1 + 20 * u))
-    cu = x.multiplied_out(times(x, 10, u * u, *rhos, *rhos) * (1 + 20 * u))
-    square = w * w
-    e = (scaled(x, 24, u, rhos[0], rhos[0], rhos[1]) * square + c * ctx.abs(w) * parts[0] + c * ctx.abs(w) * parts[1]
-         + cu * parts[0] * parts[0] + 2 * cu * parts[0] * parts[1] + cu * parts[1] * parts[1])
-    return w, square, e, parts, rhos
+    return w, parts, rhos
 
 
 LAMB_DIRECTION = (
@@ -1068,9 +1050,8 @@ LAMB_DIRECTION = (
 def lamb_direction_step(x: Given):
     """LAMB's direction as NumPy computes it, entry by entry: 12 roundings of w itself, and 4 of m′'s
     two terms apart (m′ is a signed sum, rounded: where it cancels, its roundings are not relative
-    to it) — each with the bias corrections' float64 amplifications.  The part of a weight-decay
-    contract that the trust ratio does not touch (with λp added, d = w + λp's square needs a row
-    sum's lemma of 25 terms: not yet shown, README)."""
+    to it) — each with the bias corrections' float64 amplifications.  With weight decay,
+    ``Optim.LAMB.float_direction_error_le_weight_decay`` adds λp's roundings (λ = 0 included)."""
     return lamb_direction_contract(x)
 
 
@@ -1079,42 +1060,13 @@ def lamb_direction_contract(x: Given, relative: int = 12, apart: int = 4):
     state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
     away_from_one(x, state.beta1, state.beta2)
     p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
-    w, _, _, parts, rhos = lamb_direction_error(x, u, state, p, g)
+    w, parts, rhos = lamb_direction_error(x, u, state, p, g)
     with x.rounding(u, python_scalars=True) as rounded:
         computed = lamb.direction(state, p, g)[3]
     ctx = context_of(p)
     b = scaled(x, apart, u, *rhos, *rhos)     # the two parts apart: a u-free sum of them is one atom to the decider
     return inequality(ctx.abs(computed - rounded.exact(computed)),
                       scaled(x, relative, u, *rhos, *rhos) * ctx.abs(w) + b * parts[0] + b * parts[1])
-
-
-@theorem("Optim.LAMB.float_step_error_le", form="inequality", source=SOURCE, time_limit=LAMB_TIME,
-         statement=LAMB_STATEMENT)
-def lamb_step(x: Given):
-    """A LAMB step as NumPy runs it, over a param of any size n: within u of p′, 30 roundings of the
-    trust-ratio step plus ‖w‖'s relative error (ρ from its entries, Γ from the additions: each w_i
-    is rounded, and m′ inside it a signed sum, so the sum of squares is bounded by a lemma on each
-    entry — shown, never assumed — and ρ, which the inputs give), and 4 roundings of m′'s terms
-    apart.  Where m′ cancels so far that Σ e > ρ·Σ w² for ρ = 1/8, the contract says nothing."""
-    return lamb_contract(x)
-
-
-def lamb_contract(x: Given, steps: int = 30, norm_error=None):
-    """``norm_error(Γ, ρ)``: in place of 3Γ + 2ρ + 2Γρ (the tests' claims that leave a part out)."""
-    u = unit_roundoff(x)
-    state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
-    away_from_one(x, state.beta1, state.beta2)
-    p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
-    ctx = context_of(p)
-    row_length(x, u, p)
-    w, square, e, parts, rhos = lamb_direction_error(x, u, state, p, g)
-    computed, _, exact, norm, carried, gamma, rho = step_with_norm_lemma(x, u, lamb, state, p, g, square, e)
-    norm = norm if norm_error is None else norm_error(gamma, rho)
-    r = lars.trust_ratio(p, w, 1, 0)
-    apart = x.multiplied_out(times(x, 4, u, *rhos, *rhos) * carried * r * state.lr)
-    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact)
-                      + (scaled(x, steps, u, *rhos, *rhos) + norm) * ctx.abs(w * (state.lr * r))
-                      + apart * parts[0] + apart * parts[1])
 
 
 LARS_DECAY = ("d = g + λp,  r = η·‖p‖/(‖d‖ + ε) (1 where a norm is 0),  ρ ≥ 0 with Σe ≤ ρ·Σd², ρ ≤ 1/8, e = 4u·d² + "
@@ -1592,6 +1544,12 @@ def muon_momentum_bound(form, u, buf, grads, new_buf, direction, nesterov: bool,
     return bound
 
 
+def square_lemma(v: str) -> str:
+    """The statement of ``square_error_within``'s row sum's lemma on the squares of ``v``."""
+    return (f"ρ ≥ 0 with Σ e ≤ ρ·Σ {v}², ρ ≤ 1/8, e = u·{v}² + (1 + u)(2E·|{v}| + E²) the error of one {v}\u0302² "
+            "(a row sum's lemma)")
+
+
 def square_error_within(form, u, d, error):
     """e = u·D² + (1 + u)(2E·|D| + E²): a bound on |fl(D̂·D̂) − D²| for |D̂ − D| ≤ E (the row sum's
     lemma of ‖D̂‖: Muon's ‖D̂‖_F, LAMB's ‖d̂‖ with weight decay)."""
@@ -1665,9 +1623,8 @@ def muon_momentum_contract(x: Given, nesterov: bool, count: int = 5, outer: int 
 
 MUON_NORMALISATION = (
     "|fl(D̂/max(‖D̂‖_F, ε)) − D/max(‖D‖_F, ε)| ≤ B₀ = ((1 + 4u)(1 + φ)·E + (4u + φ)·|D|)/max(‖D‖_F, ε) entry by "
-    "entry, for every float input D̂ with |D̂ − D| ≤ E,  φ = Γ + ρ + Γρ,  ρ ≥ 0 with Σ e ≤ ρ·Σ D², ρ ≤ 1/8, "
-    "e = u·D² + (1 + u)(2E·|D| + E²) the error of one D̂² (a row sum's lemma),  Γ ≤ γ_{mn−1} ≤ 1/31,  "
-    "D, E of any shape (m, n),  ε > 0,  " + UNIT_RANGE)
+    "entry, for every float input D̂ with |D̂ − D| ≤ E,  φ = Γ + ρ + Γρ,  " + square_lemma("D")
+    + ",  Γ ≤ γ_{mn−1} ≤ 1/31,  D, E of any shape (m, n),  ε > 0,  " + UNIT_RANGE)
 
 
 @theorem("Optim.Muon.float_normalisation_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
@@ -1728,10 +1685,11 @@ def muon_decayed_step_contract(x: Given, decay: int = 4, direction: int = 5):
 
 
 
-# LAMB with weight decay, in two contracts that chain as Muon's do (``tools/precision.py``,
-# ``lamb_step_bound``): d̂ = fl(w + λp) within E of d, then the trust-ratio step from any float
-# direction within E of d.  (Run as one theorem, d̂²'s error has 25 products and the decision
-# takes minutes; through ``within`` the step's lemma needs only E.)
+# LAMB's whole step, weight decay λ ≥ 0 (0 included), in two contracts that chain as Muon's do
+# (``tools/precision.py``, ``lamb_step_bound``): d̂ = fl(w + λp) within E of d, then the trust-ratio
+# step from any float direction within E of d.  (Run as one theorem, d̂²'s error has 25 products
+# with λ and the decision takes 7.6 minutes, and 90 s without λ; through ``within`` the step's lemma
+# needs only E, and the two take 2 s and 4 s.)
 
 def lamb_decay_direction_bound(form, u, state, p, g, relative: int = 12, apart: int = 4, decay: int = 3):
     """E: the bound on |fl(d) − d|, d = w + λp LAMB's direction with weight decay — u·|d|, w's own
@@ -1776,21 +1734,23 @@ def lamb_decay_direction_contract(x: Given, **counts):
                       lamb_decay_direction_bound(x.multiplied_out, u, state, p, g, **counts))
 
 
-def lamb_trust_step_bound(form, u, state, p, d, error, gamma, rho, exact, steps: int = 12, carried: int = 13):
+def lamb_trust_step_bound(form, u, state, p, d, error, gamma, rho, exact, steps: int = 12, carried: int = 13,
+                          norm_error=None):
     """u·|p′| + (``steps``·u + 3Γ + 2ρ + 2Γρ)·|lr·r·d| + (1 + ``carried``·u)(1 + 3Γ + 2ρ + 2Γρ)·lr·r·E, r = ‖p‖/‖d‖
-    (1 where a norm is 0): the norms' relative error on both (E's higher-order terms take the many u)."""
+    (1 where a norm is 0): the norms' relative error on both (E's higher-order terms take the many u).
+    ``norm_error(Γ, ρ)``: in place of 3Γ + 2ρ + 2Γρ on |lr·r·d| (the tests' claims that leave a part out)."""
     ctx = context_of(p)
     rate = state.lr * lars.trust_ratio(p, d, 1, 0)
-    norm_error = 3 * gamma + 2 * rho + 2 * gamma * rho
-    return (u * ctx.abs(exact) + form(steps * u + norm_error) * ctx.abs(d * rate)
-            + form((1 + carried * u) * (1 + norm_error)) * rate * error)
+    norms = 3 * gamma + 2 * rho + 2 * gamma * rho
+    on_step = norms if norm_error is None else norm_error(gamma, rho)
+    return (u * ctx.abs(exact) + form(steps * u + on_step) * ctx.abs(d * rate)
+            + form((1 + carried * u) * (1 + norms)) * rate * error)
 
 
 LAMB_TRUST_STEP = (
     "|fl(p′) − p′| ≤ u·|p′| + (12u + 3Γ + 2ρ + 2Γρ)·|lr·r·d| + (1 + 13u)(1 + 3Γ + 2ρ + 2Γρ)·lr·r·E entry by entry, for "
-    "every float input d̂ with |d̂ − d| ≤ E,  p′ = p − lr·r·d,  r = ‖p‖/‖d‖ (1 where a norm is 0),  ρ ≥ 0 with "
-    "Σ e ≤ ρ·Σ d², ρ ≤ 1/8, e = u·d² + (1 + u)(2E·|d| + E²) the error of one d̂² (a row sum's lemma),  "
-    "Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE)
+    "every float input d̂ with |d̂ − d| ≤ E,  p′ = p − lr·r·d,  r = ‖p‖/‖d‖ (1 where a norm is 0),  "
+    + square_lemma("d") + ",  Γ ≤ γ_{n−1}, (n − 1)u ≤ 2⁻⁵,  " + UNIT_RANGE)
 
 
 @theorem("Optim.LAMB.float_trust_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
