@@ -247,13 +247,13 @@ def test_within_takes_an_exact_row_and_bounds_of_its_shape():
     assert _run(build("none")).verdict == PROVED
 
 
-def test_five_newton_schulz_steps_stay_within_the_chained_contract():
+def test_five_newton_schulz_steps_stay_within_the_chained_contract(monkeypatch):
     """Muon's five steps in float32 from a normalised float input X₀ (Muon's own code, torch's
     Python coefficients), against the exact iterates from the same X₀ (arb balls, 300 bits):
     within B₅, where B₀ = 0 and Bₖ₊₁ = (1 + κ)·Q(|Xₖ| + Bₖ) − Q(|Xₖ|) — the proved perturbed step
     contract (κ with (1 + u)⁸: each coefficient rounds to float32 where it meets X), used five times."""
     flint = pytest.importorskip("flint")
-    flint.ctx.prec = 300
+    monkeypatch.setattr(flint.ctx, "prec", 300)     # this test's own: the enclosures' 256 bits after it
     rng = np.random.default_rng(9)
     coefficients = (3.4445, -4.775, 2.0315)
     a, b, c = (flint.arb(v) for v in coefficients)

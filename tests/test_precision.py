@@ -917,7 +917,7 @@ def test_rmsprop_centered_contract_holds_where_its_variance_cancels_and_says_not
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lambs_direction_lies_within_its_proved_bound(dtype):
+def test_lambs_direction_lies_within_its_proved_bound(dtype, monkeypatch):
     """``Optim.LAMB.float_direction_error_le`` against the exact direction from the same float inputs
     (arb balls of 300 bits): every entry, random states, m′ cancelling to its roundings, ε dominating
     √v̂′, the first step and a late one — and the bound is no blanket: the worst entry reaches a
@@ -926,7 +926,7 @@ def test_lambs_direction_lies_within_its_proved_bound(dtype):
     is mostly far better than its 1 ulp)."""
     import dataclasses
     from optim import lamb
-    flint.ctx.prec = 300
+    monkeypatch.setattr(flint.ctx, "prec", 300)     # this test's own: the enclosures' 256 bits after it
     u = flint.arb(2.0 ** -24 if dtype == np.float32 else 2.0 ** -53)
     rng = np.random.default_rng(5)
     worst = 0.0
