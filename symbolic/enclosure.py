@@ -321,6 +321,10 @@ class BallTensor:
     def upper(self) -> np.ndarray:
         return _map(lambda v: float(v.upper()), self.a).astype(np.float64)
 
+    def bound_above(self) -> np.ndarray:
+        """Each ball's upper end, rounded up to a float64: ≥ every point of the ball."""
+        return _map(_up, self.a).astype(np.float64)
+
     def radius(self) -> np.ndarray:
         """Each ball's radius, rounded up to a float64."""
         return _map(lambda v: _up(v.rad()), self.a).astype(np.float64)

@@ -435,8 +435,8 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     theorem_name = applicable_contract(name, kwargs, state, dtype_name)
     if theorem_name is None or rounding.underflows(optim.CLASSES[name].family, state, p, g):
         return None     # the contracts are stated without underflow: there an error is absolute, not relative
-    if theorem_name in (MUON_COMPOSED, LAMB_COMPOSED):
-        return (muon_step_bound if theorem_name == MUON_COMPOSED else lamb_step_bound)(state, p, g, dtype_name)
+    if theorem_name in COMPOSED:
+        return COMPOSED[theorem_name](state, p, g, dtype_name)
     paths, row = _contract(theorem_name)
     out = np.zeros(np.shape(p))
     unit = float(np.finfo(DTYPES[dtype_name]).eps) / 2
@@ -484,6 +484,11 @@ def _exactly(state, fields: tuple, buffers: tuple):
                                **{b: BallTensor.exact(getattr(state, b)) for b in buffers})
 
 
+def _as_written(value):
+    """The theorems' ``form`` (``x.multiplied_out`` there): here the bound as written."""
+    return value
+
+
 def _rounded_up(t):
     """A ball tensor of bounds as the exact numbers at its balls' upper ends: a bound ≥ the true
     one, which the next contract may take as its input's error (each holds for any larger bound)."""
@@ -513,20 +518,19 @@ def lamb_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
     from optim import lamb
     from proofs.theorems import precision as contracts
     from symbolic.enclosure import BallTensor
-    same = lambda value: value
     u, gamma = _unit_and_gamma(dtype_name)
     exact = _exactly(state, ("lr", "beta1", "beta2", "epsilon", "eps_root", "weight_decay"), ("m", "v"))
     params, grads = BallTensor.exact(p), BallTensor.exact(g)
     ctx = optim.context.context_of(params)
-    error = _rounded_up(contracts.lamb_decay_direction_bound(same, u, exact, params, grads))
+    error = _rounded_up(contracts.lamb_decay_direction_bound(_as_written, u, exact, params, grads))
     d = lamb.direction(exact, params, grads)[3]
     n = int(np.size(p))
-    rho = _row_ratio(ctx, contracts.square_error_within(same, u, d, error), d * d)
+    rho = _row_ratio(ctx, contracts.square_error_within(_as_written, u, d, error), d * d)
     if rho is None or not rho <= flint.arb(1) / 8 or not (n - 1) * u <= flint.arb(1) / 32:
         return None
-    bound = contracts.lamb_trust_step_bound(same, u, exact, params, d, error, gamma(n), rho,
+    bound = contracts.lamb_trust_step_bound(_as_written, u, exact, params, d, error, gamma(n), rho,
                                             lamb.trust_step(exact, params, d))
-    return np.vectorize(enclosure._up, otypes=[float])(bound.a)
+    return bound.bound_above()
 
 
 def muon_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
@@ -543,34 +547,35 @@ def muon_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
     from optim import muon
     from proofs.theorems import precision as contracts
     from symbolic.enclosure import BallTensor
-    same = lambda value: value      # the theorems' ``form``: the bounds as written
-    up = _rounded_up
     u, gamma = _unit_and_gamma(dtype_name)
     exact = _exactly(state, ("lr", "weight_decay", "momentum", "a", "b", "c", "epsilon"), ("buf",))
     params, grads = BallTensor.exact(p), BallTensor.exact(g)
     ctx = optim.context.context_of(params)
     buf, d = muon.momentum_direction(exact, grads)
-    error = up(contracts.muon_momentum_bound(same, u, exact.buf, grads, buf, d, state.nesterov))
+    error = _rounded_up(contracts.muon_momentum_bound(_as_written, u, exact.buf, grads, buf, d, state.nesterov))
     rows, columns = np.shape(p)
     wide = (lambda t: ctx.transpose(t)) if rows > columns else (lambda t: t)   # the iteration's orientation
     d, error = wide(d), wide(error)
     m, n = d.shape
-    rho = _row_ratio(ctx, contracts.square_error_within(same, u, d, error), d * d)
+    rho = _row_ratio(ctx, contracts.square_error_within(_as_written, u, d, error), d * d)
     if rho is None or not rho <= flint.arb(1) / 8 or not gamma(m * n) <= flint.arb(1) / 31:
         return None
-    phi = gamma(m * n) + rho + gamma(m * n) * rho
-    bound = up(contracts.muon_normalisation_bound(same, u, d, error, exact.epsilon, phi))
+    bound = _rounded_up(contracts.muon_normalisation_bound(_as_written, u, d, error, exact.epsilon, gamma(m * n), rho))
     x = muon.normalised(d, exact.epsilon)
-    kappa = contracts.newton_schulz_kappa(same, u, gamma(m), gamma(n))
+    kappa = contracts.newton_schulz_kappa(_as_written, u, gamma(m), gamma(n))
     for _ in range(state.ns_steps):
-        bound = up(contracts.newton_schulz_error(same, kappa, x, bound, exact.a, exact.b, exact.c))
+        bound = _rounded_up(contracts.newton_schulz_error(_as_written, kappa, x, bound, exact.a, exact.b, exact.c))
         x = muon.newton_schulz_step(x, exact.a, exact.b, exact.c)
     o, bound = wide(x), wide(bound)
     ratio = muon.lr_ratio(state.adjust_lr_fn, (rows, columns), math.sqrt)       # the float the code uses
     stepped = muon.decayed_step(exact, params, o, ratio)
-    total_bound = (contracts.muon_decayed_bound(same, u, exact, params, o, bound, ratio, stepped)
+    total_bound = (contracts.muon_decayed_bound(_as_written, u, exact, params, o, bound, ratio, stepped)
                    + abs(exact.lr * (ratio - muon.lr_ratio(state.adjust_lr_fn, (rows, columns), ctx.sqrt))) * abs(o))
-    return np.vectorize(enclosure._up, otypes=[float])(total_bound.a)
+    return total_bound.bound_above()
+
+
+# the whole-step bounds composed of proved contracts, by the name CONTRACTS gives them
+COMPOSED = {MUON_COMPOSED: muon_step_bound, LAMB_COMPOSED: lamb_step_bound}
 
 
 def _holds_at(relation, values: dict) -> bool:

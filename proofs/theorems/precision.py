@@ -1027,10 +1027,11 @@ def lars_step(x: Given):
                       + 3 * u * ctx.abs(state.b * state.momentum) + (14 * u + 2 * gamma) * step)
 
 
-def lamb_direction_error(x: Given, u, state, p, g) -> tuple:
-    """(w, M, ρ₁, ρ₂): LAMB's exact direction w, M as its two terms (m′'s roundings — a signed sum that
-    may cancel — are carried by M, the direction of m′'s two terms apart), and the bias corrections'
-    float64 amplifications."""
+def lamb_direction_parts(state, p, g) -> tuple:
+    """(d, M, (ρ₁, ρ₂)): LAMB's exact direction d = w + λp (w itself where λ = 0), M as its two terms
+    (m′'s roundings — a signed sum that may cancel — are carried by M, the direction of m′'s two
+    terms apart: a sum of them is one atom to the decider), and the bias corrections' float64
+    amplifications."""
     ctx = context_of(p)
     _, v, t, w = lamb.direction(state, p, g)
     rhos = power_amplification(state.beta1 ** t), power_amplification(state.beta2 ** t)
@@ -1060,7 +1061,7 @@ def lamb_direction_contract(x: Given, relative: int = 12, apart: int = 4):
     state = x.state(lamb, length="n", weight_decay=0.0, eps_root=0.0)
     away_from_one(x, state.beta1, state.beta2)
     p, g = x.tensor("params", length="n"), x.tensor("grads", length="n")
-    w, parts, rhos = lamb_direction_error(x, u, state, p, g)
+    w, parts, rhos = lamb_direction_parts(state, p, g)
     with x.rounding(u, python_scalars=True) as rounded:
         computed = lamb.direction(state, p, g)[3]
     ctx = context_of(p)
@@ -1498,8 +1499,7 @@ def newton_schulz_contract(x: Given, products: int = 7, sums: int = 2, perturbed
     kappa = newton_schulz_kappa(x.multiplied_out, u, gamma_m, gamma_n, products, sums)
     if perturbed:
         return inequality(ctx.abs(computed - exact), newton_schulz_error(x.multiplied_out, kappa, big, error, a, b, c))
-    sizes = lambda y: muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
-    return inequality(ctx.abs(computed - exact), kappa * sizes(ctx.abs(big)))
+    return inequality(ctx.abs(computed - exact), kappa * newton_schulz_sizes(ctx.abs(big), a, b, c))
 
 
 @theorem("Optim.Muon.float_newton_schulz_step_error_le", form="inequality", source=SOURCE,
@@ -1557,10 +1557,11 @@ def square_error_within(form, u, d, error):
     return u * d * d + form(1 + u) * (2 * error * ctx.abs(d) + error * error)
 
 
-def muon_normalisation_bound(form, u, d, error, epsilon, phi, relative: int = 4):
+def muon_normalisation_bound(form, u, d, error, epsilon, gamma, rho, relative: int = 4):
     """B₀ = ((1 + 4u)(1 + φ)·E + (4u + φ)·|D|)/max(‖D‖_F, ε), φ = Γ + ρ + Γρ the relative error of
     the float sum of squares (``row_sum_error_at_most``)."""
     ctx = context_of(d)
+    phi = gamma + rho + gamma * rho
     return (form((1 + relative * u) * (1 + phi)) * error + form(relative * u + phi) * ctx.abs(d)) / \
         ctx.maximum(norm(d), epsilon)
 
@@ -1570,11 +1571,15 @@ def newton_schulz_kappa(form, u, gamma_m, gamma_n, products: int = 8, sums: int 
     return form((1 + u) ** products * (1 + gamma_n) ** sums * (1 + gamma_m) ** sums - 1)
 
 
+def newton_schulz_sizes(y, a, b, c):
+    """Q(Y): the step on sizes, Muon's code run on Y ≥ 0 and |a|, |b|, |c| (a majorant of |q(X)| for |X| ≤ Y)."""
+    return muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
+
+
 def newton_schulz_error(form, kappa, x, error, a, b, c):
-    """Bₖ₊₁ = (1 + κ)·Q(|X| + B) − Q(|X|), Q the step on sizes (the code run on |X|, |a|, |b|, |c|)."""
+    """Bₖ₊₁ = (1 + κ)·Q(|X| + B) − Q(|X|), Q the step on sizes."""
     ctx = context_of(x)
-    sizes = lambda y: muon.newton_schulz_step(y, abs(a), abs(b), abs(c))
-    return form((1 + kappa) * sizes(ctx.abs(x) + error) - sizes(ctx.abs(x)))
+    return form((1 + kappa) * newton_schulz_sizes(ctx.abs(x) + error, a, b, c) - newton_schulz_sizes(ctx.abs(x), a, b, c))
 
 
 def muon_decayed_bound(form, u, state, params, o, error, ratio, exact, decay: int = 4, direction: int = 5):
@@ -1650,9 +1655,9 @@ def muon_normalisation_contract(x: Given, relative: int = 4, norm_terms: bool = 
     exact = rounded.exact(computed)
     gamma = rounded.summation_bound(ctx.shape(d)[0] * ctx.shape(d)[1])
     x.assume(gamma <= sympy.Rational(1, 31), rho <= sympy.Rational(1, 8))
-    phi = gamma + rho + gamma * rho if norm_terms else 0
     return inequality(ctx.abs(computed - exact),
-                      muon_normalisation_bound(x.multiplied_out, u, d, error, epsilon, phi, relative))
+                      muon_normalisation_bound(x.multiplied_out, u, d, error, epsilon,
+                                               *((gamma, rho) if norm_terms else (0, 0)), relative))
 
 
 MUON_DECAYED_STEP = (
@@ -1696,13 +1701,10 @@ def lamb_decay_direction_bound(form, u, state, p, g, relative: int = 12, apart: 
     contract (``relative`` units of |w| and ``apart`` of m′'s two terms M, with the bias
     corrections' float64 amplifications ρᵢ) carried by the sum's rounding, and ``decay`` units of |λp|."""
     ctx = context_of(p)
-    _, v, t, d = lamb.direction(state, p, g)
+    d, parts, rhos = lamb_direction_parts(state, p, g)
     decayed = state.weight_decay * p
     w = d - decayed
-    rhos = [power_amplification(state.beta1 ** t), power_amplification(state.beta2 ** t)] * 2
-    scale = (ctx.sqrt(v / (1 - state.beta2 ** t)) + state.epsilon) * (1 - state.beta1 ** t)
-    parts = ((1 - state.beta1) * ctx.abs(g) / scale, state.beta1 * ctx.abs(state.m) / scale)   # apart: a sum of
-    rho = _scalar_factor(rhos) - 1                                        # them is one atom to the decider
+    rho = _scalar_factor((*rhos, *rhos)) - 1
     carried = form((1 + u) * (apart * u + (1 + apart * u) * rho))
     return (u * ctx.abs(d) + form((1 + u) * (relative * u + (1 + relative * u) * rho)) * ctx.abs(w)
             + carried * parts[0] + carried * parts[1] + decay * u * ctx.abs(decayed))
