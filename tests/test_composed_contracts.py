@@ -151,3 +151,83 @@ def test_lambs_composition_says_nothing_where_the_direction_cancels_to_its_round
     p_cancel = (-w / 0.5).astype(np.float32)
     assert precision.lamb_step_bound(state, p_cancel, g, "float32") is None
     assert precision.lamb_step_bound(state, p, g, "float32") is not None
+
+
+# Muon's Frobenius-norm bound through the Newton–Schulz steps (``muon_step_bound``'s docstring):
+# a spectral norm from above, q's slope from above, and the lemma ‖q(X̂) − q(X)‖_F ≤ L·‖X̂ − X‖_F.
+A, B, C = 3.4445, -4.775, 2.0315      # torch.optim.Muon's DEFAULT_A, DEFAULT_B, DEFAULT_C
+
+
+def _slope(sigma):
+    """q′(σ) = a + 3bσ² + 5cσ⁴, differentiated by hand (the tool differentiates the code)."""
+    return A + 3 * B * sigma ** 2 + 5 * C * sigma ** 4
+
+
+def test_the_spectral_norm_from_above_holds_and_is_tight_near_orthogonal():
+    rng = np.random.default_rng(11)
+    for shape in [(3, 5), (4, 4), (2, 7)]:
+        for x in (rng.standard_normal(shape), np.outer(rng.standard_normal(shape[0]), rng.standard_normal(shape[1]))):
+            above = float(precision._spectral_above(BallTensor.exact(x)))
+            assert np.linalg.norm(x, 2) <= above <= np.linalg.norm(x, "fro") * (1 + 1e-12)
+        rows = np.linalg.qr(rng.standard_normal(shape[::-1]))[0].T[: min(shape)]   # orthonormal rows
+        assert float(precision._spectral_above(BallTensor.exact(rows))) <= 1 + 1e-9
+
+
+def test_the_slope_from_above_bounds_q_prime_and_meets_the_theorem():
+    state = muon.init(np.ones((2, 3)))
+    lipschitz = precision._newton_schulz_lipschitz(state)
+    for s in (0.5, 1.0, 1.21, 1.5):
+        grid = np.linspace(0, s, 4001)
+        largest = np.max(np.abs(_slope(grid)))
+        assert largest <= float(lipschitz(flint.arb(s))) <= largest * (1 + 1e-2)
+    assert 4.2 < float(lipschitz(flint.arb(1.21))) <= 4.3      # Optim.Muon.ns_polynomial_lipschitz_on_band
+
+
+def _q_exact(x):
+    """The quintic on a matrix, in exact rationals: a·X + (b·A + c·A·A)·X, A = X·Xᵀ."""
+    from fractions import Fraction
+    a, b, c = (Fraction(v) for v in (A, B, C))
+    gram = x @ x.T
+    return a * x + (b * gram + c * (gram @ gram)) @ x
+
+
+def test_the_frobenius_lemma_holds_on_exact_matrices_and_its_constant_is_reached():
+    """‖q(X + E) − q(X)‖_F ≤ L·‖E‖_F, L = max |q′| on [0, s], s ≥ both spectral norms, in exact
+    rationals on random matrices; and on X = diag(1.2, 0.3) with E along the first singular value
+    the ratio is q′(1.2)-ish: the lemma's constant is not slack."""
+    from fractions import Fraction
+    lipschitz = precision._newton_schulz_lipschitz(muon.init(np.ones((2, 3))))
+    rng = np.random.default_rng(12)
+    exact = np.vectorize(Fraction, otypes=[object])
+    for shape in [(3, 5), (4, 4)]:
+        for _ in range(4):
+            x = rng.standard_normal(shape)
+            x *= 1.1 / np.linalg.norm(x, 2)
+            e = 1e-3 * rng.standard_normal(shape)
+            s = max(np.linalg.norm(x, 2), np.linalg.norm(x + e, 2)) * (1 + 1e-9)
+            change = _q_exact(exact(x + e)) - _q_exact(exact(x))
+            squared = float(sum(v * v for v in change.flat)) / float(sum(v * v for v in exact(e).flat))
+            assert squared <= float(lipschitz(flint.arb(s))) ** 2
+    x, e = np.diag([1.2, 0.3]), np.diag([1e-6, 0.0])
+    change = _q_exact(exact(x + e)) - _q_exact(exact(x))
+    ratio = float(abs(change[0, 0]) / Fraction(1e-6))
+    assert 0.99 * abs(_slope(1.2)) <= ratio <= float(lipschitz(flint.arb(1.2 + 1e-6)))
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_muons_composed_bound_is_useful_where_the_direction_dominates_eps(dtype_name):
+    """Where ‖D‖ > ε the entrywise chain alone is vacuous in float32 (~10²⁸ ulps, its majorants grow
+    ~28× a step); with the norm-wise bound beside it, the bound is a small part of the step
+    lr·r·|O| (1.3% of it in float32 here, against 10²⁰ times it before), still far above the error
+    (a worst case: 10⁴–10⁵ ulps)."""
+    rng = np.random.default_rng(13)
+    dtype = precision.DTYPES[dtype_name]
+    for shape in [(3, 5), (6, 2)]:
+        state, p, g = _inputs(shape, dtype, 1.0, rng)
+        bound = precision.muon_step_bound(state, p, g, dtype_name)
+        computed = muon.update(state, p, g)[1]
+        step = np.abs(computed.astype(np.float64) - p.astype(np.float64))
+        assert np.max(bound) <= 0.05 * np.max(step) * (np.finfo(dtype).eps / np.finfo(np.float32).eps)
+        error = _exact_step(state, p, g).error_bound(computed)
+        assert np.all(error <= bound)
+        assert np.max(bound / np.spacing(np.abs(computed))) > 1e3      # a worst case: loose, and honest about it

@@ -145,11 +145,15 @@ def test_every_proved_contract_is_checked_against_the_measurements(name):
 # it is vacuous in float32 (~10²⁸ ulps: the chain's B passes 1 by the third step) and 10⁸–10⁹ times
 # the error in float64; where ε dominates ‖D‖ (the iteration is nearly linear there) it is within 7×.
 # Measured here so that a tighter (norm-wise) contract shows up as a failure to update this.
-def test_muons_composed_contract_is_vacuous_in_float32_and_loose_in_float64():
+def test_muons_composed_contract_is_a_worst_case_of_about_1e5_ulps_in_either_dtype():
+    """The entrywise chain alone gave 6.5·10²⁸ ulps in float32 and 6·10¹⁰ in float64 here; the
+    Frobenius-norm bound beside it (``muon_step_bound``) brings both to about 10⁵ ulps (u·10⁵: 1%
+    of the step in float32), where ‖D‖ > ε; within 7× where ε dominates ‖D‖."""
     worst = {dtype: precision.one_step("Muon", {}, dtype, precision.CASES["random state"], np.random.default_rng(0))
              for dtype in ("float32", "float64")}
-    assert worst["float32"]["proved ulps"] > 1e20
-    assert 1e8 < worst["float64"]["proved ulps"] < 1e12
+    for dtype in ("float32", "float64"):
+        assert 1e4 < worst[dtype]["proved ulps"] < 1e6, dtype
+        assert worst[dtype]["error / proved"] <= 1
     tiny = precision.one_step("Muon", {}, "float32", precision.CASES["ε dominates √v"], np.random.default_rng(0))
     assert tiny["proved ulps"] <= 7 * max(tiny["ulps"], 1.0)
 

@@ -79,6 +79,19 @@ def keeps_band(x: Given):
     return inequality((LOW, q(sigma)), (q(sigma), HIGH))
 
 
+@theorem("Optim.Muon.ns_polynomial_lipschitz_on_band", form="inequality", source=SOURCE,
+         statement="0 ≤ τ ≤ σ ≤ 1.21 ⟹ −2·(σ − τ) ≤ q(σ) − q(τ) ≤ 4.3·(σ − τ) (torch's a, b, c)")
+def lipschitz_on_band(x: Given):
+    """Where every singular value lives after the first step, q is 4.3-Lipschitz (its slope
+    reaches 4.245 at 1.21 and falls to about −1.6 at σ ≈ 0.84): by the Frobenius-norm lemma of
+    ``tools/precision.py``'s ``muon_step_bound``, one step multiplies an input's error
+    ‖X̂ − X‖_F by at most 4.3 while ‖X‖₂ and ‖X̂‖₂ stay ≤ 1.21."""
+    sigma, tau = x.nonnegative("sigma"), x.nonnegative("tau")
+    x.assume(tau <= sigma, sigma <= HIGH)
+    rise = q(sigma) - q(tau)
+    return inequality((-2 * (sigma - tau), rise), (rise, Fraction(43, 10) * (sigma - tau)))
+
+
 @theorem("Optim.Muon.ns_polynomial_at_most_one", form="inequality", expect=REFUTED, source=SOURCE,
          statement="0 < σ ≤ 1 ⟹ q(σ) ≤ 1 (torch's a, b, c)")
 def at_most_one(x: Given):
