@@ -596,7 +596,7 @@ def muon_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
     return total_bound.bound_above()
 
 
-def _frobenius_above(t) -> "flint.arb":
+def _frobenius_above(t):
     """An exact number ≥ ‖t‖_F."""
     import flint
     return flint.arb(sum((v * v for v in t.a.flat), flint.arb(0)).sqrt().upper())
@@ -608,7 +608,7 @@ def _entrywise_min(bound, norm_error):
     return BallTensor(np.vectorize(lambda v: v if v <= norm_error else norm_error, otypes=[object])(bound.a), bound.origin)
 
 
-def _spectral_above(x) -> "flint.arb":
+def _spectral_above(x):
     """An exact number ≥ ‖X‖₂: ‖X‖₂² is the largest eigenvalue λ of G = X·Xᵀ (symmetric, ≥ 0),
     and λ^(2ᵏ) is at most G^(2ᵏ)'s largest row sum of sizes and its trace (the sum of its
     eigenvalues, all ≥ 0); the least over k = 0…3 (near orthogonal G ≈ I and the row sums are
