@@ -177,13 +177,12 @@ CONTRACTS = {
                           ("Optim.AdamWScheduleFree.float_step_error_le_with_warmup_power_le_64",
                            lambda kw, state, dtype: _fixed(state) and 0 <= state.weight_lr_power <= 64
                            and _below(state.beta1, state.beta2))],
-    # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones
-    "RAdam": [("Optim.RAdam.float_step_error_le_unrectified",
-               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)
-               and _rho(state) <= optim.radam.RECTIFICATION_THRESHOLD),
-              ("Optim.RAdam.float_step_error_le_rectified",
-               lambda kw, state, dtype: _fixed(state, weight_decay=0) and _below(state.beta1, state.beta2)
-               and _rho(state) > optim.radam.RECTIFICATION_THRESHOLD)],
+    # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones; without weight
+    # decay, with L2 weight decay (κ ≤ 1/8 read off the inputs), with decoupled weight decay
+    "RAdam": [(f"Optim.RAdam.float_step_error_le_{regime}{suffix}",
+               lambda kw, state, dtype, rectified=regime == "rectified", decay=suffix: _radam_decay(state, decay)
+               and _below(state.beta1, state.beta2) and (_rho(state) > optim.radam.RECTIFICATION_THRESHOLD) == rectified)
+              for regime in ("unrectified", "rectified") for suffix in ("", "_weight_decay", "_decoupled")],
     # NAdam's first step (μ_prod = 1) and every later one (μ_prod ≤ 53/100: Optim.NAdam.mu_product_regime)
     "NAdam": [("Optim.NAdam.float_step_error_le_first",
                lambda kw, state, dtype: _nadam_regime(state) and state.t == 0 and state.mu_product == 1),
@@ -228,6 +227,15 @@ CONTRACTS = {
                                         ("_weight_decay", {}), ("_weight_decay_maximize", dict(maximize=True)))],
 }
 _CONTRACT_DATA: dict = {}
+
+
+def _radam_decay(state, decay: str) -> bool:
+    """The weight decay a RAdam contract states: none, L2 (λ > 0), or decoupled (λ > 0, lr·λ ≤ 1 − 2⁻²⁰)."""
+    if not decay:
+        return _fixed(state, weight_decay=0)
+    if decay == "_weight_decay":
+        return _fixed(state) and state.weight_decay > 0
+    return _fixed(state, decoupled_weight_decay=True) and state.weight_decay > 0 and _below(state.lr * state.weight_decay)
 
 
 def _muon_applies(state) -> bool:
@@ -838,7 +846,8 @@ def markdown(result: dict) -> str:
               "or `…_power_le_64` where its weight_lr_power is not 2; the same two for schedule-free AdamW), "
               "`…_first` for NAdam's first step, `Optim.SGD.float_numpy_step_error_le` for plain SGD in float32 "
               "(TorchLean's contract, u per operation, in float64), and "
-              "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones): a bound "
+              "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones, each also "
+              "`…_weight_decay` (L2, κ ≤ 1/8) and `…_decoupled`): a bound "
               "PROVED for every shape and every u in [2⁻⁵³, 2⁻²⁴]) evaluated at the measured inputs, where one applies "
               "(the options its theorem fixes; the first whose conditions hold, its whole-row hypotheses too — LAMB's ρ ≤ 1/8, d = w + λp not cancelling to its roundings (two contracts composed, as Muon's below); "
               "Adafactor's κ ≤ 1/8 and ρ ≤ 1/8 on its vector params (`Optim.Adafactor.float_step_error_le_vector…`), "
@@ -870,6 +879,10 @@ def markdown(result: dict) -> str:
         underflow = sorted({f"{r['case']}, {s}" for r in rows for s in r["worst"].get("underflow for shapes", [])})
         if proved and underflow:    # outside every contract's statement: say where
             proved_ulps += f" (none where a value underflows: {'; '.join(underflow)})"
+        # an option no contract states (in no case, overflow apart): named, so the worst is not read as covering it
+        bare = sorted({r["options"] for r in rows if r["options"]} - {r["options"] for r in rows if "proved ulps" in r["worst"]})
+        if proved and bare:
+            proved_ulps += f" (**no contract** for {'; '.join(bare)})"
         proved_ratio = [w["error / proved"] for w in finite if "error / proved" in w]
         lines.append(f"| {name} | {dtype_name} | {max(w['ulps'] for w in plain):.3g} | "
                      f"{max(w['certified ulps'] for w in plain):.3g} | {max(w['bound ulps'] for w in plain):.3g} | "

@@ -571,17 +571,41 @@ def radam_unrectified_step(x: Given):
     The float test of ρ_t is assumed to agree with the exact one (a hypothesis of this path, by
     ``exact(branches="assumed")``): the lemma on fl(ρ_t) says where it does.  The rectified
     steps have no proved contract yet (the README says why)."""
-    u = unit_roundoff(x)
-    state = x.state(radam, weight_decay=0.0)
+    return radam_unrectified_contract(x)
+
+
+def radam_state(x: Given, decay: bool):
+    """RAdam's state for a contract: no weight decay, or decoupled weight decay λ > 0 with
+    lr·λ ≤ 1 − 2⁻²⁰ (p·(1 − lr·λ) before the step, AdamW's roundings)."""
+    state = x.state(radam, **(dict(decoupled_weight_decay=True) if decay else dict(weight_decay=0.0)))
     away_from_one(x, state.beta1, state.beta2)
+    if decay:
+        away_from_one(x, state.lr * state.weight_decay)
+        x.assume(state.weight_decay > 0)
+    return state
+
+
+def decay_terms(x: Given, u, state, p, decay: bool) -> tuple:
+    """(the params the step starts from, the bound's term for getting there): p and 0, or the
+    decoupled decay's p·(1 − lr·λ) and (4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)| (AdamW's)."""
+    if not decay:
+        return p, 0
+    decayed = p * (1 - state.lr * state.weight_decay)
+    return decayed, scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * context_of(p).abs(decayed)
+
+
+def radam_unrectified_contract(x: Given, decay: bool = False):
+    u = unit_roundoff(x)
+    state = radam_state(x, decay)
     x.assume(radam.rho(state.beta2, state.t + 1) <= radam.RECTIFICATION_THRESHOLD)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, radam, state, p, g, u, branches="assumed")
     rho = power_amplification(state.beta1 ** new.t)
     increment = state.lr * (1 - state.beta1) * (g - state.m) / bias_correction(state.beta1, new.t)
     ctx = context_of(p)
-    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + scaled(x, 12, u, rho) * ctx.abs(p - exact)
-                      + times(x, 5, u, rho) * ctx.abs(increment))
+    start, decaying = decay_terms(x, u, state, p, decay)
+    return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + decaying
+                      + scaled(x, 12, u, rho) * ctx.abs(start - exact) + times(x, 5, u, rho) * ctx.abs(increment))
 
 
 def rectification_error(beta2, t) -> list:
@@ -643,12 +667,11 @@ def radam_rectified_step(x: Given):
     return radam_rectified_contract(x, rectification_error)
 
 
-def radam_rectified_contract(x: Given, error_parts):
+def radam_rectified_contract(x: Given, error_parts, decay: bool = False):
     """The rectified-step contract with R's parts ``error_parts(β2, t)`` (``rectification_error``),
-    in the lemma on r² and in the claim alike."""
+    in the lemma on r² and in the claim alike; ``decay``: decoupled weight decay (``radam_state``)."""
     u = unit_roundoff(x)
-    state = x.state(radam, weight_decay=0.0)
-    away_from_one(x, state.beta1, state.beta2)
+    state = radam_state(x, decay)
     beta2, t = state.beta2, state.t + 1
     power = beta2 ** t
     x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
@@ -666,11 +689,90 @@ def radam_rectified_contract(x: Given, error_parts):
     adaptive = ctx.sqrt(bias_correction(beta2, t)) / (ctx.sqrt(exact_state.v) + state.epsilon) \
         * ctx.sqrt(radam.rectification_squared(beta2, t))
     increment = state.lr * (1 - state.beta1) * (g - state.m) / bias_correction(state.beta1, t) * adaptive
-    step, on_increment = ctx.abs(p - exact), times(x, 5, u, *rhos) * ctx.abs(increment)
+    start, decaying = decay_terms(x, u, state, p, decay)
+    step, on_increment = ctx.abs(start - exact), times(x, 5, u, *rhos) * ctx.abs(increment)
     # each part of R apart, times what it multiplies: the form the error analysis's terms take
     rectified = [part * (x.multiplied_out((1 + 15 * u) * _scalar_factor(rhos)) * step + on_increment) for part in parts]
-    bound = u * ctx.abs(exact) + scaled(x, 15, u, *rhos) * step + on_increment
+    bound = u * ctx.abs(exact) + decaying + scaled(x, 15, u, *rhos) * step + on_increment
     return inequality(ctx.abs(computed - exact), sum(rectified, bound))
+
+
+def radam_l2_contract(x: Given, rectified: bool, counts: tuple = (21, 5, 3), error_parts=rectification_error,
+                      steps_by_r: int = 2):
+    """RAdam with L2 weight decay as NumPy runs it: d = g + λp, a signed sum, rounded, enters m's
+    increment — its roundings carried apart (Δ_λ, Δ_d), as Adam's — and, rectified, v′ squared (its
+    square's error carried as κ, ``l2_gradient``) and R's parts times every term they multiply.
+    ``counts``: the step's, the increment's and the apart terms' roundings; ``steps_by_r``: how many
+    times R's parts carry the step."""
+    u = unit_roundoff(x)
+    state = x.state(radam)
+    away_from_one(x, state.beta1, state.beta2)
+    x.assume(state.weight_decay > 0)
+    beta2, t = state.beta2, state.t + 1
+    power = beta2 ** t
+    if rectified:
+        x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
+        x.assume(beta2 >= sympy.Rational(2, 3), 2 * t * power / (1 - power) <= 2**21)
+    else:
+        x.assume(radam.rho(beta2, t) <= radam.RECTIFICATION_THRESHOLD)
+    p, g = x.tensor("params"), x.tensor("grads")
+    ctx = context_of(p)
+    d, _, square_error = l2_gradient(x, u, state, p, g)
+    parts = error_parts(beta2, t) if rectified else []
+    with x.rounding(u, python_scalars=True) as rounded:
+        kappa = rounded.entry_error_ratio(d * d, square_error, nonnegative=True) if rectified else 0
+        computed_state, computed = radam.update(state, p, g)
+    if rectified:
+        rectification_lemmas(rounded, beta2, t, parts)
+    new, exact = rounded.exact((computed_state, computed), branches="assumed")
+    if rectified:
+        x.assume(kappa <= sympy.Rational(1, 8))
+    rhos = (power_amplification(state.beta1 ** t),) + ((power_amplification(power),) if rectified else ())
+    rate = state.lr * (1 - state.beta1) / bias_correction(state.beta1, t)
+    if rectified:
+        rate = rate * ctx.sqrt(bias_correction(beta2, t)) / (ctx.sqrt(new.v) + state.epsilon) \
+            * ctx.sqrt(radam.rectification_squared(beta2, t))
+    steps, increments, apart_count = counts
+    step = ctx.abs(p - exact)
+    on_increment = (times(x, increments, u, *rhos) + 2 * kappa) * ctx.abs(rate * (d - state.m))
+    apart_factor = x.multiplied_out(times(x, apart_count, u, *rhos) * (1 + 2 * kappa))
+    # each term apart (the decider keeps a sum free of u whole, as one atom)
+    apart = apart_factor * ctx.abs(rate * state.weight_decay * p) + apart_factor * ctx.abs(rate * d)
+    bound = u * ctx.abs(exact) + (scaled(x, steps, u, *rhos) + 2 * kappa) * step + on_increment + apart
+    scalar = x.multiplied_out((1 + steps * u) * _scalar_factor(rhos))
+    # R's part on the step counted twice: once, the float64 claim falls short by about 1.5·2⁻⁵³·R·|Δ|
+    # (R's lemma meets the step's other float64 roundings); R ≤ 2⁻³³, so this costs nothing measurable
+    terms = [part * (steps_by_r * (scalar + 2 * kappa) * step + on_increment + apart) for part in parts]
+    return inequality(ctx.abs(computed - exact), sum(terms, bound))
+
+
+RADAM_DECOUPLED = (" with decoupled weight decay λ > 0, lr·λ ≤ 1 − 2⁻²⁰: p·(1 − lr·λ) in place of p in Δ, plus "
+                   "(4u + (1 + 4u)ρ_λ)·|p·(1 − lr·λ)|, ρ_λ = 2·2⁻⁵³·lr·λ/(1 − lr·λ) (AdamW's)")
+_flagged("Optim.RAdam.float_step_error_le_unrectified_weight_decay",
+         "|fl(p′) − p′| ≤ u·|p′| + (7u + (1 + 7u)ρ₁)·|Δ| + 5u(1 + ρ₁)·|Δ_inc| + 3u(1 + ρ₁)·(|Δ_λ| + |Δ_d|),  "
+         "p′ = p − lr·m̂,  d = g + λp,  Δ_inc, Δ_λ, Δ_d the steps r·(d − m), r·λp, r·d, r = lr(1 − β1)/(1 − β1ᵗ),  "
+         "ρ₁ = 3·2⁻⁵³·β1ᵗ/(1 − β1ᵗ),  ρ_t ≤ 5 and fl(ρ_t) ≤ 5,  " + UNIT_RANGE
+         + ", β1, β2 ≤ 1 − 2⁻²⁰, L2 weight decay λ > 0",
+         radam_l2_contract, dict(rectified=False, counts=(7, 5, 3)), "RAdam's first steps with L2 weight decay: "
+         "SGD with momentum on m̂, d̂'s roundings carried apart (6u on the step, 4u on the increment, 2u apart: "
+         "not shown).")
+_flagged("Optim.RAdam.float_step_error_le_rectified_weight_decay",
+         "|fl(p′) − p′| ≤ u·|p′| + (21u + (1 + 21u)((1 + ρ₁)(1 + ρ₂) − 1) + 2κ)·|Δ| + (5u(1 + ρ₁)(1 + ρ₂) + 2κ)·|Δ_inc| "
+         "+ 3u(1 + ρ₁)(1 + ρ₂)(1 + 2κ)·(|Δ_λ| + |Δ_d|) + R·(2((1 + 21u)(1 + ρ₁)(1 + ρ₂) + 2κ)·|Δ| + the increment's "
+         "and the apart terms as above),  Δ_inc, Δ_λ, Δ_d the steps RAdam's rectified step takes on (1 − β1)·(d − m), "
+         "(1 − β1)·λp and (1 − β1)·d,  R r²'s float64 error (Optim.RAdam.float_step_error_le_rectified's),  "
+         "ρ_t > 5 and fl(ρ_t) > 5,  " + L2_STATEMENT + ", β1, β2 ≤ 1 − 2⁻²⁰, L2 weight decay λ > 0",
+         radam_l2_contract, dict(rectified=True), "RAdam's rectified steps with L2 weight decay: Adam's L2 "
+         "contract on the rectified step, and R's parts times every term (20u on the step, 4u on the "
+         "increment, 2u apart, or R's step once: not shown).")
+_flagged("Optim.RAdam.float_step_error_le_unrectified_decoupled",
+         "Optim.RAdam.float_step_error_le_unrectified's bound" + RADAM_DECOUPLED, radam_unrectified_contract,
+         dict(decay=True), "RAdam's first steps with decoupled weight decay: the decay's roundings are AdamW's, "
+         "and the step's are RAdam's from the decayed params.")
+_flagged("Optim.RAdam.float_step_error_le_rectified_decoupled",
+         "Optim.RAdam.float_step_error_le_rectified's bound" + RADAM_DECOUPLED, radam_rectified_contract,
+         dict(error_parts=rectification_error, decay=True), "RAdam's rectified steps with decoupled weight decay: "
+         "the decay's roundings are AdamW's, and the step's are RAdam's from the decayed params.")
 
 
 # NAdam's step coefficients a₁ = −lr(1 − μ_t)/(1 − μ_prod′) and a₂ = −lr·μ_{t+1}/(1 − μ_prod′·μ_{t+1})
