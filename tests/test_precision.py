@@ -962,26 +962,3 @@ def test_lambs_direction_lies_within_its_proved_bound(dtype, monkeypatch):
                 worst = max(worst, float(error.upper() / bound.lower()))
     assert worst > (0.1 if dtype == np.float32 else 0.01), worst
 
-
-def _shown_paths(build) -> int:
-    """How many of the theorem's obligations the forward error analysis shows (an infeasible path
-    is left to the other methods: counted as not shown by it, whatever the claim)."""
-    from proofs.harness import PROVED, Theorem, build_theorem
-    from symbolic import prover
-    data = build_theorem(Theorem("Test.radam", "a claim", PROVED, build, "A claim.", __name__))
-    return sum(prover._by_error_propagation(ob, data.variables, 0, list(data.hypotheses)) is not None
-               for ob in data.obligations)
-
-
-@pytest.mark.parametrize("rectified, counts, fewer", [
-    (False, (7, 5, 3), dict(counts=(6, 5, 3))), (False, (7, 5, 3), dict(counts=(7, 4, 3))),
-    (False, (7, 5, 3), dict(counts=(7, 5, 2))),
-    (True, (21, 5, 3), dict(counts=(20, 5, 3))), (True, (21, 5, 3), dict(counts=(21, 5, 2))),
-    (True, (21, 5, 3), dict(steps_by_r=1))])
-def test_radams_weight_decay_contracts_count_every_rounding_they_need(rectified, counts, fewer):
-    """RAdam with L2 weight decay (Optim.RAdam.float_step_error_le_{un,}rectified_weight_decay): one
-    rounding fewer anywhere in the claim, or R's step once, and the step on the real branch is not shown."""
-    from proofs.theorems import precision as contracts
-    full = _shown_paths(lambda x: contracts.radam_l2_contract(x, rectified=rectified, counts=counts))
-    assert full >= 2 and _shown_paths(lambda x: contracts.radam_l2_contract(
-        x, rectified=rectified, **{"counts": counts, **fewer})) < full
