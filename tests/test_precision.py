@@ -660,6 +660,7 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
                                           ("SGD", dict(momentum=0.9, nesterov=True, weight_decay=0.1)),
                                           ("RMSprop", dict(centered=True, momentum=0.5)),
                                           ("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
+                                          ("NAdam", dict(weight_decay=0.1)),
                                           ("RAdam", dict(weight_decay=0.1)),
                                           ("RAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                                           ("LARS", dict(weight_decay=0.1, nesterov=True)),

@@ -180,21 +180,16 @@ CONTRACTS = {
     # RAdam's first steps (ρ_t ≤ 5, SGD with momentum on m̂) and its rectified ones; without weight
     # decay, with L2 weight decay (κ ≤ 1/8 read off the inputs), with decoupled weight decay
     "RAdam": [(f"Optim.RAdam.float_step_error_le_{regime}{suffix}",
-               lambda kw, state, dtype, rectified=regime == "rectified", decay=suffix: _radam_decay(state, decay)
+               lambda kw, state, dtype, rectified=regime == "rectified", decay=suffix: _decay_as_stated(state, decay)
                and _below(state.beta1, state.beta2) and (_rho(state) > optim.radam.RECTIFICATION_THRESHOLD) == rectified)
               for regime in ("unrectified", "rectified") for suffix in ("", "_weight_decay", "_decoupled")],
-    # NAdam's first step (μ_prod = 1) and every later one (μ_prod ≤ 53/100: Optim.NAdam.mu_product_regime)
-    "NAdam": [("Optim.NAdam.float_step_error_le_first",
-               lambda kw, state, dtype: _nadam_regime(state) and state.t == 0 and state.mu_product == 1),
-              ("Optim.NAdam.float_step_error_le",
-               lambda kw, state, dtype: _nadam_regime(state) and state.t <= 2**30
-               and Fraction(float(state.mu_product)) <= Fraction(53, 100)),
-              # with decoupled weight decay: the same two regimes
-              ("Optim.NAdam.float_step_error_le_decoupled_first",
-               lambda kw, state, dtype: _nadam_regime(state, decoupled=True) and state.t == 0 and state.mu_product == 1),
-              ("Optim.NAdam.float_step_error_le_decoupled",
-               lambda kw, state, dtype: _nadam_regime(state, decoupled=True) and state.t <= 2**30
-               and Fraction(float(state.mu_product)) <= Fraction(53, 100))],
+    # NAdam's first step (μ_prod = 1) and every later one (μ_prod ≤ 53/100: Optim.NAdam.mu_product_regime);
+    # without weight decay, with L2 weight decay, with decoupled weight decay
+    "NAdam": [(f"Optim.NAdam.float_step_error_le{suffix}{step}",
+               lambda kw, state, dtype, decay=suffix, first=bool(step): _nadam_regime(state, decay) and (
+                   state.t == 0 and state.mu_product == 1 if first
+                   else state.t <= 2**30 and Fraction(float(state.mu_product)) <= Fraction(53, 100)))
+              for suffix in ("", "_weight_decay", "_decoupled") for step in ("_first", "")],
     # plain SGD: TorchLean's contract (u per operation) holds in float64, where lr's conversion is
     # exact; the NumPy one, with that conversion, in both dtypes
     "SGD": [("Optim.SGD.float_step_error_le",
@@ -229,7 +224,7 @@ CONTRACTS = {
 _CONTRACT_DATA: dict = {}
 
 
-def _radam_decay(state, decay: str) -> bool:
+def _decay_as_stated(state, decay: str) -> bool:
     """The weight decay a RAdam contract states: none, L2 (λ > 0), or decoupled (λ > 0, lr·λ ≤ 1 − 2⁻²⁰)."""
     if not decay:
         return _fixed(state, weight_decay=0)
@@ -254,10 +249,10 @@ def _lerp_test_agrees(t, power) -> bool:
         return (abs(float(t) ** power) < 0.5) == (abs(exact) < 0.5)
 
 
-def _nadam_regime(state, decoupled: bool = False) -> bool:
-    fixed = _fixed(state, decoupled_weight_decay=True) and state.weight_decay > 0 and _below(
-        state.lr * state.weight_decay) if decoupled else _fixed(state, weight_decay=0)
-    return fixed and _below(state.beta1, state.beta2) and state.momentum_decay <= 1
+def _nadam_regime(state, decay: str = "") -> bool:
+    """NAdam's contracts' conditions: β1, β2 ≤ 1 − 2⁻²⁰, ψ ≤ 1, and the weight decay the contract
+    states (none; ``_weight_decay``, L2, λ > 0 — κ ≤ 1/8 read off the inputs; ``_decoupled``, as RAdam's)."""
+    return _decay_as_stated(state, decay) and _below(state.beta1, state.beta2) and state.momentum_decay <= 1
 
 
 def applicable_contract(name: str, kwargs: dict, state, dtype_name: str) -> str | None:
@@ -844,7 +839,7 @@ def markdown(result: dict) -> str:
               "*Proved*: the prover's whole-step contract (`proofs/theorems/precision.py`, "
               "`Optim.<name>.float_step_error_le`, `…_with_warmup` for schedule-free SGD with a warmup (`…_power_le_4` "
               "or `…_power_le_64` where its weight_lr_power is not 2; the same two for schedule-free AdamW), "
-              "`…_first` for NAdam's first step, `Optim.SGD.float_numpy_step_error_le` for plain SGD in float32 "
+              "`…_first` for NAdam's first step (and `…_weight_decay[_first]`, `…_decoupled[_first]`), `Optim.SGD.float_numpy_step_error_le` for plain SGD in float32 "
               "(TorchLean's contract, u per operation, in float64), and "
               "`…_unrectified` and `…_rectified` for RAdam's first steps (ρ_t ≤ 5) and its rectified ones, each also "
               "`…_weight_decay` (L2, κ ≤ 1/8) and `…_decoupled`): a bound "

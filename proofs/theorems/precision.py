@@ -859,46 +859,68 @@ def nadam_first_step(x: Given):
     return nadam_contract(x, first=True)
 
 
-def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors, decay: bool = False):
+def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors, decay: bool = False, l2: bool = False,
+                   counts: tuple = (22, 5, 3), lemma_times: int = 2):
     """The contract for the first step or a later one, with R₁'s and R₂'s parts ``errors(state, t)``
     (``nadam_coefficient_errors``), in the lemmas and in the claim alike; ``decay``: decoupled weight
-    decay λ > 0, p·(1 − lr·λ) before the step (AdamW's terms), the step's from the decayed params."""
+    decay λ > 0, p·(1 − lr·λ) before the step (AdamW's terms), the step's from the decayed params.
+    ``l2``: L2 weight decay λ > 0, d = g + λp for g — d̂'s roundings carried apart on S₁ and on m's
+    increment (as Adam's), d̂²'s as κ (``l2_gradient``), and R's parts ``lemma_times`` over every term;
+    ``counts``: then the step terms', the increment's and the apart terms' roundings."""
     u = unit_roundoff(x)
-    state = x.state(nadam, **(dict(mu_product=1.0, t=0) if first else {}),
-                    **(dict(decoupled_weight_decay=True) if decay else dict(weight_decay=0.0)))
+    weight_decay = dict(decoupled_weight_decay=True) if decay else {} if l2 else dict(weight_decay=0.0)
+    state = x.state(nadam, **(dict(mu_product=1.0, t=0) if first else {}), **weight_decay)
     away_from_one(x, state.beta1, state.beta2)
     if decay:
         away_from_one(x, state.lr * state.weight_decay)
+    if decay or l2:
         x.assume(state.weight_decay > 0)
     x.assume(state.momentum_decay <= 1)
     if not first:
         x.assume(state.t <= 2**30, state.mu_product <= NADAM_MU_PRODUCT)
     p, g = x.tensor("params"), x.tensor("grads")
+    direction, _, square_error = l2_gradient(x, u, state, p, g) if l2 else (g, None, None)
     t = state.t + 1
     mu = nadam._momentum_coefficient(state.beta1, state.momentum_decay, t)
     mu_next = nadam._momentum_coefficient(state.beta1, state.momentum_decay, t + 1)
     on_gradient, on_moment = nadam.step_coefficients(state.lr, mu, mu_next, state.mu_product * mu)
     errors = errors(state, t)
     with x.rounding(u, python_scalars=True) as rounded:
+        kappa = rounded.entry_error_ratio(direction * direction, square_error, nonnegative=True) if l2 else 0
         computed_state, computed = nadam.update(state, p, g)
     for coefficient, parts in zip((on_gradient, on_moment), errors):
         rounded.relative_error_at_most(coefficient, sum(parts[1:], parts[0]))
     exact_state, exact = rounded.exact((computed_state, computed))
+    if l2:
+        x.assume(kappa <= sympy.Rational(1, 8))
+    steps, increments, apart_count = counts if l2 else (18, 5, 0)
+    slack = LEMMA_SLACK * (lemma_times if l2 else 1)
     ctx = context_of(p)
     rho = power_amplification(state.beta2 ** t)
     d = nadam.denominator(exact_state.v, state.beta2, state.epsilon, t)
-    s1, s2 = on_gradient * (g / d), on_moment * (exact_state.m / d)
+    s1, s2 = on_gradient * (direction / d), on_moment * (exact_state.m / d)
     s1_abs, s2_abs = ctx.abs(s1), ctx.abs(s2)
-    on_increment = times(x, 5, u, rho) * ctx.abs(on_moment * ((1 - state.beta1) * (g - state.m) / d))
-    scalar = x.multiplied_out((1 + 18 * u) * (1 + rho))
+    on_increment = (times(x, increments, u, rho) + kappa) \
+        * ctx.abs(on_moment * ((1 - state.beta1) * (direction - state.m) / d))
+    scalar = x.multiplied_out((1 + steps * u) * (1 + rho)) + 2 * kappa
     # each term apart (the decider keeps a sum free of u whole, as one atom)
     decayed = p * (1 - state.lr * state.weight_decay) if decay else p
+    on_step = scaled(x, steps, u, rho) + kappa
     bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(decayed + s1) \
-        + scaled(x, 18, u, rho) * s1_abs + scaled(x, 18, u, rho) * s2_abs + on_increment
+        + on_step * s1_abs + on_step * s2_abs + on_increment
     if decay:
         bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
-    bound = sum([LEMMA_SLACK * part * scalar * s1_abs for part in errors[0]], bound)
-    bound = sum([LEMMA_SLACK * part * (scalar * s2_abs + on_increment) for part in errors[1]], bound)
+    # d̂'s roundings (λp's and the sum's) on the step's two terms, apart: S₁'s and m's increment's
+    apart = ([], [])
+    if l2:
+        factor = x.multiplied_out(times(x, apart_count, u, rho) * (1 + kappa))
+        apart = ([factor * ctx.abs(on_gradient * state.weight_decay * p / d), factor * ctx.abs(s1)],
+                 [factor * ctx.abs(on_moment * (1 - state.beta1) * state.weight_decay * p / d),
+                  factor * ctx.abs(on_moment * (1 - state.beta1) * direction / d)])
+        bound = sum(apart[0] + apart[1], bound)
+    bound = sum([slack * part * term for part in errors[0] for term in [scalar * s1_abs] + apart[0]], bound)
+    bound = sum([slack * part * term for part in errors[1] for term in [scalar * s2_abs + on_increment] + apart[1]],
+                bound)
     return inequality(ctx.abs(computed - exact), bound)
 
 
@@ -910,6 +932,19 @@ for _suffix, _first, _what in (("", False, ", μ_prod ≤ 53/100, t ≤ 2³⁰")
              nadam_contract, dict(first=_first, decay=True),
              "NAdam with decoupled weight decay: the decay's roundings are AdamW's, and the step's are NAdam's "
              "from the decayed params.")
+
+
+NADAM_L2 = (" with L2 weight decay λ > 0: g + λp in place of g, 22u in place of 18u, κ on each of S₁, S₂ and S_inc, "
+            "plus 3u(1 + ρ₂)(1 + κ)·(|a₁·λp/d| + |S₁| + |a₂(1 − β1)·λp/d| + |a₂(1 − β1)(g + λp)/d|) (the rounded g + λp's "
+            "errors apart), and R₁'s and R₂'s terms twice (on S₁ and S₂ with (1 + 22u)(1 + ρ₂) + 2κ, on S_inc and the apart "
+            "terms as above),  κ ≥ 0 with E ≤ κ·(g + λp)² at every entry, κ ≤ 1/8, E = 4u·(g + λp)² + 5u·|g + λp|·|λp| "
+            "+ 5u²·(λp)² the error of the rounded (g + λp)² (a ratio lemma)")
+for _suffix, _first, _what in (("", False, ", μ_prod ≤ 53/100, t ≤ 2³⁰"), ("_first", True, ", the first step")):
+    _flagged(f"Optim.NAdam.float_step_error_le_weight_decay{_suffix}",
+             f"Optim.NAdam.float_step_error_le{_suffix}'s bound{NADAM_L2}{_what}", nadam_contract,
+             dict(first=_first, l2=True),
+             "NAdam with L2 weight decay: Adam's L2 terms on NAdam's two step terms (21u on the step, 4u on the "
+             "increment, 2u apart, or R's terms once: not shown, tests/test_weight_decay_contracts.py).")
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,
