@@ -225,7 +225,8 @@ _CONTRACT_DATA: dict = {}
 
 
 def _decay_as_stated(state, decay: str) -> bool:
-    """The weight decay a RAdam contract states: none, L2 (λ > 0), or decoupled (λ > 0, lr·λ ≤ 1 − 2⁻²⁰)."""
+    """The weight decay a RAdam or NAdam contract states: none, L2 (λ > 0), or decoupled (λ > 0,
+    lr·λ ≤ 1 − 2⁻²⁰), by the suffix of its name."""
     if not decay:
         return _fixed(state, weight_decay=0)
     if decay == "_weight_decay":
