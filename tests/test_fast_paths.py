@@ -15,18 +15,19 @@ try:
 except ImportError:
     HAVE_NUMBA = False
 
-OPTIONS = {  # every option whose code path differs
+OPTIONS = {  # every option whose code path differs (maximize, an exact negation of g, rides with another)
     "SGD": [dict(momentum=0.9, nesterov=True, weight_decay=0.1), dict(momentum=0.5, dampening=0.2, maximize=True)],
-    "Adam": [dict(amsgrad=True, weight_decay=0.1), dict(decoupled_weight_decay=True, weight_decay=0.1)],
+    "Adam": [dict(amsgrad=True, weight_decay=0.1, maximize=True), dict(decoupled_weight_decay=True, weight_decay=0.1)],
     "AdamW": [dict(amsgrad=True, maximize=True)],
-    "Adadelta": [dict(weight_decay=0.1)],
-    "Adagrad": [dict(lr_decay=0.01, initial_accumulator_value=0.1)],
-    "RMSprop": [dict(centered=True, momentum=0.5), dict(weight_decay=0.1)],
-    "Adamax": [dict(weight_decay=0.1)],
-    "NAdam": [dict(decoupled_weight_decay=True, weight_decay=0.1), dict(weight_decay=0.1)],
-    "RAdam": [dict(betas=(0.9, 0.7)), dict(weight_decay=0.1), dict(decoupled_weight_decay=True, weight_decay=0.1)],
-    "Rprop": [dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05))],
-    "ASGD": [dict(t0=3, lambd=0.01)],
+    "Adadelta": [dict(weight_decay=0.1, maximize=True)],
+    "Adagrad": [dict(lr_decay=0.01, initial_accumulator_value=0.1, maximize=True)],
+    "RMSprop": [dict(centered=True, momentum=0.5), dict(weight_decay=0.1, maximize=True)],
+    "Adamax": [dict(weight_decay=0.1, maximize=True)],
+    "NAdam": [dict(decoupled_weight_decay=True, weight_decay=0.1), dict(weight_decay=0.1, maximize=True)],
+    "RAdam": [dict(betas=(0.9, 0.7)), dict(weight_decay=0.1),
+              dict(decoupled_weight_decay=True, weight_decay=0.1, maximize=True)],
+    "Rprop": [dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.05), maximize=True)],
+    "ASGD": [dict(t0=3, lambd=0.01, maximize=True)],
     "MomentumSGD": [dict(momentum=0.5)],
     "Lion": [dict(weight_decay=0.1), dict(betas=(0.0, 0.5), maximize=True)],
     "SGDScheduleFree": [dict(weight_decay=0.1, warmup_steps=2), dict(momentum=0.5, r=1.0, weight_lr_power=0.0)],

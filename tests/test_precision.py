@@ -662,6 +662,9 @@ def test_lambs_contract_holds_where_m_cancels_and_says_nothing_past_its_ratio(dt
                                           ("NAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                                           ("NAdam", dict(weight_decay=0.1)),
                                           ("RAdam", dict(weight_decay=0.1)),
+                                          # maximize where no contract states it: the contract at −g
+                                          ("Adam", dict(amsgrad=True, weight_decay=0.1, maximize=True)),
+                                          ("Rprop", dict(maximize=True)),
                                           ("RAdam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                                           ("LARS", dict(weight_decay=0.1, nesterov=True)),
                                           ("ASGD", dict(t0=3, lambd=0.01)),
@@ -963,3 +966,27 @@ def test_lambs_direction_lies_within_its_proved_bound(dtype, monkeypatch):
                 worst = max(worst, float(error.upper() / bound.lower()))
     assert worst > (0.1 if dtype == np.float32 else 0.01), worst
 
+
+
+@pytest.mark.parametrize("name", precision.NEGATED_FIRST)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maximize_is_the_step_without_it_on_minus_g_bit_for_bit(name, dtype):
+    """What lets make precision apply a contract stated with maximize = False to a maximize row, at
+    −g: the new params and every buffer agree bit for bit, with each option of the table (weight
+    decay, decoupled or not, amsgrad, momentum, centered)."""
+    import dataclasses
+    family = optim.CLASSES[name].family
+    rng = np.random.default_rng(17)
+    for kwargs in precision.options()[name]:
+        p = rng.standard_normal((4, 5)).astype(dtype)
+        g = rng.standard_normal((4, 5)).astype(dtype)
+        state = family.init(p, **precision.arguments(name, {**kwargs, "maximize": True}))
+        for _ in range(3):     # a warm state, the buffers set by maximize's own steps
+            state, p = family.update(state, p, g)
+        with_maximize = family.update(state, p, g)
+        without = family.update(dataclasses.replace(state, maximize=False), p, -g)
+        assert np.array_equal(with_maximize[1], without[1]), (name, kwargs)
+        for f in dataclasses.fields(state):
+            a, b = getattr(with_maximize[0], f.name), getattr(without[0], f.name)
+            if f.name != "maximize":
+                assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, (name, kwargs, f.name)

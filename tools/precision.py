@@ -431,6 +431,12 @@ def _symbols_at(e, values: dict) -> dict:
             else values[str(s)] for s in e.free_symbols if str(s) in values}
 
 
+# the optimizers whose update starts g ← −g under maximize (``_shared.gradient_preamble`` or
+# ``maximized`` first), so that a step with maximize is the step without it on −g, float for float
+# (tests/test_precision.py checks it bit for bit)
+NEGATED_FIRST = ("Adadelta", "Adagrad", "Adam", "Adamax", "ASGD", "NAdam", "RAdam", "RMSprop", "Rprop", "SGD")
+
+
 def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.ndarray | None:
     """The proved contract's bound on |fl(p′) − p′| at these inputs, entry by entry (the claimed
     bound evaluated at 50 digits from the exact values of the float inputs), or None where no
@@ -438,6 +444,10 @@ def contract_bound(name: str, kwargs: dict, state, p, g, dtype_name: str) -> np.
     import mpmath
     import sympy
     theorem_name = applicable_contract(name, kwargs, state, dtype_name)
+    if theorem_name is None and getattr(state, "maximize", False) and name in NEGATED_FIRST:
+        # maximize = True is maximize = False on −g, bit for bit (the first line of the update negates g,
+        # exactly): a contract stated for every g holds at −g
+        return contract_bound(name, kwargs, dataclasses.replace(state, maximize=False), p, -g, dtype_name)
     if theorem_name is None or rounding.underflows(optim.CLASSES[name].family, state, p, g):
         return None     # the contracts are stated without underflow: there an error is absolute, not relative
     if theorem_name in COMPOSED:
@@ -848,6 +858,8 @@ def markdown(result: dict) -> str:
               "(the options its theorem fixes; the first whose conditions hold, its whole-row hypotheses too — LAMB's ρ ≤ 1/8, d = w + λp not cancelling to its roundings (two contracts composed, as Muon's below); "
               "Adafactor's κ ≤ 1/8 and ρ ≤ 1/8 on its vector params (`Optim.Adafactor.float_step_error_le_vector…`), "
               "κ_R, κ_C, ρ_R, ρ ≤ 1/64 on its matrices (`…_matrix…`; a tensor of 3 or more axes has none): "
+              "with maximize where no contract states it (`NEGATED_FIRST`), the contract at −g: the update negates g "
+              "first, exactly, so the step is the one without maximize on −g, bit for bit (tested); "
               "where a contract covers some params, the shapes it leaves are named; no contract applies where a "
               "value of the step falls below the dtype's smallest normal (the contracts are stated without "
               "underflow): those cases are named; — elsewhere).  Muon's is four proved contracts composed "
