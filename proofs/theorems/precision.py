@@ -944,7 +944,7 @@ for _suffix, _first, _what in (("", False, ", μ_prod ≤ 53/100, t ≤ 2³⁰")
              f"Optim.NAdam.float_step_error_le{_suffix}'s bound{NADAM_L2}{_what}", nadam_contract,
              dict(first=_first, l2=True),
              "NAdam with L2 weight decay: Adam's L2 terms on NAdam's two step terms (21u on the step, 4u on the "
-             "increment, 2u apart, or R's terms once: not shown, tests/test_weight_decay_contracts.py).")
+             "increment, 2u apart, or R's terms once: not shown, tests/test_contracts_with_weight_decay.py).")
 
 
 @theorem("Optim.SGD.float_momentum_step_error_le", form="inequality", source=SOURCE, time_limit=SLOW,

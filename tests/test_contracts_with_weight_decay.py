@@ -2,8 +2,8 @@
 ``radam_l2_contract``: Optim.RAdam.float_step_error_le_{unrectified,rectified}_weight_decay) and of
 NAdam (``nadam_contract(l2=True)``: Optim.NAdam.float_step_error_le_weight_decay) count every
 rounding they need: one fewer anywhere in the claim, or R's terms once, and the step on the real
-branch is not shown.  (A file of its own: these claims take seconds each to decide, and CI's
-workers split the tests by file.)"""
+branch is not shown.  (A file of its own, named to sort early: these claims take about a minute
+to decide in all, and CI's workers take the files in order, so a long one last would run alone.)"""
 import functools
 
 import pytest
