@@ -611,9 +611,10 @@ def muon_step_bound(state, p, g, dtype_name: str) -> np.ndarray | None:
 
 
 def _frobenius_above(t):
-    """An exact number ≥ ‖t‖_F."""
+    """An exact number ≥ ‖t‖_F (the code's own ``norm``, on balls)."""
     import flint
-    return flint.arb(sum((v * v for v in t.a.flat), flint.arb(0)).sqrt().upper())
+    from optim._shared import norm
+    return flint.arb(norm(t).v.upper())
 
 
 def _entrywise_min(bound, norm_error):

@@ -483,14 +483,13 @@ def adamw_contract(x: Given, module=adamw, **flags):
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, module, state, p, g, u)
     rhos = power_amplification(state.beta1 ** new.t), power_amplification(state.beta2 ** new.t)
-    decayed = p * (1 - state.lr * state.weight_decay)
+    decayed, decaying = decay_terms(x, u, state, p, True)
     adam_state = adamw.as_adam(state) if module is adamw else state
     direction = -g if state.maximize else g
     second = new.v_max if state.amsgrad else new.v
     increment = decayed - adam._adaptive_step(decayed, (1 - state.beta1) * (direction - state.m), second, new.t, adam_state)
     ctx = context_of(p)
-    bound = (u * ctx.abs(exact)
-             + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
+    bound = (u * ctx.abs(exact) + decaying
              + scaled(x, 15, u, *rhos) * ctx.abs(decayed - exact) + times(x, 5, u, *rhos) * ctx.abs(increment))
     return inequality(ctx.abs(computed - exact), bound)
 
@@ -574,13 +573,16 @@ def radam_unrectified_step(x: Given):
     return radam_unrectified_contract(x)
 
 
-def radam_state(x: Given, decay: bool):
-    """RAdam's state for a contract: no weight decay, or decoupled weight decay λ > 0 with
-    lr·λ ≤ 1 − 2⁻²⁰ (p·(1 − lr·λ) before the step, AdamW's roundings)."""
-    state = x.state(radam, **(dict(decoupled_weight_decay=True) if decay else dict(weight_decay=0.0)))
+def decay_state(x: Given, module, decay: bool = False, l2: bool = False, **fields):
+    """An Adam-like state for a contract (β1, β2 ≤ 1 − 2⁻²⁰, ``fields`` fixed): no weight decay,
+    decoupled weight decay λ > 0 with lr·λ ≤ 1 − 2⁻²⁰ (p·(1 − lr·λ) before the step, AdamW's
+    roundings), or L2 weight decay λ > 0."""
+    weight_decay = dict(decoupled_weight_decay=True) if decay else {} if l2 else dict(weight_decay=0.0)
+    state = x.state(module, **fields, **weight_decay)
     away_from_one(x, state.beta1, state.beta2)
     if decay:
         away_from_one(x, state.lr * state.weight_decay)
+    if decay or l2:
         x.assume(state.weight_decay > 0)
     return state
 
@@ -596,7 +598,7 @@ def decay_terms(x: Given, u, state, p, decay: bool) -> tuple:
 
 def radam_unrectified_contract(x: Given, decay: bool = False):
     u = unit_roundoff(x)
-    state = radam_state(x, decay)
+    state = decay_state(x, radam, decay)
     x.assume(radam.rho(state.beta2, state.t + 1) <= radam.RECTIFICATION_THRESHOLD)
     p, g = x.tensor("params"), x.tensor("grads")
     computed, exact, new = numpy_step(x, radam, state, p, g, u, branches="assumed")
@@ -669,9 +671,9 @@ def radam_rectified_step(x: Given):
 
 def radam_rectified_contract(x: Given, error_parts, decay: bool = False):
     """The rectified-step contract with R's parts ``error_parts(β2, t)`` (``rectification_error``),
-    in the lemma on r² and in the claim alike; ``decay``: decoupled weight decay (``radam_state``)."""
+    in the lemma on r² and in the claim alike; ``decay``: decoupled weight decay (``decay_state``)."""
     u = unit_roundoff(x)
-    state = radam_state(x, decay)
+    state = decay_state(x, radam, decay)
     beta2, t = state.beta2, state.t + 1
     power = beta2 ** t
     x.assume(radam.rho(beta2, t) > radam.RECTIFICATION_THRESHOLD)
@@ -705,9 +707,7 @@ def radam_l2_contract(x: Given, rectified: bool, counts: tuple = (21, 5, 3), err
     ``counts``: the step's, the increment's and the apart terms' roundings; ``steps_by_r``: how many
     times R's parts carry the step."""
     u = unit_roundoff(x)
-    state = x.state(radam)
-    away_from_one(x, state.beta1, state.beta2)
-    x.assume(state.weight_decay > 0)
+    state = decay_state(x, radam, l2=True)
     beta2, t = state.beta2, state.t + 1
     power = beta2 ** t
     if rectified:
@@ -868,13 +868,7 @@ def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors, decay
     increment (as Adam's), d̂²'s as κ (``l2_gradient``), and R's parts ``lemma_times`` over every term;
     ``counts``: then the step terms', the increment's and the apart terms' roundings."""
     u = unit_roundoff(x)
-    weight_decay = dict(decoupled_weight_decay=True) if decay else {} if l2 else dict(weight_decay=0.0)
-    state = x.state(nadam, **(dict(mu_product=1.0, t=0) if first else {}), **weight_decay)
-    away_from_one(x, state.beta1, state.beta2)
-    if decay:
-        away_from_one(x, state.lr * state.weight_decay)
-    if decay or l2:
-        x.assume(state.weight_decay > 0)
+    state = decay_state(x, nadam, decay, l2, **(dict(mu_product=1.0, t=0) if first else {}))
     x.assume(state.momentum_decay <= 1)
     if not first:
         x.assume(state.t <= 2**30, state.mu_product <= NADAM_MU_PRODUCT)
@@ -904,12 +898,10 @@ def nadam_contract(x: Given, first: bool, errors=nadam_coefficient_errors, decay
         * ctx.abs(on_moment * ((1 - state.beta1) * (direction - state.m) / d))
     scalar = x.multiplied_out((1 + steps * u) * (1 + rho)) + 2 * kappa
     # each term apart (the decider keeps a sum free of u whole, as one atom)
-    decayed = p * (1 - state.lr * state.weight_decay) if decay else p
+    start, decaying = decay_terms(x, u, state, p, decay)
     on_step = scaled(x, steps, u, rho) + kappa
-    bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(decayed + s1) \
-        + on_step * s1_abs + on_step * s2_abs + on_increment
-    if decay:
-        bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
+    bound = u * ctx.abs(exact) + x.multiplied_out(u * (1 + u)) * ctx.abs(start + s1) \
+        + on_step * s1_abs + on_step * s2_abs + on_increment + decaying
     # d̂'s roundings (λp's and the sum's) on the step's two terms, apart: S₁'s and m's increment's
     apart = ([], [])
     if l2:
@@ -1076,12 +1068,10 @@ def lion_contract(x: Given, maximize: bool, decay: bool = False):
     u = unit_roundoff(x)
     state = x.state(lion, maximize=maximize, **({} if decay else dict(weight_decay=0.0)))
     p, g = x.tensor("params"), x.tensor("grads")
-    decayed, bound = p, 0
     if decay:
         away_from_one(x, state.lr * state.weight_decay)
         x.assume(state.weight_decay > 0)
-        decayed = p * (1 - state.lr * state.weight_decay)
-        bound = scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * context_of(p).abs(decayed)
+    decayed, bound = decay_terms(x, u, state, p, decay)
     computed, exact, _ = numpy_step(x, lion, state, p, g, u)
     ctx = context_of(p)
     return inequality(ctx.abs(computed - exact), u * ctx.abs(exact) + bound + 3 * u * ctx.abs(decayed - exact)
@@ -1317,11 +1307,8 @@ def adafactor_bound(x: Given, u, state, p, exact, coefficient, decay: bool):
     """u·|p′| + ``coefficient``·|p′ − p̃|, p̃ = p·(1 − lr·λ) with ``decay`` (p without), plus AdamW's
     decay terms (4u + (1 + 4u)ρ_λ)·|p̃|: Adafactor's step after its decoupled weight decay."""
     ctx = context_of(p)
-    decayed = p * (1 - state.lr * state.weight_decay) if decay else p
-    bound = u * ctx.abs(exact) + coefficient * ctx.abs(exact - decayed)
-    if decay:
-        bound = bound + scaled(x, 4, u, amplification(state.lr * state.weight_decay)) * ctx.abs(decayed)
-    return bound
+    decayed, decaying = decay_terms(x, u, state, p, decay)
+    return u * ctx.abs(exact) + coefficient * ctx.abs(exact - decayed) + decaying
 
 
 ADAFACTOR_MATRIX_STATEMENT = (
